@@ -1,0 +1,667 @@
+//! Events from delimited text files — CSV with a header, or whitespace-separated columns
+//! without one (the CDNOW log) — with an account of every row that could not be used
+//! (feature `csv`).
+//!
+//! The reader never drops a row silently: every data row is either an accepted event or a
+//! [`RejectedRow`] with its line number and reason, and
+//! `rows_read == events.len() + rejected.len()`. Blank lines are not rows.
+//!
+//! ```
+//! use userops::csv::{read_events, CsvSpec};
+//!
+//! let text = "customer_id,order_date,revenue\n\
+//!             ana,2025-01-05,30\n\
+//!             bo,not-a-date,12\n\
+//!             ana,2025-02-01,NaN\n\
+//!             cy,2025-02-03,7.5\n";
+//! let read = read_events(text.as_bytes(), &CsvSpec::new("customer_id", "order_date").amount("revenue"))?;
+//! assert_eq!(read.rows_read, 4);
+//! assert_eq!(read.events.len(), 2);
+//! assert_eq!(read.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4]);
+//! assert_eq!(read.rejected[1].reason.to_string(), "amount is not finite: \"NaN\"");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::event::EventRecord;
+use crate::time::{Zone, parse_instant};
+use crate::{Error, Result};
+
+/// A column, by header name or by 0-based position.
+///
+/// ```
+/// use userops::csv::Column;
+/// assert_eq!(Column::from("revenue"), Column::Name("revenue".into()));
+/// assert_eq!(Column::from(2_usize), Column::Index(2));
+/// assert_eq!(Column::parse("#3"), Column::Index(3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Column {
+    /// A header name.
+    Name(String),
+    /// A 0-based position (the only way to name columns of a file without a header).
+    Index(usize),
+}
+
+impl Column {
+    /// Parses a command-line column argument: `#N` (or a bare number for a file without a
+    /// header, see [`CsvSpec`]) is a 0-based position, anything else a header name.
+    ///
+    /// ```
+    /// assert_eq!(userops::csv::Column::parse("user"), userops::csv::Column::Name("user".into()));
+    /// ```
+    pub fn parse(text: &str) -> Column {
+        match text.strip_prefix('#').map(str::parse::<usize>) {
+            Some(Ok(i)) => Column::Index(i),
+            _ => Column::Name(text.to_string()),
+        }
+    }
+}
+
+impl From<&str> for Column {
+    fn from(s: &str) -> Self {
+        Column::Name(s.to_string())
+    }
+}
+
+impl From<String> for Column {
+    fn from(s: String) -> Self {
+        Column::Name(s)
+    }
+}
+
+impl From<usize> for Column {
+    fn from(i: usize) -> Self {
+        Column::Index(i)
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Column::Name(n) => f.write_str(n),
+            Column::Index(i) => write!(f, "#{i}"),
+        }
+    }
+}
+
+/// How fields are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delimiter {
+    /// One byte (`,` `;` `\t` `|`), with CSV quoting rules.
+    Byte(u8),
+    /// Runs of spaces or tabs, no quoting (fixed-width logs such as CDNOW).
+    Whitespace,
+}
+
+/// What to read: which columns hold what, how fields are separated, and the zone for times
+/// written without an offset.
+///
+/// ```
+/// use userops::csv::{CsvSpec, Delimiter};
+/// let spec = CsvSpec::new("user_id", "ts")
+///     .amount("price")
+///     .name("event")
+///     .duration("seconds")
+///     .attribute("channel")
+///     .zone(userops::time::Zone::parse("Europe/Paris")?);
+/// assert_eq!(spec.delimiter, Delimiter::Byte(b','));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvSpec {
+    /// The user id column (required; an empty value rejects the row).
+    pub user: Column,
+    /// The time column (required): RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`, `YYYYMMDD`
+    /// or Unix seconds.
+    pub time: Column,
+    /// The amount paid (optional; an empty field is 0, i.e. not a payment).
+    pub amount: Option<Column>,
+    /// The event name (optional; an empty field is no name).
+    pub name: Option<Column>,
+    /// Time spent in seconds (optional; an empty field is no duration).
+    pub duration: Option<Column>,
+    /// Attribute columns copied into [`EventRecord::attributes`] in this order.
+    pub attributes: Vec<Column>,
+    /// The field separator.
+    pub delimiter: Delimiter,
+    /// Whether the first line is a header (with [`Delimiter::Whitespace`] usually not).
+    pub has_header: bool,
+    /// The zone of times written without an offset.
+    pub zone: Zone,
+}
+
+impl CsvSpec {
+    /// A comma-separated file with a header; times without offset in UTC.
+    ///
+    /// ```
+    /// let spec = userops::csv::CsvSpec::new("user", "time");
+    /// assert!(spec.has_header);
+    /// ```
+    pub fn new(user: impl Into<Column>, time: impl Into<Column>) -> Self {
+        CsvSpec {
+            user: user.into(),
+            time: time.into(),
+            amount: None,
+            name: None,
+            duration: None,
+            attributes: Vec::new(),
+            delimiter: Delimiter::Byte(b','),
+            has_header: true,
+            zone: Zone::Utc,
+        }
+    }
+
+    /// The CDNOW transaction log as Fader & Hardie ship it: whitespace-separated
+    /// `customer_id customer_id_2 yyyymmdd quantity amount`, no header.
+    ///
+    /// ```
+    /// let spec = userops::csv::CsvSpec::cdnow();
+    /// assert!(!spec.has_header);
+    /// ```
+    pub fn cdnow() -> Self {
+        CsvSpec::new(0_usize, 2_usize)
+            .amount(4_usize)
+            .delimiter(Delimiter::Whitespace)
+            .header(false)
+    }
+
+    /// Sets the amount column.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").amount("revenue");
+    /// assert!(s.amount.is_some());
+    /// ```
+    pub fn amount(mut self, column: impl Into<Column>) -> Self {
+        self.amount = Some(column.into());
+        self
+    }
+
+    /// Sets the event-name column.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").name("event");
+    /// assert!(s.name.is_some());
+    /// ```
+    pub fn name(mut self, column: impl Into<Column>) -> Self {
+        self.name = Some(column.into());
+        self
+    }
+
+    /// Sets the duration column (seconds).
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").duration("secs");
+    /// assert!(s.duration.is_some());
+    /// ```
+    pub fn duration(mut self, column: impl Into<Column>) -> Self {
+        self.duration = Some(column.into());
+        self
+    }
+
+    /// Adds an attribute column.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").attribute("channel").attribute("region");
+    /// assert_eq!(s.attributes.len(), 2);
+    /// ```
+    pub fn attribute(mut self, column: impl Into<Column>) -> Self {
+        self.attributes.push(column.into());
+        self
+    }
+
+    /// Sets the field separator.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").delimiter(userops::csv::Delimiter::Byte(b';'));
+    /// assert_eq!(s.delimiter, userops::csv::Delimiter::Byte(b';'));
+    /// ```
+    pub fn delimiter(mut self, delimiter: Delimiter) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Sets whether the first line is a header.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new(0_usize, 1_usize).header(false);
+    /// assert!(!s.has_header);
+    /// ```
+    pub fn header(mut self, has_header: bool) -> Self {
+        self.has_header = has_header;
+        self
+    }
+
+    /// Sets the zone for times without an offset.
+    ///
+    /// ```
+    /// let s = userops::csv::CsvSpec::new("u", "t").zone(userops::time::Zone::parse("+08:00")?);
+    /// assert_eq!(s.zone.name(), "+08:00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
+    }
+}
+
+/// Why a row was rejected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The row has a different number of fields than the header (or, without a header, than
+    /// the first row).
+    WrongFieldCount {
+        /// Fields expected.
+        expected: usize,
+        /// Fields found.
+        found: usize,
+    },
+    /// The user field is empty.
+    UserMissing,
+    /// The time field could not be parsed.
+    TimeUnparsable(String),
+    /// The amount field is not a number.
+    AmountNotNumber(String),
+    /// The amount field is NaN or infinite.
+    AmountNotFinite(String),
+    /// The duration field is not a finite, non-negative number of seconds.
+    DurationInvalid(String),
+    /// The row is not valid UTF-8 or not valid CSV.
+    Malformed(String),
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::WrongFieldCount { expected, found } => {
+                write!(f, "wrong field count: expected {expected}, found {found}")
+            }
+            RejectReason::UserMissing => f.write_str("user missing"),
+            RejectReason::TimeUnparsable(t) => write!(f, "time cannot be parsed: {t:?}"),
+            RejectReason::AmountNotNumber(t) => write!(f, "amount is not a number: {t:?}"),
+            RejectReason::AmountNotFinite(t) => write!(f, "amount is not finite: {t:?}"),
+            RejectReason::DurationInvalid(t) => {
+                write!(f, "duration is not a non-negative number of seconds: {t:?}")
+            }
+            RejectReason::Malformed(t) => write!(f, "malformed row: {t}"),
+        }
+    }
+}
+
+/// A row the reader could not use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedRow {
+    /// 1-based line number in the file (the header is line 1 when there is one).
+    pub line: u64,
+    /// Why.
+    pub reason: RejectReason,
+}
+
+impl fmt::Display for RejectedRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// What [`read_events`] returns: the events, every rejected row, and the count of data rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsvEvents {
+    /// Accepted events, in file order.
+    pub events: Vec<EventRecord<String>>,
+    /// Rejected rows, in file order.
+    pub rejected: Vec<RejectedRow>,
+    /// Data rows read (header and blank lines excluded): `events.len() + rejected.len()`.
+    pub rows_read: u64,
+    /// The names of the attribute columns, in [`EventRecord::attributes`] order.
+    pub attribute_names: Vec<String>,
+}
+
+impl CsvEvents {
+    /// A one-line account: rows read, accepted, rejected, and the first few rejections.
+    ///
+    /// ```
+    /// let read = userops::csv::read_events("u,t\na,2025-01-01\n,2025-01-01\n".as_bytes(),
+    ///     &userops::csv::CsvSpec::new("u", "t"))?;
+    /// assert_eq!(read.account(), "2 rows read: 1 accepted, 1 rejected (line 3: user missing)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn account(&self) -> String {
+        let mut s = format!(
+            "{} rows read: {} accepted, {} rejected",
+            self.rows_read,
+            self.events.len(),
+            self.rejected.len()
+        );
+        if !self.rejected.is_empty() {
+            let shown: Vec<String> = self
+                .rejected
+                .iter()
+                .take(3)
+                .map(|r| r.to_string())
+                .collect();
+            s.push_str(&format!(" ({}", shown.join("; ")));
+            if self.rejected.len() > 3 {
+                s.push_str(&format!("; and {} more", self.rejected.len() - 3));
+            }
+            s.push(')');
+        }
+        s
+    }
+}
+
+/// Resolved column positions.
+struct Layout {
+    user: usize,
+    time: usize,
+    amount: Option<usize>,
+    name: Option<usize>,
+    duration: Option<usize>,
+    attributes: Vec<usize>,
+    attribute_names: Vec<String>,
+    /// Fields every row must have (`None` until the first row fixes it, headerless files).
+    expected: Option<usize>,
+}
+
+fn resolve(spec: &CsvSpec, header: Option<&[String]>) -> Result<Layout> {
+    let find = |c: &Column| -> Result<usize> {
+        match (c, header) {
+            (Column::Index(i), Some(h)) if *i >= h.len() => Err(Error::UnknownColumn {
+                column: c.to_string(),
+                available: h.join(", "),
+            }),
+            (Column::Index(i), _) => Ok(*i),
+            (Column::Name(n), Some(h)) => {
+                h.iter()
+                    .position(|x| x == n)
+                    .ok_or_else(|| Error::UnknownColumn {
+                        column: n.clone(),
+                        available: h.join(", "),
+                    })
+            }
+            (Column::Name(n), None) => match n.parse::<usize>() {
+                Ok(i) => Ok(i),
+                Err(_) => Err(Error::UnknownColumn {
+                    column: n.clone(),
+                    available:
+                        "(the file has no header: name columns by 0-based position, e.g. #0)".into(),
+                }),
+            },
+        }
+    };
+    let attributes = spec
+        .attributes
+        .iter()
+        .map(find)
+        .collect::<Result<Vec<_>>>()?;
+    let attribute_names = spec
+        .attributes
+        .iter()
+        .zip(&attributes)
+        .map(|(c, i)| match (c, header) {
+            (Column::Name(n), _) => n.clone(),
+            (Column::Index(_), Some(h)) => h[*i].clone(),
+            (Column::Index(i), None) => format!("#{i}"),
+        })
+        .collect();
+    Ok(Layout {
+        user: find(&spec.user)?,
+        time: find(&spec.time)?,
+        amount: spec.amount.as_ref().map(find).transpose()?,
+        name: spec.name.as_ref().map(find).transpose()?,
+        duration: spec.duration.as_ref().map(find).transpose()?,
+        attributes,
+        attribute_names,
+        expected: header.map(<[String]>::len),
+    })
+}
+
+impl Layout {
+    fn max_index(&self) -> usize {
+        [self.user, self.time]
+            .into_iter()
+            .chain(self.amount)
+            .chain(self.name)
+            .chain(self.duration)
+            .chain(self.attributes.iter().copied())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn record(
+        &mut self,
+        fields: &[&str],
+        spec: &CsvSpec,
+    ) -> std::result::Result<EventRecord<String>, RejectReason> {
+        let expected = *self.expected.get_or_insert(fields.len());
+        if fields.len() != expected || fields.len() <= self.max_index() {
+            return Err(RejectReason::WrongFieldCount {
+                expected: expected.max(self.max_index() + 1),
+                found: fields.len(),
+            });
+        }
+        let user = fields[self.user].trim();
+        if user.is_empty() {
+            return Err(RejectReason::UserMissing);
+        }
+        let time_text = fields[self.time].trim();
+        let at = parse_instant(time_text, &spec.zone)
+            .map_err(|_| RejectReason::TimeUnparsable(time_text.to_string()))?;
+        let mut event = EventRecord::new(user.to_string(), at);
+        if let Some(i) = self.amount {
+            let t = fields[i].trim();
+            if !t.is_empty() {
+                let a: f64 = t
+                    .parse()
+                    .map_err(|_| RejectReason::AmountNotNumber(t.to_string()))?;
+                if !a.is_finite() {
+                    return Err(RejectReason::AmountNotFinite(t.to_string()));
+                }
+                event.amount = a;
+            }
+        }
+        if let Some(i) = self.name {
+            let t = fields[i].trim();
+            if !t.is_empty() {
+                event.name = Some(t.to_string());
+            }
+        }
+        if let Some(i) = self.duration {
+            let t = fields[i].trim();
+            if !t.is_empty() {
+                let secs: f64 = t
+                    .parse()
+                    .map_err(|_| RejectReason::DurationInvalid(t.to_string()))?;
+                if !secs.is_finite() || secs < 0.0 || secs > 1.0e12 {
+                    return Err(RejectReason::DurationInvalid(t.to_string()));
+                }
+                event =
+                    event.with_duration(TimeDelta::milliseconds((secs * 1000.0).round() as i64));
+            }
+        }
+        event.attributes = self
+            .attributes
+            .iter()
+            .map(|i| fields[*i].trim().to_string())
+            .collect();
+        Ok(event)
+    }
+}
+
+/// Reads events from any reader.
+///
+/// # Errors
+/// Whole-file problems only — a missing header, a column that does not exist (the error lists
+/// the columns that do), an I/O error. Row problems are not errors: they are reported in
+/// [`CsvEvents::rejected`].
+///
+/// ```
+/// use userops::csv::{read_events, CsvSpec};
+/// let err = read_events("a,b\n1,2\n".as_bytes(), &CsvSpec::new("user", "b")).unwrap_err();
+/// assert_eq!(err.to_string(), "column \"user\" does not exist; the columns are: a, b");
+/// ```
+pub fn read_events<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
+    match spec.delimiter {
+        Delimiter::Whitespace => read_whitespace(reader, spec),
+        Delimiter::Byte(b) => read_delimited(reader, spec, b),
+    }
+}
+
+/// Reads events from a file; see [`read_events`].
+///
+/// # Errors
+/// As [`read_events`], plus [`Error::Read`] naming the path when it cannot be opened.
+///
+/// ```
+/// let err = userops::csv::read_events_from_path("/no/such/file.csv", &userops::csv::CsvSpec::new("u", "t"));
+/// assert!(err.unwrap_err().to_string().contains("/no/such/file.csv"));
+/// ```
+pub fn read_events_from_path(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<CsvEvents> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Read(format!("cannot open {}: {e}", path.display())))?;
+    read_events(BufReader::new(file), spec)
+}
+
+fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<CsvEvents> {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut records = rdr.byte_records();
+    let mut layout = None;
+    if spec.has_header {
+        match records.next() {
+            None => return Err(Error::Empty("the file has no header row")),
+            Some(Err(e)) => return Err(Error::Read(e.to_string())),
+            Some(Ok(h)) => {
+                let names: Vec<String> = h
+                    .iter()
+                    .map(|f| {
+                        String::from_utf8_lossy(f)
+                            .trim()
+                            .trim_start_matches('\u{feff}')
+                            .to_string()
+                    })
+                    .collect();
+                layout = Some(resolve(spec, Some(&names))?);
+            }
+        }
+    }
+    let mut layout = match layout {
+        Some(l) => l,
+        None => resolve(spec, None)?,
+    };
+    let mut out = CsvEvents {
+        events: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+        attribute_names: layout.attribute_names.clone(),
+    };
+    let mut last_line = u64::from(spec.has_header);
+    for rec in records {
+        out.rows_read += 1;
+        match rec {
+            Err(e) => {
+                let line = e.position().map_or(last_line + 1, |p| p.line());
+                last_line = line;
+                // I/O errors end the file; framing errors are one bad row.
+                if let ::csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(Error::Read(e.to_string()));
+                }
+                out.rejected.push(RejectedRow {
+                    line,
+                    reason: RejectReason::Malformed(e.to_string()),
+                });
+            }
+            Ok(r) => {
+                let line = r.position().map_or(last_line + 1, |p| p.line());
+                last_line = line;
+                let fields: std::result::Result<Vec<&str>, _> =
+                    r.iter().map(std::str::from_utf8).collect();
+                match fields {
+                    Err(_) => out.rejected.push(RejectedRow {
+                        line,
+                        reason: RejectReason::Malformed("not valid UTF-8".into()),
+                    }),
+                    Ok(fields) => match layout.record(&fields, spec) {
+                        Ok(e) => out.events.push(e),
+                        Err(reason) => out.rejected.push(RejectedRow { line, reason }),
+                    },
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    let mut line_no = 0_u64;
+    let mut layout: Option<Layout> = None;
+    let mut out = CsvEvents {
+        events: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+        attribute_names: Vec::new(),
+    };
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(_) => {
+                if layout.is_none() && spec.has_header {
+                    return Err(Error::Read("the header line is not valid UTF-8".into()));
+                }
+                out.rows_read += 1;
+                out.rejected.push(RejectedRow {
+                    line: line_no,
+                    reason: RejectReason::Malformed("not valid UTF-8".into()),
+                });
+                continue;
+            }
+        };
+        let fields: Vec<&str> = text.split_ascii_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if layout.is_none() {
+            if spec.has_header {
+                let names: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+                let l = resolve(spec, Some(&names))?;
+                out.attribute_names = l.attribute_names.clone();
+                layout = Some(l);
+                continue;
+            }
+            let l = resolve(spec, None)?;
+            out.attribute_names = l.attribute_names.clone();
+            layout = Some(l);
+        }
+        let Some(l) = layout.as_mut() else { continue };
+        out.rows_read += 1;
+        match l.record(&fields, spec) {
+            Ok(e) => out.events.push(e),
+            Err(reason) => out.rejected.push(RejectedRow {
+                line: line_no,
+                reason,
+            }),
+        }
+    }
+    if layout.is_none() && spec.has_header {
+        return Err(Error::Empty("the file has no header row"));
+    }
+    Ok(out)
+}

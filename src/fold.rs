@@ -1,0 +1,299 @@
+//! The fold contract every summary follows: `observe` events, `merge` partial states,
+//! `finish` into a report.
+//!
+//! Folding parts of the data and merging the parts gives the result of folding all of it, in
+//! any order. That one law lets the same summary run on one thread ([`fold`]), on all cores
+//! (`fold_par`, feature `parallel`) or as a distributed engine's aggregate (partial state,
+//! merge, evaluate). [`laws`] checks it for any summary.
+//!
+//! ```
+//! use userops::fold::{fold, Fold, Summary};
+//! use userops::Result;
+//!
+//! /// Counts events: the smallest possible summary.
+//! #[derive(Debug, Clone, Default)]
+//! struct Count(u64);
+//!
+//! impl Summary for Count {
+//!     type Output = u64;
+//!     fn merge(&mut self, other: Self) -> Result<()> { self.0 += other.0; Ok(()) }
+//!     fn finish(self) -> u64 { self.0 }
+//! }
+//! impl<E> Fold<E> for Count {
+//!     fn observe(&mut self, _event: &E) -> Result<()> { self.0 += 1; Ok(()) }
+//! }
+//!
+//! let whole = fold(Count::default(), [1, 2, 3, 4, 5])?;
+//! let mut left = fold(Count::default(), [1, 2])?;
+//! left.merge(fold(Count::default(), [3, 4, 5])?)?;
+//! assert_eq!(whole.finish(), 5);
+//! assert_eq!(left.finish(), 5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::HashMap;
+
+use crate::Result;
+
+/// The map type per-user summaries keep their state in (one place to change the hasher).
+pub type UserMap<K, V> = HashMap<K, V>;
+
+/// A mergeable state: the part of the fold contract that does not depend on the event type.
+///
+/// Laws (checked by [`laws`] in every summary's tests):
+/// * **merge**: folding any split of the events into parts and merging the parts equals
+///   folding the whole;
+/// * **order**: the result does not depend on the order of the events.
+pub trait Summary: Sized {
+    /// What [`Summary::finish`] produces.
+    type Output;
+
+    /// Adds everything another partial state has seen.
+    ///
+    /// # Errors
+    /// [`crate::Error::MergeMismatch`] when the two states were built with different settings.
+    fn merge(&mut self, other: Self) -> Result<()>;
+
+    /// The finished summary.
+    fn finish(self) -> Self::Output;
+}
+
+/// A [`Summary`] that observes events of type `E` one at a time.
+pub trait Fold<E>: Summary {
+    /// Adds one event.
+    ///
+    /// # Errors
+    /// When the event is unusable for this summary (a NaN amount, an event after the as-of
+    /// instant); the error names the user and the value, and the state is unchanged.
+    fn observe(&mut self, event: &E) -> Result<()>;
+}
+
+/// Folds every event of an iterator into `state`.
+///
+/// # Errors
+/// The first error [`Fold::observe`] returns.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::activity::ActivitySummary;
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::time::{Calendar, Interval};
+///
+/// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// let events = vec![EventRecord::<u32>::new(1_u32, t), EventRecord::new(2_u32, t)];
+/// let summary = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &events)?;
+/// assert_eq!(summary.finish().users.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fold<S, I>(mut state: S, events: I) -> Result<S>
+where
+    I: IntoIterator,
+    S: Fold<I::Item>,
+{
+    for event in events {
+        state.observe(&event)?;
+    }
+    Ok(state)
+}
+
+/// Splits `events` over all cores, folds each part into a clone of `empty` and merges the parts
+/// (feature `parallel`).
+///
+/// # Errors
+/// The first error any part's [`Fold::observe`] or [`Fold::merge`] returns.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::activity::ActivitySummary;
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold_par, Summary};
+/// use userops::time::{Calendar, Interval};
+///
+/// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// let events: Vec<_> = (0..10_000_u32).map(|u| EventRecord::<u32>::new(u % 100, t)).collect();
+/// let summary = fold_par(&ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &events)?;
+/// assert_eq!(summary.finish().users.len(), 100);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "parallel")]
+pub fn fold_par<S, E>(empty: &S, events: &[E]) -> Result<S>
+where
+    S: Fold<E> + Clone + Send + Sync,
+    E: Sync,
+{
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = events.len().div_ceil(threads * 4).max(4096);
+    events
+        .par_chunks(chunk)
+        .map(|part| {
+            let mut state = empty.clone();
+            for event in part {
+                state.observe(event)?;
+            }
+            Ok(state)
+        })
+        .try_reduce(
+            || empty.clone(),
+            |mut a, b| {
+                a.merge(b)?;
+                Ok(a)
+            },
+        )
+}
+
+/// Checks for the fold laws, usable from any test (proptest or not) and from fuzz targets.
+///
+/// ```
+/// use userops::fold::{laws, Fold, Summary};
+/// use userops::Result;
+///
+/// #[derive(Debug, Clone, Default)]
+/// struct Sum(f64);
+/// impl Summary for Sum {
+///     type Output = f64;
+///     fn merge(&mut self, o: Self) -> Result<()> { self.0 += o.0; Ok(()) }
+///     fn finish(self) -> f64 { self.0 }
+/// }
+/// impl Fold<f64> for Sum {
+///     fn observe(&mut self, e: &f64) -> Result<()> { self.0 += e; Ok(()) }
+/// }
+///
+/// let events = [0.1, 0.2, 0.3, 0.4];
+/// let close = |a: &f64, b: &f64| laws::close(*a, *b, 1e-9);
+/// laws::merge_law(Sum::default, &events, &[1, 3], close).unwrap();
+/// laws::order_law(Sum::default, &events, &[3, 1, 0, 2], close).unwrap();
+/// ```
+pub mod laws {
+    use std::fmt::Debug;
+
+    use super::Fold;
+
+    /// Whether `a` and `b` agree within `rel` relative tolerance (absolute near zero); NaN
+    /// equals NaN so that a law check never hides a NaN behind a failed comparison.
+    ///
+    /// ```
+    /// assert!(userops::fold::laws::close(1.0, 1.0 + 1e-12, 1e-9));
+    /// assert!(!userops::fold::laws::close(1.0, 1.1, 1e-9));
+    /// ```
+    pub fn close(a: f64, b: f64, rel: f64) -> bool {
+        if a.is_nan() || b.is_nan() {
+            return a.is_nan() && b.is_nan();
+        }
+        if a == b {
+            return true;
+        }
+        (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+    }
+
+    /// Folds `events` whole, and again cut at `cuts` (indices, any order, out-of-range ones
+    /// clamped) into parts merged left to right; `Err` describes the difference.
+    ///
+    /// # Errors
+    /// A message when the two results differ or a fold step fails.
+    ///
+    /// ```
+    /// # use userops::fold::{laws, Fold, Summary};
+    /// # #[derive(Debug, Clone, Default)] struct N(u32);
+    /// # impl Summary for N { type Output = u32;
+    /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
+    /// #   fn finish(self) -> u32 { self.0 } }
+    /// # impl Fold<u8> for N {
+    /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
+    /// laws::merge_law(N::default, &[1_u8, 2, 3], &[2], |a, b| a == b).unwrap();
+    /// ```
+    pub fn merge_law<E, S, F>(
+        empty: impl Fn() -> S,
+        events: &[E],
+        cuts: &[usize],
+        same: F,
+    ) -> Result<(), String>
+    where
+        S: Fold<E>,
+        S::Output: Debug,
+        F: Fn(&S::Output, &S::Output) -> bool,
+    {
+        let whole = run(empty(), events.iter())?.finish();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
+        cuts.push(0);
+        cuts.push(events.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut merged = empty();
+        for w in cuts.windows(2) {
+            let part = run(empty(), events[w[0]..w[1]].iter())?;
+            merged
+                .merge(part)
+                .map_err(|e| format!("merge failed: {e}"))?;
+        }
+        let merged = merged.finish();
+        if same(&whole, &merged) {
+            Ok(())
+        } else {
+            Err(format!(
+                "merge law broken at cuts {cuts:?}:\n whole: {whole:?}\n parts: {merged:?}"
+            ))
+        }
+    }
+
+    /// Folds `events` in their order and in the order `permutation` gives (indices; missing
+    /// or repeated indices are an error of the caller and reported).
+    ///
+    /// # Errors
+    /// A message when the two results differ, the permutation is not one, or a fold step fails.
+    ///
+    /// ```
+    /// # use userops::fold::{laws, Fold, Summary};
+    /// # #[derive(Debug, Clone, Default)] struct N(u32);
+    /// # impl Summary for N { type Output = u32;
+    /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
+    /// #   fn finish(self) -> u32 { self.0 } }
+    /// # impl Fold<u8> for N {
+    /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
+    /// laws::order_law(N::default, &[1_u8, 2, 3], &[2, 0, 1], |a, b| a == b).unwrap();
+    /// ```
+    pub fn order_law<E, S, F>(
+        empty: impl Fn() -> S,
+        events: &[E],
+        permutation: &[usize],
+        same: F,
+    ) -> Result<(), String>
+    where
+        S: Fold<E>,
+        S::Output: Debug,
+        F: Fn(&S::Output, &S::Output) -> bool,
+    {
+        let mut seen = vec![false; events.len()];
+        if permutation.len() != events.len() {
+            return Err("permutation length differs from events length".into());
+        }
+        for &i in permutation {
+            if i >= events.len() || seen[i] {
+                return Err(format!("not a permutation: index {i}"));
+            }
+            seen[i] = true;
+        }
+        let forward = run(empty(), events.iter())?.finish();
+        let shuffled = run(empty(), permutation.iter().map(|&i| &events[i]))?.finish();
+        if same(&forward, &shuffled) {
+            Ok(())
+        } else {
+            Err(format!(
+                "order law broken:\n in order: {forward:?}\n shuffled: {shuffled:?}"
+            ))
+        }
+    }
+
+    fn run<'a, E: 'a, S: Fold<E>>(
+        mut state: S,
+        events: impl Iterator<Item = &'a E>,
+    ) -> Result<S, String> {
+        for e in events {
+            state
+                .observe(e)
+                .map_err(|err| format!("observe failed: {err}"))?;
+        }
+        Ok(state)
+    }
+}

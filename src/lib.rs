@@ -1,0 +1,92 @@
+//! # userops — user-operations models as mergeable folds
+//!
+//! `userops` computes the numbers a growth or user-ops team runs its product on — product
+//! quadrant, metric tree, RFM scores and segments, lifecycle stages, retention cohorts,
+//! LTV/CAC and each customer's probable future value (BG/NBD, Pareto/NBD, Gamma-Gamma) —
+//! straight from the host application's own event type. No server, no database, no global
+//! state, no wall clock.
+//!
+//! ## The fold model
+//!
+//! ```text
+//! host events ──(trait Event)──▶ per-user summary ──(merge)──▶ model ──▶ report (serde)
+//!    any type, any order          mergeable state               pure fn      Display + JSON
+//! ```
+//!
+//! 1. The host implements [`event::Event`] for its own type (one short `impl`).
+//! 2. A summary folds events ([`fold::Fold`]: `observe`, `merge`, `finish`). Folding parts and
+//!    merging them equals folding the whole, so the same code runs on one thread, on all cores
+//!    (feature `parallel`) or inside a distributed engine.
+//! 3. Models are pure functions over summaries with checked parameters.
+//! 4. Reports are plain data: `Debug + Clone + PartialEq + Serialize + Deserialize`, and
+//!    `Display` prints a readable table.
+//!
+//! ```
+//! use chrono::{DateTime, TimeZone, Utc};
+//! use userops::activity::ActivitySummary;
+//! use userops::event::Event;
+//! use userops::fold::{fold, Fold};
+//! use userops::time::{Calendar, Interval};
+//!
+//! struct Order { customer: u64, placed: DateTime<Utc>, total: f64 }
+//!
+//! impl Event for Order {
+//!     type User = u64;
+//!     fn user(&self) -> &u64 { &self.customer }
+//!     fn at(&self) -> DateTime<Utc> { self.placed }
+//!     fn amount(&self) -> f64 { self.total }
+//! }
+//!
+//! let t = |d| Utc.with_ymd_and_hms(2025, 5, d, 9, 0, 0).unwrap();
+//! let orders = vec![
+//!     Order { customer: 1, placed: t(1), total: 30.0 },
+//!     Order { customer: 1, placed: t(20), total: 12.5 },
+//!     Order { customer: 2, placed: t(7), total: 99.0 },
+//! ];
+//! let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &orders)?.finish();
+//! assert_eq!(report.users[0].amount, 42.5);
+//! assert_eq!(report.users[1].events, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Module map
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | [`event`] | host traits: [`event::Event`], [`event::UserAttribute`], [`event::SignUp`], the owned [`event::EventRecord`] |
+//! | [`time`] | calendar periods (day, week with a chosen first weekday, month) in any zone, exact durations, time parsing |
+//! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
+//! | [`activity`] | per-user activity and per-period totals |
+//! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
+//! | [`error`] | the crate's error type |
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `csv` | yes | the `csv` module (the `csv` crate) |
+//! | `parallel` | no | `fold::fold_par` and parallel paths (rayon) |
+//!
+//! ## Errors and panics
+//!
+//! Library code does not panic on any input. Every fallible function returns
+//! [`Result`]; [`Error`] says what was wrong and what to do. NaN or infinite amounts, events
+//! after the as-of instant, empty data, parameters out of range: each is a clear `Err` or a
+//! documented result. Negative amounts are refunds: they lower monetary totals; models that
+//! need positive spend reject them.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+pub mod activity;
+#[cfg(feature = "csv")]
+pub mod csv;
+pub mod error;
+pub mod event;
+pub mod fold;
+pub mod sample;
+pub mod time;
+
+pub use error::{Error, Result};
