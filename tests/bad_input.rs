@@ -1,0 +1,7 @@
+//! The bad-input catalogue: a table of bad inputs × entry points with the exact error each
+//! must give. Nothing panics; nothing returns NaN where a number is promised.
+//!
+//! Each module keeps its rows in `tests/bad_input/<module>.rs`.
+
+#[path = "bad_input/foundation.rs"]
+mod foundation;
