@@ -962,3 +962,19 @@ fn posthog_cumulative_stickiness() {
     let r = stickiness(&log, Interval::Day, (1, 11), (1, 13), "$pageview", 2);
     assert_eq!(r.cumulative, [2, 1, 0]);
 }
+
+#[cfg(feature = "csv")]
+#[test]
+fn posthog_test_day_interval_from_csv_file() {
+    // The same events as `test_day_interval`, read from tests/data the way the `retention`
+    // example reads them (times without offset read in the zone, here UTC).
+    use userops::csv::{CsvSpec, read_events_from_path};
+    let read = read_events_from_path(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/retention_posthog_day_interval.csv"),
+        &CsvSpec::new("person", "timestamp").name("event").zone(Zone::Utc),
+    )
+    .unwrap();
+    assert_eq!((read.rows_read, read.rejected.len()), (10, 0));
+    let q = Query::days((10, 6, 0), 11);
+    assert_eq!(q.run(&read.events), day_interval_expected());
+}
