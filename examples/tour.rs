@@ -6,7 +6,7 @@ use std::error::Error;
 
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{SampleConfig, SampleData, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -27,9 +27,42 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
+    tour_retention(&data)?;
+
     Ok(())
 }
 
 fn section(title: &str) {
     println!("== {title} ==");
+}
+
+/// Retention: monthly first-time cohorts (start = sign-up, return = any event, `*`) over the
+/// last 12 months, and weekly stickiness over the last 12 weeks.
+fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::retention::{
+        RetentionMode, RetentionParams, RetentionSummary, StickinessParams, StickinessSummary,
+    };
+
+    section("Retention: monthly sign-up cohorts, back for any event (first-time, last 12 months)");
+    let last_instant = data.end - chrono::TimeDelta::seconds(1);
+    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last_instant, 12)
+        .start_event("signup")
+        .return_event("*")
+        .mode(RetentionMode::FirstTime)
+        .check()?;
+    let table = fold(RetentionSummary::new(spec), &data.events)?.finish();
+    println!("{table}\n");
+
+    section("Stickiness: users by number of active weeks in the last 12 weeks (Monday start)");
+    let from = last_instant - chrono::TimeDelta::weeks(11);
+    let spec = StickinessParams::new(
+        Calendar::new(Zone::Utc, Interval::Week(chrono::Weekday::Mon)),
+        from,
+        last_instant,
+    )
+    .event("*")
+    .check()?;
+    let sticky = fold(StickinessSummary::new(spec), &data.events)?.finish();
+    println!("{sticky}\n");
+    Ok(())
 }

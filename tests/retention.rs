@@ -978,3 +978,30 @@ fn posthog_test_day_interval_from_csv_file() {
     let q = Query::days((10, 6, 0), 11);
     assert_eq!(q.run(&read.events), day_interval_expected());
 }
+
+#[test]
+fn first_time_signup_cohorts_are_the_new_users_of_each_month() {
+    // In the sample data every user's first event is their sign-up, so the first-time cohort
+    // of a month must be the month's new users as the foundation's `PeriodTotals` counts them.
+    use userops::activity::PeriodTotals;
+    use userops::sample::{SampleConfig, generate};
+    let data = generate(&SampleConfig::new(1_500).seed(11)).unwrap();
+    let months = data.config.months as usize;
+    let spec = RetentionParams::new(
+        Calendar::new(Zone::Utc, Interval::Month),
+        data.end - chrono::TimeDelta::seconds(1),
+        months,
+    )
+    .start_event("signup")
+    .mode(RetentionMode::FirstTime)
+    .check()
+    .unwrap();
+    let table = fold(RetentionSummary::new(spec), &data.events).unwrap().finish();
+    let totals = fold(PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)), &data.events)
+        .unwrap()
+        .finish();
+    let sizes: Vec<u64> = table.cohorts.iter().map(|c| c.size()).collect();
+    let new_users: Vec<u64> = totals.rows.iter().map(|r| r.new_users).collect();
+    assert_eq!(sizes, new_users);
+    assert_eq!(table.cohort_users, 1_500);
+}
