@@ -6,11 +6,16 @@ use crate::fold::UserMap;
 
 /// Users and, for each, `stride` words of period bits, in one `Vec<u64>`.
 ///
-/// The slot of the previous event's user is cached so that a log grouped by user (a database
-/// export ordered by user) costs one comparison per event instead of a hash-map lookup.
+/// Two fast paths for logs exported in user order: the slot of the previous event's user is
+/// cached (one comparison per event instead of a hash-map lookup), and while users arrive in
+/// strictly increasing order no hash map is built at all (each new user is simply appended).
+/// The first user out of order builds the map once and the state continues with lookups, so
+/// any order gives the same result.
 #[derive(Debug, Clone)]
 pub(crate) struct UserBits<U, V> {
     stride: usize,
+    /// Users so far arrived in strictly increasing order and `index` is not built.
+    sorted: bool,
     index: UserMap<U, u32>,
     users: Vec<U>,
     words: Vec<u64>,
@@ -25,10 +30,11 @@ pub(crate) fn words_for(periods: usize) -> usize {
     periods.div_ceil(64).max(1)
 }
 
-impl<U: Clone + Eq + Hash, V: Copy> UserBits<U, V> {
+impl<U: Clone + Eq + Hash + Ord, V: Copy> UserBits<U, V> {
     pub(crate) fn new(stride: usize, init: V) -> Self {
         UserBits {
             stride,
+            sorted: true,
             index: UserMap::default(),
             users: Vec::new(),
             words: Vec::new(),
@@ -50,21 +56,50 @@ impl<U: Clone + Eq + Hash, V: Copy> UserBits<U, V> {
                 return last as usize;
             }
         }
-        let slot = match self.index.get(user) {
-            Some(s) => *s,
-            None => {
-                // More than 4 billion users in one partial summary is beyond any machine's
-                // memory for this state; saturating keeps the code panic-free.
-                let s = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
-                self.index.insert(user.clone(), s);
-                self.users.push(user.clone());
-                self.words.resize(self.words.len() + self.stride, 0);
-                self.extra.push(self.init);
-                s
+        let slot = if self.sorted {
+            match self.users.last() {
+                Some(l) if user < l => {
+                    self.build_index();
+                    self.lookup_or_push(user)
+                }
+                Some(l) if user == l => self.users.len() - 1,
+                _ => self.push(user),
             }
+        } else {
+            self.lookup_or_push(user)
         };
-        self.last = Some(slot);
-        slot as usize
+        // More than 4 billion users in one partial summary is beyond any machine's memory for
+        // this state; saturating keeps the code panic-free.
+        self.last = Some(u32::try_from(slot).unwrap_or(u32::MAX));
+        slot
+    }
+
+    fn build_index(&mut self) {
+        self.sorted = false;
+        self.index.reserve(self.users.len());
+        for (i, u) in self.users.iter().enumerate() {
+            self.index
+                .insert(u.clone(), u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+
+    fn lookup_or_push(&mut self, user: &U) -> usize {
+        match self.index.get(user) {
+            Some(s) => *s as usize,
+            None => self.push(user),
+        }
+    }
+
+    fn push(&mut self, user: &U) -> usize {
+        let slot = self.users.len();
+        if !self.sorted {
+            self.index
+                .insert(user.clone(), u32::try_from(slot).unwrap_or(u32::MAX));
+        }
+        self.users.push(user.clone());
+        self.words.resize(self.words.len() + self.stride, 0);
+        self.extra.push(self.init);
+        slot
     }
 
     /// The words of one slot (empty for an unknown slot).
@@ -181,6 +216,17 @@ mod tests {
     }
 
     #[test]
+    fn out_of_order_users_switch_to_the_map_and_keep_their_slots() {
+        let mut b = UserBits::<u32, ()>::new(1, ());
+        let slots: Vec<usize> = [1, 1, 2, 5, 5, 3, 1, 5, 9, 2]
+            .iter()
+            .map(|u| b.slot(u))
+            .collect();
+        assert_eq!(slots, [0, 0, 1, 2, 2, 3, 0, 2, 4, 1]);
+        assert_eq!(b.len(), 5);
+    }
+
+    #[test]
     fn slots_are_stable_and_cached() {
         let mut b = UserBits::<String, i64>::new(2, i64::MAX);
         let a = b.slot(&"a".to_string());
@@ -201,5 +247,34 @@ mod tests {
         assert_eq!(ones(b.words(c)).collect::<Vec<_>>(), [1, 70]);
         assert_eq!(b.extra(c), 5);
         assert_eq!(b.len(), 3);
+    }
+}
+
+/// [`PeriodGrid::index_of_millis`](crate::time::PeriodGrid::index_of_millis) with the last
+/// period found remembered: a user's events, when grouped and in time order, mostly fall in
+/// the period of the one before, which then costs two comparisons instead of a search.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LastPeriod {
+    lo: i64,
+    hi: i64,
+    index: usize,
+}
+
+impl LastPeriod {
+    #[inline]
+    pub(crate) fn index_of(&mut self, grid: &crate::time::PeriodGrid, ms: i64) -> Option<usize> {
+        if ms >= self.lo && ms < self.hi {
+            return Some(self.index);
+        }
+        let i = grid.index_of_millis(ms)?;
+        let b = grid.bounds();
+        if let (Some(lo), Some(hi)) = (b.get(i), b.get(i + 1)) {
+            *self = LastPeriod {
+                lo: *lo,
+                hi: *hi,
+                index: i,
+            };
+        }
+        Some(i)
     }
 }

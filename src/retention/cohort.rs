@@ -6,7 +6,7 @@ use std::hash::Hash;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::bits::{self, UserBits, words_for};
+use super::bits::{self, LastPeriod, UserBits, words_for};
 use super::params::{RetentionMode, RetentionSpec};
 use crate::event::Event;
 use crate::fold::{Fold, Summary};
@@ -56,9 +56,10 @@ pub struct RetentionSummary<U> {
     users: UserBits<U, i64>,
     events_outside: u64,
     events_unmatched: u64,
+    last_period: LastPeriod,
 }
 
-impl<U: Clone + Eq + Hash> RetentionSummary<U> {
+impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// An empty summary for checked settings.
     ///
     /// ```
@@ -77,6 +78,7 @@ impl<U: Clone + Eq + Hash> RetentionSummary<U> {
             users: UserBits::new(2 * words, NO_START),
             events_outside: 0,
             events_unmatched: 0,
+            last_period: LastPeriod::default(),
         }
     }
 
@@ -131,7 +133,7 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
             return Ok(());
         }
         let ms = event.at().timestamp_millis();
-        let index = self.spec.grid.index_of_millis(ms);
+        let index = self.last_period.index_of(&self.spec.grid, ms);
         let first_time = self.spec.mode == RetentionMode::FirstTime;
         if index.is_none() && !(first_time && is_start) {
             self.events_outside += 1;
@@ -162,7 +164,7 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
     }
 }
 
-impl<U: Clone + Eq + Hash> Summary for RetentionSummary<U> {
+impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
     type Output = RetentionReport;
 
     fn merge(&mut self, other: Self) -> Result<()> {

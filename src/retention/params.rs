@@ -71,7 +71,13 @@ impl EventMatch {
     pub fn matches(&self, name: Option<&str>) -> bool {
         match self {
             EventMatch::Any => true,
-            EventMatch::Named(n) => name == Some(n.as_str()),
+            // First byte before the full comparison: most non-matching names differ there,
+            // and the full comparison is a call to memcmp.
+            EventMatch::Named(n) => name.is_some_and(|name| {
+                name.len() == n.len()
+                    && name.as_bytes().first() == n.as_bytes().first()
+                    && name == n.as_str()
+            }),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use super::bits::{self, UserBits, words_for};
+use super::bits::{self, LastPeriod, UserBits, words_for};
 use super::params::StickinessSpec;
 use crate::event::Event;
 use crate::fold::{Fold, Summary, UserMap};
@@ -42,9 +42,10 @@ pub struct StickinessSummary<U> {
     counts: UserMap<U, Vec<u32>>,
     events_outside: u64,
     events_unmatched: u64,
+    last_period: LastPeriod,
 }
 
-impl<U: Clone + Eq + Hash> StickinessSummary<U> {
+impl<U: Clone + Eq + Hash + Ord> StickinessSummary<U> {
     /// An empty summary for checked settings.
     ///
     /// ```
@@ -62,6 +63,7 @@ impl<U: Clone + Eq + Hash> StickinessSummary<U> {
             counts: UserMap::default(),
             events_outside: 0,
             events_unmatched: 0,
+            last_period: LastPeriod::default(),
         }
     }
 }
@@ -75,7 +77,7 @@ impl<E: Event> Fold<E> for StickinessSummary<E::User> {
         }
         let ms = event.at().timestamp_millis();
         let index = if ms < self.spec.end_ms {
-            self.spec.grid.index_of_millis(ms)
+            self.last_period.index_of(&self.spec.grid, ms)
         } else {
             None
         };
@@ -103,7 +105,7 @@ impl<E: Event> Fold<E> for StickinessSummary<E::User> {
     }
 }
 
-impl<U: Clone + Eq + Hash> Summary for StickinessSummary<U> {
+impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
     type Output = StickinessReport;
 
     fn merge(&mut self, other: Self) -> Result<()> {
