@@ -23,7 +23,7 @@ use crate::{Error, Result};
 /// use userops::time::{Calendar, Interval};
 ///
 /// let day = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
-/// let log: Vec<EventRecord<u32>> = [(1, 1), (1, 2), (1, 2), (2, 3)]
+/// let log: Vec<EventRecord<u32>> = [(1_u32, 1), (1, 2), (1, 2), (2, 3)]
 ///     .into_iter()
 ///     .map(|(u, d)| EventRecord::new(u, day(d)))
 ///     .collect();
