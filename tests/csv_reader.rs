@@ -36,7 +36,10 @@ fn rfm_orders_reads_with_zero_rejected_rows() {
     assert_eq!(users.len(), 995);
     // Second line of the file: "Brion Stark,2004-12-20,32".
     assert_eq!(read.events[0].user, "Brion Stark");
-    assert_eq!(read.events[0].at, Utc.with_ymd_and_hms(2004, 12, 20, 0, 0, 0).unwrap());
+    assert_eq!(
+        read.events[0].at,
+        Utc.with_ymd_and_hms(2004, 12, 20, 0, 0, 0).unwrap()
+    );
     assert_eq!(read.events[0].amount, 32.0);
 }
 
@@ -61,7 +64,11 @@ gus,20250106,7,order,,organic,extra
         .duration("seconds")
         .attribute("channel");
     let read = read_events(text.as_bytes(), &spec).unwrap();
-    let got: Vec<(u64, RejectReason)> = read.rejected.iter().map(|r| (r.line, r.reason.clone())).collect();
+    let got: Vec<(u64, RejectReason)> = read
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.clone()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -69,14 +76,29 @@ gus,20250106,7,order,,organic,extra
             (4, RejectReason::UserMissing),
             (5, RejectReason::AmountNotNumber("abc".into())),
             (6, RejectReason::AmountNotFinite("inf".into())),
-            (7, RejectReason::WrongFieldCount { expected: 6, found: 2 }),
+            (
+                7,
+                RejectReason::WrongFieldCount {
+                    expected: 6,
+                    found: 2
+                }
+            ),
             (8, RejectReason::DurationInvalid("-3".into())),
-            (11, RejectReason::WrongFieldCount { expected: 6, found: 7 }),
+            (
+                11,
+                RejectReason::WrongFieldCount {
+                    expected: 6,
+                    found: 7
+                }
+            ),
         ]
     );
     assert_eq!(read.events.len(), 2);
     assert_eq!(read.rows_read, 9); // the blank line 9 is not a row
-    assert_eq!(read.rows_read, (read.events.len() + read.rejected.len()) as u64);
+    assert_eq!(
+        read.rows_read,
+        (read.events.len() + read.rejected.len()) as u64
+    );
     // The accepted rows carry every facet.
     let fay = &read.events[1];
     assert_eq!(fay.user, "fay");
@@ -107,7 +129,10 @@ fn headerless_comma_file_by_position_and_a_zone() {
         .zone(userops::time::Zone::parse("Europe/Berlin").unwrap());
     let read = read_events(text.as_bytes(), &spec).unwrap();
     // 00:30 CEST (UTC+2) on 2025-07-01 is 22:30 UTC on 06-30.
-    assert_eq!(read.events[0].at, Utc.with_ymd_and_hms(2025, 6, 30, 22, 30, 0).unwrap());
+    assert_eq!(
+        read.events[0].at,
+        Utc.with_ymd_and_hms(2025, 6, 30, 22, 30, 0).unwrap()
+    );
     assert_eq!(read.events[0].amount, 9.99);
 }
 

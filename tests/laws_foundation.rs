@@ -21,7 +21,10 @@ fn events() -> impl Strategy<Value = Vec<EventRecord<u8>>> {
 }
 
 fn calendar() -> Calendar<Zone> {
-    Calendar::new(Zone::parse("America/Los_Angeles").unwrap(), Interval::Week(chrono::Weekday::Sun))
+    Calendar::new(
+        Zone::parse("America/Los_Angeles").unwrap(),
+        Interval::Week(chrono::Weekday::Sun),
+    )
 }
 
 fn same_activity(a: &ActivityReport<u8>, b: &ActivityReport<u8>) -> bool {
@@ -113,7 +116,10 @@ fn activity_by_hand() {
     let r = fold(ActivitySummary::new(cal), &ev).unwrap().finish();
     let ana = &r.users[0];
     assert_eq!(ana.user, "ana");
-    assert_eq!((ana.first_seen, ana.last_seen, ana.events, ana.amount), (t(1, 9), t(9, 9), 3, 13.0));
+    assert_eq!(
+        (ana.first_seen, ana.last_seen, ana.events, ana.amount),
+        (t(1, 9), t(9, 9), 3, 13.0)
+    );
     let starts: Vec<String> = ana.active_periods.iter().map(|p| p.to_string()).collect();
     assert_eq!(starts, ["2024-12-29", "2025-01-05"]);
     assert_eq!(r.users[1].events, 1);
@@ -124,7 +130,11 @@ fn activity_by_hand() {
 fn fold_par_equals_fold_on_sample_data() {
     let data = userops::sample::generate(&userops::sample::SampleConfig::new(3_000)).unwrap();
     let cal = Calendar::new(Zone::Utc, Interval::Month);
-    let seq = fold(PeriodTotals::new(cal.clone()), &data.events).unwrap().finish();
-    let par = userops::fold::fold_par(&PeriodTotals::new(cal), &data.events).unwrap().finish();
+    let seq = fold(PeriodTotals::new(cal.clone()), &data.events)
+        .unwrap()
+        .finish();
+    let par = userops::fold::fold_par(&PeriodTotals::new(cal), &data.events)
+        .unwrap()
+        .finish();
     assert!(same_periods(&seq, &par));
 }
