@@ -13,8 +13,8 @@ use userops::time::{Calendar, Interval, Zone};
 
 fn bench(c: &mut Criterion) {
     // 1M users, ~9 events each plus the sign-up: ~10M events over 24 months, grouped by user.
-    let data = generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(7))
-        .expect("sample data");
+    let data =
+        generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(7)).expect("sample data");
     let events = &data.events;
     let last = data.end - TimeDelta::seconds(1);
     let months = data.config.months as usize;
@@ -23,7 +23,11 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events.len() as u64));
 
     for (label, mode, start) in [
-        ("monthly_first_time_signup_any", RetentionMode::FirstTime, "signup"),
+        (
+            "monthly_first_time_signup_any",
+            RetentionMode::FirstTime,
+            "signup",
+        ),
         ("monthly_recurring_any_any", RetentionMode::Recurring, "*"),
     ] {
         let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last, months)

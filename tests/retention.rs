@@ -203,7 +203,10 @@ fn posthog_test_month_interval() {
     );
     // dates: datetime(2020, 1, 1) ... datetime(2020, 11, 1)
     let labels = q.labels();
-    assert_eq!((labels[0].as_str(), labels[10].as_str()), ("2020-01", "2020-11"));
+    assert_eq!(
+        (labels[0].as_str(), labels[10].as_str()),
+        ("2020-01", "2020-11")
+    );
 }
 
 fn week_events() -> Vec<Ev> {
@@ -247,7 +250,15 @@ fn posthog_test_week_interval_sunday_and_monday() {
     assert_eq!(sunday.run(&week_events()), week_expected());
     assert_eq!(
         sunday.labels(),
-        ["2020-06-07", "2020-06-14", "2020-06-21", "2020-06-28", "2020-07-05", "2020-07-12", "2020-07-19"]
+        [
+            "2020-06-07",
+            "2020-06-14",
+            "2020-06-21",
+            "2020-06-28",
+            "2020-07-05",
+            "2020-07-12",
+            "2020-07-19"
+        ]
     );
     let monday = Query {
         interval: Interval::Week(Weekday::Mon),
@@ -256,7 +267,15 @@ fn posthog_test_week_interval_sunday_and_monday() {
     assert_eq!(monday.run(&week_events()), week_expected());
     assert_eq!(
         monday.labels(),
-        ["2020-06-08", "2020-06-15", "2020-06-22", "2020-06-29", "2020-07-06", "2020-07-13", "2020-07-20"]
+        [
+            "2020-06-08",
+            "2020-06-15",
+            "2020-06-22",
+            "2020-06-29",
+            "2020-07-06",
+            "2020-07-13",
+            "2020-07-20"
+        ]
     );
 }
 
@@ -331,7 +350,13 @@ fn posthog_test_rolling_retention() {
     };
     assert_eq!(
         q.run(&rolling_events()),
-        vec![vec![2, 1, 1, 0, 0], vec![1, 1, 0, 0], vec![3, 2, 0], vec![3, 0], vec![0]]
+        vec![
+            vec![2, 1, 1, 0, 0],
+            vec![1, 1, 0, 0],
+            vec![3, 2, 0],
+            vec![3, 0],
+            vec![0]
+        ]
     );
 }
 
@@ -751,7 +776,10 @@ fn posthog_test_retention_with_properties_on_start_event() {
     };
     let mut expected = vec![vec![1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0]];
     expected.extend((1..11).map(|i| vec![0; 11 - i]));
-    assert_eq!(q.run(&with_second_name(&[0], "$pageview[target]")), expected);
+    assert_eq!(
+        q.run(&with_second_name(&[0], "$pageview[target]")),
+        expected
+    );
 }
 
 #[test]
@@ -787,7 +815,10 @@ fn posthog_test_retention_with_properties_on_return_event() {
         vec![2, 0, 0, 0, 0],
     ];
     expected.extend((7..11).map(|i| vec![0; 11 - i]));
-    assert_eq!(q.run(&with_second_name(&[1], "$pageview[target]")), expected);
+    assert_eq!(
+        q.run(&with_second_name(&[1], "$pageview[target]")),
+        expected
+    );
 }
 
 #[test]
@@ -801,7 +832,10 @@ fn posthog_test_retention_with_properties_on_return_event_with_first_time() {
     let mut expected: Vec<Vec<u64>> = (0..11).map(|i| vec![0; 11 - i]).collect();
     expected[0] = vec![1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
     expected[1] = vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    assert_eq!(q.run(&with_second_name(&[3], "$pageview[target]")), expected);
+    assert_eq!(
+        q.run(&with_second_name(&[3], "$pageview[target]")),
+        expected
+    );
 }
 
 #[test]
@@ -830,7 +864,10 @@ fn dst_days_are_one_day_each_in_los_angeles() {
     let spec = RetentionParams::new(Calendar::new(la, Interval::Day), t(10, 19, 0), 3)
         .check()
         .unwrap();
-    assert_eq!(spec.period_labels(), ["2025-03-08", "2025-03-09", "2025-03-10"]);
+    assert_eq!(
+        spec.period_labels(),
+        ["2025-03-08", "2025-03-09", "2025-03-10"]
+    );
     // The DST day runs from 08:00Z to 07:00Z the next day: 23 hours.
     let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
     let counts: Vec<Vec<u64>> = report.cohorts.iter().map(|c| c.counts.clone()).collect();
@@ -895,7 +932,14 @@ fn posthog_stickiness_intervals() {
     assert_eq!(r.users, [0, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
     assert_eq!(r.total_users, 2);
     // test_interval_week: [0, 0, 2]
-    let r = stickiness(&log, Interval::Week(Weekday::Sun), (1, 11), (1, 20), "$pageview", 1);
+    let r = stickiness(
+        &log,
+        Interval::Week(Weekday::Sun),
+        (1, 11),
+        (1, 20),
+        "$pageview",
+        1,
+    );
     assert_eq!(r.users, [0, 0, 2]);
     // test_interval_month: [2]
     let r = stickiness(&log, Interval::Month, (1, 11), (1, 20), "$pageview", 1);
@@ -970,8 +1014,13 @@ fn posthog_test_day_interval_from_csv_file() {
     // example reads them (times without offset read in the zone, here UTC).
     use userops::csv::{CsvSpec, read_events_from_path};
     let read = read_events_from_path(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/retention_posthog_day_interval.csv"),
-        &CsvSpec::new("person", "timestamp").name("event").zone(Zone::Utc),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/retention_posthog_day_interval.csv"
+        ),
+        &CsvSpec::new("person", "timestamp")
+            .name("event")
+            .zone(Zone::Utc),
     )
     .unwrap();
     assert_eq!((read.rows_read, read.rejected.len()), (10, 0));
@@ -996,10 +1045,15 @@ fn first_time_signup_cohorts_are_the_new_users_of_each_month() {
     .mode(RetentionMode::FirstTime)
     .check()
     .unwrap();
-    let table = fold(RetentionSummary::new(spec), &data.events).unwrap().finish();
-    let totals = fold(PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)), &data.events)
+    let table = fold(RetentionSummary::new(spec), &data.events)
         .unwrap()
         .finish();
+    let totals = fold(
+        PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)),
+        &data.events,
+    )
+    .unwrap()
+    .finish();
     let sizes: Vec<u64> = table.cohorts.iter().map(|c| c.size()).collect();
     let new_users: Vec<u64> = totals.rows.iter().map(|r| r.new_users).collect();
     assert_eq!(sizes, new_users);

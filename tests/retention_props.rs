@@ -135,7 +135,11 @@ fn reference(setup: &Setup, log: &[EventRecord<u32>]) -> Vec<Vec<u64>> {
     for u in users {
         let cohorts: Vec<i64> = match setup.mode {
             RetentionMode::Recurring => starts.get(&u).into_iter().flatten().copied().collect(),
-            RetentionMode::FirstTime => first_start.get(&u).and_then(|t| index(*t)).into_iter().collect(),
+            RetentionMode::FirstTime => first_start
+                .get(&u)
+                .and_then(|t| index(*t))
+                .into_iter()
+                .collect(),
         };
         let back = returns.get(&u).cloned().unwrap_or_default();
         for i in cohorts {
@@ -272,11 +276,12 @@ fn merging_different_settings_is_refused() {
         on_or_after: false,
     };
     let mut a = setup.empty();
-    let b = Setup { periods: 6, ..setup }.empty();
-    assert!(matches!(
-        a.merge(b),
-        Err(userops::Error::MergeMismatch(_))
-    ));
+    let b = Setup {
+        periods: 6,
+        ..setup
+    }
+    .empty();
+    assert!(matches!(a.merge(b), Err(userops::Error::MergeMismatch(_))));
 }
 
 #[cfg(feature = "parallel")]
@@ -293,7 +298,11 @@ fn parallel_fold_equals_serial_fold_on_sample_data() {
     .mode(RetentionMode::FirstTime)
     .check()
     .unwrap();
-    let serial = fold(RetentionSummary::new(spec.clone()), &data.events).unwrap().finish();
-    let par = userops::fold::fold_par(&RetentionSummary::new(spec), &data.events).unwrap().finish();
+    let serial = fold(RetentionSummary::new(spec.clone()), &data.events)
+        .unwrap()
+        .finish();
+    let par = userops::fold::fold_par(&RetentionSummary::new(spec), &data.events)
+        .unwrap()
+        .finish();
     assert_eq!(serial, par);
 }

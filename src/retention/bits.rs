@@ -161,9 +161,7 @@ pub(crate) fn set(words: &mut [u64], i: usize) {
 /// Whether bit `i` is set.
 #[cfg(test)]
 pub(crate) fn get(words: &[u64], i: usize) -> bool {
-    words
-        .get(i / 64)
-        .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    words.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
 }
 
 /// The set bits, ascending.

@@ -22,7 +22,13 @@ fn params(periods: usize) -> RetentionParams<Utc> {
 fn zero_periods_is_an_error() {
     let err = params(0).check().unwrap_err();
     assert!(
-        matches!(err, Error::InvalidParameter { name: "periods", .. }),
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("at least 1"));
@@ -31,7 +37,13 @@ fn zero_periods_is_an_error() {
 #[test]
 fn too_many_periods_is_an_error() {
     let err = params(MAX_PERIODS + 1).check().unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "periods", .. }));
+    assert!(matches!(
+        err,
+        Error::InvalidParameter {
+            name: "periods",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -43,21 +55,56 @@ fn a_window_reaching_before_the_calendar_is_an_error() {
     )
     .check()
     .unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "periods", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn empty_event_names_are_errors() {
     let err = params(3).start_event("").check().unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "start_event", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "start_event",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = params(3).return_event("   ").check().unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "return_event", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "return_event",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = StickinessParams::new(Calendar::new(Utc, Interval::Day), t(1, 1), t(1, 2))
         .event("")
         .check()
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "event", .. }), "{err:?}");
-    assert!(EventMatch::parse("", "start_event").unwrap_err().to_string().contains("\"*\""));
+    assert!(
+        matches!(err, Error::InvalidParameter { name: "event", .. }),
+        "{err:?}"
+    );
+    assert!(
+        EventMatch::parse("", "start_event")
+            .unwrap_err()
+            .to_string()
+            .contains("\"*\"")
+    );
 }
 
 #[test]
@@ -85,7 +132,12 @@ fn date_to_before_all_events_gives_empty_cohorts_and_says_why() {
         let spec = params(7).mode(mode).start_event("signup").check().unwrap();
         let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
         assert_eq!(report.cohort_users, 0);
-        assert!(report.cohorts.iter().all(|c| c.counts.iter().all(|n| *n == 0)));
+        assert!(
+            report
+                .cohorts
+                .iter()
+                .all(|c| c.counts.iter().all(|n| *n == 0))
+        );
         assert_eq!(report.cohorts.len(), 7);
         assert_eq!(report.events_outside_window, 2);
         assert!(report.cohorts.iter().all(|c| c.rate(1).is_none())); // never NaN
@@ -95,26 +147,47 @@ fn date_to_before_all_events_gives_empty_cohorts_and_says_why() {
 #[test]
 fn stickiness_bad_ranges_and_criteria() {
     let cal = Calendar::new(Utc, Interval::Day);
-    let err = StickinessParams::new(cal.clone(), t(2, 1), t(1, 1)).check().unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "to", .. }), "{err:?}");
+    let err = StickinessParams::new(cal.clone(), t(2, 1), t(1, 1))
+        .check()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidParameter { name: "to", .. }),
+        "{err:?}"
+    );
     let err = StickinessParams::new(cal.clone(), t(1, 1), t(1, 2))
         .min_events_per_period(0)
         .check()
         .unwrap_err();
     assert!(matches!(
         err,
-        Error::InvalidParameter { name: "min_events_per_period", .. }
+        Error::InvalidParameter {
+            name: "min_events_per_period",
+            ..
+        }
     ));
     let err = StickinessParams::new(cal, t(1, 1), t(1, 1) + chrono::TimeDelta::days(20_000))
         .check()
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "periods", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn events_without_names_match_only_the_any_pattern() {
     let log = vec![EventRecord::<u32>::new(1_u32, t(3, 1))];
-    let spec = params(1).start_event("signup").return_event("open").check().unwrap();
+    let spec = params(1)
+        .start_event("signup")
+        .return_event("open")
+        .check()
+        .unwrap();
     let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
     assert_eq!((report.cohort_users, report.events_unmatched), (0, 1));
     let spec = params(1).check().unwrap();
