@@ -16,6 +16,15 @@ use crate::{Error, Result};
 /// No start event seen yet (the "first start" of a user who only returned).
 const NO_START: i64 = i64::MAX;
 
+/// A new user's row: no first start, no period bits.
+fn row_template(words: usize) -> Vec<u64> {
+    let mut row = vec![0_u64; 1 + 2 * words];
+    if let Some(first) = row.first_mut() {
+        *first = NO_START as u64;
+    }
+    row
+}
+
 /// The cohort retention fold: per user, the window periods with a start event and with a
 /// return event (two bits per period) and the instant of their first start event ever.
 ///
@@ -51,9 +60,9 @@ const NO_START: i64 = i64::MAX;
 pub struct RetentionSummary<U> {
     spec: RetentionSpec,
     words: usize,
-    /// Per user: `words` words of start bits, then `words` words of return bits; the extra
-    /// value is the first start event's instant in Unix ms ([`NO_START`] when none).
-    users: UserBits<U, i64>,
+    /// Per user, one row: the first start event's instant in Unix ms as an `i64`'s bits
+    /// ([`NO_START`] when none), `words` words of start bits, `words` words of return bits.
+    users: UserBits<U>,
     events_outside: u64,
     events_unmatched: u64,
     last_period: LastPeriod,
@@ -75,7 +84,7 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
         RetentionSummary {
             spec,
             words,
-            users: UserBits::new(2 * words, NO_START),
+            users: UserBits::new(row_template(words)),
             events_outside: 0,
             events_unmatched: 0,
             last_period: LastPeriod::default(),
@@ -141,21 +150,21 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
         }
         let words = self.words;
         let slot = self.users.slot(event.user());
+        let row = self.users.words_mut(slot);
+        let Some((first, periods)) = row.split_first_mut() else {
+            return Ok(());
+        };
         if first_time && is_start {
-            if let Some(first) = self.users.extra_mut(slot) {
-                *first = (*first).min(ms);
-            }
+            *first = (*first as i64).min(ms) as u64;
         }
         match index {
             Some(i) => {
-                let w = self.users.words_mut(slot);
+                let (starts, returns) = periods.split_at_mut(words.min(periods.len()));
                 if is_start && !first_time {
-                    bits::set(w, i);
+                    bits::set(starts, i);
                 }
                 if is_return {
-                    if let Some(ret) = w.get_mut(words..) {
-                        bits::set(ret, i);
-                    }
+                    bits::set(returns, i);
                 }
             }
             None => self.events_outside += 1,
@@ -175,7 +184,14 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         }
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
-        self.users.absorb(other.users, i64::min);
+        self.users.absorb(other.users, |mine, theirs| {
+            if let (Some((m, mine)), Some((t, theirs))) =
+                (mine.split_first_mut(), theirs.split_first())
+            {
+                *m = (*m as i64).min(*t as i64) as u64;
+                bits::or_into(mine, theirs);
+            }
+        });
         Ok(())
     }
 
@@ -185,8 +201,12 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         let first_time = self.spec.mode == RetentionMode::FirstTime;
         let words = self.words;
         let mut cohort_users = 0_u64;
-        for (w, first_start) in self.users.iter() {
-            let (starts, returns) = w.split_at(words.min(w.len()));
+        for row in self.users.rows() {
+            let Some((first_start, periods)) = row.split_first() else {
+                continue;
+            };
+            let first_start = *first_start as i64;
+            let (starts, returns) = periods.split_at(words.min(periods.len()));
             let mut add = |i: usize| {
                 let Some(row) = counts.get_mut(i) else {
                     return;

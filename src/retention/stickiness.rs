@@ -37,7 +37,7 @@ use crate::{Error, Result};
 pub struct StickinessSummary<U> {
     spec: StickinessSpec,
     /// Per user: active-period bits (when one event makes a period count).
-    active: UserBits<U, ()>,
+    active: UserBits<U>,
     /// Per user and period: events, when a period needs `min_events > 1`.
     counts: UserMap<U, Vec<u32>>,
     events_outside: u64,
@@ -59,7 +59,7 @@ impl<U: Clone + Eq + Hash + Ord> StickinessSummary<U> {
         let words = words_for(spec.periods());
         StickinessSummary {
             spec,
-            active: UserBits::new(words, ()),
+            active: UserBits::new(vec![0; words]),
             counts: UserMap::default(),
             events_outside: 0,
             events_unmatched: 0,
@@ -116,7 +116,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
         }
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
-        self.active.absorb(other.active, |_, _| ());
+        self.active.absorb(other.active, bits::or_into);
         for (user, theirs) in other.counts {
             match self.counts.get_mut(&user) {
                 Some(mine) => {
@@ -142,7 +142,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
                 }
             }
         };
-        for (w, ()) in self.active.iter() {
+        for w in self.active.rows() {
             tally(bits::count(w));
         }
         let min = self.spec.min_events;
