@@ -1059,3 +1059,25 @@ fn first_time_signup_cohorts_are_the_new_users_of_each_month() {
     assert_eq!(sizes, new_users);
     assert_eq!(table.cohort_users, 1_500);
 }
+
+#[test]
+fn mean_retention_curve_of_the_day_interval_table() {
+    // By hand from PostHog's day-interval triangle (cohorts of size 0 add nothing):
+    //   +1: cells 1, 2, 1, 0, 1, 0 over sizes 1, 2, 2, 1, 1, 2  -> 5 / 9
+    //   +2: cells 1, 1, 0, 0, 0, 0 over sizes 1, 2, 2, 1, 1, 2  -> 2 / 9
+    //   +10: only cohort 0 (size 1, cell 0)                     -> 0 / 1
+    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Day), date(10, 6, 0), 11)
+        .start_event("$pageview")
+        .return_event("$pageview")
+        .check()
+        .unwrap();
+    let report = fold(RetentionSummary::new(spec), &day_interval_pageviews())
+        .unwrap()
+        .finish();
+    let mean = report.mean_rates();
+    assert_eq!(mean[0], Some(1.0));
+    assert!((mean[1].unwrap() - 5.0 / 9.0).abs() < 1e-12);
+    assert!((mean[2].unwrap() - 2.0 / 9.0).abs() < 1e-12);
+    assert_eq!(mean[10], Some(0.0));
+    assert!(report.to_string().contains("55.6%"));
+}

@@ -370,6 +370,47 @@ pub struct RetentionReport {
     pub cohorts: Vec<CohortRow>,
 }
 
+impl RetentionReport {
+    /// The retention curve over all cohorts: for each `k`, the users counted in cell `k`
+    /// divided by the sizes of the cohorts in which cell `k` is observable (a mean weighted by
+    /// cohort size). `None` where no non-empty cohort has cell `k` (never NaN).
+    ///
+    /// ```
+    /// use userops::retention::{CohortRow, RetentionMode, RetentionReport};
+    /// use chrono::{DateTime, NaiveDate};
+    /// let row = |counts: Vec<u64>| CohortRow { period: String::new(), start: NaiveDate::MIN, counts };
+    /// let report = RetentionReport {
+    ///     interval: userops::time::Interval::Day, mode: RetentionMode::Recurring, on_or_after: false,
+    ///     start_event: "*".into(), return_event: "*".into(),
+    ///     window_start: DateTime::UNIX_EPOCH, window_end: DateTime::UNIX_EPOCH,
+    ///     cohort_users: 5, events_outside_window: 0, events_unmatched: 0,
+    ///     cohorts: vec![row(vec![4, 2, 1]), row(vec![1, 1]), row(vec![0])],
+    /// };
+    /// // +1: (2 + 1) / (4 + 1); +2: 1 / 4 (only the first cohort can be seen two periods on).
+    /// assert_eq!(report.mean_rates(), [Some(1.0), Some(0.6), Some(0.25)]);
+    /// ```
+    pub fn mean_rates(&self) -> Vec<Option<f64>> {
+        let n = self
+            .cohorts
+            .iter()
+            .map(|c| c.counts.len())
+            .max()
+            .unwrap_or(0);
+        (0..n)
+            .map(|k| {
+                let (mut kept, mut size) = (0_u64, 0_u64);
+                for c in &self.cohorts {
+                    if let Some(x) = c.counts.get(k) {
+                        kept += x;
+                        size += c.size();
+                    }
+                }
+                (size > 0).then(|| kept as f64 / size as f64)
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for RetentionReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unit = match self.interval {
@@ -415,7 +456,7 @@ impl fmt::Display for RetentionReport {
         }
         writeln!(f)?;
         header(f, "rate")?;
-        for (i, row) in self.cohorts.iter().enumerate() {
+        for row in &self.cohorts {
             write!(f, "{:<label_w$} {:>8}", row.period, row.size())?;
             for k in 1..row.counts.len() {
                 match row.rate(k) {
@@ -423,8 +464,14 @@ impl fmt::Display for RetentionReport {
                     None => write!(f, " {:>7}", "-")?,
                 }
             }
-            if i + 1 < n {
-                writeln!(f)?;
+            writeln!(f)?;
+        }
+        let total: u64 = self.cohorts.iter().map(CohortRow::size).sum();
+        write!(f, "{:<label_w$} {total:>8}", "mean")?;
+        for r in self.mean_rates().iter().skip(1) {
+            match r {
+                Some(r) => write!(f, " {:>7}", format!("{:.1}%", r * 100.0))?,
+                None => write!(f, " {:>7}", "-")?,
             }
         }
         Ok(())
