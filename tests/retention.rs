@@ -1071,9 +1071,8 @@ fn mean_retention_curve_of_the_day_interval_table() {
         .return_event("$pageview")
         .check()
         .unwrap();
-    let report = fold(RetentionSummary::new(spec), &day_interval_pageviews())
-        .unwrap()
-        .finish();
+    let log = day_interval_pageviews();
+    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
     let mean = report.mean_rates();
     assert_eq!(mean[0], Some(1.0));
     assert!((mean[1].unwrap() - 5.0 / 9.0).abs() < 1e-12);
