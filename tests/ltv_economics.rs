@@ -97,13 +97,22 @@ fn arpu_arppu_and_churn_per_month_by_hand() {
     // January: active {1, 2} = 2, paying {1} = 1, new {1, 2} = 2, revenue 30.
     //   ARPU = 30 / 2 = 15, ARPPU = 30 / 1 = 30, churn undefined (first period).
     let jan = &r.rows[0];
-    assert_eq!((jan.active_users, jan.paying_users, jan.new_users), (2, 1, 2));
-    assert_eq!((jan.revenue, jan.arpu, jan.arppu), (30.0, Some(15.0), Some(30.0)));
+    assert_eq!(
+        (jan.active_users, jan.paying_users, jan.new_users),
+        (2, 1, 2)
+    );
+    assert_eq!(
+        (jan.revenue, jan.arpu, jan.arppu),
+        (30.0, Some(15.0), Some(30.0))
+    );
     assert_eq!((jan.churned_users, jan.churn_rate), (0, None));
     // February: active {1, 3, 4} = 3, paying {1, 3} = 2, new {3, 4} = 2, revenue 20 + 15 + 5 = 40.
     //   ARPU = 40 / 3, ARPPU = 40 / 2 = 20; churned: user 2 (active in Jan, not Feb) → 1 / 2.
     let feb = &r.rows[1];
-    assert_eq!((feb.active_users, feb.paying_users, feb.new_users), (3, 2, 2));
+    assert_eq!(
+        (feb.active_users, feb.paying_users, feb.new_users),
+        (3, 2, 2)
+    );
     assert_eq!(feb.revenue, 40.0);
     assert_close(feb.arpu.unwrap(), 40.0 / 3.0);
     assert_eq!(feb.arppu, Some(20.0));
@@ -111,7 +120,10 @@ fn arpu_arppu_and_churn_per_month_by_hand() {
     // March: active {1, 2, 5} = 3, all paying, new {5} = 1, revenue 10 + 40 + 60 = 110.
     //   ARPU = ARPPU = 110 / 3; churned: users 3 and 4 (active in Feb, not Mar) → 2 / 3.
     let mar = &r.rows[2];
-    assert_eq!((mar.active_users, mar.paying_users, mar.new_users), (3, 3, 1));
+    assert_eq!(
+        (mar.active_users, mar.paying_users, mar.new_users),
+        (3, 3, 1)
+    );
     assert_eq!(mar.revenue, 110.0);
     assert_close(mar.arpu.unwrap(), 110.0 / 3.0);
     assert_close(mar.arppu.unwrap(), 110.0 / 3.0);
@@ -146,7 +158,10 @@ fn ltv_with_and_without_discount_by_hand() {
     assert_close(ltv(&LtvParams::new(0.8).unwrap(), 50.0, c).unwrap(), 500.0);
     // The textbook geometric-series check: margin 100 a year, retention 80%, discount 10%
     //   → 100 × 1.1 / (1.1 − 0.8) = 366.67 (Gupta & Lehmann's m·r/(1+i−r) = 266.67, plus m).
-    let p = LtvParams::new(1.0).unwrap().with_discount_rate(0.1).unwrap();
+    let p = LtvParams::new(1.0)
+        .unwrap()
+        .with_discount_rate(0.1)
+        .unwrap();
     assert_close(ltv(&p, 100.0, 0.2).unwrap(), 110.0 / 0.3);
 }
 
@@ -205,7 +220,10 @@ fn cac_ltv_cac_and_payback_per_channel_by_hand() {
     assert_close(all.ltv_cac.unwrap(), 18.75 / 26.0);
     assert_eq!(all.payback_periods, Some(3));
     let text = r.to_string();
-    assert!(text.contains("referral") && text.contains("LTV/CAC"), "{text}");
+    assert!(
+        text.contains("referral") && text.contains("LTV/CAC"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -415,7 +433,9 @@ fn same_ledger(a: &CohortLedger<u8>, b: &CohortLedger<u8>) -> bool {
                 && x.acquired == y.acquired
                 && x.periods.len() == y.periods.len()
                 && x.periods.iter().zip(&y.periods).all(|(p, q)| {
-                    p.period == q.period && p.paid == q.paid && laws::close(p.revenue, q.revenue, 1e-9)
+                    p.period == q.period
+                        && p.paid == q.paid
+                        && laws::close(p.revenue, q.revenue, 1e-9)
                 })
         })
 }
@@ -435,7 +455,9 @@ fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         },
         (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q)),
         (Object(x), Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
         }
         _ => a == b,
     }

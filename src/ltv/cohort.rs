@@ -679,7 +679,10 @@ pub fn cohort_ltv<U>(
     let mut cells: BTreeMap<(Period, String), Acc> = BTreeMap::new();
     for row in &ledger.users {
         let name = channel
-            .map(|c| c.attribute(&row.user).unwrap_or_else(|| UNKNOWN_CHANNEL.into()))
+            .map(|c| {
+                c.attribute(&row.user)
+                    .unwrap_or_else(|| UNKNOWN_CHANNEL.into())
+            })
             .unwrap_or_default();
         let age = usize::try_from(row.acquired.periods_until(&ledger.as_of_period)).unwrap_or(0);
         let acc = cells.entry((row.acquired, name)).or_default();

@@ -168,7 +168,10 @@ fn spend_on_an_unknown_channel_is_rejected() {
     let p = LtvParams::new(0.5).unwrap();
     match channel_economics(&ledger(), &channels(), &[("tiktok", jan(), 5.0)], &p) {
         Err(Error::InvalidInput(msg)) => {
-            assert!(msg.contains("tiktok") && msg.contains("ads, organic"), "{msg}")
+            assert!(
+                msg.contains("tiktok") && msg.contains("ads, organic"),
+                "{msg}"
+            )
         }
         other => panic!("expected InvalidInput, got {other:?}"),
     }
