@@ -83,7 +83,7 @@ fn as_of() -> DateTime<Utc> {
 fn ledger() -> CohortLedger<u32> {
     fold(
         CohortSummary::new(Calendar::new(Utc, Interval::Month), as_of()),
-        &log(),
+        log(),
     )
     .unwrap()
     .finish()
@@ -234,7 +234,7 @@ fn discounted_ltv_per_channel_by_hand() {
         .with_discount_rate(0.1)
         .unwrap();
     let spend = [("ads", month(1), 120.0)];
-    let r = channel_economics(&ledger(), &channels(), &spend, &params).unwrap();
+    let r = channel_economics(&ledger(), &channels(), spend, &params).unwrap();
     assert_close(r.rows[0].ltv.unwrap(), 330.0 / 13.0);
     assert_close(r.rows[0].ltv_cac.unwrap(), 330.0 / 13.0 / 60.0);
 }
@@ -346,7 +346,7 @@ fn one_user_one_period_has_no_nan() {
     assert_eq!((e.arpu, e.arppu, e.churn_rate), (Some(0.0), None, None));
     let ch: HashMap<u8, String> = [(1, "ads".to_string())].into();
     let spend = [("ads", month(1), 5.0)];
-    let r = channel_economics(&l, &ch, &spend, &LtvParams::new(0.5).unwrap()).unwrap();
+    let r = channel_economics(&l, &ch, spend, &LtvParams::new(0.5).unwrap()).unwrap();
     assert_eq!((r.rows[0].ltv, r.rows[0].ltv_cac), (None, None));
     assert_eq!(r.rows[0].cac, 5.0);
     let json = serde_json::to_string(&r).unwrap();

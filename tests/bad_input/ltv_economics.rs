@@ -109,7 +109,7 @@ fn margin_outside_zero_one_is_rejected() {
             Err(Error::InvalidParameter { name: "margin", .. })
         ));
         assert!(matches!(
-            channel_economics(&ledger(), &channels(), &[("ads", jan(), 1.0)], &p),
+            channel_economics(&ledger(), &channels(), [("ads", jan(), 1.0)], &p),
             Err(Error::InvalidParameter { name: "margin", .. })
         ));
         assert!(matches!(
@@ -152,12 +152,12 @@ fn bad_arpu_is_rejected() {
 fn negative_or_non_finite_spend_is_rejected() {
     let p = LtvParams::new(0.5).unwrap();
     assert!(matches!(
-        channel_economics(&ledger(), &channels(), &[("ads", jan(), -5.0)], &p),
+        channel_economics(&ledger(), &channels(), [("ads", jan(), -5.0)], &p),
         Err(Error::Negative { field: "spend", .. })
     ));
     for bad in [f64::NAN, f64::INFINITY] {
         assert!(matches!(
-            channel_economics(&ledger(), &channels(), &[("ads", jan(), bad)], &p),
+            channel_economics(&ledger(), &channels(), [("ads", jan(), bad)], &p),
             Err(Error::NonFinite { field: "spend", .. })
         ));
     }
@@ -166,7 +166,7 @@ fn negative_or_non_finite_spend_is_rejected() {
 #[test]
 fn spend_on_an_unknown_channel_is_rejected() {
     let p = LtvParams::new(0.5).unwrap();
-    match channel_economics(&ledger(), &channels(), &[("tiktok", jan(), 5.0)], &p) {
+    match channel_economics(&ledger(), &channels(), [("tiktok", jan(), 5.0)], &p) {
         Err(Error::InvalidInput(msg)) => {
             assert!(
                 msg.contains("tiktok") && msg.contains("ads, organic"),
@@ -182,7 +182,7 @@ fn spend_after_the_as_of_period_is_rejected() {
     let p = LtvParams::new(0.5).unwrap();
     let march = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
     assert!(matches!(
-        channel_economics(&ledger(), &channels(), &[("ads", march, 5.0)], &p),
+        channel_economics(&ledger(), &channels(), [("ads", march, 5.0)], &p),
         Err(Error::InvalidParameter { name: "spend", .. })
     ));
 }
@@ -207,7 +207,7 @@ fn empty_data_is_an_empty_error() {
     assert!(matches!(cohort_ltv(&l, None), Err(Error::Empty(_))));
     let none: [(&str, NaiveDate, f64); 0] = [];
     assert!(matches!(
-        channel_economics(&l, &channels(), &none, &p),
+        channel_economics(&l, &channels(), none, &p),
         Err(Error::Empty(_))
     ));
 }
