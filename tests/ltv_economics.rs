@@ -543,3 +543,33 @@ proptest! {
         prop_assert!(a.is_finite() && b.is_finite());
     }
 }
+
+proptest! {
+    #[test]
+    fn ledger_periods_match_direct_bucketing_across_dst(
+        raw in prop::collection::vec((0_u8..5, 0_i64..(40 * 86_400), 0.0..10.0_f64), 1..80),
+    ) {
+        // Days in Los Angeles around the spring-forward change of 2025-03-09.
+        use std::collections::BTreeMap;
+        use userops::time::Zone;
+        let zone = Zone::parse("America/Los_Angeles").unwrap();
+        let cal = Calendar::new(zone, Interval::Day);
+        let t0 = Utc.with_ymd_and_hms(2025, 2, 20, 0, 0, 0).unwrap();
+        let events: Vec<EventRecord<u8>> = raw
+            .iter()
+            .map(|(u, s, a)| EventRecord::new(*u, t0 + chrono::TimeDelta::seconds(*s)).with_amount(*a))
+            .collect();
+        let as_of = t0 + chrono::TimeDelta::days(40);
+        let ledger = fold(CohortSummary::new(cal.clone(), as_of), &events).unwrap().finish();
+        let mut want: BTreeMap<(u8, userops::time::Period), f64> = BTreeMap::new();
+        for e in &events {
+            *want.entry((e.user, cal.period_of(e.at))).or_default() += e.amount;
+        }
+        let got: Vec<(u8, userops::time::Period)> = ledger
+            .users
+            .iter()
+            .flat_map(|r| r.periods.iter().map(move |c| (r.user, c.period)))
+            .collect();
+        prop_assert_eq!(got, want.keys().copied().collect::<Vec<_>>());
+    }
+}

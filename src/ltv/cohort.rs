@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, SignUp, UserAttribute, checked_amount};
 use crate::fold::{Fold, Summary, UserMap};
-use crate::time::{Calendar, Interval, Period, Zone};
+use crate::time::{Calendar, Interval, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
 
 /// The group name of users whose channel the host's [`UserAttribute`] does not know.
@@ -336,7 +336,13 @@ pub struct CohortSummary<U, Tz: TimeZone = Zone> {
     users: UserMap<U, LedgerState>,
     /// The user of the latest run of events (grouped input): never also in `users`.
     current: Option<(U, LedgerState)>,
+    /// A cache of period boundaries ending at the as-of period, grown backwards on demand, so
+    /// that bucketing an event is a binary search instead of a time-zone conversion.
+    grid: Option<PeriodGrid>,
 }
+
+/// The most periods the bucketing cache holds (beyond that, events are bucketed directly).
+const MAX_GRID_PERIODS: i64 = 200_000;
 
 impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
     /// An empty ledger bucketing events with `calendar`, accepting events up to `as_of`
@@ -355,6 +361,7 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
             as_of,
             users: UserMap::default(),
             current: None,
+            grid: None,
         }
     }
 
@@ -382,6 +389,31 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The period of `at` (not after the as-of instant), through the boundary cache.
+    #[inline]
+    fn period_of(&mut self, at: DateTime<Utc>) -> Period {
+        if let Some(g) = &self.grid {
+            if let Some(p) = g
+                .index_of_millis(at.timestamp_millis())
+                .and_then(|i| g.periods().get(i))
+            {
+                return *p;
+            }
+        }
+        let period = self.calendar.period_of(at);
+        // Grow the cache back to this period and as far again, so that events in any order
+        // rebuild it only a logarithmic number of times.
+        let last = self.calendar.period_of(self.as_of);
+        let span = period.periods_until(&last).max(0);
+        let held = self.grid.as_ref().map_or(0, |g| g.len() as i64);
+        let back = span.max(held).saturating_mul(2).max(12);
+        if back <= MAX_GRID_PERIODS {
+            let from = self.calendar.start_of(&last.offset(-back));
+            self.grid = self.calendar.grid(from, self.as_of).ok();
+        }
+        period
     }
 
     fn flush(&mut self) {
@@ -412,7 +444,7 @@ where
             });
         }
         let cell = PeriodCell {
-            period: self.calendar.period_of(at),
+            period: self.period_of(at),
             revenue: amount,
             paid: amount > 0.0,
         };
