@@ -78,10 +78,21 @@ def export_csv(users: int, events_per_user: float, seed: int, months: int, out: 
 class Timer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.failed: dict[str, str] = {}
 
-    def run(self, stage: str, fn):
+    def run(self, stage: str, fn, may_fail: bool = False):
+        """Times fn(). With may_fail, an exception (lifetimes' ConvergenceError) is recorded
+        with the time spent until it was raised, and None is returned."""
         t0 = time.perf_counter()
-        result = fn()
+        try:
+            result = fn()
+        except Exception as e:  # noqa: BLE001 - any failure of the Python job is reported
+            if not may_fail:
+                raise
+            self.seconds[stage] = time.perf_counter() - t0
+            self.failed[stage] = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+            log(f"  {stage:<16} {self.seconds[stage]:9.3f} s  FAILED ({self.failed[stage]})")
+            return None
         self.seconds[stage] = time.perf_counter() - t0
         log(f"  {stage:<16} {self.seconds[stage]:9.3f} s")
         return result
@@ -156,19 +167,32 @@ def run_python(csv: Path, args) -> tuple[dict[str, float], dict]:
     info["customers"] = int(len(summary))
     f, r, t = summary["frequency"], summary["recency"], summary["T"]
 
+    info["failed"] = timer.failed
     bgf = BetaGeoFitter(penalizer_coef=args.penalizer)
-    timer.run("bgnbd_fit", lambda: bgf.fit(f, r, t))
+    if timer.run("bgnbd_fit", lambda: bgf.fit(f, r, t), may_fail=True) is None:
+        # lifetimes refuses to return a fit that did not converge; the time until it gave up
+        # is kept, and CLV below uses a slightly penalized refit (not timed).
+        log("  (refitting BG/NBD with penalizer 0.001 for the CLV stage, not timed)")
+        bgf = BetaGeoFitter(penalizer_coef=max(args.penalizer, 0.001))
+        bgf.fit(f, r, t)
     info["bgnbd"] = {k: float(v) for k, v in bgf.params_.items()}
 
     if not args.skip_pareto:
         pnbd = ParetoNBDFitter(penalizer_coef=args.penalizer)
-        timer.run("pareto_nbd_fit", lambda: pnbd.fit(f, r, t))
-        info["pareto_nbd"] = {k: float(v) for k, v in pnbd.params_.items()}
+        if timer.run("pareto_nbd_fit", lambda: pnbd.fit(f, r, t), may_fail=True) is not None:
+            info["pareto_nbd"] = {k: float(v) for k, v in pnbd.params_.items()}
 
     buyers = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     info["repeat_buyers"] = int(len(buyers))
     ggf = GammaGammaFitter(penalizer_coef=args.penalizer)
-    timer.run("gamma_gamma_fit", lambda: ggf.fit(buyers["frequency"], buyers["monetary_value"]))
+    if timer.run(
+        "gamma_gamma_fit",
+        lambda: ggf.fit(buyers["frequency"], buyers["monetary_value"]),
+        may_fail=True,
+    ) is None:
+        log("  (refitting Gamma-Gamma with penalizer 0.001 for the CLV stage, not timed)")
+        ggf = GammaGammaFitter(penalizer_coef=max(args.penalizer, 0.001))
+        ggf.fit(buyers["frequency"], buyers["monetary_value"])
     info["gamma_gamma"] = {k: float(v) for k, v in ggf.params_.items()}
 
     def clv():
@@ -195,8 +219,17 @@ def run_ours(users: int, events: int, args) -> dict[str, float]:
     if done.returncode != 0:
         log(f"scale example failed (exit {done.returncode}); ours is left out")
         return {}
+    return parse_stage_lines(done.stdout)
+
+
+def parse_stage_lines(text: str) -> dict[str, float]:
+    """{"stage": ..., "seconds": ...} JSON lines -> {stage: seconds}; other lines are ignored.
+
+    >>> parse_stage_lines('{"stage": "rfm", "users": 10, "seconds": 0.5}\\nnoise\\n{"stage": "clv_predict", "seconds": 2}')
+    {'rfm': 0.5, 'clv_predict': 2.0}
+    """
     seconds: dict[str, float] = {}
-    for line in done.stdout.splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if not line.startswith("{"):
             continue
@@ -266,8 +299,9 @@ def main() -> None:
         rows.append({"stage": stage, "python_tool": tool, "python_seconds": a,
                      "userops_seconds": b, "ratio": ratio})
         fmt = lambda v, spec: format(v, spec) if v is not None else "-"
+        note = "  (python did not converge)" if stage in info.get("failed", {}) else ""
         print(f"{stage:<16} {tool:<46} {fmt(a, '10.3f'):>10} {fmt(b, '10.4f'):>10} "
-              f"{(fmt(ratio, '8.1f') + 'x') if ratio else '-':>9}")
+              f"{(fmt(ratio, '8.1f') + 'x') if ratio else '-':>9}{note}")
     for stage in sorted(set(ours) - {s for s, _ in STAGES}):
         print(f"{stage:<16} {'(userops only)':<46} {'-':>10} {ours[stage]:10.4f} {'-':>9}")
 
