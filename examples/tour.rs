@@ -47,7 +47,10 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
     ledger.use_sign_up(data, &calendar)?;
 
     section("LTV / CAC: ARPU, ARPPU and churn per month");
-    println!("{}\n", period_economics(&ledger)?);
+    println!("{}", period_economics(&ledger)?);
+    println!(
+        "(churn counts a user who skips a month as lost; users who come back show in the realized cohort LTV below)\n"
+    );
 
     section("LTV / CAC per acquisition channel (70% margin, 1% monthly discount)");
     let params = LtvParams::new(0.7)?.with_discount_rate(0.01)?;

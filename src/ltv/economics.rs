@@ -492,6 +492,54 @@ pub fn period_economics<U>(ledger: &CohortLedger<U>) -> Result<PeriodEconomicsRe
     Ok(periods.report(ledger.users.len() as u64))
 }
 
+/// [`period_economics`] for each acquisition channel's users separately (users the
+/// attribute does not know go to [`UNKNOWN_CHANNEL`]), on one common run of periods.
+///
+/// # Errors
+/// [`Error::Empty`] when the ledger has no user.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::ltv::{cohort::CohortSummary, economics::period_economics_by_channel};
+/// use userops::time::{Calendar, Interval};
+///
+/// let at = |m| Utc.with_ymd_and_hms(2025, m, 5, 0, 0, 0).unwrap();
+/// let log = vec![EventRecord::<u8>::new(1_u8, at(1)).with_amount(9.0), EventRecord::new(2_u8, at(1))];
+/// let channel: HashMap<u8, String> = [(1, "ads".to_string())].into();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(1)), &log)?.finish();
+/// let by = period_economics_by_channel(&ledger, &channel)?;
+/// assert_eq!(by["ads"].arpu, Some(9.0));
+/// assert_eq!(by["(unknown)"].arpu, Some(0.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn period_economics_by_channel<U>(
+    ledger: &CohortLedger<U>,
+    channel: &dyn UserAttribute<U>,
+) -> Result<BTreeMap<String, PeriodEconomicsReport>> {
+    if ledger.is_empty() {
+        return Err(Error::Empty("no users in the cohort ledger"));
+    }
+    let template = Periods::new(ledger);
+    let mut per_channel: BTreeMap<String, (u64, Periods)> = BTreeMap::new();
+    for row in &ledger.users {
+        let name = channel
+            .attribute(&row.user)
+            .unwrap_or_else(|| UNKNOWN_CHANNEL.into());
+        let (n, periods) = per_channel
+            .entry(name)
+            .or_insert_with(|| (0, template.clone()));
+        *n += 1;
+        periods.add(row);
+    }
+    Ok(per_channel
+        .into_iter()
+        .map(|(name, (n, periods))| (name, periods.report(n)))
+        .collect())
+}
+
 /// Acquisition spend of one channel in one period, as the host has it. Implemented for
 /// [`ChannelSpend`] (the sample generator's type) and for `(channel, date, spend)` tuples.
 ///
@@ -621,6 +669,36 @@ pub struct ChannelEconomicsReport {
     pub rows: Vec<ChannelEconomicsRow>,
     /// All channels together (blended CAC).
     pub total: ChannelEconomicsRow,
+    /// CAC per channel and period: one row for each period in which a channel had spend or
+    /// acquired users, by channel then period.
+    pub by_period: Vec<ChannelPeriodCac>,
+}
+
+/// One channel's acquisition in one period, in [`ChannelEconomicsReport::by_period`].
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use userops::ltv::economics::ChannelPeriodCac;
+/// use userops::time::{Interval, Period};
+/// let row = ChannelPeriodCac {
+///     channel: "ads".into(),
+///     period: Period::containing(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), Interval::Month),
+///     spend: 50.0, new_users: 0, cac: None,
+/// };
+/// assert_eq!(row.cac, None); // spend without a user acquired: no finite CAC
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelPeriodCac {
+    /// The channel.
+    pub channel: String,
+    /// The period.
+    pub period: Period,
+    /// Spend in the period.
+    pub spend: f64,
+    /// Users acquired in the period.
+    pub new_users: u64,
+    /// Spend / new users (`None` when no user was acquired in the period).
+    pub cac: Option<f64>,
 }
 
 /// CAC, LTV, LTV/CAC and payback period per acquisition channel.
@@ -695,6 +773,7 @@ where
     }
     // Spend per channel, checked.
     let mut spent: HashMap<String, f64> = HashMap::new();
+    let mut spent_by_period: BTreeMap<(String, Period), f64> = BTreeMap::new();
     for s in spend {
         let amount = s.spend();
         if !amount.is_finite() {
@@ -732,6 +811,9 @@ where
             )));
         }
         *spent.entry(s.channel().to_string()).or_default() += amount;
+        *spent_by_period
+            .entry((s.channel().to_string(), period))
+            .or_default() += amount;
     }
     let curves = cohort_ltv(ledger, Some(channel))?;
     let make_row = |name: &str, users: u64, spend: f64, periods: &Periods, curve: &[f64]| {
@@ -772,7 +854,30 @@ where
         &all,
         &curves.total.ltv,
     );
+    let mut cells: BTreeMap<(String, Period), (f64, u64)> = spent_by_period
+        .into_iter()
+        .map(|(key, spend)| (key, (spend, 0)))
+        .collect();
+    for (name, (_, periods)) in &per_channel {
+        for (i, acc) in periods.acc.iter().enumerate() {
+            if acc.new > 0 {
+                let key = (name.clone(), periods.start.offset(i as i64));
+                cells.entry(key).or_insert((0.0, 0)).1 += acc.new;
+            }
+        }
+    }
+    let by_period = cells
+        .into_iter()
+        .map(|((channel, period), (spend, new_users))| ChannelPeriodCac {
+            channel,
+            period,
+            spend,
+            new_users,
+            cac: (new_users > 0).then(|| spend / new_users as f64),
+        })
+        .collect();
     Ok(ChannelEconomicsReport {
+        by_period,
         params: *params,
         interval: ledger.interval,
         rows,
