@@ -227,6 +227,31 @@ fn cac_ltv_cac_and_payback_per_channel_by_hand() {
 }
 
 #[test]
+fn margin_multiples_of_gupta_and_lehmann() {
+    // The margin-multiple table of Gupta & Lehmann ("Customers as assets", 2003; also their
+    // book "Managing Customers as Investments", 2005): CLV = m × r / (1 + i − r), tabulated
+    // for retention r of 60–90% and discount i of 10–16%, to two decimals. Our LTV counts the
+    // current period's margin too, so LTV / m − 1 is their multiple.
+    let discount = [0.10, 0.12, 0.14, 0.16];
+    let table = [
+        (0.6, [1.20, 1.15, 1.11, 1.07]),
+        (0.7, [1.75, 1.67, 1.59, 1.52]),
+        (0.8, [2.67, 2.50, 2.35, 2.22]),
+        (0.9, [4.50, 4.09, 3.75, 3.46]),
+    ];
+    for (r, row) in table {
+        for (i, want) in discount.iter().zip(row) {
+            let p = LtvParams::new(1.0).unwrap().with_discount_rate(*i).unwrap();
+            let multiple = ltv(&p, 1.0, 1.0 - r).unwrap() - 1.0;
+            assert!(
+                (multiple - want).abs() < 0.005 + 1e-12,
+                "r {r}, i {i}: {multiple} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
 fn discounted_ltv_per_channel_by_hand() {
     // ads as above with a 10% discount: 0.5 × 20 × 1.1 / (0.1 + 1/3) = 11 / (13/30) = 330 / 13.
     let params = LtvParams::new(0.5)
