@@ -504,6 +504,26 @@ proptest! {
     }
 
     #[test]
+    fn cohort_summary_merge_law_on_input_ordered_by_user(events in arb_events(true), cuts in prop::collection::vec(0_usize..60, 0..4)) {
+        // The no-hash-map path: parts of an export ordered by user, merged in order and not.
+        let mut sorted = events;
+        sorted.sort_by_key(|e| (e.user, e.at));
+        laws::merge_law(empty, &sorted, &cuts, same_ledger).map_err(TestCaseError::fail)?;
+        let whole = fold(empty(), &sorted).unwrap().finish();
+        let cut = cuts.first().copied().unwrap_or(0).min(sorted.len());
+        let mut backwards = fold(empty(), &sorted[cut..]).unwrap();
+        backwards.merge(fold(empty(), &sorted[..cut]).unwrap()).unwrap();
+        prop_assert!(same_ledger(&whole, &backwards.finish()));
+        // Folding more events after a merge keeps working (in order or not).
+        let mut again = fold(empty(), &sorted[..cut]).unwrap();
+        again.merge(empty()).unwrap();
+        for e in &sorted[cut..] {
+            userops::fold::Fold::observe(&mut again, e).unwrap();
+        }
+        prop_assert!(same_ledger(&whole, &again.finish()));
+    }
+
+    #[test]
     fn cohort_summary_order_law(events in arb_events(true), seed in any::<u64>()) {
         let mut perm: Vec<usize> = (0..events.len()).collect();
         let mut rng = userops::sample::Rng::new(seed);

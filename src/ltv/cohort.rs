@@ -333,8 +333,15 @@ impl LedgerState {
 pub struct CohortSummary<U, Tz: TimeZone = Zone> {
     calendar: Calendar<Tz>,
     as_of: DateTime<Utc>,
+    /// Users, once the input stopped coming in increasing user order (empty before).
     users: UserMap<U, LedgerState>,
-    /// The user of the latest run of events (grouped input): never also in `users`.
+    /// Users seen so far while the input comes grouped and in increasing user order (a
+    /// database export ordered by user): strictly increasing, no hash map needed.
+    ordered: Vec<(U, LedgerState)>,
+    /// Whether the input has been in increasing user order so far (`users` is then empty).
+    in_order: bool,
+    /// The user of the latest run of events: never also in `users` or `ordered`; in order,
+    /// greater than every user in `ordered`.
     current: Option<(U, LedgerState)>,
     /// A cache of period boundaries ending at the as-of period, grown backwards on demand, so
     /// that bucketing an event is a binary search instead of a time-zone conversion.
@@ -360,6 +367,8 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
             calendar,
             as_of,
             users: UserMap::default(),
+            ordered: Vec::new(),
+            in_order: true,
             current: None,
             grid: None,
         }
@@ -375,7 +384,7 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
     /// assert_eq!(s.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.users.len() + usize::from(self.current.is_some())
+        self.users.len() + self.ordered.len() + usize::from(self.current.is_some())
     }
 
     /// Whether no user has been seen.
@@ -416,14 +425,31 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
         period
     }
 
+    /// Puts the current run's user where it belongs.
     fn flush(&mut self) {
         if let Some((user, state)) = self.current.take() {
-            match self.users.get_mut(&user) {
-                Some(s) => s.absorb(state),
-                None => {
-                    self.users.insert(user, state);
+            if self.in_order {
+                self.ordered.push((user, state));
+            } else {
+                match self.users.get_mut(&user) {
+                    Some(s) => s.absorb(state),
+                    None => {
+                        self.users.insert(user, state);
+                    }
                 }
             }
+        }
+    }
+
+    /// Leaves the in-order fast path: every user moves into the hash map.
+    fn leave_order(&mut self) {
+        if self.in_order {
+            self.in_order = false;
+            self.users.reserve(self.ordered.len() + 1);
+            for (user, state) in self.ordered.drain(..) {
+                self.users.insert(user, state);
+            }
+            self.flush();
         }
     }
 }
@@ -454,10 +480,22 @@ where
                 return Ok(());
             }
         }
-        if let Some(state) = self.users.get_mut(event.user()) {
-            state.add(at, cell);
-            return Ok(());
+        if self.in_order {
+            let last = match &self.current {
+                Some((u, _)) => Some(u),
+                None => self.ordered.last().map(|(u, _)| u),
+            };
+            if last.is_some_and(|last| event.user() <= last) {
+                self.leave_order();
+            }
         }
+        if !self.in_order {
+            if let Some(state) = self.users.get_mut(event.user()) {
+                state.add(at, cell);
+                return Ok(());
+            }
+        }
+        // A user not seen before (in order: greater than every user so far).
         self.flush();
         self.current = Some((
             event.user().clone(),
@@ -488,7 +526,17 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
         }
         self.flush();
         other.flush();
-        for (user, state) in other.users {
+        // Consecutive parts of input ordered by user: append, still without a hash map.
+        let follows = match (self.ordered.last(), other.ordered.first()) {
+            (Some((a, _)), Some((b, _))) => a < b,
+            _ => true,
+        };
+        if self.in_order && other.in_order && follows {
+            self.ordered.append(&mut other.ordered);
+            return Ok(());
+        }
+        self.leave_order();
+        for (user, state) in other.ordered.into_iter().chain(other.users) {
             match self.users.get_mut(&user) {
                 Some(s) => s.absorb(state),
                 None => {
@@ -502,9 +550,11 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
     fn finish(mut self) -> CohortLedger<U> {
         self.flush();
         let calendar = self.calendar;
+        let in_order = self.in_order;
         let mut users: Vec<LedgerRow<U>> = self
-            .users
+            .ordered
             .into_iter()
+            .chain(self.users)
             .map(|(user, s)| LedgerRow {
                 user,
                 first_seen: s.first_seen,
@@ -512,7 +562,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
                 periods: s.periods,
             })
             .collect();
-        users.sort_unstable_by(|a, b| a.user.cmp(&b.user));
+        if !in_order {
+            users.sort_unstable_by(|a, b| a.user.cmp(&b.user));
+        }
         CohortLedger {
             interval: calendar.interval(),
             as_of: self.as_of,
