@@ -346,6 +346,9 @@ pub struct CohortSummary<U, Tz: TimeZone = Zone> {
     /// A cache of period boundaries ending at the as-of period, grown backwards on demand, so
     /// that bucketing an event is a binary search instead of a time-zone conversion.
     grid: Option<PeriodGrid>,
+    /// The last period found in the grid, with its bounds in Unix milliseconds `[from, to)`:
+    /// consecutive events of one user mostly fall in the same period.
+    last_hit: (i64, i64, Option<Period>),
 }
 
 /// The most periods the bucketing cache holds (beyond that, events are bucketed directly).
@@ -371,6 +374,7 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
             in_order: true,
             current: None,
             grid: None,
+            last_hit: (0, 0, None),
         }
     }
 
@@ -403,12 +407,20 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
     /// The period of `at` (not after the as-of instant), through the boundary cache.
     #[inline]
     fn period_of(&mut self, at: DateTime<Utc>) -> Period {
+        let ms = at.timestamp_millis();
+        if let (from, to, Some(p)) = self.last_hit {
+            if from <= ms && ms < to {
+                return p;
+            }
+        }
         if let Some(g) = &self.grid {
-            if let Some(p) = g
-                .index_of_millis(at.timestamp_millis())
-                .and_then(|i| g.periods().get(i))
-            {
-                return *p;
+            if let Some(i) = g.index_of_millis(ms) {
+                if let (Some(p), Some(from), Some(to)) =
+                    (g.periods().get(i), g.bounds().get(i), g.bounds().get(i + 1))
+                {
+                    self.last_hit = (*from, *to, Some(*p));
+                    return *p;
+                }
             }
         }
         let period = self.calendar.period_of(at);
