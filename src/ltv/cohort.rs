@@ -871,8 +871,8 @@ fn write_rows(
     for k in &cols {
         write!(f, " {:>9}", format!("{letter}{k}"))?;
     }
-    writeln!(f)?;
     for r in rows {
+        writeln!(f)?;
         let name = match (&r.cohort, &r.channel) {
             (Some(p), Some(c)) => format!("{p} {c}"),
             (Some(p), None) => p.to_string(),
@@ -886,7 +886,6 @@ fn write_rows(
                 None => write!(f, " {:>9}", "")?,
             }
         }
-        writeln!(f)?;
     }
     Ok(())
 }
@@ -909,9 +908,11 @@ impl fmt::Display for CohortLtvReport {
         write_rows(f, "cohort", &rows, letter)?;
         if !self.channels.is_empty() {
             writeln!(f)?;
+            writeln!(f)?;
             let mut rows: Vec<&CohortLtvRow> = self.channels.iter().collect();
             rows.push(&self.total);
             write_rows(f, "channel", &rows, letter)?;
+            writeln!(f)?;
             write!(
                 f,
                 "({} cohort x channel rows in `cells`; pooled rows average each period over the cohorts old enough to reach it)",

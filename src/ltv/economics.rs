@@ -968,6 +968,9 @@ impl fmt::Display for ChannelEconomicsReport {
                     .map_or_else(|| "-".to_string(), |p| p.to_string()),
             )?;
         }
-        Ok(())
+        write!(
+            f,
+            "payback: {unit} (the acquisition one counted) until the realized margin per acquired user covers the CAC; - = not yet"
+        )
     }
 }
