@@ -581,7 +581,10 @@ pub fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc
             // time that exists, which is the instant of the change itself.
             let mut probe = local;
             for _ in 0..(26 * 60) {
-                probe += TimeDelta::minutes(1);
+                let Some(next) = probe.checked_add_signed(TimeDelta::minutes(1)) else {
+                    break;
+                };
+                probe = next;
                 if let Some(t) = tz.from_local_datetime(&probe).earliest() {
                     return t.with_timezone(&Utc);
                 }
