@@ -618,3 +618,33 @@ proptest! {
         prop_assert_eq!(got, want.keys().copied().collect::<Vec<_>>());
     }
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_fold_equals_sequential_fold() {
+    use userops::sample::{SampleConfig, generate};
+    let data = generate(&SampleConfig::new(3_000).seed(11)).unwrap();
+    let as_of = data.end - chrono::TimeDelta::milliseconds(1);
+    let empty = CohortSummary::new(Calendar::new(Utc, Interval::Month), as_of);
+    let seq = fold(empty.clone(), &data.events).unwrap().finish();
+    let par = userops::fold::fold_par(&empty, &data.events)
+        .unwrap()
+        .finish();
+    assert_eq!(seq.len(), 3_000);
+    assert!(
+        seq.users.len() == par.users.len()
+            && seq
+                .users
+                .iter()
+                .zip(&par.users)
+                .all(|(a, b)| a.user == b.user
+                    && a.first_seen == b.first_seen
+                    && a.periods.len() == b.periods.len()
+                    && a.periods
+                        .iter()
+                        .zip(&b.periods)
+                        .all(|(p, q)| p.period == q.period
+                            && p.paid == q.paid
+                            && laws::close(p.revenue, q.revenue, 1e-9)))
+    );
+}
