@@ -59,6 +59,7 @@
 //! | [`activity`] | per-user activity and per-period totals |
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -87,6 +88,7 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod ltv;
 pub mod retention;
 pub mod sample;
 pub mod time;
