@@ -273,8 +273,8 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] named `periods` (0 or above [`MAX_PERIODS`], or a window
-    /// reaching before the calendar's first date), `start_event` or `return_event` (empty
-    /// name).
+    /// reaching before the calendar's first date), `date_to` (beyond the years ±200,000),
+    /// `start_event` or `return_event` (empty name).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -288,6 +288,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     /// ```
     pub fn check(&self) -> Result<RetentionSpec> {
         check_periods(self.periods)?;
+        check_instant("date_to", self.date_to)?;
         let start = EventMatch::parse(&self.start_event, "start_event")?;
         let ret = EventMatch::parse(&self.return_event, "return_event")?;
         let last = self.calendar.period_of(self.date_to);
@@ -324,6 +325,20 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
             on_or_after: self.on_or_after,
         })
     }
+}
+
+/// Instants this far from chrono's limits cannot be converted to every zone's local time.
+const MAX_ABS_YEAR: i32 = 200_000;
+
+fn check_instant(name: &'static str, at: DateTime<Utc>) -> Result<()> {
+    use chrono::Datelike;
+    if at.year().abs() > MAX_ABS_YEAR {
+        return Err(Error::invalid(
+            name,
+            format!("{at} is outside the years -{MAX_ABS_YEAR}..={MAX_ABS_YEAR}"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_periods(periods: usize) -> Result<()> {
@@ -506,8 +521,9 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// Checks the settings and lays out the range.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] named `to` (before `from`), `periods` (more than
-    /// [`MAX_PERIODS`]), `event` (empty name) or `min_events_per_period` (0).
+    /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (beyond the
+    /// years ±200,000), `periods` (more than [`MAX_PERIODS`]), `event` (empty name) or
+    /// `min_events_per_period` (0).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -525,6 +541,8 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
                 "must be at least 1, got 0",
             ));
         }
+        check_instant("from", self.from)?;
+        check_instant("to", self.to)?;
         if self.to < self.from {
             return Err(Error::invalid(
                 "to",
