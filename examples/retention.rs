@@ -4,7 +4,7 @@
 //! cargo run --release --example retention -- --input FILE --user COL --time COL --event COL \
 //!     --start-event NAME --return-event NAME --interval day|week|month [--week-start sunday|monday] \
 //!     [--tz ZONE] --date-to DATETIME --periods N --mode recurring|first-time [--on-or-after] \
-//!     [--format table|json]
+//!     [--min-return-events N] [--format table|json]
 //! ```
 //!
 //! `NAME` may be `*` for any event. `ZONE` is an IANA name (`America/Los_Angeles`,
@@ -25,7 +25,7 @@ use userops::time::{Calendar, Interval, Zone, parse_instant, parse_weekday};
 const USAGE: &str = "usage: retention --input FILE --user COL --time COL --event COL \
 --start-event NAME --return-event NAME --interval day|week|month [--week-start sunday|monday] \
 [--tz ZONE] --date-to DATETIME --periods N --mode recurring|first-time [--on-or-after] \
-[--format table|json]
+[--min-return-events N] [--format table|json]
 
   --input FILE          CSV file with a header row (columns by name, or #N for the N-th, 0-based)
   --user COL            user id column
@@ -40,6 +40,7 @@ const USAGE: &str = "usage: retention --input FILE --user COL --time COL --event
   --periods N           number of periods (cohorts) in the window
   --mode M              recurring (every period with a start event) or first-time
   --on-or-after         count a return in period k or any later period (PostHog's cumulative)
+  --min-return-events N return events a period needs to count (PostHog's minimumOccurrences, default 1)
   --format F            table (default) or json";
 
 struct Args {
@@ -56,6 +57,7 @@ struct Args {
     periods: usize,
     mode: RetentionMode,
     on_or_after: bool,
+    min_return_events: u32,
     json: bool,
 }
 
@@ -73,6 +75,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
     let mut periods = None;
     let mut mode = None;
     let mut on_or_after = false;
+    let mut min_return_events = 1;
     let mut json = false;
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
@@ -109,6 +112,12 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
             }
             "--mode" => mode = Some(RetentionMode::parse(&value()?).map_err(|e| e.to_string())?),
             "--on-or-after" => on_or_after = true,
+            "--min-return-events" => {
+                let v = value()?;
+                min_return_events = v.parse::<u32>().map_err(|_| {
+                    format!("--min-return-events must be a whole number, got {v:?}")
+                })?;
+            }
             "--format" => {
                 json = match value()?.as_str() {
                     "json" => true,
@@ -134,6 +143,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         periods: periods.ok_or("--periods is required")?,
         mode: mode.ok_or("--mode is required")?,
         on_or_after,
+        min_return_events,
         json,
     }))
 }
@@ -147,6 +157,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         .return_event(args.return_event.as_str())
         .mode(args.mode)
         .on_or_after(args.on_or_after)
+        .min_return_events(args.min_return_events)
         .check()?;
     let csv = CsvSpec::new(Column::parse(&args.user), Column::parse(&args.time))
         .name(Column::parse(&args.event))

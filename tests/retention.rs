@@ -62,6 +62,7 @@ struct Query {
     ret: &'static str,
     mode: RetentionMode,
     cumulative: bool,
+    min_occurrences: u32,
 }
 
 impl Query {
@@ -75,6 +76,7 @@ impl Query {
             ret: "$pageview",
             mode: RetentionMode::Recurring,
             cumulative: false,
+            min_occurrences: 1,
         }
     }
 
@@ -87,6 +89,7 @@ impl Query {
             .return_event(self.ret)
             .mode(self.mode)
             .on_or_after(self.cumulative)
+            .min_return_events(self.min_occurrences)
             .check()
             .unwrap();
         let report = fold(RetentionSummary::new(spec), log).unwrap().finish();
@@ -1079,4 +1082,94 @@ fn mean_retention_curve_of_the_day_interval_table() {
     assert!((mean[2].unwrap() - 2.0 / 9.0).abs() < 1e-12);
     assert_eq!(mean[10], Some(0.0));
     assert!(report.to_string().contains("55.6%"));
+}
+
+// ------------------------------------------------ minimumOccurrences (min_return_events)
+
+#[test]
+fn posthog_test_all_events_with_minimum_occurrences() {
+    let q = Query {
+        start: "*",
+        min_occurrences: 2,
+        ..Query::days((10, 6, 0), 11)
+    };
+    assert_eq!(
+        q.run(&day_interval_pageviews()),
+        vec![
+            vec![1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+            vec![2, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+            vec![2, 0, 0, 1, 0, 0, 0, 0, 0],
+            vec![1, 0, 0, 0, 0, 0, 0, 0],
+            vec![0, 0, 0, 0, 0, 0, 0],
+            vec![1, 0, 0, 0, 0, 0],
+            vec![2, 0, 0, 0, 0],
+            vec![0, 0, 0, 0],
+            vec![0, 0, 0],
+            vec![0, 0],
+            vec![0],
+        ]
+    );
+}
+
+#[test]
+fn posthog_test_rolling_retention_with_minimum_occurrences() {
+    let mut rows = vec![("person1", date(0, 5, 0)), ("person1", date(3, 5, 0))];
+    rows.extend([("person1", date(4, 5, 0)); 3]);
+    rows.extend([
+        ("person2", date(0, 5, 0)),
+        ("person2", date(1, 5, 0)),
+        ("person3", date(1, 5, 0)),
+        ("person3", date(2, 5, 0)),
+    ]);
+    rows.extend([("person3", date(3, 5, 0)); 3]);
+    rows.extend([
+        ("person4", date(3, 5, 0)),
+        ("person4", date(4, 5, 0)),
+        ("person5", date(4, 5, 0)),
+    ]);
+    let q = Query {
+        start: "*",
+        ret: "*",
+        cumulative: true,
+        min_occurrences: 3,
+        ..Query::days((5, 6, 0), 5)
+    };
+    assert_eq!(
+        q.run(&events(&rows, "$pageview")),
+        vec![
+            vec![2, 1, 1, 0, 0],
+            vec![1, 1, 0, 0],
+            vec![3, 1, 0],
+            vec![3, 0],
+            vec![0]
+        ]
+    );
+}
+
+#[test]
+fn posthog_test_retention_with_user_properties_and_minimum_occurrences() {
+    // person1's events twice over, plus a single day-3 event (a start, not a return).
+    let once: Vec<Ev> = day_interval_pageviews()
+        .into_iter()
+        .filter(|e| e.user == "person1")
+        .collect();
+    let mut log = once.clone();
+    log.extend(once);
+    log.extend(events(&[("person1", date(3, 5, 0))], "$pageview"));
+    let q = Query {
+        min_occurrences: 2,
+        ..Query::days((6, 0, 0), 7)
+    };
+    assert_eq!(
+        q.run(&log),
+        vec![
+            vec![1, 1, 1, 0, 0, 1, 1],
+            vec![1, 1, 0, 0, 1, 1],
+            vec![1, 0, 0, 1, 1],
+            vec![1, 0, 1, 1],
+            vec![0, 0, 0],
+            vec![1, 1],
+            vec![1],
+        ]
+    );
 }

@@ -43,6 +43,7 @@ struct Setup {
     ret: &'static str,
     mode: RetentionMode,
     on_or_after: bool,
+    min_returns: u32,
 }
 
 fn setup_strategy() -> impl Strategy<Value = Setup> {
@@ -60,9 +61,20 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
         prop::sample::select(vec!["a", "b", "*"]),
         prop::bool::ANY,
         prop::bool::ANY,
+        prop::sample::select(vec![1_u32, 1, 2, 3]),
     )
         .prop_map(
-            |(zone, interval, date_to_days, periods, start, ret, first, on_or_after)| Setup {
+            |(
+                zone,
+                interval,
+                date_to_days,
+                periods,
+                start,
+                ret,
+                first,
+                on_or_after,
+                min_returns,
+            )| Setup {
                 zone,
                 interval,
                 date_to_days,
@@ -75,6 +87,7 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
                     RetentionMode::Recurring
                 },
                 on_or_after,
+                min_returns,
             },
         )
 }
@@ -92,6 +105,7 @@ impl Setup {
             .return_event(self.ret)
             .mode(self.mode)
             .on_or_after(self.on_or_after)
+            .min_return_events(self.min_returns)
     }
     fn empty(&self) -> RetentionSummary<u32> {
         RetentionSummary::new(self.params().check().unwrap())
@@ -113,7 +127,7 @@ fn reference(setup: &Setup, log: &[EventRecord<u32>]) -> Vec<Vec<u64>> {
         (0..n).contains(&i).then_some(i)
     };
     let mut starts: BTreeMap<u32, BTreeSet<i64>> = BTreeMap::new();
-    let mut returns: BTreeMap<u32, BTreeSet<i64>> = BTreeMap::new();
+    let mut return_counts: BTreeMap<(u32, i64), u32> = BTreeMap::new();
     let mut first_start: BTreeMap<u32, DateTime<Utc>> = BTreeMap::new();
     for e in log {
         let name = e.name.as_deref();
@@ -126,8 +140,14 @@ fn reference(setup: &Setup, log: &[EventRecord<u32>]) -> Vec<Vec<u64>> {
         }
         if matches(setup.ret, name) {
             if let Some(i) = index(e.at) {
-                returns.entry(e.user).or_default().insert(i);
+                *return_counts.entry((e.user, i)).or_default() += 1;
             }
+        }
+    }
+    let mut returns: BTreeMap<u32, BTreeSet<i64>> = BTreeMap::new();
+    for ((u, i), c) in return_counts {
+        if c >= setup.min_returns {
+            returns.entry(u).or_default().insert(i);
         }
     }
     let mut table: Vec<Vec<u64>> = (0..n).map(|i| vec![0; (n - i) as usize]).collect();
@@ -274,6 +294,7 @@ fn merging_different_settings_is_refused() {
         ret: "*",
         mode: RetentionMode::Recurring,
         on_or_after: false,
+        min_returns: 1,
     };
     let mut a = setup.empty();
     let b = Setup {

@@ -143,6 +143,43 @@ pub(crate) fn or_into(mine: &mut [u64], theirs: &[u64]) {
     }
 }
 
+/// Adds one to byte counter `i` (eight per word), saturating at 255.
+#[inline]
+pub(crate) fn add_count(words: &mut [u64], i: usize) {
+    if let Some(w) = words.get_mut(i / 8) {
+        let shift = (i % 8) * 8;
+        if (*w >> shift) & 0xff != 0xff {
+            *w += 1 << shift;
+        }
+    }
+}
+
+/// Adds byte counters, saturating each at 255.
+pub(crate) fn add_counts(mine: &mut [u64], theirs: &[u64]) {
+    for (m, t) in mine.iter_mut().zip(theirs) {
+        let (a, b) = (m.to_le_bytes(), t.to_le_bytes());
+        let mut out = [0_u8; 8];
+        for (o, (x, y)) in out.iter_mut().zip(a.iter().zip(&b)) {
+            *o = x.saturating_add(*y);
+        }
+        *m = u64::from_le_bytes(out);
+    }
+}
+
+/// Writes into `out` (cleared first) the bits of the first `n` byte counters that are at
+/// least `min`.
+pub(crate) fn counts_at_least(counts: &[u64], min: u8, n: usize, out: &mut [u64]) {
+    out.iter_mut().for_each(|w| *w = 0);
+    for (wi, w) in counts.iter().enumerate() {
+        for (b, c) in w.to_le_bytes().iter().enumerate() {
+            let i = wi * 8 + b;
+            if i < n && *c >= min {
+                set(out, i);
+            }
+        }
+    }
+}
+
 /// Sets bit `i`.
 #[inline]
 pub(crate) fn set(words: &mut [u64], i: usize) {
@@ -233,6 +270,28 @@ mod tests {
         assert_eq!(count(&w), 5);
         assert!(get(&w, 63) && !get(&w, 62) && !get(&w, 999));
         assert_eq!(highest(&[0, 0]), None);
+    }
+
+    #[test]
+    fn byte_counters_saturate_and_threshold() {
+        let mut c = vec![0_u64; 2];
+        for _ in 0..300 {
+            add_count(&mut c, 9);
+        }
+        add_count(&mut c, 3);
+        add_count(&mut c, 3);
+        add_count(&mut c, 99); // out of range: ignored
+        let mut d = vec![0_u64; 2];
+        add_count(&mut d, 3);
+        add_counts(&mut c, &d.clone());
+        add_counts(&mut d, &c);
+        let mut out = vec![0_u64; 1];
+        counts_at_least(&c, 3, 16, &mut out);
+        assert_eq!(ones(&out).collect::<Vec<_>>(), [3, 9]);
+        counts_at_least(&d, 255, 16, &mut out);
+        assert_eq!(ones(&out).collect::<Vec<_>>(), [9]);
+        counts_at_least(&c, 3, 5, &mut out);
+        assert_eq!(ones(&out).collect::<Vec<_>>(), [3]);
     }
 
     #[test]

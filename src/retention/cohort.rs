@@ -16,9 +16,9 @@ use crate::{Error, Result};
 /// No start event seen yet (the "first start" of a user who only returned).
 const NO_START: i64 = i64::MAX;
 
-/// A new user's row: no first start, no period bits.
-fn row_template(words: usize) -> Vec<u64> {
-    let mut row = vec![0_u64; 1 + 2 * words];
+/// A new user's row: no first start, no period bits, no return counts.
+fn row_template(words: usize, count_words: usize) -> Vec<u64> {
+    let mut row = vec![0_u64; 1 + 2 * words + count_words];
     if let Some(first) = row.first_mut() {
         *first = NO_START as u64;
     }
@@ -61,11 +61,21 @@ pub struct RetentionSummary<U> {
     spec: RetentionSpec,
     words: usize,
     /// Per user, one row: the first start event's instant in Unix ms as an `i64`'s bits
-    /// ([`NO_START`] when none), `words` words of start bits, `words` words of return bits.
+    /// ([`NO_START`] when none), `words` words of start bits, `words` words of return bits,
+    /// and, when a return needs several events, one saturating byte per period counting them.
     users: UserBits<U>,
     events_outside: u64,
     events_unmatched: u64,
     last_period: LastPeriod,
+}
+
+/// Words of per-period return counters (one byte each) a row needs.
+fn count_words(spec: &RetentionSpec) -> usize {
+    if spec.min_returns > 1 {
+        spec.periods().div_ceil(8)
+    } else {
+        0
+    }
 }
 
 impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
@@ -81,10 +91,11 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// ```
     pub fn new(spec: RetentionSpec) -> Self {
         let words = words_for(spec.periods());
+        let template = row_template(words, count_words(&spec));
         RetentionSummary {
             spec,
             words,
-            users: UserBits::new(row_template(words)),
+            users: UserBits::new(template),
             events_outside: 0,
             events_unmatched: 0,
             last_period: LastPeriod::default(),
@@ -159,12 +170,17 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
         }
         match index {
             Some(i) => {
-                let (starts, returns) = periods.split_at_mut(words.min(periods.len()));
+                let (starts, rest) = periods.split_at_mut(words.min(periods.len()));
+                let (returns, counts) = rest.split_at_mut(words.min(rest.len()));
                 if is_start && !first_time {
                     bits::set(starts, i);
                 }
                 if is_return {
-                    bits::set(returns, i);
+                    if self.spec.min_returns > 1 {
+                        bits::add_count(counts, i);
+                    } else {
+                        bits::set(returns, i);
+                    }
                 }
             }
             None => self.events_outside += 1,
@@ -184,12 +200,17 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         }
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
+        let words = self.words;
         self.users.absorb(other.users, |mine, theirs| {
             if let (Some((m, mine)), Some((t, theirs))) =
                 (mine.split_first_mut(), theirs.split_first())
             {
                 *m = (*m as i64).min(*t as i64) as u64;
-                bits::or_into(mine, theirs);
+                let bit_words = (2 * words).min(mine.len());
+                let (mine_bits, mine_counts) = mine.split_at_mut(bit_words);
+                let (their_bits, their_counts) = theirs.split_at(bit_words.min(theirs.len()));
+                bits::or_into(mine_bits, their_bits);
+                bits::add_counts(mine_counts, their_counts);
             }
         });
         Ok(())
@@ -201,12 +222,20 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         let first_time = self.spec.mode == RetentionMode::FirstTime;
         let words = self.words;
         let mut cohort_users = 0_u64;
+        let mut qualified = vec![0_u64; words];
         for row in self.users.rows() {
             let Some((first_start, periods)) = row.split_first() else {
                 continue;
             };
             let first_start = *first_start as i64;
-            let (starts, returns) = periods.split_at(words.min(periods.len()));
+            let (starts, rest) = periods.split_at(words.min(periods.len()));
+            let (returns, return_counts) = rest.split_at(words.min(rest.len()));
+            let returns: &[u64] = if self.spec.min_returns > 1 {
+                bits::counts_at_least(return_counts, self.spec.min_returns, n, &mut qualified);
+                &qualified
+            } else {
+                returns
+            };
             let mut add = |i: usize| {
                 let Some(row) = counts.get_mut(i) else {
                     return;
@@ -260,6 +289,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
             interval: self.spec.interval,
             mode: self.spec.mode,
             on_or_after: self.spec.on_or_after,
+            min_return_events: u32::from(self.spec.min_returns),
             start_event: self.spec.start.to_string(),
             return_event: self.spec.ret.to_string(),
             window_start: self.spec.window_start(),
@@ -330,7 +360,7 @@ impl CohortRow {
 /// use userops::time::Interval;
 /// use chrono::{DateTime, NaiveDate};
 /// let report = RetentionReport {
-///     interval: Interval::Month, mode: RetentionMode::FirstTime, on_or_after: false,
+///     interval: Interval::Month, mode: RetentionMode::FirstTime, on_or_after: false, min_return_events: 1,
 ///     start_event: "signup".into(), return_event: "*".into(),
 ///     window_start: DateTime::UNIX_EPOCH, window_end: DateTime::UNIX_EPOCH,
 ///     cohort_users: 4, events_outside_window: 0, events_unmatched: 0,
@@ -351,6 +381,8 @@ pub struct RetentionReport {
     pub mode: RetentionMode,
     /// Whether cells count returns "on or after" the period.
     pub on_or_after: bool,
+    /// Return events a period needed to count as a return.
+    pub min_return_events: u32,
     /// The start event (`*` = any).
     pub start_event: String,
     /// The return event (`*` = any).
@@ -380,7 +412,7 @@ impl RetentionReport {
     /// use chrono::{DateTime, NaiveDate};
     /// let row = |counts: Vec<u64>| CohortRow { period: String::new(), start: NaiveDate::MIN, counts };
     /// let report = RetentionReport {
-    ///     interval: userops::time::Interval::Day, mode: RetentionMode::Recurring, on_or_after: false,
+    ///     interval: userops::time::Interval::Day, mode: RetentionMode::Recurring, on_or_after: false, min_return_events: 1,
     ///     start_event: "*".into(), return_event: "*".into(),
     ///     window_start: DateTime::UNIX_EPOCH, window_end: DateTime::UNIX_EPOCH,
     ///     cohort_users: 5, events_outside_window: 0, events_unmatched: 0,
@@ -424,10 +456,14 @@ impl fmt::Display for RetentionReport {
             self.mode,
             self.start_event,
             self.return_event,
-            if self.on_or_after {
-                ", counted on or after"
-            } else {
-                ""
+            match (self.on_or_after, self.min_return_events > 1) {
+                (false, false) => String::new(),
+                (true, false) => ", counted on or after".to_string(),
+                (false, true) => format!(", {}+ return events a period", self.min_return_events),
+                (true, true) => format!(
+                    ", counted on or after, {}+ return events a period",
+                    self.min_return_events
+                ),
             },
             self.cohort_users,
         )?;

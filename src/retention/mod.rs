@@ -57,9 +57,11 @@
 //!
 //! # What is left out
 //!
-//! PostHog's hourly interval, property filters, breakdowns and "minimum occurrences" of the
-//! return event are not here: filter or split the events before folding them (each split is
-//! its own fold), or name the events so that the names say what the filter would.
+//! PostHog's hourly interval, property filters and breakdowns are not here: filter or split
+//! the events before folding them (each split is its own fold), or name the events so that
+//! the names say what the filter would. PostHog's `minimumOccurrences` is
+//! [`RetentionParams::min_return_events`]; its stickiness criteria "at least N events a
+//! period" is [`StickinessParams::min_events_per_period`] (other criteria operators are not).
 
 mod bits;
 mod cohort;

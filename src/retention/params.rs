@@ -157,6 +157,8 @@ impl fmt::Display for RetentionMode {
 ///   period itself, or before it, does not count.
 /// * Cohort `i` has `periods - i` cells: cells after the window's last period cannot be
 ///   observed yet and are absent, not zero.
+/// * `min_return_events` (PostHog's `minimumOccurrences`, default 1): a period counts as a
+///   return only when the user did the return event at least that many times in it.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -193,6 +195,8 @@ pub struct RetentionParams<Tz: TimeZone = crate::time::Zone> {
     pub mode: RetentionMode,
     /// Count a user in cell `k` when they returned in period `i + k` or later. Default false.
     pub on_or_after: bool,
+    /// Return events a period needs to count as a return, 1 to 255. Default 1.
+    pub min_return_events: u32,
 }
 
 impl<Tz: TimeZone> RetentionParams<Tz> {
@@ -214,6 +218,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
             periods,
             mode: RetentionMode::Recurring,
             on_or_after: false,
+            min_return_events: 1,
         }
     }
 
@@ -269,12 +274,26 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
         self
     }
 
+    /// Sets the return events a period needs to count as a return (PostHog's
+    /// `minimumOccurrences`).
+    ///
+    /// ```
+    /// # use userops::retention::RetentionParams;
+    /// let p = RetentionParams::new(userops::time::Calendar::new(chrono::Utc, userops::time::Interval::Day),
+    ///     chrono::DateTime::UNIX_EPOCH, 7).min_return_events(2);
+    /// assert_eq!(p.min_return_events, 2);
+    /// ```
+    pub fn min_return_events(mut self, n: u32) -> Self {
+        self.min_return_events = n;
+        self
+    }
+
     /// Checks the settings and lays out the window.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] named `periods` (0 or above [`MAX_PERIODS`], or a window
     /// reaching before the calendar's first date), `date_to` (beyond the years ±200,000),
-    /// `start_event` or `return_event` (empty name).
+    /// `start_event` or `return_event` (empty name), `min_return_events` (0 or above 255).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -289,6 +308,12 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     pub fn check(&self) -> Result<RetentionSpec> {
         check_periods(self.periods)?;
         check_instant("date_to", self.date_to)?;
+        if !(1..=255).contains(&self.min_return_events) {
+            return Err(Error::invalid(
+                "min_return_events",
+                format!("must be between 1 and 255, got {}", self.min_return_events),
+            ));
+        }
         let start = EventMatch::parse(&self.start_event, "start_event")?;
         let ret = EventMatch::parse(&self.return_event, "return_event")?;
         let last = self.calendar.period_of(self.date_to);
@@ -323,6 +348,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
             ret,
             mode: self.mode,
             on_or_after: self.on_or_after,
+            min_returns: u8::try_from(self.min_return_events).unwrap_or(u8::MAX),
         })
     }
 }
@@ -375,6 +401,7 @@ pub struct RetentionSpec {
     pub(crate) ret: EventMatch,
     pub(crate) mode: RetentionMode,
     pub(crate) on_or_after: bool,
+    pub(crate) min_returns: u8,
 }
 
 impl RetentionSpec {

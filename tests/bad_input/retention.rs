@@ -227,3 +227,20 @@ fn far_but_legal_instants_work_in_every_zone() {
         }
     }
 }
+
+#[test]
+fn min_return_events_out_of_range_is_an_error() {
+    for n in [0, 256] {
+        let err = params(3).min_return_events(n).check().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "min_return_events",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
