@@ -20,7 +20,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold};
 use userops::retention::{
-    RetentionMode, RetentionParams, RetentionSummary, StickinessParams, StickinessSummary,
+    EventsPerPeriod, RetentionMode, RetentionParams, RetentionSummary, StickinessParams,
+    StickinessSummary,
 };
 use userops::time::{Calendar, Interval, Zone, local_to_utc};
 
@@ -916,12 +917,12 @@ fn stickiness(
     from: (u32, u32),
     to: (u32, u32),
     event: &str,
-    min: u32,
+    criterion: EventsPerPeriod,
 ) -> userops::retention::StickinessReport {
     let at = |(m, d): (u32, u32)| Utc.with_ymd_and_hms(2020, m, d, 0, 0, 0).unwrap();
     let spec = StickinessParams::new(Calendar::new(Utc, interval), at(from), at(to))
         .event(event)
-        .min_events_per_period(min)
+        .events_per_period(criterion)
         .check()
         .unwrap();
     fold(StickinessSummary::new(spec), log).unwrap().finish()
@@ -931,7 +932,14 @@ fn stickiness(
 fn posthog_stickiness_intervals() {
     let log = stickiness_events();
     // test_interval_day: days [1..10], data [0,0,0,0,1,0,0,0,1,0]; test_count: 2
-    let r = stickiness(&log, Interval::Day, (1, 11), (1, 20), "$pageview", 1);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 11),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.users, [0, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
     assert_eq!(r.total_users, 2);
     // test_interval_week: [0, 0, 2]
@@ -941,17 +949,38 @@ fn posthog_stickiness_intervals() {
         (1, 11),
         (1, 20),
         "$pageview",
-        1,
+        EventsPerPeriod::AtLeast(1),
     );
     assert_eq!(r.users, [0, 0, 2]);
     // test_interval_month: [2]
-    let r = stickiness(&log, Interval::Month, (1, 11), (1, 20), "$pageview", 1);
+    let r = stickiness(
+        &log,
+        Interval::Month,
+        (1, 11),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.users, [2]);
     // test_any_event: [0,0,0,0,1,0,0,0,1,0]
-    let r = stickiness(&log, Interval::Day, (1, 11), (1, 20), "*", 1);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 11),
+        (1, 20),
+        "*",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.users, [0, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
     // test_compare_to, current period 01-12..01-20: [0,0,0,1,0,0,0,1,0]
-    let r = stickiness(&log, Interval::Day, (1, 12), (1, 20), "$pageview", 1);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 12),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.users, [0, 0, 0, 1, 0, 0, 0, 1, 0]);
 }
 
@@ -966,14 +995,39 @@ fn posthog_stickiness_criteria() {
     for d in [12, 12, 13, 13, 19] {
         log.push(ev("p2", day(d), "$pageview"));
     }
-    let r = stickiness(&log, Interval::Day, (1, 12), (1, 20), "$pageview", 2);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 12),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::AtLeast(2),
+    );
     assert_eq!(r.total_users, 2);
     assert_eq!(r.users, [0, 1, 1, 0, 0, 0, 0, 0, 0]);
-    // PostHog's third case uses the operator `exact`, which is not offered here; by hand,
-    // gte 2 over 01-11..01-20: p1 has 2+ events on 01-11, 13, 15 and 17 (4 days), p2 on
-    // 01-12 and 13 (2 days).
-    let r = stickiness(&log, Interval::Day, (1, 11), (1, 20), "$pageview", 2);
-    assert_eq!(r.users, [0, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
+    // operator lte 1 over 01-12..01-20: p1 has one event on 01-19 only (1 day), p2 on 01-19
+    // only (1 day).
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 12),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::AtMost(1),
+    );
+    assert_eq!(r.total_users, 2);
+    assert_eq!(r.users, [2, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // operator exact 2 over 01-11..01-20: p1 on 01-11, 13, 15 (3 days), p2 on 01-12, 13 (2).
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 11),
+        (1, 20),
+        "$pageview",
+        EventsPerPeriod::Exactly(2),
+    );
+    assert_eq!(r.total_users, 2);
+    assert_eq!(r.users, [0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
 }
 
 #[test]
@@ -988,11 +1042,25 @@ fn posthog_cumulative_stickiness() {
         ev("p2", day(12, 12), "$pageview"),
         ev("p3", day(11, 12), "$pageview"),
     ];
-    let r = stickiness(&log, Interval::Day, (1, 11), (1, 13), "$pageview", 1);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 11),
+        (1, 13),
+        "$pageview",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.cumulative, [3, 2, 1]);
     assert_eq!(r.total_users, 3);
     // test_cumulative_stickiness_zero_days: no events -> [0, 0, 0]
-    let r = stickiness(&[], Interval::Day, (1, 11), (1, 13), "$pageview", 1);
+    let r = stickiness(
+        &[],
+        Interval::Day,
+        (1, 11),
+        (1, 13),
+        "$pageview",
+        EventsPerPeriod::AtLeast(1),
+    );
     assert_eq!(r.cumulative, [0, 0, 0]);
     // test_cumulative_stickiness_with_criteria (gte 2) -> [2, 1, 0]
     let log = vec![
@@ -1006,7 +1074,14 @@ fn posthog_cumulative_stickiness() {
         ev("p2", day(12, 12), "$pageview"),
         ev("p3", day(11, 12), "$pageview"),
     ];
-    let r = stickiness(&log, Interval::Day, (1, 11), (1, 13), "$pageview", 2);
+    let r = stickiness(
+        &log,
+        Interval::Day,
+        (1, 11),
+        (1, 13),
+        "$pageview",
+        EventsPerPeriod::AtLeast(2),
+    );
     assert_eq!(r.cumulative, [2, 1, 0]);
 }
 

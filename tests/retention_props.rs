@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::retention::{
-    RetentionMode, RetentionParams, RetentionReport, RetentionSummary, StickinessParams,
-    StickinessReport, StickinessSummary,
+    EventsPerPeriod, RetentionMode, RetentionParams, RetentionReport, RetentionSummary,
+    StickinessParams, StickinessReport, StickinessSummary,
 };
 use userops::time::{Calendar, Interval, Zone};
 
@@ -258,13 +258,18 @@ proptest! {
         log in log_strategy(),
         span in 0_i64..60,
         min in 1_u32..4,
+        op in 0_u8..3,
         cuts in prop::collection::vec(0_usize..80, 0..4),
     ) {
         let from = base() + TimeDelta::days(setup.date_to_days % 20);
         let to = from + TimeDelta::days(span);
         let spec = StickinessParams::new(setup.calendar(), from, to)
             .event(setup.start)
-            .min_events_per_period(min)
+            .events_per_period(match op {
+                0 => EventsPerPeriod::AtLeast(min),
+                1 => EventsPerPeriod::AtMost(min),
+                _ => EventsPerPeriod::Exactly(min),
+            })
             .check()
             .unwrap();
         let empty = || StickinessSummary::<u32>::new(spec.clone());

@@ -60,8 +60,8 @@
 //! PostHog's hourly interval, property filters and breakdowns are not here: filter or split
 //! the events before folding them (each split is its own fold), or name the events so that
 //! the names say what the filter would. PostHog's `minimumOccurrences` is
-//! [`RetentionParams::min_return_events`]; its stickiness criteria "at least N events a
-//! period" is [`StickinessParams::min_events_per_period`] (other criteria operators are not).
+//! [`RetentionParams::min_return_events`]; its stickiness criteria are
+//! [`StickinessParams::events_per_period`].
 
 mod bits;
 mod cohort;
@@ -70,7 +70,7 @@ mod stickiness;
 
 pub use cohort::{CohortRow, RetentionReport, RetentionSummary};
 pub use params::{
-    EventMatch, MAX_PERIODS, RetentionMode, RetentionParams, RetentionSpec, StickinessParams,
-    StickinessSpec,
+    EventMatch, EventsPerPeriod, MAX_PERIODS, RetentionMode, RetentionParams, RetentionSpec,
+    StickinessParams, StickinessSpec,
 };
 pub use stickiness::{StickinessReport, StickinessSummary};

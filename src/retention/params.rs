@@ -462,9 +462,64 @@ pub(crate) fn millis_to_utc(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
+/// How many events make a period count for stickiness (PostHog's `stickinessCriteria`, with
+/// its operators `gte`, `lte` and `exact`). A period without the event never counts.
+///
+/// ```
+/// use userops::retention::EventsPerPeriod;
+/// assert!(EventsPerPeriod::AtLeast(2).accepts(3));
+/// assert!(!EventsPerPeriod::AtMost(1).accepts(2));
+/// assert!(EventsPerPeriod::Exactly(2).accepts(2));
+/// assert!(!EventsPerPeriod::AtLeast(1).accepts(0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsPerPeriod {
+    /// At least this many events (`gte`); `AtLeast(1)` is plain stickiness.
+    AtLeast(u32),
+    /// At most this many events, and at least one (`lte`).
+    AtMost(u32),
+    /// Exactly this many events (`exact`).
+    Exactly(u32),
+}
+
+impl EventsPerPeriod {
+    /// Whether a period with `count` events counts.
+    ///
+    /// ```
+    /// assert!(userops::retention::EventsPerPeriod::AtMost(3).accepts(1));
+    /// ```
+    pub fn accepts(&self, count: u32) -> bool {
+        count > 0
+            && match *self {
+                EventsPerPeriod::AtLeast(n) => count >= n,
+                EventsPerPeriod::AtMost(n) => count <= n,
+                EventsPerPeriod::Exactly(n) => count == n,
+            }
+    }
+
+    fn value(&self) -> u32 {
+        match *self {
+            EventsPerPeriod::AtLeast(n)
+            | EventsPerPeriod::AtMost(n)
+            | EventsPerPeriod::Exactly(n) => n,
+        }
+    }
+}
+
+impl fmt::Display for EventsPerPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventsPerPeriod::AtLeast(n) => write!(f, "at least {n}"),
+            EventsPerPeriod::AtMost(n) => write!(f, "at most {n}"),
+            EventsPerPeriod::Exactly(n) => write!(f, "exactly {n}"),
+        }
+    }
+}
+
 /// Settings of a stickiness histogram, PostHog's stickiness insight: for every user who did
-/// the event in the range, the number of periods in which they did it (at least
-/// `min_events_per_period` times).
+/// the event in the range, the number of periods in which they did it (as many times as
+/// `events_per_period` asks; by default at least once).
 ///
 /// The range is the periods from the one containing `from` to the one containing `to`; as in
 /// PostHog, events count from the start of the first period up to the end of the local *day*
@@ -493,9 +548,9 @@ pub struct StickinessParams<Tz: TimeZone = crate::time::Zone> {
     pub to: DateTime<Utc>,
     /// Event name, `*` for any event. Default `*`.
     pub event: String,
-    /// A period counts for a user when they did the event at least this many times in it
-    /// (PostHog's `stickinessCriteria` with operator `gte`). Default 1, must be at least 1.
-    pub min_events_per_period: u32,
+    /// Events that make a period count for a user. Default at least 1; the value must be at
+    /// least 1.
+    pub events_per_period: EventsPerPeriod,
 }
 
 impl<Tz: TimeZone> StickinessParams<Tz> {
@@ -505,7 +560,8 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// use chrono::Utc;
     /// let p = userops::retention::StickinessParams::new(
     ///     userops::time::Calendar::new(Utc, userops::time::Interval::Day), chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH);
-    /// assert_eq!((p.event.as_str(), p.min_events_per_period), ("*", 1));
+    /// assert_eq!(p.event, "*");
+    /// assert_eq!(p.events_per_period, userops::retention::EventsPerPeriod::AtLeast(1));
     /// ```
     pub fn new(calendar: Calendar<Tz>, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
         StickinessParams {
@@ -513,7 +569,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
             from,
             to,
             event: "*".to_string(),
-            min_events_per_period: 1,
+            events_per_period: EventsPerPeriod::AtLeast(1),
         }
     }
 
@@ -538,10 +594,25 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// let p = userops::retention::StickinessParams::new(
     ///     userops::time::Calendar::new(Utc, userops::time::Interval::Day), chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH)
     ///     .min_events_per_period(2);
-    /// assert_eq!(p.min_events_per_period, 2);
+    /// assert_eq!(p.events_per_period, userops::retention::EventsPerPeriod::AtLeast(2));
     /// ```
     pub fn min_events_per_period(mut self, n: u32) -> Self {
-        self.min_events_per_period = n;
+        self.events_per_period = EventsPerPeriod::AtLeast(n);
+        self
+    }
+
+    /// Sets which event counts make a period count.
+    ///
+    /// ```
+    /// # use chrono::Utc;
+    /// use userops::retention::EventsPerPeriod;
+    /// let p = userops::retention::StickinessParams::new(
+    ///     userops::time::Calendar::new(Utc, userops::time::Interval::Day), chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH)
+    ///     .events_per_period(EventsPerPeriod::Exactly(2));
+    /// assert_eq!(p.events_per_period, EventsPerPeriod::Exactly(2));
+    /// ```
+    pub fn events_per_period(mut self, criterion: EventsPerPeriod) -> Self {
+        self.events_per_period = criterion;
         self
     }
 
@@ -550,7 +621,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// # Errors
     /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (beyond the
     /// years ±200,000), `periods` (more than [`MAX_PERIODS`]), `event` (empty name) or
-    /// `min_events_per_period` (0).
+    /// `events_per_period` (a value of 0).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -562,10 +633,13 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// ```
     pub fn check(&self) -> Result<StickinessSpec> {
         let event = EventMatch::parse(&self.event, "event")?;
-        if self.min_events_per_period == 0 {
+        if self.events_per_period.value() == 0 {
             return Err(Error::invalid(
-                "min_events_per_period",
-                "must be at least 1, got 0",
+                "events_per_period",
+                format!(
+                    "{}: the count must be at least 1 (a period without the event never counts)",
+                    self.events_per_period
+                ),
             ));
         }
         check_instant("from", self.from)?;
@@ -596,7 +670,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
             grid,
             end_ms: day_end.min(grid_end),
             event,
-            min_events: self.min_events_per_period,
+            criterion: self.events_per_period,
         })
     }
 }
@@ -620,7 +694,7 @@ pub struct StickinessSpec {
     /// Events at or after this instant (Unix ms) are outside the range.
     pub(crate) end_ms: i64,
     pub(crate) event: EventMatch,
-    pub(crate) min_events: u32,
+    pub(crate) criterion: EventsPerPeriod,
 }
 
 impl StickinessSpec {

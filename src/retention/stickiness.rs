@@ -6,7 +6,7 @@ use std::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::bits::{self, LastPeriod, UserBits, words_for};
-use super::params::StickinessSpec;
+use super::params::{EventsPerPeriod, StickinessSpec};
 use crate::event::Event;
 use crate::fold::{Fold, Summary, UserMap};
 use crate::time::Interval;
@@ -38,7 +38,7 @@ pub struct StickinessSummary<U> {
     spec: StickinessSpec,
     /// Per user: active-period bits (when one event makes a period count).
     active: UserBits<U>,
-    /// Per user and period: events, when a period needs `min_events > 1`.
+    /// Per user and period: events, when a period needs more than "at least one".
     counts: UserMap<U, Vec<u32>>,
     events_outside: u64,
     events_unmatched: u64,
@@ -85,7 +85,7 @@ impl<E: Event> Fold<E> for StickinessSummary<E::User> {
             self.events_outside += 1;
             return Ok(());
         };
-        if self.spec.min_events <= 1 {
+        if self.spec.criterion == EventsPerPeriod::AtLeast(1) {
             let slot = self.active.slot(event.user());
             bits::set(self.active.words_mut(slot), i);
         } else {
@@ -145,9 +145,9 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
         for w in self.active.rows() {
             tally(bits::count(w));
         }
-        let min = self.spec.min_events;
+        let criterion = self.spec.criterion;
         for row in self.counts.values() {
-            tally(row.iter().filter(|c| **c >= min).count());
+            tally(row.iter().filter(|c| criterion.accepts(**c)).count());
         }
         let mut cumulative = users.clone();
         for k in (0..n.saturating_sub(1)).rev() {
@@ -158,7 +158,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
         StickinessReport {
             interval: self.spec.interval,
             event: self.spec.event.to_string(),
-            min_events_per_period: min,
+            events_per_period: criterion,
             periods: self
                 .spec
                 .grid
@@ -180,7 +180,8 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
 /// ```
 /// use userops::retention::StickinessReport;
 /// let r = StickinessReport {
-///     interval: userops::time::Interval::Day, event: "*".into(), min_events_per_period: 1,
+///     interval: userops::time::Interval::Day, event: "*".into(),
+///     events_per_period: userops::retention::EventsPerPeriod::AtLeast(1),
 ///     periods: vec!["2025-01-01".into(), "2025-01-02".into()],
 ///     users: vec![3, 1], cumulative: vec![4, 1], total_users: 4,
 ///     events_outside_range: 0, events_unmatched: 0,
@@ -193,8 +194,8 @@ pub struct StickinessReport {
     pub interval: Interval,
     /// The event (`*` = any).
     pub event: String,
-    /// Events needed in a period for it to count.
-    pub min_events_per_period: u32,
+    /// Events that made a period count.
+    pub events_per_period: EventsPerPeriod,
     /// The range's periods, oldest first.
     pub periods: Vec<String>,
     /// `users[k - 1]`: users active in exactly `k` periods (PostHog's `data`).
@@ -216,9 +217,14 @@ impl fmt::Display for StickinessReport {
             Interval::Week(_) => "week",
             Interval::Month => "month",
         };
+        let criterion = if self.events_per_period == EventsPerPeriod::AtLeast(1) {
+            String::new()
+        } else {
+            format!(" ({} events a {unit})", self.events_per_period)
+        };
         writeln!(
             f,
-            "stickiness of {:?} over {} {unit}s ({} to {}): {} users",
+            "stickiness of {:?}{criterion} over {} {unit}s ({} to {}): {} users",
             self.event,
             self.periods.len(),
             self.periods.first().map(String::as_str).unwrap_or("-"),

@@ -6,7 +6,8 @@ use userops::Error;
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold};
 use userops::retention::{
-    EventMatch, MAX_PERIODS, RetentionMode, RetentionParams, RetentionSummary, StickinessParams,
+    EventMatch, EventsPerPeriod, MAX_PERIODS, RetentionMode, RetentionParams, RetentionSummary,
+    StickinessParams,
 };
 use userops::time::{Calendar, Interval, Zone};
 
@@ -133,17 +134,26 @@ fn stickiness_bad_ranges_and_criteria() {
         matches!(err, Error::InvalidParameter { name: "to", .. }),
         "{err:?}"
     );
-    let err = StickinessParams::new(cal.clone(), t(1, 1), t(1, 2))
-        .min_events_per_period(0)
-        .check()
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        Error::InvalidParameter {
-            name: "min_events_per_period",
-            ..
-        }
-    ));
+    for criterion in [
+        EventsPerPeriod::AtLeast(0),
+        EventsPerPeriod::AtMost(0),
+        EventsPerPeriod::Exactly(0),
+    ] {
+        let err = StickinessParams::new(cal.clone(), t(1, 1), t(1, 2))
+            .events_per_period(criterion)
+            .check()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "events_per_period",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
     let err = StickinessParams::new(cal, t(1, 1), t(1, 1) + chrono::TimeDelta::days(20_000))
         .check()
         .unwrap_err();
