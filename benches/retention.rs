@@ -1,4 +1,6 @@
-//! Retention and stickiness folds over 10M events of 1M users, monthly, on one core.
+//! Retention and stickiness folds over 10M events of 1M users, monthly, on one core (events
+//! grouped by user, as the sample generator and a database export ordered by user give them),
+//! and over 1M shuffled events of 100k users (the hash-map path).
 //!
 //! `cargo bench --bench retention -- --warm-up-time 1 --measurement-time 3`
 
@@ -70,6 +72,33 @@ fn bench(c: &mut Criterion) {
     group.bench_function("stickiness_monthly_last_year", |b| {
         b.iter(|| {
             fold(StickinessSummary::new(spec.clone()), events)
+                .expect("fold")
+                .finish()
+        })
+    });
+    group.finish();
+
+    // The same fold on a log in random order (no user grouping): the hash-map path.
+    // 1M events of 100k users, shuffled.
+    let mut shuffled = generate(&SampleConfig::new(100_000).events_per_user(9.0).seed(8))
+        .expect("sample data")
+        .events;
+    let mut rng = userops::sample::Rng::new(8);
+    for i in (1..shuffled.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        shuffled.swap(i, j);
+    }
+    let mut group = c.benchmark_group("retention_unordered");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(shuffled.len() as u64));
+    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last, months)
+        .start_event("signup")
+        .mode(RetentionMode::FirstTime)
+        .check()
+        .expect("params");
+    group.bench_function("monthly_first_time_shuffled_1m_events", |b| {
+        b.iter(|| {
+            fold(RetentionSummary::new(spec.clone()), &shuffled)
                 .expect("fold")
                 .finish()
         })
