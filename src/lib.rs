@@ -58,6 +58,7 @@
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -86,6 +87,7 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod rfm;
 pub mod sample;
 pub mod time;
 

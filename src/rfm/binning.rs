@@ -1,0 +1,476 @@
+//! Binning one dimension's values into scores `1..=k`: sample quantiles (R type 7), equal-size
+//! n-tiles (pandas `qcut(rank(method="first"))`), caller's breaks, and the exact rules of the
+//! R package `rfm` 0.3.
+//!
+//! All functions work on ascending scores (1 = lowest value); recency is reversed by the
+//! caller. They take `O(n)` (quantiles, breaks) or `O(n log n)` (n-tiles) time and never
+//! panic: values are checked finite before they get here.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How a dimension's values become scores.
+///
+/// ```
+/// use userops::rfm::Method;
+/// let m: Method = serde_json::from_str("\"Quantile\"")?;
+/// assert_eq!(m, Method::Quantile);
+/// assert_eq!(Method::parse("r-rfm")?, Method::RfmR);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Method {
+    /// Breaks at the sample quantiles `i/k` (linear interpolation, R `quantile` type 7);
+    /// score `s` holds values in `(b[s-1], b[s]]` (the lowest bin also holds the minimum).
+    /// Equal values always share a score; bins may be uneven or empty.
+    Quantile,
+    /// Equal-size bins by rank, ties split by input order: `qcut(rank(method="first"), k)` in
+    /// pandas. Equal values may get different scores.
+    Ntile,
+    /// The caller's breaks `b1 < b2 < ... < bm` give `m + 1` scores; a break is the first value
+    /// of the next score: score `s` holds `[b[s-1], b[s])`.
+    Breaks(Vec<f64>),
+    /// Exactly what R package `rfm` 0.3 does (`rfm_table_order`, `rfm_table_customer`):
+    /// breaks are the type-7 quantiles at `i/k` **plus one**; score `s` holds
+    /// `[lower[s], upper[s])` with `lower = (min, breaks)` and `upper = (breaks, max + 1)`.
+    /// A value equal to a quantile therefore stays in the lower score.
+    RfmR,
+}
+
+impl Method {
+    /// Parses the command-line spelling: `quantile`, `ntile`, `r-rfm` (or `rfm-r`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the accepted spellings.
+    ///
+    /// ```
+    /// assert_eq!(userops::rfm::Method::parse("ntile")?, userops::rfm::Method::Ntile);
+    /// assert!(userops::rfm::Method::parse("kmeans").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Method> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "quantile" => Ok(Method::Quantile),
+            "ntile" => Ok(Method::Ntile),
+            "r-rfm" | "rfm-r" | "rfmr" | "r" => Ok(Method::RfmR),
+            _ => Err(Error::invalid(
+                "binning",
+                format!("{text:?} is not a binning; use quantile, ntile or r-rfm"),
+            )),
+        }
+    }
+
+    /// The method's name as the command line spells it.
+    ///
+    /// ```
+    /// assert_eq!(userops::rfm::Method::RfmR.name(), "r-rfm");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Quantile => "quantile",
+            Method::Ntile => "ntile",
+            Method::Breaks(_) => "breaks",
+            Method::RfmR => "r-rfm",
+        }
+    }
+}
+
+/// Whether a band's bounds are included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Closed {
+    /// `[lower, upper)`.
+    Left,
+    /// `(lower, upper]` (the first band also holds its lower bound).
+    Right,
+    /// Bands are by rank, not by value: `lower`/`upper` are the smallest and largest value
+    /// that received the score (NaN when the score is empty).
+    Rank,
+}
+
+/// The values one score stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    /// The score.
+    pub score: u8,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// The thresholds one dimension was scored with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// How the scores were made.
+    pub method: Method,
+    /// Number of scores (`1..=bins`).
+    pub bins: u8,
+    /// The breaks between scores, ascending in value (`bins - 1` of them; empty for n-tiles).
+    pub breaks: Vec<f64>,
+    /// How bands include their bounds.
+    pub closed: Closed,
+    /// One band per score, in ascending order of value (so for recency the first band is the
+    /// highest score).
+    pub bands: Vec<Band>,
+}
+
+/// Probability `i / k` exactly as R's `seq(0, 1, length.out = k + 1)` and numpy's
+/// `linspace(0, 1, k + 1)` compute it: `i * (1 / k)`.
+fn prob(i: usize, k: usize) -> f64 {
+    i as f64 * (1.0 / k as f64)
+}
+
+/// R's `quantile(x, p, type = 7)` for a set of probabilities, from order statistics.
+///
+/// `sorted_at(j)` gives the j-th smallest value (0-based).
+fn type7(n: usize, p: f64, sorted_at: &impl Fn(usize) -> f64) -> f64 {
+    // index <- 1 + max(n - 1, 0) * probs; lo <- floor(index); hi <- ceiling(index)
+    let index = 1.0 + (n.saturating_sub(1)) as f64 * p;
+    let lo = index.floor();
+    let hi = index.ceil();
+    let (lo_i, hi_i) = (lo as usize, hi as usize);
+    let qs = sorted_at(lo_i.saturating_sub(1));
+    let x_hi = sorted_at(hi_i.saturating_sub(1));
+    if index > lo && x_hi != qs {
+        let h = index - lo;
+        (1.0 - h) * qs + h * x_hi
+    } else {
+        qs
+    }
+}
+
+/// The 0-based order-statistic positions type 7 needs for probabilities `i/k`, `0 < i < k`.
+fn needed_positions(n: usize, k: usize) -> Vec<usize> {
+    let mut pos = Vec::with_capacity(2 * k);
+    for i in 1..k {
+        let index = 1.0 + (n.saturating_sub(1)) as f64 * prob(i, k);
+        pos.push((index.floor() as usize).saturating_sub(1));
+        pos.push((index.ceil() as usize).saturating_sub(1));
+    }
+    pos.sort_unstable();
+    pos.dedup();
+    pos.retain(|&p| p < n);
+    pos
+}
+
+/// Selects the order statistics at sorted `positions` (ascending, `< values.len()`) in
+/// expected `O(n)` time, reordering `values`.
+fn order_statistics(values: &mut [f64], positions: &[usize]) -> Vec<(usize, f64)> {
+    let mut out = Vec::with_capacity(positions.len());
+    let mut start = 0usize;
+    let mut rest: &mut [f64] = values;
+    for &p in positions {
+        if p < start {
+            continue;
+        }
+        let local = p - start;
+        if local >= rest.len() {
+            break;
+        }
+        let (_, nth, right) = rest.select_nth_unstable_by(local, f64::total_cmp);
+        out.push((p, *nth));
+        start = p + 1;
+        rest = right;
+    }
+    out
+}
+
+/// Type-7 quantiles at `i/k` for `0 < i < k` (the interior breaks of `k` bins).
+///
+/// # Errors
+/// [`Error::Empty`] for no values.
+///
+/// ```
+/// // mtcars$mpg, the data set R's own tests use; quantile(mpg, c(.2, .4, .6, .8)) is
+/// // 15.20 17.92 21.00 24.08 in R.
+/// let mpg = [21.0, 21.0, 22.8, 21.4, 18.7, 18.1, 14.3, 24.4, 22.8, 19.2, 17.8, 16.4, 17.3, 15.2,
+///     10.4, 10.4, 14.7, 32.4, 30.4, 33.9, 21.5, 15.5, 15.2, 13.3, 19.2, 27.3, 26.0, 30.4, 15.8,
+///     19.7, 15.0, 21.4];
+/// let q = userops::rfm::quantile_breaks(&mpg, 5)?;
+/// let r: Vec<f64> = q.iter().map(|x| (x * 100.0).round() / 100.0).collect();
+/// assert_eq!(r, [15.20, 17.92, 21.00, 24.08]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn quantile_breaks(values: &[f64], k: u8) -> Result<Vec<f64>> {
+    if values.is_empty() {
+        return Err(Error::Empty("no values to compute quantiles of"));
+    }
+    let mut work = values.to_vec();
+    Ok(breaks_in_place(&mut work, usize::from(k)))
+}
+
+fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
+    let n = work.len();
+    let positions = needed_positions(n, k);
+    let stats = order_statistics(work, &positions);
+    let at = |j: usize| -> f64 {
+        stats
+            .iter()
+            .find(|(p, _)| *p == j)
+            .map(|(_, v)| *v)
+            .unwrap_or(f64::NAN)
+    };
+    (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for &v in values {
+        if v < lo {
+            lo = v;
+        }
+        if v > hi {
+            hi = v;
+        }
+    }
+    (lo, hi)
+}
+
+/// Scores `values` (all finite, at least one) ascending into `1..=k` with `method`.
+/// Returns the scores (parallel to `values`) and the thresholds.
+pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Thresholds)> {
+    if values.is_empty() {
+        return Err(Error::Empty("no customers to score"));
+    }
+    let (min, max) = min_max(values);
+    match method {
+        Method::Quantile => {
+            let mut work = values.to_vec();
+            let breaks = breaks_in_place(&mut work, usize::from(k));
+            // score = 1 + #{breaks strictly below v}: bands (b[s-1], b[s]].
+            let scores = values.iter().map(|&v| 1 + count_below(&breaks, v)).collect();
+            let bands = bands(&breaks, min, max, k);
+            Ok((
+                scores,
+                Thresholds {
+                    method: method.clone(),
+                    bins: k,
+                    breaks,
+                    closed: Closed::Right,
+                    bands,
+                },
+            ))
+        }
+        Method::RfmR => {
+            let mut work = values.to_vec();
+            let breaks: Vec<f64> = breaks_in_place(&mut work, usize::from(k))
+                .into_iter()
+                .map(|b| b + 1.0)
+                .collect();
+            Ok(rfm_r_scores(values, breaks, min, max, method.clone()))
+        }
+        Method::Breaks(breaks) => {
+            check_breaks("breaks", breaks)?;
+            Ok(rfm_r_scores(values, breaks.clone(), min, max, method.clone()))
+        }
+        Method::Ntile => {
+            let scores = ntile(values, usize::from(k));
+            let mut bands: Vec<Band> = (1..=k)
+                .map(|s| Band {
+                    score: s,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                })
+                .collect();
+            for (&v, &s) in values.iter().zip(&scores) {
+                if let Some(b) = bands.get_mut(usize::from(s).saturating_sub(1)) {
+                    if b.lower.is_nan() || v < b.lower {
+                        b.lower = v;
+                    }
+                    if b.upper.is_nan() || v > b.upper {
+                        b.upper = v;
+                    }
+                }
+            }
+            Ok((
+                scores,
+                Thresholds {
+                    method: method.clone(),
+                    bins: k,
+                    breaks: Vec::new(),
+                    closed: Closed::Rank,
+                    bands,
+                },
+            ))
+        }
+    }
+}
+
+#[inline]
+fn count_below(breaks: &[f64], v: f64) -> u8 {
+    let mut c = 0u8;
+    for &b in breaks {
+        c += u8::from(b < v);
+    }
+    c
+}
+
+#[inline]
+fn count_at_or_below(breaks: &[f64], v: f64) -> u8 {
+    let mut c = 0u8;
+    for &b in breaks {
+        c += u8::from(b <= v);
+    }
+    c
+}
+
+fn bands(breaks: &[f64], min: f64, max: f64, k: u8) -> Vec<Band> {
+    (1..=k)
+        .map(|s| {
+            let i = usize::from(s);
+            Band {
+                score: s,
+                lower: if i == 1 {
+                    min
+                } else {
+                    breaks.get(i - 2).copied().unwrap_or(min)
+                },
+                upper: breaks.get(i - 1).copied().unwrap_or(max),
+            }
+        })
+        .collect()
+}
+
+/// R `rfm` 0.3: `lower = c(min, breaks)`, `upper = c(breaks, max + 1)`, score `i` where
+/// `lower[i] <= v < upper[i]`. With non-decreasing breaks the intervals are disjoint and cover
+/// `[min, max + 1)`, so `i = 1 + #{breaks <= v}`.
+fn rfm_r_scores(
+    values: &[f64],
+    breaks: Vec<f64>,
+    min: f64,
+    max: f64,
+    method: Method,
+) -> (Vec<u8>, Thresholds) {
+    let scores = values
+        .iter()
+        .map(|&v| 1 + count_at_or_below(&breaks, v))
+        .collect();
+    let k = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
+    let bands = (1..=k)
+        .map(|s| {
+            let i = usize::from(s);
+            Band {
+                score: s,
+                lower: if i == 1 {
+                    min
+                } else {
+                    breaks.get(i - 2).copied().unwrap_or(min)
+                },
+                upper: breaks.get(i - 1).copied().unwrap_or(max + 1.0),
+            }
+        })
+        .collect();
+    (
+        scores,
+        Thresholds {
+            method,
+            bins: k,
+            breaks,
+            closed: Closed::Left,
+            bands,
+        },
+    )
+}
+
+/// pandas `qcut(s.rank(method="first"), k, labels=1..k)`: rank `r` (1-based, ties by input
+/// order) gets `1 + #{j : r > e_j}` with edges `e_j = 1 + (n - 1) * j / k` (numpy linear
+/// quantiles of the ranks); since ranks are integers, `r > e_j` iff `r > floor(e_j)`.
+fn ntile(values: &[f64], k: usize) -> Vec<u8> {
+    let n = values.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let va = values.get(a as usize).copied().unwrap_or(0.0);
+        let vb = values.get(b as usize).copied().unwrap_or(0.0);
+        va.partial_cmp(&vb).unwrap_or(Ordering::Equal).then(a.cmp(&b))
+    });
+    let edges: Vec<usize> = (1..k)
+        .map(|j| (1.0 + (n.saturating_sub(1)) as f64 * prob(j, k)).floor() as usize)
+        .collect();
+    let mut scores = vec![1u8; n];
+    for (rank0, &i) in order.iter().enumerate() {
+        let rank = rank0 + 1;
+        let s = 1 + edges.iter().filter(|&&e| rank > e).count();
+        if let Some(slot) = scores.get_mut(i as usize) {
+            *slot = u8::try_from(s).unwrap_or(u8::MAX);
+        }
+    }
+    scores
+}
+
+/// Checks caller breaks: finite, strictly increasing, at most 8 (scores stay single digits).
+pub(crate) fn check_breaks(name: &'static str, breaks: &[f64]) -> Result<()> {
+    if breaks.is_empty() {
+        return Err(Error::invalid(name, "give at least one break"));
+    }
+    if breaks.len() > 8 {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "{} breaks give {} scores; at most 8 breaks (9 scores) are allowed",
+                breaks.len(),
+                breaks.len() + 1
+            ),
+        ));
+    }
+    if let Some(b) = breaks.iter().find(|b| !b.is_finite()) {
+        return Err(Error::invalid(name, format!("break {b} is not finite")));
+    }
+    if let Some(w) = breaks.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "breaks must be strictly increasing, but {} is followed by {}",
+                w[0], w[1]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type7_matches_hand_calculation() {
+        // x = 1..=10, p = 0.2: index = 1 + 9 * 0.2 = 2.8 -> 2 + 0.8 * (3 - 2) = 2.8.
+        let x: Vec<f64> = (1..=10).map(f64::from).collect();
+        let q = quantile_breaks(&x, 5).unwrap();
+        let want = [2.8, 4.6, 6.4, 8.2];
+        for (a, b) in q.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn ntile_matches_pandas_qcut_of_first_ranks() {
+        // pandas: pd.qcut(pd.Series([5,5,5,5,5,1,2]).rank(method="first"), 3, labels=[1,2,3])
+        // ranks: 5,5,5,5,5 -> 3,4,5,6,7 ; 1 -> 1 ; 2 -> 2. Edges: 1 + 6*[1/3, 2/3] = 3, 5.
+        // rank 1,2,3 -> 1 ; 4,5 -> 2 ; 6,7 -> 3.
+        let v = [5.0, 5.0, 5.0, 5.0, 5.0, 1.0, 2.0];
+        assert_eq!(ntile(&v, 3), vec![1, 2, 2, 3, 3, 1, 1]);
+    }
+
+    #[test]
+    fn quantile_puts_a_value_at_a_break_in_the_lower_score() {
+        // x = 1..=5, k = 2: break = median = 3; 3 is in (-, 3] -> score 1.
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let (s, t) = bin(&x, &Method::Quantile, 2).unwrap();
+        assert_eq!(t.breaks, vec![3.0]);
+        assert_eq!(s, vec![1, 1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn rfm_r_adds_one_to_the_quantile() {
+        // Same data under R rfm 0.3: break = 3 + 1 = 4; [1, 4) -> 1, [4, 6) -> 2.
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let (s, t) = bin(&x, &Method::RfmR, 2).unwrap();
+        assert_eq!(t.breaks, vec![4.0]);
+        assert_eq!(s, vec![1, 1, 1, 2, 2]);
+        assert_eq!(t.bands[1].upper, 6.0);
+    }
+}
