@@ -230,14 +230,14 @@ fn package_segment_test_champions_158_customers_1234_orders_120178_revenue() {
 
 #[test]
 fn vignette_eleven_segments_counts() {
-    // The rfm 0.3 vignette's 11-segment table (our `standard()` map) on rfm_data_orders; a
+    // The rfm 0.3 vignette's 11-segment table (`rfm_vignette()`) on rfm_data_orders; a
     // public R session log of the vignette (rfm_table_order then rfm_segment, dplyr::count)
     // prints: Potential Loyalist 277, Champions 158, At Risk 148, Others 128, Loyal Customers
     // 126, Lost 75, About To Sleep 65, Need Attention 18 (segments absent from the count: 0).
     // That session used another analysis date; recency scores do not depend on a shift of all
     // recencies, and its first rows show the same scores as the README (343, 412, 323, ...).
     let s = r_package(&orders_table());
-    let seg = SegmentRules::standard().segment(&s).unwrap();
+    let seg = SegmentRules::rfm_vignette().segment(&s).unwrap();
     let count = |n: &str| seg.row(n).unwrap().customers;
     assert_eq!(count("Potential Loyalist"), 277);
     assert_eq!(count("Champions"), 158);
@@ -250,6 +250,15 @@ fn vignette_eleven_segments_counts() {
     for n in ["New Customers", "Promising", "Can't Lose Them", "Hibernating"] {
         assert_eq!(count(n), 0, "{n}");
     }
+    // Those four can never match in that order (earlier rules take all their scores), and the
+    // report says so.
+    let dead: Vec<&str> = seg.unreachable.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(dead, ["New Customers", "Promising", "Can't Lose Them", "Hibernating"]);
+    // The standard map (same rules, those four ahead of the rules that swallow them) keeps
+    // every segment alive.
+    let std = SegmentRules::standard().segment(&s).unwrap();
+    assert!(std.unreachable.is_empty());
+    assert_eq!(std.summary.iter().map(|r| r.customers).sum::<u64>(), 995);
 }
 
 #[test]

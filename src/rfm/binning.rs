@@ -86,7 +86,7 @@ pub enum Closed {
     /// `(lower, upper]` (the first band also holds its lower bound).
     Right,
     /// Bands are by rank, not by value: `lower`/`upper` are the smallest and largest value
-    /// that received the score (NaN when the score is empty).
+    /// that received the score (an empty score repeats the bound of the score below it).
     Rank,
 }
 
@@ -157,7 +157,8 @@ fn needed_positions(n: usize, k: usize) -> Vec<usize> {
 }
 
 /// Selects the order statistics at sorted `positions` (ascending, `< values.len()`) in
-/// expected `O(n)` time, reordering `values`.
+/// expected `O(n)` time, reordering `values`. A position right after the previous one is the
+/// minimum of the part above it (a scan, not a selection).
 fn order_statistics(values: &mut [f64], positions: &[usize]) -> Vec<(usize, f64)> {
     let mut out = Vec::with_capacity(positions.len());
     let mut start = 0usize;
@@ -169,6 +170,21 @@ fn order_statistics(values: &mut [f64], positions: &[usize]) -> Vec<(usize, f64)
         let local = p - start;
         if local >= rest.len() {
             break;
+        }
+        if local == 0 {
+            let (i, v) = rest
+                .iter()
+                .copied()
+                .enumerate()
+                .fold((0, f64::INFINITY), |(bi, bv), (i, v)| {
+                    if v.total_cmp(&bv).is_lt() { (i, v) } else { (bi, bv) }
+                });
+            rest.swap(0, i);
+            out.push((p, v));
+            start = p + 1;
+            let all = std::mem::take(&mut rest);
+            rest = all.split_first_mut().map(|(_, tail)| tail).unwrap_or_default();
+            continue;
         }
         let (_, nth, right) = rest.select_nth_unstable_by(local, f64::total_cmp);
         out.push((p, *nth));
@@ -205,7 +221,10 @@ pub fn quantile_breaks(values: &[f64], k: u8) -> Result<Vec<f64>> {
 fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
     let n = work.len();
     let positions = needed_positions(n, k);
-    let stats = order_statistics(work, &positions);
+    let stats = match integer_histogram(work) {
+        Some((lo, counts)) => histogram_statistics(lo, &counts, &positions),
+        None => order_statistics(work, &positions),
+    };
     let at = |j: usize| -> f64 {
         stats
             .iter()
@@ -216,56 +235,136 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
     (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
 }
 
+/// When every value is an integer and they span fewer than 2^20 values (order counts, whole
+/// days), their counts: order statistics then take one pass instead of selections.
+fn integer_histogram(values: &[f64]) -> Option<(f64, Vec<u32>)> {
+    const SPAN: f64 = (1u32 << 20) as f64;
+    let (lo, hi) = min_max(values);
+    if !(hi - lo < SPAN) || values.len() >= u32::MAX as usize {
+        return None;
+    }
+    if values.iter().any(|v| v.fract() != 0.0) {
+        return None;
+    }
+    let mut counts = vec![0u32; (hi - lo) as usize + 1];
+    for &v in values {
+        if let Some(c) = counts.get_mut((v - lo) as usize) {
+            *c += 1;
+        }
+    }
+    Some((lo, counts))
+}
+
+fn histogram_statistics(lo: f64, counts: &[u32], positions: &[usize]) -> Vec<(usize, f64)> {
+    let mut out = Vec::with_capacity(positions.len());
+    let mut seen = 0usize; // values below the current bucket
+    let mut bucket = 0usize;
+    for &p in positions {
+        while let Some(&c) = counts.get(bucket) {
+            if p < seen + c as usize {
+                break;
+            }
+            seen += c as usize;
+            bucket += 1;
+        }
+        out.push((p, lo + bucket as f64));
+    }
+    out
+}
+
 fn min_max(values: &[f64]) -> (f64, f64) {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for &v in values {
-        if v < lo {
-            lo = v;
-        }
-        if v > hi {
-            hi = v;
-        }
+        lo = lo.min(v);
+        hi = hi.max(v);
     }
     (lo, hi)
 }
 
+/// How scores are read off a value once the breaks are known.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// `1 + #{b < v}` (quantile bins, closed right).
+    Below(Vec<f64>),
+    /// `1 + #{b <= v}` (breaks and R `rfm`, closed left).
+    AtOrBelow(Vec<f64>),
+    /// Precomputed per position (n-tiles).
+    Ranked(Vec<u8>),
+}
+
+/// Scores of one dimension: the rule and the thresholds.
+#[derive(Debug, Clone)]
+pub(crate) struct Binner {
+    rule: Rule,
+    pub(crate) thresholds: Thresholds,
+}
+
+impl Binner {
+    /// The ascending score of value `v` at position `i`.
+    #[inline]
+    pub(crate) fn score(&self, i: usize, v: f64) -> u8 {
+        match &self.rule {
+            Rule::Below(b) => 1 + count_below(b, v),
+            Rule::AtOrBelow(b) => 1 + count_at_or_below(b, v),
+            Rule::Ranked(s) => s.get(i).copied().unwrap_or(1),
+        }
+    }
+}
+
 /// Scores `values` (all finite, at least one) ascending into `1..=k` with `method`.
 /// Returns the scores (parallel to `values`) and the thresholds.
+#[cfg(test)]
 pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Thresholds)> {
+    let mut work = values.to_vec();
+    let b = binner(&mut work, method, k)?;
+    let scores = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| b.score(i, v))
+        .collect();
+    Ok((scores, b.thresholds))
+}
+
+/// Plans the scores of `values` (all finite; reordered by the call) into `1..=k`.
+pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binner> {
     if values.is_empty() {
         return Err(Error::Empty("no customers to score"));
     }
     let (min, max) = min_max(values);
+    let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
+        method: method.clone(),
+        bins,
+        breaks,
+        closed,
+        bands,
+    };
     match method {
         Method::Quantile => {
-            let mut work = values.to_vec();
-            let breaks = breaks_in_place(&mut work, usize::from(k));
-            // score = 1 + #{breaks strictly below v}: bands (b[s-1], b[s]].
-            let scores = values.iter().map(|&v| 1 + count_below(&breaks, v)).collect();
-            let bands = bands(&breaks, min, max, k);
-            Ok((
-                scores,
-                Thresholds {
-                    method: method.clone(),
-                    bins: k,
-                    breaks,
-                    closed: Closed::Right,
-                    bands,
-                },
-            ))
+            let breaks = breaks_in_place(values, usize::from(k));
+            let bands = bands(&breaks, min, k, max);
+            Ok(Binner {
+                rule: Rule::Below(breaks.clone()),
+                thresholds: t(breaks, Closed::Right, bands, k),
+            })
         }
-        Method::RfmR => {
-            let mut work = values.to_vec();
-            let breaks: Vec<f64> = breaks_in_place(&mut work, usize::from(k))
-                .into_iter()
-                .map(|b| b + 1.0)
-                .collect();
-            Ok(rfm_r_scores(values, breaks, min, max, method.clone()))
-        }
-        Method::Breaks(breaks) => {
-            check_breaks("breaks", breaks)?;
-            Ok(rfm_r_scores(values, breaks.clone(), min, max, method.clone()))
+        Method::RfmR | Method::Breaks(_) => {
+            let breaks: Vec<f64> = match method {
+                Method::Breaks(b) => {
+                    check_breaks("breaks", b)?;
+                    b.clone()
+                }
+                _ => breaks_in_place(values, usize::from(k))
+                    .into_iter()
+                    .map(|b| b + 1.0)
+                    .collect(),
+            };
+            let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
+            let bands = bands(&breaks, min, bins, max + 1.0);
+            Ok(Binner {
+                rule: Rule::AtOrBelow(breaks.clone()),
+                thresholds: t(breaks, Closed::Left, bands, bins),
+            })
         }
         Method::Ntile => {
             let scores = ntile(values, usize::from(k));
@@ -286,16 +385,20 @@ pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Th
                     }
                 }
             }
-            Ok((
-                scores,
-                Thresholds {
-                    method: method.clone(),
-                    bins: k,
-                    breaks: Vec::new(),
-                    closed: Closed::Rank,
-                    bands,
-                },
-            ))
+            // An empty score (fewer customers than scores) gets the bound of the score below
+            // it (or the minimum), never NaN.
+            let mut prev = min;
+            for b in &mut bands {
+                if b.lower.is_nan() {
+                    b.lower = prev;
+                    b.upper = prev;
+                }
+                prev = b.upper;
+            }
+            Ok(Binner {
+                rule: Rule::Ranked(scores),
+                thresholds: t(Vec::new(), Closed::Rank, bands, k),
+            })
         }
     }
 }
@@ -318,7 +421,7 @@ fn count_at_or_below(breaks: &[f64], v: f64) -> u8 {
     c
 }
 
-fn bands(breaks: &[f64], min: f64, max: f64, k: u8) -> Vec<Band> {
+fn bands(breaks: &[f64], min: f64, k: u8, top: f64) -> Vec<Band> {
     (1..=k)
         .map(|s| {
             let i = usize::from(s);
@@ -329,51 +432,10 @@ fn bands(breaks: &[f64], min: f64, max: f64, k: u8) -> Vec<Band> {
                 } else {
                     breaks.get(i - 2).copied().unwrap_or(min)
                 },
-                upper: breaks.get(i - 1).copied().unwrap_or(max),
+                upper: breaks.get(i - 1).copied().unwrap_or(top),
             }
         })
         .collect()
-}
-
-/// R `rfm` 0.3: `lower = c(min, breaks)`, `upper = c(breaks, max + 1)`, score `i` where
-/// `lower[i] <= v < upper[i]`. With non-decreasing breaks the intervals are disjoint and cover
-/// `[min, max + 1)`, so `i = 1 + #{breaks <= v}`.
-fn rfm_r_scores(
-    values: &[f64],
-    breaks: Vec<f64>,
-    min: f64,
-    max: f64,
-    method: Method,
-) -> (Vec<u8>, Thresholds) {
-    let scores = values
-        .iter()
-        .map(|&v| 1 + count_at_or_below(&breaks, v))
-        .collect();
-    let k = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
-    let bands = (1..=k)
-        .map(|s| {
-            let i = usize::from(s);
-            Band {
-                score: s,
-                lower: if i == 1 {
-                    min
-                } else {
-                    breaks.get(i - 2).copied().unwrap_or(min)
-                },
-                upper: breaks.get(i - 1).copied().unwrap_or(max + 1.0),
-            }
-        })
-        .collect();
-    (
-        scores,
-        Thresholds {
-            method,
-            bins: k,
-            breaks,
-            closed: Closed::Left,
-            bands,
-        },
-    )
 }
 
 /// pandas `qcut(s.rank(method="first"), k, labels=1..k)`: rank `r` (1-based, ties by input

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::binning::{Method, Thresholds, bin, check_breaks};
+use super::binning::{Method, Thresholds, binner, check_breaks};
 use super::summary::RfmTable;
 use crate::{Error, Result};
 
@@ -246,22 +246,9 @@ impl Scorer {
         if n == 0 {
             return Err(Error::Empty("no customers to score"));
         }
-        let mut recency = Vec::with_capacity(n);
-        let mut frequency = Vec::with_capacity(n);
-        let mut monetary = Vec::with_capacity(n);
+        let p = &self.params;
+        let measure = p.frequency_measure;
         for c in &table.customers {
-            let f = match self.params.frequency_measure {
-                FrequencyMeasure::Orders => c.orders as f64,
-                FrequencyMeasure::PurchaseDays => match c.purchase_days {
-                    Some(d) => d as f64,
-                    None => {
-                        return Err(Error::invalid(
-                            "frequency_measure",
-                            "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
-                        ));
-                    }
-                },
-            };
             for (field, v) in [("recency_days", c.recency_days), ("monetary", c.monetary)] {
                 if !v.is_finite() {
                     return Err(Error::NonFinite {
@@ -271,32 +258,38 @@ impl Scorer {
                     });
                 }
             }
-            recency.push(c.recency_days);
-            frequency.push(f);
-            monetary.push(c.monetary);
+            if measure == FrequencyMeasure::PurchaseDays && c.purchase_days.is_none() {
+                return Err(Error::invalid(
+                    "frequency_measure",
+                    "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
+                ));
+            }
         }
-        let p = &self.params;
-        let (r_asc, mut r_t) = bin(&recency, &p.recency, p.bins)?;
-        let (f_s, f_t) = bin(&frequency, &p.frequency, p.bins)?;
-        let (m_s, m_t) = bin(&monetary, &p.monetary, p.bins)?;
-        // Recency: the most recent (smallest days) scores highest.
-        let r_bins = r_t.bins;
-        for b in &mut r_t.bands {
-            b.score = r_bins + 1 - b.score;
-        }
+        // One work buffer, refilled per dimension (selection reorders it); scores are then
+        // read off the table in one pass.
+        let mut work: Vec<f64> = table.customers.iter().map(|c| c.recency_days).collect();
+        let r_bin = binner(&mut work, &p.recency, p.bins)?;
+        refill(&mut work, table, |c| frequency_of(c, measure) as f64);
+        let f_bin = binner(&mut work, &p.frequency, p.bins)?;
+        refill(&mut work, table, |c| c.monetary);
+        let m_bin = binner(&mut work, &p.monetary, p.bins)?;
+        drop(work);
+        let r_bins = r_bin.thresholds.bins;
         let w = p.weights;
         let customers = table
             .customers
             .iter()
-            .zip(r_asc)
-            .zip(f_s)
-            .zip(m_s)
-            .map(|(((c, ra), f), m)| {
-                let r = r_bins + 1 - ra;
+            .enumerate()
+            .map(|(i, c)| {
+                // Recency: the most recent (smallest days) scores highest.
+                let r = r_bins + 1 - r_bin.score(i, c.recency_days);
+                let frequency = frequency_of(c, measure);
+                let f = f_bin.score(i, frequency as f64);
+                let m = m_bin.score(i, c.monetary);
                 ScoredCustomer {
                     user: c.user.clone(),
                     recency_days: c.recency_days,
-                    frequency: frequency_of(c, p.frequency_measure),
+                    frequency,
                     orders: c.orders,
                     monetary: c.monetary,
                     r,
@@ -307,20 +300,30 @@ impl Scorer {
                 }
             })
             .collect();
+        let mut r_t = r_bin.thresholds;
+        for b in &mut r_t.bands {
+            b.score = r_bins + 1 - b.score;
+        }
         Ok(RfmScores {
             params: p.clone(),
             recency: r_t,
-            frequency: f_t,
-            monetary: m_t,
+            frequency: f_bin.thresholds,
+            monetary: m_bin.thresholds,
             customers,
         })
     }
 }
 
+fn refill<U>(work: &mut Vec<f64>, table: &RfmTable<U>, f: impl Fn(&super::CustomerRfm<U>) -> f64) {
+    work.clear();
+    work.extend(table.customers.iter().map(f));
+}
+
+#[inline]
 fn frequency_of<U>(c: &super::CustomerRfm<U>, m: FrequencyMeasure) -> u64 {
     match m {
         FrequencyMeasure::Orders => c.orders,
-        FrequencyMeasure::PurchaseDays => c.purchase_days.unwrap_or(0),
+        FrequencyMeasure::PurchaseDays => u64::from(c.purchase_days.unwrap_or(0)),
     }
 }
 

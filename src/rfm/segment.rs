@@ -183,19 +183,58 @@ impl SegmentRules {
         Ok(SegmentRules { rules })
     }
 
-    /// The standard 11-segment map for 5 scores, as in the R package `rfm` 0.3 vignette:
-    /// Champions, Loyal Customers, Potential Loyalist, New Customers, Promising, Need
-    /// Attention, About To Sleep, At Risk, Can't Lose Them, Hibernating, Lost.
+    /// The standard 11-segment map for 5 scores: the segments and score ranges of the R
+    /// package `rfm` 0.3 vignette (Champions, Loyal Customers, New Customers, Promising,
+    /// Potential Loyalist, Need Attention, About To Sleep, Can't Lose Them, Hibernating, At
+    /// Risk, Lost) in an order where every rule can match. In the vignette's order
+    /// ([`SegmentRules::rfm_vignette`]) Potential Loyalist takes every score of New Customers
+    /// and Promising, and At Risk (with earlier rules) every score of Can't Lose Them and
+    /// Hibernating: four of its eleven segments are always empty. Here those four come
+    /// before the rules that swallowed them.
     ///
     /// ```
     /// let rules = userops::rfm::SegmentRules::standard();
     /// assert_eq!(rules.rules().len(), 11);
     /// assert_eq!(rules.name_of(5, 5, 5), "Champions");
+    /// assert_eq!(rules.name_of(5, 1, 1), "New Customers");
+    /// assert_eq!(rules.name_of(1, 5, 5), "Can't Lose Them");
     /// assert_eq!(rules.name_of(1, 1, 1), "Lost");
     /// assert!(rules.unreachable((5, 5, 5)).is_empty());
     /// ```
     pub fn standard() -> Self {
-        // rfm 0.3 vignette: recency_lower/upper, frequency_lower/upper, monetary_lower/upper.
+        let v = Self::rfm_vignette().rules;
+        let order = [
+            "Champions",
+            "Loyal Customers",
+            "New Customers",
+            "Promising",
+            "Potential Loyalist",
+            "Need Attention",
+            "About To Sleep",
+            "Can't Lose Them",
+            "Hibernating",
+            "At Risk",
+            "Lost",
+        ];
+        SegmentRules {
+            rules: order
+                .iter()
+                .filter_map(|n| v.iter().find(|r| r.name == *n).cloned())
+                .collect(),
+        }
+    }
+
+    /// The 11-segment table of the R package `rfm` 0.3 vignette, in its order, rule for rule.
+    /// Four of its rules can never match; see [`SegmentRules::standard`].
+    ///
+    /// ```
+    /// let rules = userops::rfm::SegmentRules::rfm_vignette();
+    /// let dead: Vec<String> = rules.unreachable((5, 5, 5)).into_iter().map(|u| u.name).collect();
+    /// assert_eq!(dead, ["New Customers", "Promising", "Can't Lose Them", "Hibernating"]);
+    /// ```
+    pub fn rfm_vignette() -> Self {
+        // segment_names, recency_lower/upper, frequency_lower/upper, monetary_lower/upper of
+        // the vignette, one row per segment.
         let t: [(&str, [u8; 2], [u8; 2], [u8; 2]); 11] = [
             ("Champions", [4, 5], [4, 5], [4, 5]),
             ("Loyal Customers", [2, 4], [3, 4], [4, 5]),

@@ -15,40 +15,35 @@ use crate::{Error, Result};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
-/// What an [`RfmSummary`] keeps per user: 32 bytes (checked by a test with `size_of`).
+/// What an [`RfmSummary`] keeps per user: 24 bytes (checked by a test with `size_of`).
 ///
-/// With `u64` user ids the whole summary holds about 57 bytes per user: this state (32), the
-/// id → slot index entry (16), the id in first-seen order (8) and one hash-table control byte
-/// (plus the table's spare capacity). Distinct purchase days, when asked for, are kept apart
-/// (see [`RfmSummary::distinct_days`]).
+/// With `u64` user ids the whole summary holds at most 49 bytes per user: this state (24),
+/// the id in first-seen order (8) and, only when users do not arrive in ascending order, the
+/// id → slot index entry (16) and one hash-table control byte (plus the table's spare
+/// capacity). Distinct purchase days, when asked for, are kept apart (see
+/// [`RfmSummary::distinct_days`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PurchaseState {
-    first_ms: i64,
     last_ms: i64,
     monetary: f64,
     orders: u64,
 }
 
 impl PurchaseState {
-    fn new(ms: i64, amount: f64) -> Self {
-        PurchaseState {
-            first_ms: ms,
-            last_ms: ms,
-            monetary: amount,
-            orders: 1,
-        }
-    }
+    const EMPTY: PurchaseState = PurchaseState {
+        last_ms: i64::MIN,
+        monetary: 0.0,
+        orders: 0,
+    };
 
     #[inline]
     fn add(&mut self, ms: i64, amount: f64) {
-        self.first_ms = self.first_ms.min(ms);
         self.last_ms = self.last_ms.max(ms);
         self.monetary += amount;
         self.orders += 1;
     }
 
     fn merge(&mut self, o: &PurchaseState) {
-        self.first_ms = self.first_ms.min(o.first_ms);
         self.last_ms = self.last_ms.max(o.last_ms);
         self.monetary += o.monetary;
         self.orders += o.orders;
@@ -65,8 +60,9 @@ impl PurchaseState {
 ///
 /// Every folded event is a purchase (the R package `rfm` counts every order row); for a mixed
 /// log use [`RfmSummary::payments_only`] to skip events without an amount. Events are fastest
-/// grouped by user (a database export ordered by user): then the fold does one map lookup per
-/// user, not per event. Rows come out in the order users were first seen.
+/// grouped by user: consecutive events of the same user skip the map lookup, and while users
+/// arrive in ascending order (a database export ordered by user id) no hash map is built at
+/// all. Rows come out in the order users were first seen.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -96,6 +92,9 @@ pub struct RfmSummary<U> {
     index: UserMap<U, u32>,
     /// Slot of the previous event's user (the grouped-by-user fast path).
     last: usize,
+    /// Whether users so far arrived in strictly ascending runs (input ordered by user): then
+    /// a new user cannot have been seen before, and `index` is not built at all.
+    ascending: bool,
     /// (slot, local day number) pairs, when distinct days are counted.
     days: HashSet<(u32, i32)>,
 }
@@ -117,6 +116,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             states: Vec::new(),
             index: UserMap::default(),
             last: usize::MAX,
+            ascending: true,
             days: HashSet::new(),
         }
     }
@@ -195,32 +195,58 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         self.users.is_empty()
     }
 
-    fn slot_of(&mut self, user: &U) -> Result<usize> {
+    #[inline]
+    fn slot_of(&mut self, user: &U) -> Result<usize>
+    where
+        U: Ord,
+    {
         if let Some(u) = self.users.get(self.last) {
             if u == user {
                 return Ok(self.last);
             }
         }
-        let slot = match self.index.get(user) {
-            Some(&s) => s as usize,
-            None => {
-                let s = self.users.len();
-                let s32 = u32::try_from(s).map_err(|_| {
-                    Error::InvalidInput("more than 4,294,967,295 users in one RFM summary".into())
-                })?;
-                self.index.insert(user.clone(), s32);
-                self.users.push(user.clone());
-                self.states.push(PurchaseState {
-                    first_ms: i64::MAX,
-                    last_ms: i64::MIN,
-                    monetary: 0.0,
-                    orders: 0,
-                });
-                s
+        self.slot_of_new_run(user)
+    }
+
+    #[inline(never)]
+    fn slot_of_new_run(&mut self, user: &U) -> Result<usize>
+    where
+        U: Ord,
+    {
+        if self.ascending {
+            match self.users.last() {
+                Some(prev) if prev >= user => {
+                    // The order is broken: index every user seen so far, once.
+                    self.ascending = false;
+                    self.index.reserve(self.users.len());
+                    for (i, u) in self.users.iter().enumerate() {
+                        self.index.insert(u.clone(), i as u32);
+                    }
+                }
+                _ => return self.push(user, false),
             }
-        };
-        self.last = slot;
-        Ok(slot)
+        }
+        match self.index.get(user) {
+            Some(&s) => {
+                self.last = s as usize;
+                Ok(self.last)
+            }
+            None => self.push(user, true),
+        }
+    }
+
+    fn push(&mut self, user: &U, indexed: bool) -> Result<usize> {
+        let s = self.users.len();
+        let s32 = u32::try_from(s).map_err(|_| {
+            Error::InvalidInput("more than 4,294,967,295 users in one RFM summary".into())
+        })?;
+        if indexed {
+            self.index.insert(user.clone(), s32);
+        }
+        self.users.push(user.clone());
+        self.states.push(PurchaseState::EMPTY);
+        self.last = s;
+        Ok(s)
     }
 
     fn day_number(zone: &Zone, at: DateTime<Utc>) -> i32 {
@@ -232,38 +258,60 @@ impl<E> Fold<E> for RfmSummary<E::User>
 where
     E: Event,
 {
+    #[inline]
     fn observe(&mut self, event: &E) -> Result<()> {
-        let amount = checked_amount(event)?;
+        let amount = event.amount();
+        if !amount.is_finite() {
+            return Err(non_finite(event));
+        }
         if self.payments_only && amount == 0.0 {
             return Ok(());
         }
         let at = event.at();
         let ms = at.timestamp_millis();
         if ms > self.as_of_ms {
-            return Err(Error::AfterAsOf {
-                at: at.to_rfc3339(),
-                as_of: self.as_of.to_rfc3339(),
-                user: format!("{:?}", event.user()),
-            });
+            return Err(after_as_of(event, self.as_of));
         }
         let slot = self.slot_of(event.user())?;
         if let Some(state) = self.states.get_mut(slot) {
-            if state.orders == 0 {
-                *state = PurchaseState::new(ms, amount);
-            } else {
-                state.add(ms, amount);
-            }
+            state.add(ms, amount);
         }
-        if let Some(zone) = &self.day_zone {
-            // slot < 2^32: checked when the slot was made.
-            self.days
-                .insert((slot as u32, Self::day_number(zone, at)));
+        if self.day_zone.is_some() {
+            self.add_day(slot, at);
         }
         Ok(())
     }
 }
 
-impl<U: Clone + Eq + Hash> Summary for RfmSummary<U> {
+#[cold]
+#[inline(never)]
+fn non_finite<E: Event>(event: &E) -> Error {
+    checked_amount(event)
+        .err()
+        .unwrap_or_else(|| Error::InvalidInput("amount is not finite".into()))
+}
+
+#[cold]
+#[inline(never)]
+fn after_as_of<E: Event>(event: &E, as_of: DateTime<Utc>) -> Error {
+    Error::AfterAsOf {
+        at: event.at().to_rfc3339(),
+        as_of: as_of.to_rfc3339(),
+        user: format!("{:?}", event.user()),
+    }
+}
+
+impl<U: Clone + Eq + Hash> RfmSummary<U> {
+    #[inline(never)]
+    fn add_day(&mut self, slot: usize, at: DateTime<Utc>) {
+        if let Some(zone) = &self.day_zone {
+            // slot < 2^32: checked when the slot was made.
+            self.days.insert((slot as u32, Self::day_number(zone, at)));
+        }
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
     type Output = RfmTable<U>;
 
     fn merge(&mut self, other: Self) -> Result<()> {
@@ -283,11 +331,7 @@ impl<U: Clone + Eq + Hash> Summary for RfmSummary<U> {
         for (user, state) in other.users.into_iter().zip(other.states) {
             let slot = self.slot_of(&user)?;
             if let Some(s) = self.states.get_mut(slot) {
-                if s.orders == 0 {
-                    *s = state;
-                } else if state.orders > 0 {
-                    s.merge(&state);
-                }
+                s.merge(&state);
             }
             remap.push(slot as u32);
         }
@@ -300,7 +344,7 @@ impl<U: Clone + Eq + Hash> Summary for RfmSummary<U> {
     }
 
     fn finish(self) -> RfmTable<U> {
-        let mut day_counts: Option<Vec<u64>> = self.day_zone.map(|_| vec![0; self.users.len()]);
+        let mut day_counts: Option<Vec<u32>> = self.day_zone.map(|_| vec![0; self.users.len()]);
         if let Some(counts) = day_counts.as_mut() {
             for (slot, _) in &self.days {
                 if let Some(c) = counts.get_mut(*slot as usize) {
@@ -309,23 +353,22 @@ impl<U: Clone + Eq + Hash> Summary for RfmSummary<U> {
             }
         }
         let as_of_ms = self.as_of_ms;
-        let customers = self
-            .users
-            .into_iter()
-            .zip(self.states)
-            .enumerate()
-            .filter(|(_, (_, s))| s.orders > 0)
-            .map(|(i, (user, s))| CustomerRfm {
-                user,
-                recency_days: (as_of_ms - s.last_ms) as f64 / MS_PER_DAY,
-                orders: s.orders,
-                purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
-                monetary: s.monetary,
-                mean_monetary: s.monetary / s.orders as f64,
-                first_purchase: DateTime::from_timestamp_millis(s.first_ms),
-                last_purchase: DateTime::from_timestamp_millis(s.last_ms),
-            })
-            .collect();
+        let mut customers = Vec::with_capacity(self.users.len());
+        customers.extend(
+            self.users
+                .into_iter()
+                .zip(self.states)
+                .enumerate()
+                .filter(|(_, (_, s))| s.orders > 0)
+                .map(|(i, (user, s))| CustomerRfm {
+                    user,
+                    recency_days: (as_of_ms - s.last_ms) as f64 / MS_PER_DAY,
+                    orders: s.orders,
+                    purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
+                    monetary: s.monetary,
+                    mean_monetary: s.monetary / s.orders as f64,
+                }),
+        );
         RfmTable {
             as_of: Some(self.as_of),
             customers,
@@ -343,15 +386,11 @@ pub struct CustomerRfm<U> {
     /// Number of purchases (transactions).
     pub orders: u64,
     /// Distinct purchase days, when counted ([`RfmSummary::distinct_days`]).
-    pub purchase_days: Option<u64>,
+    pub purchase_days: Option<u32>,
     /// Total amount.
     pub monetary: f64,
     /// Mean amount per purchase (`monetary / orders`; 0 when there are no orders).
     pub mean_monetary: f64,
-    /// First purchase (unknown for customer-level rows).
-    pub first_purchase: Option<DateTime<Utc>>,
-    /// Last purchase (unknown for customer-level rows).
-    pub last_purchase: Option<DateTime<Utc>>,
 }
 
 /// A customer-level row, for hosts that already have recency, order count and revenue per
@@ -461,8 +500,6 @@ impl<U: Clone + Eq + Hash + fmt::Debug> RfmTable<U> {
                 orders: row.orders,
                 purchase_days: None,
                 monetary: row.monetary,
-                first_purchase: None,
-                last_purchase: None,
             });
         }
         Ok(RfmTable {
@@ -504,7 +541,7 @@ mod tests {
     #[test]
     fn purchase_state_is_at_most_64_bytes() {
         // The issue's budget: at most 64 bytes of summary state per user.
-        assert_eq!(std::mem::size_of::<PurchaseState>(), 32);
+        assert_eq!(std::mem::size_of::<PurchaseState>(), 24);
         // Index entry for u64 ids (key + slot, padded) and the id kept in first-seen order.
         assert_eq!(std::mem::size_of::<(u64, u32)>(), 16);
         assert!(
