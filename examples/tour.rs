@@ -6,7 +6,7 @@ use std::error::Error;
 
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{SampleConfig, SampleData, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -27,6 +27,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
+    tour_rfm(&data)?;
+
+    Ok(())
+}
+
+/// RFM: recency, frequency and monetary scores, segments, health and the value × activity
+/// quadrant of the sample's paying users.
+fn tour_rfm(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
+
+    section("RFM: scores, segments, health (orders only, as of the end of the sample)");
+    let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish();
+    let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
+    println!("{scores}\n");
+    let segments = SegmentRules::standard().segment(&scores)?;
+    println!("{segments}\n");
+    println!("{}\n", HealthParams::default().assess(&scores)?);
     Ok(())
 }
 
