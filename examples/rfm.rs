@@ -28,8 +28,7 @@ use chrono::{DateTime, Utc};
 use userops::csv::{Column, CsvSpec, read_events_from_path};
 use userops::fold::{Summary, fold};
 use userops::rfm::{
-    HealthParams, Method, RfmScores, RfmSummary, RfmTable, ScoreParams, SegmentRules,
-    Segmentation,
+    HealthParams, Method, RfmScores, RfmSummary, RfmTable, ScoreParams, SegmentRules, Segmentation,
 };
 use userops::time::{Zone, parse_instant};
 
@@ -251,7 +250,10 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
     }
     let text = render(a, as_of, &scores, &segments)?;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         // A closed pipe (`| head`) is not an error of ours.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),

@@ -149,7 +149,13 @@ fn vignette_rows_of_rfm_table_customer() {
     for (i, (name, rec, n, amount, score)) in want.into_iter().enumerate() {
         let c = &s.customers[i];
         assert_eq!(
-            (c.user.as_str(), c.recency_days, c.orders, c.monetary, c.rfm_score),
+            (
+                c.user.as_str(),
+                c.recency_days,
+                c.orders,
+                c.monetary,
+                c.rfm_score
+            ),
             (name, rec, n, amount, score)
         );
     }
@@ -161,7 +167,10 @@ fn vignette_rows_of_rfm_table_customer() {
         .unwrap()
         .score(&table)
         .unwrap();
-    assert_eq!(custom.customers.iter().map(|c| c.orders).sum::<u64>(), 393_223);
+    assert_eq!(
+        custom.customers.iter().map(|c| c.orders).sum::<u64>(),
+        393_223
+    );
 }
 
 /// tests/testthat/test-rfm-segment.R, copied rule for rule.
@@ -247,13 +256,26 @@ fn vignette_eleven_segments_counts() {
     assert_eq!(count("Lost"), 75);
     assert_eq!(count("About To Sleep"), 65);
     assert_eq!(count("Need Attention"), 18);
-    for n in ["New Customers", "Promising", "Can't Lose Them", "Hibernating"] {
+    for n in [
+        "New Customers",
+        "Promising",
+        "Can't Lose Them",
+        "Hibernating",
+    ] {
         assert_eq!(count(n), 0, "{n}");
     }
     // Those four can never match in that order (earlier rules take all their scores), and the
     // report says so.
     let dead: Vec<&str> = seg.unreachable.iter().map(|u| u.name.as_str()).collect();
-    assert_eq!(dead, ["New Customers", "Promising", "Can't Lose Them", "Hibernating"]);
+    assert_eq!(
+        dead,
+        [
+            "New Customers",
+            "Promising",
+            "Can't Lose Them",
+            "Hibernating"
+        ]
+    );
     // The standard map (same rules, those four ahead of the rules that swallow them) keeps
     // every segment alive.
     let std = SegmentRules::standard().segment(&s).unwrap();

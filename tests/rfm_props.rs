@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::rfm::{
-    CustomerRfm, CustomerRow, HealthParams, Method, RfmSummary, RfmTable, ScoreParams,
-    SegmentRule, SegmentRules,
+    CustomerRfm, CustomerRow, HealthParams, Method, RfmSummary, RfmTable, ScoreParams, SegmentRule,
+    SegmentRules,
 };
 use userops::time::Zone;
 
@@ -47,7 +47,12 @@ fn methods() -> Vec<Method> {
 
 fn table_of(rows: &[(u16, u16, u32)]) -> RfmTable<u32> {
     RfmTable::from_customers(rows.iter().enumerate().map(|(i, &(rec, n, cents))| {
-        CustomerRow::new(i as u32, f64::from(rec), u64::from(n % 40), f64::from(cents) / 100.0)
+        CustomerRow::new(
+            i as u32,
+            f64::from(rec),
+            u64::from(n % 40),
+            f64::from(cents) / 100.0,
+        )
     }))
     .unwrap()
 }
@@ -166,7 +171,12 @@ proptest! {
 
 #[test]
 fn reports_survive_json_text() {
-    let table = table_of(&[(10, 3, 12_000), (200, 1, 1_500), (40, 7, 90_000), (5, 2, 3_000)]);
+    let table = table_of(&[
+        (10, 3, 12_000),
+        (200, 1, 1_500),
+        (40, 7, 90_000),
+        (5, 2, 3_000),
+    ]);
     let s = ScoreParams::new(Method::Quantile)
         .check()
         .unwrap()
@@ -207,7 +217,10 @@ fn standard_map_has_no_dead_rule_but_the_older_vignette_map_has_four() {
     // f 4-5, m 4-5) inside At Risk (r 1-2, f 2-5, m 2-5); Lost inside Hibernating.
     let dead = older.unreachable((5, 5, 5));
     let names: Vec<&str> = dead.iter().map(|u| u.name.as_str()).collect();
-    assert_eq!(names, ["New Customers", "Promising", "Can't Lose Them", "Lost"]);
+    assert_eq!(
+        names,
+        ["New Customers", "Promising", "Can't Lose Them", "Lost"]
+    );
     let dead: Vec<_> = dead.into_iter().filter(|u| u.name == "Lost").collect();
     assert!(dead[0].covered_by.contains(&"Hibernating".to_string()));
 }
@@ -224,7 +237,8 @@ fn close_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close_json(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| close_json(v, w)))
         }
         _ => a == b,
     }

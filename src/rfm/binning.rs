@@ -172,18 +172,25 @@ fn order_statistics(values: &mut [f64], positions: &[usize]) -> Vec<(usize, f64)
             break;
         }
         if local == 0 {
-            let (i, v) = rest
-                .iter()
-                .copied()
-                .enumerate()
-                .fold((0, f64::INFINITY), |(bi, bv), (i, v)| {
-                    if v.total_cmp(&bv).is_lt() { (i, v) } else { (bi, bv) }
-                });
+            let (i, v) =
+                rest.iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, f64::INFINITY), |(bi, bv), (i, v)| {
+                        if v.total_cmp(&bv).is_lt() {
+                            (i, v)
+                        } else {
+                            (bi, bv)
+                        }
+                    });
             rest.swap(0, i);
             out.push((p, v));
             start = p + 1;
             let all = std::mem::take(&mut rest);
-            rest = all.split_first_mut().map(|(_, tail)| tail).unwrap_or_default();
+            rest = all
+                .split_first_mut()
+                .map(|(_, tail)| tail)
+                .unwrap_or_default();
             continue;
         }
         let (_, nth, right) = rest.select_nth_unstable_by(local, f64::total_cmp);
@@ -240,7 +247,8 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
 fn integer_histogram(values: &[f64]) -> Option<(f64, Vec<u32>)> {
     const SPAN: f64 = (1u32 << 20) as f64;
     let (lo, hi) = min_max(values);
-    if !(hi - lo < SPAN) || values.len() >= u32::MAX as usize {
+    let span_ok = hi - lo < SPAN; // false for NaN too
+    if !span_ok || values.len() >= u32::MAX as usize {
         return None;
     }
     if values.iter().any(|v| v.fract() != 0.0) {
@@ -447,7 +455,9 @@ fn ntile(values: &[f64], k: usize) -> Vec<u8> {
     order.sort_unstable_by(|&a, &b| {
         let va = values.get(a as usize).copied().unwrap_or(0.0);
         let vb = values.get(b as usize).copied().unwrap_or(0.0);
-        va.partial_cmp(&vb).unwrap_or(Ordering::Equal).then(a.cmp(&b))
+        va.partial_cmp(&vb)
+            .unwrap_or(Ordering::Equal)
+            .then(a.cmp(&b))
     });
     let edges: Vec<usize> = (1..k)
         .map(|j| (1.0 + (n.saturating_sub(1)) as f64 * prob(j, k)).floor() as usize)

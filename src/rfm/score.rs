@@ -199,7 +199,10 @@ impl ScoreParams {
             ));
         }
         if w.r + w.f + w.m == 0.0 {
-            return Err(Error::invalid("weights", "at least one weight must be positive"));
+            return Err(Error::invalid(
+                "weights",
+                "at least one weight must be positive",
+            ));
         }
         Ok(Scorer { params: self })
     }
@@ -408,7 +411,13 @@ fn write_thresholds(f: &mut fmt::Formatter<'_>, name: &str, t: &Thresholds) -> f
     write!(f, "{name:<10} {:<9}", t.method.name())?;
     for (i, b) in t.bands.iter().enumerate() {
         let o = if i == 0 { "[" } else { open };
-        write!(f, " {}:{o}{}, {}{close}", b.score, Trim(b.lower), Trim(b.upper))?;
+        write!(
+            f,
+            " {}:{o}{}, {}{close}",
+            b.score,
+            Trim(b.lower),
+            Trim(b.upper)
+        )?;
     }
     writeln!(f)
 }

@@ -235,7 +235,8 @@ impl SegmentRules {
     pub fn rfm_vignette() -> Self {
         // segment_names, recency_lower/upper, frequency_lower/upper, monetary_lower/upper of
         // the vignette, one row per segment.
-        let t: [(&str, [u8; 2], [u8; 2], [u8; 2]); 11] = [
+        type Row<'a> = (&'a str, [u8; 2], [u8; 2], [u8; 2]);
+        let t: [Row; 11] = [
             ("Champions", [4, 5], [4, 5], [4, 5]),
             ("Loyal Customers", [2, 4], [3, 4], [4, 5]),
             ("Potential Loyalist", [3, 5], [1, 3], [1, 3]),
@@ -413,7 +414,11 @@ impl SegmentRules {
         })?;
         let mut table = vec![others; 1000];
         for (cell, slot) in table.iter_mut().enumerate() {
-            let (r, f, m) = ((cell / 100) as u8, (cell / 10 % 10) as u8, (cell % 10) as u8);
+            let (r, f, m) = (
+                (cell / 100) as u8,
+                (cell / 10 % 10) as u8,
+                (cell % 10) as u8,
+            );
             if let Some(i) = self.rules.iter().position(|x| x.matches(r, f, m)) {
                 *slot = i as u16;
             }

@@ -25,9 +25,12 @@ fn all_methods() -> Vec<ScoreParams> {
 
 #[test]
 fn empty_data_is_an_empty_error_for_every_method() {
-    let table = fold(RfmSummary::<String>::new(t(10)), Vec::<EventRecord<String>>::new())
-        .unwrap()
-        .finish();
+    let table = fold(
+        RfmSummary::<String>::new(t(10)),
+        Vec::<EventRecord<String>>::new(),
+    )
+    .unwrap()
+    .finish();
     assert!(table.customers.is_empty());
     for p in all_methods() {
         let err = p.check().unwrap().score(&table).unwrap_err();
@@ -104,10 +107,22 @@ fn nan_amounts_are_rejected_naming_the_user() {
     assert!(s.is_empty());
     let err = RfmTable::from_customers(vec![CustomerRow::<&str>::new("a", 3.0, 1, f64::NAN)])
         .unwrap_err();
-    assert!(matches!(err, Error::NonFinite { field: "monetary", .. }));
+    assert!(matches!(
+        err,
+        Error::NonFinite {
+            field: "monetary",
+            ..
+        }
+    ));
     let err = RfmTable::from_customers(vec![CustomerRow::<&str>::new("a", f64::INFINITY, 1, 1.0)])
         .unwrap_err();
-    assert!(matches!(err, Error::NonFinite { field: "recency_days", .. }));
+    assert!(matches!(
+        err,
+        Error::NonFinite {
+            field: "recency_days",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -117,9 +132,15 @@ fn purchases_after_the_as_of_date_are_rejected() {
     assert!(matches!(s.observe(&e), Err(Error::AfterAsOf { .. })));
     assert!(s.is_empty());
     // Customer-level rows: a negative recency is the same mistake.
-    let err = RfmTable::from_customers(vec![CustomerRow::<&str>::new("a", -2.0, 1, 1.0)])
-        .unwrap_err();
-    assert!(matches!(err, Error::Negative { field: "recency_days", .. }));
+    let err =
+        RfmTable::from_customers(vec![CustomerRow::<&str>::new("a", -2.0, 1, 1.0)]).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Negative {
+            field: "recency_days",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -142,9 +163,8 @@ fn breaks_not_strictly_increasing_are_rejected_naming_the_dimension() {
             "monetary_breaks",
         ),
         (
-            ScoreParams::new(Method::Quantile).monetary(Method::Breaks(
-                (1..=9).map(f64::from).collect(),
-            )),
+            ScoreParams::new(Method::Quantile)
+                .monetary(Method::Breaks((1..=9).map(f64::from).collect())),
             "monetary_breaks",
         ),
     ] {
@@ -209,7 +229,10 @@ fn rules_files_with_inverted_or_out_of_range_ranges_are_rejected() {
         Err(Error::InvalidParameter {
             name: "segments",
             reason,
-        }) => assert!(reason.contains("inverted") && reason.contains("Champions"), "{reason}"),
+        }) => assert!(
+            reason.contains("inverted") && reason.contains("Champions"),
+            "{reason}"
+        ),
         other => panic!("{other:?}"),
     }
     for bad in [
@@ -235,7 +258,10 @@ fn rules_files_with_inverted_or_out_of_range_ranges_are_rejected() {
         r#"[{"name": "x", "r": [-1, 2], "f": [1, 5], "m": [1, 5]}]"#,
         "not json",
     ] {
-        assert!(matches!(SegmentRules::from_json(bad), Err(Error::Json(_))), "{bad}");
+        assert!(
+            matches!(SegmentRules::from_json(bad), Err(Error::Json(_))),
+            "{bad}"
+        );
     }
     // In range 1..=9 but beyond the scores actually made (3 bins).
     let table =
