@@ -397,7 +397,7 @@ pub struct CustomerRfm<U> {
 /// customer (the R package's `rfm_table_customer` case).
 ///
 /// ```
-/// let row = userops::rfm::CustomerRow::new("22086", 232.0, 9, 777.0);
+/// let row = userops::rfm::CustomerRow::<&str>::new("22086", 232.0, 9, 777.0);
 /// assert_eq!(row.orders, 9);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -416,7 +416,7 @@ impl<U> CustomerRow<U> {
     /// A row.
     ///
     /// ```
-    /// let row = userops::rfm::CustomerRow::new(7_u32, 3.5, 2, 40.0);
+    /// let row = userops::rfm::CustomerRow::<u32>::new(7_u32, 3.5, 2, 40.0);
     /// assert_eq!(row.recency_days, 3.5);
     /// ```
     pub fn new(user: impl Into<U>, recency_days: f64, orders: u64, monetary: f64) -> Self {
