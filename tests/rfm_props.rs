@@ -243,3 +243,16 @@ fn close_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_fold_equals_sequential_fold() {
+    let raw: Vec<(u8, u32, i32)> = (0..50_000u32)
+        .map(|i| ((i * 7 % 251) as u8, i * 13 % 500_000, (i % 9_000) as i32))
+        .collect();
+    let ev = events(&raw);
+    let empty = RfmSummary::new(as_of()).distinct_days(Zone::Utc);
+    let seq = fold(empty.clone(), &ev).unwrap().finish();
+    let par = userops::fold::fold_par(&empty, &ev).unwrap().finish();
+    assert!(same_tables(&seq, &par));
+}
