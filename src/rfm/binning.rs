@@ -230,7 +230,8 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
     let positions = needed_positions(n, k);
     let stats = match integer_histogram(work) {
         Some((lo, counts)) => histogram_statistics(lo, &counts, &positions),
-        None => order_statistics(work, &positions),
+        None => bucketed_statistics(work, &positions)
+            .unwrap_or_else(|| order_statistics(work, &positions)),
     };
     let at = |j: usize| -> f64 {
         stats
@@ -240,6 +241,76 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
             .unwrap_or(f64::NAN)
     };
     (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
+}
+
+/// Order statistics in three linear passes: count values into equal-width buckets (the
+/// bucket of `v` is monotone in `v`, so bucket `b` holds exactly the values ranked between
+/// the counts below it), then select only inside the few buckets that hold a wanted rank.
+/// `None` (caller selects the plain way) for small inputs or a degenerate range.
+fn bucketed_statistics(values: &[f64], positions: &[usize]) -> Option<Vec<(usize, f64)>> {
+    const BUCKETS: usize = 4096;
+    if values.len() < 4 * BUCKETS || positions.is_empty() {
+        return None;
+    }
+    let (lo, hi) = min_max(values);
+    let scale = BUCKETS as f64 / (hi - lo);
+    if !scale.is_finite() || scale <= 0.0 {
+        return None;
+    }
+    let bucket = |v: f64| (((v - lo) * scale) as usize).min(BUCKETS - 1);
+    let mut counts = vec![0usize; BUCKETS];
+    for &v in values {
+        if let Some(c) = counts.get_mut(bucket(v)) {
+            *c += 1;
+        }
+    }
+    // For each wanted position: its bucket and its rank inside the bucket.
+    let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(positions.len());
+    let mut below = 0usize;
+    let mut b = 0usize;
+    for &p in positions {
+        while let Some(&c) = counts.get(b) {
+            if p < below + c {
+                break;
+            }
+            below += c;
+            b += 1;
+        }
+        if b >= BUCKETS {
+            return None;
+        }
+        wanted.push((p, b, p - below));
+    }
+    // Gather the values of the wanted buckets (a few, at most 2 per break).
+    let mut slot_of_bucket = vec![u8::MAX; BUCKETS];
+    let mut gathered: Vec<Vec<f64>> = Vec::new();
+    for &(_, b, _) in &wanted {
+        if let Some(s) = slot_of_bucket.get_mut(b) {
+            if *s == u8::MAX {
+                *s = u8::try_from(gathered.len()).ok()?;
+                gathered.push(Vec::with_capacity(counts.get(b).copied().unwrap_or(0)));
+            }
+        }
+    }
+    for &v in values {
+        let s = slot_of_bucket.get(bucket(v)).copied().unwrap_or(u8::MAX);
+        if s != u8::MAX {
+            if let Some(g) = gathered.get_mut(usize::from(s)) {
+                g.push(v);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for &(p, b, rank) in &wanted {
+        let s = usize::from(*slot_of_bucket.get(b)?);
+        let g = gathered.get_mut(s)?;
+        if rank >= g.len() {
+            return None;
+        }
+        let (_, nth, _) = g.select_nth_unstable_by(rank, f64::total_cmp);
+        out.push((p, *nth));
+    }
+    Some(out)
 }
 
 /// When every value is an integer and they span fewer than 2^20 values (order counts, whole
@@ -506,6 +577,38 @@ pub(crate) fn check_breaks(name: &'static str, breaks: &[f64]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucketed_order_statistics_equal_a_full_sort() {
+        let mut rng = crate::sample::Rng::new(9);
+        let cases: Vec<Vec<f64>> = vec![
+            (0..50_000).map(|_| rng.uniform()).collect(),
+            (0..50_000).map(|_| rng.gamma(0.3, 1000.0)).collect(),
+            // One huge outlier: nearly everything in the first bucket.
+            (0..50_000)
+                .map(|i| if i == 7 { 1e12 } else { rng.uniform() })
+                .collect(),
+            // Heavy ties.
+            (0..50_000).map(|i| f64::from(i % 3) + 0.5).collect(),
+            (0..40_000).map(|i| -f64::from(i) * 0.25).collect(),
+        ];
+        for values in cases {
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            for k in 2..=9 {
+                let positions = needed_positions(values.len(), k);
+                let got = bucketed_statistics(&values, &positions)
+                    .unwrap_or_else(|| order_statistics(&mut values.clone(), &positions));
+                for (p, v) in got {
+                    assert_eq!(v, sorted[p], "k {k} position {p}");
+                }
+                let plain = order_statistics(&mut values.clone(), &positions);
+                for (p, v) in plain {
+                    assert_eq!(v, sorted[p]);
+                }
+            }
+        }
+    }
 
     #[test]
     fn type7_matches_hand_calculation() {

@@ -268,15 +268,20 @@ impl Scorer {
                 ));
             }
         }
-        // One work buffer, refilled per dimension (selection reorders it); scores are then
-        // read off the table in one pass.
-        let mut work: Vec<f64> = table.customers.iter().map(|c| c.recency_days).collect();
-        let r_bin = binner(&mut work, &p.recency, p.bins)?;
-        refill(&mut work, table, |c| frequency_of(c, measure) as f64);
-        let f_bin = binner(&mut work, &p.frequency, p.bins)?;
-        refill(&mut work, table, |c| c.monetary);
-        let m_bin = binner(&mut work, &p.monetary, p.bins)?;
-        drop(work);
+        // One pass over the table fills the three work buffers (selection reorders them);
+        // scores are then read off the table in a second pass.
+        let mut rec = Vec::with_capacity(n);
+        let mut fre = Vec::with_capacity(n);
+        let mut mon = Vec::with_capacity(n);
+        for c in &table.customers {
+            rec.push(c.recency_days);
+            fre.push(frequency_of(c, measure) as f64);
+            mon.push(c.monetary);
+        }
+        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
+        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
+        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
+        drop((rec, fre, mon));
         let r_bins = r_bin.thresholds.bins;
         let w = p.weights;
         let customers = table
@@ -315,11 +320,6 @@ impl Scorer {
             customers,
         })
     }
-}
-
-fn refill<U>(work: &mut Vec<f64>, table: &RfmTable<U>, f: impl Fn(&super::CustomerRfm<U>) -> f64) {
-    work.clear();
-    work.extend(table.customers.iter().map(f));
 }
 
 #[inline]
