@@ -60,6 +60,14 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("summary+scores+segments 10M purchases 1M users", |b| {
         b.iter(|| {
+            let summary = fold(RfmSummary::new(as_of), &orders).unwrap();
+            let scores = scorer.score_summary(summary).unwrap();
+            let seg = rules.segment(&scores).unwrap();
+            std::hint::black_box(seg.summary.len())
+        })
+    });
+    group.bench_function("summary+table+scores+segments (via RfmTable)", |b| {
+        b.iter(|| {
             let table = fold(RfmSummary::new(as_of), &orders).unwrap().finish();
             let scores = scorer.score(&table).unwrap();
             let seg = rules.segment(&scores).unwrap();

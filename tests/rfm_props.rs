@@ -88,6 +88,21 @@ proptest! {
     }
 
     #[test]
+    fn scoring_a_summary_equals_scoring_its_table(
+        raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 1..80),
+        bins in 2u8..=9,
+    ) {
+        let ev = events(&raw);
+        let s = || fold(RfmSummary::new(as_of()).distinct_days(Zone::Utc), &ev).unwrap();
+        for method in methods() {
+            for measure in [userops::rfm::FrequencyMeasure::Orders, userops::rfm::FrequencyMeasure::PurchaseDays] {
+                let scorer = ScoreParams::new(method.clone()).bins(bins).frequency_measure(measure).check().unwrap();
+                prop_assert_eq!(scorer.score_summary(s()).unwrap(), scorer.score(&s().finish()).unwrap());
+            }
+        }
+    }
+
+    #[test]
     fn scores_are_monotone(rows in prop::collection::vec((0u16..400, 1u16..30, 0u32..100_000), 1..60),
                            bins in 2u8..=9) {
         let table = table_of(&rows);

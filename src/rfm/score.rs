@@ -2,11 +2,12 @@
 //! scores and thresholds.
 
 use std::fmt;
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
 use super::binning::{Method, Thresholds, binner, check_breaks};
-use super::summary::RfmTable;
+use super::summary::{RfmSummary, RfmTable};
 use crate::{Error, Result};
 
 /// What frequency counts.
@@ -224,6 +225,108 @@ impl Scorer {
     /// ```
     pub fn params(&self) -> &ScoreParams {
         &self.params
+    }
+
+    /// Scores every customer of a summary straight from its per-user state, without building
+    /// the [`RfmTable`] first (the same result as `score(&summary.finish())`, with less memory
+    /// and one pass less).
+    ///
+    /// # Errors
+    /// As [`Scorer::score`].
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// use userops::rfm::{Method, RfmSummary, ScoreParams};
+    /// let day = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+    /// let log: Vec<_> = (1..=9_u32).map(|d| EventRecord::<u32>::new(d, day(d)).with_amount(f64::from(d))).collect();
+    /// let scorer = ScoreParams::new(Method::Quantile).check()?;
+    /// let direct = scorer.score_summary(fold(RfmSummary::new(day(10)), &log)?)?;
+    /// let via_table = scorer.score(&fold(RfmSummary::new(day(10)), &log)?.finish())?;
+    /// assert_eq!(direct, via_table);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score_summary<U>(&self, summary: RfmSummary<U>) -> Result<RfmScores<U>>
+    where
+        U: Clone + Eq + Hash + Ord,
+    {
+        let parts = summary.into_parts();
+        let n = parts.users.len();
+        if n == 0 {
+            return Err(Error::Empty("no customers to score"));
+        }
+        let p = &self.params;
+        let measure = p.frequency_measure;
+        let days = parts.day_counts.as_deref();
+        if measure == FrequencyMeasure::PurchaseDays && days.is_none() {
+            return Err(Error::invalid(
+                "frequency_measure",
+                "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
+            ));
+        }
+        let as_of_ms = parts.as_of_ms;
+        let freq = |i: usize, orders: u64| -> u64 {
+            match measure {
+                FrequencyMeasure::Orders => orders,
+                FrequencyMeasure::PurchaseDays => {
+                    u64::from(days.and_then(|d| d.get(i).copied()).unwrap_or(0))
+                }
+            }
+        };
+        let mut rec = Vec::with_capacity(n);
+        let mut fre = Vec::with_capacity(n);
+        let mut mon = Vec::with_capacity(n);
+        for (i, st) in parts.states.iter().enumerate() {
+            if st.orders() == 0 || !st.monetary().is_finite() {
+                // Not reachable through the fold (every slot has an order, sums of finite
+                // amounts are finite unless they overflow); take the checked road.
+                let table = RfmSummary::table_from_parts(parts);
+                return self.score(&table);
+            }
+            rec.push(st.recency_days(as_of_ms));
+            fre.push(freq(i, st.orders()) as f64);
+            mon.push(st.monetary());
+        }
+        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
+        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
+        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
+        drop((rec, fre, mon));
+        let r_bins = r_bin.thresholds.bins;
+        let w = p.weights;
+        let mut customers = Vec::with_capacity(n);
+        customers.extend(parts.users.into_iter().zip(&parts.states).enumerate().map(
+            |(i, (user, st))| {
+                let recency_days = st.recency_days(as_of_ms);
+                let frequency = freq(i, st.orders());
+                let r = r_bins + 1 - r_bin.score(i, recency_days);
+                let f = f_bin.score(i, frequency as f64);
+                let m = m_bin.score(i, st.monetary());
+                ScoredCustomer {
+                    user,
+                    recency_days,
+                    frequency,
+                    orders: st.orders(),
+                    monetary: st.monetary(),
+                    r,
+                    f,
+                    m,
+                    rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
+                    score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+                }
+            },
+        ));
+        let mut r_t = r_bin.thresholds;
+        for b in &mut r_t.bands {
+            b.score = r_bins + 1 - b.score;
+        }
+        Ok(RfmScores {
+            params: p.clone(),
+            recency: r_t,
+            frequency: f_bin.thresholds,
+            monetary: m_bin.thresholds,
+            customers,
+        })
     }
 
     /// Scores every customer of `table`.

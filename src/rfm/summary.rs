@@ -48,6 +48,29 @@ impl PurchaseState {
         self.monetary += o.monetary;
         self.orders += o.orders;
     }
+
+    #[inline]
+    pub(crate) fn recency_days(&self, as_of_ms: i64) -> f64 {
+        (as_of_ms - self.last_ms) as f64 / MS_PER_DAY
+    }
+
+    #[inline]
+    pub(crate) fn orders(&self) -> u64 {
+        self.orders
+    }
+
+    #[inline]
+    pub(crate) fn monetary(&self) -> f64 {
+        self.monetary
+    }
+}
+
+/// The raw state of a summary, for scoring straight from it (no table in between).
+pub(crate) struct SummaryParts<U> {
+    pub(crate) as_of_ms: i64,
+    pub(crate) users: Vec<U>,
+    pub(crate) states: Vec<PurchaseState>,
+    pub(crate) day_counts: Option<Vec<u32>>,
 }
 
 /// Per-user recency, frequency and monetary value as of an explicit instant: a mergeable fold
@@ -249,6 +272,25 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         Ok(s)
     }
 
+    /// The users, their states and day counts (every state has at least one order).
+    pub(crate) fn into_parts(self) -> SummaryParts<U> {
+        let day_counts = self.day_zone.map(|_| {
+            let mut counts = vec![0u32; self.users.len()];
+            for (slot, _) in &self.days {
+                if let Some(c) = counts.get_mut(*slot as usize) {
+                    *c += 1;
+                }
+            }
+            counts
+        });
+        SummaryParts {
+            as_of_ms: self.as_of_ms,
+            users: self.users,
+            states: self.states,
+            day_counts,
+        }
+    }
+
     fn day_number(zone: &Zone, at: DateTime<Utc>) -> i32 {
         at.with_timezone(zone).date_naive().num_days_from_ce()
     }
@@ -344,25 +386,29 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
     }
 
     fn finish(self) -> RfmTable<U> {
-        let mut day_counts: Option<Vec<u32>> = self.day_zone.map(|_| vec![0; self.users.len()]);
-        if let Some(counts) = day_counts.as_mut() {
-            for (slot, _) in &self.days {
-                if let Some(c) = counts.get_mut(*slot as usize) {
-                    *c += 1;
-                }
-            }
-        }
-        let as_of_ms = self.as_of_ms;
-        let mut customers = Vec::with_capacity(self.users.len());
+        let as_of = self.as_of;
+        let mut table = Self::table_from_parts(self.into_parts());
+        table.as_of = Some(as_of);
+        table
+    }
+}
+
+impl<U> RfmSummary<U> {
+    /// The table of a summary's parts (rows of users with at least one order).
+    pub(crate) fn table_from_parts(parts: SummaryParts<U>) -> RfmTable<U> {
+        let as_of_ms = parts.as_of_ms;
+        let day_counts = parts.day_counts;
+        let mut customers = Vec::with_capacity(parts.users.len());
         customers.extend(
-            self.users
+            parts
+                .users
                 .into_iter()
-                .zip(self.states)
+                .zip(parts.states)
                 .enumerate()
                 .filter(|(_, (_, s))| s.orders > 0)
                 .map(|(i, (user, s))| CustomerRfm {
                     user,
-                    recency_days: (as_of_ms - s.last_ms) as f64 / MS_PER_DAY,
+                    recency_days: s.recency_days(as_of_ms),
                     orders: s.orders,
                     purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
                     monetary: s.monetary,
@@ -370,7 +416,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
                 }),
         );
         RfmTable {
-            as_of: Some(self.as_of),
+            as_of: DateTime::from_timestamp_millis(as_of_ms),
             customers,
         }
     }
