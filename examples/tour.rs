@@ -6,7 +6,7 @@ use std::error::Error;
 
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
-use userops::sample::{SampleConfig, SampleData, generate};
+use userops::sample::{SampleConfig, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// RFM: recency, frequency and monetary scores, segments, health and the value × activity
 /// quadrant of the sample's paying users.
-fn tour_rfm(data: &SampleData) -> Result<(), Box<dyn Error>> {
+fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
     use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
 
     section("RFM: scores, segments, health (orders only, as of the end of the sample)");
