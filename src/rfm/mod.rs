@@ -12,7 +12,13 @@
 //!    `qcut(rank(method="first"))`), the caller's breaks, or [`Method::RfmR`], which
 //!    reproduces the R package `rfm` 0.3 customer by customer. Recency scores are reversed
 //!    (recent = high). The report exposes the thresholds, the combined score as digits
-//!    (`R·100 + F·10 + M`) and a weighted sum.
+//!    (`R·100 + F·10 + M`) and a weighted sum. [`Scorer::score_summary`] scores a summary
+//!    directly, without building the table (the fast path for millions of users).
+//!
+//! Scale: the summary keeps 24 bytes of state per user (at most 49 bytes with `u64` ids,
+//! index included), needs no hash map when events arrive ordered by user, and quantile breaks
+//! take three linear passes (exact order statistics from bucket counts), so the whole pipeline
+//! is `O(n)` in purchases plus `O(users)`; only [`Method::Ntile`] sorts (`O(users log users)`).
 //! 3. [`SegmentRules`] (first match wins, "Others" otherwise; the standard 11-segment map;
 //!    JSON files) name a segment per customer, flag rules that can never match, and summarize
 //!    customers, orders, revenue, average order value and shares per segment.
