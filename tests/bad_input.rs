@@ -7,3 +7,5 @@
 mod foundation;
 #[path = "bad_input/ltv_economics.rs"]
 mod ltv_economics;
+#[path = "bad_input/rfm.rs"]
+mod rfm;
