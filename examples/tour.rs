@@ -27,8 +27,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
-    tour_ltv_cac(&data)?;
     tour_rfm(&data)?;
+    tour_ltv_cac(&data)?;
 
     Ok(())
 }
@@ -63,6 +63,9 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
 
     section("Cohort LTV: cumulative revenue per acquired user by months since sign-up");
     println!("{}\n", cohort_ltv(&ledger, Some(&channel))?);
+    Ok(())
+}
+
 /// RFM: recency, frequency and monetary scores, segments, health and the value × activity
 /// quadrant of the sample's paying users.
 fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
