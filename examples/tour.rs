@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
+    tour_rfm(&data)?;
     tour_ltv_cac(&data)?;
     tour_retention(&data)?;
 
@@ -63,6 +64,21 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
 
     section("Cohort LTV: cumulative revenue per acquired user by months since sign-up");
     println!("{}\n", cohort_ltv(&ledger, Some(&channel))?);
+    Ok(())
+}
+
+/// RFM: recency, frequency and monetary scores, segments, health and the value × activity
+/// quadrant of the sample's paying users.
+fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
+
+    section("RFM: scores, segments, health (orders only, as of the end of the sample)");
+    let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish();
+    let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
+    println!("{scores}\n");
+    let segments = SegmentRules::standard().segment(&scores)?;
+    println!("{segments}\n");
+    println!("{}\n", HealthParams::default().assess(&scores)?);
     Ok(())
 }
 

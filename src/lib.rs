@@ -60,6 +60,7 @@
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
+//! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -90,6 +91,7 @@ pub mod event;
 pub mod fold;
 pub mod ltv;
 pub mod retention;
+pub mod rfm;
 pub mod sample;
 pub mod time;
 

@@ -9,3 +9,5 @@ mod foundation;
 mod ltv_economics;
 #[path = "bad_input/retention.rs"]
 mod retention;
+#[path = "bad_input/rfm.rs"]
+mod rfm;
