@@ -57,6 +57,7 @@
 //! | [`time`] | calendar periods (day, week with a chosen first weekday, month) in any zone, exact durations, time parsing |
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
+//! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
@@ -86,6 +87,7 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod lifecycle;
 pub mod sample;
 pub mod time;
 
