@@ -457,6 +457,10 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
         // counts[j]: j = 0 is the lead period, j = t + 1 window period t.
         let mut counts = vec![[0u64; 7]; n + 1];
         let mut trans = vec![[[0u64; 7]; 8]; n];
+        // Bit-parallel classification when the window fits one word and the history needed
+        // (churn_after periods) fits beside it in 128 bits; the period-by-period walk below
+        // otherwise (same result, checked by the tests).
+        let fast = self.words() == 1 && n < 64 && c <= FAST_MAX_CHURN_AFTER;
         for i in 0..self.len() {
             let mut k = self.first_raw(i);
             if let Some(s) = signups {
@@ -468,6 +472,18 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
                 continue;
             }
             let prior = self.prior_raw(i);
+            if fast {
+                classify_bits(
+                    self.word(i, 0),
+                    k,
+                    prior,
+                    n,
+                    c,
+                    &mut counts,
+                    &mut trans,
+                );
+                continue;
+            }
             // Context entering the lead period (t = -1).
             let mut prev = UNKNOWN;
             let mut run: u64 = 0;
@@ -587,6 +603,113 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             rows,
             transitions,
             decomposition,
+        }
+    }
+}
+
+const FAST_MAX_CHURN_AFTER: u64 = 60;
+
+/// Classifies one user in all periods at once with 128-bit masks.
+///
+/// Position `p = t + 1 + H` holds period `t` (`t = -1` is the lead period); the `H` low bits
+/// hold the history before the lead period (the last activity there), enough to tell how
+/// long a user had been away when the window starts.
+#[inline]
+fn classify_bits(
+    word: u64,
+    k: i64,
+    prior: i64,
+    n: usize,
+    c: u64,
+    counts: &mut [[u64; 7]],
+    trans: &mut [[[u64; 7]; 8]],
+) {
+    let h = c as i64 + 1;
+    let bit = |t: i64| -> u128 {
+        let p = t + 1 + h;
+        if (0..128).contains(&p) { 1u128 << p } else { 0 }
+    };
+    let mut active = u128::from(word) << h;
+    if prior != NO_PRIOR {
+        active |= bit(prior);
+    }
+    let new = bit(k);
+    let touch = active | new;
+    let top = h + n as i64; // position of period n - 1
+    let low = (k + 1 + h).max(h);
+    let window: u128 = if low > top {
+        0
+    } else {
+        let width = (top - low + 1) as u32;
+        let ones = if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
+        ones << low
+    };
+    // Touch within 1..c-1 periods back (dormant rather than churned) and within 2..c periods
+    // back (woken rather than returned).
+    let mut recent1: u128 = 0;
+    let mut shifted = touch;
+    for _ in 1..c {
+        shifted <<= 1;
+        recent1 |= shifted;
+    }
+    let recent2 = recent1 << 1;
+    let prev_touch = touch << 1;
+    let s_new = new & window;
+    let s_retained_new = (new << 1) & active & window;
+    let s_retained = active & (active << 1) & !(new << 1) & !new & window;
+    let back = active & !new & !prev_touch & window;
+    let s_woken = back & recent2;
+    let s_returned = back & !recent2;
+    let inactive = !active & !new & window;
+    let s_dormant = inactive & recent1;
+    let s_churned = inactive & !recent1;
+    let stages = [
+        s_new,
+        s_retained,
+        s_retained_new,
+        s_woken,
+        s_returned,
+        s_dormant,
+        s_churned,
+    ];
+    for (stage, mask) in stages.iter().enumerate() {
+        let mut m = *mask >> h;
+        while m != 0 {
+            let j = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let Some(row) = counts.get_mut(j) {
+                row[stage] += 1;
+            }
+        }
+    }
+    // Transitions into window periods t >= 0 (positions above h).
+    let later = window & !(1u128 << h);
+    let mut into_new = (s_new & later) >> (h + 1);
+    while into_new != 0 {
+        let j = into_new.trailing_zeros() as usize;
+        into_new &= into_new - 1;
+        if let Some(m) = trans.get_mut(j) {
+            m[UNKNOWN][NEW] += 1;
+        }
+    }
+    for (from, from_mask) in stages.iter().enumerate() {
+        let shifted_from = *from_mask << 1;
+        if shifted_from & later == 0 {
+            continue;
+        }
+        for (to, to_mask) in stages.iter().enumerate() {
+            let both = shifted_from & *to_mask & later;
+            if both == 0 {
+                continue;
+            }
+            let mut m = both >> (h + 1);
+            while m != 0 {
+                let j = m.trailing_zeros() as usize;
+                m &= m - 1;
+                if let Some(x) = trans.get_mut(j) {
+                    x[from][to] += 1;
+                }
+            }
         }
     }
 }
