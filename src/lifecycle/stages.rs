@@ -461,6 +461,8 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
         // (churn_after periods) fits beside it in 128 bits; the period-by-period walk below
         // otherwise (same result, checked by the tests).
         let fast = self.words() == 1 && n < 64 && c <= FAST_MAX_CHURN_AFTER;
+        let mut fast_counts = vec![[0u64; 7]; if fast { n + 1 } else { 0 }];
+        let mut fast_trans = vec![[[0u64; 7]; 8]; if fast { n } else { 0 }];
         for i in 0..self.len() {
             let mut k = self.first_raw(i);
             if let Some(s) = signups {
@@ -479,8 +481,8 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
                     prior,
                     n,
                     c,
-                    &mut counts,
-                    &mut trans,
+                    &mut fast_counts,
+                    &mut fast_trans,
                 );
                 continue;
             }
@@ -545,6 +547,11 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
                 }
                 prev = cur;
             }
+        }
+        if fast {
+            fill_forced(&fast_counts, &mut fast_trans);
+            counts = fast_counts;
+            trans = fast_trans;
         }
         self.assemble(params, &counts, &trans)
     }
@@ -663,17 +670,19 @@ fn classify_bits(
     let inactive = !active & !new & window;
     let s_dormant = inactive & recent1;
     let s_churned = inactive & !recent1;
+    // From here on, period j = t + 1 is bit j of a u64 (the window has at most 64 periods).
+    let low64 = |m: u128| (m >> h) as u64;
     let stages = [
-        s_new,
-        s_retained,
-        s_retained_new,
-        s_woken,
-        s_returned,
-        s_dormant,
-        s_churned,
+        low64(s_new),
+        low64(s_retained),
+        low64(s_retained_new),
+        low64(s_woken),
+        low64(s_returned),
+        low64(s_dormant),
+        low64(s_churned),
     ];
     for (stage, mask) in stages.iter().enumerate() {
-        let mut m = *mask >> h;
+        let mut m = *mask;
         while m != 0 {
             let j = m.trailing_zeros() as usize;
             m &= m - 1;
@@ -682,34 +691,54 @@ fn classify_bits(
             }
         }
     }
-    // Transitions into window periods t >= 0 (positions above h).
-    let later = window & !(1u128 << h);
-    let mut into_new = (s_new & later) >> (h + 1);
-    while into_new != 0 {
-        let j = into_new.trailing_zeros() as usize;
-        into_new &= into_new - 1;
-        if let Some(m) = trans.get_mut(j) {
-            m[UNKNOWN][NEW] += 1;
+    // Transitions into window periods t >= 0 (bits j >= 1). The forced ones (into new,
+    // retained_new, woken, returned) are filled in from the counts afterwards.
+    let later = low64(window) & !1u64;
+    for (from, to) in OPEN_TRANSITIONS {
+        let (Some(from_mask), Some(to_mask)) = (stages.get(from), stages.get(to)) else {
+            continue;
+        };
+        let mut m = (*from_mask << 1) & *to_mask & later;
+        while m != 0 {
+            let j = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let Some(x) = trans.get_mut(j - 1) {
+                x[from][to] += 1;
+            }
         }
     }
-    for (from, from_mask) in stages.iter().enumerate() {
-        let shifted_from = *from_mask << 1;
-        if shifted_from & later == 0 {
-            continue;
-        }
-        for (to, to_mask) in stages.iter().enumerate() {
-            let both = shifted_from & *to_mask & later;
-            if both == 0 {
-                continue;
-            }
-            let mut m = both >> (h + 1);
-            while m != 0 {
-                let j = m.trailing_zeros() as usize;
-                m &= m - 1;
-                if let Some(x) = trans.get_mut(j) {
-                    x[from][to] += 1;
-                }
-            }
+}
+
+/// Transitions whose source is not implied by the target stage.
+const OPEN_TRANSITIONS: [(usize, usize); 17] = [
+    (RETAINED, RETAINED),
+    (RETAINED_NEW, RETAINED),
+    (WOKEN, RETAINED),
+    (RETURNED, RETAINED),
+    (NEW, DORMANT),
+    (RETAINED, DORMANT),
+    (RETAINED_NEW, DORMANT),
+    (WOKEN, DORMANT),
+    (RETURNED, DORMANT),
+    (DORMANT, DORMANT),
+    (NEW, CHURNED),
+    (RETAINED, CHURNED),
+    (RETAINED_NEW, CHURNED),
+    (WOKEN, CHURNED),
+    (RETURNED, CHURNED),
+    (DORMANT, CHURNED),
+    (CHURNED, CHURNED),
+];
+
+/// The forced transitions: every new user was not known before, every retained_new user
+/// was new, every woken user dormant and every returned user churned.
+fn fill_forced(counts: &[[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
+    for (t, m) in trans.iter_mut().enumerate() {
+        if let Some(c) = counts.get(t + 1) {
+            m[UNKNOWN][NEW] = c[NEW];
+            m[NEW][RETAINED_NEW] = c[RETAINED_NEW];
+            m[DORMANT][WOKEN] = c[WOKEN];
+            m[CHURNED][RETURNED] = c[RETURNED];
         }
     }
 }

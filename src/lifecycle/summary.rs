@@ -56,17 +56,27 @@ pub struct LifecycleSummary<U, Tz: TimeZone = Zone> {
     calendar: Calendar<Tz>,
     /// Lead period + window periods.
     grid: PeriodGrid,
+    /// The grid's boundaries as instants (compared without converting each event's time).
+    bounds: Vec<DateTime<Utc>>,
     /// `u64` words per user.
     words: usize,
+    /// The user of each slot.
+    users: Vec<U>,
+    /// User -> slot, built only once users stop arriving in increasing order.
     slots: UserMap<U, u32>,
+    /// Whether `users` is strictly increasing and `slots` not built yet: users grouped and
+    /// sorted (a database export ordered by user) never touch the hash map.
+    sorted: bool,
     bits: Vec<u64>,
     first_before: Vec<i64>,
     last_before: Vec<i64>,
-    /// The previous event's user and slot: the grouped-by-user fast path.
-    last: Option<(U, u32)>,
+    /// The previous event's slot: the grouped-by-user fast path.
+    last: Option<u32>,
+    /// The last period hit, `[lo, hi)`, and its grid index.
+    period_cache: (DateTime<Utc>, DateTime<Utc>, usize),
 }
 
-impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// An empty summary over the periods of `calendar` from the one containing `from` to the
     /// one containing `to` (both included).
     ///
@@ -96,15 +106,30 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
         let lead = calendar.period_of(from).prev();
         let grid = calendar.grid(calendar.start_of(&lead), to)?;
         let words = grid.len().div_ceil(64).max(1);
+        let bounds = grid
+            .bounds()
+            .iter()
+            .map(|ms| {
+                DateTime::<Utc>::from_timestamp_millis(*ms).unwrap_or(if *ms < 0 {
+                    DateTime::<Utc>::MIN_UTC
+                } else {
+                    DateTime::<Utc>::MAX_UTC
+                })
+            })
+            .collect();
         Ok(LifecycleSummary {
             calendar,
             grid,
+            bounds,
             words,
+            users: Vec::new(),
             slots: UserMap::default(),
+            sorted: true,
             bits: Vec::new(),
             first_before: Vec::new(),
             last_before: Vec::new(),
             last: None,
+            period_cache: (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, 0),
         })
     }
 
@@ -155,11 +180,29 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
 
     #[inline]
     fn slot_of(&mut self, user: &U) -> u32 {
+        if self.sorted {
+            if self.users.last().is_none_or(|last| last < user) {
+                return self.push_user(user);
+            }
+            // Out of order: index the users seen so far once, then use the map.
+            self.sorted = false;
+            self.slots.reserve(self.users.len());
+            for (i, u) in self.users.iter().enumerate() {
+                self.slots.insert(u.clone(), i as u32);
+            }
+        }
         if let Some(s) = self.slots.get(user) {
             return *s;
         }
-        let slot = self.first_before.len() as u32;
+        let slot = self.push_user(user);
         self.slots.insert(user.clone(), slot);
+        slot
+    }
+
+    #[inline]
+    fn push_user(&mut self, user: &U) -> u32 {
+        let slot = self.first_before.len() as u32;
+        self.users.push(user.clone());
         self.bits.resize(self.bits.len() + self.words, 0);
         self.first_before.push(NONE_BEFORE_MIN);
         self.last_before.push(NONE_BEFORE_MAX);
@@ -167,8 +210,15 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
     }
 
     #[inline]
-    fn record(&mut self, slot: usize, millis: i64) {
-        match self.grid.index_of_millis(millis) {
+    fn record(&mut self, slot: usize, at: DateTime<Utc>) {
+        // Consecutive events of a user are mostly in the same period: reuse the last one.
+        let (lo, hi, last_i) = self.period_cache;
+        let found = if at >= lo && at < hi {
+            Some(last_i)
+        } else {
+            self.locate(at)
+        };
+        match found {
             Some(i) => {
                 if let Some(w) = self.bits.get_mut(slot * self.words + i / 64) {
                     *w |= 1u64 << (i % 64);
@@ -177,6 +227,7 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
             None => {
                 // Only events before the lead period are history; later ones only make the
                 // user known (after the window), which the missing bits already say.
+                let millis = at.timestamp_millis();
                 if self.grid.bounds().first().is_some_and(|b| millis < *b) {
                     if let Some(f) = self.first_before.get_mut(slot) {
                         *f = (*f).min(millis);
@@ -190,6 +241,22 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> LifecycleSummary<U, Tz> {
     }
 }
 
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    #[inline(never)]
+    fn locate(&mut self, at: DateTime<Utc>) -> Option<usize> {
+        let b = &self.bounds;
+        if b.first().is_none_or(|first| at < *first) || b.last().is_none_or(|last| at >= *last)
+        {
+            return None;
+        }
+        let i = b.partition_point(|x| *x <= at).checked_sub(1)?;
+        if let (Some(lo), Some(hi)) = (b.get(i), b.get(i + 1)) {
+            self.period_cache = (*lo, *hi, i);
+        }
+        Some(i)
+    }
+}
+
 impl<E, Tz> Fold<E> for LifecycleSummary<E::User, Tz>
 where
     E: Event,
@@ -198,24 +265,20 @@ where
     #[inline]
     fn observe(&mut self, event: &E) -> Result<()> {
         let user = event.user();
-        let cached = match &self.last {
-            Some((u, s)) if u == user => Some(*s),
-            _ => None,
-        };
-        let slot = match cached {
-            Some(s) => s,
-            None => {
+        let slot = match self.last {
+            Some(s) if self.users.get(s as usize) == Some(user) => s,
+            _ => {
                 let s = self.slot_of(user);
-                self.last = Some((user.clone(), s));
+                self.last = Some(s);
                 s
             }
         };
-        self.record(slot as usize, event.at().timestamp_millis());
+        self.record(slot as usize, event.at());
         Ok(())
     }
 }
 
-impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for LifecycleSummary<U, Tz> {
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for LifecycleSummary<U, Tz> {
     type Output = LifecycleActivity<U, Tz>;
 
     fn merge(&mut self, other: Self) -> Result<()> {
@@ -226,9 +289,8 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for LifecycleSummar
         }
         self.last = None;
         let w = self.words;
-        for (user, o) in other.slots {
-            let o = o as usize;
-            let s = self.slot_of(&user) as usize;
+        for (o, user) in other.users.iter().enumerate() {
+            let s = self.slot_of(user) as usize;
             for k in 0..w {
                 let add = other.bits.get(o * w + k).copied().unwrap_or(0);
                 if let Some(x) = self.bits.get_mut(s * w + k) {
@@ -248,13 +310,7 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for LifecycleSummar
 
     fn finish(self) -> LifecycleActivity<U, Tz> {
         let n_users = self.first_before.len();
-        let mut users: Vec<Option<U>> = Vec::with_capacity(n_users);
-        users.resize_with(n_users, || None);
-        for (u, s) in self.slots {
-            if let Some(x) = users.get_mut(s as usize) {
-                *x = Some(u);
-            }
-        }
+        drop(self.slots);
         let from = self
             .grid
             .periods()
@@ -292,7 +348,7 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for LifecycleSummar
             calendar: self.calendar,
             grid: self.grid,
             words: w,
-            users: users.into_iter().flatten().collect(),
+            users: self.users,
             first,
             prior,
             bits: self.bits,
