@@ -549,7 +549,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             }
         }
         if fast {
-            fill_forced(&fast_counts, &mut fast_trans);
+            finish_fast(&mut fast_counts, &mut fast_trans);
             counts = fast_counts;
             trans = fast_trans;
         }
@@ -681,7 +681,13 @@ fn classify_bits(
         low64(s_dormant),
         low64(s_churned),
     ];
-    for (stage, mask) in stages.iter().enumerate() {
+    // Churned users (the bulk of a long history) are not counted bit by bit: they are the
+    // known users in no other stage, filled in by `finish_fast`.
+    let known_from = (k + 1).max(0) as usize;
+    if let Some(x) = counts.get_mut(known_from) {
+        x[CHURNED] += 1;
+    }
+    for (stage, mask) in stages.iter().enumerate().take(CHURNED) {
         let mut m = *mask;
         while m != 0 {
             let j = m.trailing_zeros() as usize;
@@ -710,7 +716,7 @@ fn classify_bits(
 }
 
 /// Transitions whose source is not implied by the target stage.
-const OPEN_TRANSITIONS: [(usize, usize); 17] = [
+const OPEN_TRANSITIONS: [(usize, usize); 16] = [
     (RETAINED, RETAINED),
     (RETAINED_NEW, RETAINED),
     (WOKEN, RETAINED),
@@ -727,12 +733,26 @@ const OPEN_TRANSITIONS: [(usize, usize); 17] = [
     (WOKEN, CHURNED),
     (RETURNED, CHURNED),
     (DORMANT, CHURNED),
-    (CHURNED, CHURNED),
 ];
 
-/// The forced transitions: every new user was not known before, every retained_new user
+/// Completes the counts of [`classify_bits`]: its churned column holds, per period, the
+/// users first known in it; churned users are the known ones in no other stage, and
+/// churned -> churned transitions are the churned users not arriving from another stage.
+/// Then the forced transitions: every new user was not known before, every retained_new user
 /// was new, every woken user dormant and every returned user churned.
-fn fill_forced(counts: &[[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
+fn finish_fast(counts: &mut [[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
+    let mut known = 0u64;
+    for row in counts.iter_mut() {
+        known += row[CHURNED];
+        let others: u64 = row.iter().take(CHURNED).sum();
+        row[CHURNED] = known.saturating_sub(others);
+    }
+    for (t, m) in trans.iter_mut().enumerate() {
+        if let Some(c) = counts.get(t + 1) {
+            let arriving: u64 = m.iter().take(CHURNED).map(|r| r[CHURNED]).sum();
+            m[CHURNED][CHURNED] = c[CHURNED].saturating_sub(arriving);
+        }
+    }
     for (t, m) in trans.iter_mut().enumerate() {
         if let Some(c) = counts.get(t + 1) {
             m[UNKNOWN][NEW] = c[NEW];
