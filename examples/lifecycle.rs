@@ -81,15 +81,11 @@ fn parse_args() -> Result<Option<Args>, String> {
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown argument {flag:?}"));
         }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         map.insert(flag.trim_start_matches("--").to_string(), value);
     }
     let need = |k: &str| -> Result<String, String> {
-        map.get(k)
-            .cloned()
-            .ok_or_else(|| format!("missing --{k}"))
+        map.get(k).cloned().ok_or_else(|| format!("missing --{k}"))
     };
     let posthog = match need("model")?.as_str() {
         "stages" => false,
@@ -155,16 +151,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
-    let week_start =
-        args.week_start
-            .unwrap_or(if args.posthog { Weekday::Sun } else { Weekday::Mon });
+    let week_start = args.week_start.unwrap_or(if args.posthog {
+        Weekday::Sun
+    } else {
+        Weekday::Mon
+    });
     let interval = Interval::parse(&args.interval, week_start)?;
     let params = StageParams::new(args.churn_after)?;
     let from = parse_instant(&args.from, &args.tz)?;
     let to = parse_instant(&args.to, &args.tz)?;
-    let summary = LifecycleSummary::new(Calendar::new(args.tz.clone(), interval), from, to)?;
+    let summary = LifecycleSummary::new(Calendar::new(args.tz, interval), from, to)?;
 
-    let mut spec = CsvSpec::new(args.user.as_str(), args.time.as_str()).zone(args.tz.clone());
+    let mut spec = CsvSpec::new(args.user.as_str(), args.time.as_str()).zone(args.tz);
     if let Some(c) = &args.created {
         spec = spec.attribute(c.as_str());
     }

@@ -38,8 +38,13 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
         ForecastStart, Lever, LifecycleSummary, Rates, StageParams, forecast, plan,
     };
 
-    section("Lifecycle: user stages per month (sign-up makes a user new; churn after 2 silent months)");
-    let from = userops::time::local_to_utc(&Zone::Utc, data.config.start.and_time(chrono::NaiveTime::MIN));
+    section(
+        "Lifecycle: user stages per month (sign-up makes a user new; churn after 2 silent months)",
+    );
+    let from = userops::time::local_to_utc(
+        &Zone::Utc,
+        data.config.start.and_time(chrono::NaiveTime::MIN),
+    );
     let to = data.end - chrono::TimeDelta::milliseconds(1);
     let summary = LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)?;
     let activity = fold(summary, &data.events)?.finish();
@@ -59,7 +64,10 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     section("Lifecycle: target plan (active rate +5 points in 6 months, one lever at a time)");
     let target = (projection.rows.last().map_or(0.0, |r| r.active_rate) + 0.05).min(1.0);
     for lever in Lever::ALL {
-        print!("{}", plan(&start, &rates, &[expected_new; 6], lever, target)?);
+        print!(
+            "{}",
+            plan(&start, &rates, &[expected_new; 6], lever, target)?
+        );
     }
     println!();
 

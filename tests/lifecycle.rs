@@ -64,7 +64,7 @@ fn car_signups() -> HashMap<char, DateTime<Utc>> {
 fn car_report() -> StageReport {
     let summary =
         LifecycleSummary::new(Calendar::new(Utc, Interval::Month), month(1), month(5)).unwrap();
-    let activity = fold(summary, &car_log()).unwrap().finish();
+    let activity = fold(summary, car_log()).unwrap().finish();
     let signups = car_signups();
     activity.stages(&StageParams::default(), Some(&signups))
 }
@@ -156,7 +156,13 @@ fn connected_car_decomposition_by_hand() {
     // April: 5 = 2 + 3·(1/3) + 1·0 + 2·(1/2) + 1·1
     let apr = &r.decomposition[3];
     assert_eq!(
-        (apr.new, apr.old_active_prev, apr.new_prev, apr.dormant_prev, apr.churned_prev),
+        (
+            apr.new,
+            apr.old_active_prev,
+            apr.new_prev,
+            apr.dormant_prev,
+            apr.churned_prev
+        ),
         (2, 3, 1, 2, 1)
     );
     assert!((apr.old_retention - 1.0 / 3.0).abs() < 1e-12);
@@ -188,7 +194,13 @@ fn connected_car_forecast_by_hand() {
     let start = ForecastStart::from_report(&r).unwrap();
     // May: known 10, new 1 (J), old active 5 (A G F D H), dormant 2, churned 2.
     assert_eq!(
-        (start.known, start.new, start.old_active, start.dormant, start.churned),
+        (
+            start.known,
+            start.new,
+            start.old_active,
+            start.dormant,
+            start.churned
+        ),
         (10.0, 1.0, 5.0, 2.0, 2.0)
     );
     let rates = Rates::new(0.6, 0.5, 0.5, 0.25, 0.0).unwrap();
@@ -418,7 +430,7 @@ proptest! {
         signup_hours in prop::collection::vec(prop::option::of(0i64..(400 * 24)), 12),
     ) {
         let zone = zone(z);
-        let cal = Calendar::new(zone.clone(), interval);
+        let cal = Calendar::new(zone, interval);
         let (from, to) = window(interval, a, b);
         let signups: HashMap<u8, DateTime<Utc>> = signup_hours
             .iter()
@@ -533,7 +545,7 @@ proptest! {
 fn breakdown_keeps_users_without_a_value() {
     let summary =
         LifecycleSummary::new(Calendar::new(Utc, Interval::Month), month(1), month(5)).unwrap();
-    let activity = fold(summary, &car_log()).unwrap().finish();
+    let activity = fold(summary, car_log()).unwrap().finish();
     // "Drives the car but never opens the app" is only known for some users.
     let attr: HashMap<char, String> = [
         ('A', "app".to_string()),
@@ -542,7 +554,11 @@ fn breakdown_keeps_users_without_a_value() {
     ]
     .into();
     let by = activity.breakdown(&attr, |p| p.stages(&StageParams::default(), None));
-    let groups: Vec<(&str, u64)> = by.groups.iter().map(|g| (g.value.as_str(), g.users)).collect();
+    let groups: Vec<(&str, u64)> = by
+        .groups
+        .iter()
+        .map(|g| (g.value.as_str(), g.users))
+        .collect();
     assert_eq!(groups, [("(unknown)", 7), ("app", 2), ("car_only", 1)]);
     // January: A, B new in "app"; C new in "car_only".
     assert_eq!(by.get("app").unwrap().rows[0].new, 2);

@@ -78,7 +78,13 @@ fn run(
     out
 }
 
-fn check(out: &PostHogLifecycle, new: &[i64], returning: &[i64], resurrecting: &[i64], dormant: &[i64]) {
+fn check(
+    out: &PostHogLifecycle,
+    new: &[i64],
+    returning: &[i64],
+    resurrecting: &[i64],
+    dormant: &[i64],
+) {
     assert_eq!(out.new, new, "new");
     assert_eq!(out.returning, returning, "returning");
     assert_eq!(out.resurrecting, resurrecting, "resurrecting");
@@ -353,7 +359,14 @@ const TZ_DATA: Data<'static> = &[
 // test_timezones, UTC part: dates without an offset are read in the team's zone.
 #[test]
 fn timezones_utc() {
-    let out = run(TZ_DATA, "2020-01-12", "2020-01-19", Interval::Day, "UTC", None);
+    let out = run(
+        TZ_DATA,
+        "2020-01-12",
+        "2020-01-19",
+        Interval::Day,
+        "UTC",
+        None,
+    );
     check(
         &out,
         &[1, 0, 0, 1, 0, 0, 0, 0],
@@ -467,7 +480,10 @@ fn json_has_the_contract_keys() {
     let v: serde_json::Value = serde_json::to_value(&out).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["dormant", "new", "periods", "resurrecting", "returning"]);
+    assert_eq!(
+        keys,
+        ["dormant", "new", "periods", "resurrecting", "returning"]
+    );
     assert_eq!(v["periods"][0], "2020-01-12");
     let back: PostHogLifecycle = serde_json::from_value(v).unwrap();
     assert_eq!(back, out);

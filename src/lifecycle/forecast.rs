@@ -374,6 +374,16 @@ impl ForecastStart {
 }
 
 /// One projected period.
+///
+/// ```
+/// use userops::lifecycle::{forecast, plan, ForecastStart, Lever, PlanOutcome, Rates};
+/// let start = ForecastStart { period: None, churn_after: 2, known: 100.0, new: 10.0,
+///                             old_active: 40.0, dormant: 20.0, churned: 30.0 };
+/// let rates = Rates::new(0.75, 0.5, 0.25, 0.1, 0.0)?;
+/// let row = &forecast(&start, &rates, &[10.0])?.rows[0];
+/// assert_eq!((row.step, row.known), (1, 110.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastRow {
     /// Periods after the start (1 = the next period).
@@ -397,6 +407,17 @@ pub struct ForecastRow {
 }
 
 /// A projection of active users and the active rate (see [`forecast`]).
+///
+/// ```
+/// use userops::lifecycle::{forecast, plan, ForecastStart, Lever, PlanOutcome, Rates};
+/// let start = ForecastStart { period: None, churn_after: 2, known: 100.0, new: 10.0,
+///                             old_active: 40.0, dormant: 20.0, churned: 30.0 };
+/// let rates = Rates::new(0.75, 0.5, 0.25, 0.1, 0.0)?;
+/// let f = forecast(&start, &rates, &[10.0, 10.0, 10.0])?;
+/// assert_eq!(f.rows.len(), 3);
+/// assert!(f.to_string().contains("old_active"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Forecast {
     /// The rates used.
@@ -496,10 +517,23 @@ pub fn forecast(start: &ForecastStart, rates: &Rates, expected_new: &[f64]) -> R
             active_rate: ratio(active, known),
         });
     }
-    Ok(Forecast { rates: *rates, rows })
+    Ok(Forecast {
+        rates: *rates,
+        rows,
+    })
 }
 
 /// What a [`TargetPlan`] found.
+///
+/// ```
+/// use userops::lifecycle::{forecast, plan, ForecastStart, Lever, PlanOutcome, Rates};
+/// let start = ForecastStart { period: None, churn_after: 2, known: 100.0, new: 10.0,
+///                             old_active: 40.0, dormant: 20.0, churned: 30.0 };
+/// let rates = Rates::new(0.75, 0.5, 0.25, 0.1, 0.0)?;
+/// let p = plan(&start, &rates, &[10.0], Lever::ReturnRate, 0.99)?;
+/// assert!(matches!(p.outcome, PlanOutcome::Unreachable { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum PlanOutcome {
@@ -524,6 +558,17 @@ pub enum PlanOutcome {
 }
 
 /// The value one lever must reach for a target active rate (see [`plan`]).
+///
+/// ```
+/// use userops::lifecycle::{forecast, plan, ForecastStart, Lever, PlanOutcome, Rates};
+/// let start = ForecastStart { period: None, churn_after: 2, known: 100.0, new: 10.0,
+///                             old_active: 40.0, dormant: 20.0, churned: 30.0 };
+/// let rates = Rates::new(0.75, 0.5, 0.25, 0.1, 0.0)?;
+/// let p = plan(&start, &rates, &[10.0], Lever::WakeRate, 0.5)?;
+/// // 55 active of 110 needs 45 old active = 30 + 5 + 20·x + 3, so x = 0.35
+/// match p.outcome { PlanOutcome::Reachable { value } => assert!((value - 0.35).abs() < 1e-9), _ => panic!() }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetPlan {
     /// The lever moved.

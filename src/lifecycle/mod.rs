@@ -63,6 +63,11 @@ pub use summary::{LifecycleActivity, LifecycleSummary, UNKNOWN_GROUP};
 use crate::event::UserAttribute;
 
 /// One group of a [`Breakdown`].
+///
+/// ```
+/// let g = userops::lifecycle::BreakdownGroup { value: "north".to_string(), users: 3, report: () };
+/// assert_eq!(g.value, "north");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BreakdownGroup<R> {
     /// The attribute value (`"(unknown)"` for users without one).
@@ -73,7 +78,14 @@ pub struct BreakdownGroup<R> {
     pub report: R,
 }
 
-/// A report split by the value of a user attribute, groups in value order.
+/// A report split by the value of a user attribute, groups in value order (see
+/// [`LifecycleActivity::breakdown`]).
+///
+/// ```
+/// use userops::lifecycle::{Breakdown, BreakdownGroup};
+/// let b = Breakdown { groups: vec![BreakdownGroup { value: "(unknown)".into(), users: 2, report: 5 }] };
+/// assert_eq!(b.get(userops::lifecycle::UNKNOWN_GROUP), Some(&5));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown<R> {
     /// One group per attribute value.

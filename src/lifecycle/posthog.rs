@@ -94,7 +94,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             dormant: vec![0; n],
         };
         let words = self.words();
-        let bump = |v: &mut Vec<i64>, t: i64, by: i64| {
+        let bump = |v: &mut [i64], t: i64, by: i64| {
             if t >= 0 {
                 if let Some(x) = usize::try_from(t).ok().and_then(|t| v.get_mut(t)) {
                     *x += by;
@@ -149,7 +149,7 @@ impl fmt::Display for PostHogLifecycle {
             "period", "new", "returning", "resurrecting", "dormant"
         )?;
         for (i, p) in self.periods.iter().enumerate() {
-            let g = |v: &Vec<i64>| v.get(i).copied().unwrap_or(0);
+            let g = |v: &[i64]| v.get(i).copied().unwrap_or(0);
             writeln!(
                 f,
                 "{:<10} {:>8} {:>10} {:>13} {:>8}",

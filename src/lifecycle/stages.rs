@@ -114,6 +114,12 @@ const DORMANT: usize = 5;
 const CHURNED: usize = 6;
 
 /// The largest `churn_after` accepted.
+///
+/// ```
+/// use userops::lifecycle::{StageParams, MAX_CHURN_AFTER};
+/// assert!(StageParams::new(MAX_CHURN_AFTER).is_ok());
+/// assert!(StageParams::new(MAX_CHURN_AFTER + 1).is_err());
+/// ```
 pub const MAX_CHURN_AFTER: u32 = 10_000;
 
 /// Checked parameters of the stage model.
@@ -171,6 +177,20 @@ impl StageParams {
 }
 
 /// Stage counts of one period.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::{LifecycleSummary, StageParams};
+/// use userops::time::{Calendar, Interval};
+/// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
+/// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
+/// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
+///     .finish().stages(&StageParams::default(), None);
+/// assert_eq!((report.rows[1].retained_new, report.rows[1].known, report.rows[1].active_rate), (1, 1, 1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageRow {
     /// The period.
@@ -256,6 +276,21 @@ impl StageRow {
 ///
 /// `counts[from][to]`, indexed by [`Stage`] order (`Stage::New as usize` ...) with row 7 for
 /// users not known in the previous period.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::{LifecycleSummary, StageParams};
+/// use userops::time::{Calendar, Interval};
+/// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
+/// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
+/// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
+///     .finish().stages(&StageParams::default(), None);
+/// use userops::lifecycle::Stage;
+/// assert_eq!(report.transitions[1].count(Some(Stage::New), Stage::RetainedNew), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransitionMatrix {
     /// The later of the two periods.
@@ -325,6 +360,21 @@ impl TransitionMatrix {
 ///   2 or less; used by the forecast).
 ///
 /// A rate whose denominator is 0 is reported as 0 (its term is 0 either way).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::{LifecycleSummary, StageParams};
+/// use userops::time::{Calendar, Interval};
+/// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
+/// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
+/// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
+///     .finish().stages(&StageParams::default(), None);
+/// let feb = &report.decomposition[1];
+/// assert_eq!((feb.new_prev, feb.new_retention, feb.active), (1, 1.0, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decomposition {
     /// The period `t`.
@@ -379,6 +429,21 @@ impl Decomposition {
 }
 
 /// The stage model's report: stage counts per period, transitions, decomposition.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::{LifecycleSummary, StageParams};
+/// use userops::time::{Calendar, Interval};
+/// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
+/// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
+/// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
+///     .finish().stages(&StageParams::default(), None);
+/// assert_eq!(report.rows.len(), 2);
+/// assert!(report.to_string().contains("retained_new"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageReport {
     /// The parameter the report was made with.
@@ -406,10 +471,7 @@ impl StageReport {
     /// # }
     /// ```
     pub fn pooled_transitions(&self) -> TransitionMatrix {
-        let period = self
-            .rows
-            .last()
-            .map_or(self.opening.period, |r| r.period);
+        let period = self.rows.last().map_or(self.opening.period, |r| r.period);
         let mut m = TransitionMatrix {
             period,
             counts: [[0; 7]; 8],
@@ -447,11 +509,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// assert_eq!((0..4).map(stage_of).collect::<Vec<_>>(), ["new", "dormant", "churned", "returned"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn stages(
-        &self,
-        params: &StageParams,
-        signups: Option<&dyn SignUp<U>>,
-    ) -> StageReport {
+    pub fn stages(&self, params: &StageParams, signups: Option<&dyn SignUp<U>>) -> StageReport {
         let n = self.periods().len();
         let c = u64::from(params.churn_after);
         // counts[j]: j = 0 is the lead period, j = t + 1 window period t.
@@ -593,10 +651,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
                 wake_rate: ratio(row.woken as f64, prev_row.dormant as f64),
                 churned_prev: prev_row.churned,
                 return_rate: ratio(row.returned as f64, prev_row.churned as f64),
-                dormant_stay: ratio(
-                    m.counts[DORMANT][DORMANT] as f64,
-                    prev_row.dormant as f64,
-                ),
+                dormant_stay: ratio(m.counts[DORMANT][DORMANT] as f64, prev_row.dormant as f64),
                 known: row.known,
                 active_rate: row.active_rate,
             });
@@ -648,7 +703,11 @@ fn classify_bits(
         0
     } else {
         let width = (top - low + 1) as u32;
-        let ones = if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
+        let ones = if width >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << width) - 1
+        };
         ones << low
     };
     // Touch within 1..c-1 periods back (dormant rather than churned) and within 2..c periods
@@ -868,11 +927,7 @@ impl fmt::Display for TransitionMatrix {
             let label = fs.map_or("(not known)", Stage::name);
             write!(f, "{label:<14}")?;
             for to in Stage::ALL {
-                let cell = format!(
-                    "{} ({:.0}%)",
-                    self.count(fs, to),
-                    self.rate(fs, to) * 100.0
-                );
+                let cell = format!("{} ({:.0}%)", self.count(fs, to), self.rate(fs, to) * 100.0);
                 write!(f, " {cell:>16}")?;
             }
             writeln!(f)?;

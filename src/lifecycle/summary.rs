@@ -27,8 +27,10 @@ const NONE_BEFORE_MAX: i64 = i64::MIN;
 ///   whether a user is new and how long they have been away at the window's start).
 ///
 /// Events after the window only count for "first seen" (a user seen only after `to` is not
-/// known by `to` and appears in no report). Events may come in any order; events grouped by
-/// user (a database export ordered by user) skip the per-user map lookup.
+/// known by `to` and appears in no report). Events may come in any order. Two fast paths:
+/// consecutive events of one user skip the user lookup, and while users arrive in increasing
+/// order (a database export ordered by user) no hash map is built at all; the map is built
+/// once, from the users seen so far, at the first user out of order.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -213,7 +215,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     fn record(&mut self, slot: usize, at: DateTime<Utc>) {
         // Consecutive events of a user are mostly in the same period: reuse the last one.
         let (lo, hi, last_i) = self.period_cache;
-        let found = if at >= lo && at < hi {
+        let found = if (lo..hi).contains(&at) {
             Some(last_i)
         } else {
             self.locate(at)
@@ -245,8 +247,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     #[inline(never)]
     fn locate(&mut self, at: DateTime<Utc>) -> Option<usize> {
         let b = &self.bounds;
-        if b.first().is_none_or(|first| at < *first) || b.last().is_none_or(|last| at >= *last)
-        {
+        if b.first().is_none_or(|first| at < *first) || b.last().is_none_or(|last| at >= *last) {
             return None;
         }
         let i = b.partition_point(|x| *x <= at).checked_sub(1)?;
@@ -297,8 +298,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
                     *x |= add;
                 }
             }
-            if let (Some(f), Some(of)) = (self.first_before.get_mut(s), other.first_before.get(o))
-            {
+            if let (Some(f), Some(of)) = (self.first_before.get_mut(s), other.first_before.get(o)) {
                 *f = (*f).min(*of);
             }
             if let (Some(l), Some(ol)) = (self.last_before.get_mut(s), other.last_before.get(o)) {
@@ -342,7 +342,11 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
                 found
             };
             first.push(f);
-            prior.push(if lb != NONE_BEFORE_MAX { rel(lb) } else { NO_PRIOR });
+            prior.push(if lb != NONE_BEFORE_MAX {
+                rel(lb)
+            } else {
+                NO_PRIOR
+            });
         }
         LifecycleActivity {
             calendar: self.calendar,
@@ -633,4 +637,8 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
 }
 
 /// The group users without an attribute value are reported under.
+///
+/// ```
+/// assert_eq!(userops::lifecycle::UNKNOWN_GROUP, "(unknown)");
+/// ```
 pub const UNKNOWN_GROUP: &str = "(unknown)";

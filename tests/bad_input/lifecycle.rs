@@ -43,12 +43,24 @@ fn to_before_from() {
 fn zero_periods_to_forecast_or_average() {
     let err = forecast(&start(), &rates(), &[]).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidParameter { name: "periods", .. }),
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
         "{err:?}"
     );
     let err = plan(&start(), &rates(), &[], Lever::WakeRate, 0.5).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidParameter { name: "periods", .. }),
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
         "{err:?}"
     );
     let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(3)).unwrap();
@@ -58,7 +70,13 @@ fn zero_periods_to_forecast_or_average() {
         .stages(&StageParams::default(), None);
     let err = Rates::trailing(&report, 0).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidParameter { name: "periods", .. }),
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -76,7 +94,13 @@ fn churn_after_zero_or_huge() {
     for bad in [0, userops::lifecycle::MAX_CHURN_AFTER + 1] {
         let err = StageParams::new(bad).unwrap_err();
         assert!(
-            matches!(err, Error::InvalidParameter { name: "churn_after", .. }),
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "churn_after",
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -84,7 +108,10 @@ fn churn_after_zero_or_huge() {
     s.churn_after = 0;
     assert!(matches!(
         forecast(&s, &rates(), &[1.0]),
-        Err(Error::InvalidParameter { name: "churn_after", .. })
+        Err(Error::InvalidParameter {
+            name: "churn_after",
+            ..
+        })
     ));
 }
 
@@ -93,7 +120,13 @@ fn target_rate_above_100_percent_or_not_a_number() {
     for bad in [1.2, -0.1, f64::NAN, f64::INFINITY] {
         let err = plan(&start(), &rates(), &[10.0], Lever::OldRetention, bad).unwrap_err();
         assert!(
-            matches!(err, Error::InvalidParameter { name: "target_rate", .. }),
+            matches!(
+                err,
+                Error::InvalidParameter {
+                    name: "target_rate",
+                    ..
+                }
+            ),
             "{bad}: {err:?}"
         );
     }
@@ -106,19 +139,31 @@ fn target_rate_above_100_percent_or_not_a_number() {
 fn rates_out_of_range() {
     assert!(matches!(
         Rates::new(1.5, 0.5, 0.2, 0.1, 0.0),
-        Err(Error::InvalidParameter { name: "old_retention", .. })
+        Err(Error::InvalidParameter {
+            name: "old_retention",
+            ..
+        })
     ));
     assert!(matches!(
         Rates::new(0.5, f64::NAN, 0.2, 0.1, 0.0),
-        Err(Error::InvalidParameter { name: "new_retention", .. })
+        Err(Error::InvalidParameter {
+            name: "new_retention",
+            ..
+        })
     ));
     assert!(matches!(
         Rates::new(0.5, 0.5, 0.8, 0.1, 0.5),
-        Err(Error::InvalidParameter { name: "wake_rate", .. })
+        Err(Error::InvalidParameter {
+            name: "wake_rate",
+            ..
+        })
     ));
     assert!(matches!(
         rates().with(Lever::ReturnRate, -0.1),
-        Err(Error::InvalidParameter { name: "return_rate", .. })
+        Err(Error::InvalidParameter {
+            name: "return_rate",
+            ..
+        })
     ));
     assert!(matches!(
         Lever::parse("price"),
@@ -136,17 +181,25 @@ fn negative_or_nan_counts_and_expected_new_users() {
     ));
     assert!(matches!(
         forecast(&start(), &rates(), &[1.0, f64::NAN]),
-        Err(Error::InvalidParameter { name: "expected_new", .. })
+        Err(Error::InvalidParameter {
+            name: "expected_new",
+            ..
+        })
     ));
 }
 
 #[test]
 fn empty_data_gives_empty_reports_and_clear_errors() {
-    let s = LifecycleSummary::<u32, _>::new(Calendar::new(Utc, Interval::Month), t(1), t(3))
-        .unwrap();
+    let s =
+        LifecycleSummary::<u32, _>::new(Calendar::new(Utc, Interval::Month), t(1), t(3)).unwrap();
     let activity = s.finish();
     let report = activity.stages(&StageParams::default(), None);
-    assert!(report.rows.iter().all(|r| r.known == 0 && r.active_rate == 0.0));
+    assert!(
+        report
+            .rows
+            .iter()
+            .all(|r| r.known == 0 && r.active_rate == 0.0)
+    );
     assert!(report.decomposition.iter().all(|d| d.old_retention == 0.0));
     let ph = activity.posthog(None);
     assert_eq!(ph.new, [0, 0, 0]);
