@@ -426,7 +426,7 @@ proptest! {
         z in 0u8..3,
         a in 0i64..60,
         b in 0i64..300,
-        churn_after in prop_oneof![1u32..5, Just(61), Just(70)],
+        churn_after in prop_oneof![1u32..5, Just(40), Just(60), Just(61), Just(70)],
         signup_hours in prop::collection::vec(prop::option::of(0i64..(400 * 24)), 12),
     ) {
         let zone = zone(z);

@@ -671,11 +671,8 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
 
 const FAST_MAX_CHURN_AFTER: u64 = 60;
 
-/// Classifies one user in all periods at once with 128-bit masks.
-///
-/// Position `p = t + 1 + H` holds period `t` (`t = -1` is the lead period); the `H` low bits
-/// hold the history before the lead period (the last activity there), enough to tell how
-/// long a user had been away when the window starts.
+/// Classifies one user in all periods at once with bit masks (`u64` when the window and
+/// the history fit, `u128` otherwise).
 #[inline]
 fn classify_bits(
     word: u64,
@@ -686,60 +683,81 @@ fn classify_bits(
     counts: &mut [[u64; 7]],
     trans: &mut [[[u64; 7]; 8]],
 ) {
-    let h = c as i64 + 1;
-    let bit = |t: i64| -> u128 {
-        let p = t + 1 + h;
-        if (0..128).contains(&p) { 1u128 << p } else { 0 }
-    };
-    let mut active = u128::from(word) << h;
-    if prior != NO_PRIOR {
-        active |= bit(prior);
-    }
-    let new = bit(k);
-    let touch = active | new;
-    let top = h + n as i64; // position of period n - 1
-    let low = (k + 1 + h).max(h);
-    let window: u128 = if low > top {
-        0
+    let stages = if c as usize + 2 + n < 64 {
+        stage_masks_u64(word, k, prior, n, c)
     } else {
-        let width = (top - low + 1) as u32;
-        let ones = if width >= 128 {
-            u128::MAX
-        } else {
-            (1u128 << width) - 1
-        };
-        ones << low
+        stage_masks_u128(word, k, prior, n, c)
     };
-    // Touch within 1..c-1 periods back (dormant rather than churned) and within 2..c periods
-    // back (woken rather than returned).
-    let mut recent1: u128 = 0;
-    let mut shifted = touch;
-    for _ in 1..c {
-        shifted <<= 1;
-        recent1 |= shifted;
-    }
-    let recent2 = recent1 << 1;
-    let prev_touch = touch << 1;
-    let s_new = new & window;
-    let s_retained_new = (new << 1) & active & window;
-    let s_retained = active & (active << 1) & !(new << 1) & !new & window;
-    let back = active & !new & !prev_touch & window;
-    let s_woken = back & recent2;
-    let s_returned = back & !recent2;
-    let inactive = !active & !new & window;
-    let s_dormant = inactive & recent1;
-    let s_churned = inactive & !recent1;
-    // From here on, period j = t + 1 is bit j of a u64 (the window has at most 64 periods).
-    let low64 = |m: u128| (m >> h) as u64;
-    let stages = [
-        low64(s_new),
-        low64(s_retained),
-        low64(s_retained_new),
-        low64(s_woken),
-        low64(s_returned),
-        low64(s_dormant),
-        low64(s_churned),
-    ];
+    count_masks(&stages, k, counts, trans);
+}
+
+/// Stage masks of one user: bit `j` of mask `s` is set when the user is in stage `s` in
+/// period `j − 1` (`j = 0` the lead period). Position `p = t + 1 + H` of the wide masks holds
+/// period `t`; the `H = churn_after + 1` low bits hold the history before the lead period
+/// (the last activity there), enough to tell how long a user had been away when the window
+/// starts.
+macro_rules! stage_masks {
+    ($name:ident, $t:ty) => {
+        #[inline]
+        fn $name(word: u64, k: i64, prior: i64, n: usize, c: u64) -> [u64; 7] {
+            const BITS: i64 = <$t>::BITS as i64;
+            let h = c as i64 + 1;
+            let bit = |t: i64| -> $t {
+                let p = t + 1 + h;
+                if (0..BITS).contains(&p) { (1 as $t) << p } else { 0 }
+            };
+            let mut active = (word as $t) << h;
+            if prior != NO_PRIOR {
+                active |= bit(prior);
+            }
+            let new = bit(k);
+            let touch = active | new;
+            let top = h + n as i64; // position of period n - 1
+            let low = (k + 1 + h).max(h);
+            let window: $t = if low > top {
+                0
+            } else {
+                let width = (top - low + 1) as u32;
+                let ones = if i64::from(width) >= BITS {
+                    <$t>::MAX
+                } else {
+                    ((1 as $t) << width) - 1
+                };
+                ones << low
+            };
+            // Touch within 1..c-1 periods back (dormant rather than churned) and within 2..c
+            // periods back (woken rather than returned).
+            let mut recent1: $t = 0;
+            let mut shifted = touch;
+            for _ in 1..c {
+                shifted <<= 1;
+                recent1 |= shifted;
+            }
+            let recent2 = recent1 << 1;
+            let prev_touch = touch << 1;
+            let back = active & !new & !prev_touch & window;
+            let inactive = !active & !new & window;
+            let low64 = |m: $t| (m >> h) as u64;
+            [
+                low64(new & window),
+                low64(active & (active << 1) & !(new << 1) & !new & window),
+                low64((new << 1) & active & window),
+                low64(back & recent2),
+                low64(back & !recent2),
+                low64(inactive & recent1),
+                low64(inactive & !recent1),
+            ]
+        }
+    };
+}
+
+stage_masks!(stage_masks_u64, u64);
+stage_masks!(stage_masks_u128, u128);
+
+/// Adds one user's stage masks to the counts and transitions.
+#[inline]
+fn count_masks(stages: &[u64; 7], k: i64, counts: &mut [[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
+    let window = stages.iter().fold(0u64, |a, m| a | m);
     // Churned users (the bulk of a long history) are not counted bit by bit: they are the
     // known users in no other stage, filled in by `finish_fast`.
     let known_from = (k + 1).max(0) as usize;
@@ -758,7 +776,7 @@ fn classify_bits(
     }
     // Transitions into window periods t >= 0 (bits j >= 1). The forced ones (into new,
     // retained_new, woken, returned) are filled in from the counts afterwards.
-    let later = low64(window) & !1u64;
+    let later = window & !1u64;
     for (from, to) in OPEN_TRANSITIONS {
         let (Some(from_mask), Some(to_mask)) = (stages.get(from), stages.get(to)) else {
             continue;
@@ -774,9 +792,9 @@ fn classify_bits(
     }
 }
 
-/// Transitions whose source is not implied by the target stage.
-const OPEN_TRANSITIONS: [(usize, usize); 16] = [
-    (RETAINED, RETAINED),
+/// Transitions whose source is not implied by the target stage (retained -> retained and
+/// churned -> churned, the two largest, are filled in by subtraction in `finish_fast`).
+const OPEN_TRANSITIONS: [(usize, usize); 15] = [
     (RETAINED_NEW, RETAINED),
     (WOKEN, RETAINED),
     (RETURNED, RETAINED),
@@ -810,6 +828,8 @@ fn finish_fast(counts: &mut [[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
         if let Some(c) = counts.get(t + 1) {
             let arriving: u64 = m.iter().take(CHURNED).map(|r| r[CHURNED]).sum();
             m[CHURNED][CHURNED] = c[CHURNED].saturating_sub(arriving);
+            let arriving: u64 = m.iter().map(|r| r[RETAINED]).sum();
+            m[RETAINED][RETAINED] = c[RETAINED].saturating_sub(arriving);
         }
     }
     for (t, m) in trans.iter_mut().enumerate() {
