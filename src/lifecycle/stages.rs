@@ -704,7 +704,11 @@ macro_rules! stage_masks {
             let h = c as i64 + 1;
             let bit = |t: i64| -> $t {
                 let p = t + 1 + h;
-                if (0..BITS).contains(&p) { (1 as $t) << p } else { 0 }
+                if (0..BITS).contains(&p) {
+                    (1 as $t) << p
+                } else {
+                    0
+                }
             };
             let mut active = (word as $t) << h;
             if prior != NO_PRIOR {

@@ -74,6 +74,8 @@ pub struct LifecycleSummary<U, Tz: TimeZone = Zone> {
     last_before: Vec<i64>,
     /// The previous event's slot: the grouped-by-user fast path.
     last: Option<u32>,
+    /// Activity bits of `last` not yet written to `bits` (one-word windows only).
+    pending: u64,
     /// The last period hit, `[lo, hi)`, and its grid index.
     period_cache: (DateTime<Utc>, DateTime<Utc>, usize),
 }
@@ -131,6 +133,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
             first_before: Vec::new(),
             last_before: Vec::new(),
             last: None,
+            pending: 0,
             period_cache: (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, 0),
         })
     }
@@ -222,7 +225,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
         };
         match found {
             Some(i) => {
-                if let Some(w) = self.bits.get_mut(slot * self.words + i / 64) {
+                if self.words == 1 {
+                    self.pending |= 1u64 << (i % 64);
+                } else if let Some(w) = self.bits.get_mut(slot * self.words + i / 64) {
                     *w |= 1u64 << (i % 64);
                 }
             }
@@ -244,13 +249,41 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
 }
 
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    /// Writes the pending bits of the current user.
+    #[inline]
+    fn flush(&mut self) {
+        if self.pending != 0 {
+            if let Some(w) = self.last.and_then(|s| self.bits.get_mut(s as usize)) {
+                *w |= self.pending;
+            }
+            self.pending = 0;
+        }
+    }
+
     #[inline(never)]
     fn locate(&mut self, at: DateTime<Utc>) -> Option<usize> {
         let b = &self.bounds;
         if b.first().is_none_or(|first| at < *first) || b.last().is_none_or(|last| at >= *last) {
             return None;
         }
-        let i = b.partition_point(|x| *x <= at).checked_sub(1)?;
+        // A user's events in time order move forward a few periods at a time: look at the
+        // next periods before searching.
+        let (lo, hi, last_i) = self.period_cache;
+        let mut found = None;
+        if lo < hi && at >= hi {
+            for step in 1..=3 {
+                if let Some(end) = b.get(last_i + step + 1) {
+                    if at < *end {
+                        found = Some(last_i + step);
+                        break;
+                    }
+                }
+            }
+        }
+        let i = match found {
+            Some(i) => i,
+            None => b.partition_point(|x| *x <= at).checked_sub(1)?,
+        };
         if let (Some(lo), Some(hi)) = (b.get(i), b.get(i + 1)) {
             self.period_cache = (*lo, *hi, i);
         }
@@ -269,6 +302,7 @@ where
         let slot = match self.last {
             Some(s) if self.users.get(s as usize) == Some(user) => s,
             _ => {
+                self.flush();
                 let s = self.slot_of(user);
                 self.last = Some(s);
                 s
@@ -282,12 +316,14 @@ where
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for LifecycleSummary<U, Tz> {
     type Output = LifecycleActivity<U, Tz>;
 
-    fn merge(&mut self, other: Self) -> Result<()> {
+    fn merge(&mut self, mut other: Self) -> Result<()> {
         if self.calendar != other.calendar || self.grid != other.grid {
             return Err(Error::MergeMismatch(
                 "lifecycle summaries use different calendars or windows".into(),
             ));
         }
+        self.flush();
+        other.flush();
         self.last = None;
         let w = self.words;
         for (o, user) in other.users.iter().enumerate() {
@@ -308,7 +344,8 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
         Ok(())
     }
 
-    fn finish(self) -> LifecycleActivity<U, Tz> {
+    fn finish(mut self) -> LifecycleActivity<U, Tz> {
+        self.flush();
         let n_users = self.first_before.len();
         drop(self.slots);
         let from = self
