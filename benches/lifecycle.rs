@@ -10,6 +10,18 @@
 //! the benchmark thread (`lifecycle_cpu/...`, from `/proc/thread-self/schedstat`), which stays
 //! meaningful on a shared, oversubscribed machine.
 //!
+//! Measured 2026-11-22 on the project's shared 2-core machine (load average 8-12, so wall
+//! clock is 3-5x CPU time), monthly periods, events grouped and sorted by user:
+//!
+//! | data | fold + stages, CPU time | fold + stages, wall | PostHog view, CPU |
+//! |---|---|---|---|
+//! | 1M users, 11.0M events (11/user) | 33.5M events/s | 20.7M events/s | 46.9M events/s |
+//! | 100k users, 10.1M events (100/user, the density) | 79.4M events/s | 25.0M events/s | 101.8M events/s |
+//! | 1M users, 11.0M events in time order (no fast path) | 2.1M events/s | 1.4M events/s | |
+//!
+//! With 11 events per user the per-user work (one sorted-append, one mask classification)
+//! weighs as much as the events; at 100 events per user the fold dominates.
+//!
 //! `cargo bench --bench lifecycle -- --warm-up-time 1 --measurement-time 3`
 //! (`LIFECYCLE_BENCH_USERS=100000` for a smaller run, `LIFECYCLE_BENCH_EVENTS_PER_USER=100` for
 //! the 100 events per user).
