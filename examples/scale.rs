@@ -41,7 +41,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: forwarded unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -74,7 +77,8 @@ struct Args {
     stages: Vec<String>,
 }
 
-const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--stages rfm,lifecycle,...]";
+const USAGE: &str =
+    "usage: scale --users N --events M [--threads T] [--seed S] [--stages rfm,lifecycle,...]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -90,8 +94,14 @@ fn parse_args() -> Result<Args, String> {
             println!("{USAGE}\nstages: {}", STAGES.join(", "));
             std::process::exit(0);
         }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let num = |v: &str| v.replace('_', "").parse::<u64>().map_err(|_| format!("{flag}: {v:?} is not a whole number"));
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let num = |v: &str| {
+            v.replace('_', "")
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: {v:?} is not a whole number"))
+        };
         match flag.as_str() {
             "--users" => a.users = num(&value)?,
             "--events" => a.events = num(&value)?,
@@ -100,7 +110,10 @@ fn parse_args() -> Result<Args, String> {
             "--stages" => {
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
                 if let Some(bad) = a.stages.iter().find(|s| !STAGES.contains(&s.as_str())) {
-                    return Err(format!("unknown stage {bad:?}; stages: {}", STAGES.join(", ")));
+                    return Err(format!(
+                        "unknown stage {bad:?}; stages: {}",
+                        STAGES.join(", ")
+                    ));
                 }
             }
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
@@ -122,7 +135,11 @@ struct Report<'a> {
 
 impl Report<'_> {
     fn line(&self, stage: &str, seconds: f64, items: usize, state_bytes: isize) {
-        let eps = if seconds > 0.0 { items as f64 / seconds } else { 0.0 };
+        let eps = if seconds > 0.0 {
+            items as f64 / seconds
+        } else {
+            0.0
+        };
         println!(
             "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}}}",
             self.args.users,
@@ -142,7 +159,9 @@ where
     let before = live();
     #[cfg(feature = "parallel")]
     if args.threads > 1 {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads).build()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads)
+            .build()?;
         let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
         let bytes = live() - before;
         return Ok((s, bytes));
@@ -182,7 +201,10 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         data.users.len(),
         t.elapsed().as_secs_f64()
     );
-    let report = Report { args, events: data.events.len() };
+    let report = Report {
+        args,
+        events: data.events.len(),
+    };
     for stage in &args.stages {
         match stage.as_str() {
             "rfm" => stage_rfm(args, &data, &report)?,
@@ -211,11 +233,15 @@ fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<()
     use userops::retention::{RetentionMode, RetentionParams, RetentionSummary};
     use userops::time::{Calendar, Interval, Zone};
     let last = data.end - chrono::TimeDelta::seconds(1);
-    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last, data.config.months as usize)
-        .start_event("signup")
-        .return_event("*")
-        .mode(RetentionMode::FirstTime)
-        .check()?;
+    let spec = RetentionParams::new(
+        Calendar::new(Zone::Utc, Interval::Month),
+        last,
+        data.config.months as usize,
+    )
+    .start_event("signup")
+    .return_event("*")
+    .mode(RetentionMode::FirstTime)
+    .check()?;
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, RetentionSummary::new(spec), &data.events)?;
     let table = summary.finish();

@@ -5,6 +5,8 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+#[path = "bad_input/lifecycle.rs"]
+mod lifecycle;
 #[path = "bad_input/ltv_economics.rs"]
 mod ltv_economics;
 #[path = "bad_input/retention.rs"]
