@@ -6,7 +6,7 @@ use std::error::Error;
 
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{SampleConfig, SampleData, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -27,9 +27,70 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
+    tour_ops(&data)?;
+
     Ok(())
 }
 
 fn section(title: &str) {
     println!("== {title} ==");
+}
+
+/// Operations: the health index, a three-colour warning, an experiment and NPS.
+fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use chrono::TimeDelta;
+    use userops::ops::experiment::{
+        PowerSpec, Proportion, ProportionOptions, sample_size_for_mde, two_proportions,
+    };
+    use userops::ops::health::{DailyActivity, HealthModel, HealthParams};
+    use userops::ops::nps::Nps;
+    use userops::ops::warning::{WarningFigures, WarningThresholds};
+
+    section("Ops: user health index over the last 180 days");
+    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
+    let model = HealthModel::new(HealthParams::default())?;
+    let to = (data.end - TimeDelta::days(1)).date_naive();
+    let health = model.score(&daily, to - TimeDelta::days(179), to)?;
+    println!("{health}\n");
+
+    section("Ops: three-colour warning (made-up figures for one month)");
+    let figures = WarningFigures::default()
+        .label("this month")
+        .complaints(31, 600)?
+        .churn(45, 600)?
+        .ltv(84.0, 70.5)?;
+    println!("{}\n", WarningThresholds::default().evaluate(&figures)?);
+
+    section("Ops: experiment — new onboarding vs control (made-up conversions)");
+    let test = two_proportions(
+        Proportion::new(120, 2_400),
+        Proportion::new(156, 2_400),
+        &ProportionOptions::default(),
+    )?;
+    println!("{test}");
+    println!(
+        "{}\n",
+        sample_size_for_mde(0.05, 0.01, &PowerSpec::default())?
+    );
+
+    section("Ops: NPS on made-up survey scores");
+    let mut rng = userops::sample::Rng::new(11);
+    let weights = [1, 1, 1, 2, 2, 4, 5, 9, 14, 12, 10];
+    let total: u64 = weights.iter().sum();
+    let scores: Vec<i64> = (0..400)
+        .map(|_| {
+            let mut pick = rng.below(total);
+            let mut score = 0;
+            for (s, w) in weights.iter().enumerate() {
+                if pick < *w {
+                    score = s as i64;
+                    break;
+                }
+                pick -= w;
+            }
+            score
+        })
+        .collect();
+    println!("{}\n", Nps::from_scores(scores, 0.95)?);
+    Ok(())
 }

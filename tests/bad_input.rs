@@ -5,3 +5,6 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+
+#[path = "bad_input/ops.rs"]
+mod ops;
