@@ -924,6 +924,12 @@ impl Fold<Delivery> for ReachSummary {
     }
 }
 
+impl Fold<&Delivery> for ReachSummary {
+    fn observe(&mut self, d: &&Delivery) -> Result<()> {
+        Fold::<Delivery>::observe(self, *d)
+    }
+}
+
 impl Summary for ReachSummary {
     type Output = ReachReport;
 

@@ -475,6 +475,12 @@ impl Fold<f64> for Moments {
     }
 }
 
+impl Fold<&f64> for Moments {
+    fn observe(&mut self, value: &&f64) -> Result<()> {
+        Fold::<f64>::observe(self, *value)
+    }
+}
+
 /// Welch's two-sample t-test of `treatment` against `control` from the raw values (R's
 /// `t.test(treatment, control)`, whose default is Welch). See [`welch`].
 ///

@@ -169,6 +169,12 @@ impl Fold<u8> for Nps {
     }
 }
 
+impl Fold<&i64> for Nps {
+    fn observe(&mut self, score: &&i64) -> Result<()> {
+        self.add(**score)
+    }
+}
+
 /// Net Promoter Score with its interval (see the [module docs](self) for the method).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NpsReport {
