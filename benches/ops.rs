@@ -1,7 +1,7 @@
 //! Benchmarks of the ops toolkit on the sample generator's data.
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use chrono::TimeDelta;
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use userops::fold::{Summary, fold};
 use userops::ops::experiment::welch_t_test;
 use userops::ops::health::{DailyActivity, HealthModel, HealthParams};

@@ -23,7 +23,9 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use userops::ops::experiment::{Proportion, ProportionOptions, TestReport, two_proportions, welch_t_test};
+use userops::ops::experiment::{
+    Proportion, ProportionOptions, TestReport, two_proportions, welch_t_test,
+};
 
 const HELP: &str = "usage:
   experiment proportions --control-n N --control-x X --treatment-n N --treatment-x X
@@ -53,9 +55,7 @@ fn parse(args: &[String], with_value: &[&str], switches: &[&str]) -> Result<Args
         if switches.contains(&a.as_str()) {
             out.switches.push(a.clone());
         } else if with_value.contains(&a.as_str()) {
-            let v = it
-                .next()
-                .ok_or_else(|| format!("{a} needs a value"))?;
+            let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
             out.flags.insert(a.clone(), v.clone());
         } else {
             return Err(format!("unknown argument {a:?}"));
@@ -143,12 +143,15 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
         .map_err(|e| format!("{path}: no header row: {e}"))?
         .clone();
     let find = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            format!(
-                "column {name:?} does not exist; the columns are: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                format!(
+                    "column {name:?} does not exist; the columns are: {}",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                )
+            })
     };
     let (gi, vi) = (find(group_col)?, find(value_col)?);
     let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -172,7 +175,10 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
         let raw = record.get(vi).map(str::trim).unwrap_or("");
         match raw.parse::<f64>() {
             Ok(v) if v.is_finite() => by_group.entry(group.to_string()).or_default().push(v),
-            _ => rejected.push((line, format!("{value_col:?} is {raw:?}, not a finite number"))),
+            _ => rejected.push((
+                line,
+                format!("{value_col:?} is {raw:?}, not a finite number"),
+            )),
         }
     }
     let treatment_name = match a.flags.get("--treatment") {
@@ -185,7 +191,10 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
                 many => {
                     return Err(format!(
                         "more than one treatment group ({}); choose one with --treatment",
-                        many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        many.iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
@@ -193,7 +202,13 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
     };
     for (g, values) in &by_group {
         if *g != control_name && *g != treatment_name {
-            rejected.push((0, format!("{} rows of group {g:?} (neither control nor treatment)", values.len())));
+            rejected.push((
+                0,
+                format!(
+                    "{} rows of group {g:?} (neither control nor treatment)",
+                    values.len()
+                ),
+            ));
         }
     }
     let control = by_group.get(control_name).cloned().unwrap_or_default();

@@ -2,8 +2,12 @@
 //! bands and alerts, and month-by-month three-colour warnings.
 //!
 //! ```text
-//! cargo run --release --example health -- [--users N] [--seed S] [--days D]
+//! cargo run --release --example health -- [--users N] [--seed S] [--days D] [--warning-line L]
 //! ```
+//!
+//! The sample product is used a few times a month, so its index sits far below the library's
+//! default warning line of 40 (which suits a daily-use product); the example's default line
+//! is 12 (`--warning-line`).
 //!
 //! The index is scored for the last `--days` days (default 365) of the sample's history. The
 //! warnings use figures computed from the sample: the churn rate of a month (users active the
@@ -19,21 +23,26 @@ use chrono::TimeDelta;
 use userops::activity::{ActivitySummary, PeriodTotals};
 use userops::fold::{Summary, fold};
 use userops::ops::health::{DailyActivity, HealthModel, HealthParams, below_line_alerts};
-use userops::ops::warning::{WarningFigures, WarningThresholds};
+use userops::ops::warning::{Colour, WarningFigures, WarningThresholds};
 use userops::sample::{SampleConfig, generate};
 use userops::time::{Calendar, Interval, Period, Zone};
 
-const HELP: &str = "usage: health [--users N] [--seed S] [--days D]
+const HELP: &str = "usage: health [--users N] [--seed S] [--days D] [--warning-line L]
 Health index, alerts, anomalies and three-colour warnings over the built-in sample data.
-  --users N   sample users (default 3000)
-  --seed S    sample seed (default 1)
-  --days D    days scored, ending on the sample's last day (default 365)";
+  --users N          sample users (default 3000)
+  --seed S           sample seed (default 1)
+  --days D           days scored, ending on the sample's last day (default 365)
+  --warning-line L   index warning line, 0-100 (default 12: the sample is a low-frequency product)";
+
+const FLAGS: [&str; 4] = ["--users", "--seed", "--days", "--warning-line"];
 
 fn number(args: &[String], flag: &str, default: u64) -> Result<u64, String> {
     match args.iter().position(|a| a == flag) {
         None => Ok(default),
         Some(i) => {
-            let v = args.get(i + 1).ok_or_else(|| format!("{flag} needs a value"))?;
+            let v = args
+                .get(i + 1)
+                .ok_or_else(|| format!("{flag} needs a value"))?;
             v.parse()
                 .map_err(|_| format!("{flag} must be a whole number, got {v:?}"))
         }
@@ -42,14 +51,22 @@ fn number(args: &[String], flag: &str, default: u64) -> Result<u64, String> {
 
 fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     for (i, a) in args.iter().enumerate() {
-        let is_value = i > 0 && ["--users", "--seed", "--days"].contains(&args[i - 1].as_str());
-        if !is_value && !["--users", "--seed", "--days"].contains(&a.as_str()) {
+        let is_value = i > 0 && FLAGS.contains(&args[i - 1].as_str());
+        if !is_value && !FLAGS.contains(&a.as_str()) {
             return Err(format!("unknown argument {a:?} (see --help)").into());
         }
     }
     let users = number(args, "--users", 3_000)?;
     let seed = number(args, "--seed", 1)?;
     let days = number(args, "--days", 365)?.clamp(1, 3_000);
+    let line = match args.iter().position(|a| a == "--warning-line") {
+        None => 12.0,
+        Some(i) => {
+            let v = args.get(i + 1).ok_or("--warning-line needs a value")?;
+            v.parse::<f64>()
+                .map_err(|_| format!("--warning-line must be a number, got {v:?}"))?
+        }
+    };
     // SampleConfig::tour() is 3,000 users with about 20 events each.
     let data = generate(&SampleConfig::new(users).events_per_user(20.0).seed(seed))?;
     println!(
@@ -61,7 +78,12 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
 
     // 1. The index, day by day (summarized by its Display).
     let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
-    let model = HealthModel::new(HealthParams::default())?;
+    let params = HealthParams {
+        warning_line: line,
+        healthy_line: (2.0 * line).min(100.0), // "healthy" at twice the warning line
+        ..HealthParams::default()
+    };
+    let model = HealthModel::new(params)?;
     let to = (data.end - TimeDelta::days(1)).date_naive();
     let from = to - TimeDelta::days(days as i64 - 1);
     let report = model.score(&daily, from, to)?;
@@ -78,8 +100,12 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         }
         scored += 1;
         let series: Vec<_> = s.iter().map(|d| (d.date, d.index)).collect();
-        if !below_line_alerts(&series, model.params().warning_line, model.params().consecutive_days)?
-            .is_empty()
+        if !below_line_alerts(
+            &series,
+            model.params().warning_line,
+            model.params().consecutive_days,
+        )?
+        .is_empty()
         {
             alerted += 1;
         }
@@ -103,7 +129,7 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     let thresholds = WarningThresholds::default();
     let rows = &totals.rows;
     println!("three-colour warnings by month (yellow: no complaint data in the sample)");
-    let mut quiet = 0;
+    let mut reports = Vec::new();
     for i in 6..rows.len() {
         let (prev, this) = (&rows[i - 1].period, &rows[i].period);
         let before = active.get(prev).map_or(0, BTreeSet::len) as u64;
@@ -130,14 +156,26 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         if ltv_before > 0.0 {
             figures = figures.ltv(ltv_before, ltv_now)?;
         }
-        let w = thresholds.evaluate(&figures)?;
-        if w.warnings.is_empty() {
-            quiet += 1;
-        } else {
-            println!("{w}");
-        }
+        reports.push(thresholds.evaluate(&figures)?);
     }
-    println!("({quiet} months without a warning)");
+    let count = |c: Colour| {
+        reports
+            .iter()
+            .filter(|r| r.warnings.iter().any(|w| w.colour == c))
+            .count()
+    };
+    println!(
+        "{} months evaluated: yellow {} (no complaint data), orange {} (churn >= 10%), red {} (LTV proxy down >= 15%), quiet {}",
+        reports.len(),
+        count(Colour::Yellow),
+        count(Colour::Orange),
+        count(Colour::Red),
+        reports.iter().filter(|r| r.level.is_none()).count()
+    );
+    println!("the last six months:");
+    for r in reports.iter().rev().take(6).rev() {
+        println!("{r}");
+    }
     Ok(())
 }
 

@@ -48,7 +48,13 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
 
     section("Ops: user health index over the last 180 days");
     let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
-    let model = HealthModel::new(HealthParams::default())?;
+    // The sample product is used a few times a month: a warning line of 12 (healthy from 24)
+    // suits it; the library's defaults (40 / 60) suit a daily-use product.
+    let model = HealthModel::new(HealthParams {
+        warning_line: 12.0,
+        healthy_line: 24.0,
+        ..HealthParams::default()
+    })?;
     let to = (data.end - TimeDelta::days(1)).date_naive();
     let health = model.score(&daily, to - TimeDelta::days(179), to)?;
     println!("{health}\n");

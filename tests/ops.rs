@@ -46,7 +46,10 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) {
     let json = serde_json::to_value(value).unwrap();
     let back: T = serde_json::from_value(json.clone()).unwrap();
     let again = serde_json::to_value(&back).unwrap();
-    assert!(same(&json, &again), "round trip changed {json} into {again}");
+    assert!(
+        same(&json, &again),
+        "round trip changed {json} into {again}"
+    );
     let text: T = serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap();
     assert!(same(&json, &serde_json::to_value(&text).unwrap()));
 }
@@ -110,7 +113,11 @@ fn prop_test_without_continuity_correction_matches_r() {
     // z is the signed square root of X-squared; the p-value is R's.
     sig4(r.statistic, 5.4979_f64.sqrt());
     // Hand calculation of the lift: 0.5966667 / 0.5075 - 1 = 0.17570...
-    near(r.lift.unwrap(), (179.0 / 300.0) / (203.0 / 400.0) - 1.0, 1e-12);
+    near(
+        r.lift.unwrap(),
+        (179.0 / 300.0) / (203.0 / 400.0) - 1.0,
+        1e-12,
+    );
     assert!(r.lift_ci_low.unwrap() < r.lift.unwrap() && r.lift.unwrap() < r.lift_ci_high.unwrap());
 }
 
@@ -134,7 +141,11 @@ fn chisq_test_matches_r_documentation_example() {
     // R ?chisq.test: M <- as.table(rbind(c(762, 327, 468), c(484, 239, 477)))
     // chisq.test(M): X-squared = 30.07, df = 2, p-value = 2.954e-07
     // Hand check: Pearson's sum = 30.070149; with df = 2 the upper tail is exp(-x/2) = 2.9536e-07.
-    let r = chi_square(&[vec![762.0, 327.0, 468.0], vec![484.0, 239.0, 477.0]], true).unwrap();
+    let r = chi_square(
+        &[vec![762.0, 327.0, 468.0], vec![484.0, 239.0, 477.0]],
+        true,
+    )
+    .unwrap();
     sig4(r.statistic, 30.07);
     assert_eq!(r.df, 2.0);
     sig4(r.p_value, 2.954e-07);
@@ -252,7 +263,10 @@ fn nps_by_hand() {
     // NPS = 40% - 30% = +10. Indicator variance = pP + pD - (pP - pD)² = 0.7 - 0.01 = 0.69,
     // se = sqrt(0.69 / 10) = 0.262679, 95% CI = 0.1 ± 1.959964 * 0.262679 = [-0.414842, 0.614842].
     let r = Nps::from_scores([10, 9, 9, 10, 8, 7, 8, 3, 6, 0], 0.95).unwrap();
-    assert_eq!((r.promoters, r.passives, r.detractors, r.answers), (4, 3, 3, 10));
+    assert_eq!(
+        (r.promoters, r.passives, r.detractors, r.answers),
+        (4, 3, 3, 10)
+    );
     near(r.score, 10.0, 1e-12);
     near(r.standard_error, 26.2679, 1e-4);
     near(r.ci_low, -41.4842, 1e-3);
@@ -284,7 +298,12 @@ fn alerts_fire_after_three_days_below_the_line() {
     let a = below_line_alerts(&three, 40.0, 3).unwrap();
     assert_eq!(a.len(), 1);
     assert_eq!(
-        (a[0].first_day, a[0].fired_on, a[0].last_day, a[0].days_below),
+        (
+            a[0].first_day,
+            a[0].fired_on,
+            a[0].last_day,
+            a[0].days_below
+        ),
         (day(3, 2), day(3, 4), day(3, 4), 3)
     );
     assert_eq!(a[0].lowest, 30.0);
@@ -338,12 +357,17 @@ fn health_index_by_hand_with_money() {
     //   index = 0.4 * 0.142857 + 0.3 * 0.5 + 0.3 * 0.333333 = 0.307143 -> 30.7143.
     // User 2: activity 1/28, contribution 0, loyalty 1/12 -> 0.4/28 + 0.3/12 = 0.039286 -> 3.9286.
     let at = |d| Utc.with_ymd_and_hms(2025, 3, d, 10, 0, 0).unwrap();
-    let mut log: Vec<EventRecord<u32>> = [1, 8, 15, 22].iter().map(|d| EventRecord::new(1_u32, at(*d))).collect();
+    let mut log: Vec<EventRecord<u32>> = [1, 8, 15, 22]
+        .iter()
+        .map(|d| EventRecord::new(1_u32, at(*d)))
+        .collect();
     log.push(EventRecord::new(1_u32, at(22)).with_amount(50.0));
     log.push(EventRecord::new(2_u32, at(22)));
     let days = fold(DailyActivity::new(Utc), &log).unwrap().finish();
-    let mut p = HealthParams::default();
-    p.contribution_target = ContributionTarget::Fixed(100.0);
+    let p = HealthParams {
+        contribution_target: ContributionTarget::Fixed(100.0),
+        ..HealthParams::default()
+    };
     let r = HealthModel::new(p)
         .unwrap()
         .score(&days, day(3, 1), day(3, 28))
@@ -404,7 +428,9 @@ fn daily_close(a: &DailyActivityReport<u16>, b: &DailyActivityReport<u16>) -> bo
             x.user == y.user
                 && x.days.len() == y.days.len()
                 && x.days.iter().zip(&y.days).all(|(p, q)| {
-                    p.date == q.date && p.events == q.events && laws::close(p.amount, q.amount, 1e-9)
+                    p.date == q.date
+                        && p.events == q.events
+                        && laws::close(p.amount, q.amount, 1e-9)
                 })
         })
 }
@@ -545,15 +571,33 @@ fn month(m: u32) -> Period {
 #[test]
 fn first_match_and_every_match() {
     let mut s = SegmentMap::new();
-    s.extend(SegmentKind::Rfm, [(1_u32, "at_risk"), (2, "at_risk"), (3, "champions")]);
-    s.extend(SegmentKind::ValueTier, [(1_u32, "gold"), (2, "silver"), (3, "gold")]);
-    let region: BTreeMap<u32, String> = [(1, "north".to_string()), (2, "south".to_string()), (3, "north".to_string())].into();
+    s.extend(
+        SegmentKind::Rfm,
+        [(1_u32, "at_risk"), (2, "at_risk"), (3, "champions")],
+    );
+    s.extend(
+        SegmentKind::ValueTier,
+        [(1_u32, "gold"), (2, "silver"), (3, "gold")],
+    );
+    let region: BTreeMap<u32, String> = [
+        (1, "north".to_string()),
+        (2, "south".to_string()),
+        (3, "north".to_string()),
+    ]
+    .into();
     let attrs = Attributes::new().with("region", region);
     let rules = vec![
         Rule::new("gold_call", SegmentKind::ValueTier, "gold", "call", "phone")
             .inactive_for(2)
             .with_attribute("region", ["north"]),
-        Rule::new("at_risk_mail", SegmentKind::Rfm, "at_risk", "coupon_10", "email").inactive_for(1),
+        Rule::new(
+            "at_risk_mail",
+            SegmentKind::Rfm,
+            "at_risk",
+            "coupon_10",
+            "email",
+        )
+        .inactive_for(1),
     ];
     let audience = vec![
         LastActive::new(1, month(1)),
@@ -572,7 +616,10 @@ fn first_match_and_every_match() {
         .filter(|d| matches!(d.status, DecisionStatus::Suppressed { .. }))
         .collect();
     assert_eq!(suppressed.len(), 1);
-    assert_eq!((suppressed[0].user, suppressed[0].rule.as_str()), (1, "at_risk_mail"));
+    assert_eq!(
+        (suppressed[0].user, suppressed[0].rule.as_str()),
+        (1, "at_risk_mail")
+    );
     assert_eq!(first.decisions[0].inactive_periods, 3);
     assert_eq!(first.decisions[0].attribute_value.as_deref(), Some("north"));
     let every = RuleSet::new(rules, MatchMode::EveryMatch)
@@ -602,7 +649,10 @@ fn reach_report_rates() {
 fn compensation_tiers() {
     let mut tiers = SegmentMap::new();
     tiers.declare(SegmentKind::ValueTier, ["gold", "silver", "bronze"]);
-    tiers.extend(SegmentKind::ValueTier, [(1_u32, "gold"), (2, "silver"), (3, "bronze")]);
+    tiers.extend(
+        SegmentKind::ValueTier,
+        [(1_u32, "gold"), (2, "silver"), (3, "bronze")],
+    );
     let plan = CompensationPlan::new()
         .tier("gold", Compensation::new("refund_and_credit_50", 50.0))
         .tier("silver", Compensation::new("credit_20", 20.0));

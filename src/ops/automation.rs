@@ -158,7 +158,11 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// s.declare(SegmentKind::ValueTier, ["gold", "silver"]);
     /// assert_eq!(s.labels(&SegmentKind::ValueTier), vec!["gold", "silver"]);
     /// ```
-    pub fn declare<L: Into<String>>(&mut self, kind: SegmentKind, labels: impl IntoIterator<Item = L>) {
+    pub fn declare<L: Into<String>>(
+        &mut self,
+        kind: SegmentKind,
+        labels: impl IntoIterator<Item = L>,
+    ) {
         let k = self.kind_mut(kind);
         k.labels.extend(labels.into_iter().map(Into::into));
     }
@@ -188,7 +192,11 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// s.extend(SegmentKind::Rfm, [(1_u8, "champions"), (2, "hibernating")]);
     /// assert_eq!(s.segment(&SegmentKind::Rfm, &2), Some("hibernating"));
     /// ```
-    pub fn extend<L: Into<String>>(&mut self, kind: SegmentKind, members: impl IntoIterator<Item = (U, L)>) {
+    pub fn extend<L: Into<String>>(
+        &mut self,
+        kind: SegmentKind,
+        members: impl IntoIterator<Item = (U, L)>,
+    ) {
         for (u, l) in members {
             self.assign(kind.clone(), u, l);
         }
@@ -361,7 +369,11 @@ impl Rule {
     /// let r = Rule::new("r", SegmentKind::Rfm, "a", "x", "c").with_attribute("channel", ["search_ads"]);
     /// assert_eq!(r.attribute.unwrap().any_of, vec!["search_ads"]);
     /// ```
-    pub fn with_attribute<V: Into<String>>(mut self, name: impl Into<String>, values: impl IntoIterator<Item = V>) -> Self {
+    pub fn with_attribute<V: Into<String>>(
+        mut self,
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
         self.attribute = Some(AttributeCondition {
             name: name.into(),
             any_of: values.into_iter().map(Into::into).collect(),
@@ -591,7 +603,11 @@ impl RuleSet {
     /// let rules = RuleSet::new(vec![Rule::new("r", SegmentKind::Rfm, "champs", "x", "email")], MatchMode::FirstMatch);
     /// assert!(rules.check(&s, &Attributes::new()).is_err()); // "champs" is a typo
     /// ```
-    pub fn check<U, S: SegmentSource<U>>(&self, segments: &S, attributes: &Attributes<'_, U>) -> Result<()> {
+    pub fn check<U, S: SegmentSource<U>>(
+        &self,
+        segments: &S,
+        attributes: &Attributes<'_, U>,
+    ) -> Result<()> {
         let mut names = BTreeSet::new();
         for rule in &self.rules {
             if !names.insert(rule.name.as_str()) {
@@ -610,7 +626,7 @@ impl RuleSet {
                 ));
             }
             let known = segments.labels(&rule.kind);
-            if !known.iter().any(|l| *l == rule.segment) {
+            if !known.contains(&rule.segment) {
                 return Err(OpsError::UnknownSegment {
                     rule: rule.name.clone(),
                     kind: rule.kind.to_string(),
@@ -731,7 +747,9 @@ impl RuleSet {
                     None => None,
                 };
                 let status = match (self.mode, taken_by) {
-                    (MatchMode::FirstMatch, Some(by)) => DecisionStatus::Suppressed { by: by.to_string() },
+                    (MatchMode::FirstMatch, Some(by)) => {
+                        DecisionStatus::Suppressed { by: by.to_string() }
+                    }
                     _ => DecisionStatus::Targeted,
                 };
                 if status == DecisionStatus::Targeted {
@@ -870,7 +888,14 @@ impl ReachSummary {
     /// assert!(r.add_counts("push", 10, 20, 0, 0).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_counts(&mut self, channel: &str, sent: u64, delivered: u64, opened: u64, converted: u64) -> Result<()> {
+    pub fn add_counts(
+        &mut self,
+        channel: &str,
+        sent: u64,
+        delivered: u64,
+        opened: u64,
+        converted: u64,
+    ) -> Result<()> {
         let reason = if delivered > sent {
             Some("more delivered than sent")
         } else if opened > delivered {
@@ -1011,7 +1036,15 @@ impl fmt::Display for ReachReport {
         write!(
             f,
             "{:<10} {:>8} {:>9} {:>7} {:>9} {:>9} {:>7} {:>9} {:>9}",
-            "channel", "sent", "delivered", "opened", "converted", "deliv %", "open %", "conv %", "overall %"
+            "channel",
+            "sent",
+            "delivered",
+            "opened",
+            "converted",
+            "deliv %",
+            "open %",
+            "conv %",
+            "overall %"
         )?;
         for c in self.channels.iter().chain(std::iter::once(&self.total)) {
             write!(
@@ -1136,7 +1169,11 @@ impl CompensationPlan {
     /// let plan = CompensationPlan::new().tier("platinum", Compensation::new("c", 1.0));
     /// assert!(plan.apply(&[1], &tiers).is_err());
     /// ```
-    pub fn apply<U: Clone, S: SegmentSource<U>>(&self, affected: &[U], tiers: &S) -> Result<CompensationReport<U>> {
+    pub fn apply<U: Clone, S: SegmentSource<U>>(
+        &self,
+        affected: &[U],
+        tiers: &S,
+    ) -> Result<CompensationReport<U>> {
         let known = tiers.labels(&self.kind);
         for (tier, c) in &self.tiers {
             if !known.iter().any(|k| k == tier) {
@@ -1158,7 +1195,9 @@ impl CompensationPlan {
         let mut by_level: BTreeMap<String, (u64, f64)> = BTreeMap::new();
         for user in affected {
             let tier = tiers.segment(&self.kind, user);
-            let c = tier.and_then(|t| self.tiers.get(t)).or(self.default.as_ref());
+            let c = tier
+                .and_then(|t| self.tiers.get(t))
+                .or(self.default.as_ref());
             match c {
                 Some(c) => {
                     let e = by_level.entry(c.level.clone()).or_default();
@@ -1178,7 +1217,11 @@ impl CompensationPlan {
             total_amount: awards.iter().map(|a| a.amount).sum(),
             levels: by_level
                 .into_iter()
-                .map(|(level, (users, amount))| LevelTotal { level, users, amount })
+                .map(|(level, (users, amount))| LevelTotal {
+                    level,
+                    users,
+                    amount,
+                })
                 .collect(),
             awards,
             uncovered,
@@ -1192,7 +1235,10 @@ fn check_amount(c: &Compensation) -> Result<()> {
     } else {
         Err(Error::invalid(
             "amount",
-            format!("compensation `{}` has amount {}; it must be finite and not negative", c.level, c.amount),
+            format!(
+                "compensation `{}` has amount {}; it must be finite and not negative",
+                c.level, c.amount
+            ),
         ))
     }
 }

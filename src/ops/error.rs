@@ -78,7 +78,9 @@ pub enum OpsError {
     },
 
     /// An automation rule tests a user attribute that was not supplied.
-    #[error("rule `{rule}` tests attribute `{attribute}`, which was not supplied; supplied: {supplied}")]
+    #[error(
+        "rule `{rule}` tests attribute `{attribute}`, which was not supplied; supplied: {supplied}"
+    )]
     UnknownAttribute {
         /// The rule's name.
         rule: String,

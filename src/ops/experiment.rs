@@ -250,7 +250,10 @@ impl fmt::Display for TestReport {
                 super::cell(g.sd, 4)
             )?;
         }
-        let df = self.df.map(|d| format!(", df = {d:.3}")).unwrap_or_default();
+        let df = self
+            .df
+            .map(|d| format!(", df = {d:.3}"))
+            .unwrap_or_default();
         writeln!(
             f,
             "statistic = {:.4}{df}, p-value = {:.4e}",
@@ -545,7 +548,7 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
     let se2 = vc + vt;
     let se = se2.sqrt();
     let scale = control.mean.abs().max(treatment.mean.abs());
-    if !(se > 10.0 * f64::EPSILON * scale) || se == 0.0 {
+    if se.is_nan() || se <= 10.0 * f64::EPSILON * scale || se == 0.0 {
         return Err(OpsError::ZeroVariance {
             test: "Welch t-test",
         }
@@ -760,11 +763,9 @@ pub fn proportions_chi_square(
     continuity_correction: bool,
 ) -> Result<ChiSquareReport> {
     if groups.len() < 2 {
-        return Err(OpsError::BadTable(format!(
-            "needs at least 2 groups, got {}",
-            groups.len()
-        ))
-        .into());
+        return Err(
+            OpsError::BadTable(format!("needs at least 2 groups, got {}", groups.len())).into(),
+        );
     }
     for (i, g) in groups.iter().enumerate() {
         g.check(&format!("group {}", i + 1))?;

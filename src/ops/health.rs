@@ -455,7 +455,10 @@ impl HealthParams {
         if self.baseline_days < 3 || self.baseline_days > MAX_WINDOW {
             return Err(Error::invalid(
                 "baseline_days",
-                format!("must be between 3 and {MAX_WINDOW}, got {}", self.baseline_days),
+                format!(
+                    "must be between 3 and {MAX_WINDOW}, got {}",
+                    self.baseline_days
+                ),
             ));
         }
         if !(self.anomaly_k.is_finite() && self.anomaly_k > 0.0) {
@@ -829,10 +832,14 @@ impl HealthModel {
         if p.active_in(day - i64::from(hp.population_days), day) == 0 {
             return None;
         }
-        let activity =
-            f64::from(p.active_in(day - i64::from(hp.activity_days), day)) / f64::from(hp.activity_days);
+        let activity = f64::from(p.active_in(day - i64::from(hp.activity_days), day))
+            / f64::from(hp.activity_days);
         let contribution = match target {
-            Some(t) => (p.amount_in(day - i64::from(hp.contribution_days), day).max(0.0) / t).min(1.0),
+            Some(t) => (p
+                .amount_in(day - i64::from(hp.contribution_days), day)
+                .max(0.0)
+                / t)
+                .min(1.0),
             None => 0.0,
         };
         let mut weeks = 0u32;
@@ -845,7 +852,12 @@ impl HealthModel {
         let w = hp.weights;
         let index = (w.activity * activity + w.contribution * contribution + w.loyalty * loyalty)
             / (w.activity + w.contribution + w.loyalty);
-        Some((100.0 * index, 100.0 * activity, 100.0 * contribution, 100.0 * loyalty))
+        Some((
+            100.0 * index,
+            100.0 * activity,
+            100.0 * contribution,
+            100.0 * loyalty,
+        ))
     }
 
     fn band(&self, index: f64) -> &'static str {
@@ -891,7 +903,9 @@ impl HealthModel {
         if n_days < 1 || n_days > i64::from(MAX_WINDOW) {
             return Err(Error::invalid(
                 "to",
-                format!("the range {from} .. {to} must run forward and span at most {MAX_WINDOW} days"),
+                format!(
+                    "the range {from} .. {to} must run forward and span at most {MAX_WINDOW} days"
+                ),
             ));
         }
         let n = usize::try_from(n_days).unwrap_or(0);
@@ -1004,7 +1018,9 @@ impl HealthModel {
         if n_days < 1 || n_days > i64::from(MAX_WINDOW) {
             return Err(Error::invalid(
                 "to",
-                format!("the range {from} .. {to} must run forward and span at most {MAX_WINDOW} days"),
+                format!(
+                    "the range {from} .. {to} must run forward and span at most {MAX_WINDOW} days"
+                ),
             ));
         }
         let target = self.contribution_target(activity);
@@ -1096,7 +1112,10 @@ pub fn below_line_alerts(
         return Err(Error::invalid("consecutive_days", "must be at least 1"));
     }
     if !line.is_finite() {
-        return Err(Error::invalid("line", format!("must be finite, got {line}")));
+        return Err(Error::invalid(
+            "line",
+            format!("must be finite, got {line}"),
+        ));
     }
     check_series(series)?;
     let mut alerts = Vec::new();
@@ -1163,7 +1182,11 @@ pub fn below_line_alerts(
 /// assert_eq!((found[0].date, found[0].direction), (d(11), Direction::Below));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn anomalies(series: &[(NaiveDate, f64)], baseline_days: usize, k: f64) -> Result<Vec<Anomaly>> {
+pub fn anomalies(
+    series: &[(NaiveDate, f64)],
+    baseline_days: usize,
+    k: f64,
+) -> Result<Vec<Anomaly>> {
     if baseline_days < 3 {
         return Err(Error::invalid(
             "baseline_days",
@@ -1171,7 +1194,10 @@ pub fn anomalies(series: &[(NaiveDate, f64)], baseline_days: usize, k: f64) -> R
         ));
     }
     if !(k.is_finite() && k > 0.0) {
-        return Err(Error::invalid("k", format!("must be positive and finite, got {k}")));
+        return Err(Error::invalid(
+            "k",
+            format!("must be positive and finite, got {k}"),
+        ));
     }
     check_series(series)?;
     let mut out = Vec::new();

@@ -201,11 +201,7 @@ pub struct NpsReport {
 impl fmt::Display for NpsReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |k: u64| 100.0 * k as f64 / self.answers.max(1) as f64;
-        writeln!(
-            f,
-            "{:<12} {:>8} {:>8}",
-            "answer", "count", "share"
-        )?;
+        writeln!(f, "{:<12} {:>8} {:>8}", "answer", "count", "share")?;
         for (label, k) in [
             ("promoters", self.promoters),
             ("passives", self.passives),

@@ -76,8 +76,8 @@ fn successes_above_trials() {
             trials: 10
         }
     );
-    let e = proportions_chi_square(&[Proportion::new(1, 2), Proportion::new(5, 4)], false)
-        .unwrap_err();
+    let e =
+        proportions_chi_square(&[Proportion::new(1, 2), Proportion::new(5, 4)], false).unwrap_err();
     assert!(matches!(ops(e), OpsError::SuccessesExceedTrials { .. }));
 }
 
@@ -110,19 +110,22 @@ fn zero_variance() {
 #[test]
 fn non_finite_values_in_a_t_test() {
     let e = welch_t_test(&[1.0, f64::NAN], &[1.0, 2.0], 0.95).unwrap_err();
-    assert!(matches!(e, Error::NonFinite { field: "value", .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::NonFinite { field: "value", .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn bad_contingency_tables() {
     for table in [
-        vec![vec![1.0, 2.0]],                           // one row
-        vec![vec![1.0], vec![2.0]],                     // one column
-        vec![vec![1.0, 2.0], vec![3.0]],                // ragged
-        vec![vec![1.0, -2.0], vec![3.0, 4.0]],          // negative
-        vec![vec![1.0, f64::NAN], vec![3.0, 4.0]],      // NaN
-        vec![vec![0.0, 0.0], vec![3.0, 4.0]],           // empty row
-        vec![vec![0.0, 2.0], vec![0.0, 4.0]],           // empty column
+        vec![vec![1.0, 2.0]],                      // one row
+        vec![vec![1.0], vec![2.0]],                // one column
+        vec![vec![1.0, 2.0], vec![3.0]],           // ragged
+        vec![vec![1.0, -2.0], vec![3.0, 4.0]],     // negative
+        vec![vec![1.0, f64::NAN], vec![3.0, 4.0]], // NaN
+        vec![vec![0.0, 0.0], vec![3.0, 4.0]],      // empty row
+        vec![vec![0.0, 2.0], vec![0.0, 4.0]],      // empty column
     ] {
         let e = chi_square(&table, true).unwrap_err();
         assert!(matches!(ops(e), OpsError::BadTable(_)), "{table:?}");
@@ -153,8 +156,10 @@ fn out_of_range_parameters() {
         param(&sample_size_two_proportions(0.2, 0.3, &PowerSpec::with_power(1.0)).unwrap_err()),
         "power"
     );
-    let mut spec = PowerSpec::default();
-    spec.alpha = 0.0;
+    let spec = PowerSpec {
+        alpha: 0.0,
+        ..PowerSpec::default()
+    };
     assert_eq!(
         param(&sample_size_two_proportions(0.2, 0.3, &spec).unwrap_err()),
         "alpha"
@@ -167,7 +172,10 @@ fn out_of_range_parameters() {
         param(&power_two_proportions(0.0, 0.2, 0.3, 0.05, true).unwrap_err()),
         "n"
     );
-    assert_eq!(param(&Nps::default().report(0.0).unwrap_err()), "confidence");
+    assert_eq!(
+        param(&Nps::default().report(0.0).unwrap_err()),
+        "confidence"
+    );
 }
 
 #[test]
@@ -184,8 +192,10 @@ fn warning_thresholds_out_of_range() {
         param(&WarningThresholds::new(0.05, 0.1, f64::INFINITY).unwrap_err()),
         "ltv_drop"
     );
-    let mut t = WarningThresholds::default();
-    t.ltv_drop = -0.2;
+    let t = WarningThresholds {
+        ltv_drop: -0.2,
+        ..WarningThresholds::default()
+    };
     assert_eq!(
         param(&t.evaluate(&WarningFigures::default()).unwrap_err()),
         "ltv_drop"
@@ -211,21 +221,32 @@ fn warning_thresholds_out_of_range() {
 
 #[test]
 fn health_settings_and_series_out_of_range() {
-    let mut p = HealthParams::default();
-    p.weights = HealthWeights {
-        activity: 0.0,
-        contribution: 0.0,
-        loyalty: 0.0,
+    let p = HealthParams {
+        weights: HealthWeights {
+            activity: 0.0,
+            contribution: 0.0,
+            loyalty: 0.0,
+        },
+        ..HealthParams::default()
     };
     assert_eq!(param(&HealthModel::new(p).unwrap_err()), "weights");
-    let mut p = HealthParams::default();
-    p.healthy_line = 30.0;
+    let p = HealthParams {
+        healthy_line: 30.0,
+        ..HealthParams::default()
+    };
     assert_eq!(param(&HealthModel::new(p).unwrap_err()), "healthy_line");
-    let mut p = HealthParams::default();
-    p.contribution_target = ContributionTarget::PayerQuantile(1.5);
-    assert_eq!(param(&HealthModel::new(p).unwrap_err()), "contribution_target");
-    let mut p = HealthParams::default();
-    p.anomaly_k = 0.0;
+    let p = HealthParams {
+        contribution_target: ContributionTarget::PayerQuantile(1.5),
+        ..HealthParams::default()
+    };
+    assert_eq!(
+        param(&HealthModel::new(p).unwrap_err()),
+        "contribution_target"
+    );
+    let p = HealthParams {
+        anomaly_k: 0.0,
+        ..HealthParams::default()
+    };
     assert_eq!(param(&HealthModel::new(p).unwrap_err()), "anomaly_k");
     let d = |x| NaiveDate::from_ymd_opt(2025, 1, x).unwrap();
     let series = [(d(1), 1.0), (d(2), f64::NAN)];
@@ -259,9 +280,18 @@ fn rules_naming_unknown_segments() {
     let mut s = SegmentMap::new();
     s.declare(SegmentKind::Rfm, ["champions", "at_risk"]);
     s.assign(SegmentKind::Rfm, 1_u32, "at_risk");
-    let p = Period::containing(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), Interval::Month);
+    let p = Period::containing(
+        NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+        Interval::Month,
+    );
     let rules = RuleSet::new(
-        vec![Rule::new("typo", SegmentKind::Rfm, "at-risk", "coupon", "email")],
+        vec![Rule::new(
+            "typo",
+            SegmentKind::Rfm,
+            "at-risk",
+            "coupon",
+            "email",
+        )],
         MatchMode::FirstMatch,
     );
     let e = rules
@@ -278,14 +308,23 @@ fn rules_naming_unknown_segments() {
     );
     // A kind the source does not know at all.
     let rules = RuleSet::new(
-        vec![Rule::new("life", SegmentKind::Lifecycle, "dormant", "push", "push")],
+        vec![Rule::new(
+            "life",
+            SegmentKind::Lifecycle,
+            "dormant",
+            "push",
+            "push",
+        )],
         MatchMode::FirstMatch,
     );
     let e = rules.check(&s, &Attributes::new()).unwrap_err();
     assert!(matches!(ops(e), OpsError::UnknownSegment { known, .. } if known.is_empty()));
     // An attribute not supplied, a duplicate rule name, an empty channel.
     let rules = RuleSet::new(
-        vec![Rule::new("r", SegmentKind::Rfm, "at_risk", "x", "email").with_attribute("region", ["north"])],
+        vec![
+            Rule::new("r", SegmentKind::Rfm, "at_risk", "x", "email")
+                .with_attribute("region", ["north"]),
+        ],
         MatchMode::FirstMatch,
     );
     assert!(matches!(
@@ -302,19 +341,30 @@ fn rules_naming_unknown_segments() {
         vec![Rule::new("r", SegmentKind::Rfm, "at_risk", "x", " ")],
         MatchMode::EveryMatch,
     );
-    assert_eq!(param(&rules.check(&s, &Attributes::new()).unwrap_err()), "channel");
+    assert_eq!(
+        param(&rules.check(&s, &Attributes::new()).unwrap_err()),
+        "channel"
+    );
     // Activity after the evaluated period, or in another interval.
     let rules = RuleSet::new(
         vec![Rule::new("r", SegmentKind::Rfm, "at_risk", "x", "email")],
         MatchMode::EveryMatch,
     );
     assert_eq!(
-        param(&rules.evaluate(p, &[LastActive::new(1, p.next())], &s, &Attributes::new()).unwrap_err()),
+        param(
+            &rules
+                .evaluate(p, &[LastActive::new(1, p.next())], &s, &Attributes::new())
+                .unwrap_err()
+        ),
         "period"
     );
     let day = Period::containing(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), Interval::Day);
     assert_eq!(
-        param(&rules.evaluate(p, &[LastActive::new(1, day)], &s, &Attributes::new()).unwrap_err()),
+        param(
+            &rules
+                .evaluate(p, &[LastActive::new(1, day)], &s, &Attributes::new())
+                .unwrap_err()
+        ),
         "period"
     );
     // A compensation plan naming an unknown tier.
