@@ -7,7 +7,7 @@ use std::error::Error;
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
 use userops::sample::{SampleConfig, SampleData, generate};
-use userops::time::{Calendar, Interval, Zone};
+use userops::time::{Calendar, Interval, Period, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = generate(&SampleConfig::tour())?;
@@ -39,6 +39,9 @@ fn section(title: &str) {
 /// Operations: the health index, a three-colour warning, an experiment and NPS.
 fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use chrono::TimeDelta;
+    use userops::ops::automation::{
+        Attributes, LastActive, MatchMode, ReachSummary, Rule, RuleSet, SegmentKind,
+    };
     use userops::ops::experiment::{
         PowerSpec, Proportion, ProportionOptions, sample_size_for_mde, two_proportions,
     };
@@ -58,6 +61,62 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let to = (data.end - TimeDelta::days(1)).date_naive();
     let health = model.score(&daily, to - TimeDelta::days(179), to)?;
     println!("{health}\n");
+
+    section("Ops: automation rules on the health bands (evaluated for the last day)");
+    let segments = health.segment_map();
+    let attributes = Attributes::new().with("channel", data.channel());
+    let audience: Vec<LastActive<u64>> = daily
+        .users
+        .iter()
+        .filter_map(|u| {
+            let last = u.days.last()?;
+            Some(LastActive::new(
+                u.user,
+                Period::containing(last.date, Interval::Day),
+            ))
+        })
+        .collect();
+    let rules = RuleSet::new(
+        vec![
+            Rule::new(
+                "rescue_paid_users",
+                SegmentKind::Health,
+                "critical",
+                "coupon_15",
+                "email",
+            )
+            .inactive_for(14)
+            .with_attribute("channel", ["search_ads", "social_ads"]),
+            Rule::new(
+                "nudge_watch",
+                SegmentKind::Health,
+                "watch",
+                "push_reminder",
+                "push",
+            )
+            .inactive_for(7),
+            Rule::new(
+                "rescue_others",
+                SegmentKind::Health,
+                "critical",
+                "reminder",
+                "email",
+            )
+            .inactive_for(14),
+        ],
+        MatchMode::FirstMatch,
+    );
+    let evaluation = rules.evaluate(
+        Period::containing(to, Interval::Day),
+        &audience,
+        &segments,
+        &attributes,
+    )?;
+    println!("{evaluation}");
+    let mut reach = ReachSummary::default();
+    reach.add_counts("email", 1_180, 1_121, 291, 38)?; // made-up outcomes
+    reach.add_counts("push", 240, 226, 61, 5)?;
+    println!("{}\n", reach.finish());
 
     section("Ops: three-colour warning (made-up figures for one month)");
     let figures = WarningFigures::default()

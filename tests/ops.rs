@@ -240,6 +240,24 @@ fn power_prop_test_matches_r_documentation() {
 }
 
 #[test]
+fn experiment_reports_round_trip() {
+    let r = welch_t_test(&SLEEP_2, &SLEEP_1, 0.95).unwrap();
+    round_trip::<TestReport>(&r);
+    let p = two_proportions(
+        Proportion::new(0, 50),
+        Proportion::new(5, 50),
+        &ProportionOptions::corrected(),
+    )
+    .unwrap();
+    assert_eq!(p.lift, None); // control converted nobody: no relative lift
+    round_trip::<TestReport>(&p);
+    round_trip::<ChiSquareReport>(&chi_square(&[vec![1.0, 2.0], vec![3.0, 4.0]], true).unwrap());
+    round_trip::<SampleSize>(
+        &sample_size_two_proportions(0.1, 0.12, &PowerSpec::default()).unwrap(),
+    );
+}
+
+#[test]
 fn moments_fold_laws_and_values() {
     let values: Vec<f64> = SLEEP_1.iter().chain(&SLEEP_2).copied().collect();
     let close = |a: &Moments, b: &Moments| {

@@ -71,6 +71,7 @@ use std::hash::Hash;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use super::automation::{SegmentKind, SegmentMap};
 use crate::event::{Event, checked_amount};
 use crate::fold::{Fold, Summary, UserMap};
 use crate::time::{Calendar, Interval, Zone};
@@ -611,6 +612,29 @@ impl<U> HealthReport<U> {
             .filter(|d| d.users > 0)
             .map(|d| (d.date, d.index))
             .collect()
+    }
+
+    /// The users' bands on the last day as a [`SegmentMap`] of kind [`SegmentKind::Health`]
+    /// (labels `healthy`, `watch`, `critical`, all declared), ready for automation rules.
+    ///
+    /// ```
+    /// # use userops::ops::health::HealthReport;
+    /// use userops::ops::automation::{SegmentKind, SegmentSource};
+    /// # let r: HealthReport<u8> = HealthReport { from: chrono::NaiveDate::MIN, to: chrono::NaiveDate::MIN,
+    /// #     contribution_target: None, warning_line: 40.0, days: vec![], users: vec![], alerts: vec![], anomalies: vec![] };
+    /// let segments = r.segment_map();
+    /// assert_eq!(segments.labels(&SegmentKind::Health), vec!["critical", "healthy", "watch"]);
+    /// ```
+    pub fn segment_map(&self) -> SegmentMap<U>
+    where
+        U: Clone + Eq + Hash,
+    {
+        let mut map = SegmentMap::new();
+        map.declare(SegmentKind::Health, ["healthy", "watch", "critical"]);
+        for u in &self.users {
+            map.assign(SegmentKind::Health, u.user.clone(), u.band.clone());
+        }
+        map
     }
 
     /// Users per band on the last day: `(healthy, watch, critical)`.
