@@ -25,7 +25,7 @@
 //! use chrono::{DateTime, TimeZone, Utc};
 //! use userops::activity::ActivitySummary;
 //! use userops::event::Event;
-//! use userops::fold::{fold, Fold};
+//! use userops::fold::{fold, Summary};
 //! use userops::time::{Calendar, Interval};
 //!
 //! struct Order { customer: u64, placed: DateTime<Utc>, total: f64 }
