@@ -154,7 +154,8 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
             })
     };
     let (gi, vi) = (find(group_col)?, find(value_col)?);
-    let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Per group: (line, value) in file order.
+    let mut by_group: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
     let mut rejected: Vec<(u64, String)> = Vec::new();
     let mut rows = 0u64;
     for (i, record) in reader.records().enumerate() {
@@ -174,7 +175,10 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
         }
         let raw = record.get(vi).map(str::trim).unwrap_or("");
         match raw.parse::<f64>() {
-            Ok(v) if v.is_finite() => by_group.entry(group.to_string()).or_default().push(v),
+            Ok(v) if v.is_finite() => by_group
+                .entry(group.to_string())
+                .or_default()
+                .push((line, v)),
             _ => rejected.push((
                 line,
                 format!("{value_col:?} is {raw:?}, not a finite number"),
@@ -202,35 +206,31 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
     };
     for (g, values) in &by_group {
         if *g != control_name && *g != treatment_name {
-            rejected.push((
-                0,
-                format!(
-                    "{} rows of group {g:?} (neither control nor treatment)",
-                    values.len()
-                ),
-            ));
+            for (line, _) in values {
+                rejected.push((
+                    *line,
+                    format!("group {g:?} is neither control nor treatment"),
+                ));
+            }
         }
     }
-    let control = by_group.get(control_name).cloned().unwrap_or_default();
-    let treatment = by_group.get(&treatment_name).cloned().unwrap_or_default();
-    let other_rows: usize = by_group
-        .iter()
-        .filter(|(g, _)| *g != control_name && **g != treatment_name)
-        .map(|(_, v)| v.len())
-        .sum();
-    let bad_rows = rejected.iter().filter(|(l, _)| *l > 0).count();
+    rejected.sort_by_key(|(line, _)| *line);
+    let values = |name: &str| -> Vec<f64> {
+        by_group
+            .get(name)
+            .map(|v| v.iter().map(|(_, x)| *x).collect())
+            .unwrap_or_default()
+    };
+    let control = values(control_name);
+    let treatment = values(&treatment_name);
     eprintln!(
         "{path}: {rows} rows read: {} control ({control_name}), {} treatment ({treatment_name}), {} rejected",
         control.len(),
         treatment.len(),
-        bad_rows + other_rows
+        rejected.len()
     );
     for (line, why) in rejected.iter().take(20) {
-        if *line > 0 {
-            eprintln!("  line {line}: {why}");
-        } else {
-            eprintln!("  {why}");
-        }
+        eprintln!("  line {line}: {why}");
     }
     if rejected.len() > 20 {
         eprintln!("  ... and {} more", rejected.len() - 20);

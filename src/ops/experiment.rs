@@ -64,6 +64,18 @@ fn check_unit_open(name: &'static str, value: f64) -> Result<()> {
     }
 }
 
+/// A p-value as R prints it: four significant digits, scientific below 1e-4, `< 2.2e-16` at
+/// machine precision.
+fn format_p(p: f64) -> String {
+    if p < 2.2e-16 {
+        "< 2.2e-16".to_string()
+    } else if p < 1e-4 {
+        format!("{p:.3e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 /// Standard normal quantile; `p` must be in (0, 1) (checked by callers).
 fn qnorm(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
@@ -256,8 +268,9 @@ impl fmt::Display for TestReport {
             .unwrap_or_default();
         writeln!(
             f,
-            "statistic = {:.4}{df}, p-value = {:.4e}",
-            self.statistic, self.p_value
+            "statistic = {:.4}{df}, p-value = {}",
+            self.statistic,
+            format_p(self.p_value)
         )?;
         writeln!(
             f,
@@ -628,10 +641,10 @@ impl fmt::Display for ChiSquareReport {
         };
         write!(
             f,
-            "{method}: X-squared = {:.4}, df = {}, p-value = {:.4e}{}",
+            "{method}: X-squared = {:.4}, df = {}, p-value = {}{}",
             self.statistic,
             self.df,
-            self.p_value,
+            format_p(self.p_value),
             if self.low_expected {
                 " (some expected counts < 5: approximation may be poor)"
             } else {

@@ -41,7 +41,10 @@
 //!   `|x − median| > k · 1.4826 · MAD`. The factor 1.4826 = 1/Φ⁻¹(3/4) makes the MAD a
 //!   consistent estimate of the standard deviation for normal data, so `k` reads as "k sigmas"
 //!   while one wild day cannot inflate the baseline. When the baseline is flat (MAD = 0), any
-//!   departure at all is flagged and its robust z is `None`.
+//!   departure at all is flagged and its robust z is `None`. The index is built from trailing
+//!   windows, so it moves smoothly and its baseline MAD is small: on it, anomalies mark
+//!   *sustained shifts* (a campaign, an outage, a release) rather than single noisy days. For
+//!   day-level spikes, run [`anomalies`] on a raw daily series (active users, revenue).
 //!
 //! ```
 //! use chrono::{NaiveDate, TimeZone, Utc};
