@@ -393,6 +393,15 @@ pub enum MatchMode {
     EveryMatch,
 }
 
+impl fmt::Display for MatchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MatchMode::FirstMatch => "first match",
+            MatchMode::EveryMatch => "every match",
+        })
+    }
+}
+
 /// A user's last active period, the input for inactivity.
 ///
 /// ```
@@ -550,7 +559,7 @@ impl<U> fmt::Display for Evaluation<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "rules evaluated for {} ({:?}, {} users)",
+            "rules evaluated for {} ({}, {} users)",
             self.period, self.mode, self.users
         )?;
         write!(

@@ -68,11 +68,11 @@ fn check_unit_open(name: &'static str, value: f64) -> Result<()> {
 /// machine precision.
 fn format_p(p: f64) -> String {
     if p < 2.2e-16 {
-        "< 2.2e-16".to_string()
+        "< 2.2e-16".to_string() // R: "p-value < 2.2e-16"
     } else if p < 1e-4 {
-        format!("{p:.3e}")
+        format!("= {p:.3e}")
     } else {
-        format!("{p:.4}")
+        format!("= {p:.4}")
     }
 }
 
@@ -268,7 +268,7 @@ impl fmt::Display for TestReport {
             .unwrap_or_default();
         writeln!(
             f,
-            "statistic = {:.4}{df}, p-value = {}",
+            "statistic = {:.4}{df}, p-value {}",
             self.statistic,
             format_p(self.p_value)
         )?;
@@ -641,7 +641,7 @@ impl fmt::Display for ChiSquareReport {
         };
         write!(
             f,
-            "{method}: X-squared = {:.4}, df = {}, p-value = {}{}",
+            "{method}: X-squared = {:.4}, df = {}, p-value {}{}",
             self.statistic,
             self.df,
             format_p(self.p_value),
