@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use chrono::TimeDelta;
 use userops::activity::{ActivitySummary, PeriodTotals};
 use userops::fold::{Summary, fold};
-use userops::ops::health::{DailyActivity, HealthModel, HealthParams, below_line_alerts};
+use userops::ops::health::{DailyActivity, HealthModel, HealthParams};
 use userops::ops::warning::{Colour, WarningFigures, WarningThresholds};
 use userops::sample::{SampleConfig, generate};
 use userops::time::{Calendar, Interval, Period, Zone};
@@ -91,27 +91,13 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
 
     // 2. Per-user alerts over the last 90 days.
     let recent = to - TimeDelta::days(89);
-    let mut alerted = 0usize;
-    let mut scored = 0usize;
-    for u in &daily.users {
-        let s = model.user_series(&daily, u, recent, to)?;
-        if s.is_empty() {
-            continue;
-        }
-        scored += 1;
-        let series: Vec<_> = s.iter().map(|d| (d.date, d.index)).collect();
-        if !below_line_alerts(
-            &series,
-            model.params().warning_line,
-            model.params().consecutive_days,
-        )?
-        .is_empty()
-        {
-            alerted += 1;
-        }
-    }
+    let user_alerts = model.user_alerts(&daily, recent, to)?;
+    let alerted: BTreeSet<u64> = user_alerts.iter().map(|a| a.user).collect();
+    let scored = report.users.len();
     println!(
-        "per-user alerts, {recent} .. {to}: {alerted} of {scored} users spent {}+ consecutive days below {:.0}\n",
+        "per-user alerts, {recent} .. {to}: {} alerts for {} users ({scored} users in the population on {to}) with {}+ consecutive days below {:.0}\n",
+        user_alerts.len(),
+        alerted.len(),
         model.params().consecutive_days,
         model.params().warning_line
     );

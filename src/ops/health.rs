@@ -1079,6 +1079,70 @@ impl HealthModel {
     }
 }
 
+/// A user's alert (see [`HealthModel::user_alerts`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserAlert<U> {
+    /// The user.
+    pub user: U,
+    /// The run below the warning line.
+    pub alert: Alert,
+}
+
+impl HealthModel {
+    /// Every user's alerts between `from` and `to`: runs of at least `consecutive_days` days
+    /// with the user's index below the warning line (days outside the user's population
+    /// membership break a run). Ordered by user, then date.
+    ///
+    /// # Errors
+    /// As [`HealthModel::user_series`].
+    ///
+    /// ```
+    /// # use chrono::{NaiveDate, TimeZone, Utc};
+    /// # use userops::event::EventRecord;
+    /// # use userops::fold::{fold, Summary};
+    /// # use userops::ops::health::{DailyActivity, HealthModel};
+    /// // Active every day of January, then silent: the index decays below 40 in February.
+    /// let log: Vec<_> = (1..=31)
+    ///     .map(|d| EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, d, 9, 0, 0).unwrap()))
+    ///     .collect();
+    /// let days = fold(DailyActivity::new(Utc), &log)?.finish();
+    /// let model = HealthModel::new(Default::default())?;
+    /// let d = |m, x| NaiveDate::from_ymd_opt(2025, m, x).unwrap();
+    /// let alerts = model.user_alerts(&days, d(1, 1), d(2, 28))?;
+    /// assert_eq!(alerts.len(), 2); // one in early January, one after the user fell silent
+    /// assert!(alerts[1].alert.first_day > d(1, 31));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_alerts<U: Clone>(
+        &self,
+        activity: &DailyActivityReport<U>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<UserAlert<U>>> {
+        let mut out = Vec::new();
+        let mut series = Vec::new();
+        for u in &activity.users {
+            series.clear();
+            series.extend(
+                self.user_series(activity, u, from, to)?
+                    .into_iter()
+                    .map(|s| (s.date, s.index)),
+            );
+            for alert in below_line_alerts(
+                &series,
+                self.params.warning_line,
+                self.params.consecutive_days,
+            )? {
+                out.push(UserAlert {
+                    user: u.user.clone(),
+                    alert,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Type-7 quantile (R's default) of sorted values.
 fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     let n = sorted.len();
