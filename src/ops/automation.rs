@@ -102,6 +102,41 @@ pub trait SegmentSource<U> {
     fn segment(&self, kind: &SegmentKind, user: &U) -> Option<&str>;
 }
 
+impl<U, S: SegmentSource<U> + ?Sized> SegmentSource<U> for &S {
+    fn labels(&self, kind: &SegmentKind) -> Vec<String> {
+        (**self).labels(kind)
+    }
+    fn segment(&self, kind: &SegmentKind, user: &U) -> Option<&str> {
+        (**self).segment(kind, user)
+    }
+}
+
+/// Two sources side by side (e.g. RFM segments from one model, lifecycle states from
+/// another): labels are the union, a user's label comes from the first source that has one.
+///
+/// ```
+/// use userops::ops::automation::{SegmentKind, SegmentMap, SegmentSource};
+/// let mut rfm = SegmentMap::new();
+/// rfm.assign(SegmentKind::Rfm, 1_u32, "champions");
+/// let mut life = SegmentMap::new();
+/// life.assign(SegmentKind::Lifecycle, 1_u32, "active");
+/// let both = (&rfm, &life);
+/// assert_eq!(both.segment(&SegmentKind::Lifecycle, &1), Some("active"));
+/// assert_eq!(both.labels(&SegmentKind::Rfm), vec!["champions"]);
+/// ```
+impl<U, A: SegmentSource<U>, B: SegmentSource<U>> SegmentSource<U> for (A, B) {
+    fn labels(&self, kind: &SegmentKind) -> Vec<String> {
+        let mut all: BTreeSet<String> = self.0.labels(kind).into_iter().collect();
+        all.extend(self.1.labels(kind));
+        all.into_iter().collect()
+    }
+    fn segment(&self, kind: &SegmentKind, user: &U) -> Option<&str> {
+        self.0
+            .segment(kind, user)
+            .or_else(|| self.1.segment(kind, user))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct KindMap<U> {
     labels: BTreeSet<String>,
