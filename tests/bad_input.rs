@@ -5,6 +5,9 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
-
+#[path = "bad_input/ltv_economics.rs"]
+mod ltv_economics;
 #[path = "bad_input/ops.rs"]
 mod ops;
+#[path = "bad_input/rfm.rs"]
+mod rfm;
