@@ -7,7 +7,7 @@ use std::error::Error;
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
 use userops::sample::{SampleConfig, SampleData, generate};
-use userops::time::{Calendar, Interval, Zone};
+use userops::time::{Calendar, Interval, Period, Zone};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let data = generate(&SampleConfig::tour())?;
@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     tour_ltv_cac(&data)?;
     tour_retention(&data)?;
     tour_lifecycle(&data)?;
+    tour_ops(&data)?;
 
     Ok(())
 }
@@ -180,5 +181,129 @@ fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
     .check()?;
     let sticky = fold(StickinessSummary::new(spec), &data.events)?.finish();
     println!("{sticky}\n");
+    Ok(())
+}
+
+/// Operations: the health index, a three-colour warning, an experiment and NPS.
+fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use chrono::TimeDelta;
+    use userops::ops::automation::{
+        Attributes, LastActive, MatchMode, ReachSummary, Rule, RuleSet, SegmentKind,
+    };
+    use userops::ops::experiment::{
+        PowerSpec, Proportion, ProportionOptions, sample_size_for_mde, two_proportions,
+    };
+    use userops::ops::health::{DailyActivity, HealthModel, HealthParams};
+    use userops::ops::nps::Nps;
+    use userops::ops::warning::{WarningFigures, WarningThresholds};
+
+    section("Ops: user health index over the last 180 days");
+    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
+    // The sample product is used a few times a month: a warning line of 12 (healthy from 24)
+    // suits it; the library's defaults (40 / 60) suit a daily-use product.
+    let model = HealthModel::new(HealthParams {
+        warning_line: 12.0,
+        healthy_line: 24.0,
+        ..HealthParams::default()
+    })?;
+    let to = (data.end - TimeDelta::days(1)).date_naive();
+    let health = model.score(&daily, to - TimeDelta::days(179), to)?;
+    println!("{health}\n");
+
+    section("Ops: automation rules on the health bands (evaluated for the last day)");
+    let segments = health.segment_map();
+    let attributes = Attributes::new().with("channel", data.channel());
+    let audience: Vec<LastActive<u64>> = daily
+        .users
+        .iter()
+        .filter_map(|u| {
+            let last = u.days.last()?;
+            Some(LastActive::new(
+                u.user,
+                Period::containing(last.date, Interval::Day),
+            ))
+        })
+        .collect();
+    let rules = RuleSet::new(
+        vec![
+            Rule::new(
+                "rescue_paid_users",
+                SegmentKind::Health,
+                "critical",
+                "coupon_15",
+                "email",
+            )
+            .inactive_for(14)
+            .with_attribute("channel", ["search_ads", "social_ads"]),
+            Rule::new(
+                "nudge_watch",
+                SegmentKind::Health,
+                "watch",
+                "push_reminder",
+                "push",
+            )
+            .inactive_for(7),
+            Rule::new(
+                "rescue_others",
+                SegmentKind::Health,
+                "critical",
+                "reminder",
+                "email",
+            )
+            .inactive_for(14),
+        ],
+        MatchMode::FirstMatch,
+    );
+    let evaluation = rules.evaluate(
+        Period::containing(to, Interval::Day),
+        &audience,
+        &segments,
+        &attributes,
+    )?;
+    println!("{evaluation}");
+    let mut reach = ReachSummary::default();
+    reach.add_counts("email", 1_180, 1_121, 291, 38)?; // made-up outcomes
+    reach.add_counts("push", 240, 226, 61, 5)?;
+    println!("{}\n", reach.finish());
+
+    section("Ops: three-colour warning (made-up figures for one month)");
+    let figures = WarningFigures::default()
+        .label("this month")
+        .complaints(31, 600)?
+        .churn(45, 600)?
+        .ltv(84.0, 70.5)?;
+    println!("{}\n", WarningThresholds::default().evaluate(&figures)?);
+
+    section("Ops: experiment — new onboarding vs control (made-up conversions)");
+    let test = two_proportions(
+        Proportion::new(120, 2_400),
+        Proportion::new(156, 2_400),
+        &ProportionOptions::default(),
+    )?;
+    println!("{test}");
+    println!(
+        "{}\n",
+        sample_size_for_mde(0.05, 0.01, &PowerSpec::default())?
+    );
+
+    section("Ops: NPS on made-up survey scores");
+    let mut rng = userops::sample::Rng::new(11);
+    let weights = [1, 1, 1, 2, 2, 4, 5, 9, 14, 12, 10];
+    let total: u64 = weights.iter().sum();
+    let scores: Vec<i64> = (0..400)
+        .map(|_| {
+            let mut pick = rng.below(total);
+            let mut score = 0;
+            for (s, w) in weights.iter().enumerate() {
+                if pick < *w {
+                    score = s as i64;
+                    break;
+                }
+                pick -= w;
+            }
+            score
+        })
+        .collect();
+    println!("{}\n", Nps::from_scores(scores, 0.95)?);
     Ok(())
 }

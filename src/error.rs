@@ -119,6 +119,10 @@ pub enum Error {
     /// JSON could not be parsed or does not have the expected shape.
     #[error("JSON error: {0}")]
     Json(String),
+
+    /// An error of the operations toolkit (experiments, automation rules, NPS).
+    #[error(transparent)]
+    Ops(#[from] crate::ops::OpsError),
 }
 
 impl Error {

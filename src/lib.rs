@@ -62,6 +62,7 @@
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
 //! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
+//! | [`ops`] | user health index and alerts, three-colour warnings, experiment significance tests, automation rules, NPS |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -92,6 +93,7 @@ pub mod event;
 pub mod fold;
 pub mod lifecycle;
 pub mod ltv;
+pub mod ops;
 pub mod retention;
 pub mod rfm;
 pub mod sample;
