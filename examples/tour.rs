@@ -28,9 +28,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("{months}\n");
 
     tour_rfm(&data)?;
-    tour_ltv_cac(&data)?;
-    tour_retention(&data)?;
     tour_lifecycle(&data)?;
+    tour_retention(&data)?;
+    tour_ltv_cac(&data)?;
     tour_ops(&data)?;
 
     Ok(())
