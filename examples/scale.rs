@@ -6,8 +6,9 @@
 //! ```
 //!
 //! Each line: `{"stage": "rfm", "users": N, "events": M, "seconds": s, "events_per_sec": e,
-//! "state_bytes": b, "threads": t}`. `seconds` covers the fold and the model (not the
-//! generation of the log); `state_bytes` is the heap the stage's summary holds when the fold is
+//! "state_bytes": b, "threads": t, "events_folded": k}`. `seconds` covers the fold and the model
+//! (not the generation of the log); `events_folded` is the number of events the generator made
+//! for the requested M (Poisson counts plus one sign-up per user), and `events_per_sec` uses it; `state_bytes` is the heap the stage's summary holds when the fold is
 //! done, measured by a counting allocator. Stages: rfm, btyd_summary, bgnbd_fit, pareto_nbd_fit,
 //! gamma_gamma_fit, clv_predict, lifecycle, retention, metric_tree (`--stages a,b` picks some).
 //!
@@ -141,11 +142,12 @@ impl Report<'_> {
             0.0
         };
         println!(
-            "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}}}",
+            "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}, \"events_folded\": {}}}",
             self.args.users,
-            self.events,
+            self.args.events,
             state_bytes.max(0),
-            self.args.threads
+            self.args.threads,
+            self.events
         );
     }
 }
@@ -209,6 +211,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         match stage.as_str() {
             "rfm" => stage_rfm(args, &data, &report)?,
             "retention" => stage_retention(args, &data, &report)?,
+            "lifecycle" => stage_lifecycle(args, &data, &report)?,
             other => eprintln!("scale: stage {other} is not built yet"),
         }
     }
@@ -248,5 +251,21 @@ fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<()
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&table);
     report.line("retention", secs, data.events.len(), bytes);
+    Ok(())
+}
+
+fn stage_lifecycle(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+    use userops::lifecycle::{LifecycleSummary, StageParams};
+    use userops::time::{Calendar, Interval, Zone};
+    let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
+    let to = data.end - chrono::TimeDelta::milliseconds(1);
+    let empty = LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)?;
+    let params = StageParams::default();
+    let t = Instant::now();
+    let (summary, bytes) = run_fold(args, empty, &data.events)?;
+    let stages = summary.finish().stages(&params, None);
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(&stages);
+    report.line("lifecycle", secs, data.events.len(), bytes);
     Ok(())
 }
