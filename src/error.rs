@@ -119,6 +119,10 @@ pub enum Error {
     /// JSON could not be parsed or does not have the expected shape.
     #[error("JSON error: {0}")]
     Json(String),
+
+    /// A metric tree, value weights or a metric value is wrong (see [`crate::metric::MetricError`]).
+    #[error(transparent)]
+    Metric(#[from] crate::metric::MetricError),
 }
 
 impl Error {

@@ -58,6 +58,8 @@
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
+//! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -86,6 +88,8 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod metric;
+pub mod quadrant;
 pub mod sample;
 pub mod time;
 
