@@ -314,7 +314,7 @@ fn tree_order(metrics: &[MetricStats]) -> Vec<usize> {
 /// ```
 /// use userops::metric::*;
 /// let report = MetricReport::<u8> {
-///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
 ///     metrics: vec![MetricInfo { name: "events".into(), parent: None, depth: 0, measure: Measure::Events }],
 ///     users: vec![1, 2, 3, 4],
 ///     values: vec![1.0, 2.0, 3.0, 10.0],

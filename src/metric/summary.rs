@@ -9,13 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use super::MetricError;
 use super::tree::{
-    BASE_SLOTS, MetricTree, Op, SLOT_AMOUNT, SLOT_EVENTS, SLOT_PAYMENTS, SLOT_SECONDS,
+    BASE_SLOTS, MetricTree, Op, SLOT_AMOUNT, SLOT_EVENTS, SLOT_MILLIS, SLOT_PAYMENTS,
     SLOT_SESSIONS,
 };
 use super::{Measure, MetricDef};
 use crate::event::{Event, checked_amount};
 use crate::fold::{Fold, Summary, UserMap};
 use crate::{Error, Result};
+
+/// The longest window, in days (active days are kept as 16-bit offsets into the window).
+const MAX_WINDOW_DAYS: i64 = 65_000;
 
 /// Days in an average month (365.25 / 12), the unit of [`Measure::AmountPerMonth`].
 const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
@@ -41,10 +44,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// The window `[from, to)`.
+    /// The window `[from, to)`, at most 65,000 days (178 years) long.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `to` is not after `from`.
+    /// [`Error::InvalidParameter`] when `to` is not after `from` or the window is longer
+    /// than 65,000 days.
     ///
     /// ```
     /// use chrono::DateTime;
@@ -55,6 +59,12 @@ impl Window {
             return Err(Error::invalid(
                 "window",
                 format!("the window's end ({to}) must be after its start ({from})"),
+            ));
+        }
+        if (to - from).num_days() > MAX_WINDOW_DAYS {
+            return Err(Error::invalid(
+                "window",
+                format!("a window can be at most {MAX_WINDOW_DAYS} days long, got {from} to {to}"),
             ));
         }
         Ok(Window { from, to })
@@ -122,14 +132,23 @@ impl Window {
     }
 }
 
-/// A small sorted set of local day numbers (days since 1970-01-01), inline up to 6 days.
+/// Inline capacity of a [`DaySet`].
+const INLINE_DAYS: usize = 14;
+
+/// A small sorted set of local days, as offsets from the window's first local day; inline up
+/// to 14 days (no allocation for most users).
 #[derive(Debug, Clone, PartialEq)]
 enum DaySet {
-    Few { len: u8, days: [i32; 6] },
-    Many(Vec<i32>),
+    Few { len: u8, days: [u16; INLINE_DAYS] },
+    Many(Vec<u16>),
 }
 
 impl DaySet {
+    const EMPTY: DaySet = DaySet::Few {
+        len: 0,
+        days: [0; INLINE_DAYS],
+    };
+
     fn len(&self) -> usize {
         match self {
             DaySet::Few { len, .. } => usize::from(*len),
@@ -137,7 +156,7 @@ impl DaySet {
         }
     }
 
-    fn as_slice(&self) -> &[i32] {
+    fn as_slice(&self) -> &[u16] {
         match self {
             DaySet::Few { len, days } => days.get(..usize::from(*len)).unwrap_or(&[]),
             DaySet::Many(v) => v,
@@ -145,7 +164,7 @@ impl DaySet {
     }
 
     #[inline]
-    fn insert(&mut self, day: i32) {
+    fn insert(&mut self, day: u16) {
         match self {
             DaySet::Few { len, days } => {
                 let n = usize::from(*len);
@@ -159,12 +178,12 @@ impl DaySet {
                         Err(p) => p,
                     },
                 };
-                if n < days.len() {
+                if n < INLINE_DAYS {
                     days.copy_within(pos..n, pos + 1);
                     days[pos] = day;
                     *len += 1;
                 } else {
-                    let mut v = Vec::with_capacity(16);
+                    let mut v = Vec::with_capacity(2 * INLINE_DAYS);
                     v.extend_from_slice(slice);
                     v.insert(pos, day);
                     *self = DaySet::Many(v);
@@ -241,7 +260,7 @@ impl<U> MetricReport<U> {
     ///
     /// ```
     /// # use userops::metric::*;
-    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
     ///     metrics: vec![MetricInfo { name: "x".into(), parent: None, depth: 0, measure: Measure::Events }],
     ///     users: vec![], values: vec![], outside_window: 0 };
     /// assert_eq!(r.metric_index("x"), Some(0));
@@ -255,7 +274,7 @@ impl<U> MetricReport<U> {
     ///
     /// ```
     /// # use userops::metric::*;
-    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
     ///     metrics: vec![MetricInfo { name: "x".into(), parent: None, depth: 0, measure: Measure::Events }],
     ///     users: vec![9], values: vec![4.0], outside_window: 0 };
     /// assert_eq!(r.row(0), Some(&[4.0][..]));
@@ -272,7 +291,7 @@ impl<U> MetricReport<U> {
     ///
     /// ```
     /// # use userops::metric::*;
-    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
     ///     metrics: vec![MetricInfo { name: "x".into(), parent: None, depth: 0, measure: Measure::Events }],
     ///     users: vec![9], values: vec![4.0], outside_window: 0 };
     /// assert_eq!(r.value(0, 0), Some(4.0));
@@ -289,7 +308,7 @@ impl<U> MetricReport<U> {
     ///
     /// ```
     /// # use userops::metric::*;
-    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
     ///     metrics: vec![MetricInfo { name: "x".into(), parent: None, depth: 0, measure: Measure::Events }],
     ///     users: vec![1, 2], values: vec![4.0, 5.0], outside_window: 0 };
     /// assert_eq!(r.column(0), vec![4.0, 5.0]);
@@ -312,7 +331,7 @@ impl<U> MetricReport<U> {
     ///
     /// ```
     /// # use userops::metric::*;
-    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+    /// let r = MetricReport::<u8> { window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
     ///     metrics: vec![MetricInfo { name: "x".into(), parent: None, depth: 0, measure: Measure::Events }],
     ///     users: vec![1, 5], values: vec![4.0, 5.0], outside_window: 0 };
     /// assert_eq!(r.user_index(&5), Some(1));
@@ -368,7 +387,14 @@ pub struct MetricSummary<E: Event, Tz: TimeZone = crate::time::Zone> {
     tree: Arc<MetricTree<E>>,
     tz: Tz,
     window: Window,
-    index: UserMap<E::User, u32>,
+    /// The window in Unix milliseconds, for a cheap check per event.
+    from_ms: i64,
+    to_ms: i64,
+    /// The local day number (days since 1970-01-01 in `tz`) of the window's start.
+    first_day: i64,
+    /// User → row, built only once users arrive out of id order (until then `ids` is
+    /// strictly increasing and a binary search finds a user).
+    index: Option<UserMap<E::User, u32>>,
     ids: Vec<E::User>,
     slots: Vec<f64>,
     days: Vec<DaySet>,
@@ -383,6 +409,9 @@ impl<E: Event, Tz: TimeZone> Clone for MetricSummary<E, Tz> {
             tree: Arc::clone(&self.tree),
             tz: self.tz.clone(),
             window: self.window,
+            from_ms: self.from_ms,
+            to_ms: self.to_ms,
+            first_day: self.first_day,
             index: self.index.clone(),
             ids: self.ids.clone(),
             slots: self.slots.clone(),
@@ -420,11 +449,15 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
     /// ```
     pub fn new(tree: Arc<MetricTree<E>>, tz: Tz, window: Window) -> Self {
         let hosts = tree.hosts.len();
+        let first_day = local_day(&tz, window.from);
         MetricSummary {
             tree,
             tz,
+            from_ms: window.from.timestamp_millis(),
+            to_ms: window.to.timestamp_millis(),
+            first_day,
             window,
-            index: UserMap::default(),
+            index: None,
             ids: Vec::new(),
             slots: Vec::new(),
             days: Vec::new(),
@@ -464,32 +497,67 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
         self.ids.is_empty()
     }
 
+    #[inline]
     fn user_slot(&mut self, user: &E::User) -> usize {
         if let Some(id) = self.ids.get(self.last) {
             if id == user {
                 return self.last;
             }
         }
-        let i = match self.index.get(user) {
-            Some(&i) => i as usize,
-            None => self.push_user(user.clone(), None),
-        };
+        let i = self.find_or_push(user, None);
         self.last = i;
         i
     }
 
+    /// The row of `user`, adding a row (with `days`) when the user is new.
+    fn find_or_push(&mut self, user: &E::User, days: Option<DaySet>) -> usize {
+        if let Some(index) = &self.index {
+            return match index.get(user) {
+                Some(&i) => i as usize,
+                None => self.push_user(user.clone(), days),
+            };
+        }
+        // Users so far arrived in increasing id order: a larger id is new, a smaller one is
+        // found by binary search; a new user out of order switches to the hash index.
+        match self.ids.last() {
+            Some(last) if user <= last => match self.ids.binary_search(user) {
+                Ok(i) => i,
+                Err(_) => {
+                    let mut index = UserMap::with_capacity(self.ids.len() * 2);
+                    for (i, id) in self.ids.iter().enumerate() {
+                        index.insert(id.clone(), i as u32);
+                    }
+                    self.index = Some(index);
+                    self.push_user(user.clone(), days)
+                }
+            },
+            _ => self.push_user(user.clone(), days),
+        }
+    }
+
     fn push_user(&mut self, user: E::User, days: Option<DaySet>) -> usize {
         let i = self.ids.len();
-        self.index.insert(user.clone(), i as u32);
+        if let Some(index) = &mut self.index {
+            index.insert(user.clone(), i as u32);
+        }
         self.ids.push(user);
-        self.slots
-            .resize(self.slots.len() + self.tree.slots, 0.0);
-        self.days.push(days.unwrap_or(DaySet::Few {
-            len: 0,
-            days: [0; 6],
-        }));
+        self.slots.resize(self.slots.len() + self.tree.slots, 0.0);
+        self.days.push(days.unwrap_or(DaySet::EMPTY));
         i
     }
+}
+
+/// The local day number (days since 1970-01-01) of `at` in `tz`.
+#[inline]
+fn local_day<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>) -> i64 {
+    local_day_ms(tz, at, at.timestamp_millis())
+}
+
+/// [`local_day`] when the instant's Unix milliseconds are already known.
+#[inline]
+fn local_day_ms<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>, ms: i64) -> i64 {
+    let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
+    (ms.div_euclid(1000) + i64::from(offset)).div_euclid(86_400)
 }
 
 impl<E, X, Tz> Fold<X> for MetricSummary<E, Tz>
@@ -501,23 +569,24 @@ where
     fn observe(&mut self, event: &X) -> Result<()> {
         let e: &E = event.borrow();
         let at = e.at();
-        if !self.window.contains(at) {
+        let ms = at.timestamp_millis();
+        if ms < self.from_ms || ms >= self.to_ms {
             self.outside += 1;
             return Ok(());
         }
         let amount = checked_amount(e)?;
-        let seconds = match e.duration() {
+        let millis = match e.duration() {
             Some(d) => {
-                let s = d.num_milliseconds() as f64 / 1000.0;
-                if s < 0.0 {
+                let ms = d.num_milliseconds();
+                if ms < 0 {
                     return Err(Error::Negative {
                         field: "duration",
-                        value: s,
+                        value: ms as f64 / 1000.0,
                         user: format!("{:?}", e.user()),
                         hint: "; a time spent cannot be negative",
                     });
                 }
-                Some(s)
+                Some(ms as f64)
             }
             None => None,
         };
@@ -539,12 +608,8 @@ where
             (false, Some(n)) => tree.names.iter().position(|x| x == n),
             _ => None,
         };
-        let offset = self
-            .tz
-            .offset_from_utc_datetime(&at.naive_utc())
-            .fix()
-            .local_minus_utc();
-        let day = (at.timestamp() + i64::from(offset)).div_euclid(86_400) as i32;
+        // Within the window, so 0 ..= 65,001: fits 16 bits.
+        let day = (local_day_ms(&self.tz, at, ms) - self.first_day).clamp(0, i64::from(u16::MAX)) as u16;
         let stride = tree.slots;
         let i = self.user_slot(e.user());
         let start = i * stride;
@@ -554,8 +619,8 @@ where
             if amount > 0.0 {
                 row[SLOT_PAYMENTS] += 1.0;
             }
-            if let Some(s) = seconds {
-                row[SLOT_SECONDS] += s;
+            if let Some(s) = millis {
+                row[SLOT_MILLIS] += s;
                 row[SLOT_SESSIONS] += 1.0;
             }
             if let Some(j) = named {
@@ -594,25 +659,20 @@ where
         }
         let stride = self.tree.slots;
         self.outside += other.outside;
-        for (j, (user, days)) in other.ids.into_iter().zip(other.days).enumerate() {
+        for (j, (user, days)) in other.ids.iter().zip(other.days).enumerate() {
             let theirs = other.slots.get(j * stride..(j + 1) * stride).unwrap_or(&[]);
-            match self.index.get(&user) {
-                Some(&i) => {
-                    let i = i as usize;
-                    if let Some(row) = self.slots.get_mut(i * stride..(i + 1) * stride) {
-                        for (a, b) in row.iter_mut().zip(theirs) {
-                            *a += b;
-                        }
-                    }
-                    if let Some(d) = self.days.get_mut(i) {
-                        d.union(&days);
-                    }
+            let before = self.ids.len();
+            let i = self.find_or_push(user, None);
+            if let Some(row) = self.slots.get_mut(i * stride..(i + 1) * stride) {
+                for (a, b) in row.iter_mut().zip(theirs) {
+                    *a += b;
                 }
-                None => {
-                    let i = self.push_user(user, Some(days));
-                    if let Some(row) = self.slots.get_mut(i * stride..(i + 1) * stride) {
-                        row.copy_from_slice(theirs);
-                    }
+            }
+            if let Some(d) = self.days.get_mut(i) {
+                if i >= before {
+                    *d = days;
+                } else {
+                    d.union(&days);
                 }
             }
         }

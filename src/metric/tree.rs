@@ -217,7 +217,7 @@ pub(crate) enum Op {
 pub(crate) const SLOT_EVENTS: usize = 0;
 pub(crate) const SLOT_AMOUNT: usize = 1;
 pub(crate) const SLOT_PAYMENTS: usize = 2;
-pub(crate) const SLOT_SECONDS: usize = 3;
+pub(crate) const SLOT_MILLIS: usize = 3;
 pub(crate) const SLOT_SESSIONS: usize = 4;
 pub(crate) const BASE_SLOTS: usize = 5;
 
@@ -643,7 +643,7 @@ impl<E> MetricTreeBuilder<E> {
                 Measure::Amount => Op::Slot(SLOT_AMOUNT, 1.0),
                 Measure::Payments => Op::Slot(SLOT_PAYMENTS, 1.0),
                 Measure::Paid => Op::Positive(SLOT_PAYMENTS),
-                Measure::TimeSpent => Op::Slot(SLOT_SECONDS, 1.0 / 60.0),
+                Measure::TimeSpent => Op::Slot(SLOT_MILLIS, 1.0 / 60_000.0),
                 Measure::Sessions => Op::Slot(SLOT_SESSIONS, 1.0),
                 Measure::ActiveDays => Op::ActiveDays,
                 Measure::AmountPerMonth => Op::PerMonth(SLOT_AMOUNT),

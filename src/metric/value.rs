@@ -323,7 +323,7 @@ pub fn pareto_share(values: &[f64]) -> f64 {
 /// ```
 /// use userops::metric::*;
 /// let report = MetricReport::<char> {
-///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
 ///     metrics: vec![MetricInfo { name: "revenue".into(), parent: None, depth: 0, measure: Measure::Amount }],
 ///     users: vec!['a', 'b', 'c', 'd'],
 ///     values: vec![0.0, 10.0, 10.0, 20.0],
@@ -534,7 +534,7 @@ fn median_of(mut v: Vec<f64>) -> f64 {
 /// ```
 /// use userops::metric::*;
 /// let report = MetricReport::<u8> {
-///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC)?,
+///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365))?,
 ///     metrics: vec![
 ///         MetricInfo { name: "visit_frequency".into(), parent: None, depth: 0, measure: Measure::ActiveDays },
 ///         MetricInfo { name: "revenue".into(), parent: None, depth: 0, measure: Measure::Amount },
@@ -682,7 +682,7 @@ impl<U> fmt::Display for FallingUsage<U> {
 /// ```
 /// use userops::metric::*;
 /// let report = |values: Vec<f64>, users: Vec<u8>| MetricReport::<u8> {
-///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC).unwrap(),
+///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365)).unwrap(),
 ///     metrics: vec![MetricInfo { name: "visit_frequency".into(), parent: None, depth: 0, measure: Measure::ActiveDays }],
 ///     users, values, outside_window: 0,
 /// };
@@ -820,7 +820,7 @@ impl fmt::Display for GlobalLift {
 /// ```
 /// use userops::metric::*;
 /// let report = |values: Vec<f64>| MetricReport::<u8> {
-///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC).unwrap(),
+///     window: Window::new(chrono::DateTime::UNIX_EPOCH, chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(365)).unwrap(),
 ///     metrics: vec![MetricInfo { name: "events".into(), parent: None, depth: 0, measure: Measure::Events }],
 ///     users: (0..values.len() as u8).collect(), values, outside_window: 0,
 /// };
