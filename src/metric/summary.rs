@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::MetricError;
@@ -387,9 +387,6 @@ pub struct MetricSummary<E: Event, Tz: TimeZone = crate::time::Zone> {
     tree: Arc<MetricTree<E>>,
     tz: Tz,
     window: Window,
-    /// The window in Unix milliseconds, for a cheap check per event.
-    from_ms: i64,
-    to_ms: i64,
     /// The local day number (days since 1970-01-01 in `tz`) of the window's start.
     first_day: i64,
     /// User → row, built only once users arrive out of id order (until then `ids` is
@@ -409,8 +406,6 @@ impl<E: Event, Tz: TimeZone> Clone for MetricSummary<E, Tz> {
             tree: Arc::clone(&self.tree),
             tz: self.tz.clone(),
             window: self.window,
-            from_ms: self.from_ms,
-            to_ms: self.to_ms,
             first_day: self.first_day,
             index: self.index.clone(),
             ids: self.ids.clone(),
@@ -453,8 +448,6 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
         MetricSummary {
             tree,
             tz,
-            from_ms: window.from.timestamp_millis(),
-            to_ms: window.to.timestamp_millis(),
             first_day,
             window,
             index: None,
@@ -547,17 +540,28 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
     }
 }
 
-/// The local day number (days since 1970-01-01) of `at` in `tz`.
+/// The local day number (days from the common era) of `at` in `tz`, without a 64-bit
+/// division: a zone's offset is less than a day, so the local day is the UTC day or a
+/// neighbour.
 #[inline]
 fn local_day<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>) -> i64 {
-    local_day_ms(tz, at, at.timestamp_millis())
+    let utc = at.naive_utc();
+    let offset = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc();
+    let seconds = i64::from(utc.time().num_seconds_from_midnight()) + i64::from(offset);
+    let day = i64::from(utc.date().num_days_from_ce());
+    if seconds < 0 {
+        day - 1
+    } else if seconds >= 86_400 {
+        day + 1
+    } else {
+        day
+    }
 }
 
-/// [`local_day`] when the instant's Unix milliseconds are already known.
+/// String equality with a first-byte check before the byte compare.
 #[inline]
-fn local_day_ms<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>, ms: i64) -> i64 {
-    let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
-    (ms.div_euclid(1000) + i64::from(offset)).div_euclid(86_400)
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 impl<E, X, Tz> Fold<X> for MetricSummary<E, Tz>
@@ -569,8 +573,7 @@ where
     fn observe(&mut self, event: &X) -> Result<()> {
         let e: &E = event.borrow();
         let at = e.at();
-        let ms = at.timestamp_millis();
-        if ms < self.from_ms || ms >= self.to_ms {
+        if at < self.window.from || at >= self.window.to {
             self.outside += 1;
             return Ok(());
         }
@@ -605,11 +608,11 @@ where
             self.scratch.push(v);
         }
         let named = match (tree.names.is_empty(), e.name()) {
-            (false, Some(n)) => tree.names.iter().position(|x| x == n),
+            (false, Some(n)) => tree.names.iter().position(|x| same_name(x, n)),
             _ => None,
         };
         // Within the window, so 0 ..= 65,001: fits 16 bits.
-        let day = (local_day_ms(&self.tz, at, ms) - self.first_day).clamp(0, i64::from(u16::MAX)) as u16;
+        let day = (local_day(&self.tz, at) - self.first_day).clamp(0, i64::from(u16::MAX)) as u16;
         let stride = tree.slots;
         let i = self.user_slot(e.user());
         let start = i * stride;
@@ -684,13 +687,13 @@ where
         let n = self.ids.len();
         let m = tree.defs.len();
         let stride = tree.slots;
+        let sorted = self.ids.windows(2).all(|w| w[0] <= w[1]);
         let mut order: Vec<usize> = (0..n).collect();
-        if !self.ids.windows(2).all(|w| w[0] <= w[1]) {
+        if !sorted {
             order.sort_unstable_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
         }
         let months = self.window.days() / DAYS_PER_MONTH;
         let mut values = vec![0.0_f64; n * m];
-        let mut users = Vec::with_capacity(n);
         for (r, &i) in order.iter().enumerate() {
             let sums = self.slots.get(i * stride..(i + 1) * stride).unwrap_or(&[]);
             let active = self.days.get(i).map_or(0, DaySet::len) as f64;
@@ -715,13 +718,16 @@ where
                 }
                 row[k] = v;
             }
-            users.push(i);
         }
-        let mut ids: Vec<Option<E::User>> = self.ids.into_iter().map(Some).collect();
-        let users = users
-            .into_iter()
-            .filter_map(|i| ids.get_mut(i).and_then(Option::take))
-            .collect();
+        let users = if sorted {
+            self.ids
+        } else {
+            let mut ids: Vec<Option<E::User>> = self.ids.into_iter().map(Some).collect();
+            order
+                .iter()
+                .filter_map(|&i| ids.get_mut(i).and_then(Option::take))
+                .collect()
+        };
         Ok(MetricReport {
             window: self.window,
             metrics: metric_infos(&tree.defs, tree.depths()),
