@@ -36,9 +36,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use std::sync::Arc;
     use userops::metric::{
-        CandidateParams, Measure, MetricSummary, MetricTree, PreferenceSummary,
+        CandidateParams, KeyUserParams, Measure, MetricSummary, MetricTree, PreferenceSummary,
         SecondaryMetric, TierParams, ValueWeights, Window, conversion_candidates, key_users,
-        KeyUserParams, population, value_scores,
+        population, value_scores,
     };
     use userops::quadrant::{QuadrantParams, UsageSummary, classify};
     use userops::sample::SampleEvent;
@@ -67,8 +67,11 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
     );
     println!("{tree}\n");
     let window = Window::trailing_days(data.end, 90)?;
-    let report = fold(MetricSummary::new(Arc::clone(&tree), Zone::Utc, window), &data.events)?
-        .finish()?;
+    let report = fold(
+        MetricSummary::new(Arc::clone(&tree), Zone::Utc, window),
+        &data.events,
+    )?
+    .finish()?;
     println!("{}\n", population(&report, 10)?);
 
     section("User value: score weighted as the quadrant recommends, tiers, Pareto share");

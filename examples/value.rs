@@ -19,10 +19,9 @@ use userops::csv::{CsvSpec, read_events_from_path};
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold};
 use userops::metric::{
-    CandidateParams, FallingParams, GlobalLift, GroupProfile, MetricDef, MetricSummary,
-    MetricTree, PopulationReport, PreferenceSummary, TierParams, TierRow, ValueWeights,
-    WeightRow, Window, conversion_candidates, falling_usage, global_lift, population,
-    value_scores,
+    CandidateParams, FallingParams, GlobalLift, GroupProfile, MetricDef, MetricSummary, MetricTree,
+    PopulationReport, PreferenceSummary, TierParams, TierRow, ValueWeights, WeightRow, Window,
+    conversion_candidates, falling_usage, global_lift, population, value_scores,
 };
 use userops::quadrant::{QuadrantParams, QuadrantReport, UsageSummary, classify};
 use userops::time::{Zone, parse_date_or_time};
@@ -92,11 +91,9 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "--window-days" => {
                 let v = value()?;
-                window_days = v
-                    .parse()
-                    .ok()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| format!("--window-days must be a positive whole number, got {v:?}"))?;
+                window_days = v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                    format!("--window-days must be a positive whole number, got {v:?}")
+                })?;
             }
             "--zone" => zone = Zone::parse(&value()?).map_err(|e| e.to_string())?,
             other => return Err(format!("unknown option {other:?}")),
@@ -206,7 +203,12 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     } else {
         let earlier_value = value_scores(&earlier, &weights, &TierParams::default())?;
         (
-            Some(falling_usage(&earlier, &earlier_value, &report, &FallingParams::default())?),
+            Some(falling_usage(
+                &earlier,
+                &earlier_value,
+                &report,
+                &FallingParams::default(),
+            )?),
             Some(global_lift(&earlier, &report)?),
         )
     };
@@ -254,7 +256,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     println!("== Metric tree ==\n{tree}\n");
     println!(
         "== Metrics per user, {} to {} ({} users) ==\n{metrics}\n",
-        window.from, window.to, report.users.len()
+        window.from,
+        window.to,
+        report.users.len()
     );
     println!("== User value ==\n{value}\n");
     println!("== Growth levers ==\n{conversion}");

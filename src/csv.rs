@@ -478,7 +478,7 @@ impl Layout {
                 let secs: f64 = t
                     .parse()
                     .map_err(|_| RejectReason::DurationInvalid(t.to_string()))?;
-                if !secs.is_finite() || secs < 0.0 || secs > 1.0e12 {
+                if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
                     return Err(RejectReason::DurationInvalid(t.to_string()));
                 }
                 event =

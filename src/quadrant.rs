@@ -28,7 +28,7 @@
 //!
 //! let day = |d| Utc.with_ymd_and_hms(2025, 3, d, 10, 0, 0).unwrap();
 //! // One user, active on 5 distinct days of March, never pays.
-//! let log: Vec<_> = [1, 2, 2, 9, 16, 23].iter().map(|d| EventRecord::new(1_u32, day(*d))).collect();
+//! let log: Vec<_> = [1, 2, 2, 9, 16, 23].iter().map(|d| EventRecord::<u32>::new(1_u32, day(*d))).collect();
 //! let figures = fold(UsageSummary::new(Utc), &log)?.finish()?;
 //! assert_eq!(figures.active_days_per_user_month, 5.0);
 //! let q = classify(&figures, &QuadrantParams::default())?;
@@ -189,7 +189,9 @@ impl Quadrant {
     /// ```
     pub fn label(&self) -> &'static str {
         match (self.frequency, self.payment) {
-            (Frequency::Low, Payment::None) => "low frequency, no direct payment (tools used now and then)",
+            (Frequency::Low, Payment::None) => {
+                "low frequency, no direct payment (tools used now and then)"
+            }
             (Frequency::Low, Payment::Direct) => {
                 "low frequency, paid directly (dating, home services, car wash)"
             }
@@ -438,7 +440,11 @@ pub fn classify(figures: &ProductFigures, params: &QuadrantParams) -> Result<Qua
     let reasons = vec![
         format!(
             "frequency {}: {:.2} active days per user per month {} the threshold {:.2}",
-            if frequency == Frequency::High { "high" } else { "low" },
+            if frequency == Frequency::High {
+                "high"
+            } else {
+                "low"
+            },
             days,
             if frequency == Frequency::High {
                 "is at or above"
@@ -449,7 +455,11 @@ pub fn classify(figures: &ProductFigures, params: &QuadrantParams) -> Result<Qua
         ),
         format!(
             "payment {}: {:.1}% of active users pay in a month, {} the threshold {:.1}%",
-            if payment == Payment::Direct { "direct" } else { "none" },
+            if payment == Payment::Direct {
+                "direct"
+            } else {
+                "none"
+            },
             share * 100.0,
             if payment == Payment::Direct {
                 "at or above"
@@ -488,7 +498,7 @@ pub fn classify(figures: &ProductFigures, params: &QuadrantParams) -> Result<Qua
 ///
 /// let t = |m, d| Utc.with_ymd_and_hms(2025, m, d, 8, 0, 0).unwrap();
 /// let log = vec![
-///     EventRecord::new("a", t(1, 3)).with_amount(9.0),
+///     EventRecord::<&str>::new("a", t(1, 3)).with_amount(9.0),
 ///     EventRecord::new("a", t(2, 3)),
 ///     EventRecord::new("b", t(2, 4)),
 /// ];
@@ -612,12 +622,15 @@ mod tests {
     #[test]
     fn payment_on_a_day_without_other_events_counts() {
         let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
-        let log = vec![
+        let log: Vec<EventRecord<u8>> = vec![
             EventRecord::new(1_u8, t(1)),
             EventRecord::new(1_u8, t(1)).with_amount(2.0),
             EventRecord::new(1_u8, t(31)),
         ];
-        let f = fold(UsageSummary::new(Utc), &log).unwrap().finish().unwrap();
+        let f = fold(UsageSummary::new(Utc), &log)
+            .unwrap()
+            .finish()
+            .unwrap();
         assert_eq!(f.counts.unwrap().active_user_days, 2);
         assert_eq!(f.payer_share, 1.0);
         let same = |a: &Result<ProductFigures>, b: &Result<ProductFigures>| a == b;

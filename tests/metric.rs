@@ -29,7 +29,9 @@ fn small_log() -> Vec<EventRecord<u32>> {
         EventRecord::new(1_u32, t(1, 1, 10))
             .with_name("browse")
             .with_duration(TimeDelta::seconds(600)),
-        EventRecord::new(1_u32, t(1, 1, 11)).with_name("order").with_amount(20.0),
+        EventRecord::new(1_u32, t(1, 1, 11))
+            .with_name("order")
+            .with_amount(20.0),
         EventRecord::new(1_u32, t(1, 3, 9))
             .with_name("browse")
             .with_duration(TimeDelta::seconds(300)),
@@ -42,13 +44,16 @@ fn small_log() -> Vec<EventRecord<u32>> {
 }
 
 fn get(r: &MetricReport<u32>, user: u32, metric: &str) -> f64 {
-    r.value(r.user_index(&user).unwrap(), r.metric_index(metric).unwrap())
-        .unwrap()
+    r.value(
+        r.user_index(&user).unwrap(),
+        r.metric_index(metric).unwrap(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn standard_tree_by_hand() {
-    let r = fold(MetricSummary::new(standard(), Utc, january()), &small_log())
+    let r = fold(MetricSummary::new(standard(), Utc, january()), small_log())
         .unwrap()
         .finish()
         .unwrap();
@@ -76,7 +81,10 @@ fn standard_tree_by_hand() {
 
     let pop = population(&r, 4).unwrap();
     let visits = pop.metric("visit_frequency").unwrap();
-    assert_eq!((visits.mean, visits.median, visits.min, visits.max), (1.5, 1.5, 1.0, 2.0));
+    assert_eq!(
+        (visits.mean, visits.median, visits.min, visits.max),
+        (1.5, 1.5, 1.0, 2.0)
+    );
     // R: quantile(c(2, 15), 0.9) = 2 + 0.9 * 13 = 13.7
     assert!((pop.metric("time_spent").unwrap().quantile(0.9).unwrap() - 13.7).abs() < 1e-12);
     assert_eq!(visits.histogram.counts, vec![1, 0, 0, 1]);
@@ -162,7 +170,11 @@ fn host_defined_secondary_metrics_of_a_qa_community() {
             Measure::per_active_day("posts_viewed"),
         )
         .secondary("time_on_site", "answers", Measure::count("answer"))
-        .secondary("time_on_site", "answers_per_day", Measure::per_active_day("answers"))
+        .secondary(
+            "time_on_site",
+            "answers_per_day",
+            Measure::per_active_day("answers"),
+        )
         .host("time_on_site", LikesReceived)
         .host("time_on_site", Followers)
         .build()
@@ -211,7 +223,7 @@ fn value_from_the_quadrant_by_hand() {
         frequency: Frequency::Low,
         payment: Payment::Direct,
     });
-    let r = fold(MetricSummary::new(standard(), Utc, january()), &small_log())
+    let r = fold(MetricSummary::new(standard(), Utc, january()), small_log())
         .unwrap()
         .finish()
         .unwrap();
@@ -274,11 +286,22 @@ fn growth_levers_by_hand() {
     let falling = falling_usage(&before, &value, &after, &FallingParams::default()).unwrap();
     assert_eq!(falling.high_value_users, 1);
     assert_eq!(falling.users.len(), 1);
-    assert_eq!((falling.users[0].user, falling.users[0].before, falling.users[0].after), (1, 4.0, 2.0));
+    assert_eq!(
+        (
+            falling.users[0].user,
+            falling.users[0].before,
+            falling.users[0].after
+        ),
+        (1, 4.0, 2.0)
+    );
     assert_eq!(falling.users[0].change, -0.5);
 
     let lift = global_lift(&before, &after).unwrap();
-    let visits = lift.metrics.iter().find(|m| m.metric == "visit_frequency").unwrap();
+    let visits = lift
+        .metrics
+        .iter()
+        .find(|m| m.metric == "visit_frequency")
+        .unwrap();
     // Before: 4, 4, 1, 1, 1 (mean 2.2, median 1); after: 2, 4 (mean 3); both above 1.
     assert!((visits.mean_before - 2.2).abs() < 1e-12);
     assert_eq!((visits.mean_after, visits.median_before), (3.0, 1.0));
@@ -338,26 +361,47 @@ fn preference_shares_by_hand() {
         ["2025-01", "2025-02", "2025-03"]
     );
     assert_eq!(r.outside_window, 2);
-    assert_eq!(r.users.iter().map(|u| u.user).collect::<Vec<_>>(), [1, 2, 4]);
+    assert_eq!(
+        r.users.iter().map(|u| u.user).collect::<Vec<_>>(),
+        [1, 2, 4]
+    );
     let u1 = &r.users[0];
     assert_eq!(u1.active_periods, 3);
-    let shares: Vec<(&str, f64)> = u1.shares.iter().map(|s| (s.feature.as_str(), s.share)).collect();
+    let shares: Vec<(&str, f64)> = u1
+        .shares
+        .iter()
+        .map(|s| (s.feature.as_str(), s.share))
+        .collect();
     assert_eq!(
         shares,
-        [("car_control", 1.0), ("activities", 1.0 / 3.0), ("community", 1.0 / 3.0)]
+        [
+            ("car_control", 1.0),
+            ("activities", 1.0 / 3.0),
+            ("community", 1.0 / 3.0)
+        ]
     );
     assert_eq!(u1.tags(2, 0.3), ["car_control", "activities"]);
     assert_eq!(u1.tags(3, 0.5), ["car_control"]);
     let u2 = &r.users[1];
     assert_eq!(u2.active_periods, 1);
-    assert_eq!(u2.shares.iter().map(|s| s.share).collect::<Vec<_>>(), [1.0, 1.0]);
+    assert_eq!(
+        u2.shares.iter().map(|s| s.share).collect::<Vec<_>>(),
+        [1.0, 1.0]
+    );
     assert_eq!((r.users[2].active_periods, r.users[2].shares.len()), (1, 0));
 
     // Profile of {u1, u2}: activities (1/3 + 1)/2 = 2/3, community 2/3, car_control 1/2.
     let g = r.profile(|u| *u <= 2);
     assert_eq!(g.users, 2);
-    let rows: Vec<(&str, u64)> = g.features.iter().map(|f| (f.feature.as_str(), f.users_using)).collect();
-    assert_eq!(rows, [("activities", 2), ("community", 2), ("car_control", 1)]);
+    let rows: Vec<(&str, u64)> = g
+        .features
+        .iter()
+        .map(|f| (f.feature.as_str(), f.users_using))
+        .collect();
+    assert_eq!(
+        rows,
+        [("activities", 2), ("community", 2), ("car_control", 1)]
+    );
     assert!((g.features[0].mean_share - 2.0 / 3.0).abs() < 1e-15);
     assert_eq!(g.features[2].mean_share, 0.5);
     assert_eq!(g.features[2].share_of_users, 0.5);
@@ -372,9 +416,13 @@ fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             laws::close(x, y, 1e-12)
         }
-        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_close(p, q)),
+        (Array(x), Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_close(p, q))
+        }
         (Object(x), Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
         }
         _ => a == b,
     }
@@ -383,14 +431,23 @@ fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 fn round_trips<T: Serialize + DeserializeOwned>(x: &T) -> bool {
     let text = serde_json::to_string(x).unwrap();
     let back: T = serde_json::from_str(&text).unwrap();
-    json_close(&serde_json::to_value(x).unwrap(), &serde_json::to_value(&back).unwrap())
+    json_close(
+        &serde_json::to_value(x).unwrap(),
+        &serde_json::to_value(&back).unwrap(),
+    )
 }
 
 type Ev = EventRecord<u8>;
 
 fn arb_events() -> impl Strategy<Value = Vec<Ev>> {
     prop::collection::vec(
-        (0_u8..6, 0_i64..45 * 24, 0_u8..4, 0_u32..3, prop::option::of(1_i64..3600)),
+        (
+            0_u8..6,
+            0_i64..45 * 24,
+            0_u8..4,
+            0_u32..3,
+            prop::option::of(1_i64..3600),
+        ),
         0..60,
     )
     .prop_map(|rows| {
@@ -408,14 +465,20 @@ fn arb_events() -> impl Strategy<Value = Vec<Ev>> {
     })
 }
 
-fn reports_close(a: &userops::Result<MetricReport<u8>>, b: &userops::Result<MetricReport<u8>>) -> bool {
+fn reports_close(
+    a: &userops::Result<MetricReport<u8>>,
+    b: &userops::Result<MetricReport<u8>>,
+) -> bool {
     match (a, b) {
         (Ok(a), Ok(b)) => {
             a.users == b.users
                 && a.metrics == b.metrics
                 && a.outside_window == b.outside_window
                 && a.values.len() == b.values.len()
-                && a.values.iter().zip(&b.values).all(|(x, y)| laws::close(*x, *y, 1e-9))
+                && a.values
+                    .iter()
+                    .zip(&b.values)
+                    .all(|(x, y)| laws::close(*x, *y, 1e-9))
         }
         (Err(a), Err(b)) => a == b,
         _ => false,
@@ -438,7 +501,11 @@ fn law_tree() -> Arc<MetricTree<Ev>> {
             .secondary("visit_frequency", "browse", Measure::count("browse"))
             .secondary("visit_frequency", "community", Measure::count("community"))
             .host("revenue", Orders)
-            .secondary("revenue", "orders_per_day", Measure::per_active_day("orders"))
+            .secondary(
+                "revenue",
+                "orders_per_day",
+                Measure::per_active_day("orders"),
+            )
             .build()
             .unwrap(),
     )

@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::quadrant::{
-    Frequency, Payment, ProductFigures, QuadrantParams, QuadrantReport, UsageSummary,
-    ValueMetric, classify,
+    Frequency, Payment, ProductFigures, QuadrantParams, QuadrantReport, UsageSummary, ValueMetric,
+    classify,
 };
 use userops::time::Zone;
 
@@ -55,7 +55,10 @@ fn social_app_is_high_frequency_and_free() {
     let q = classify_log(&log);
     assert_eq!((q.frequency, q.payment), (Frequency::High, Payment::None));
     assert_eq!(q.measured.active_days_per_user_month, 6.0);
-    assert_eq!(q.value_metrics, [ValueMetric::TimeSpent, ValueMetric::VisitFrequency]);
+    assert_eq!(
+        q.value_metrics,
+        [ValueMetric::TimeSpent, ValueMetric::VisitFrequency]
+    );
 }
 
 #[test]
@@ -85,21 +88,35 @@ fn rarely_used_free_tool_gets_the_warning() {
         .collect();
     let q = classify_log(&log);
     assert_eq!((q.frequency, q.payment), (Frequency::Low, Payment::None));
-    assert!(q.warning.as_deref().unwrap().contains("little commercial value"));
+    assert!(
+        q.warning
+            .as_deref()
+            .unwrap()
+            .contains("little commercial value")
+    );
     assert_eq!(q.value_metrics, [ValueMetric::VisitFrequency]);
     let json = serde_json::to_string(&q).unwrap();
-    assert!(json.starts_with(r#"{"frequency":"low","payment":"none""#), "{json}");
+    assert!(
+        json.starts_with(r#"{"frequency":"low","payment":"none""#),
+        "{json}"
+    );
 }
 
 #[test]
 fn exactly_at_the_frequency_threshold_is_high() {
     // 4 active days in one month = 4.0 = the default threshold -> high.
-    let log: Vec<_> = [1, 8, 15, 22].map(|d| EventRecord::new("u", t(5, d))).to_vec();
+    let log: Vec<_> = [1, 8, 15, 22]
+        .map(|d| EventRecord::new("u", t(5, d)))
+        .to_vec();
     assert_eq!(classify_log(&log).frequency, Frequency::High);
     // 3 days -> 3.0 < 4.0 -> low.
     assert_eq!(classify_log(&log[..3]).frequency, Frequency::Low);
     // Just under the threshold, as figures given by the host: low.
-    let r = classify(&ProductFigures::given(3.999, 0.0).unwrap(), &QuadrantParams::default()).unwrap();
+    let r = classify(
+        &ProductFigures::given(3.999, 0.0).unwrap(),
+        &QuadrantParams::default(),
+    )
+    .unwrap();
     assert_eq!(r.frequency, Frequency::Low);
 }
 
@@ -110,14 +127,23 @@ fn exactly_at_the_payer_threshold_is_direct() {
         .map(|u| EventRecord::new(format!("u{u}"), t(6, 1)))
         .collect();
     log.push(EventRecord::new("u0".to_string(), t(6, 1)).with_amount(1.0));
-    let f = fold(UsageSummary::new(Utc), &log).unwrap().finish().unwrap();
+    let f = fold(UsageSummary::new(Utc), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     assert_eq!(f.payer_share, 0.02);
     let r = classify(&f, &QuadrantParams::default()).unwrap();
     assert_eq!(r.payment, Payment::Direct);
     // A 51st user who does not pay: 1 / 51 < 0.02 -> none.
     log.push(EventRecord::new("u50".to_string(), t(6, 2)));
-    let f = fold(UsageSummary::new(Utc), &log).unwrap().finish().unwrap();
-    assert_eq!(classify(&f, &QuadrantParams::default()).unwrap().payment, Payment::None);
+    let f = fold(UsageSummary::new(Utc), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(
+        classify(&f, &QuadrantParams::default()).unwrap().payment,
+        Payment::None
+    );
 }
 
 #[test]
@@ -138,7 +164,10 @@ fn days_are_local_days_of_the_zone() {
         EventRecord::new(1_u8, a),
         EventRecord::new(1_u8, a + chrono::TimeDelta::hours(1)),
     ];
-    let utc = fold(UsageSummary::new(Zone::Utc), &log).unwrap().finish().unwrap();
+    let utc = fold(UsageSummary::new(Zone::Utc), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let ny = fold(UsageSummary::new(Zone::parse("-05:00").unwrap()), &log)
         .unwrap()
         .finish()
@@ -152,7 +181,11 @@ fn usage_summary_fold_laws() {
     let mut log = Vec::new();
     for u in 0..5_u8 {
         for d in 0..7_u32 {
-            let amount = if (u32::from(u) + d) % 4 == 0 { 3.0 } else { 0.0 };
+            let amount = if (u32::from(u) + d) % 4 == 0 {
+                3.0
+            } else {
+                0.0
+            };
             log.push(EventRecord::<u8>::new(u, t(1 + d % 3, 1 + (d * 5) % 28)).with_amount(amount));
         }
     }
@@ -164,7 +197,11 @@ fn usage_summary_fold_laws() {
 
 #[test]
 fn quadrant_report_serde_round_trip() {
-    let r = classify(&ProductFigures::given(7.5, 0.125).unwrap(), &QuadrantParams::default()).unwrap();
+    let r = classify(
+        &ProductFigures::given(7.5, 0.125).unwrap(),
+        &QuadrantParams::default(),
+    )
+    .unwrap();
     let back: QuadrantReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
     assert!(r.to_string().contains("games, video memberships"));

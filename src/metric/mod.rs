@@ -70,7 +70,9 @@ mod tree;
 mod value;
 
 pub use key_users::{KeyUser, KeyUserParams, KeyUsers, holdout, key_users};
-pub use population::{Histogram, MetricStats, PopulationReport, QuantileValue, population, quantile};
+pub use population::{
+    Histogram, MetricStats, PopulationReport, QuantileValue, population, quantile,
+};
 pub use preference::{
     FeatureProfile, FeatureShare, GroupProfile, PreferenceReport, PreferenceSummary,
     UserPreferences,
@@ -79,8 +81,8 @@ pub use summary::{MetricInfo, MetricReport, MetricSummary, Window};
 pub use tree::{Measure, MetricDef, MetricTree, MetricTreeBuilder, SecondaryMetric};
 pub use value::{
     Candidate, CandidateParams, ConversionCandidates, FallingParams, FallingUsage, FallingUser,
-    GlobalLift, MetricShift, TierParams, TierRow, UserValue, ValueReport, ValueWeights,
-    WeightRow, pareto_share, value_scores, conversion_candidates, falling_usage, global_lift,
+    GlobalLift, MetricShift, TierParams, TierRow, UserValue, ValueReport, ValueWeights, WeightRow,
+    conversion_candidates, falling_usage, global_lift, pareto_share, value_scores,
 };
 
 use thiserror::Error as ThisError;

@@ -296,8 +296,8 @@ fn tree_order(metrics: &[MetricStats]) -> Vec<usize> {
             visit(i, metrics, &mut seen, &mut out);
         }
     }
-    for i in 0..metrics.len() {
-        if !seen[i] {
+    for (i, done) in seen.iter().enumerate() {
+        if !done {
             out.push(i);
         }
     }
@@ -334,15 +334,7 @@ pub fn population<U>(report: &MetricReport<U>, bins: usize) -> Result<Population
         .metrics
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            stats(
-                &m.name,
-                m.parent.clone(),
-                m.depth,
-                report.column(i),
-                bins,
-            )
-        })
+        .map(|(i, m)| stats(&m.name, m.parent.clone(), m.depth, report.column(i), bins))
         .collect::<Result<Vec<_>>>()?;
     Ok(PopulationReport {
         users: report.users.len() as u64,

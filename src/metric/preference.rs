@@ -43,7 +43,7 @@ struct UserUse {
 ///
 /// let t = |m, d| Utc.with_ymd_and_hms(2025, m, d, 12, 0, 0).unwrap();
 /// let log = vec![
-///     EventRecord::new(1_u32, t(1, 5)).with_name("car_control"),
+///     EventRecord::<u32>::new(1_u32, t(1, 5)).with_name("car_control"),
 ///     EventRecord::new(1_u32, t(3, 2)).with_name("car_control"),
 ///     EventRecord::new(1_u32, t(3, 9)).with_name("community"),
 /// ];
@@ -438,7 +438,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Preferenc
         let mut names = features;
         names.sort();
         PreferenceReport {
-            periods: (0..self.periods as i64).map(|i| self.first.offset(i)).collect(),
+            periods: (0..self.periods as i64)
+                .map(|i| self.first.offset(i))
+                .collect(),
             features: names,
             users,
             outside_window: self.outside,

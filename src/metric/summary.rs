@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MetricError;
 use super::tree::{
-    BASE_SLOTS, MetricTree, Op, SLOT_AMOUNT, SLOT_EVENTS, SLOT_MILLIS, SLOT_PAYMENTS,
-    SLOT_SESSIONS,
+    BASE_SLOTS, MetricTree, Op, SLOT_AMOUNT, SLOT_EVENTS, SLOT_MILLIS, SLOT_PAYMENTS, SLOT_SESSIONS,
 };
 use super::{Measure, MetricDef};
 use crate::event::{Event, checked_amount};
@@ -101,7 +100,9 @@ impl Window {
         let from = self
             .from
             .checked_sub_signed(self.to - self.from)
-            .ok_or_else(|| Error::invalid("window", "the previous window starts before the calendar"))?;
+            .ok_or_else(|| {
+                Error::invalid("window", "the previous window starts before the calendar")
+            })?;
         Window::new(from, self.from)
     }
 
@@ -234,10 +235,11 @@ pub struct MetricInfo {
 /// use userops::metric::{MetricSummary, MetricTree, Window};
 ///
 /// let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
-/// let log = vec![EventRecord::new(2_u8, t(3)).with_amount(5.0), EventRecord::new(1_u8, t(4))];
-/// let tree = Arc::new(MetricTree::standard().build()?);
+/// let log = vec![EventRecord::<u8>::new(2_u8, t(3)).with_amount(5.0), EventRecord::new(1_u8, t(4))];
+/// // The tree names the host's event type (events may be folded by value or by reference).
+/// let tree = Arc::new(MetricTree::<EventRecord<u8>>::standard().build()?);
 /// let report = fold(MetricSummary::new(tree, Utc, Window::new(t(1), t(31))?), &log)?.finish()?;
-/// assert_eq!(report.users, [1, 2]);
+/// assert_eq!(report.users, [1_u8, 2]);
 /// assert_eq!(report.value(1, report.metric_index("revenue").unwrap()), Some(5.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

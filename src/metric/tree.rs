@@ -561,12 +561,17 @@ impl<E> MetricTreeBuilder<E> {
     pub fn build(self) -> Result<MetricTree<E>> {
         let defs = self.defs;
         if defs.is_empty() {
-            return Err(crate::Error::Empty("a metric tree needs at least one metric"));
+            return Err(crate::Error::Empty(
+                "a metric tree needs at least one metric",
+            ));
         }
         let mut index: HashMap<&str, usize> = HashMap::new();
         for (i, d) in defs.iter().enumerate() {
             if d.name.trim().is_empty() {
-                return Err(crate::Error::invalid("name", "a metric name must not be empty"));
+                return Err(crate::Error::invalid(
+                    "name",
+                    "a metric name must not be empty",
+                ));
             }
             if index.insert(d.name.as_str(), i).is_some() {
                 return Err(MetricError::DuplicateName(d.name.clone()).into());
@@ -597,7 +602,7 @@ impl<E> MetricTreeBuilder<E> {
             });
         }
         let mut depth = vec![0_usize; defs.len()];
-        for i in 0..defs.len() {
+        for (i, depth_i) in depth.iter_mut().enumerate() {
             let mut path = vec![i];
             let mut at = i;
             while let Some(p) = parent[at] {
@@ -610,7 +615,7 @@ impl<E> MetricTreeBuilder<E> {
                 path.push(p);
                 at = p;
             }
-            depth[i] = path.len() - 1;
+            *depth_i = path.len() - 1;
         }
         // Measure references: must exist and must not go round.
         let mut refs: Vec<Vec<usize>> = Vec::with_capacity(defs.len());

@@ -137,8 +137,14 @@ impl TierParams {
     /// assert!(userops::metric::TierParams::new(vec![1.5], vec!["a".into(), "b".into()]).is_err());
     /// ```
     pub fn new(cuts: Vec<f64>, names: Vec<String>) -> Result<Self> {
-        if cuts.iter().any(|c| !(c.is_finite() && *c > 0.0 && *c < 1.0)) {
-            return Err(Error::invalid("cuts", "every cut must be a quantile in (0, 1)"));
+        if cuts
+            .iter()
+            .any(|c| !(c.is_finite() && *c > 0.0 && *c < 1.0))
+        {
+            return Err(Error::invalid(
+                "cuts",
+                "every cut must be a quantile in (0, 1)",
+            ));
         }
         if cuts.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::invalid("cuts", "cuts must be strictly increasing"));
@@ -294,7 +300,7 @@ pub fn pareto_share(values: &[f64]) -> f64 {
         .collect();
     let total: f64 = v.iter().sum();
     let all_equal = v.windows(2).all(|w| w[0] == w[1]);
-    if v.is_empty() || all_equal || !(total > 0.0) || !total.is_finite() {
+    if v.is_empty() || all_equal || total <= 0.0 || !total.is_finite() {
         return 0.2;
     }
     v.sort_unstable_by(|a, b| b.total_cmp(a));
@@ -406,7 +412,11 @@ pub fn value_scores<U: Clone + fmt::Debug>(
         .enumerate()
         .map(|(i, name)| TierRow {
             name: name.clone(),
-            above: if i == 0 { None } else { thresholds.get(i - 1).copied() },
+            above: if i == 0 {
+                None
+            } else {
+                thresholds.get(i - 1).copied()
+            },
             users: 0,
             value_share: 0.0,
         })
@@ -789,7 +799,13 @@ impl fmt::Display for GlobalLift {
         write!(
             f,
             "{:<26} {:>11} {:>11} {:>9} {:>11} {:>11} {:>14}",
-            "metric", "mean before", "mean after", "change", "median bef.", "median aft.", "above old med."
+            "metric",
+            "mean before",
+            "mean after",
+            "change",
+            "median bef.",
+            "median aft.",
+            "above old med."
         )?;
         for m in &self.metrics {
             write!(

@@ -26,7 +26,10 @@ fn duplicate_metric_name() {
         .secondary("revenue", "payments", Measure::Payments)
         .build()
         .unwrap_err();
-    assert_eq!(err, Error::Metric(MetricError::DuplicateName("payments".into())));
+    assert_eq!(
+        err,
+        Error::Metric(MetricError::DuplicateName("payments".into()))
+    );
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn duplicate_host_metric_name() {
         .host("visit_frequency", A)
         .build()
         .unwrap_err();
-    assert_eq!(err, Error::Metric(MetricError::DuplicateName("events".into())));
+    assert_eq!(
+        err,
+        Error::Metric(MetricError::DuplicateName("events".into()))
+    );
 }
 
 #[test]
@@ -71,7 +77,10 @@ fn metric_that_is_its_own_parent() {
         .metric(MetricDef::new("a", Some("a"), Measure::Events))
         .build()
         .unwrap_err();
-    assert_eq!(err, Error::Metric(MetricError::Cycle(vec!["a".into(), "a".into()])));
+    assert_eq!(
+        err,
+        Error::Metric(MetricError::Cycle(vec!["a".into(), "a".into()]))
+    );
 }
 
 #[test]
@@ -105,20 +114,31 @@ fn unknown_parent_or_reference() {
         .primary("x", Measure::per_active_day("missing"))
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Metric(MetricError::UnknownMetric { .. })));
+    assert!(matches!(
+        err,
+        Error::Metric(MetricError::UnknownMetric { .. })
+    ));
     // A host measure without a host metric behind it.
     let err = MetricTree::<Ev>::builder()
         .primary("x", Measure::Host)
         .build()
         .unwrap_err();
-    assert!(matches!(err, Error::Metric(MetricError::UnknownMetric { .. })));
+    assert!(matches!(
+        err,
+        Error::Metric(MetricError::UnknownMetric { .. })
+    ));
 }
 
 #[test]
 fn empty_tree_and_empty_name() {
-    assert!(matches!(MetricTree::<Ev>::builder().build(), Err(Error::Empty(_))));
     assert!(matches!(
-        MetricTree::<Ev>::builder().primary(" ", Measure::Events).build(),
+        MetricTree::<Ev>::builder().build(),
+        Err(Error::Empty(_))
+    ));
+    assert!(matches!(
+        MetricTree::<Ev>::builder()
+            .primary(" ", Measure::Events)
+            .build(),
         Err(Error::InvalidParameter { name: "name", .. })
     ));
 }
@@ -153,9 +173,16 @@ fn weights_summing_to_zero() {
 fn weight_on_a_metric_the_tree_lacks() {
     let tree = Arc::new(MetricTree::<Ev>::standard().build().unwrap());
     let log = vec![Ev::new("ann".to_string(), t(2))];
-    let r = fold(MetricSummary::new(tree, Utc, window()), &log).unwrap().finish().unwrap();
-    let err = value_scores(&r, &ValueWeights::new([("karma", 1.0)]).unwrap(), &TierParams::default())
-        .unwrap_err();
+    let r = fold(MetricSummary::new(tree, Utc, window()), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let err = value_scores(
+        &r,
+        &ValueWeights::new([("karma", 1.0)]).unwrap(),
+        &TierParams::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         Error::Metric(MetricError::UnknownMetric {
@@ -171,20 +198,33 @@ impl SecondaryMetric<Ev> for Karma {
         "karma"
     }
     fn observe(&self, e: &Ev) -> f64 {
-        if e.name.as_deref() == Some("bad") { f64::NAN } else { 1.0 }
+        if e.name.as_deref() == Some("bad") {
+            f64::NAN
+        } else {
+            1.0
+        }
     }
 }
 
 #[test]
 fn host_metric_yielding_nan_names_metric_and_user() {
-    let tree = Arc::new(MetricTree::<Ev>::builder().host_metric(None, Arc::new(Karma)).build().unwrap());
+    let tree = Arc::new(
+        MetricTree::<Ev>::builder()
+            .host_metric(None, Arc::new(Karma))
+            .build()
+            .unwrap(),
+    );
     let mut s = MetricSummary::new(tree, Utc, window());
     s.observe(&Ev::new("ann".to_string(), t(2))).unwrap();
     let err = s
         .observe(&Ev::new("bob".to_string(), t(3)).with_name("bad"))
         .unwrap_err();
     match err {
-        Error::Metric(MetricError::NotANumber { metric, user, value }) => {
+        Error::Metric(MetricError::NotANumber {
+            metric,
+            user,
+            value,
+        }) => {
             assert_eq!((metric.as_str(), user.as_str()), ("karma", "\"bob\""));
             assert!(value.is_nan());
         }
@@ -225,15 +265,22 @@ fn nan_in_a_metric_report_names_metric_and_user() {
         values: vec![1.0, f64::NAN],
         outside_window: 0,
     };
-    let err = value_scores(&report, &ValueWeights::new([("revenue", 1.0)]).unwrap(), &TierParams::default())
-        .unwrap_err();
+    let err = value_scores(
+        &report,
+        &ValueWeights::new([("revenue", 1.0)]).unwrap(),
+        &TierParams::default(),
+    )
+    .unwrap_err();
     match err {
         Error::Metric(MetricError::NotANumber { metric, user, .. }) => {
             assert_eq!((metric.as_str(), user.as_str()), ("revenue", "8"));
         }
         other => panic!("expected NotANumber, got {other:?}"),
     }
-    assert!(matches!(population(&report, 10), Err(Error::Metric(MetricError::NotANumber { .. }))));
+    assert!(matches!(
+        population(&report, 10),
+        Err(Error::Metric(MetricError::NotANumber { .. }))
+    ));
 }
 
 #[test]
@@ -242,11 +289,17 @@ fn nan_amounts_and_negative_durations() {
     let mut s = MetricSummary::new(tree, Utc, window());
     assert!(matches!(
         s.observe(&Ev::new("a".to_string(), t(2)).with_amount(f64::NAN)),
-        Err(Error::NonFinite { field: "amount", .. })
+        Err(Error::NonFinite {
+            field: "amount",
+            ..
+        })
     ));
     assert!(matches!(
         s.observe(&Ev::new("a".to_string(), t(2)).with_duration(TimeDelta::seconds(-5))),
-        Err(Error::Negative { field: "duration", .. })
+        Err(Error::Negative {
+            field: "duration",
+            ..
+        })
     ));
     assert!(s.is_empty());
 }
@@ -261,12 +314,18 @@ fn empty_inputs() {
     assert!(r.users.is_empty());
     assert!(matches!(population(&r, 10), Err(Error::Empty(_))));
     assert!(matches!(
-        value_scores(&r, &ValueWeights::new([("revenue", 1.0)]).unwrap(), &TierParams::default()),
+        value_scores(
+            &r,
+            &ValueWeights::new([("revenue", 1.0)]).unwrap(),
+            &TierParams::default()
+        ),
         Err(Error::Empty(_))
     ));
     assert!(matches!(global_lift(&r, &r), Err(Error::Empty(_))));
     assert!(matches!(
-        fold(UsageSummary::<String, _>::new(Utc), Vec::<Ev>::new()).unwrap().finish(),
+        fold(UsageSummary::<String, _>::new(Utc), Vec::<Ev>::new())
+            .unwrap()
+            .finish(),
         Err(Error::Empty(_))
     ));
     assert_eq!(pareto_share(&[]), 0.2);
@@ -274,28 +333,50 @@ fn empty_inputs() {
 
 #[test]
 fn out_of_range_parameters() {
-    assert!(matches!(Window::new(t(2), t(1)), Err(Error::InvalidParameter { name: "window", .. })));
+    assert!(matches!(
+        Window::new(t(2), t(1)),
+        Err(Error::InvalidParameter { name: "window", .. })
+    ));
     assert!(matches!(
         Window::new(DateTime::UNIX_EPOCH, DateTime::<Utc>::MAX_UTC),
         Err(Error::InvalidParameter { name: "window", .. })
     ));
-    assert!(matches!(Window::trailing_days(t(5), 0), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(
+        Window::trailing_days(t(5), 0),
+        Err(Error::InvalidParameter { .. })
+    ));
     assert!(matches!(
         QuadrantParams::new(f64::NAN, 0.1),
-        Err(Error::InvalidParameter { name: "high_frequency_days", .. })
+        Err(Error::InvalidParameter {
+            name: "high_frequency_days",
+            ..
+        })
     ));
     assert!(matches!(
         QuadrantParams::new(4.0, 0.0),
-        Err(Error::InvalidParameter { name: "direct_payer_share", .. })
+        Err(Error::InvalidParameter {
+            name: "direct_payer_share",
+            ..
+        })
     ));
     assert!(matches!(
         ProductFigures::given(4.0, 1.01),
-        Err(Error::InvalidParameter { name: "payer_share", .. })
+        Err(Error::InvalidParameter {
+            name: "payer_share",
+            ..
+        })
     ));
-    let bad = ProductFigures { active_days_per_user_month: f64::NAN, payer_share: 0.1, counts: None };
+    let bad = ProductFigures {
+        active_days_per_user_month: f64::NAN,
+        payer_share: 0.1,
+        counts: None,
+    };
     assert!(matches!(
         classify(&bad, &QuadrantParams::default()),
-        Err(Error::InvalidParameter { name: "active_days_per_user_month", .. })
+        Err(Error::InvalidParameter {
+            name: "active_days_per_user_month",
+            ..
+        })
     ));
     assert!(matches!(
         TierParams::new(vec![0.5, 0.5], vec!["a".into(), "b".into(), "c".into()]),
@@ -305,20 +386,55 @@ fn out_of_range_parameters() {
         TierParams::new(vec![0.5], vec!["a".into()]),
         Err(Error::InvalidParameter { name: "names", .. })
     ));
-    assert!(matches!(KeyUserParams::new(0, 0.1, "s"), Err(Error::InvalidParameter { name: "n", .. })));
+    assert!(matches!(
+        KeyUserParams::new(0, 0.1, "s"),
+        Err(Error::InvalidParameter { name: "n", .. })
+    ));
     assert!(matches!(
         KeyUserParams::new(10, 1.0, "s"),
-        Err(Error::InvalidParameter { name: "holdout_share", .. })
+        Err(Error::InvalidParameter {
+            name: "holdout_share",
+            ..
+        })
     ));
     assert!(matches!(
-        PreferenceSummary::<u32, _>::new(userops::time::Calendar::new(Utc, userops::time::Interval::Month), t(1), 65),
-        Err(Error::InvalidParameter { name: "periods", .. })
+        PreferenceSummary::<u32, _>::new(
+            userops::time::Calendar::new(Utc, userops::time::Interval::Month),
+            t(1),
+            65
+        ),
+        Err(Error::InvalidParameter {
+            name: "periods",
+            ..
+        })
     ));
-    let r = MetricReport::<u32> { window: window(), metrics: vec![], users: vec![], values: vec![], outside_window: 0 };
-    let v = ValueReport::<u32> { weights: vec![], users: vec![], tiers: vec![], pareto_share: 0.2 };
+    let r = MetricReport::<u32> {
+        window: window(),
+        metrics: vec![],
+        users: vec![],
+        values: vec![],
+        outside_window: 0,
+    };
+    let v = ValueReport::<u32> {
+        weights: vec![],
+        users: vec![],
+        tiers: vec![],
+        pareto_share: 0.2,
+    };
     assert!(matches!(
-        falling_usage(&r, &v, &r, &FallingParams { usage: "visit_frequency".into(), min_drop: 0.0 }),
-        Err(Error::InvalidParameter { name: "min_drop", .. })
+        falling_usage(
+            &r,
+            &v,
+            &r,
+            &FallingParams {
+                usage: "visit_frequency".into(),
+                min_drop: 0.0
+            }
+        ),
+        Err(Error::InvalidParameter {
+            name: "min_drop",
+            ..
+        })
     ));
 }
 
@@ -327,7 +443,13 @@ fn merging_summaries_of_different_trees_or_windows() {
     let a = Arc::new(MetricTree::<Ev>::standard().build().unwrap());
     let b = Arc::new(MetricTree::<Ev>::standard().build().unwrap());
     let mut s = MetricSummary::new(Arc::clone(&a), Utc, window());
-    assert!(matches!(s.merge(MetricSummary::new(b, Utc, window())), Err(Error::MergeMismatch(_))));
+    assert!(matches!(
+        s.merge(MetricSummary::new(b, Utc, window())),
+        Err(Error::MergeMismatch(_))
+    ));
     let other = Window::new(t(2), t(31)).unwrap();
-    assert!(matches!(s.merge(MetricSummary::new(a, Utc, other)), Err(Error::MergeMismatch(_))));
+    assert!(matches!(
+        s.merge(MetricSummary::new(a, Utc, other)),
+        Err(Error::MergeMismatch(_))
+    ));
 }
