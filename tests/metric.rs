@@ -617,3 +617,78 @@ proptest! {
         prop_assert!(round_trips(&keys));
     }
 }
+
+#[test]
+fn many_active_days_in_any_order_and_split() {
+    // User 5 is active on 40 distinct days (more than fit inline), visited twice a day, events
+    // shuffled and interleaved with users 9 and 1 (out of id order); folded whole and in three
+    // parts merged.
+    let mut log: Vec<EventRecord<u32>> = Vec::new();
+    for d in 0..40_i64 {
+        for h in [8, 20] {
+            log.push(EventRecord::new(
+                5_u32,
+                t(1, 1, 0) + TimeDelta::days(d) + TimeDelta::hours(h),
+            ));
+        }
+    }
+    log.push(EventRecord::new(9_u32, t(1, 2, 0)));
+    log.push(EventRecord::new(1_u32, t(1, 3, 0)));
+    let mut rng = userops::sample::Rng::new(7);
+    for i in (1..log.len()).rev() {
+        log.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let window = Window::new(t(1, 1, 0), t(3, 1, 0)).unwrap();
+    let tree = standard();
+    let whole = fold(MetricSummary::new(Arc::clone(&tree), Utc, window), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(whole.users, [1, 5, 9]);
+    assert_eq!(get(&whole, 5, "visit_frequency"), 40.0);
+    assert_eq!(get(&whole, 5, "events"), 80.0);
+    assert_eq!(get(&whole, 5, "events_per_active_day"), 2.0);
+    let mut merged = MetricSummary::new(Arc::clone(&tree), Utc, window);
+    for part in log.chunks(29) {
+        merged
+            .merge(fold(MetricSummary::new(Arc::clone(&tree), Utc, window), part).unwrap())
+            .unwrap();
+    }
+    assert_eq!(merged.finish().unwrap(), whole);
+}
+
+#[test]
+fn lever_reports_round_trip() {
+    let report = MetricReport::<u32> {
+        window: january(),
+        metrics: ["visit_frequency", "revenue"]
+            .iter()
+            .map(|m| MetricInfo {
+                name: m.to_string(),
+                parent: None,
+                depth: 0,
+                measure: Measure::Events,
+            })
+            .collect(),
+        users: vec![1, 2, 3, 4, 5],
+        values: vec![1.0, 0.0, 2.0, 0.0, 1.0, 0.0, 20.0, 0.0, 20.0, 100.0],
+        outside_window: 0,
+    };
+    let value = value_scores(
+        &report,
+        &ValueWeights::new([("revenue", 1.0)]).unwrap(),
+        &TierParams::default(),
+    )
+    .unwrap();
+    let c = conversion_candidates(&report, &value, &CandidateParams::default()).unwrap();
+    assert!(round_trips(&c) && round_trips(&value));
+    let f = falling_usage(&report, &value, &report, &FallingParams::default()).unwrap();
+    assert!(f.users.is_empty());
+    assert!(round_trips(&f));
+    let q = userops::quadrant::classify(
+        &userops::quadrant::ProductFigures::given(2.5, 0.3).unwrap(),
+        &userops::quadrant::QuadrantParams::default(),
+    )
+    .unwrap();
+    assert!(round_trips(&q));
+}
