@@ -465,9 +465,9 @@ fn arb_events() -> impl Strategy<Value = Vec<Ev>> {
     })
 }
 
-fn reports_close(
-    a: &userops::Result<MetricReport<u8>>,
-    b: &userops::Result<MetricReport<u8>>,
+fn reports_close<U: PartialEq>(
+    a: &userops::Result<MetricReport<U>>,
+    b: &userops::Result<MetricReport<U>>,
 ) -> bool {
     match (a, b) {
         (Ok(a), Ok(b)) => {
@@ -691,4 +691,18 @@ fn lever_reports_round_trip() {
     )
     .unwrap();
     assert!(round_trips(&q));
+}
+
+#[cfg(feature = "parallel")]
+#[test]
+fn fold_par_equals_fold() {
+    use userops::fold::fold_par;
+    use userops::sample::{SampleConfig, SampleEvent, generate};
+    let data = generate(&SampleConfig::new(3_000).seed(5)).unwrap();
+    let tree = Arc::new(MetricTree::<SampleEvent>::standard().build().unwrap());
+    let window = Window::trailing_days(data.end, 365).unwrap();
+    let empty = MetricSummary::new(Arc::clone(&tree), Zone::Utc, window);
+    let serial = fold(empty.clone(), &data.events).unwrap().finish().unwrap();
+    let parallel = fold_par(&empty, &data.events).unwrap().finish().unwrap();
+    assert!(reports_close(&Ok(serial), &Ok(parallel)));
 }
