@@ -28,24 +28,36 @@ impl SecondaryMetric<SampleEvent> for CommunitySessions {
 fn tree() -> MetricTree<SampleEvent> {
     MetricTree::builder()
         .primary("time_spent", Measure::TimeSpent)
-        .secondary("time_spent", "minutes_per_active_day", Measure::per_active_day("time_spent"))
+        .secondary(
+            "time_spent",
+            "minutes_per_active_day",
+            Measure::per_active_day("time_spent"),
+        )
         .secondary("time_spent", "sessions", Measure::Sessions)
         .primary("visit_frequency", Measure::ActiveDays)
         .secondary("visit_frequency", "browse", Measure::count("browse"))
         .host("visit_frequency", CommunitySessions)
         .primary("revenue", Measure::Amount)
         .secondary("revenue", "payments", Measure::Payments)
-        .secondary("revenue", "revenue_per_payment", Measure::ratio("revenue", "payments"))
+        .secondary(
+            "revenue",
+            "revenue_per_payment",
+            Measure::ratio("revenue", "payments"),
+        )
         .primary("arpu", Measure::AmountPerMonth)
         .secondary("arpu", "paid", Measure::Paid)
-        .secondary("arpu", "events_per_active_day", Measure::per_active_day("sessions"))
+        .secondary(
+            "arpu",
+            "events_per_active_day",
+            Measure::per_active_day("sessions"),
+        )
         .build()
         .expect("bench tree is valid")
 }
 
 fn bench(c: &mut Criterion) {
-    let data = generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(11))
-        .expect("sample");
+    let data =
+        generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(11)).expect("sample");
     eprintln!("{} events of {} users", data.events.len(), data.users.len());
     let tree = Arc::new(tree());
     let window = Window::new(
@@ -75,8 +87,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("population_stats_12_metrics_1M_users", |b| {
         b.iter(|| black_box(population(&report, 10).expect("stats").users))
     });
-    let weights = ValueWeights::new([("time_spent", 1.0), ("visit_frequency", 1.0), ("revenue", 1.0), ("arpu", 1.0)])
-        .expect("weights");
+    let weights = ValueWeights::new([
+        ("time_spent", 1.0),
+        ("visit_frequency", 1.0),
+        ("revenue", 1.0),
+        ("arpu", 1.0),
+    ])
+    .expect("weights");
     g.bench_function("value_scores_1M_users", |b| {
         b.iter(|| {
             black_box(

@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("{months}\n");
 
     tour_value(&data)?;
+    tour_ltv_cac(&data)?;
 
     Ok(())
 }
@@ -108,6 +109,39 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
         .collect();
     let dormant = prefs.profile(|u| !active_recently.contains(u));
     println!("dormant users (no event in the last 30 days): preference profile\n{dormant}\n");
+    Ok(())
+}
+
+/// LTV / CAC: unit economics per month, CAC, LTV, LTV/CAC and payback per acquisition channel,
+/// and the realized cohort LTV table.
+fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::ltv::cohort::{CohortSummary, cohort_ltv};
+    use userops::ltv::economics::{LtvParams, channel_economics, period_economics};
+
+    // The sample history ends (exclusive) at `data.end`: the last instant inside it is the
+    // as-of instant, so the last month is complete.
+    let as_of = data.end - chrono::TimeDelta::milliseconds(1);
+    let calendar = Calendar::new(Zone::Utc, Interval::Month);
+    let mut ledger = fold(CohortSummary::new(calendar.clone(), as_of), &data.events)?.finish();
+    // Acquisition month = sign-up month (the sample knows every user's sign-up).
+    ledger.use_sign_up(data, &calendar)?;
+
+    section("LTV / CAC: ARPU, ARPPU and churn per month");
+    println!("{}", period_economics(&ledger)?);
+    println!(
+        "(churn counts a user who skips a month as lost; users who come back show in the realized cohort LTV below)\n"
+    );
+
+    section("LTV / CAC per acquisition channel (70% margin, 1% monthly discount)");
+    let params = LtvParams::new(0.7)?.with_discount_rate(0.01)?;
+    let channel = data.channel();
+    println!(
+        "{}\n",
+        channel_economics(&ledger, &channel, &data.spend, &params)?
+    );
+
+    section("Cohort LTV: cumulative revenue per acquired user by months since sign-up");
+    println!("{}\n", cohort_ltv(&ledger, Some(&channel))?);
     Ok(())
 }
 

@@ -116,7 +116,7 @@ impl<E: Event + ?Sized> Event for &E {
 /// use chrono::{TimeZone, Utc};
 /// use userops::event::{Event, EventRecord};
 ///
-/// let e = EventRecord::new("u1", Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap())
+/// let e = EventRecord::<String>::new("u1", Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap())
 ///     .with_amount(25.0)
 ///     .with_name("order");
 /// assert_eq!(e.user(), &"u1".to_string());
@@ -144,7 +144,7 @@ impl<U> EventRecord<U> {
     ///
     /// ```
     /// use chrono::Utc;
-    /// let e = userops::event::EventRecord::new(42_u64, chrono::DateTime::<Utc>::UNIX_EPOCH);
+    /// let e = userops::event::EventRecord::<u64>::new(42_u64, chrono::DateTime::<Utc>::UNIX_EPOCH);
     /// assert_eq!(e.user, 42);
     /// ```
     pub fn new(user: impl Into<U>, at: DateTime<Utc>) -> Self {

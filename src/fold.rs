@@ -101,7 +101,7 @@ where
 /// (feature `parallel`).
 ///
 /// # Errors
-/// The first error any part's [`Fold::observe`] or [`Fold::merge`] returns.
+/// The first error any part's [`Fold::observe`] or [`Summary::merge`] returns.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};

@@ -25,7 +25,7 @@
 //! use chrono::{DateTime, TimeZone, Utc};
 //! use userops::activity::ActivitySummary;
 //! use userops::event::Event;
-//! use userops::fold::{fold, Fold};
+//! use userops::fold::{fold, Summary};
 //! use userops::time::{Calendar, Interval};
 //!
 //! struct Order { customer: u64, placed: DateTime<Utc>, total: f64 }
@@ -58,6 +58,7 @@
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
 //! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
 //! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
@@ -88,6 +89,7 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod ltv;
 pub mod metric;
 pub mod quadrant;
 pub mod sample;

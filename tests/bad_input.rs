@@ -5,5 +5,7 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+#[path = "bad_input/ltv_economics.rs"]
+mod ltv_economics;
 #[path = "bad_input/metric.rs"]
 mod metric;

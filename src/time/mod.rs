@@ -581,7 +581,10 @@ pub fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc
             // time that exists, which is the instant of the change itself.
             let mut probe = local;
             for _ in 0..(26 * 60) {
-                probe += TimeDelta::minutes(1);
+                let Some(next) = probe.checked_add_signed(TimeDelta::minutes(1)) else {
+                    break;
+                };
+                probe = next;
                 if let Some(t) = tz.from_local_datetime(&probe).earliest() {
                     return t.with_timezone(&Utc);
                 }
@@ -627,7 +630,8 @@ fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 /// * `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS` (fractional seconds allowed; also `HH:MM`)
 /// * `YYYY-MM-DD` (local midnight)
 /// * `YYYYMMDD` (local midnight; eight digits are always read as a date)
-/// * Unix seconds, integer or fractional (any other all-digit text, optionally signed)
+/// * Unix seconds, integer or fractional, with 9 to 11 integer digits (1973 to 5138): a
+///   7-digit typo of a date or a 13-digit millisecond stamp is an error, not a wrong instant
 ///
 /// # Errors
 /// [`Error::TimeParse`] naming the text and the accepted formats.
@@ -668,6 +672,17 @@ pub fn parse_instant<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc
         .enumerate()
         .all(|(i, b)| b.is_ascii_digit() || *b == b'.' || (i == 0 && (*b == b'-' || *b == b'+')));
     if numeric {
+        // Unix seconds need 9 to 11 integer digits (1973-03-03 .. 5138-11-16): shorter numbers
+        // are far more likely a mistyped date than an instant of early 1970, and 13 digits
+        // are milliseconds, which must not be read as seconds of the year 40000.
+        let int_digits = t
+            .trim_start_matches(['-', '+'])
+            .split('.')
+            .next()
+            .map_or(0, str::len);
+        if !(9..=11).contains(&int_digits) {
+            return Err(fail());
+        }
         let secs: f64 = t.parse().map_err(|_| fail())?;
         if !secs.is_finite() {
             return Err(fail());
