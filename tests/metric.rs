@@ -264,10 +264,11 @@ fn growth_levers_by_hand() {
     let s1 = 0.75 * 5.0 + 0.25 * 4.0 / 2.2;
     assert!((value.users[0].score - s1).abs() < 1e-12);
     assert_eq!(value.users[0].tier, 2);
-    // User 2 behaves like user 1 (4 visits >= the top tier's median 4) but pays 0 < 50.
+    // User 2 behaves like user 1 (4 visits >= the top tier's median 4) but pays 0 < 25.
     let c = conversion_candidates(&before, &value, &CandidateParams::default()).unwrap();
     assert_eq!(c.users.iter().map(|c| c.user).collect::<Vec<_>>(), [2]);
-    assert_eq!((c.engagement_bar, c.money_bar), (4.0, 50.0));
+    // Bars: the top tier's median visits 4; half its median revenue, 0.5 * 50 = 25.
+    assert_eq!((c.engagement_bar, c.money_bar), (4.0, 25.0));
 
     // Later period (February, same length): user 1 visits 2 days (-50%), user 2 visits 4.
     let feb_window = Window::new(t(1, 31, 0), t(3, 2, 0)).unwrap();

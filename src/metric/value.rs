@@ -66,7 +66,9 @@ impl ValueWeights {
 
     /// Equal weights on the primary metrics the quadrant calls for (see
     /// [`Quadrant::value_metrics`]): revenue alone for a low-frequency paid product; time
-    /// spent and visit frequency for a free social one; all four for a high-frequency paid one.
+    /// spent and visit frequency for a free social one; all four for a high-frequency paid one
+    /// (where revenue and ARPU move together per user, so money carries half the weight); visit
+    /// frequency for the low-frequency unpaid one.
     ///
     /// ```
     /// use userops::metric::ValueWeights;
@@ -453,11 +455,12 @@ pub fn value_scores<U: Clone + fmt::Debug>(
     })
 }
 
-/// Which metrics describe "behaving like a high-value user" and "buying".
+/// Which metrics describe "behaving like a high-value user" and "buying", and how little a
+/// candidate buys (checked by [`conversion_candidates`]).
 ///
 /// ```
 /// let p = userops::metric::CandidateParams::default();
-/// assert_eq!((p.engagement.as_str(), p.money.as_str()), ("visit_frequency", "revenue"));
+/// assert_eq!((p.engagement.as_str(), p.money.as_str(), p.money_share), ("visit_frequency", "revenue", 0.5));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateParams {
@@ -465,6 +468,9 @@ pub struct CandidateParams {
     pub engagement: String,
     /// The money metric (default `revenue`).
     pub money: String,
+    /// A candidate's money is below this share of the top tier's median money, in `(0, 1]`
+    /// (default 0.5: pays less than half of what a typical high-value user pays).
+    pub money_share: f64,
 }
 
 impl Default for CandidateParams {
@@ -472,6 +478,7 @@ impl Default for CandidateParams {
         CandidateParams {
             engagement: "visit_frequency".into(),
             money: "revenue".into(),
+            money_share: 0.5,
         }
     }
 }
@@ -498,7 +505,7 @@ pub struct ConversionCandidates<U> {
     pub money_metric: String,
     /// Median engagement of the top value tier: candidates are at or above it.
     pub engagement_bar: f64,
-    /// Median money of the top value tier: candidates are below it.
+    /// `money_share` × the top tier's median money: candidates are below it.
     pub money_bar: f64,
     /// Candidates, most engaged first (ties by user order).
     pub users: Vec<Candidate<U>>,
@@ -533,12 +540,14 @@ fn median_of(mut v: Vec<f64>) -> f64 {
     quantile(&v, 0.5).unwrap_or(0.0)
 }
 
-/// Conversion candidates: users **not** in the top value tier whose engagement is at least the
-/// top tier's median engagement and whose money metric is below the top tier's median money.
-/// No top-tier user (all scores equal) means no candidate.
+/// Conversion candidates — browse often, rarely buy: users **not** in the top value tier whose
+/// engagement is at least the top tier's median engagement and whose money metric is below
+/// `money_share` times the top tier's median money. No top-tier user (all scores equal) means
+/// no candidate.
 ///
 /// # Errors
 /// [`MetricError::UnknownMetric`] when a metric of `params` is not in the report;
+/// [`Error::InvalidParameter`] for `money_share` outside `(0, 1]`;
 /// [`Error::InvalidInput`] when `value` was not computed from `report` (different users).
 ///
 /// ```
@@ -564,6 +573,12 @@ pub fn conversion_candidates<U: Clone + PartialEq>(
     value: &ValueReport<U>,
     params: &CandidateParams,
 ) -> Result<ConversionCandidates<U>> {
+    if !(params.money_share > 0.0 && params.money_share <= 1.0) {
+        return Err(Error::invalid(
+            "money_share",
+            format!("must be a share in (0, 1], got {}", params.money_share),
+        ));
+    }
     same_users(report, value)?;
     let engagement = column_of(report, &params.engagement, "candidate rule")?;
     let money = column_of(report, &params.money, "candidate rule")?;
@@ -572,7 +587,7 @@ pub fn conversion_candidates<U: Clone + PartialEq>(
         .filter(|&i| value.users[i].tier == top && top > 0)
         .collect();
     let engagement_bar = median_of(in_top.iter().map(|&i| engagement[i]).collect());
-    let money_bar = median_of(in_top.iter().map(|&i| money[i]).collect());
+    let money_bar = params.money_share * median_of(in_top.iter().map(|&i| money[i]).collect());
     let mut users: Vec<Candidate<U>> = if in_top.is_empty() {
         Vec::new()
     } else {
