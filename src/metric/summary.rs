@@ -560,6 +560,39 @@ fn local_day<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>) -> i64 {
     }
 }
 
+/// Host metrics whose contributions are kept on the stack (more use a reused buffer).
+const HOSTS_ON_STACK: usize = 8;
+
+#[cold]
+#[inline(never)]
+fn bad_amount<E: Event>(e: &E) -> Error {
+    checked_amount(e)
+        .err()
+        .unwrap_or_else(|| Error::InvalidInput("amount".into()))
+}
+
+#[cold]
+#[inline(never)]
+fn negative_duration<E: Event>(e: &E, ms: i64) -> Error {
+    Error::Negative {
+        field: "duration",
+        value: ms as f64 / 1000.0,
+        user: format!("{:?}", e.user()),
+        hint: "; a time spent cannot be negative",
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn host_not_a_number<E: Event>(metric: &str, e: &E, value: f64) -> Error {
+    MetricError::NotANumber {
+        metric: metric.to_string(),
+        user: format!("{:?}", e.user()),
+        value,
+    }
+    .into()
+}
+
 /// String equality with a first-byte check before the byte compare.
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
@@ -579,36 +612,46 @@ where
             self.outside += 1;
             return Ok(());
         }
-        let amount = checked_amount(e)?;
+        let amount = e.amount();
+        if !amount.is_finite() {
+            return Err(bad_amount(e));
+        }
         let millis = match e.duration() {
             Some(d) => {
                 let ms = d.num_milliseconds();
                 if ms < 0 {
-                    return Err(Error::Negative {
-                        field: "duration",
-                        value: ms as f64 / 1000.0,
-                        user: format!("{:?}", e.user()),
-                        hint: "; a time spent cannot be negative",
-                    });
+                    return Err(negative_duration(e, ms));
                 }
                 Some(ms as f64)
             }
             None => None,
         };
         let tree = &*self.tree;
-        self.scratch.clear();
-        for h in &tree.hosts {
-            let v = h.observe(e);
-            if !v.is_finite() {
-                return Err(MetricError::NotANumber {
-                    metric: h.name().to_string(),
-                    user: format!("{:?}", e.user()),
-                    value: v,
+        // Host contributions are all computed (and checked) before any state changes.
+        let mut on_stack = [0.0_f64; HOSTS_ON_STACK];
+        let hosts = tree.hosts.len();
+        let mut spill = Vec::new();
+        let contributions: &[f64] = if hosts <= HOSTS_ON_STACK {
+            for (slot, h) in on_stack.iter_mut().zip(&tree.hosts) {
+                let v = h.observe(e);
+                if !v.is_finite() {
+                    return Err(host_not_a_number(h.name(), e, v));
                 }
-                .into());
+                *slot = v;
             }
-            self.scratch.push(v);
-        }
+            &on_stack[..hosts]
+        } else {
+            spill = std::mem::take(&mut self.scratch);
+            spill.clear();
+            for h in &tree.hosts {
+                let v = h.observe(e);
+                if !v.is_finite() {
+                    return Err(host_not_a_number(h.name(), e, v));
+                }
+                spill.push(v);
+            }
+            &spill
+        };
         let named = match (tree.names.is_empty(), e.name()) {
             (false, Some(n)) => tree.names.iter().position(|x| same_name(x, n)),
             _ => None,
@@ -631,13 +674,16 @@ where
             if let Some(j) = named {
                 row[BASE_SLOTS + j] += 1.0;
             }
-            let host_base = stride - self.scratch.len();
-            for (k, v) in self.scratch.iter().enumerate() {
+            let host_base = stride - contributions.len();
+            for (k, v) in contributions.iter().enumerate() {
                 row[host_base + k] += v;
             }
         }
         if let Some(d) = self.days.get_mut(i) {
             d.insert(day);
+        }
+        if hosts > HOSTS_ON_STACK {
+            self.scratch = spill;
         }
         Ok(())
     }
