@@ -707,3 +707,36 @@ fn fold_par_equals_fold() {
     let parallel = fold_par(&empty, &data.events).unwrap().finish().unwrap();
     assert!(reports_close(&Ok(serial), &Ok(parallel)));
 }
+
+/// Host metric `k` adds `k` per event.
+struct Nth(usize, String);
+impl SecondaryMetric<EventRecord<u32>> for Nth {
+    fn name(&self) -> &str {
+        &self.1
+    }
+    fn observe(&self, _: &EventRecord<u32>) -> f64 {
+        self.0 as f64
+    }
+}
+
+#[test]
+fn many_host_metrics() {
+    // Ten host metrics (more than are kept on the stack); two events: metric k sums to 2k.
+    let mut b = MetricTree::builder().primary("events", Measure::Events);
+    for k in 0..10 {
+        b = b.host_metric(Some("events"), Arc::new(Nth(k, format!("h{k}"))));
+    }
+    let tree = Arc::new(b.build().unwrap());
+    let log = vec![
+        EventRecord::<u32>::new(3_u32, t(1, 2, 0)),
+        EventRecord::<u32>::new(3_u32, t(1, 5, 0)),
+    ];
+    let r = fold(MetricSummary::new(tree, Utc, january()), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let expected: Vec<f64> = std::iter::once(2.0)
+        .chain((0..10).map(|k| 2.0 * k as f64))
+        .collect();
+    assert_eq!(r.row(0).unwrap(), &expected[..]);
+}
