@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("{months}\n");
 
     tour_value(&data)?;
+    tour_rfm(&data)?;
     tour_ltv_cac(&data)?;
+    tour_retention(&data)?;
+    tour_lifecycle(&data)?;
 
     Ok(())
 }
@@ -145,6 +148,117 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// RFM: recency, frequency and monetary scores, segments, health and the value × activity
+/// quadrant of the sample's paying users.
+fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
+
+    section("RFM: scores, segments, health (orders only, as of the end of the sample)");
+    let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish();
+    let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
+    println!("{scores}\n");
+    let segments = SegmentRules::standard().segment(&scores)?;
+    println!("{segments}\n");
+    println!("{}\n", HealthParams::default().assess(&scores)?);
+    Ok(())
+}
+
+fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::event::SignUp;
+    use userops::lifecycle::{
+        ForecastStart, Lever, LifecycleSummary, Rates, StageParams, forecast, plan,
+    };
+
+    section(
+        "Lifecycle: user stages per month (sign-up makes a user new; churn after 2 silent months)",
+    );
+    let from = userops::time::local_to_utc(
+        &Zone::Utc,
+        data.config.start.and_time(chrono::NaiveTime::MIN),
+    );
+    let to = data.end - chrono::TimeDelta::milliseconds(1);
+    let summary = LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)?;
+    let activity = fold(summary, &data.events)?.finish();
+    let signups: &dyn SignUp<u64> = data;
+    let params = StageParams::default();
+    let report = activity.stages(&params, Some(signups));
+    println!("{report}");
+
+    section("Lifecycle: forecast of the next 6 months from the trailing 3-month rates");
+    let rates = Rates::trailing(&report, 3)?;
+    let tail = &report.rows[report.rows.len().saturating_sub(3)..];
+    let expected_new = tail.iter().map(|r| r.new as f64).sum::<f64>() / tail.len().max(1) as f64;
+    let start = ForecastStart::from_report(&report)?;
+    let projection = forecast(&start, &rates, &[expected_new; 6])?;
+    println!("{projection}");
+
+    section("Lifecycle: target plan (active rate +5 points in 6 months, one lever at a time)");
+    let target = (projection.rows.last().map_or(0.0, |r| r.active_rate) + 0.05).min(1.0);
+    for lever in Lever::ALL {
+        print!(
+            "{}",
+            plan(&start, &rates, &[expected_new; 6], lever, target)?
+        );
+    }
+    println!();
+
+    section("Lifecycle: the last three months by acquisition channel");
+    let by_channel = activity.breakdown(&data.channel(), |part| {
+        let r = part.stages(&params, Some(signups));
+        r.rows[r.rows.len().saturating_sub(3)..].to_vec()
+    });
+    for g in &by_channel.groups {
+        for row in &g.report {
+            println!(
+                "{:<12} {}  new {:>4}  retained {:>4}  retained_new {:>4}  woken {:>4}  returned {:>4}  dormant {:>4}  churned {:>5}  active rate {:>5.1}%",
+                g.value,
+                row.period,
+                row.new,
+                row.retained,
+                row.retained_new,
+                row.woken,
+                row.returned,
+                row.dormant,
+                row.churned,
+                row.active_rate * 100.0
+            );
+        }
+    }
+    println!();
+    Ok(())
+}
+
 fn section(title: &str) {
     println!("== {title} ==");
+}
+
+/// Retention: monthly first-time cohorts (start = sign-up, return = any event, `*`) over the
+/// last 12 months, and weekly stickiness over the last 12 weeks.
+fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use userops::retention::{
+        RetentionMode, RetentionParams, RetentionSummary, StickinessParams, StickinessSummary,
+    };
+
+    section("Retention: monthly sign-up cohorts, back for any event (first-time, last 12 months)");
+    let last_instant = data.end - chrono::TimeDelta::seconds(1);
+    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last_instant, 12)
+        .start_event("signup")
+        .return_event("*")
+        .mode(RetentionMode::FirstTime)
+        .check()?;
+    let table = fold(RetentionSummary::new(spec), &data.events)?.finish();
+    println!("{table}\n");
+
+    section("Stickiness: users by number of active weeks in the last 12 weeks (Monday start)");
+    let from = last_instant - chrono::TimeDelta::weeks(11);
+    let spec = StickinessParams::new(
+        Calendar::new(Zone::Utc, Interval::Week(chrono::Weekday::Mon)),
+        from,
+        last_instant,
+    )
+    .event("*")
+    .check()?;
+    let sticky = fold(StickinessSummary::new(spec), &data.events)?.finish();
+    println!("{sticky}\n");
+    Ok(())
 }

@@ -57,10 +57,13 @@
 //! | [`time`] | calendar periods (day, week with a chosen first weekday, month) in any zone, exact durations, time parsing |
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
+//! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
+//! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
 //! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
 //! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
+//! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -89,9 +92,12 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod lifecycle;
 pub mod ltv;
 pub mod metric;
 pub mod quadrant;
+pub mod retention;
+pub mod rfm;
 pub mod sample;
 pub mod time;
 

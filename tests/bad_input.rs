@@ -5,7 +5,13 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+#[path = "bad_input/lifecycle.rs"]
+mod lifecycle;
 #[path = "bad_input/ltv_economics.rs"]
 mod ltv_economics;
 #[path = "bad_input/metric.rs"]
 mod metric;
+#[path = "bad_input/retention.rs"]
+mod retention;
+#[path = "bad_input/rfm.rs"]
+mod rfm;

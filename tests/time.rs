@@ -1,6 +1,6 @@
 //! Calendar facts checked against the time module: DST days, week starts, month lengths.
 
-use chrono::{NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use userops::time::{Calendar, Interval, Period, Zone, days_between, parse_instant, weeks_between};
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
@@ -223,4 +223,25 @@ fn fixed_offsets_parse_in_common_spellings() {
         }
     }
     assert!(Zone::parse("+25:00").is_err());
+}
+
+#[test]
+fn instants_at_the_ends_of_time_do_not_panic() {
+    // Within a day of chrono's range limits an offset pushes local time out of range; the
+    // calendar saturates at the first / last representable date instead of panicking.
+    let cal = Calendar::new(
+        Zone::parse("Asia/Tokyo").unwrap(),
+        Interval::Week(Weekday::Mon),
+    );
+    let p = cal.period_of(chrono::DateTime::<Utc>::MAX_UTC);
+    assert_eq!(p.last_day(), NaiveDate::MAX);
+    let _ = cal.start_of(&p);
+    let _ = cal.end_of(&p);
+    let cal = Calendar::new(la(), Interval::Month);
+    let p = cal.period_of(chrono::DateTime::<Utc>::MIN_UTC);
+    assert_eq!(
+        p.start(),
+        NaiveDate::MIN.with_day(1).unwrap_or(NaiveDate::MIN)
+    );
+    let _ = cal.start_of(&p);
 }

@@ -256,7 +256,12 @@ impl Period {
     /// assert_eq!(feb.last_day().to_string(), "2024-02-29");
     /// ```
     pub fn last_day(&self) -> NaiveDate {
-        self.next().start.pred_opt().unwrap_or(self.start)
+        let next = self.next();
+        if next.start <= self.start {
+            // The next period would start beyond chrono's calendar: this one runs to its end.
+            return NaiveDate::MAX;
+        }
+        next.start.pred_opt().unwrap_or(self.start)
     }
 }
 
@@ -354,7 +359,15 @@ impl<Tz: TimeZone> Calendar<Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.tz).date_naive()
+        // chrono's `date_naive()` panics within a day of its range limits when the offset
+        // pushes the local time out of range; saturate there instead.
+        let utc = at.naive_utc();
+        let offset = chrono::Offset::fix(&self.tz.offset_from_utc_datetime(&utc));
+        match utc.checked_add_offset(offset) {
+            Some(local) => local.date(),
+            None if offset.local_minus_utc() > 0 => NaiveDate::MAX,
+            None => NaiveDate::MIN,
+        }
     }
 
     /// The period an instant falls in.

@@ -1,0 +1,252 @@
+//! Scale: every model on a generated log of a chosen size, one JSON line per stage.
+//!
+//! ```sh
+//! cargo run --release --example scale -- --users 1000000 --events 10000000
+//! cargo run --release --features parallel --example scale -- --users 1000000 --events 10000000 --threads 2
+//! ```
+//!
+//! Each line: `{"stage": "rfm", "users": N, "events": M, "seconds": s, "events_per_sec": e,
+//! "state_bytes": b, "threads": t}`. `seconds` covers the fold and the model (not the
+//! generation of the log); `state_bytes` is the heap the stage's summary holds when the fold is
+//! done, measured by a counting allocator. Stages: rfm, btyd_summary, bgnbd_fit, pareto_nbd_fit,
+//! gamma_gamma_fit, clv_predict, lifecycle, retention, metric_tree (`--stages a,b` picks some).
+//!
+//! The log comes from `userops::sample` with `SampleConfig::new(users).events_per_user(events /
+//! users)` and `--seed` (default 1), the same as `scripts/compare/`. In the rfm and
+//! btyd_summary stages every event counts as a transaction (the benchmark's "10M purchases").
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::error::Error;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use userops::fold::{Fold, Summary};
+use userops::sample::{SampleConfig, SampleData, SampleEvent, generate};
+
+/// Counts live heap bytes, so that a stage can report what its summary holds.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged and only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same layout as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: ptr came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+const STAGES: [&str; 9] = [
+    "rfm",
+    "btyd_summary",
+    "bgnbd_fit",
+    "pareto_nbd_fit",
+    "gamma_gamma_fit",
+    "clv_predict",
+    "lifecycle",
+    "retention",
+    "metric_tree",
+];
+
+struct Args {
+    users: u64,
+    events: u64,
+    threads: usize,
+    seed: u64,
+    stages: Vec<String>,
+}
+
+const USAGE: &str =
+    "usage: scale --users N --events M [--threads T] [--seed S] [--stages rfm,lifecycle,...]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        users: 100_000,
+        events: 1_000_000,
+        threads: 1,
+        seed: 1,
+        stages: STAGES.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{USAGE}\nstages: {}", STAGES.join(", "));
+            std::process::exit(0);
+        }
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let num = |v: &str| {
+            v.replace('_', "")
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: {v:?} is not a whole number"))
+        };
+        match flag.as_str() {
+            "--users" => a.users = num(&value)?,
+            "--events" => a.events = num(&value)?,
+            "--threads" => a.threads = num(&value)? as usize,
+            "--seed" => a.seed = num(&value)?,
+            "--stages" => {
+                a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
+                if let Some(bad) = a.stages.iter().find(|s| !STAGES.contains(&s.as_str())) {
+                    return Err(format!(
+                        "unknown stage {bad:?}; stages: {}",
+                        STAGES.join(", ")
+                    ));
+                }
+            }
+            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
+        }
+    }
+    if a.users == 0 || a.events == 0 || a.threads == 0 {
+        return Err("--users, --events and --threads must be at least 1".into());
+    }
+    if a.threads > 1 && !cfg!(feature = "parallel") {
+        return Err("--threads above 1 needs the `parallel` feature: cargo run --release --features parallel --example scale -- ...".into());
+    }
+    Ok(a)
+}
+
+struct Report<'a> {
+    args: &'a Args,
+    events: usize,
+}
+
+impl Report<'_> {
+    fn line(&self, stage: &str, seconds: f64, items: usize, state_bytes: isize) {
+        let eps = if seconds > 0.0 {
+            items as f64 / seconds
+        } else {
+            0.0
+        };
+        println!(
+            "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}}}",
+            self.args.users,
+            self.events,
+            state_bytes.max(0),
+            self.args.threads
+        );
+    }
+}
+
+/// Folds `events` with `empty` on one thread or, with `--threads T` and the `parallel`
+/// feature, over T threads; returns the summary and the heap it holds.
+fn run_fold<S>(args: &Args, empty: S, events: &[SampleEvent]) -> Result<(S, isize), Box<dyn Error>>
+where
+    S: Fold<SampleEvent> + Clone + Send + Sync,
+{
+    let before = live();
+    #[cfg(feature = "parallel")]
+    if args.threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads)
+            .build()?;
+        let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
+        let bytes = live() - before;
+        return Ok((s, bytes));
+    }
+    let _ = args;
+    let mut s = empty;
+    for e in events {
+        s.observe(e)?;
+    }
+    let bytes = live() - before;
+    Ok((s, bytes))
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("scale: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(&args) {
+        eprintln!("scale: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let cfg = SampleConfig::new(args.users)
+        .events_per_user(args.events as f64 / args.users as f64)
+        .seed(args.seed);
+    let data = generate(&cfg)?;
+    eprintln!(
+        "scale: generated {} events of {} users in {:.2} s",
+        data.events.len(),
+        data.users.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let report = Report {
+        args,
+        events: data.events.len(),
+    };
+    for stage in &args.stages {
+        match stage.as_str() {
+            "rfm" => stage_rfm(args, &data, &report)?,
+            "retention" => stage_retention(args, &data, &report)?,
+            other => eprintln!("scale: stage {other} is not built yet"),
+        }
+    }
+    Ok(())
+}
+
+fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+    use userops::rfm::{Method, RfmSummary, ScoreParams, SegmentRules};
+    let rules = SegmentRules::standard();
+    let scorer = ScoreParams::new(Method::Quantile).check()?;
+    let t = Instant::now();
+    let (summary, bytes) = run_fold(args, RfmSummary::new(data.end), &data.events)?;
+    let scores = scorer.score_summary(summary)?;
+    let segments = rules.segment(&scores)?;
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(&segments);
+    report.line("rfm", secs, data.events.len(), bytes);
+    Ok(())
+}
+
+fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+    use userops::retention::{RetentionMode, RetentionParams, RetentionSummary};
+    use userops::time::{Calendar, Interval, Zone};
+    let last = data.end - chrono::TimeDelta::seconds(1);
+    let spec = RetentionParams::new(
+        Calendar::new(Zone::Utc, Interval::Month),
+        last,
+        data.config.months as usize,
+    )
+    .start_event("signup")
+    .return_event("*")
+    .mode(RetentionMode::FirstTime)
+    .check()?;
+    let t = Instant::now();
+    let (summary, bytes) = run_fold(args, RetentionSummary::new(spec), &data.events)?;
+    let table = summary.finish();
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(&table);
+    report.line("retention", secs, data.events.len(), bytes);
+    Ok(())
+}

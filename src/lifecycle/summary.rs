@@ -1,0 +1,681 @@
+//! The lifecycle fold: one activity bitmask per user over a window of calendar periods.
+
+use std::hash::Hash;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::event::{Event, UserAttribute};
+use crate::fold::{Fold, Summary, UserMap};
+use crate::time::{Calendar, Period, PeriodGrid, Zone};
+use crate::{Error, Result};
+
+/// No event before the window's lead period.
+const NONE_BEFORE_MIN: i64 = i64::MAX;
+const NONE_BEFORE_MAX: i64 = i64::MIN;
+
+/// Per-user activity over a window of calendar periods, folded from events: the mergeable
+/// state every lifecycle model starts from.
+///
+/// The window is the periods from the one containing `from` to the one containing `to`, both
+/// included, plus one *lead* period just before `from` (PostHog reads it to tell "returning"
+/// from "resurrecting" in the first period; the stage model reads it as the opening state).
+/// Per user the summary keeps:
+///
+/// * one bit per window period (active or not): `users × (periods + 1)` bits, whatever the
+///   number of events;
+/// * the first and the last instant of any event *before* the lead period (history that decides
+///   whether a user is new and how long they have been away at the window's start).
+///
+/// Events after the window only count for "first seen" (a user seen only after `to` is not
+/// known by `to` and appears in no report). Events may come in any order. Two fast paths:
+/// consecutive events of one user skip the user lookup, and while users arrive in increasing
+/// order (a database export ordered by user) no hash map is built at all; the map is built
+/// once, from the users seen so far, at the first user out of order.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::{LifecycleSummary, StageParams};
+/// use userops::time::{Calendar, Interval};
+///
+/// let at = |m, d| Utc.with_ymd_and_hms(2025, m, d, 12, 0, 0).unwrap();
+/// let log = vec![
+///     EventRecord::<u32>::new(1_u32, at(1, 5)),
+///     EventRecord::new(1_u32, at(2, 5)),
+///     EventRecord::new(2_u32, at(2, 9)),
+/// ];
+/// let cal = Calendar::new(Utc, Interval::Month);
+/// let summary = LifecycleSummary::new(cal, at(1, 1), at(3, 31))?;
+/// let activity = fold(summary, &log)?.finish();
+/// let report = activity.stages(&StageParams::default(), None);
+/// assert_eq!(report.rows[1].retained_new, 1); // user 1: new in January, back in February
+/// assert_eq!(report.rows[1].new, 1); // user 2
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LifecycleSummary<U, Tz: TimeZone = Zone> {
+    calendar: Calendar<Tz>,
+    /// Lead period + window periods.
+    grid: PeriodGrid,
+    /// The grid's boundaries as instants (compared without converting each event's time).
+    bounds: Vec<DateTime<Utc>>,
+    /// `u64` words per user.
+    words: usize,
+    /// The user of each slot.
+    users: Vec<U>,
+    /// User -> slot, built only once users stop arriving in increasing order.
+    slots: UserMap<U, u32>,
+    /// Whether `users` is strictly increasing and `slots` not built yet: users grouped and
+    /// sorted (a database export ordered by user) never touch the hash map.
+    sorted: bool,
+    bits: Vec<u64>,
+    first_before: Vec<i64>,
+    last_before: Vec<i64>,
+    /// The previous event's slot: the grouped-by-user fast path.
+    last: Option<u32>,
+    /// Activity bits of `last` not yet written to `bits` (one-word windows only).
+    pending: u64,
+    /// The last period hit, `[lo, hi)`, and its grid index.
+    period_cache: (DateTime<Utc>, DateTime<Utc>, usize),
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    /// An empty summary over the periods of `calendar` from the one containing `from` to the
+    /// one containing `to` (both included).
+    ///
+    /// Memory: one bit per user and period (rounded up to 64-bit words per user) plus two
+    /// instants per user.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] (`to`) when `to` is before `from`.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::lifecycle::LifecycleSummary;
+    /// use userops::time::{Calendar, Interval};
+    /// let cal = Calendar::new(Utc, Interval::Month);
+    /// let s = LifecycleSummary::<u64, _>::new(cal, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+    ///                                          Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap())?;
+    /// assert_eq!(s.periods().len(), 12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(calendar: Calendar<Tz>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self> {
+        if to < from {
+            return Err(Error::invalid(
+                "to",
+                format!("`to` ({to}) is before `from` ({from}); swap them"),
+            ));
+        }
+        let lead = calendar.period_of(from).prev();
+        let grid = calendar.grid(calendar.start_of(&lead), to)?;
+        let words = grid.len().div_ceil(64).max(1);
+        let bounds = grid
+            .bounds()
+            .iter()
+            .map(|ms| {
+                DateTime::<Utc>::from_timestamp_millis(*ms).unwrap_or(if *ms < 0 {
+                    DateTime::<Utc>::MIN_UTC
+                } else {
+                    DateTime::<Utc>::MAX_UTC
+                })
+            })
+            .collect();
+        Ok(LifecycleSummary {
+            calendar,
+            grid,
+            bounds,
+            words,
+            users: Vec::new(),
+            slots: UserMap::default(),
+            sorted: true,
+            bits: Vec::new(),
+            first_before: Vec::new(),
+            last_before: Vec::new(),
+            last: None,
+            pending: 0,
+            period_cache: (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, 0),
+        })
+    }
+
+    /// The window's periods, `from` to `to` (the lead period excluded).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::lifecycle::LifecycleSummary;
+    /// use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 3, 9, 0, 0, 0).unwrap();
+    /// let s = LifecycleSummary::<u64, _>::new(Calendar::new(Utc, Interval::Day), t, t)?;
+    /// assert_eq!(s.periods()[0].to_string(), "2025-03-09");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn periods(&self) -> &[Period] {
+        self.grid.periods().get(1..).unwrap_or(&[])
+    }
+
+    /// Number of users seen so far.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use userops::lifecycle::LifecycleSummary;
+    /// use userops::time::{Calendar, Interval};
+    /// let t = chrono::DateTime::<Utc>::UNIX_EPOCH;
+    /// let s = LifecycleSummary::<u64, _>::new(Calendar::new(Utc, Interval::Day), t, t)?;
+    /// assert_eq!(s.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.first_before.len()
+    }
+
+    /// Whether no user has been seen.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use userops::lifecycle::LifecycleSummary;
+    /// use userops::time::{Calendar, Interval};
+    /// let t = chrono::DateTime::<Utc>::UNIX_EPOCH;
+    /// let s = LifecycleSummary::<u64, _>::new(Calendar::new(Utc, Interval::Day), t, t)?;
+    /// assert!(s.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.first_before.is_empty()
+    }
+
+    #[inline]
+    fn slot_of(&mut self, user: &U) -> u32 {
+        if self.sorted {
+            if self.users.last().is_none_or(|last| last < user) {
+                return self.push_user(user);
+            }
+            // Out of order: index the users seen so far once, then use the map.
+            self.sorted = false;
+            self.slots.reserve(self.users.len());
+            for (i, u) in self.users.iter().enumerate() {
+                self.slots.insert(u.clone(), i as u32);
+            }
+        }
+        if let Some(s) = self.slots.get(user) {
+            return *s;
+        }
+        let slot = self.push_user(user);
+        self.slots.insert(user.clone(), slot);
+        slot
+    }
+
+    #[inline]
+    fn push_user(&mut self, user: &U) -> u32 {
+        let slot = self.first_before.len() as u32;
+        self.users.push(user.clone());
+        self.bits.resize(self.bits.len() + self.words, 0);
+        self.first_before.push(NONE_BEFORE_MIN);
+        self.last_before.push(NONE_BEFORE_MAX);
+        slot
+    }
+
+    #[inline]
+    fn record(&mut self, slot: usize, at: DateTime<Utc>) {
+        // Consecutive events of a user are mostly in the same period: reuse the last one.
+        let (lo, hi, last_i) = self.period_cache;
+        let found = if (lo..hi).contains(&at) {
+            Some(last_i)
+        } else {
+            self.locate(at)
+        };
+        match found {
+            Some(i) => {
+                if self.words == 1 {
+                    self.pending |= 1u64 << (i % 64);
+                } else if let Some(w) = self.bits.get_mut(slot * self.words + i / 64) {
+                    *w |= 1u64 << (i % 64);
+                }
+            }
+            None => {
+                // Only events before the lead period are history; later ones only make the
+                // user known (after the window), which the missing bits already say.
+                let millis = at.timestamp_millis();
+                if self.grid.bounds().first().is_some_and(|b| millis < *b) {
+                    if let Some(f) = self.first_before.get_mut(slot) {
+                        *f = (*f).min(millis);
+                    }
+                    if let Some(l) = self.last_before.get_mut(slot) {
+                        *l = (*l).max(millis);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    /// Writes the pending bits of the current user.
+    #[inline]
+    fn flush(&mut self) {
+        if self.pending != 0 {
+            if let Some(w) = self.last.and_then(|s| self.bits.get_mut(s as usize)) {
+                *w |= self.pending;
+            }
+            self.pending = 0;
+        }
+    }
+
+    #[inline(never)]
+    fn locate(&mut self, at: DateTime<Utc>) -> Option<usize> {
+        let b = &self.bounds;
+        if b.first().is_none_or(|first| at < *first) || b.last().is_none_or(|last| at >= *last) {
+            return None;
+        }
+        // A user's events in time order move forward a few periods at a time: look at the
+        // next periods before searching.
+        let (lo, hi, last_i) = self.period_cache;
+        let mut found = None;
+        if lo < hi && at >= hi {
+            for step in 1..=3 {
+                if let Some(end) = b.get(last_i + step + 1) {
+                    if at < *end {
+                        found = Some(last_i + step);
+                        break;
+                    }
+                }
+            }
+        }
+        let i = match found {
+            Some(i) => i,
+            None => b.partition_point(|x| *x <= at).checked_sub(1)?,
+        };
+        if let (Some(lo), Some(hi)) = (b.get(i), b.get(i + 1)) {
+            self.period_cache = (*lo, *hi, i);
+        }
+        Some(i)
+    }
+}
+
+impl<E, Tz> Fold<E> for LifecycleSummary<E::User, Tz>
+where
+    E: Event,
+    Tz: TimeZone + PartialEq,
+{
+    #[inline]
+    fn observe(&mut self, event: &E) -> Result<()> {
+        let user = event.user();
+        let slot = match self.last {
+            Some(s) if self.users.get(s as usize) == Some(user) => s,
+            _ => {
+                self.flush();
+                let s = self.slot_of(user);
+                self.last = Some(s);
+                s
+            }
+        };
+        self.record(slot as usize, event.at());
+        Ok(())
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for LifecycleSummary<U, Tz> {
+    type Output = LifecycleActivity<U, Tz>;
+
+    fn merge(&mut self, mut other: Self) -> Result<()> {
+        if self.calendar != other.calendar || self.grid != other.grid {
+            return Err(Error::MergeMismatch(
+                "lifecycle summaries use different calendars or windows".into(),
+            ));
+        }
+        self.flush();
+        other.flush();
+        self.last = None;
+        let w = self.words;
+        for (o, user) in other.users.iter().enumerate() {
+            let s = self.slot_of(user) as usize;
+            for k in 0..w {
+                let add = other.bits.get(o * w + k).copied().unwrap_or(0);
+                if let Some(x) = self.bits.get_mut(s * w + k) {
+                    *x |= add;
+                }
+            }
+            if let (Some(f), Some(of)) = (self.first_before.get_mut(s), other.first_before.get(o)) {
+                *f = (*f).min(*of);
+            }
+            if let (Some(l), Some(ol)) = (self.last_before.get_mut(s), other.last_before.get(o)) {
+                *l = (*l).max(*ol);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> LifecycleActivity<U, Tz> {
+        self.flush();
+        let n_users = self.first_before.len();
+        drop(self.slots);
+        let from = self
+            .grid
+            .periods()
+            .get(1)
+            .copied()
+            .unwrap_or_else(|| self.calendar.period_of(DateTime::<Utc>::UNIX_EPOCH));
+        let rel = |ms: i64| -> i64 {
+            let at = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC);
+            from.periods_until(&self.calendar.period_of(at))
+        };
+        let w = self.words;
+        let mut first = Vec::with_capacity(n_users);
+        let mut prior = Vec::with_capacity(n_users);
+        for s in 0..n_users {
+            let fb = self.first_before.get(s).copied().unwrap_or(NONE_BEFORE_MIN);
+            let lb = self.last_before.get(s).copied().unwrap_or(NONE_BEFORE_MAX);
+            let f = if fb != NONE_BEFORE_MIN {
+                rel(fb)
+            } else {
+                // Lowest set bit: bit 0 is the lead period (index -1).
+                let mut found = NOT_KNOWN;
+                for k in 0..w {
+                    let word = self.bits.get(s * w + k).copied().unwrap_or(0);
+                    if word != 0 {
+                        found = (k * 64) as i64 + i64::from(word.trailing_zeros()) - 1;
+                        break;
+                    }
+                }
+                found
+            };
+            first.push(f);
+            prior.push(if lb != NONE_BEFORE_MAX {
+                rel(lb)
+            } else {
+                NO_PRIOR
+            });
+        }
+        LifecycleActivity {
+            calendar: self.calendar,
+            grid: self.grid,
+            words: w,
+            users: self.users,
+            first,
+            prior,
+            bits: self.bits,
+        }
+    }
+}
+
+/// `first` of a user seen only after the window.
+pub(crate) const NOT_KNOWN: i64 = i64::MAX;
+/// `prior` of a user with no event before the lead period.
+pub(crate) const NO_PRIOR: i64 = i64::MIN;
+
+/// The finished [`LifecycleSummary`]: per user, the active periods of the window and the
+/// history before it. Lifecycle models are methods on it: [`LifecycleActivity::stages`],
+/// [`LifecycleActivity::posthog`], [`LifecycleActivity::breakdown`].
+///
+/// Period indices are relative to `from`: `0` is the first window period, `-1` the lead period,
+/// negative values earlier periods.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::lifecycle::LifecycleSummary;
+/// use userops::time::{Calendar, Interval};
+///
+/// let at = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
+/// let log = vec![EventRecord::<&str>::new("ana", at(1)), EventRecord::new("ana", at(3))];
+/// let summary = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), at(2), at(4))?;
+/// let activity = fold(summary, &log)?.finish();
+/// assert_eq!(activity.len(), 1);
+/// assert_eq!(activity.active_periods(0), vec![-1, 1]); // Jan 1 (lead) and Jan 3
+/// assert_eq!(activity.first_period(0), Some(-1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LifecycleActivity<U, Tz: TimeZone = Zone> {
+    calendar: Calendar<Tz>,
+    grid: PeriodGrid,
+    words: usize,
+    users: Vec<U>,
+    /// Period index of the first event (any time); [`NOT_KNOWN`] when only seen after `to`.
+    first: Vec<i64>,
+    /// Period index (≤ -2) of the last event before the lead period, or [`NO_PRIOR`].
+    prior: Vec<i64>,
+    bits: Vec<u64>,
+}
+
+impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
+    /// The window's periods, `from` to `to`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::fold::Summary;
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// assert_eq!(a.periods().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn periods(&self) -> &[Period] {
+        self.grid.periods().get(1..).unwrap_or(&[])
+    }
+
+    /// The lead period (the one before `from`).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::fold::Summary;
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// assert_eq!(a.lead_period().map(|p| p.to_string()), Some("2024-12".to_string()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lead_period(&self) -> Option<Period> {
+        self.grid.periods().first().copied()
+    }
+
+    /// The calendar the periods come from.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::fold::Summary;
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// assert_eq!(a.calendar().interval(), Interval::Month);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn calendar(&self) -> &Calendar<Tz> {
+        &self.calendar
+    }
+
+    /// Number of users seen (in any period, also outside the window).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::fold::Summary;
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// assert_eq!(a.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether no user was seen.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::fold::Summary;
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// assert!(a.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// The users, in the order the per-user accessors index them (not sorted).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::event::EventRecord;
+    /// # use userops::fold::{fold, Summary};
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t, t)?;
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t)])?.finish();
+    /// assert_eq!(a.users(), &[7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn users(&self) -> &[U] {
+        &self.users
+    }
+
+    /// The active periods of user number `i` (an index into [`LifecycleActivity::users`]),
+    /// as indices relative to `from` (`-1` = lead period).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::event::EventRecord;
+    /// # use userops::fold::{fold, Summary};
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = |m| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap();
+    /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(3))?;
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(3))])?.finish();
+    /// assert_eq!(a.active_periods(0), vec![2]);
+    /// assert!(a.active_periods(5).is_empty()); // no such user
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn active_periods(&self, i: usize) -> Vec<i64> {
+        let mut out = Vec::new();
+        for k in 0..self.words {
+            let mut word = self.word(i, k);
+            while word != 0 {
+                let b = word.trailing_zeros();
+                out.push((k * 64) as i64 + i64::from(b) - 1);
+                word &= word - 1;
+            }
+        }
+        out
+    }
+
+    /// The period index of user `i`'s first event (any time, also before the window), or
+    /// `None` when the user was only seen after `to` (or does not exist).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::event::EventRecord;
+    /// # use userops::fold::{fold, Summary};
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = |m| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap();
+    /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(5), t(6))?;
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(1)), EventRecord::new(7_u8, t(6))])?.finish();
+    /// assert_eq!(a.first_period(0), Some(-4)); // January is 4 months before May
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first_period(&self, i: usize) -> Option<i64> {
+        self.first.get(i).copied().filter(|f| *f != NOT_KNOWN)
+    }
+
+    #[inline]
+    pub(crate) fn word(&self, i: usize, k: usize) -> u64 {
+        self.bits.get(i * self.words + k).copied().unwrap_or(0)
+    }
+
+    #[inline]
+    pub(crate) fn words(&self) -> usize {
+        self.words
+    }
+
+    #[inline]
+    pub(crate) fn first_raw(&self, i: usize) -> i64 {
+        self.first.get(i).copied().unwrap_or(NOT_KNOWN)
+    }
+
+    #[inline]
+    pub(crate) fn prior_raw(&self, i: usize) -> i64 {
+        self.prior.get(i).copied().unwrap_or(NO_PRIOR)
+    }
+
+    /// The period index (relative to `from`) of an instant.
+    pub(crate) fn index_of_instant(&self, at: DateTime<Utc>) -> i64 {
+        match self.grid.index_of(at) {
+            Some(i) => i as i64 - 1,
+            None => match self.grid.periods().get(1) {
+                Some(from) => from.periods_until(&self.calendar.period_of(at)),
+                None => 0,
+            },
+        }
+    }
+
+    /// Splits the users by an attribute's value into one activity per value, in value order;
+    /// users without a value go to the group `"(unknown)"` (never dropped).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use userops::event::EventRecord;
+    /// # use userops::fold::{fold, Summary};
+    /// # use userops::lifecycle::LifecycleSummary;
+    /// # use userops::time::{Calendar, Interval};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t, t)?;
+    /// let a = fold(s, [EventRecord::<u8>::new(1_u8, t), EventRecord::new(2_u8, t)])?.finish();
+    /// let parts = a.split_by(&|u: &u8| (*u == 1).then(|| "ads".to_string()));
+    /// assert_eq!(parts.iter().map(|(k, p)| (k.as_str(), p.len())).collect::<Vec<_>>(),
+    ///            [("(unknown)", 1), ("ads", 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn split_by<A>(&self, attribute: &A) -> Vec<(String, LifecycleActivity<U, Tz>)>
+    where
+        U: Clone,
+        A: UserAttribute<U> + ?Sized,
+    {
+        let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+        for (i, u) in self.users.iter().enumerate() {
+            let key = attribute
+                .attribute(u)
+                .unwrap_or_else(|| UNKNOWN_GROUP.to_string());
+            groups.entry(key).or_default().push(i);
+        }
+        groups
+            .into_iter()
+            .map(|(key, members)| {
+                let mut part = LifecycleActivity {
+                    calendar: self.calendar.clone(),
+                    grid: self.grid.clone(),
+                    words: self.words,
+                    users: Vec::with_capacity(members.len()),
+                    first: Vec::with_capacity(members.len()),
+                    prior: Vec::with_capacity(members.len()),
+                    bits: Vec::with_capacity(members.len() * self.words),
+                };
+                for i in members {
+                    if let Some(u) = self.users.get(i) {
+                        part.users.push(u.clone());
+                        part.first.push(self.first_raw(i));
+                        part.prior.push(self.prior_raw(i));
+                        for k in 0..self.words {
+                            part.bits.push(self.word(i, k));
+                        }
+                    }
+                }
+                (key, part)
+            })
+            .collect()
+    }
+}
+
+/// The group users without an attribute value are reported under.
+///
+/// ```
+/// assert_eq!(userops::lifecycle::UNKNOWN_GROUP, "(unknown)");
+/// ```
+pub const UNKNOWN_GROUP: &str = "(unknown)";

@@ -1,0 +1,651 @@
+//! Binning one dimension's values into scores `1..=k`: sample quantiles (R type 7), equal-size
+//! n-tiles (pandas `qcut(rank(method="first"))`), caller's breaks, and the exact rules of the
+//! R package `rfm` 0.3.
+//!
+//! All functions work on ascending scores (1 = lowest value); recency is reversed by the
+//! caller. They take `O(n)` (quantiles, breaks) or `O(n log n)` (n-tiles) time and never
+//! panic: values are checked finite before they get here.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How a dimension's values become scores.
+///
+/// ```
+/// use userops::rfm::Method;
+/// let m: Method = serde_json::from_str("\"Quantile\"")?;
+/// assert_eq!(m, Method::Quantile);
+/// assert_eq!(Method::parse("r-rfm")?, Method::RfmR);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Method {
+    /// Breaks at the sample quantiles `i/k` (linear interpolation, R `quantile` type 7);
+    /// score `s` holds values in `(b[s-1], b[s]]` (the lowest bin also holds the minimum).
+    /// Equal values always share a score; bins may be uneven or empty.
+    Quantile,
+    /// Equal-size bins by rank, ties split by input order: `qcut(rank(method="first"), k)` in
+    /// pandas. Equal values may get different scores.
+    Ntile,
+    /// The caller's breaks `b1 < b2 < ... < bm` give `m + 1` scores; a break is the first value
+    /// of the next score: score `s` holds `[b[s-1], b[s])`.
+    Breaks(Vec<f64>),
+    /// Exactly what R package `rfm` 0.3 does (`rfm_table_order`, `rfm_table_customer`):
+    /// breaks are the type-7 quantiles at `i/k` **plus one**; score `s` holds
+    /// `[lower[s], upper[s])` with `lower = (min, breaks)` and `upper = (breaks, max + 1)`.
+    /// A value equal to a quantile therefore stays in the lower score.
+    RfmR,
+}
+
+impl Method {
+    /// Parses the command-line spelling: `quantile`, `ntile`, `r-rfm` (or `rfm-r`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the accepted spellings.
+    ///
+    /// ```
+    /// assert_eq!(userops::rfm::Method::parse("ntile")?, userops::rfm::Method::Ntile);
+    /// assert!(userops::rfm::Method::parse("kmeans").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Method> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "quantile" => Ok(Method::Quantile),
+            "ntile" => Ok(Method::Ntile),
+            "r-rfm" | "rfm-r" | "rfmr" | "r" => Ok(Method::RfmR),
+            _ => Err(Error::invalid(
+                "binning",
+                format!("{text:?} is not a binning; use quantile, ntile or r-rfm"),
+            )),
+        }
+    }
+
+    /// The method's name as the command line spells it.
+    ///
+    /// ```
+    /// assert_eq!(userops::rfm::Method::RfmR.name(), "r-rfm");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Quantile => "quantile",
+            Method::Ntile => "ntile",
+            Method::Breaks(_) => "breaks",
+            Method::RfmR => "r-rfm",
+        }
+    }
+}
+
+/// Whether a band's bounds are included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Closed {
+    /// `[lower, upper)`.
+    Left,
+    /// `(lower, upper]` (the first band also holds its lower bound).
+    Right,
+    /// Bands are by rank, not by value: `lower`/`upper` are the smallest and largest value
+    /// that received the score (an empty score repeats the bound of the score below it).
+    Rank,
+}
+
+/// The values one score stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    /// The score.
+    pub score: u8,
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+}
+
+/// The thresholds one dimension was scored with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// How the scores were made.
+    pub method: Method,
+    /// Number of scores (`1..=bins`).
+    pub bins: u8,
+    /// The breaks between scores, ascending in value (`bins - 1` of them; empty for n-tiles).
+    pub breaks: Vec<f64>,
+    /// How bands include their bounds.
+    pub closed: Closed,
+    /// One band per score, in ascending order of value (so for recency the first band is the
+    /// highest score).
+    pub bands: Vec<Band>,
+}
+
+/// Probability `i / k` exactly as R's `seq(0, 1, length.out = k + 1)` and numpy's
+/// `linspace(0, 1, k + 1)` compute it: `i * (1 / k)`.
+fn prob(i: usize, k: usize) -> f64 {
+    i as f64 * (1.0 / k as f64)
+}
+
+/// R's `quantile(x, p, type = 7)` for a set of probabilities, from order statistics.
+///
+/// `sorted_at(j)` gives the j-th smallest value (0-based).
+fn type7(n: usize, p: f64, sorted_at: &impl Fn(usize) -> f64) -> f64 {
+    // index <- 1 + max(n - 1, 0) * probs; lo <- floor(index); hi <- ceiling(index)
+    let index = 1.0 + (n.saturating_sub(1)) as f64 * p;
+    let lo = index.floor();
+    let hi = index.ceil();
+    let (lo_i, hi_i) = (lo as usize, hi as usize);
+    let qs = sorted_at(lo_i.saturating_sub(1));
+    let x_hi = sorted_at(hi_i.saturating_sub(1));
+    if index > lo && x_hi != qs {
+        let h = index - lo;
+        (1.0 - h) * qs + h * x_hi
+    } else {
+        qs
+    }
+}
+
+/// The 0-based order-statistic positions type 7 needs for probabilities `i/k`, `0 < i < k`.
+fn needed_positions(n: usize, k: usize) -> Vec<usize> {
+    let mut pos = Vec::with_capacity(2 * k);
+    for i in 1..k {
+        let index = 1.0 + (n.saturating_sub(1)) as f64 * prob(i, k);
+        pos.push((index.floor() as usize).saturating_sub(1));
+        pos.push((index.ceil() as usize).saturating_sub(1));
+    }
+    pos.sort_unstable();
+    pos.dedup();
+    pos.retain(|&p| p < n);
+    pos
+}
+
+/// Selects the order statistics at sorted `positions` (ascending, `< values.len()`) in
+/// expected `O(n)` time, reordering `values`. A position right after the previous one is the
+/// minimum of the part above it (a scan, not a selection).
+fn order_statistics(values: &mut [f64], positions: &[usize]) -> Vec<(usize, f64)> {
+    let mut out = Vec::with_capacity(positions.len());
+    let mut start = 0usize;
+    let mut rest: &mut [f64] = values;
+    for &p in positions {
+        if p < start {
+            continue;
+        }
+        let local = p - start;
+        if local >= rest.len() {
+            break;
+        }
+        if local == 0 {
+            let (i, v) =
+                rest.iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, f64::INFINITY), |(bi, bv), (i, v)| {
+                        if v.total_cmp(&bv).is_lt() {
+                            (i, v)
+                        } else {
+                            (bi, bv)
+                        }
+                    });
+            rest.swap(0, i);
+            out.push((p, v));
+            start = p + 1;
+            let all = std::mem::take(&mut rest);
+            rest = all
+                .split_first_mut()
+                .map(|(_, tail)| tail)
+                .unwrap_or_default();
+            continue;
+        }
+        let (_, nth, right) = rest.select_nth_unstable_by(local, f64::total_cmp);
+        out.push((p, *nth));
+        start = p + 1;
+        rest = right;
+    }
+    out
+}
+
+/// Type-7 quantiles at `i/k` for `0 < i < k` (the interior breaks of `k` bins).
+///
+/// # Errors
+/// [`Error::Empty`] for no values.
+///
+/// ```
+/// // mtcars$mpg, the data set R's own tests use; quantile(mpg, c(.2, .4, .6, .8)) is
+/// // 15.20 17.92 21.00 24.08 in R.
+/// let mpg = [21.0, 21.0, 22.8, 21.4, 18.7, 18.1, 14.3, 24.4, 22.8, 19.2, 17.8, 16.4, 17.3, 15.2,
+///     10.4, 10.4, 14.7, 32.4, 30.4, 33.9, 21.5, 15.5, 15.2, 13.3, 19.2, 27.3, 26.0, 30.4, 15.8,
+///     19.7, 15.0, 21.4];
+/// let q = userops::rfm::quantile_breaks(&mpg, 5)?;
+/// let r: Vec<f64> = q.iter().map(|x| (x * 100.0).round() / 100.0).collect();
+/// assert_eq!(r, [15.20, 17.92, 21.00, 24.08]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn quantile_breaks(values: &[f64], k: u8) -> Result<Vec<f64>> {
+    if values.is_empty() {
+        return Err(Error::Empty("no values to compute quantiles of"));
+    }
+    let mut work = values.to_vec();
+    Ok(breaks_in_place(&mut work, usize::from(k)))
+}
+
+fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
+    let n = work.len();
+    let positions = needed_positions(n, k);
+    let stats = match integer_histogram(work) {
+        Some((lo, counts)) => histogram_statistics(lo, &counts, &positions),
+        None => bucketed_statistics(work, &positions)
+            .unwrap_or_else(|| order_statistics(work, &positions)),
+    };
+    let at = |j: usize| -> f64 {
+        stats
+            .iter()
+            .find(|(p, _)| *p == j)
+            .map(|(_, v)| *v)
+            .unwrap_or(f64::NAN)
+    };
+    (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
+}
+
+/// Order statistics in three linear passes: count values into equal-width buckets (the
+/// bucket of `v` is monotone in `v`, so bucket `b` holds exactly the values ranked between
+/// the counts below it), then select only inside the few buckets that hold a wanted rank.
+/// `None` (caller selects the plain way) for small inputs or a degenerate range.
+fn bucketed_statistics(values: &[f64], positions: &[usize]) -> Option<Vec<(usize, f64)>> {
+    const BUCKETS: usize = 4096;
+    if values.len() < 4 * BUCKETS || positions.is_empty() {
+        return None;
+    }
+    let (lo, hi) = min_max(values);
+    let scale = BUCKETS as f64 / (hi - lo);
+    if !scale.is_finite() || scale <= 0.0 {
+        return None;
+    }
+    let bucket = |v: f64| (((v - lo) * scale) as usize).min(BUCKETS - 1);
+    let mut counts = vec![0usize; BUCKETS];
+    for &v in values {
+        if let Some(c) = counts.get_mut(bucket(v)) {
+            *c += 1;
+        }
+    }
+    // For each wanted position: its bucket and its rank inside the bucket.
+    let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(positions.len());
+    let mut below = 0usize;
+    let mut b = 0usize;
+    for &p in positions {
+        while let Some(&c) = counts.get(b) {
+            if p < below + c {
+                break;
+            }
+            below += c;
+            b += 1;
+        }
+        if b >= BUCKETS {
+            return None;
+        }
+        wanted.push((p, b, p - below));
+    }
+    // Gather the values of the wanted buckets (a few, at most 2 per break).
+    let mut slot_of_bucket = vec![u8::MAX; BUCKETS];
+    let mut gathered: Vec<Vec<f64>> = Vec::new();
+    for &(_, b, _) in &wanted {
+        if let Some(s) = slot_of_bucket.get_mut(b) {
+            if *s == u8::MAX {
+                *s = u8::try_from(gathered.len()).ok()?;
+                gathered.push(Vec::with_capacity(counts.get(b).copied().unwrap_or(0)));
+            }
+        }
+    }
+    for &v in values {
+        let s = slot_of_bucket.get(bucket(v)).copied().unwrap_or(u8::MAX);
+        if s != u8::MAX {
+            if let Some(g) = gathered.get_mut(usize::from(s)) {
+                g.push(v);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for &(p, b, rank) in &wanted {
+        let s = usize::from(*slot_of_bucket.get(b)?);
+        let g = gathered.get_mut(s)?;
+        if rank >= g.len() {
+            return None;
+        }
+        let (_, nth, _) = g.select_nth_unstable_by(rank, f64::total_cmp);
+        out.push((p, *nth));
+    }
+    Some(out)
+}
+
+/// When every value is an integer and they span fewer than 2^20 values (order counts, whole
+/// days), their counts: order statistics then take one pass instead of selections.
+fn integer_histogram(values: &[f64]) -> Option<(f64, Vec<u32>)> {
+    const SPAN: f64 = (1u32 << 20) as f64;
+    let (lo, hi) = min_max(values);
+    let span_ok = hi - lo < SPAN; // false for NaN too
+    if !span_ok || values.len() >= u32::MAX as usize {
+        return None;
+    }
+    if values.iter().any(|v| v.fract() != 0.0) {
+        return None;
+    }
+    let mut counts = vec![0u32; (hi - lo) as usize + 1];
+    for &v in values {
+        if let Some(c) = counts.get_mut((v - lo) as usize) {
+            *c += 1;
+        }
+    }
+    Some((lo, counts))
+}
+
+fn histogram_statistics(lo: f64, counts: &[u32], positions: &[usize]) -> Vec<(usize, f64)> {
+    let mut out = Vec::with_capacity(positions.len());
+    let mut seen = 0usize; // values below the current bucket
+    let mut bucket = 0usize;
+    for &p in positions {
+        while let Some(&c) = counts.get(bucket) {
+            if p < seen + c as usize {
+                break;
+            }
+            seen += c as usize;
+            bucket += 1;
+        }
+        out.push((p, lo + bucket as f64));
+    }
+    out
+}
+
+fn min_max(values: &[f64]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for &v in values {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    (lo, hi)
+}
+
+/// How scores are read off a value once the breaks are known.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// `1 + #{b < v}` (quantile bins, closed right).
+    Below(Vec<f64>),
+    /// `1 + #{b <= v}` (breaks and R `rfm`, closed left).
+    AtOrBelow(Vec<f64>),
+    /// Precomputed per position (n-tiles).
+    Ranked(Vec<u8>),
+}
+
+/// Scores of one dimension: the rule and the thresholds.
+#[derive(Debug, Clone)]
+pub(crate) struct Binner {
+    rule: Rule,
+    pub(crate) thresholds: Thresholds,
+}
+
+impl Binner {
+    /// The ascending score of value `v` at position `i`.
+    #[inline]
+    pub(crate) fn score(&self, i: usize, v: f64) -> u8 {
+        match &self.rule {
+            Rule::Below(b) => 1 + count_below(b, v),
+            Rule::AtOrBelow(b) => 1 + count_at_or_below(b, v),
+            Rule::Ranked(s) => s.get(i).copied().unwrap_or(1),
+        }
+    }
+}
+
+/// Scores `values` (all finite, at least one) ascending into `1..=k` with `method`.
+/// Returns the scores (parallel to `values`) and the thresholds.
+#[cfg(test)]
+pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Thresholds)> {
+    let mut work = values.to_vec();
+    let b = binner(&mut work, method, k)?;
+    let scores = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| b.score(i, v))
+        .collect();
+    Ok((scores, b.thresholds))
+}
+
+/// Plans the scores of `values` (all finite; reordered by the call) into `1..=k`.
+pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binner> {
+    if values.is_empty() {
+        return Err(Error::Empty("no customers to score"));
+    }
+    let (min, max) = min_max(values);
+    let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
+        method: method.clone(),
+        bins,
+        breaks,
+        closed,
+        bands,
+    };
+    match method {
+        Method::Quantile => {
+            let breaks = breaks_in_place(values, usize::from(k));
+            let bands = bands(&breaks, min, k, max);
+            Ok(Binner {
+                rule: Rule::Below(breaks.clone()),
+                thresholds: t(breaks, Closed::Right, bands, k),
+            })
+        }
+        Method::RfmR | Method::Breaks(_) => {
+            let breaks: Vec<f64> = match method {
+                Method::Breaks(b) => {
+                    check_breaks("breaks", b)?;
+                    b.clone()
+                }
+                _ => breaks_in_place(values, usize::from(k))
+                    .into_iter()
+                    .map(|b| b + 1.0)
+                    .collect(),
+            };
+            let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
+            let bands = bands(&breaks, min, bins, max + 1.0);
+            Ok(Binner {
+                rule: Rule::AtOrBelow(breaks.clone()),
+                thresholds: t(breaks, Closed::Left, bands, bins),
+            })
+        }
+        Method::Ntile => {
+            let scores = ntile(values, usize::from(k));
+            let mut bands: Vec<Band> = (1..=k)
+                .map(|s| Band {
+                    score: s,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                })
+                .collect();
+            for (&v, &s) in values.iter().zip(&scores) {
+                if let Some(b) = bands.get_mut(usize::from(s).saturating_sub(1)) {
+                    if b.lower.is_nan() || v < b.lower {
+                        b.lower = v;
+                    }
+                    if b.upper.is_nan() || v > b.upper {
+                        b.upper = v;
+                    }
+                }
+            }
+            // An empty score (fewer customers than scores) gets the bound of the score below
+            // it (or the minimum), never NaN.
+            let mut prev = min;
+            for b in &mut bands {
+                if b.lower.is_nan() {
+                    b.lower = prev;
+                    b.upper = prev;
+                }
+                prev = b.upper;
+            }
+            Ok(Binner {
+                rule: Rule::Ranked(scores),
+                thresholds: t(Vec::new(), Closed::Rank, bands, k),
+            })
+        }
+    }
+}
+
+#[inline]
+fn count_below(breaks: &[f64], v: f64) -> u8 {
+    let mut c = 0u8;
+    for &b in breaks {
+        c += u8::from(b < v);
+    }
+    c
+}
+
+#[inline]
+fn count_at_or_below(breaks: &[f64], v: f64) -> u8 {
+    let mut c = 0u8;
+    for &b in breaks {
+        c += u8::from(b <= v);
+    }
+    c
+}
+
+fn bands(breaks: &[f64], min: f64, k: u8, top: f64) -> Vec<Band> {
+    (1..=k)
+        .map(|s| {
+            let i = usize::from(s);
+            Band {
+                score: s,
+                lower: if i == 1 {
+                    min
+                } else {
+                    breaks.get(i - 2).copied().unwrap_or(min)
+                },
+                upper: breaks.get(i - 1).copied().unwrap_or(top),
+            }
+        })
+        .collect()
+}
+
+/// pandas `qcut(s.rank(method="first"), k, labels=1..k)`: rank `r` (1-based, ties by input
+/// order) gets `1 + #{j : r > e_j}` with edges `e_j = 1 + (n - 1) * j / k` (numpy linear
+/// quantiles of the ranks); since ranks are integers, `r > e_j` iff `r > floor(e_j)`.
+fn ntile(values: &[f64], k: usize) -> Vec<u8> {
+    let n = values.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let va = values.get(a as usize).copied().unwrap_or(0.0);
+        let vb = values.get(b as usize).copied().unwrap_or(0.0);
+        va.partial_cmp(&vb)
+            .unwrap_or(Ordering::Equal)
+            .then(a.cmp(&b))
+    });
+    let edges: Vec<usize> = (1..k)
+        .map(|j| (1.0 + (n.saturating_sub(1)) as f64 * prob(j, k)).floor() as usize)
+        .collect();
+    let mut scores = vec![1u8; n];
+    for (rank0, &i) in order.iter().enumerate() {
+        let rank = rank0 + 1;
+        let s = 1 + edges.iter().filter(|&&e| rank > e).count();
+        if let Some(slot) = scores.get_mut(i as usize) {
+            *slot = u8::try_from(s).unwrap_or(u8::MAX);
+        }
+    }
+    scores
+}
+
+/// Checks caller breaks: finite, strictly increasing, at most 8 (scores stay single digits).
+pub(crate) fn check_breaks(name: &'static str, breaks: &[f64]) -> Result<()> {
+    if breaks.is_empty() {
+        return Err(Error::invalid(name, "give at least one break"));
+    }
+    if breaks.len() > 8 {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "{} breaks give {} scores; at most 8 breaks (9 scores) are allowed",
+                breaks.len(),
+                breaks.len() + 1
+            ),
+        ));
+    }
+    if let Some(b) = breaks.iter().find(|b| !b.is_finite()) {
+        return Err(Error::invalid(name, format!("break {b} is not finite")));
+    }
+    if let Some(w) = breaks.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "breaks must be strictly increasing, but {} is followed by {}",
+                w[0], w[1]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucketed_order_statistics_equal_a_full_sort() {
+        let mut rng = crate::sample::Rng::new(9);
+        let cases: Vec<Vec<f64>> = vec![
+            (0..50_000).map(|_| rng.uniform()).collect(),
+            (0..50_000).map(|_| rng.gamma(0.3, 1000.0)).collect(),
+            // One huge outlier: nearly everything in the first bucket.
+            (0..50_000)
+                .map(|i| if i == 7 { 1e12 } else { rng.uniform() })
+                .collect(),
+            // Heavy ties.
+            (0..50_000).map(|i| f64::from(i % 3) + 0.5).collect(),
+            (0..40_000).map(|i| -f64::from(i) * 0.25).collect(),
+        ];
+        for values in cases {
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            for k in 2..=9 {
+                let positions = needed_positions(values.len(), k);
+                let got = bucketed_statistics(&values, &positions)
+                    .unwrap_or_else(|| order_statistics(&mut values.clone(), &positions));
+                for (p, v) in got {
+                    assert_eq!(v, sorted[p], "k {k} position {p}");
+                }
+                let plain = order_statistics(&mut values.clone(), &positions);
+                for (p, v) in plain {
+                    assert_eq!(v, sorted[p]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn type7_matches_hand_calculation() {
+        // x = 1..=10, p = 0.2: index = 1 + 9 * 0.2 = 2.8 -> 2 + 0.8 * (3 - 2) = 2.8.
+        let x: Vec<f64> = (1..=10).map(f64::from).collect();
+        let q = quantile_breaks(&x, 5).unwrap();
+        let want = [2.8, 4.6, 6.4, 8.2];
+        for (a, b) in q.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn ntile_matches_pandas_qcut_of_first_ranks() {
+        // pandas: pd.qcut(pd.Series([5,5,5,5,5,1,2]).rank(method="first"), 3, labels=[1,2,3])
+        // ranks: 5,5,5,5,5 -> 3,4,5,6,7 ; 1 -> 1 ; 2 -> 2. Edges: 1 + 6*[1/3, 2/3] = 3, 5.
+        // rank 1,2,3 -> 1 ; 4,5 -> 2 ; 6,7 -> 3.
+        let v = [5.0, 5.0, 5.0, 5.0, 5.0, 1.0, 2.0];
+        assert_eq!(ntile(&v, 3), vec![1, 2, 2, 3, 3, 1, 1]);
+    }
+
+    #[test]
+    fn quantile_puts_a_value_at_a_break_in_the_lower_score() {
+        // x = 1..=5, k = 2: break = median = 3; 3 is in (-, 3] -> score 1.
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let (s, t) = bin(&x, &Method::Quantile, 2).unwrap();
+        assert_eq!(t.breaks, vec![3.0]);
+        assert_eq!(s, vec![1, 1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn rfm_r_adds_one_to_the_quantile() {
+        // Same data under R rfm 0.3: break = 3 + 1 = 4; [1, 4) -> 1, [4, 6) -> 2.
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let (s, t) = bin(&x, &Method::RfmR, 2).unwrap();
+        assert_eq!(t.breaks, vec![4.0]);
+        assert_eq!(s, vec![1, 1, 1, 2, 2]);
+        assert_eq!(t.bands[1].upper, 6.0);
+    }
+}

@@ -1,0 +1,574 @@
+//! R, F and M scores from an [`RfmTable`]: checked parameters, the scored report, combined
+//! scores and thresholds.
+
+use std::fmt;
+use std::hash::Hash;
+
+use serde::{Deserialize, Serialize};
+
+use super::binning::{Method, Thresholds, binner, check_breaks};
+use super::summary::{RfmSummary, RfmTable};
+use crate::{Error, Result};
+
+/// What frequency counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrequencyMeasure {
+    /// Number of purchases (transactions) — what the R package uses.
+    Orders,
+    /// Number of distinct purchase days (needs [`super::RfmSummary::distinct_days`]).
+    PurchaseDays,
+}
+
+/// Weights of R, F and M in [`ScoredCustomer::score_sum`] (each finite, not negative, not all
+/// zero).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    /// Weight of the recency score.
+    pub r: f64,
+    /// Weight of the frequency score.
+    pub f: f64,
+    /// Weight of the monetary score.
+    pub m: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            r: 1.0,
+            f: 1.0,
+            m: 1.0,
+        }
+    }
+}
+
+/// Scoring parameters: a method per dimension, the number of bins and the weights. Build, then
+/// [`ScoreParams::check`] once to get a [`Scorer`].
+///
+/// ```
+/// use userops::rfm::{Method, ScoreParams};
+/// let scorer = ScoreParams::new(Method::RfmR)
+///     .bins(5)
+///     .recency(Method::Breaks(vec![115.0, 181.0, 297.0, 482.0]))
+///     .weights(2.0, 1.0, 1.0)
+///     .check()?;
+/// assert_eq!(scorer.params().bins, 5);
+/// assert!(ScoreParams::new(Method::Quantile).bins(12).check().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParams {
+    /// Method for recency (scores reversed: the most recent customers score highest).
+    pub recency: Method,
+    /// Method for frequency.
+    pub frequency: Method,
+    /// Method for monetary value.
+    pub monetary: Method,
+    /// Number of scores for the automatic methods (2 to 9; default 5). Breaks give their own
+    /// count.
+    pub bins: u8,
+    /// Weights of the score sum.
+    pub weights: Weights,
+    /// What frequency counts.
+    pub frequency_measure: FrequencyMeasure,
+}
+
+impl ScoreParams {
+    /// The same method for all three dimensions, 5 bins, weights 1, frequency = orders.
+    ///
+    /// ```
+    /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Quantile);
+    /// assert_eq!(p.bins, 5);
+    /// ```
+    pub fn new(method: Method) -> Self {
+        ScoreParams {
+            recency: method.clone(),
+            frequency: method.clone(),
+            monetary: method,
+            bins: 5,
+            weights: Weights::default(),
+            frequency_measure: FrequencyMeasure::Orders,
+        }
+    }
+
+    /// Sets the number of bins of the automatic methods.
+    ///
+    /// ```
+    /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Ntile).bins(4);
+    /// assert_eq!(p.bins, 4);
+    /// ```
+    pub fn bins(mut self, bins: u8) -> Self {
+        self.bins = bins;
+        self
+    }
+
+    /// Sets the recency method.
+    ///
+    /// ```
+    /// use userops::rfm::{Method, ScoreParams};
+    /// let p = ScoreParams::new(Method::Quantile).recency(Method::Breaks(vec![30.0, 90.0]));
+    /// assert_eq!(p.recency, Method::Breaks(vec![30.0, 90.0]));
+    /// ```
+    pub fn recency(mut self, method: Method) -> Self {
+        self.recency = method;
+        self
+    }
+
+    /// Sets the frequency method.
+    ///
+    /// ```
+    /// use userops::rfm::{Method, ScoreParams};
+    /// let p = ScoreParams::new(Method::Quantile).frequency(Method::Breaks(vec![2.0, 5.0]));
+    /// assert_eq!(p.frequency, Method::Breaks(vec![2.0, 5.0]));
+    /// ```
+    pub fn frequency(mut self, method: Method) -> Self {
+        self.frequency = method;
+        self
+    }
+
+    /// Sets the monetary method.
+    ///
+    /// ```
+    /// use userops::rfm::{Method, ScoreParams};
+    /// let p = ScoreParams::new(Method::Quantile).monetary(Method::Ntile);
+    /// assert_eq!(p.monetary, Method::Ntile);
+    /// ```
+    pub fn monetary(mut self, method: Method) -> Self {
+        self.monetary = method;
+        self
+    }
+
+    /// Sets the weights of the score sum.
+    ///
+    /// ```
+    /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Quantile).weights(3.0, 2.0, 1.0);
+    /// assert_eq!(p.weights.r, 3.0);
+    /// ```
+    pub fn weights(mut self, r: f64, f: f64, m: f64) -> Self {
+        self.weights = Weights { r, f, m };
+        self
+    }
+
+    /// Sets what frequency counts.
+    ///
+    /// ```
+    /// use userops::rfm::{FrequencyMeasure, Method, ScoreParams};
+    /// let p = ScoreParams::new(Method::Quantile).frequency_measure(FrequencyMeasure::PurchaseDays);
+    /// assert_eq!(p.frequency_measure, FrequencyMeasure::PurchaseDays);
+    /// ```
+    pub fn frequency_measure(mut self, measure: FrequencyMeasure) -> Self {
+        self.frequency_measure = measure;
+        self
+    }
+
+    /// Checks the parameters once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the parameter: `bins` outside 2..=9, breaks that are
+    /// not finite or not strictly increasing (`recency_breaks`, ...), more than 8 breaks,
+    /// weights negative, not finite or all zero.
+    ///
+    /// ```
+    /// use userops::rfm::{Method, ScoreParams};
+    /// let err = ScoreParams::new(Method::Quantile)
+    ///     .monetary(Method::Breaks(vec![10.0, 10.0])).check().unwrap_err();
+    /// assert!(err.to_string().contains("monetary_breaks"));
+    /// ```
+    pub fn check(self) -> Result<Scorer> {
+        if !(2..=9).contains(&self.bins) {
+            return Err(Error::invalid(
+                "bins",
+                format!("must be between 2 and 9, got {}", self.bins),
+            ));
+        }
+        for (name, m) in [
+            ("recency_breaks", &self.recency),
+            ("frequency_breaks", &self.frequency),
+            ("monetary_breaks", &self.monetary),
+        ] {
+            if let Method::Breaks(b) = m {
+                check_breaks(name, b)?;
+            }
+        }
+        let w = self.weights;
+        if [w.r, w.f, w.m].iter().any(|x| !x.is_finite() || *x < 0.0) {
+            return Err(Error::invalid(
+                "weights",
+                format!(
+                    "each weight must be finite and not negative, got ({}, {}, {})",
+                    w.r, w.f, w.m
+                ),
+            ));
+        }
+        if w.r + w.f + w.m == 0.0 {
+            return Err(Error::invalid(
+                "weights",
+                "at least one weight must be positive",
+            ));
+        }
+        Ok(Scorer { params: self })
+    }
+}
+
+/// Checked [`ScoreParams`]: scores tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scorer {
+    params: ScoreParams,
+}
+
+impl Scorer {
+    /// The checked parameters.
+    ///
+    /// ```
+    /// let s = userops::rfm::ScoreParams::new(userops::rfm::Method::Quantile).check()?;
+    /// assert_eq!(s.params().bins, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn params(&self) -> &ScoreParams {
+        &self.params
+    }
+
+    /// Scores every customer of a summary straight from its per-user state, without building
+    /// the [`RfmTable`] first (the same result as `score(&summary.finish())`, with less memory
+    /// and one pass less).
+    ///
+    /// # Errors
+    /// As [`Scorer::score`].
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// use userops::rfm::{Method, RfmSummary, ScoreParams};
+    /// let day = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+    /// let log: Vec<_> = (1..=9_u32).map(|d| EventRecord::<u32>::new(d, day(d)).with_amount(f64::from(d))).collect();
+    /// let scorer = ScoreParams::new(Method::Quantile).check()?;
+    /// let direct = scorer.score_summary(fold(RfmSummary::new(day(10)), &log)?)?;
+    /// let via_table = scorer.score(&fold(RfmSummary::new(day(10)), &log)?.finish())?;
+    /// assert_eq!(direct, via_table);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score_summary<U>(&self, summary: RfmSummary<U>) -> Result<RfmScores<U>>
+    where
+        U: Clone + Eq + Hash + Ord,
+    {
+        let parts = summary.into_parts();
+        let n = parts.users.len();
+        if n == 0 {
+            return Err(Error::Empty("no customers to score"));
+        }
+        let p = &self.params;
+        let measure = p.frequency_measure;
+        let days = parts.day_counts.as_deref();
+        if measure == FrequencyMeasure::PurchaseDays && days.is_none() {
+            return Err(Error::invalid(
+                "frequency_measure",
+                "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
+            ));
+        }
+        let as_of_ms = parts.as_of_ms;
+        let freq = |i: usize, orders: u64| -> u64 {
+            match measure {
+                FrequencyMeasure::Orders => orders,
+                FrequencyMeasure::PurchaseDays => {
+                    u64::from(days.and_then(|d| d.get(i).copied()).unwrap_or(0))
+                }
+            }
+        };
+        let mut rec = Vec::with_capacity(n);
+        let mut fre = Vec::with_capacity(n);
+        let mut mon = Vec::with_capacity(n);
+        for (i, st) in parts.states.iter().enumerate() {
+            if st.orders() == 0 || !st.monetary().is_finite() {
+                // Not reachable through the fold (every slot has an order, sums of finite
+                // amounts are finite unless they overflow); take the checked road.
+                let table = RfmSummary::table_from_parts(parts);
+                return self.score(&table);
+            }
+            rec.push(st.recency_days(as_of_ms));
+            fre.push(freq(i, st.orders()) as f64);
+            mon.push(st.monetary());
+        }
+        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
+        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
+        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
+        drop((rec, fre, mon));
+        let r_bins = r_bin.thresholds.bins;
+        let w = p.weights;
+        let mut customers = Vec::with_capacity(n);
+        customers.extend(parts.users.into_iter().zip(&parts.states).enumerate().map(
+            |(i, (user, st))| {
+                let recency_days = st.recency_days(as_of_ms);
+                let frequency = freq(i, st.orders());
+                let r = r_bins + 1 - r_bin.score(i, recency_days);
+                let f = f_bin.score(i, frequency as f64);
+                let m = m_bin.score(i, st.monetary());
+                ScoredCustomer {
+                    user,
+                    recency_days,
+                    frequency,
+                    orders: st.orders(),
+                    monetary: st.monetary(),
+                    r,
+                    f,
+                    m,
+                    rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
+                    score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+                }
+            },
+        ));
+        let mut r_t = r_bin.thresholds;
+        for b in &mut r_t.bands {
+            b.score = r_bins + 1 - b.score;
+        }
+        Ok(RfmScores {
+            params: p.clone(),
+            recency: r_t,
+            frequency: f_bin.thresholds,
+            monetary: m_bin.thresholds,
+            customers,
+        })
+    }
+
+    /// Scores every customer of `table`.
+    ///
+    /// # Errors
+    /// * [`Error::Empty`] when the table has no customers;
+    /// * [`Error::InvalidParameter`] (`frequency_measure`) when frequency is purchase days but
+    ///   the table has none;
+    /// * [`Error::NonFinite`] when a value is NaN or infinite (only possible in a table built
+    ///   by hand).
+    ///
+    /// ```
+    /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams};
+    /// let rows = (1..=10).map(|i| CustomerRow::new(i, f64::from(i), i as u64, 10.0 * f64::from(i)));
+    /// let table = RfmTable::<i32>::from_customers(rows)?;
+    /// let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
+    /// let first = &scores.customers[0]; // recency 1 day, 1 order, 10.0
+    /// assert_eq!((first.r, first.f, first.m, first.rfm_score), (5, 1, 1, 511));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score<U: Clone>(&self, table: &RfmTable<U>) -> Result<RfmScores<U>> {
+        let n = table.customers.len();
+        if n == 0 {
+            return Err(Error::Empty("no customers to score"));
+        }
+        let p = &self.params;
+        let measure = p.frequency_measure;
+        for c in &table.customers {
+            for (field, v) in [("recency_days", c.recency_days), ("monetary", c.monetary)] {
+                if !v.is_finite() {
+                    return Err(Error::NonFinite {
+                        field,
+                        value: v,
+                        user: String::new(),
+                    });
+                }
+            }
+            if measure == FrequencyMeasure::PurchaseDays && c.purchase_days.is_none() {
+                return Err(Error::invalid(
+                    "frequency_measure",
+                    "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
+                ));
+            }
+        }
+        // One pass over the table fills the three work buffers (selection reorders them);
+        // scores are then read off the table in a second pass.
+        let mut rec = Vec::with_capacity(n);
+        let mut fre = Vec::with_capacity(n);
+        let mut mon = Vec::with_capacity(n);
+        for c in &table.customers {
+            rec.push(c.recency_days);
+            fre.push(frequency_of(c, measure) as f64);
+            mon.push(c.monetary);
+        }
+        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
+        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
+        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
+        drop((rec, fre, mon));
+        let r_bins = r_bin.thresholds.bins;
+        let w = p.weights;
+        let customers = table
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                // Recency: the most recent (smallest days) scores highest.
+                let r = r_bins + 1 - r_bin.score(i, c.recency_days);
+                let frequency = frequency_of(c, measure);
+                let f = f_bin.score(i, frequency as f64);
+                let m = m_bin.score(i, c.monetary);
+                ScoredCustomer {
+                    user: c.user.clone(),
+                    recency_days: c.recency_days,
+                    frequency,
+                    orders: c.orders,
+                    monetary: c.monetary,
+                    r,
+                    f,
+                    m,
+                    rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
+                    score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+                }
+            })
+            .collect();
+        let mut r_t = r_bin.thresholds;
+        for b in &mut r_t.bands {
+            b.score = r_bins + 1 - b.score;
+        }
+        Ok(RfmScores {
+            params: p.clone(),
+            recency: r_t,
+            frequency: f_bin.thresholds,
+            monetary: m_bin.thresholds,
+            customers,
+        })
+    }
+}
+
+#[inline]
+fn frequency_of<U>(c: &super::CustomerRfm<U>, m: FrequencyMeasure) -> u64 {
+    match m {
+        FrequencyMeasure::Orders => c.orders,
+        FrequencyMeasure::PurchaseDays => u64::from(c.purchase_days.unwrap_or(0)),
+    }
+}
+
+/// One customer's scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredCustomer<U> {
+    /// The customer.
+    pub user: U,
+    /// Days since the last purchase.
+    pub recency_days: f64,
+    /// Frequency as scored (orders or purchase days).
+    pub frequency: u64,
+    /// Number of orders (whatever frequency counts).
+    pub orders: u64,
+    /// Total amount.
+    pub monetary: f64,
+    /// Recency score (high = recent).
+    pub r: u8,
+    /// Frequency score.
+    pub f: u8,
+    /// Monetary score.
+    pub m: u8,
+    /// The scores as digits: `r * 100 + f * 10 + m` (e.g. 545).
+    pub rfm_score: u16,
+    /// `w_r * r + w_f * f + w_m * m` with the parameters' weights.
+    pub score_sum: f64,
+}
+
+/// Every customer's scores and the thresholds used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmScores<U> {
+    /// The parameters used.
+    pub params: ScoreParams,
+    /// Recency thresholds (bands in ascending days; scores reversed).
+    pub recency: Thresholds,
+    /// Frequency thresholds.
+    pub frequency: Thresholds,
+    /// Monetary thresholds.
+    pub monetary: Thresholds,
+    /// One row per customer, in the table's order.
+    pub customers: Vec<ScoredCustomer<U>>,
+}
+
+impl<U> RfmScores<U> {
+    /// The largest score of any dimension (rules and health checks are checked against it).
+    ///
+    /// ```
+    /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams};
+    /// let t = RfmTable::<u8>::from_customers((1..=9).map(|i| CustomerRow::new(i, 1.0, 1, 1.0)))?;
+    /// let s = ScoreParams::new(Method::Quantile).bins(3).check()?.score(&t)?;
+    /// assert_eq!(s.max_score(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_score(&self) -> u8 {
+        self.recency
+            .bins
+            .max(self.frequency.bins)
+            .max(self.monetary.bins)
+    }
+
+    /// Number of scores per dimension `(r, f, m)`.
+    ///
+    /// ```
+    /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams};
+    /// let t = RfmTable::<u8>::from_customers((1..=9).map(|i| CustomerRow::new(i, 1.0, 1, 1.0)))?;
+    /// let s = ScoreParams::new(Method::Quantile)
+    ///     .recency(Method::Breaks(vec![7.0])).check()?.score(&t)?;
+    /// assert_eq!(s.bins(), (2, 5, 5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bins(&self) -> (u8, u8, u8) {
+        (self.recency.bins, self.frequency.bins, self.monetary.bins)
+    }
+}
+
+fn write_thresholds(f: &mut fmt::Formatter<'_>, name: &str, t: &Thresholds) -> fmt::Result {
+    let (open, close) = match t.closed {
+        super::Closed::Left => ("[", ")"),
+        super::Closed::Right => ("(", "]"),
+        super::Closed::Rank => ("[", "]"),
+    };
+    write!(f, "{name:<10} {:<9}", t.method.name())?;
+    for (i, b) in t.bands.iter().enumerate() {
+        let o = if i == 0 { "[" } else { open };
+        write!(
+            f,
+            " {}:{o}{}, {}{close}",
+            b.score,
+            Trim(b.lower),
+            Trim(b.upper)
+        )?;
+    }
+    writeln!(f)
+}
+
+/// Prints a float without trailing zeros.
+struct Trim(f64);
+
+impl fmt::Display for Trim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = format!("{:.4}", self.0);
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        f.pad(&s)
+    }
+}
+
+impl<U: fmt::Display> fmt::Display for RfmScores<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "thresholds (score: values)")?;
+        write_thresholds(f, "recency", &self.recency)?;
+        write_thresholds(f, "frequency", &self.frequency)?;
+        write_thresholds(f, "monetary", &self.monetary)?;
+        writeln!(
+            f,
+            "{:<20} {:>12} {:>9} {:>12} {:>2} {:>2} {:>2} {:>5} {:>6}",
+            "customer", "recency_days", "frequency", "monetary", "r", "f", "m", "rfm", "sum"
+        )?;
+        for c in self.customers.iter().take(10) {
+            writeln!(
+                f,
+                "{:<20} {:>12} {:>9} {:>12.2} {:>2} {:>2} {:>2} {:>5} {:>6}",
+                c.user.to_string(),
+                Trim(c.recency_days).to_string(),
+                c.frequency,
+                c.monetary,
+                c.r,
+                c.f,
+                c.m,
+                c.rfm_score,
+                Trim(c.score_sum).to_string()
+            )?;
+        }
+        if self.customers.len() > 10 {
+            writeln!(f, "... {} more customers", self.customers.len() - 10)?;
+        }
+        write!(f, "{} customers scored", self.customers.len())
+    }
+}

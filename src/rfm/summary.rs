@@ -1,0 +1,600 @@
+//! The per-user purchase summary RFM starts from: recency, frequency and monetary value as of
+//! an explicit instant, as a mergeable fold; and the same table from customer-level rows.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::Hash;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, checked_amount};
+use crate::fold::{Fold, Summary, UserMap};
+use crate::time::Zone;
+use crate::{Error, Result};
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+
+/// What an [`RfmSummary`] keeps per user: 24 bytes (checked by a test with `size_of`).
+///
+/// With `u64` user ids the whole summary holds at most 49 bytes per user: this state (24),
+/// the id in first-seen order (8) and, only when users do not arrive in ascending order, the
+/// id → slot index entry (16) and one hash-table control byte (plus the table's spare
+/// capacity). Distinct purchase days, when asked for, are kept apart (see
+/// [`RfmSummary::distinct_days`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PurchaseState {
+    last_ms: i64,
+    monetary: f64,
+    orders: u64,
+}
+
+impl PurchaseState {
+    const EMPTY: PurchaseState = PurchaseState {
+        last_ms: i64::MIN,
+        monetary: 0.0,
+        orders: 0,
+    };
+
+    #[inline]
+    fn add(&mut self, ms: i64, amount: f64) {
+        self.last_ms = self.last_ms.max(ms);
+        self.monetary += amount;
+        self.orders += 1;
+    }
+
+    fn merge(&mut self, o: &PurchaseState) {
+        self.last_ms = self.last_ms.max(o.last_ms);
+        self.monetary += o.monetary;
+        self.orders += o.orders;
+    }
+
+    #[inline]
+    pub(crate) fn recency_days(&self, as_of_ms: i64) -> f64 {
+        (as_of_ms - self.last_ms) as f64 / MS_PER_DAY
+    }
+
+    #[inline]
+    pub(crate) fn orders(&self) -> u64 {
+        self.orders
+    }
+
+    #[inline]
+    pub(crate) fn monetary(&self) -> f64 {
+        self.monetary
+    }
+}
+
+/// The raw state of a summary, for scoring straight from it (no table in between).
+pub(crate) struct SummaryParts<U> {
+    pub(crate) as_of_ms: i64,
+    pub(crate) users: Vec<U>,
+    pub(crate) states: Vec<PurchaseState>,
+    pub(crate) day_counts: Option<Vec<u32>>,
+}
+
+/// Per-user recency, frequency and monetary value as of an explicit instant: a mergeable fold
+/// over purchase events.
+///
+/// * **recency** — exact days (fractional) from the user's last purchase to `as_of`;
+/// * **frequency** — number of purchases (transactions) and, when
+///   [`RfmSummary::distinct_days`] is on, the number of distinct purchase days in a zone;
+/// * **monetary** — total and mean amount (refunds, being negative, lower it).
+///
+/// Every folded event is a purchase (the R package `rfm` counts every order row); for a mixed
+/// log use [`RfmSummary::payments_only`] to skip events without an amount. Events are fastest
+/// grouped by user: consecutive events of the same user skip the map lookup, and while users
+/// arrive in ascending order (a database export ordered by user id) no hash map is built at
+/// all. Rows come out in the order users were first seen.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::rfm::RfmSummary;
+///
+/// let day = |d| Utc.with_ymd_and_hms(2025, 3, d, 0, 0, 0).unwrap();
+/// let orders = vec![
+///     EventRecord::<&str>::new("ana", day(1)).with_amount(30.0),
+///     EventRecord::new("ana", day(11)).with_amount(12.0),
+///     EventRecord::new("bo", day(21)).with_amount(99.0),
+/// ];
+/// let table = fold(RfmSummary::new(day(31)), &orders)?.finish();
+/// let ana = &table.customers[0];
+/// assert_eq!((ana.recency_days, ana.orders, ana.monetary, ana.mean_monetary), (20.0, 2, 42.0, 21.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RfmSummary<U> {
+    as_of: DateTime<Utc>,
+    as_of_ms: i64,
+    payments_only: bool,
+    day_zone: Option<Zone>,
+    users: Vec<U>,
+    states: Vec<PurchaseState>,
+    index: UserMap<U, u32>,
+    /// Slot of the previous event's user (the grouped-by-user fast path).
+    last: usize,
+    /// Whether users so far arrived in strictly ascending runs (input ordered by user): then
+    /// a new user cannot have been seen before, and `index` is not built at all.
+    ascending: bool,
+    /// (slot, local day number) pairs, when distinct days are counted.
+    days: HashSet<(u32, i32)>,
+}
+
+impl<U: Clone + Eq + Hash> RfmSummary<U> {
+    /// An empty summary as of `as_of` (events later than it are an error).
+    ///
+    /// ```
+    /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
+    /// assert!(s.is_empty());
+    /// ```
+    pub fn new(as_of: DateTime<Utc>) -> Self {
+        RfmSummary {
+            as_of,
+            as_of_ms: as_of.timestamp_millis(),
+            payments_only: false,
+            day_zone: None,
+            users: Vec::new(),
+            states: Vec::new(),
+            index: UserMap::default(),
+            last: usize::MAX,
+            ascending: true,
+            days: HashSet::new(),
+        }
+    }
+
+    /// Skips events whose amount is exactly 0 (sessions, page views) so that a mixed event
+    /// log can be folded directly; refunds (negative amounts) still count as transactions.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let log = vec![EventRecord::<u8>::new(1_u8, t), EventRecord::new(1_u8, t).with_amount(5.0)];
+    /// let table = fold(userops::rfm::RfmSummary::new(t).payments_only(true), &log)?.finish();
+    /// assert_eq!(table.customers[0].orders, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn payments_only(mut self, yes: bool) -> Self {
+        self.payments_only = yes;
+        self
+    }
+
+    /// Also counts distinct purchase days (calendar days in `zone`) per user.
+    ///
+    /// Exact under any order and any merge, at the price of memory proportional to distinct
+    /// (user, day) pairs rather than to users; off by default.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// use userops::time::Zone;
+    /// let at = |d, h| Utc.with_ymd_and_hms(2025, 1, d, h, 0, 0).unwrap();
+    /// let log = vec![
+    ///     EventRecord::<u8>::new(1_u8, at(1, 9)).with_amount(5.0),
+    ///     EventRecord::new(1_u8, at(1, 18)).with_amount(5.0),
+    ///     EventRecord::new(1_u8, at(2, 9)).with_amount(5.0),
+    /// ];
+    /// let s = userops::rfm::RfmSummary::new(at(3, 0)).distinct_days(Zone::Utc);
+    /// let table = fold(s, &log)?.finish();
+    /// assert_eq!((table.customers[0].orders, table.customers[0].purchase_days), (3, Some(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn distinct_days(mut self, zone: Zone) -> Self {
+        self.day_zone = Some(zone);
+        self
+    }
+
+    /// The as-of instant.
+    ///
+    /// ```
+    /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
+    /// assert_eq!(s.as_of(), chrono::DateTime::UNIX_EPOCH);
+    /// ```
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// Number of users seen.
+    ///
+    /// ```
+    /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
+    /// assert_eq!(s.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether no user has been seen.
+    ///
+    /// ```
+    /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
+    /// assert!(s.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    #[inline]
+    fn slot_of(&mut self, user: &U) -> Result<usize>
+    where
+        U: Ord,
+    {
+        if let Some(u) = self.users.get(self.last) {
+            if u == user {
+                return Ok(self.last);
+            }
+        }
+        self.slot_of_new_run(user)
+    }
+
+    #[inline(never)]
+    fn slot_of_new_run(&mut self, user: &U) -> Result<usize>
+    where
+        U: Ord,
+    {
+        if self.ascending {
+            match self.users.last() {
+                Some(prev) if prev >= user => {
+                    // The order is broken: index every user seen so far, once.
+                    self.ascending = false;
+                    self.index.reserve(self.users.len());
+                    for (i, u) in self.users.iter().enumerate() {
+                        self.index.insert(u.clone(), i as u32);
+                    }
+                }
+                _ => return self.push(user, false),
+            }
+        }
+        match self.index.get(user) {
+            Some(&s) => {
+                self.last = s as usize;
+                Ok(self.last)
+            }
+            None => self.push(user, true),
+        }
+    }
+
+    fn push(&mut self, user: &U, indexed: bool) -> Result<usize> {
+        let s = self.users.len();
+        let s32 = u32::try_from(s).map_err(|_| {
+            Error::InvalidInput("more than 4,294,967,295 users in one RFM summary".into())
+        })?;
+        if indexed {
+            self.index.insert(user.clone(), s32);
+        }
+        self.users.push(user.clone());
+        self.states.push(PurchaseState::EMPTY);
+        self.last = s;
+        Ok(s)
+    }
+
+    /// The users, their states and day counts (every state has at least one order).
+    pub(crate) fn into_parts(self) -> SummaryParts<U> {
+        let day_counts = self.day_zone.map(|_| {
+            let mut counts = vec![0u32; self.users.len()];
+            for (slot, _) in &self.days {
+                if let Some(c) = counts.get_mut(*slot as usize) {
+                    *c += 1;
+                }
+            }
+            counts
+        });
+        SummaryParts {
+            as_of_ms: self.as_of_ms,
+            users: self.users,
+            states: self.states,
+            day_counts,
+        }
+    }
+
+    fn day_number(zone: &Zone, at: DateTime<Utc>) -> i32 {
+        at.with_timezone(zone).date_naive().num_days_from_ce()
+    }
+}
+
+impl<E> Fold<E> for RfmSummary<E::User>
+where
+    E: Event,
+{
+    #[inline]
+    fn observe(&mut self, event: &E) -> Result<()> {
+        let amount = event.amount();
+        if !amount.is_finite() {
+            return Err(non_finite(event));
+        }
+        if self.payments_only && amount == 0.0 {
+            return Ok(());
+        }
+        let at = event.at();
+        let ms = at.timestamp_millis();
+        if ms > self.as_of_ms {
+            return Err(after_as_of(event, self.as_of));
+        }
+        let slot = self.slot_of(event.user())?;
+        if let Some(state) = self.states.get_mut(slot) {
+            state.add(ms, amount);
+        }
+        if self.day_zone.is_some() {
+            self.add_day(slot, at);
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn non_finite<E: Event>(event: &E) -> Error {
+    checked_amount(event)
+        .err()
+        .unwrap_or_else(|| Error::InvalidInput("amount is not finite".into()))
+}
+
+#[cold]
+#[inline(never)]
+fn after_as_of<E: Event>(event: &E, as_of: DateTime<Utc>) -> Error {
+    Error::AfterAsOf {
+        at: event.at().to_rfc3339(),
+        as_of: as_of.to_rfc3339(),
+        user: format!("{:?}", event.user()),
+    }
+}
+
+impl<U: Clone + Eq + Hash> RfmSummary<U> {
+    #[inline(never)]
+    fn add_day(&mut self, slot: usize, at: DateTime<Utc>) {
+        if let Some(zone) = &self.day_zone {
+            // slot < 2^32: checked when the slot was made.
+            self.days.insert((slot as u32, Self::day_number(zone, at)));
+        }
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
+    type Output = RfmTable<U>;
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        if self.as_of_ms != other.as_of_ms {
+            return Err(Error::MergeMismatch(format!(
+                "RFM summaries as of {} and {}",
+                self.as_of.to_rfc3339(),
+                other.as_of.to_rfc3339()
+            )));
+        }
+        if self.payments_only != other.payments_only || self.day_zone != other.day_zone {
+            return Err(Error::MergeMismatch(
+                "RFM summaries differ in payments_only or distinct_days".into(),
+            ));
+        }
+        let mut remap = Vec::with_capacity(other.users.len());
+        for (user, state) in other.users.into_iter().zip(other.states) {
+            let slot = self.slot_of(&user)?;
+            if let Some(s) = self.states.get_mut(slot) {
+                s.merge(&state);
+            }
+            remap.push(slot as u32);
+        }
+        for (slot, day) in other.days {
+            if let Some(&to) = remap.get(slot as usize) {
+                self.days.insert((to, day));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> RfmTable<U> {
+        let as_of = self.as_of;
+        let mut table = Self::table_from_parts(self.into_parts());
+        table.as_of = Some(as_of);
+        table
+    }
+}
+
+impl<U> RfmSummary<U> {
+    /// The table of a summary's parts (rows of users with at least one order).
+    pub(crate) fn table_from_parts(parts: SummaryParts<U>) -> RfmTable<U> {
+        let as_of_ms = parts.as_of_ms;
+        let day_counts = parts.day_counts;
+        let mut customers = Vec::with_capacity(parts.users.len());
+        customers.extend(
+            parts
+                .users
+                .into_iter()
+                .zip(parts.states)
+                .enumerate()
+                .filter(|(_, (_, s))| s.orders > 0)
+                .map(|(i, (user, s))| CustomerRfm {
+                    user,
+                    recency_days: s.recency_days(as_of_ms),
+                    orders: s.orders,
+                    purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
+                    monetary: s.monetary,
+                    mean_monetary: s.monetary / s.orders as f64,
+                }),
+        );
+        RfmTable {
+            as_of: DateTime::from_timestamp_millis(as_of_ms),
+            customers,
+        }
+    }
+}
+
+/// One customer's recency, frequency and monetary value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRfm<U> {
+    /// The customer.
+    pub user: U,
+    /// Exact days from the last purchase to the as-of instant (fractional; never negative).
+    pub recency_days: f64,
+    /// Number of purchases (transactions).
+    pub orders: u64,
+    /// Distinct purchase days, when counted ([`RfmSummary::distinct_days`]).
+    pub purchase_days: Option<u32>,
+    /// Total amount.
+    pub monetary: f64,
+    /// Mean amount per purchase (`monetary / orders`; 0 when there are no orders).
+    pub mean_monetary: f64,
+}
+
+/// A customer-level row, for hosts that already have recency, order count and revenue per
+/// customer (the R package's `rfm_table_customer` case).
+///
+/// ```
+/// let row = userops::rfm::CustomerRow::<&str>::new("22086", 232.0, 9, 777.0);
+/// assert_eq!(row.orders, 9);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRow<U> {
+    /// The customer.
+    pub user: U,
+    /// Days since the last purchase (finite, not negative).
+    pub recency_days: f64,
+    /// Number of orders.
+    pub orders: u64,
+    /// Total revenue (finite).
+    pub monetary: f64,
+}
+
+impl<U> CustomerRow<U> {
+    /// A row.
+    ///
+    /// ```
+    /// let row = userops::rfm::CustomerRow::<u32>::new(7_u32, 3.5, 2, 40.0);
+    /// assert_eq!(row.recency_days, 3.5);
+    /// ```
+    pub fn new(user: impl Into<U>, recency_days: f64, orders: u64, monetary: f64) -> Self {
+        CustomerRow {
+            user: user.into(),
+            recency_days,
+            orders,
+            monetary,
+        }
+    }
+}
+
+/// Recency, frequency and monetary value of every customer: the input of scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmTable<U> {
+    /// The as-of instant (unknown for customer-level rows).
+    pub as_of: Option<DateTime<Utc>>,
+    /// One row per customer, in the order customers were first seen.
+    pub customers: Vec<CustomerRfm<U>>,
+}
+
+impl<U: Clone + Eq + Hash + fmt::Debug> RfmTable<U> {
+    /// A table from customer-level rows.
+    ///
+    /// # Errors
+    /// * [`Error::NonFinite`] for a NaN or infinite recency or revenue;
+    /// * [`Error::Negative`] for a negative recency;
+    /// * [`Error::InvalidInput`] when a customer appears twice.
+    ///
+    /// ```
+    /// use userops::rfm::{CustomerRow, RfmTable};
+    /// let table = RfmTable::from_customers(vec![
+    ///     CustomerRow::<&str>::new("a", 10.0, 3, 120.0),
+    ///     CustomerRow::new("b", 200.0, 1, 15.0),
+    /// ])?;
+    /// assert_eq!(table.customers[0].mean_monetary, 40.0);
+    /// assert!(RfmTable::from_customers(vec![CustomerRow::<&str>::new("a", -1.0, 1, 1.0)]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_customers(rows: impl IntoIterator<Item = CustomerRow<U>>) -> Result<Self> {
+        let mut seen: HashSet<U> = HashSet::new();
+        let mut customers = Vec::new();
+        for row in rows {
+            let who = || format!("{:?}", row.user);
+            if !row.recency_days.is_finite() {
+                return Err(Error::NonFinite {
+                    field: "recency_days",
+                    value: row.recency_days,
+                    user: who(),
+                });
+            }
+            if !row.monetary.is_finite() {
+                return Err(Error::NonFinite {
+                    field: "monetary",
+                    value: row.monetary,
+                    user: who(),
+                });
+            }
+            if row.recency_days < 0.0 {
+                return Err(Error::Negative {
+                    field: "recency_days",
+                    value: row.recency_days,
+                    user: who(),
+                    hint: "; a last purchase after the analysis date is not allowed",
+                });
+            }
+            if !seen.insert(row.user.clone()) {
+                return Err(Error::InvalidInput(format!(
+                    "customer {} appears twice in the customer-level rows",
+                    who()
+                )));
+            }
+            customers.push(CustomerRfm {
+                mean_monetary: if row.orders == 0 {
+                    0.0
+                } else {
+                    row.monetary / row.orders as f64
+                },
+                user: row.user,
+                recency_days: row.recency_days,
+                orders: row.orders,
+                purchase_days: None,
+                monetary: row.monetary,
+            });
+        }
+        Ok(RfmTable {
+            as_of: None,
+            customers,
+        })
+    }
+}
+
+impl<U: fmt::Display> fmt::Display for RfmTable<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<20} {:>12} {:>8} {:>12} {:>10}",
+            "customer", "recency_days", "orders", "monetary", "mean"
+        )?;
+        for c in self.customers.iter().take(20) {
+            writeln!(
+                f,
+                "{:<20} {:>12.1} {:>8} {:>12.2} {:>10.2}",
+                c.user.to_string(),
+                c.recency_days,
+                c.orders,
+                c.monetary,
+                c.mean_monetary
+            )?;
+        }
+        if self.customers.len() > 20 {
+            writeln!(f, "... {} more customers", self.customers.len() - 20)?;
+        }
+        write!(f, "{} customers", self.customers.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purchase_state_is_at_most_64_bytes() {
+        // The issue's budget: at most 64 bytes of summary state per user.
+        assert_eq!(std::mem::size_of::<PurchaseState>(), 24);
+        // Index entry for u64 ids (key + slot, padded) and the id kept in first-seen order.
+        assert_eq!(std::mem::size_of::<(u64, u32)>(), 16);
+        // With u64 ids: state + index entry + id + hash control byte.
+        let per_user = std::mem::size_of::<PurchaseState>()
+            + std::mem::size_of::<(u64, u32)>()
+            + std::mem::size_of::<u64>()
+            + 1;
+        assert_eq!(per_user, 49);
+    }
+}
