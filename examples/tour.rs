@@ -27,12 +27,92 @@ fn main() -> Result<(), Box<dyn Error>> {
     .finish();
     println!("{months}\n");
 
+    tour_value(&data)?;
     tour_rfm(&data)?;
     tour_lifecycle(&data)?;
     tour_retention(&data)?;
     tour_ltv_cac(&data)?;
     tour_ops(&data)?;
 
+    Ok(())
+}
+
+/// Product quadrant, metric tree, user value and preference tags on the sample product.
+fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
+    use std::sync::Arc;
+    use userops::metric::{
+        CandidateParams, KeyUserParams, Measure, MetricSummary, MetricTree, PreferenceSummary,
+        SecondaryMetric, TierParams, ValueWeights, Window, conversion_candidates, key_users,
+        population, value_scores,
+    };
+    use userops::quadrant::{QuadrantParams, UsageSummary, classify};
+    use userops::sample::SampleEvent;
+
+    section("Product quadrant: usage frequency × direct payment");
+    let figures = fold(UsageSummary::new(Zone::Utc), &data.events)?.finish()?;
+    let quadrant = classify(&figures, &QuadrantParams::default())?;
+    println!("{quadrant}\n");
+
+    section("Metric tree: primary metrics and their secondary metrics (last 90 days)");
+    /// The host's own secondary metric, read from its own event type.
+    struct CommunitySessions;
+    impl SecondaryMetric<SampleEvent> for CommunitySessions {
+        fn name(&self) -> &str {
+            "community_sessions"
+        }
+        fn observe(&self, e: &SampleEvent) -> f64 {
+            f64::from(u8::from(e.feature == 4))
+        }
+    }
+    let tree = Arc::new(
+        MetricTree::standard()
+            .secondary("visit_frequency", "searches", Measure::count("search"))
+            .host("time_spent", CommunitySessions)
+            .build()?,
+    );
+    println!("{tree}\n");
+    let window = Window::trailing_days(data.end, 90)?;
+    let report = fold(
+        MetricSummary::new(Arc::clone(&tree), Zone::Utc, window),
+        &data.events,
+    )?
+    .finish()?;
+    println!("{}\n", population(&report, 10)?);
+
+    section("User value: score weighted as the quadrant recommends, tiers, Pareto share");
+    let value = value_scores(
+        &report,
+        &ValueWeights::for_quadrant(&quadrant.quadrant()),
+        &TierParams::default(),
+    )?;
+    println!("{value}");
+    let candidates = conversion_candidates(&report, &value, &CandidateParams::default())?;
+    println!("{candidates}");
+    let keys = key_users(
+        "value score",
+        value.users.iter().map(|u| (u.user, u.score)),
+        &KeyUserParams::new(100, 0.2, "tour")?,
+    );
+    println!("{keys}\n");
+
+    section("Preference tags: features used in a user's active months (last 3 months)");
+    let prefs = fold(
+        PreferenceSummary::months(Zone::Utc, data.end - chrono::TimeDelta::milliseconds(1))?,
+        &data.events,
+    )?
+    .finish();
+    println!("{prefs}\n");
+    // Dormant: active in the three months, but not in the last 30 days. Reach them through
+    // what they used most.
+    let recent = Window::trailing_days(data.end, 30)?;
+    let active_recently: std::collections::HashSet<u64> = data
+        .events
+        .iter()
+        .filter(|e| recent.contains(e.at))
+        .map(|e| e.user)
+        .collect();
+    let dormant = prefs.profile(|u| !active_recently.contains(u));
+    println!("dormant users (no event in the last 30 days): preference profile\n{dormant}\n");
     Ok(())
 }
 

@@ -123,6 +123,9 @@ pub enum Error {
     /// An error of the operations toolkit (experiments, automation rules, NPS).
     #[error(transparent)]
     Ops(#[from] crate::ops::OpsError),
+    /// A metric tree, value weights or a metric value is wrong (see [`crate::metric::MetricError`]).
+    #[error(transparent)]
+    Metric(#[from] crate::metric::MetricError),
 }
 
 impl Error {

@@ -61,6 +61,8 @@
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback) and cohort LTV |
+//! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
+//! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
 //! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`ops`] | user health index and alerts, three-colour warnings, experiment significance tests, automation rules, NPS |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
@@ -93,7 +95,9 @@ pub mod event;
 pub mod fold;
 pub mod lifecycle;
 pub mod ltv;
+pub mod metric;
 pub mod ops;
+pub mod quadrant;
 pub mod retention;
 pub mod rfm;
 pub mod sample;

@@ -9,6 +9,8 @@ mod foundation;
 mod lifecycle;
 #[path = "bad_input/ltv_economics.rs"]
 mod ltv_economics;
+#[path = "bad_input/metric.rs"]
+mod metric;
 #[path = "bad_input/ops.rs"]
 mod ops;
 #[path = "bad_input/retention.rs"]
