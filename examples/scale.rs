@@ -212,6 +212,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             "rfm" => stage_rfm(args, &data, &report)?,
             "retention" => stage_retention(args, &data, &report)?,
             "lifecycle" => stage_lifecycle(args, &data, &report)?,
+            "metric_tree" => stage_metric_tree(args, &data, &report)?,
             other => eprintln!("scale: stage {other} is not built yet"),
         }
     }
@@ -267,5 +268,56 @@ fn stage_lifecycle(args: &Args, data: &SampleData, report: &Report) -> Result<()
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&stages);
     report.line("lifecycle", secs, data.events.len(), bytes);
+    Ok(())
+}
+
+fn stage_metric_tree(
+    args: &Args,
+    data: &SampleData,
+    report: &Report,
+) -> Result<(), Box<dyn Error>> {
+    use std::sync::Arc;
+    use userops::metric::{Measure, MetricSummary, MetricTree, Window};
+    use userops::time::Zone;
+    // The benchmark's tree: 4 primary and 8 secondary metrics.
+    let tree: MetricTree<SampleEvent> = MetricTree::builder()
+        .primary("time_spent", Measure::TimeSpent)
+        .secondary(
+            "time_spent",
+            "minutes_per_active_day",
+            Measure::per_active_day("time_spent"),
+        )
+        .secondary("time_spent", "sessions", Measure::Sessions)
+        .primary("visit_frequency", Measure::ActiveDays)
+        .secondary("visit_frequency", "browse", Measure::count("browse"))
+        .secondary("visit_frequency", "community", Measure::count("community"))
+        .primary("revenue", Measure::Amount)
+        .secondary("revenue", "payments", Measure::Payments)
+        .secondary(
+            "revenue",
+            "revenue_per_payment",
+            Measure::ratio("revenue", "payments"),
+        )
+        .primary("arpu", Measure::AmountPerMonth)
+        .secondary("arpu", "paid", Measure::Paid)
+        .secondary(
+            "arpu",
+            "events_per_active_day",
+            Measure::per_active_day("sessions"),
+        )
+        .build()?;
+    let tree = Arc::new(tree);
+    let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
+    let window = Window::new(from, data.end)?;
+    let t = Instant::now();
+    let (summary, bytes) = run_fold(
+        args,
+        MetricSummary::new(tree, Zone::Utc, window),
+        &data.events,
+    )?;
+    let rows = summary.finish()?;
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(&rows);
+    report.line("metric_tree", secs, data.events.len(), bytes);
     Ok(())
 }
