@@ -58,6 +58,7 @@
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | [`ltv`] | BTYD summary of a transaction log; BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fitted by maximum likelihood; P(alive), expected purchases, CLV |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -86,6 +87,7 @@ pub mod csv;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod ltv;
 pub mod sample;
 pub mod time;
 

@@ -1,0 +1,50 @@
+//! Customer lifetime value: the BTYD ("buy 'til you die") models and unit economics.
+//!
+//! * [`BtydSummary`] — transaction log → per-customer frequency, recency, T and mean repeat
+//!   spend, with an optional holdout period (a mergeable fold).
+//! * Purchase-count models fitted by maximum likelihood, each a [`TransactionModel`]:
+//!   [`BgNbdParams`] (BG/NBD, Fader, Hardie & Lee 2005), [`MbgNbdParams`] (MBG/NBD, Batislam
+//!   et al. 2007), [`ParetoNbdParams`] (Pareto/NBD, Schmittlein et al. 1987). Predictions:
+//!   P(alive), expected purchases in `(T, T+t]`, unconditional `E[X(t)]`, `P(X(t) = n)`.
+//! * [`GammaGammaParams`] — spend per transaction; expected spend per customer.
+//! * [`clv`] / [`ClvReport`] — value over a horizon with monthly discounting.
+//!
+//! Fits report parameters, log-likelihood, standard errors from the Hessian and whether the
+//! optimizer truly converged ([`FitReport`]); they run on unique `(x, t_x, T)` rows with
+//! weights. Likelihoods are computed in log space; the Pareto/NBD likelihood avoids the
+//! difference of two ₂F₁ values that makes other libraries return NaN for heavy buyers whose
+//! last purchase is close to `T`.
+//!
+//! ```
+//! use userops::ltv::{BgNbdParams, Customer, FitOptions, TransactionModel};
+//! let customers = vec![
+//!     Customer::new(2, 30.43, 38.86)?,
+//!     Customer::new(1, 1.71, 38.86)?,
+//!     Customer::new(0, 0.0, 38.86)?,
+//!     Customer::new(0, 0.0, 38.86)?,
+//!     Customer::new(5, 35.0, 38.86)?,
+//!     Customer::new(0, 0.0, 30.0)?,
+//! ];
+//! let fit = BgNbdParams::fit(&customers, &FitOptions::new())?;
+//! let p = fit.params.p_alive(&customers[0])?;
+//! assert!((0.0..=1.0).contains(&p));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod bgnbd;
+mod clv;
+// econ: pub mod economics;
+// econ: pub mod cohort;
+mod gamma_gamma;
+mod model;
+mod optim;
+mod pareto;
+pub mod special;
+mod summary;
+
+pub use bgnbd::{BgNbdParams, MbgNbdParams};
+pub use clv::{ClvOptions, ClvReport, CustomerValue, clv};
+pub use gamma_gamma::GammaGammaParams;
+pub use model::{Customer, FitOptions, FitReport, ModelParams, TimeUnit, TransactionModel};
+pub use pareto::ParetoNbdParams;
+pub use summary::{BtydReport, BtydSummary, CustomerSummary};
