@@ -5,3 +5,5 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+#[path = "bad_input/ltv.rs"]
+mod ltv;
