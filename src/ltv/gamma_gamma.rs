@@ -49,6 +49,12 @@ impl ModelParams for GammaGammaParams {
 struct SpendRows {
     x: Vec<f64>,
     m: Vec<f64>,
+    /// `ln m` per row.
+    ln_m: Vec<f64>,
+    /// Index of each row's frequency in `xs`.
+    xi: Vec<u32>,
+    /// Distinct frequencies.
+    xs: Vec<f64>,
     w: Vec<f64>,
     total: f64,
     /// Customers without repeat purchases, left out.
@@ -173,7 +179,8 @@ fn check_buyer(c: &Customer, who: &str) -> Result<()> {
 
 fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
     let mut index: HashMap<(u32, u64), usize> = HashMap::new();
-    let mut rows = SpendRows { x: vec![], m: vec![], w: vec![], total: 0.0, skipped: 0 };
+    let mut rows = SpendRows { x: vec![], m: vec![], ln_m: vec![], xi: vec![], xs: vec![], w: vec![], total: 0.0, skipped: 0 };
+    let mut xindex: HashMap<u32, u32> = HashMap::new();
     for (i, c) in customers.iter().enumerate() {
         if c.frequency == 0 {
             c.check(&format!("row {i}"))?;
@@ -186,8 +193,15 @@ fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
             Some(&j) => rows.w[j] += 1.0,
             None => {
                 index.insert(key, rows.x.len());
+                let next = rows.xs.len() as u32;
+                let xi = *xindex.entry(c.frequency).or_insert(next);
+                if xi == next {
+                    rows.xs.push(f64::from(c.frequency));
+                }
+                rows.xi.push(xi);
                 rows.x.push(f64::from(c.frequency));
                 rows.m.push(c.monetary);
+                rows.ln_m.push(c.monetary.ln());
                 rows.w.push(1.0);
             }
         }
@@ -207,5 +221,13 @@ fn one_ll(p: f64, q: f64, g: f64, x: f64, m: f64) -> f64 {
 
 fn rows_ll(par: &[f64], rows: &SpendRows) -> f64 {
     let (p, q, g) = (par[0], par[1], par[2]);
-    sum_rows(rows.x.len(), |i| rows.w[i] * one_ll(p, q, g, rows.x[i], rows.m[i]))
+    // Per distinct frequency: lnΓ(px+q) - lnΓ(px) + px ln x.
+    let per_x: Vec<f64> =
+        rows.xs.iter().map(|&x| ln_gamma(p * x + q) - ln_gamma(p * x) + p * x * x.ln()).collect();
+    let base = -ln_gamma(q) + q * g.ln();
+    let sum = sum_rows(rows.x.len(), |i| {
+        let (x, px) = (rows.x[i], p * rows.x[i]);
+        rows.w[i] * (per_x[rows.xi[i] as usize] + (px - 1.0) * rows.ln_m[i] - (px + q) * (x * rows.m[i] + g).ln())
+    });
+    sum + rows.total * base
 }

@@ -331,6 +331,14 @@ pub(crate) struct Rows {
     pub xi: Vec<u32>,
     /// Distinct frequencies.
     pub xs: Vec<f64>,
+    /// Index of each row's recency in `txs`.
+    pub txi: Vec<u32>,
+    /// Distinct recencies.
+    pub txs: Vec<f64>,
+    /// Index of each row's T in `ts`.
+    pub ti: Vec<u32>,
+    /// Distinct ages T.
+    pub ts: Vec<f64>,
     /// Total weight (customers).
     pub total: f64,
 }
@@ -338,8 +346,22 @@ pub(crate) struct Rows {
 impl Rows {
     pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
         let mut index: HashMap<(u32, u64, u64), usize> = HashMap::with_capacity(customers.len() / 4 + 16);
-        let mut rows = Rows { x: vec![], tx: vec![], t: vec![], w: vec![], xi: vec![], xs: vec![], total: 0.0 };
+        let mut rows = Rows {
+            x: vec![],
+            tx: vec![],
+            t: vec![],
+            w: vec![],
+            xi: vec![],
+            xs: vec![],
+            txi: vec![],
+            txs: vec![],
+            ti: vec![],
+            ts: vec![],
+            total: 0.0,
+        };
         let mut xindex: HashMap<u32, u32> = HashMap::new();
+        let mut txindex: HashMap<u64, u32> = HashMap::new();
+        let mut tindex: HashMap<u64, u32> = HashMap::new();
         for c in customers {
             let key = (c.frequency, c.recency.to_bits(), c.age.to_bits());
             match index.get(&key) {
@@ -351,6 +373,18 @@ impl Rows {
                     if xi == next {
                         rows.xs.push(f64::from(c.frequency));
                     }
+                    let next = rows.txs.len() as u32;
+                    let txi = *txindex.entry(c.recency.to_bits()).or_insert(next);
+                    if txi == next {
+                        rows.txs.push(c.recency);
+                    }
+                    let next = rows.ts.len() as u32;
+                    let ti = *tindex.entry(c.age.to_bits()).or_insert(next);
+                    if ti == next {
+                        rows.ts.push(c.age);
+                    }
+                    rows.txi.push(txi);
+                    rows.ti.push(ti);
                     rows.x.push(f64::from(c.frequency));
                     rows.tx.push(c.recency);
                     rows.t.push(c.age);

@@ -35,6 +35,7 @@ fn nelder_mead(
     step: f64,
     max_evals: usize,
     (ftol, xtol): (f64, f64),
+    bound: f64,
 ) -> (Vec<f64>, f64, bool) {
     let n = x0.len();
     let mut pts: Vec<Vec<f64>> = Vec::with_capacity(n + 1);
@@ -60,7 +61,8 @@ fn nelder_mead(
         if best.is_finite() && (worst - best).abs() <= ftol * (best.abs() + 1e-8) && diameter < xtol {
             return (pts[0].clone(), best, true);
         }
-        if f.n - start > max_evals {
+        // Out of budget, or the best point has run well past the boundary: stop.
+        if f.n - start > max_evals || pts[0].iter().any(|v| v.abs() > bound + 2.0) {
             return (pts[0].clone(), best, false);
         }
         let mut c = vec![0.0; n];
@@ -239,8 +241,8 @@ pub(crate) fn hessian(f: &dyn Fn(&[f64]) -> f64, x: &[f64], rel: f64) -> Vec<Vec
 pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Optimum {
     let mut counted = Counted { f, n: 0 };
     // A loose simplex search to the basin, then Newton steps (quadratic convergence) finish.
-    let (x1, _, ok1) = nelder_mead(&mut counted, x0, 0.5, 4000, (1e-7, 1e-2));
-    let (mut x, mut fx, ok2) = nelder_mead(&mut counted, &x1, 0.05, 4000, (1e-9, 1e-3));
+    let (x1, _, ok1) = nelder_mead(&mut counted, x0, 0.5, 2000, (1e-7, 1e-2), bound);
+    let (mut x, mut fx, ok2) = nelder_mead(&mut counted, &x1, 0.05, 2000, (1e-9, 1e-3), bound);
     let simplex_ok = ok1 || ok2;
     let h = 1e-4;
     let mut grad_ok = false;

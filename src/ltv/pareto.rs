@@ -66,7 +66,9 @@ pub(crate) fn ln_dropout_integral(r: f64, alpha: f64, s: f64, beta: f64, x: f64,
     } else {
         (r + x, (beta - alpha) / (beta + tx), beta + tx)
     };
-    if z.abs() > 0.95 {
+    // Terms grow until n ≈ k|z| / (1 - |z|); past a few thousand terms (a slow positive
+    // series, or an alternating one that would cancel) integrate numerically instead.
+    if z.abs() > 0.95 || k * z.abs() / (1.0 - z.abs()) > 2000.0 {
         // The series would converge slowly (its ratio tends to z): integrate numerically.
         return ln_dropout_quadrature(r + x, alpha, s, beta, tx, t);
     }
@@ -174,10 +176,13 @@ impl ParetoNbdParams {
         let base0 = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
         let per_x: Vec<f64> = rows.xs.iter().map(|&x| ln_gamma(r + x)).collect();
         let ln_s = s.ln();
+        let ln_at: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_bt: Vec<f64> = rows.ts.iter().map(|t| (beta + t).ln()).collect();
         let sum = sum_rows(rows.len(), |i| {
             let x = rows.x[i];
             let (tx, t) = (rows.tx[i], rows.t[i]);
-            let alive = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
+            let ti = rows.ti[i] as usize;
+            let alive = -(r + x) * ln_at[ti] - s * ln_bt[ti];
             let dead = ln_s + ln_dropout_integral(r, alpha, s, beta, x, tx, t);
             rows.w[i] * (per_x[rows.xi[i] as usize] + log_add_exp(alive, dead))
         });
