@@ -9,8 +9,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use userops::event::Event;
 use userops::fold::{Summary, fold};
 use userops::ltv::{
-    BgNbdParams, BtydSummary, ClvOptions, Customer, FitOptions, GammaGammaParams, MbgNbdParams, ParetoNbdParams,
-    TimeUnit, clv,
+    BgNbdParams, BtydSummary, ClvOptions, Customer, FitOptions, GammaGammaParams, MbgNbdParams,
+    ParetoNbdParams, TimeUnit, clv,
 };
 use userops::sample::Rng;
 
@@ -42,7 +42,11 @@ fn transactions() -> Vec<Tx> {
     for user in 0..1_000_000_u64 {
         for _ in 0..10 {
             let secs = rng.below(365 * 86_400) as i64;
-            out.push(Tx { user, at: start + TimeDelta::seconds(secs), amount: 5.0 + rng.uniform() * 50.0 });
+            out.push(Tx {
+                user,
+                at: start + TimeDelta::seconds(secs),
+                amount: 5.0 + rng.uniform() * 50.0,
+            });
         }
     }
     out
@@ -77,7 +81,11 @@ fn bgnbd_customers(n: usize) -> Vec<Customer> {
                     break;
                 }
             }
-            let monetary = if x > 0 { 10.0 + rng.gamma(6.0, 3.0) } else { 0.0 };
+            let monetary = if x > 0 {
+                10.0 + rng.gamma(6.0, 3.0)
+            } else {
+                0.0
+            };
             Customer::new(x, tx, t_end).unwrap().with_monetary(monetary)
         })
         .collect()
@@ -114,18 +122,26 @@ fn spend_customers(n: usize) -> Vec<Customer> {
             let total: f64 = (0..x).map(|_| rng.gamma(6.0, 1.0 / nu)).sum();
             // Spend in cents, as a shop records it.
             let m = (total / f64::from(x) * 100.0).round() / 100.0;
-            Customer::new(x, 1.0, 2.0).unwrap().with_monetary(m.max(0.01))
+            Customer::new(x, 1.0, 2.0)
+                .unwrap()
+                .with_monetary(m.max(0.01))
         })
         .collect()
 }
 
 fn cdnow() -> Vec<Customer> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_summary_with_spend.csv")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/cdnow_summary_with_spend.csv"
+    ))
+    .unwrap();
     text.lines()
         .skip(1)
         .map(|l| {
             let f: Vec<f64> = l.split(',').map(|v| v.trim().parse().unwrap()).collect();
-            Customer::new(f[1] as u32, f[2], f[3]).unwrap().with_monetary(f[4])
+            Customer::new(f[1] as u32, f[2], f[3])
+                .unwrap()
+                .with_monetary(f[4])
         })
         .collect()
 }
@@ -136,32 +152,55 @@ fn benches(c: &mut Criterion) {
 
     let data = cdnow();
     let o = FitOptions::new();
-    g.bench_function("cdnow_bgnbd_fit", |b| b.iter(|| BgNbdParams::fit(&data, &o).unwrap()));
-    g.bench_function("cdnow_mbgnbd_fit", |b| b.iter(|| MbgNbdParams::fit(&data, &o).unwrap()));
-    g.bench_function("cdnow_pareto_nbd_fit", |b| b.iter(|| ParetoNbdParams::fit(&data, &o).unwrap()));
-    g.bench_function("cdnow_gamma_gamma_fit", |b| b.iter(|| GammaGammaParams::fit(&data, &o).unwrap()));
+    g.bench_function("cdnow_bgnbd_fit", |b| {
+        b.iter(|| BgNbdParams::fit(&data, &o).unwrap())
+    });
+    g.bench_function("cdnow_mbgnbd_fit", |b| {
+        b.iter(|| MbgNbdParams::fit(&data, &o).unwrap())
+    });
+    g.bench_function("cdnow_pareto_nbd_fit", |b| {
+        b.iter(|| ParetoNbdParams::fit(&data, &o).unwrap())
+    });
+    g.bench_function("cdnow_gamma_gamma_fit", |b| {
+        b.iter(|| GammaGammaParams::fit(&data, &o).unwrap())
+    });
 
     let log = transactions();
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
     g.bench_function("summary_10m_transactions", |b| {
-        b.iter(|| fold(BtydSummary::new(end, TimeUnit::Week), &log).unwrap().finish())
+        b.iter(|| {
+            fold(BtydSummary::new(end, TimeUnit::Week), &log)
+                .unwrap()
+                .finish()
+        })
     });
     drop(log);
 
     let customers = bgnbd_customers(1_000_000);
-    g.bench_function("bgnbd_fit_1m", |b| b.iter(|| BgNbdParams::fit(&customers, &o).unwrap()));
+    g.bench_function("bgnbd_fit_1m", |b| {
+        b.iter(|| BgNbdParams::fit(&customers, &o).unwrap())
+    });
     let bg = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
     let gg = GammaGammaParams::new(6.0, 3.8, 15.0).unwrap();
-    let options = ClvOptions::new(12, TimeUnit::Week).unwrap().discount(0.01).unwrap();
-    g.bench_function("clv_1m_12_months", |b| b.iter(|| clv(&bg, &gg, &customers, &options).unwrap()));
+    let options = ClvOptions::new(12, TimeUnit::Week)
+        .unwrap()
+        .discount(0.01)
+        .unwrap();
+    g.bench_function("clv_1m_12_months", |b| {
+        b.iter(|| clv(&bg, &gg, &customers, &options).unwrap())
+    });
     drop(customers);
 
     let customers = pareto_customers(1_000_000);
-    g.bench_function("pareto_nbd_fit_1m", |b| b.iter(|| ParetoNbdParams::fit(&customers, &o).unwrap()));
+    g.bench_function("pareto_nbd_fit_1m", |b| {
+        b.iter(|| ParetoNbdParams::fit(&customers, &o).unwrap())
+    });
     drop(customers);
 
     let buyers = spend_customers(946_000);
-    g.bench_function("gamma_gamma_fit_946k", |b| b.iter(|| GammaGammaParams::fit(&buyers, &o).unwrap()));
+    g.bench_function("gamma_gamma_fit_946k", |b| {
+        b.iter(|| GammaGammaParams::fit(&buyers, &o).unwrap())
+    });
     g.finish();
 }
 

@@ -14,8 +14,8 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use userops::ltv::{
-    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams, ModelParams,
-    ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams,
+    ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 const HELP: &str = "\
@@ -51,7 +51,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() || args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{HELP}");
-        return if args.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        return if args.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,11 +93,31 @@ impl Args {
                 i += 1;
                 continue;
             }
-            let value = args.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
+            let value = args
+                .get(i + 1)
+                .ok_or_else(|| format!("--{name} needs a value"))?;
             const KNOWN: &[&str] = &[
-                "model", "summary", "frequency", "recency", "t", "monetary", "penalizer", "format", "input", "user",
-                "time", "amount", "unit", "calibration-end", "delimiter", "params", "horizon", "spend-params",
-                "discount", "months", "id",
+                "model",
+                "summary",
+                "frequency",
+                "recency",
+                "t",
+                "monetary",
+                "penalizer",
+                "format",
+                "input",
+                "user",
+                "time",
+                "amount",
+                "unit",
+                "calibration-end",
+                "delimiter",
+                "params",
+                "horizon",
+                "spend-params",
+                "discount",
+                "months",
+                "id",
             ];
             if !KNOWN.contains(&name) {
                 return Err(format!("unknown flag --{name}").into());
@@ -101,7 +125,11 @@ impl Args {
             flags.insert(name.to_string(), value.clone());
             i += 2;
         }
-        Ok(Args { command, flags, switches })
+        Ok(Args {
+            command,
+            flags,
+            switches,
+        })
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -109,27 +137,40 @@ impl Args {
     }
 
     fn need(&self, name: &str) -> Res<&str> {
-        self.get(name).ok_or_else(|| format!("--{name} is required for {}", self.command).into())
+        self.get(name)
+            .ok_or_else(|| format!("--{name} is required for {}", self.command).into())
     }
 
     fn number(&self, name: &str) -> Res<Option<f64>> {
         self.get(name)
-            .map(|v| v.parse::<f64>().map_err(|_| format!("--{name}: {v:?} is not a number").into()))
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| format!("--{name}: {v:?} is not a number").into())
+            })
             .transpose()
     }
 }
 
 fn run(raw: &[String]) -> Res<()> {
     let args = Args::parse(raw)?;
-    let format = args.get("format").unwrap_or(if args.command == "fit" { "text" } else { "csv" });
+    let format = args
+        .get("format")
+        .unwrap_or(if args.command == "fit" { "text" } else { "csv" });
     if !["text", "json", "csv"].contains(&format) {
         return Err(format!("--format: expected json or csv, got {format:?}").into());
     }
     let model = args.need("model")?;
     if !["bgnbd", "mbgnbd", "pareto-nbd", "gamma-gamma"].contains(&model) {
-        return Err(format!("--model: expected bgnbd, mbgnbd, pareto-nbd or gamma-gamma, got {model:?}").into());
+        return Err(format!(
+            "--model: expected bgnbd, mbgnbd, pareto-nbd or gamma-gamma, got {model:?}"
+        )
+        .into());
     }
-    if args.command == "fit" { fit(&args, model, format) } else { predict(&args, model, format) }
+    if args.command == "fit" {
+        fit(&args, model, format)
+    } else {
+        predict(&args, model, format)
+    }
 }
 
 /// Reads the customers: from a summary file or straight from a transaction log.
@@ -138,17 +179,24 @@ fn customers(args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
         (Some(path), None) => read_summary(path, args),
         (None, Some(path)) => from_log(path, args),
         (Some(_), Some(_)) => Err("give either --summary or --input, not both".into()),
-        (None, None) => Err("--summary FILE (or --input FILE with a transaction log) is required".into()),
+        (None, None) => {
+            Err("--summary FILE (or --input FILE with a transaction log) is required".into())
+        }
     }
 }
 
 fn split_line(line: &str) -> Vec<String> {
-    line.split(',').map(|f| f.trim().trim_matches('"').to_string()).collect()
+    line.split(',')
+        .map(|f| f.trim().trim_matches('"').to_string())
+        .collect()
 }
 
 fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| format!("{path} is empty"))?;
     let header = split_line(header);
     let find = |flag: &str, defaults: &[&str], required: bool| -> Res<Option<usize>> {
@@ -157,9 +205,18 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
                 .iter()
                 .position(|h| h == name)
                 .map(Some)
-                .ok_or_else(|| format!("--{flag} {name:?}: no such column; the columns are {}", header.join(", ")).into());
+                .ok_or_else(|| {
+                    format!(
+                        "--{flag} {name:?}: no such column; the columns are {}",
+                        header.join(", ")
+                    )
+                    .into()
+                });
         }
-        match defaults.iter().find_map(|d| header.iter().position(|h| h == d)) {
+        match defaults
+            .iter()
+            .find_map(|d| header.iter().position(|h| h == d))
+        {
             Some(i) => Ok(Some(i)),
             None if required => Err(format!(
                 "{path}: no {} column (tried {}); name it with --{flag}",
@@ -182,13 +239,19 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
         let who = format!("{path} line {}", n + 1);
         let num = |i: usize, what: &str| -> Res<f64> {
             let v = f.get(i).ok_or_else(|| format!("{who}: missing {what}"))?;
-            v.parse::<f64>().map_err(|_| format!("{who}: {what} {v:?} is not a number").into())
+            v.parse::<f64>()
+                .map_err(|_| format!("{who}: {what} {v:?} is not a number").into())
         };
         let x = num(fcol, "frequency")?;
         if !(x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX)) {
             return Err(format!("{who}: frequency {x} is not a whole number >= 0").into());
         }
-        let mut c = Customer { frequency: x as u32, recency: num(rcol, "recency")?, age: num(tcol, "T")?, monetary: 0.0 };
+        let mut c = Customer {
+            frequency: x as u32,
+            recency: num(rcol, "recency")?,
+            age: num(tcol, "T")?,
+            monetary: 0.0,
+        };
         if let Some(m) = mcol {
             c.monetary = num(m, "monetary")?;
         }
@@ -204,7 +267,10 @@ fn from_log(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     use userops::csv::{Column, CsvSpec, Delimiter, read_events_from_path};
     use userops::fold::{Summary, fold};
     use userops::ltv::BtydSummary;
-    let mut spec = CsvSpec::new(Column::parse(args.need("user")?), Column::parse(args.need("time")?));
+    let mut spec = CsvSpec::new(
+        Column::parse(args.need("user")?),
+        Column::parse(args.need("time")?),
+    );
     if let Some(a) = args.get("amount") {
         spec = spec.amount(Column::parse(a));
     }
@@ -213,7 +279,12 @@ fn from_log(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
             "ws" | "whitespace" => Delimiter::Whitespace,
             "tab" => Delimiter::Byte(b'\t'),
             "," | ";" | "|" => Delimiter::Byte(d.as_bytes()[0]),
-            other => return Err(format!("--delimiter: expected ws, tab, ',', ';' or '|', got {other:?}").into()),
+            other => {
+                return Err(format!(
+                    "--delimiter: expected ws, tab, ',', ';' or '|', got {other:?}"
+                )
+                .into());
+            }
         });
     }
     if args.switches.iter().any(|s| s == "no-header") {
@@ -264,16 +335,29 @@ fn fit(args: &Args, model: &str, format: &str) -> Res<()> {
 fn params(text: &str, names: &[&str], flag: &str) -> Res<Vec<f64>> {
     let mut map = HashMap::new();
     for part in text.split(',').filter(|p| !p.trim().is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("--{flag}: {part:?} is not name=value"))?;
-        let v: f64 = v.trim().parse().map_err(|_| format!("--{flag}: {v:?} is not a number"))?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("--{flag}: {part:?} is not name=value"))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("--{flag}: {v:?} is not a number"))?;
         if !names.contains(&k.trim()) {
-            return Err(format!("--{flag}: unknown parameter {k:?}; expected {}", names.join(", ")).into());
+            return Err(format!(
+                "--{flag}: unknown parameter {k:?}; expected {}",
+                names.join(", ")
+            )
+            .into());
         }
         map.insert(k.trim().to_string(), v);
     }
     names
         .iter()
-        .map(|n| map.get(*n).copied().ok_or_else(|| format!("--{flag}: missing {n}").into()))
+        .map(|n| {
+            map.get(*n)
+                .copied()
+                .ok_or_else(|| format!("--{flag}: missing {n}").into())
+        })
         .collect()
 }
 
@@ -285,10 +369,18 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
         "pareto-nbd" => Box::new(ParetoNbdParams::from_values(&params(p, ParetoNbdParams::NAMES, "params")?)?),
         _ => return Err("predict needs a transaction model (bgnbd, mbgnbd, pareto-nbd); give the spend model with --spend-params".into()),
     };
-    let horizon = args.number("horizon")?.ok_or("--horizon is required for predict")?;
+    let horizon = args
+        .number("horizon")?
+        .ok_or("--horizon is required for predict")?;
     let spend = args
         .get("spend-params")
-        .map(|s| -> Res<GammaGammaParams> { Ok(GammaGammaParams::from_values(&params(s, GammaGammaParams::NAMES, "spend-params")?)?) })
+        .map(|s| -> Res<GammaGammaParams> {
+            Ok(GammaGammaParams::from_values(&params(
+                s,
+                GammaGammaParams::NAMES,
+                "spend-params",
+            )?)?)
+        })
         .transpose()?;
     let (ids, rows) = customers(args)?;
     let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
@@ -297,7 +389,8 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
         Some(m) => return Err(format!("--months: {m} is not a whole number >= 1").into()),
         None => ((horizon / unit.per_month()).round() as u32).max(1),
     };
-    let options = ClvOptions::new(months, unit)?.discount(args.number("discount")?.unwrap_or(0.0))?;
+    let options =
+        ClvOptions::new(months, unit)?.discount(args.number("discount")?.unwrap_or(0.0))?;
     let values = match &spend {
         Some(gg) => Some(m.clv_all(gg, &rows, &options)?),
         None => None,
@@ -305,7 +398,11 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
     let mut json = Vec::new();
     let mut out = String::new();
     if format == "csv" {
-        out.push_str(if spend.is_some() { "id,p_alive,expected_purchases,expected_spend,clv\n" } else { "id,p_alive,expected_purchases\n" });
+        out.push_str(if spend.is_some() {
+            "id,p_alive,expected_purchases,expected_spend,clv\n"
+        } else {
+            "id,p_alive,expected_purchases\n"
+        });
     }
     for (i, (id, c)) in ids.iter().zip(&rows).enumerate() {
         let pa = m.p_alive(c)?;
@@ -347,7 +444,12 @@ fn write_out(text: &str) -> Res<()> {
 trait Model {
     fn p_alive(&self, c: &Customer) -> userops::Result<f64>;
     fn expected_purchases(&self, c: &Customer, t: f64) -> userops::Result<f64>;
-    fn clv_all(&self, gg: &GammaGammaParams, rows: &[Customer], o: &ClvOptions) -> userops::Result<Vec<f64>>;
+    fn clv_all(
+        &self,
+        gg: &GammaGammaParams,
+        rows: &[Customer],
+        o: &ClvOptions,
+    ) -> userops::Result<Vec<f64>>;
 }
 
 impl<M: TransactionModel + Sync> Model for M {
@@ -357,7 +459,12 @@ impl<M: TransactionModel + Sync> Model for M {
     fn expected_purchases(&self, c: &Customer, t: f64) -> userops::Result<f64> {
         TransactionModel::expected_purchases(self, c, t)
     }
-    fn clv_all(&self, gg: &GammaGammaParams, rows: &[Customer], o: &ClvOptions) -> userops::Result<Vec<f64>> {
+    fn clv_all(
+        &self,
+        gg: &GammaGammaParams,
+        rows: &[Customer],
+        o: &ClvOptions,
+    ) -> userops::Result<Vec<f64>> {
         clv(self, gg, rows, o)
     }
 }

@@ -34,7 +34,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// Probabilistic CLV: BG/NBD + Gamma-Gamma on the orders, the most valuable customers.
 fn tour_clv(data: &SampleData) -> Result<(), Box<dyn Error>> {
-    use userops::ltv::{BgNbdParams, BtydSummary, ClvOptions, ClvReport, FitOptions, GammaGammaParams, TimeUnit};
+    use userops::ltv::{
+        BgNbdParams, BtydSummary, ClvOptions, ClvReport, FitOptions, GammaGammaParams, TimeUnit,
+    };
     section("Customer lifetime value: BG/NBD + Gamma-Gamma on the orders, top 10 by 12-month CLV");
     let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
     let summary = fold(BtydSummary::new(end, TimeUnit::Week), data.orders())?.finish();
@@ -52,7 +54,10 @@ fn tour_clv(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let rows = summary.customers.iter().map(|c| (c.user, c.customer()));
     let report = ClvReport::compute(&purchases.params, &spend.params, rows, &options)?;
     let total: f64 = report.rows.iter().map(|r| r.clv).sum();
-    println!("{} customers, total 12-month CLV {total:.0}", report.rows.len());
+    println!(
+        "{} customers, total 12-month CLV {total:.0}",
+        report.rows.len()
+    );
     println!("{}", report.top(10));
     Ok(())
 }

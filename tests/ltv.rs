@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use userops::csv::{CsvSpec, read_events_from_path};
 use userops::fold::{Summary, fold};
 use userops::ltv::{
-    BgNbdParams, BtydSummary, ClvOptions, Customer, FitOptions, GammaGammaParams, MbgNbdParams, ParetoNbdParams,
-    TimeUnit, TransactionModel, clv,
+    BgNbdParams, BtydSummary, ClvOptions, Customer, FitOptions, GammaGammaParams, MbgNbdParams,
+    ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
@@ -22,7 +22,12 @@ fn read_summary(file: &str) -> Vec<(String, Customer)> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            let mut c = Customer::new(f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].parse().unwrap()).unwrap();
+            let mut c = Customer::new(
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+            .unwrap();
             if let Some(z) = f.get(4) {
                 c = c.with_monetary(z.parse().unwrap());
             }
@@ -32,7 +37,10 @@ fn read_summary(file: &str) -> Vec<(String, Customer)> {
 }
 
 fn cdnow() -> Vec<Customer> {
-    read_summary("cdnow_summary.csv").into_iter().map(|(_, c)| c).collect()
+    read_summary("cdnow_summary.csv")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// The CDNOW calibration summary computed from the transaction log (exact times in days / 7,
@@ -43,7 +51,10 @@ fn cdnow_exact() -> Vec<Customer> {
     spec.user = 1_usize.into();
     let log = read_events_from_path(format!("{DATA}cdnow_sample.txt"), &spec).unwrap();
     let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
-    fold(BtydSummary::new(end, TimeUnit::Week), &log.events).unwrap().finish().to_customers()
+    fold(BtydSummary::new(end, TimeUnit::Week), &log.events)
+        .unwrap()
+        .finish()
+        .to_customers()
 }
 
 fn round_to(v: f64, digits: i32) -> f64 {
@@ -63,22 +74,45 @@ fn cdnow_log_summarizes_to_the_published_summary() {
     let log = read_events_from_path(format!("{DATA}cdnow_sample.txt"), &spec).unwrap();
     assert!(log.rejected.is_empty(), "{}", log.account());
     let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
-    let report = fold(BtydSummary::new(end, TimeUnit::Week), &log.events).unwrap().finish();
-    let ours: HashMap<u64, _> =
-        report.customers.iter().map(|c| (c.user.parse::<u64>().unwrap(), c)).collect();
+    let report = fold(BtydSummary::new(end, TimeUnit::Week), &log.events)
+        .unwrap()
+        .finish();
+    let ours: HashMap<u64, _> = report
+        .customers
+        .iter()
+        .map(|c| (c.user.parse::<u64>().unwrap(), c))
+        .collect();
     let published = read_summary("cdnow_summary_with_spend.csv");
     assert_eq!(published.len(), 2357);
     assert_eq!(ours.len(), 2357);
     for (id, c) in &published {
         let o = ours[&id.parse::<u64>().unwrap()];
         assert_eq!(o.frequency, c.frequency, "customer {id}");
-        assert!((o.recency - c.recency).abs() <= 0.005 + 1e-9, "customer {id}: recency {} vs {}", o.recency, c.recency);
-        assert!((o.age - c.age).abs() <= 0.005 + 1e-9, "customer {id}: T {} vs {}", o.age, c.age);
-        assert!((o.monetary - c.monetary).abs() <= 0.005 + 1e-9, "customer {id}: zbar {} vs {}", o.monetary, c.monetary);
+        assert!(
+            (o.recency - c.recency).abs() <= 0.005 + 1e-9,
+            "customer {id}: recency {} vs {}",
+            o.recency,
+            c.recency
+        );
+        assert!(
+            (o.age - c.age).abs() <= 0.005 + 1e-9,
+            "customer {id}: T {} vs {}",
+            o.age,
+            c.age
+        );
+        assert!(
+            (o.monetary - c.monetary).abs() <= 0.005 + 1e-9,
+            "customer {id}: zbar {} vs {}",
+            o.monetary,
+            c.monetary
+        );
     }
     // The same numbers as cdnow_summary.csv (frequency, recency, T).
     for ((_, a), (_, b)) in read_summary("cdnow_summary.csv").iter().zip(&published) {
-        assert_eq!((a.frequency, a.recency, a.age), (b.frequency, b.recency, b.age));
+        assert_eq!(
+            (a.frequency, a.recency, a.age),
+            (b.frequency, b.recency, b.age)
+        );
     }
 }
 
@@ -100,16 +134,32 @@ fn bgnbd_cdnow_matches_fader_hardie_lee() {
     let p = &fit.params;
     assert_eq!(round_to(p.r, 4), 0.2426, "{fit}");
     for (got, published) in [(p.alpha, 4.4137), (p.a, 0.7930), (p.b, 2.4262)] {
-        assert!((got - published).abs() < 0.0005, "{got} vs {published}\n{fit}");
+        assert!(
+            (got - published).abs() < 0.0005,
+            "{got} vs {published}\n{fit}"
+        );
     }
     assert_eq!(round_to(fit.log_likelihood, 2), -9582.43);
     let at_published = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
-    let ll_published: f64 = data.iter().map(|c| at_published.log_likelihood(c).unwrap()).sum();
+    let ll_published: f64 = data
+        .iter()
+        .map(|c| at_published.log_likelihood(c).unwrap())
+        .sum();
     assert!(fit.log_likelihood >= ll_published - 1e-6);
     assert!((fit.log_likelihood - ll_published).abs() < 1e-3);
-    let on_csv = BgNbdParams::fit(&cdnow(), &FitOptions::new()).unwrap().params;
-    for (got, want) in [(on_csv.r, 0.243), (on_csv.alpha, 4.414), (on_csv.a, 0.793), (on_csv.b, 2.426)] {
-        assert!((got - want).abs() < 0.0015, "lifetimes' 3 decimals: {got} vs {want}");
+    let on_csv = BgNbdParams::fit(&cdnow(), &FitOptions::new())
+        .unwrap()
+        .params;
+    for (got, want) in [
+        (on_csv.r, 0.243),
+        (on_csv.alpha, 4.414),
+        (on_csv.a, 0.793),
+        (on_csv.b, 2.426),
+    ] {
+        assert!(
+            (got - want).abs() < 0.0015,
+            "lifetimes' 3 decimals: {got} vs {want}"
+        );
     }
     assert_eq!(fit.customers, 2357);
     let se = fit.std_errors.as_ref().unwrap();
@@ -120,12 +170,25 @@ fn bgnbd_cdnow_matches_fader_hardie_lee() {
     let c = Customer::new(2, 30.43, 38.86).unwrap();
     assert!((p.expected_purchases(&c, 39.0).unwrap() - 1.226).abs() < 0.001);
     // Same source: E[X(t)] at t = 0.1429, 1, 3, 31.8571, 32, 78 weeks.
-    for (t, want) in [(0.1429, 0.0078), (1.0, 0.0532), (3.0, 0.1506), (31.8571, 1.0405), (32.0, 1.0437), (78.0, 1.8576)] {
+    for (t, want) in [
+        (0.1429, 0.0078),
+        (1.0, 0.0532),
+        (3.0, 0.1506),
+        (31.8571, 1.0405),
+        (32.0, 1.0437),
+        (78.0, 1.8576),
+    ] {
         let got = p.expected_purchases_new(t).unwrap();
-        assert!((got - want).abs() < 0.0005, "E[X({t})] = {got}, published {want}");
+        assert!(
+            (got - want).abs() < 0.0005,
+            "E[X({t})] = {got}, published {want}"
+        );
     }
     // lifetimes: P(alive) is exactly 1 without repeat purchases.
-    assert_eq!(p.p_alive(&Customer::new(0, 0.0, 1.0).unwrap()).unwrap(), 1.0);
+    assert_eq!(
+        p.p_alive(&Customer::new(0, 0.0, 1.0).unwrap()).unwrap(),
+        1.0
+    );
 }
 
 #[test]
@@ -136,7 +199,10 @@ fn bgnbd_pmf_sums_to_one_and_to_the_mean() {
     let total: f64 = probs.iter().sum();
     let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
     assert!((total - 1.0).abs() < 1e-9, "{total}");
-    assert!((mean - m.expected_purchases_new(t).unwrap()).abs() < 1e-7, "{mean}");
+    assert!(
+        (mean - m.expected_purchases_new(t).unwrap()).abs() < 1e-7,
+        "{mean}"
+    );
 }
 
 // --- MBG/NBD -------------------------------------------------------------------------------
@@ -170,7 +236,10 @@ fn pareto_nbd_cdnow_matches_fader_hardie() {
     assert_eq!(round_to(p.alpha, 2), 10.58, "{fit}");
     assert_eq!(round_to(p.s, 3), 0.606, "{fit}");
     assert_eq!(round_to(p.beta, 2), 11.67, "{fit}");
-    assert!((p.alpha - 10.578).abs() < 0.0015 && (p.beta - 11.669).abs() < 0.0015, "{fit}");
+    assert!(
+        (p.alpha - 10.578).abs() < 0.0015 && (p.beta - 11.669).abs() < 0.0015,
+        "{fit}"
+    );
     assert_eq!(round_to(fit.log_likelihood, 2), -9594.98);
     // BTYD's pnbd.PAlive help page, parameters estimated on the same CDNOW summary:
     // P(alive | x = 0, t_x = 0, T = 39) = 0.2941633; x = 23, t_x = T = 39 gives 1.
@@ -216,7 +285,10 @@ fn pareto_nbd_pmf_sums_to_one_and_to_the_mean() {
     let total: f64 = probs.iter().sum();
     let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
     assert!((total - 1.0).abs() < 1e-6, "{total}");
-    assert!((mean - m.expected_purchases_new(t).unwrap()).abs() < 1e-4, "{mean}");
+    assert!(
+        (mean - m.expected_purchases_new(t).unwrap()).abs() < 1e-4,
+        "{mean}"
+    );
 }
 
 // --- Gamma-Gamma ---------------------------------------------------------------------------
@@ -235,10 +307,18 @@ fn gamma_gamma_cdnow_matches_fader_hardie() {
     assert_eq!(round_to(p.p, 2), 6.25, "{fit}");
     assert_eq!(round_to(p.q, 2), 3.74, "{fit}");
     assert_eq!(round_to(p.gamma, 2), 15.44, "{fit}");
-    let data: Vec<Customer> = read_summary("cdnow_summary_with_spend.csv").into_iter().map(|(_, c)| c).collect();
-    let on_csv = GammaGammaParams::fit(&data, &FitOptions::new()).unwrap().params;
+    let data: Vec<Customer> = read_summary("cdnow_summary_with_spend.csv")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let on_csv = GammaGammaParams::fit(&data, &FitOptions::new())
+        .unwrap()
+        .params;
     for (got, want) in [(on_csv.p, 6.25), (on_csv.q, 3.74), (on_csv.gamma, 15.44)] {
-        assert!((got - want).abs() < 0.015, "lifetimes' 2 decimals: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 0.015,
+            "lifetimes' 2 decimals: {got} vs {want}"
+        );
     }
 }
 
@@ -255,6 +335,15 @@ fn clv_matches_the_lifetimes_formula_by_hand() {
     let e1 = bg.expected_purchases(&c, 4.345).unwrap();
     let e2 = bg.expected_purchases(&c, 8.69).unwrap();
     let want = spend * e1 / 1.01 + spend * (e2 - e1) / 1.01 / 1.01;
-    let got = clv(&bg, &gg, &[c], &ClvOptions::new(2, TimeUnit::Week).unwrap().discount(0.01).unwrap()).unwrap();
+    let got = clv(
+        &bg,
+        &gg,
+        &[c],
+        &ClvOptions::new(2, TimeUnit::Week)
+            .unwrap()
+            .discount(0.01)
+            .unwrap(),
+    )
+    .unwrap();
     assert!((got[0] - want).abs() < 1e-9 * want);
 }

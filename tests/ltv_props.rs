@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::ltv::{
-    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitReport, GammaGammaParams,
-    MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitReport,
+    GammaGammaParams, MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 fn models(r: f64, alpha: f64, a: f64, b: f64) -> Vec<Box<dyn TransactionModel>> {
@@ -116,12 +116,23 @@ fn reports_round_trip_through_json() {
         EventRecord::new(2_u32, start + chrono::TimeDelta::days(3)).with_amount(7.0),
     ];
     let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
-    let report = fold(BtydSummary::new(end, TimeUnit::Day), &log).unwrap().finish();
-    let back: BtydReport<u32> = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+    let report = fold(BtydSummary::new(end, TimeUnit::Day), &log)
+        .unwrap()
+        .finish();
+    let back: BtydReport<u32> =
+        serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
     assert_eq!(back, report);
 
-    let rows: Vec<Customer> =
-        (0..300).map(|i| Customer::new(i % 4, if i % 4 == 0 { 0.0 } else { f64::from(i % 30) }, 30.0).unwrap()).collect();
+    let rows: Vec<Customer> = (0..300)
+        .map(|i| {
+            Customer::new(
+                i % 4,
+                if i % 4 == 0 { 0.0 } else { f64::from(i % 30) },
+                30.0,
+            )
+            .unwrap()
+        })
+        .collect();
     // serde_json's float parsing may differ in the last ulp: compare floats within 1e-15.
     fn same<P: ModelParams>(a: &FitReport<P>, b: &FitReport<P>) -> bool {
         let close = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(u, v)| laws::close(*u, *v, 1e-15));
@@ -139,15 +150,23 @@ fn reports_round_trip_through_json() {
             }
     }
     let fit = BgNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
-    let back: FitReport<BgNbdParams> = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+    let back: FitReport<BgNbdParams> =
+        serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
     assert!(same(&back, &fit));
     let fit = ParetoNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
-    let back: FitReport<ParetoNbdParams> = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+    let back: FitReport<ParetoNbdParams> =
+        serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
     assert!(same(&back, &fit));
 
     let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
-    let clv = ClvReport::compute(&bg, &gg, vec![(7_u32, rows[1])], &ClvOptions::new(6, TimeUnit::Week).unwrap()).unwrap();
+    let clv = ClvReport::compute(
+        &bg,
+        &gg,
+        vec![(7_u32, rows[1])],
+        &ClvOptions::new(6, TimeUnit::Week).unwrap(),
+    )
+    .unwrap();
     let back: ClvReport<u32> = serde_json::from_str(&serde_json::to_string(&clv).unwrap()).unwrap();
     assert_eq!(back.rows.len(), clv.rows.len());
     assert!(laws::close(back.rows[0].clv, clv.rows[0].clv, 1e-15) && back.rows[0].user == 7);

@@ -3,7 +3,8 @@
 //! convergence.
 
 use userops::ltv::{
-    BgNbdParams, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams, ModelParams, ParetoNbdParams,
+    BgNbdParams, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams, ModelParams,
+    ParetoNbdParams,
 };
 use userops::sample::Rng;
 
@@ -31,8 +32,15 @@ fn customer(x: u32, tx: f64, t: f64) -> Customer {
 fn assert_recovers<P: ModelParams>(fit: &FitReport<P>, truth: &P) {
     assert!(fit.converged, "{}", fit.message);
     let se = fit.std_errors.as_ref().expect("standard errors");
-    for ((name, est), (t, s)) in P::NAMES.iter().zip(fit.params.values()).zip(truth.values().into_iter().zip(se.values())) {
-        assert!((est - t).abs() <= 3.0 * s, "{name}: estimate {est}, truth {t}, se {s}\n{fit:?}");
+    for ((name, est), (t, s)) in P::NAMES
+        .iter()
+        .zip(fit.params.values())
+        .zip(truth.values().into_iter().zip(se.values()))
+    {
+        assert!(
+            (est - t).abs() <= 3.0 * s,
+            "{name}: estimate {est}, truth {t}, se {s}\n{fit:?}"
+        );
     }
 }
 
@@ -60,7 +68,10 @@ fn bgnbd_recovers_its_parameters() {
             customer(x, tx, t_end)
         })
         .collect();
-    assert_recovers(&BgNbdParams::fit(&data, &FitOptions::new()).unwrap(), &truth);
+    assert_recovers(
+        &BgNbdParams::fit(&data, &FitOptions::new()).unwrap(),
+        &truth,
+    );
 }
 
 #[test]
@@ -87,7 +98,10 @@ fn mbgnbd_recovers_its_parameters() {
             customer(x, tx, t_end)
         })
         .collect();
-    assert_recovers(&MbgNbdParams::fit(&data, &FitOptions::new()).unwrap(), &truth);
+    assert_recovers(
+        &MbgNbdParams::fit(&data, &FitOptions::new()).unwrap(),
+        &truth,
+    );
 }
 
 #[test]
@@ -112,7 +126,10 @@ fn pareto_nbd_recovers_its_parameters() {
             customer(x, tx, t_end)
         })
         .collect();
-    assert_recovers(&ParetoNbdParams::fit(&data, &FitOptions::new()).unwrap(), &truth);
+    assert_recovers(
+        &ParetoNbdParams::fit(&data, &FitOptions::new()).unwrap(),
+        &truth,
+    );
 }
 
 #[test]
@@ -127,5 +144,8 @@ fn gamma_gamma_recovers_its_parameters() {
             customer(x, 1.0, 2.0).with_monetary(total / f64::from(x))
         })
         .collect();
-    assert_recovers(&GammaGammaParams::fit(&data, &FitOptions::new()).unwrap(), &truth);
+    assert_recovers(
+        &GammaGammaParams::fit(&data, &FitOptions::new()).unwrap(),
+        &truth,
+    );
 }

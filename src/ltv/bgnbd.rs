@@ -5,8 +5,8 @@ use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
 use statrs::function::gamma::ln_gamma;
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon, check_positive,
-    finite, fit_model, sum_rows,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon,
+    check_positive, finite, fit_model, sum_rows,
 };
 use super::special::{hyp2f1, log_add_exp};
 use crate::Result;
@@ -123,7 +123,11 @@ fn bracket_over(a: f64, c1: impl Fn(f64) -> f64, c: impl Fn(f64) -> f64, z: f64)
         let pre = ((a - 1.0) * (-z).ln_1p()).exp();
         (1.0 - pre * h) / (a - 1.0)
     };
-    if (a - 1.0).abs() < 1e-7 { 0.5 * (eval(1.0 + 1e-7) + eval(1.0 - 1e-7)) } else { eval(a) }
+    if (a - 1.0).abs() < 1e-7 {
+        0.5 * (eval(1.0 + 1e-7) + eval(1.0 - 1e-7))
+    } else {
+        eval(a)
+    }
 }
 
 impl BgNbdParams {
@@ -136,7 +140,11 @@ impl BgNbdParams {
             .iter()
             .map(|&x| {
                 let g = ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x);
-                let d = if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { f64::NEG_INFINITY };
+                let d = if x > 0.0 {
+                    a.ln() - (b + x - 1.0).ln()
+                } else {
+                    f64::NEG_INFINITY
+                };
                 (g, d)
             })
             .collect();
@@ -146,7 +154,11 @@ impl BgNbdParams {
             let x = rows.x[i];
             let (g, d) = per_x[rows.xi[i] as usize];
             let a3 = -(r + x) * ln_t[rows.ti[i] as usize];
-            let ll = if x > 0.0 { log_add_exp(a3, d - (r + x) * ln_tx[rows.txi[i] as usize]) } else { a3 };
+            let ll = if x > 0.0 {
+                log_add_exp(a3, d - (r + x) * ln_tx[rows.txi[i] as usize])
+            } else {
+                a3
+            };
             rows.w[i] * (g + ll)
         });
         sum + rows.total * base0
@@ -155,12 +167,16 @@ impl BgNbdParams {
     fn one(&self, c: &Customer) -> f64 {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let x = f64::from(c.frequency);
-        let base = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
-            - ln_gamma(b)
-            - ln_gamma(a + b + x);
+        let base =
+            ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
+                - ln_gamma(b)
+                - ln_gamma(a + b + x);
         let a3 = -(r + x) * (alpha + c.age).ln();
         if x > 0.0 {
-            base + log_add_exp(a3, a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.recency).ln())
+            base + log_add_exp(
+                a3,
+                a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.recency).ln(),
+            )
         } else {
             base + a3
         }
@@ -258,16 +274,23 @@ impl MbgNbdParams {
     fn one(&self, c: &Customer) -> f64 {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let x = f64::from(c.frequency);
-        let base = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x + 1.0)
+        let base = ln_gamma(r + x) - ln_gamma(r)
+            + r * alpha.ln()
+            + ln_gamma(a + b)
+            + ln_gamma(b + x + 1.0)
             - ln_gamma(b)
             - ln_gamma(a + b + x + 1.0);
         let a3 = -(r + x) * (alpha + c.age).ln();
-        base + log_add_exp(a3, a.ln() - (b + x).ln() - (r + x) * (alpha + c.recency).ln())
+        base + log_add_exp(
+            a3,
+            a.ln() - (b + x).ln() - (r + x) * (alpha + c.recency).ln(),
+        )
     }
 
     fn log_odds(&self, c: &Customer) -> f64 {
         let x = f64::from(c.frequency);
-        self.a.ln() - (self.b + x).ln() + (self.r + x) * ((c.age - c.recency) / (self.alpha + c.recency)).ln_1p()
+        self.a.ln() - (self.b + x).ln()
+            + (self.r + x) * ((c.age - c.recency) / (self.alpha + c.recency)).ln_1p()
     }
 }
 
@@ -314,7 +337,11 @@ impl TransactionModel for MbgNbdParams {
         let x = f64::from(n);
         let lb = ln_beta(a, b);
         let first = (ln_beta(a, b + x + 1.0) - lb + nbd_log_pmf(r, alpha, x, t)).exp();
-        let tail = if n == 0 { 1.0 } else { nbd_tail(r, alpha, x, t) };
+        let tail = if n == 0 {
+            1.0
+        } else {
+            nbd_tail(r, alpha, x, t)
+        };
         let second = (ln_beta(a + 1.0, b + x) - lb).exp() * tail;
         finite("purchases_pmf", first + second)
     }
@@ -329,7 +356,9 @@ pub(crate) fn nbd_log_pmf(r: f64, alpha: f64, x: f64, t: f64) -> f64 {
     if t == 0.0 {
         return if x == 0.0 { 0.0 } else { f64::NEG_INFINITY };
     }
-    ln_gamma(r + x) - ln_gamma(r) - ln_gamma(x + 1.0) + r * (alpha / (alpha + t)).ln() + x * (t / (alpha + t)).ln()
+    ln_gamma(r + x) - ln_gamma(r) - ln_gamma(x + 1.0)
+        + r * (alpha / (alpha + t)).ln()
+        + x * (t / (alpha + t)).ln()
 }
 
 /// `P(N(t) >= x)` for the NBD, `x >= 1`: the regularized incomplete beta `I_{t/(α+t)}(x, r)`.

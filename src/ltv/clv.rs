@@ -40,9 +40,16 @@ impl ClvOptions {
     /// ```
     pub fn new(months: u32, unit: TimeUnit) -> Result<Self> {
         if months == 0 {
-            return Err(Error::invalid("months", "the CLV horizon must be at least 1 month"));
+            return Err(Error::invalid(
+                "months",
+                "the CLV horizon must be at least 1 month",
+            ));
         }
-        Ok(ClvOptions { months, monthly_discount: 0.0, unit })
+        Ok(ClvOptions {
+            months,
+            monthly_discount: 0.0,
+            unit,
+        })
     }
 
     /// Sets the monthly discount rate.
@@ -56,7 +63,10 @@ impl ClvOptions {
     /// ```
     pub fn discount(mut self, monthly_discount: f64) -> Result<Self> {
         if !(monthly_discount.is_finite() && monthly_discount > -1.0) {
-            return Err(Error::invalid("discount", format!("must be a finite rate > -1, got {monthly_discount}")));
+            return Err(Error::invalid(
+                "discount",
+                format!("must be a finite rate > -1, got {monthly_discount}"),
+            ));
         }
         self.monthly_discount = monthly_discount;
         Ok(self)
@@ -65,7 +75,11 @@ impl ClvOptions {
 
 /// Discounted expected purchases over the horizon: `Σ_m (E(m f) - E((m-1) f)) / (1+d)^m`
 /// with `f` units per month.
-fn discounted_purchases<M: TransactionModel + ?Sized>(model: &M, c: &Customer, o: &ClvOptions) -> Result<f64> {
+fn discounted_purchases<M: TransactionModel + ?Sized>(
+    model: &M,
+    c: &Customer,
+    o: &ClvOptions,
+) -> Result<f64> {
     let f = o.unit.per_month();
     let mut prev = 0.0;
     let mut total = 0.0;
@@ -130,10 +144,16 @@ fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
     #[cfg(feature = "parallel")]
     let values: Vec<f64> = {
         use rayon::prelude::*;
-        unique.par_iter().map(|c| discounted_purchases(model, c, options)).collect::<Result<_>>()?
+        unique
+            .par_iter()
+            .map(|c| discounted_purchases(model, c, options))
+            .collect::<Result<_>>()?
     };
     #[cfg(not(feature = "parallel"))]
-    let values: Vec<f64> = unique.iter().map(|c| discounted_purchases(model, c, options)).collect::<Result<_>>()?;
+    let values: Vec<f64> = unique
+        .iter()
+        .map(|c| discounted_purchases(model, c, options))
+        .collect::<Result<_>>()?;
     Ok(which.into_iter().map(|i| values[i]).collect())
 }
 
@@ -215,7 +235,11 @@ impl<U> ClvReport<U> {
             });
         }
         out.sort_by(|a, b| b.clv.total_cmp(&a.clv));
-        Ok(ClvReport { model: model.model_name().to_string(), options: *options, rows: out })
+        Ok(ClvReport {
+            model: model.model_name().to_string(),
+            options: *options,
+            rows: out,
+        })
     }
 
     /// The `n` most valuable customers.

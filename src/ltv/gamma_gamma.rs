@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::ln_gamma;
 
-use super::model::{Customer, FitOptions, FitReport, ModelParams, check_positive, finite, fit_model, sum_rows};
+use super::model::{
+    Customer, FitOptions, FitReport, ModelParams, check_positive, finite, fit_model, sum_rows,
+};
 use crate::{Error, Result};
 
 /// Gamma-Gamma parameters: a customer's transactions are `Gamma(p, ν)`, and `ν ~ Gamma(q, γ)`
@@ -41,7 +43,11 @@ impl ModelParams for GammaGammaParams {
     }
     fn from_values(v: &[f64]) -> Result<Self> {
         check_positive(Self::NAMES, v)?;
-        Ok(GammaGammaParams { p: v[0], q: v[1], gamma: v[2] })
+        Ok(GammaGammaParams {
+            p: v[0],
+            q: v[1],
+            gamma: v[2],
+        })
     }
 }
 
@@ -115,7 +121,10 @@ impl GammaGammaParams {
     pub fn log_likelihood(&self, c: &Customer) -> Result<f64> {
         check_buyer(c, "")?;
         let x = f64::from(c.frequency);
-        finite("log_likelihood", one_ll(self.p, self.q, self.gamma, x, c.monetary))
+        finite(
+            "log_likelihood",
+            one_ll(self.p, self.q, self.gamma, x, c.monetary),
+        )
     }
 
     /// The population's mean spend per transaction, `p γ / (q - 1)`.
@@ -129,7 +138,10 @@ impl GammaGammaParams {
     /// ```
     pub fn mean_spend(&self) -> Result<f64> {
         if self.q <= 1.0 {
-            return Err(Error::invalid("q", format!("the mean spend needs q > 1, got {}", self.q)));
+            return Err(Error::invalid(
+                "q",
+                format!("the mean spend needs q > 1, got {}", self.q),
+            ));
         }
         Ok(self.p * self.gamma / (self.q - 1.0))
     }
@@ -154,10 +166,18 @@ impl GammaGammaParams {
             return self.mean_spend();
         }
         if c.monetary < 0.0 {
-            return Err(Error::Negative { field: "monetary", value: c.monetary, user: String::new(), hint: "; the spend model needs positive spend" });
+            return Err(Error::Negative {
+                field: "monetary",
+                value: c.monetary,
+                user: String::new(),
+                hint: "; the spend model needs positive spend",
+            });
         }
         let x = f64::from(c.frequency);
-        finite("expected_spend", self.p * (self.gamma + x * c.monetary) / (self.p * x + self.q - 1.0))
+        finite(
+            "expected_spend",
+            self.p * (self.gamma + x * c.monetary) / (self.p * x + self.q - 1.0),
+        )
     }
 }
 
@@ -179,7 +199,16 @@ fn check_buyer(c: &Customer, who: &str) -> Result<()> {
 
 fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
     let mut index: HashMap<(u32, u64), usize> = HashMap::new();
-    let mut rows = SpendRows { x: vec![], m: vec![], ln_m: vec![], xi: vec![], xs: vec![], w: vec![], total: 0.0, skipped: 0 };
+    let mut rows = SpendRows {
+        x: vec![],
+        m: vec![],
+        ln_m: vec![],
+        xi: vec![],
+        xs: vec![],
+        w: vec![],
+        total: 0.0,
+        skipped: 0,
+    };
     let mut xindex: HashMap<u32, u32> = HashMap::new();
     for (i, c) in customers.iter().enumerate() {
         if c.frequency == 0 {
@@ -208,7 +237,9 @@ fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
         rows.total += 1.0;
     }
     if rows.x.is_empty() {
-        return Err(Error::Empty("no customer with a repeat purchase: the spend model has nothing to fit"));
+        return Err(Error::Empty(
+            "no customer with a repeat purchase: the spend model has nothing to fit",
+        ));
     }
     Ok(rows)
 }
@@ -222,12 +253,17 @@ fn one_ll(p: f64, q: f64, g: f64, x: f64, m: f64) -> f64 {
 fn rows_ll(par: &[f64], rows: &SpendRows) -> f64 {
     let (p, q, g) = (par[0], par[1], par[2]);
     // Per distinct frequency: lnΓ(px+q) - lnΓ(px) + px ln x.
-    let per_x: Vec<f64> =
-        rows.xs.iter().map(|&x| ln_gamma(p * x + q) - ln_gamma(p * x) + p * x * x.ln()).collect();
+    let per_x: Vec<f64> = rows
+        .xs
+        .iter()
+        .map(|&x| ln_gamma(p * x + q) - ln_gamma(p * x) + p * x * x.ln())
+        .collect();
     let base = -ln_gamma(q) + q * g.ln();
     let sum = sum_rows(rows.x.len(), |i| {
         let (x, px) = (rows.x[i], p * rows.x[i]);
-        rows.w[i] * (per_x[rows.xi[i] as usize] + (px - 1.0) * rows.ln_m[i] - (px + q) * (x * rows.m[i] + g).ln())
+        rows.w[i]
+            * (per_x[rows.xi[i] as usize] + (px - 1.0) * rows.ln_m[i]
+                - (px + q) * (x * rows.m[i] + g).ln())
     });
     sum + rows.total * base
 }

@@ -39,7 +39,10 @@ impl TimeUnit {
         match text.trim().to_ascii_lowercase().as_str() {
             "day" | "days" | "d" => Ok(TimeUnit::Day),
             "week" | "weeks" | "w" => Ok(TimeUnit::Week),
-            other => Err(Error::invalid("unit", format!("expected day or week, got {other:?}"))),
+            other => Err(Error::invalid(
+                "unit",
+                format!("expected day or week, got {other:?}"),
+            )),
         }
     }
 
@@ -116,7 +119,12 @@ impl Customer {
     /// assert!(userops::ltv::Customer::new(0, 0.0, 10.0).is_ok());
     /// ```
     pub fn new(frequency: u32, recency: f64, age: f64) -> Result<Customer> {
-        let c = Customer { frequency, recency, age, monetary: 0.0 };
+        let c = Customer {
+            frequency,
+            recency,
+            age,
+            monetary: 0.0,
+        };
         c.check("")?;
         Ok(c)
     }
@@ -143,12 +151,25 @@ impl Customer {
     /// assert!(c.check("row 7").unwrap_err().to_string().contains("row 7"));
     /// ```
     pub fn check(&self, who: &str) -> Result<()> {
-        for (field, value) in [("recency", self.recency), ("T", self.age), ("monetary", self.monetary)] {
+        for (field, value) in [
+            ("recency", self.recency),
+            ("T", self.age),
+            ("monetary", self.monetary),
+        ] {
             if !value.is_finite() {
-                return Err(Error::NonFinite { field, value, user: who.to_string() });
+                return Err(Error::NonFinite {
+                    field,
+                    value,
+                    user: who.to_string(),
+                });
             }
             if value < 0.0 && field != "monetary" {
-                return Err(Error::Negative { field, value, user: who.to_string(), hint: "; times are measured from the first purchase" });
+                return Err(Error::Negative {
+                    field,
+                    value,
+                    user: who.to_string(),
+                    hint: "; times are measured from the first purchase",
+                });
             }
         }
         if self.recency > self.age {
@@ -179,7 +200,9 @@ pub(crate) fn check_all(customers: &[Customer]) -> Result<()> {
 }
 
 /// A model's parameters: named values, checked on construction.
-pub trait ModelParams: Sized + Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned {
+pub trait ModelParams:
+    Sized + Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned
+{
     /// The model's name as the `clv` example and JSON reports write it (`bgnbd`, ...).
     const MODEL: &'static str;
     /// Parameter names in order (`r`, `alpha`, ...).
@@ -196,11 +219,22 @@ pub trait ModelParams: Sized + Clone + fmt::Debug + PartialEq + Serialize + Dese
 /// Checks that `values` has `names.len()` finite positive entries.
 pub(crate) fn check_positive(names: &'static [&'static str], values: &[f64]) -> Result<()> {
     if values.len() != names.len() {
-        return Err(Error::invalid("params", format!("expected {} values ({}), got {}", names.len(), names.join(", "), values.len())));
+        return Err(Error::invalid(
+            "params",
+            format!(
+                "expected {} values ({}), got {}",
+                names.len(),
+                names.join(", "),
+                values.len()
+            ),
+        ));
     }
     for (name, v) in names.iter().zip(values) {
         if !(v.is_finite() && *v > 0.0) {
-            return Err(Error::invalid(name, format!("must be a finite number > 0, got {v}")));
+            return Err(Error::invalid(
+                name,
+                format!("must be a finite number > 0, got {v}"),
+            ));
         }
     }
     Ok(())
@@ -247,7 +281,10 @@ impl FitOptions {
     /// ```
     pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
         if !(penalizer.is_finite() && penalizer >= 0.0) {
-            return Err(Error::invalid("penalizer", format!("must be a finite number >= 0, got {penalizer}")));
+            return Err(Error::invalid(
+                "penalizer",
+                format!("must be a finite number >= 0, got {penalizer}"),
+            ));
         }
         self.penalizer = penalizer;
         Ok(self)
@@ -305,7 +342,11 @@ impl<P: ModelParams> fmt::Display for FitReport<P> {
             self.model,
             self.customers,
             self.log_likelihood,
-            if self.converged { "converged".to_string() } else { format!("NOT converged: {}", self.message) }
+            if self.converged {
+                "converged".to_string()
+            } else {
+                format!("NOT converged: {}", self.message)
+            }
         )?;
         writeln!(f, "{:<8} {:>12} {:>12}", "param", "estimate", "std error")?;
         let se = self.std_errors.as_ref().map(|s| s.values());
@@ -345,7 +386,8 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
-        let mut index: HashMap<(u32, u64, u64), usize> = HashMap::with_capacity(customers.len() / 4 + 16);
+        let mut index: HashMap<(u32, u64, u64), usize> =
+            HashMap::with_capacity(customers.len() / 4 + 16);
         let mut rows = Rows {
             x: vec![],
             tx: vec![],
@@ -424,7 +466,9 @@ pub(crate) fn fit_model<P: ModelParams>(
     options: &FitOptions,
 ) -> Result<FitReport<P>> {
     let pen = options.penalizer;
-    let natural = |theta: &[f64]| -> Vec<f64> { theta.iter().zip(scales).map(|(t, s)| t.exp() * s).collect() };
+    let natural = |theta: &[f64]| -> Vec<f64> {
+        theta.iter().zip(scales).map(|(t, s)| t.exp() * s).collect()
+    };
     let objective = |theta: &[f64]| -> f64 {
         let p = natural(theta);
         let ll = total_ll(&p);
@@ -439,7 +483,11 @@ pub(crate) fn fit_model<P: ModelParams>(
     let params = P::from_values(&p)?;
     let log_likelihood = total_ll(&p);
     if !log_likelihood.is_finite() {
-        return Err(Error::NonFinite { field: "log_likelihood", value: log_likelihood, user: String::new() });
+        return Err(Error::NonFinite {
+            field: "log_likelihood",
+            value: log_likelihood,
+            user: String::new(),
+        });
     }
     // Standard errors: inverse Hessian of the (penalized) negative log-likelihood, natural scale.
     let total_obj = |q: &[f64]| -> f64 {
@@ -451,7 +499,11 @@ pub(crate) fn fit_model<P: ModelParams>(
     let h = optim::hessian(&total_obj, &p, 1e-3);
     let std_errors = optim::inverse_spd(&h).and_then(|inv| {
         let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
-        if se.iter().all(|v| v.is_finite() && *v > 0.0) { P::from_values(&se).ok() } else { None }
+        if se.iter().all(|v| v.is_finite() && *v > 0.0) {
+            P::from_values(&se).ok()
+        } else {
+            None
+        }
     });
     let mut converged = opt.converged;
     let mut message = opt.message;
@@ -522,15 +574,32 @@ pub trait TransactionModel {
 /// Checks a horizon `t`.
 pub(crate) fn check_horizon(t: f64) -> Result<()> {
     if !t.is_finite() {
-        return Err(Error::NonFinite { field: "horizon", value: t, user: String::new() });
+        return Err(Error::NonFinite {
+            field: "horizon",
+            value: t,
+            user: String::new(),
+        });
     }
     if t < 0.0 {
-        return Err(Error::Negative { field: "horizon", value: t, user: String::new(), hint: "" });
+        return Err(Error::Negative {
+            field: "horizon",
+            value: t,
+            user: String::new(),
+            hint: "",
+        });
     }
     Ok(())
 }
 
 /// Turns a computed value into `Ok` when finite, else a [`Error::NonFinite`] naming it.
 pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
-    if v.is_finite() { Ok(v) } else { Err(Error::NonFinite { field, value: v, user: String::new() }) }
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::NonFinite {
+            field,
+            value: v,
+            user: String::new(),
+        })
+    }
 }

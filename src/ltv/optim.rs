@@ -58,7 +58,8 @@ fn nelder_mead(
             .iter()
             .flat_map(|p| p.iter().zip(&pts[0]).map(|(a, b)| (a - b).abs()))
             .fold(0.0_f64, f64::max);
-        if best.is_finite() && (worst - best).abs() <= ftol * (best.abs() + 1e-8) && diameter < xtol {
+        if best.is_finite() && (worst - best).abs() <= ftol * (best.abs() + 1e-8) && diameter < xtol
+        {
             return (pts[0].clone(), best, true);
         }
         // Out of budget, or the best point has run well past the boundary: stop.
@@ -71,7 +72,12 @@ fn nelder_mead(
                 *ci += pi / n as f64;
             }
         }
-        let along = |t: f64| -> Vec<f64> { c.iter().zip(&pts[n]).map(|(ci, wi)| ci + t * (ci - wi)).collect() };
+        let along = |t: f64| -> Vec<f64> {
+            c.iter()
+                .zip(&pts[n])
+                .map(|(ci, wi)| ci + t * (ci - wi))
+                .collect()
+        };
         let xr = along(1.0);
         let fr = f.eval(&xr);
         if fr < vals[0] {
@@ -107,7 +113,11 @@ fn nelder_mead(
         }
         // Shrink towards the best point.
         for i in 1..=n {
-            let p: Vec<f64> = pts[i].iter().zip(&pts[0]).map(|(a, b)| b + 0.5 * (a - b)).collect();
+            let p: Vec<f64> = pts[i]
+                .iter()
+                .zip(&pts[0])
+                .map(|(a, b)| b + 0.5 * (a - b))
+                .collect();
             vals[i] = f.eval(&p);
             pts[i] = p;
         }
@@ -227,7 +237,8 @@ pub(crate) fn hessian(f: &dyn Fn(&[f64]) -> f64, x: &[f64], rel: f64) -> Vec<Vec
                     q[j] += dj;
                     f(&q)
                 };
-                (at(h[i], h[j]) - at(h[i], -h[j]) - at(-h[i], h[j]) + at(-h[i], -h[j])) / (4.0 * h[i] * h[j])
+                (at(h[i], h[j]) - at(h[i], -h[j]) - at(-h[i], h[j]) + at(-h[i], -h[j]))
+                    / (4.0 * h[i] * h[j])
             };
             hm[i][j] = v;
             hm[j][i] = v;
@@ -295,7 +306,8 @@ pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Opt
     } else if !fx.is_finite() {
         "the likelihood is not finite anywhere the optimizer looked".into()
     } else if !inside {
-        "a parameter ran off to the boundary (0 or infinity): the model does not fit these data".into()
+        "a parameter ran off to the boundary (0 or infinity): the model does not fit these data"
+            .into()
     } else if !pd {
         "the Hessian at the optimum is not positive definite (flat or saddle likelihood)".into()
     } else if !grad_ok {
@@ -303,7 +315,12 @@ pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Opt
     } else {
         "the simplex did not collapse within the evaluation budget".into()
     };
-    Optimum { x, evaluations: counted.n, converged, message }
+    Optimum {
+        x,
+        evaluations: counted.n,
+        converged,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -314,13 +331,18 @@ mod tests {
     fn rosenbrock() {
         let f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let o = minimize(&f, &[-1.2, 1.0], 50.0);
-        assert!((o.x[0] - 1.0).abs() < 1e-4 && (o.x[1] - 1.0).abs() < 1e-4, "{o:?}");
+        assert!(
+            (o.x[0] - 1.0).abs() < 1e-4 && (o.x[1] - 1.0).abs() < 1e-4,
+            "{o:?}"
+        );
     }
 
     #[test]
     fn smooth_bowl_converges() {
         // Minimum at (ln 2, -1): f = (e^x - 2)^2 + 3 (y + 1)^2 + 0.5 (y + 1)^4.
-        let f = |x: &[f64]| (x[0].exp() - 2.0).powi(2) + 3.0 * (x[1] + 1.0).powi(2) + 0.5 * (x[1] + 1.0).powi(4);
+        let f = |x: &[f64]| {
+            (x[0].exp() - 2.0).powi(2) + 3.0 * (x[1] + 1.0).powi(2) + 0.5 * (x[1] + 1.0).powi(4)
+        };
         let o = minimize(&f, &[0.0, 0.0], 20.0);
         assert!(o.converged, "{}", o.message);
         assert!((o.x[0] - 2f64.ln()).abs() < 1e-7 && (o.x[1] + 1.0).abs() < 1e-7);

@@ -7,8 +7,8 @@ use statrs::function::gamma::ln_gamma;
 
 use super::bgnbd::nbd_log_pmf;
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon, check_positive,
-    finite, fit_model, sum_rows,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon,
+    check_positive, finite, fit_model, sum_rows,
 };
 use super::special::log_add_exp;
 use crate::Result;
@@ -45,7 +45,12 @@ impl ModelParams for ParetoNbdParams {
     }
     fn from_values(v: &[f64]) -> Result<Self> {
         check_positive(Self::NAMES, v)?;
-        Ok(ParetoNbdParams { r: v[0], alpha: v[1], s: v[2], beta: v[3] })
+        Ok(ParetoNbdParams {
+            r: v[0],
+            alpha: v[1],
+            s: v[2],
+            beta: v[3],
+        })
     }
 }
 
@@ -55,7 +60,15 @@ impl ModelParams for ParetoNbdParams {
 /// series in `z = (α-β)/(α+t_x)` (or `w = (β-α)/(β+t_x)`) whose terms each hold the positive
 /// difference `1 - ρ^(m+n)`, `ρ = (α+t_x)/(α+T)`, computed with `expm1`: no cancellation
 /// between two ₂F₁ values, no overflow (terms are rescaled as they grow).
-pub(crate) fn ln_dropout_integral(r: f64, alpha: f64, s: f64, beta: f64, x: f64, tx: f64, t: f64) -> f64 {
+pub(crate) fn ln_dropout_integral(
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
+    x: f64,
+    tx: f64,
+    t: f64,
+) -> f64 {
     if t <= tx {
         return f64::NEG_INFINITY;
     }
@@ -89,7 +102,10 @@ pub(crate) fn ln_dropout_integral(r: f64, alpha: f64, s: f64, beta: f64, x: f64,
         sum += term;
         let ratio = (k + n) / (n + 1.0) * z;
         // Tail bound once terms shrink geometrically.
-        if coef == 0.0 || (ratio.abs() < 1.0 && term.abs() * ratio.abs() / (1.0 - ratio.abs()) <= 1e-17 * sum.abs()) {
+        if coef == 0.0
+            || (ratio.abs() < 1.0
+                && term.abs() * ratio.abs() / (1.0 - ratio.abs()) <= 1e-17 * sum.abs())
+        {
             converged = true;
             break;
         }
@@ -168,7 +184,12 @@ impl ParetoNbdParams {
         let rows = Rows::from_customers(customers);
         let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
         let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
-        fit_model::<Self>(&ll, rows.total, &[1.0, max_t / 10.0, 1.0, max_t / 10.0], options)
+        fit_model::<Self>(
+            &ll,
+            rows.total,
+            &[1.0, max_t / 10.0, 1.0, max_t / 10.0],
+            options,
+        )
     }
 
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
@@ -203,7 +224,11 @@ impl ParetoNbdParams {
 /// `(1 - (1 + u)^-(k)) / k` for `k` near 0 too (limit `ln(1+u)`).
 fn power_bracket(k: f64, u: f64) -> f64 {
     let l = u.ln_1p();
-    if (k * l).abs() < 1e-10 { l } else { -(-k * l).exp_m1() / k }
+    if (k * l).abs() < 1e-10 {
+        l
+    } else {
+        -(-k * l).exp_m1() / k
+    }
 }
 
 impl TransactionModel for ParetoNbdParams {
@@ -215,7 +240,9 @@ impl TransactionModel for ParetoNbdParams {
         c.check("")?;
         let x = f64::from(c.frequency);
         let (alive, dead) = self.parts(c);
-        let v = ln_gamma(self.r + x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln()
+        let v = ln_gamma(self.r + x) - ln_gamma(self.r)
+            + self.r * self.alpha.ln()
+            + self.s * self.beta.ln()
             + log_add_exp(alive, dead);
         finite("log_likelihood", v)
     }
@@ -268,14 +295,27 @@ impl TransactionModel for ParetoNbdParams {
                 }
             }
         }
-        finite("purchases_pmf", survive * nbd_log_pmf(r, alpha, x, t).exp() + integral)
+        finite(
+            "purchases_pmf",
+            survive * nbd_log_pmf(r, alpha, x, t).exp() + integral,
+        )
     }
 }
 
 /// 8-point Gauss–Legendre nodes and weights on [-1, 1].
 fn gauss_legendre_8() -> ([f64; 8], [f64; 8]) {
-    let a = [0.183_434_642_495_649_8, 0.525_532_409_916_329, 0.796_666_477_413_626_7, 0.960_289_856_497_536_3];
-    let w = [0.362_683_783_378_362, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3];
+    let a = [
+        0.183_434_642_495_649_8,
+        0.525_532_409_916_329,
+        0.796_666_477_413_626_7,
+        0.960_289_856_497_536_3,
+    ];
+    let w = [
+        0.362_683_783_378_362,
+        0.313_706_645_877_887_3,
+        0.222_381_034_453_374_5,
+        0.101_228_536_290_376_3,
+    ];
     (
         [-a[3], -a[2], -a[1], -a[0], a[0], a[1], a[2], a[3]],
         [w[3], w[2], w[1], w[0], w[0], w[1], w[2], w[3]],

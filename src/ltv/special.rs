@@ -55,7 +55,8 @@ fn series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
         }
         // Past the point where terms shrink, the tail is at most term * r / (1 - r) for the
         // limiting ratio r = |z|; stop when that is below half an ulp of the sum.
-        let shrinking = ((a + n) * (b + n) / ((c + n) * (n + 1.0))).abs() <= 1.0 || n > (a.abs() + b.abs() + c.abs());
+        let shrinking = ((a + n) * (b + n) / ((c + n) * (n + 1.0))).abs() <= 1.0
+            || n > (a.abs() + b.abs() + c.abs());
         if shrinking {
             let tail = term.abs() * z.abs() / (1.0 - z.abs()).max(1e-300);
             if tail <= 1e-17 * sum.abs() {
@@ -120,7 +121,13 @@ fn hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> f64 {
         return 1.0;
     }
     let s = c - a - b;
-    if z > 0.9 && (s - s.round()).abs() > 1e-6 && !is_nonpositive_integer(c - a) && !is_nonpositive_integer(c - b) && !is_nonpositive_integer(a) && !is_nonpositive_integer(b) {
+    if z > 0.9
+        && (s - s.round()).abs() > 1e-6
+        && !is_nonpositive_integer(c - a)
+        && !is_nonpositive_integer(c - b)
+        && !is_nonpositive_integer(a)
+        && !is_nonpositive_integer(b)
+    {
         if let Some(v) = connection(a, b, c, z) {
             return v;
         }
@@ -259,7 +266,11 @@ mod tests {
 
     #[test]
     fn log_add_exp_is_stable() {
-        assert!(close(log_add_exp(1000.0, 1000.0), 1000.0 + 2f64.ln(), 1e-15));
+        assert!(close(
+            log_add_exp(1000.0, 1000.0),
+            1000.0 + 2f64.ln(),
+            1e-15
+        ));
         assert_eq!(log_add_exp(f64::NEG_INFINITY, -3.0), -3.0);
     }
 }

@@ -45,7 +45,12 @@ impl<U> CustomerSummary<U> {
     /// assert_eq!(s.customer().frequency, 2);
     /// ```
     pub fn customer(&self) -> Customer {
-        Customer { frequency: self.frequency, recency: self.recency, age: self.age, monetary: self.monetary }
+        Customer {
+            frequency: self.frequency,
+            recency: self.recency,
+            age: self.age,
+            monetary: self.monetary,
+        }
     }
 }
 
@@ -77,7 +82,10 @@ impl<U> BtydReport<U> {
     /// assert!(r.to_customers().is_empty());
     /// ```
     pub fn to_customers(&self) -> Vec<Customer> {
-        self.customers.iter().map(CustomerSummary::customer).collect()
+        self.customers
+            .iter()
+            .map(CustomerSummary::customer)
+            .collect()
     }
 }
 
@@ -89,9 +97,15 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
             self.customers.len(),
             self.calibration_end,
             self.unit,
-            self.holdout_end.map(|h| format!(", holdout to {h}")).unwrap_or_default()
+            self.holdout_end
+                .map(|h| format!(", holdout to {h}"))
+                .unwrap_or_default()
         )?;
-        writeln!(f, "{:<12} {:>9} {:>9} {:>9} {:>10} {:>9}", "customer", "frequency", "recency", "T", "monetary", "holdout")?;
+        writeln!(
+            f,
+            "{:<12} {:>9} {:>9} {:>9} {:>10} {:>9}",
+            "customer", "frequency", "recency", "T", "monetary", "holdout"
+        )?;
         for c in &self.customers {
             writeln!(
                 f,
@@ -228,7 +242,10 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
         if holdout_end <= self.calibration_end {
             return Err(Error::invalid(
                 "holdout_end",
-                format!("{holdout_end} is not after the calibration end {}", self.calibration_end),
+                format!(
+                    "{holdout_end} is not after the calibration end {}",
+                    self.calibration_end
+                ),
             ));
         }
         self.holdout_end = Some(holdout_end);
@@ -269,7 +286,13 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
 
 impl State {
     fn empty() -> State {
-        State { days: Vec::new(), first_day: i32::MAX, first_amount: 0.0, calibration_amount: 0.0, holdout_amount: 0.0 }
+        State {
+            days: Vec::new(),
+            first_day: i32::MAX,
+            first_amount: 0.0,
+            calibration_amount: 0.0,
+            holdout_amount: 0.0,
+        }
     }
 
     fn add_calibration(&mut self, day: i32, amount: f64) {
@@ -314,7 +337,10 @@ where
                 Some(h) if day > h => {
                     return Err(Error::AfterAsOf {
                         at: at.to_rfc3339(),
-                        as_of: format!("{} (end of the holdout period)", self.holdout_end.map(|d| d.to_string()).unwrap_or_default()),
+                        as_of: format!(
+                            "{} (end of the holdout period)",
+                            self.holdout_end.map(|d| d.to_string()).unwrap_or_default()
+                        ),
                         user: format!("{:?}", event.user()),
                     });
                 }
@@ -386,7 +412,10 @@ where
     fn finish(self) -> BtydReport<U> {
         let unit_days = self.unit.days();
         let cal = self.cal_day;
-        let duration_holdout = self.holdout_day.map(|h| f64::from(h - cal) / unit_days).unwrap_or(0.0);
+        let duration_holdout = self
+            .holdout_day
+            .map(|h| f64::from(h - cal) / unit_days)
+            .unwrap_or(0.0);
         let mut first_after = self.first_after;
         let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.users.len());
         for (user, mut s) in self.users.into_iter().zip(self.states) {
@@ -414,7 +443,11 @@ where
                 age: f64::from(cal - s.first_day) / unit_days,
                 monetary,
                 frequency_holdout,
-                monetary_holdout: if frequency_holdout > 0 { s.holdout_amount / f64::from(frequency_holdout) } else { 0.0 },
+                monetary_holdout: if frequency_holdout > 0 {
+                    s.holdout_amount / f64::from(frequency_holdout)
+                } else {
+                    0.0
+                },
                 duration_holdout,
             });
         }
