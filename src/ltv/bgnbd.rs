@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
-use statrs::function::gamma::ln_gamma;
+use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
     Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon,
-    check_positive, finite, fit_model, sum_rows,
+    check_positive, finite, fit_model, sum_rows, sum_rows_vec,
 };
 use super::special::{hyp2f1, log_add_exp};
 use crate::Result;
@@ -94,7 +94,8 @@ macro_rules! four_params {
                 let rows = Rows::from_customers(customers);
                 let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
                 let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
-                fit_model::<Self>(&ll, rows.total, &[1.0, max_t / 10.0, 1.0, 1.0], options)
+                let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
+                fit_model::<Self>(&ll, Some(&grad), rows.total, &[1.0, max_t / 10.0, 1.0, 1.0], options)
             }
         }
 
@@ -130,7 +131,87 @@ fn bracket_over(a: f64, c1: impl Fn(f64) -> f64, c: impl Fn(f64) -> f64, z: f64)
     }
 }
 
+/// Log-likelihood and gradient of BG/NBD (`modified = false`) or MBG/NBD (`true`) over rows.
+fn bg_ll_grad(p: &[f64], rows: &Rows, modified: bool) -> (f64, Vec<f64>) {
+    let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+    let shift = if modified { 1.0 } else { 0.0 };
+    // Per distinct x: value g, d = ln a - ln(b+x-1+shift) and the digammas.
+    struct PerX {
+        g: f64,
+        d: f64,
+        dr: f64,
+        da: f64,
+        db: f64,
+        inv_bx: f64,
+    }
+    let per_x: Vec<PerX> = rows
+        .xs
+        .iter()
+        .map(|&x| {
+            let bx = b + x - 1.0 + shift;
+            let has_odds = modified || x > 0.0;
+            PerX {
+                g: ln_gamma(r + x) + ln_gamma(b + x + shift) - ln_gamma(a + b + x + shift),
+                d: if has_odds {
+                    a.ln() - bx.ln()
+                } else {
+                    f64::NEG_INFINITY
+                },
+                dr: digamma(r + x),
+                da: -digamma(a + b + x + shift),
+                db: digamma(b + x + shift) - digamma(a + b + x + shift),
+                inv_bx: if has_odds { 1.0 / bx } else { 0.0 },
+            }
+        })
+        .collect();
+    let lt: Vec<(f64, f64)> = rows
+        .ts
+        .iter()
+        .map(|t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+        .collect();
+    let ltx: Vec<(f64, f64)> = rows
+        .txs
+        .iter()
+        .map(|t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+        .collect();
+    let acc = sum_rows_vec(rows.len(), 5, |i, acc| {
+        let x = rows.x[i];
+        let w = rows.w[i];
+        let px = &per_x[rows.xi[i] as usize];
+        let (l3, i3) = lt[rows.ti[i] as usize];
+        let (l4, i4) = ltx[rows.txi[i] as usize];
+        let a3 = -(r + x) * l3;
+        let (ll, w4) = if px.d.is_finite() {
+            let a4 = px.d - (r + x) * l4;
+            let m = log_add_exp(a3, a4);
+            (m, (a4 - m).exp())
+        } else {
+            (a3, 0.0)
+        };
+        let w3 = 1.0 - w4;
+        acc[0] += w * (px.g + ll);
+        acc[1] += w * (px.dr - w3 * l3 - w4 * l4);
+        acc[2] += w * (-(r + x) * (w3 * i3 + w4 * i4));
+        acc[3] += w * (px.da + w4 / a);
+        acc[4] += w * (px.db - w4 * px.inv_bx);
+    });
+    let n = rows.total;
+    let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+    let value = acc[0] + n * base0;
+    let grad = vec![
+        acc[1] + n * (-digamma(r) + alpha.ln()),
+        acc[2] + n * r / alpha,
+        acc[3] + n * digamma(a + b),
+        acc[4] + n * (digamma(a + b) - digamma(b)),
+    ];
+    (value, grad)
+}
+
 impl BgNbdParams {
+    fn rows_ll_grad(p: &[f64], rows: &Rows) -> (f64, Vec<f64>) {
+        bg_ll_grad(p, rows, false)
+    }
+
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
@@ -248,6 +329,10 @@ impl TransactionModel for BgNbdParams {
 }
 
 impl MbgNbdParams {
+    fn rows_ll_grad(p: &[f64], rows: &Rows) -> (f64, Vec<f64>) {
+        bg_ll_grad(p, rows, true)
+    }
+
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
@@ -367,4 +452,53 @@ pub(crate) fn nbd_tail(r: f64, alpha: f64, x: f64, t: f64) -> f64 {
         return 0.0;
     }
     checked_beta_reg(x, r, t / (alpha + t)).unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let customers: Vec<Customer> = (0..50)
+            .map(|i| {
+                Customer::new(
+                    i % 5,
+                    if i % 5 == 0 {
+                        0.0
+                    } else {
+                        f64::from(i % 20) * 0.9
+                    },
+                    20.0 + f64::from(i % 3),
+                )
+                .unwrap()
+            })
+            .collect();
+        let rows = Rows::from_customers(&customers);
+        let p = [0.3, 4.0, 0.8, 2.4];
+        for modified in [false, true] {
+            let ll = |q: &[f64]| {
+                if modified {
+                    MbgNbdParams::rows_ll(q, &rows)
+                } else {
+                    BgNbdParams::rows_ll(q, &rows)
+                }
+            };
+            let (v, g) = bg_ll_grad(&p, &rows, modified);
+            assert!((v - ll(&p)).abs() < 1e-9 * v.abs());
+            for k in 0..4 {
+                let h = 1e-6 * p[k];
+                let mut a = p;
+                a[k] += h;
+                let mut b = p;
+                b[k] -= h;
+                let fd = (ll(&a) - ll(&b)) / (2.0 * h);
+                assert!(
+                    (fd - g[k]).abs() < 1e-5 * fd.abs().max(1.0),
+                    "modified={modified} k={k}: {fd} vs {}",
+                    g[k]
+                );
+            }
+        }
+    }
 }

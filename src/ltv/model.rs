@@ -456,11 +456,53 @@ pub(crate) fn sum_rows(n: usize, f: impl Fn(usize) -> f64 + Sync + Send) -> f64 
     (0..n).map(f).sum()
 }
 
+/// Sums the `k`-vector `f(i, acc)` adds over rows `0..n` (in parallel with `parallel`).
+pub(crate) fn sum_rows_vec(
+    n: usize,
+    k: usize,
+    f: impl Fn(usize, &mut [f64]) + Sync + Send,
+) -> Vec<f64> {
+    #[cfg(feature = "parallel")]
+    {
+        if n >= 50_000 {
+            use rayon::prelude::*;
+            return (0..n)
+                .into_par_iter()
+                .with_min_len(8192)
+                .fold(
+                    || vec![0.0; k],
+                    |mut acc, i| {
+                        f(i, &mut acc);
+                        acc
+                    },
+                )
+                .reduce(
+                    || vec![0.0; k],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x += y;
+                        }
+                        a
+                    },
+                );
+        }
+    }
+    let mut acc = vec![0.0; k];
+    for i in 0..n {
+        f(i, &mut acc);
+    }
+    acc
+}
+
+/// The log-likelihood of all the data and its gradient in the natural parameters.
+pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
+
 /// Fits a model by maximum likelihood: `total_ll(params)` is the log-likelihood of all the
 /// data, `customers` the number of customers behind it, `scales` the typical size of each
 /// parameter (the optimizer works on `ln(param / scale)` starting at 0).
 pub(crate) fn fit_model<P: ModelParams>(
     total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
+    gradient: Option<LlGrad<'_>>,
     customers: f64,
     scales: &[f64],
     options: &FitOptions,
@@ -478,7 +520,35 @@ pub(crate) fn fit_model<P: ModelParams>(
         -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>()
     };
     let start = vec![0.0; scales.len()];
-    let opt = optim::minimize(&objective, &start, 18.0);
+    // With an exact gradient: BFGS on the log-parameters; if it does not converge, fall back
+    // to the derivative-free search, which is slower but more patient.
+    let quasi_newton = gradient.map(|grad| {
+        let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+            let p = natural(theta);
+            let (ll, g) = grad(&p);
+            if !ll.is_finite() {
+                return (f64::INFINITY, vec![0.0; p.len()]);
+            }
+            let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
+            // d/dθ = p d/dp
+            let gt = p
+                .iter()
+                .zip(&g)
+                .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                .collect();
+            (f, gt)
+        };
+        optim::bfgs(&fg, &start, 18.0, 1e-9)
+    });
+    let opt = match quasi_newton {
+        Some(o) if o.converged => o,
+        Some(o) => {
+            let mut fallback = optim::minimize(&objective, &start, 18.0);
+            fallback.evaluations += o.evaluations;
+            fallback
+        }
+        None => optim::minimize(&objective, &start, 18.0),
+    };
     let p = natural(&opt.x);
     let params = P::from_values(&p)?;
     let log_likelihood = total_ll(&p);
@@ -496,7 +566,19 @@ pub(crate) fn fit_model<P: ModelParams>(
         }
         -total_ll(q) + customers * pen * q.iter().map(|v| v * v).sum::<f64>()
     };
-    let h = optim::hessian(&total_obj, &p, 1e-3);
+    let h = match gradient {
+        Some(grad) => {
+            let g = |q: &[f64]| -> Vec<f64> {
+                let (_, g) = grad(q);
+                g.iter()
+                    .zip(q)
+                    .map(|(gi, qi)| -gi + 2.0 * customers * pen * qi)
+                    .collect()
+            };
+            optim::hessian_from_gradient(&g, &p, 1e-4)
+        }
+        None => optim::hessian(&total_obj, &p, 1e-3),
+    };
     let std_errors = optim::inverse_spd(&h).and_then(|inv| {
         let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
         if se.iter().all(|v| v.is_finite() && *v > 0.0) {

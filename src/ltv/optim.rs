@@ -323,6 +323,150 @@ pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Opt
     }
 }
 
+/// BFGS on a function with an exact gradient (`fg` returns value and gradient; non-finite
+/// values count as +inf). Converged when the gradient's largest entry is below `gtol`, with
+/// every coordinate inside `±bound`.
+pub(crate) fn bfgs(
+    fg: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    x0: &[f64],
+    bound: f64,
+    gtol: f64,
+) -> Optimum {
+    let n = x0.len();
+    let mut evaluations = 0;
+    let mut eval = |x: &[f64]| {
+        evaluations += 1;
+        let (f, g) = fg(x);
+        if f.is_finite() && g.iter().all(|v| v.is_finite()) {
+            (f, g)
+        } else {
+            (f64::INFINITY, g)
+        }
+    };
+    let mut x = x0.to_vec();
+    let (mut f, mut g) = eval(&x);
+    let mut h: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let mut converged = false;
+    for _ in 0..400 {
+        if !f.is_finite() {
+            break;
+        }
+        let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        if gmax < gtol {
+            converged = true;
+            break;
+        }
+        if x.iter().any(|v| v.abs() > bound + 2.0) {
+            break;
+        }
+        let mut d: Vec<f64> = (0..n)
+            .map(|i| -(0..n).map(|j| h[i][j] * g[j]).sum::<f64>())
+            .collect();
+        let mut slope: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();
+        if !(slope < 0.0) {
+            // Not a descent direction: restart from steepest descent.
+            for (i, row) in h.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = if i == j { 1.0 } else { 0.0 };
+                }
+            }
+            d = g.iter().map(|v| -v).collect();
+            slope = -g.iter().map(|v| v * v).sum::<f64>();
+        }
+        // Cap the step so one bad direction cannot jump to absurd parameters.
+        let dmax = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let mut t = if dmax > 2.0 { 2.0 / dmax } else { 1.0 };
+        let mut accepted = None;
+        while t > 1e-12 {
+            let cand: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + t * b).collect();
+            let (fc, gc) = eval(&cand);
+            if fc <= f + 1e-4 * t * slope {
+                accepted = Some((cand, fc, gc));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((xn, fnew, gn)) = accepted else {
+            break;
+        };
+        let sv: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let yv: Vec<f64> = gn.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy: f64 = sv.iter().zip(&yv).map(|(a, b)| a * b).sum();
+        if sy > 1e-300 {
+            // H <- (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
+            let rho = 1.0 / sy;
+            let hy: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| h[i][j] * yv[j]).sum())
+                .collect();
+            let yhy: f64 = yv.iter().zip(&hy).map(|(a, b)| a * b).sum();
+            for i in 0..n {
+                for j in 0..n {
+                    h[i][j] += -rho * (hy[i] * sv[j] + sv[i] * hy[j])
+                        + (rho * rho * yhy + rho) * sv[i] * sv[j];
+                }
+            }
+        }
+        let small = (f - fnew).abs() <= 1e-16 * f.abs().max(1.0);
+        x = xn;
+        f = fnew;
+        g = gn;
+        if small {
+            let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            converged = gmax < gtol * 100.0;
+            break;
+        }
+    }
+    let inside = x.iter().all(|v| v.abs() < bound);
+    let converged = converged && inside && f.is_finite();
+    let message = if converged {
+        String::new()
+    } else if !inside {
+        "a parameter ran off to the boundary (0 or infinity): the model does not fit these data"
+            .into()
+    } else {
+        "the quasi-Newton search did not reach a zero gradient".into()
+    };
+    Optimum {
+        x,
+        evaluations,
+        converged,
+        message,
+    }
+}
+
+/// Hessian from central differences of an exact gradient, relative steps `rel * |x_i|`.
+pub(crate) fn hessian_from_gradient(
+    g: &dyn Fn(&[f64]) -> Vec<f64>,
+    x: &[f64],
+    rel: f64,
+) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let mut hm = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let h = rel * x[j].abs().max(1e-8);
+        let mut p = x.to_vec();
+        p[j] = x[j] + h;
+        let gp = g(&p);
+        p[j] = x[j] - h;
+        let gm = g(&p);
+        for i in 0..n {
+            hm[i][j] = (gp.get(i).copied().unwrap_or(f64::NAN)
+                - gm.get(i).copied().unwrap_or(f64::NAN))
+                / (2.0 * h);
+        }
+    }
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let v = 0.5 * (hm[i][j] + hm[j][i]);
+            hm[i][j] = v;
+            hm[j][i] = v;
+        }
+    }
+    hm
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +490,24 @@ mod tests {
         let o = minimize(&f, &[0.0, 0.0], 20.0);
         assert!(o.converged, "{}", o.message);
         assert!((o.x[0] - 2f64.ln()).abs() < 1e-7 && (o.x[1] + 1.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn bfgs_smooth_bowl() {
+        let fg = |x: &[f64]| {
+            let e = x[0].exp();
+            let f = (e - 2.0).powi(2) + 3.0 * (x[1] + 1.0).powi(2) + 0.5 * (x[1] + 1.0).powi(4);
+            (
+                f,
+                vec![
+                    2.0 * (e - 2.0) * e,
+                    6.0 * (x[1] + 1.0) + 2.0 * (x[1] + 1.0).powi(3),
+                ],
+            )
+        };
+        let o = bfgs(&fg, &[0.0, 0.0], 20.0, 1e-10);
+        assert!(o.converged, "{}", o.message);
+        assert!((o.x[0] - 2f64.ln()).abs() < 1e-8 && (o.x[1] + 1.0).abs() < 1e-8);
     }
 
     #[test]

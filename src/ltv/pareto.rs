@@ -186,6 +186,7 @@ impl ParetoNbdParams {
         let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
         fit_model::<Self>(
             &ll,
+            None,
             rows.total,
             &[1.0, max_t / 10.0, 1.0, max_t / 10.0],
             options,
