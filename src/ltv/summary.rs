@@ -4,7 +4,7 @@
 use std::fmt;
 use std::hash::Hash;
 
-use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
@@ -121,6 +121,9 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
         Ok(())
     }
 }
+
+/// `NaiveDate(1970-01-01).num_days_from_ce()`.
+const UNIX_EPOCH_DAY_FROM_CE: i64 = 719_163;
 
 #[derive(Debug, Clone, PartialEq)]
 struct State {
@@ -327,7 +330,17 @@ where
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
         let at = event.at();
-        let day = at.with_timezone(&self.zone).date_naive().num_days_from_ce();
+        // Local calendar day as a day number: the zone's offset at this instant, then integer
+        // arithmetic (no calendar conversion per event).
+        let offset = i64::from(
+            self.zone
+                .offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        );
+        let day =
+            i32::try_from((at.timestamp() + offset).div_euclid(86_400) + UNIX_EPOCH_DAY_FROM_CE)
+                .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
         let holdout = if day > self.cal_day {
             match self.holdout_day {
                 None => {
@@ -460,5 +473,43 @@ where
             first_purchase_after_calibration: first_after,
             ignored_after_calibration: self.ignored,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_epoch_day_constant() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).map(|d| i64::from(d.num_days_from_ce()));
+        assert_eq!(epoch, Some(UNIX_EPOCH_DAY_FROM_CE));
+    }
+
+    #[test]
+    fn days_follow_the_zone() {
+        use crate::event::EventRecord;
+        use crate::fold::fold;
+        // 23:30 UTC on Jan 1 is Jan 2 in Paris (+01:00): two purchase days in UTC become one.
+        let zone = crate::time::Zone::parse("Europe/Paris").unwrap();
+        let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
+        let log = vec![
+            EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 1, 23, 30, 0).unwrap()),
+            EventRecord::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 2, 10, 0, 0).unwrap()),
+        ];
+        let paris = fold(BtydSummary::with_zone(zone, end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        let utc = fold(BtydSummary::new(end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        assert_eq!(
+            (paris.customers[0].frequency, paris.customers[0].age),
+            (0, 29.0)
+        );
+        assert_eq!(
+            (utc.customers[0].frequency, utc.customers[0].age),
+            (1, 30.0)
+        );
     }
 }
