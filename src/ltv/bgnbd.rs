@@ -294,14 +294,23 @@ impl TransactionModel for BgNbdParams {
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         c.check("")?;
         check_horizon(t)?;
+        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        finite(
+            "expected_purchases",
+            p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
+        )
+    }
+
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        check_horizon(age)?;
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
-        let x = f64::from(c.frequency);
-        let z = t / (alpha + c.age + t);
+        let x = f64::from(frequency);
+        let z = t / (alpha + age + t);
         // (a+b+x-1)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)], Euler-transformed:
         // (1-z)^(r+x) 2F1(...) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
         let br = bracket_over(a, |a| a + b - 1.0 - r, |a| a + b + x - 1.0, z);
-        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
-        finite("expected_purchases", (a + b + x - 1.0) * br * p_alive)
+        finite("expected_purchases", (a + b + x - 1.0) * br)
     }
 
     fn expected_purchases_new(&self, t: f64) -> Result<f64> {
@@ -397,14 +406,23 @@ impl TransactionModel for MbgNbdParams {
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         c.check("")?;
         check_horizon(t)?;
+        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        finite(
+            "expected_purchases",
+            p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
+        )
+    }
+
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        check_horizon(age)?;
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
-        let x = f64::from(c.frequency);
-        let z = t / (alpha + c.age + t);
+        let x = f64::from(frequency);
+        let z = t / (alpha + age + t);
         // (a+b+x)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)]
         //   = (a+b+x)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)]
         let br = bracket_over(a, |a| a + b - r, |a| a + b + x, z);
-        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
-        finite("expected_purchases", (a + b + x) * br * p_alive)
+        finite("expected_purchases", (a + b + x) * br)
     }
 
     fn expected_purchases_new(&self, t: f64) -> Result<f64> {

@@ -73,11 +73,12 @@ impl ClvOptions {
     }
 }
 
-/// Discounted expected purchases over the horizon: `Σ_m (E(m f) - E((m-1) f)) / (1+d)^m`
-/// with `f` units per month.
-fn discounted_purchases<M: TransactionModel + ?Sized>(
+/// Discounted expected purchases of a customer alive at `T`: `Σ_m (E(m f) - E((m-1) f)) /
+/// (1+d)^m` with `f` units per month.
+fn discounted_if_alive<M: TransactionModel + ?Sized>(
     model: &M,
-    c: &Customer,
+    x: u32,
+    age: f64,
     o: &ClvOptions,
 ) -> Result<f64> {
     let f = o.unit.per_month();
@@ -85,7 +86,7 @@ fn discounted_purchases<M: TransactionModel + ?Sized>(
     let mut total = 0.0;
     let mut factor = 1.0;
     for m in 1..=o.months {
-        let e = model.expected_purchases(c, f64::from(m) * f)?;
+        let e = model.expected_purchases_if_alive(x, age, f64::from(m) * f)?;
         factor /= 1.0 + o.monthly_discount;
         total += (e - prev) * factor;
         prev = e;
@@ -124,21 +125,24 @@ pub fn clv<M: TransactionModel + Sync + ?Sized>(
         .collect()
 }
 
-/// Discounted expected purchases for every customer, deduplicated on `(x, t_x, T)`.
+/// Discounted expected purchases for every customer: the forecast of a customer alive at `T`
+/// depends only on `(x, T)`, so it is computed once per distinct pair and scaled by each
+/// customer's P(alive).
 fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
     model: &M,
     customers: &[Customer],
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
-    let mut index: HashMap<(u32, u64, u64), usize> = HashMap::new();
-    let mut unique: Vec<Customer> = Vec::new();
+    let mut index: HashMap<(u32, u64), usize> = HashMap::new();
+    let mut unique: Vec<(u32, f64)> = Vec::new();
     let mut which: Vec<usize> = Vec::with_capacity(customers.len());
     for c in customers {
-        let key = (c.frequency, c.recency.to_bits(), c.age.to_bits());
-        let i = *index.entry(key).or_insert_with(|| {
-            unique.push(*c);
-            unique.len() - 1
-        });
+        let i = *index
+            .entry((c.frequency, c.age.to_bits()))
+            .or_insert_with(|| {
+                unique.push((c.frequency, c.age));
+                unique.len() - 1
+            });
         which.push(i);
     }
     #[cfg(feature = "parallel")]
@@ -146,15 +150,19 @@ fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
         use rayon::prelude::*;
         unique
             .par_iter()
-            .map(|c| discounted_purchases(model, c, options))
+            .map(|&(x, t)| discounted_if_alive(model, x, t, options))
             .collect::<Result<_>>()?
     };
     #[cfg(not(feature = "parallel"))]
     let values: Vec<f64> = unique
         .iter()
-        .map(|c| discounted_purchases(model, c, options))
+        .map(|&(x, t)| discounted_if_alive(model, x, t, options))
         .collect::<Result<_>>()?;
-    Ok(which.into_iter().map(|i| values[i]).collect())
+    customers
+        .iter()
+        .zip(which)
+        .map(|(c, i)| Ok(model.p_alive(c)? * values[i]))
+        .collect()
 }
 
 /// One customer's forecast.

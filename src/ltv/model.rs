@@ -639,6 +639,15 @@ pub trait TransactionModel {
     /// An invalid customer row, a negative or non-finite `t`, or a non-finite result.
     fn expected_purchases(&self, customer: &Customer, t: f64) -> Result<f64>;
 
+    /// Expected purchases in `(T, T + t]` of a customer with `frequency` repeat purchases and
+    /// age `T` who is alive at `T`. It does not depend on recency, so forecasts for many
+    /// customers share it: [`TransactionModel::expected_purchases`] is
+    /// `p_alive × expected_purchases_if_alive`.
+    ///
+    /// # Errors
+    /// A negative or non-finite `t` or `age`, or a non-finite result.
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64>;
+
     /// Expected purchases in `(0, t]` of a customer just acquired (unconditional `E[X(t)]`).
     ///
     /// # Errors

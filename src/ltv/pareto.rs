@@ -256,12 +256,19 @@ impl TransactionModel for ParetoNbdParams {
 
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         let p = self.p_alive(c)?;
+        finite(
+            "expected_purchases",
+            p * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
+        )
+    }
+
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64> {
         check_horizon(t)?;
-        let x = f64::from(c.frequency);
-        // (r+x)(β+T) / ((α+T)(s-1)) [1 - ((β+T)/(β+T+t))^(s-1)] P(alive)
-        let v = (self.r + x) * (self.beta + c.age) / (self.alpha + c.age)
-            * power_bracket(self.s - 1.0, t / (self.beta + c.age))
-            * p;
+        check_horizon(age)?;
+        let x = f64::from(frequency);
+        // (r+x)(β+T) / ((α+T)(s-1)) [1 - ((β+T)/(β+T+t))^(s-1)]
+        let v = (self.r + x) * (self.beta + age) / (self.alpha + age)
+            * power_bracket(self.s - 1.0, t / (self.beta + age));
         finite("expected_purchases", v)
     }
 
