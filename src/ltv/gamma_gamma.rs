@@ -196,7 +196,7 @@ fn check_buyer(c: &Customer, who: &str) -> Result<()> {
             "{who}: the spend model needs repeat purchases (frequency > 0); this customer has none"
         )));
     }
-    if !(c.monetary > 0.0) {
+    if c.monetary.is_nan() || c.monetary <= 0.0 {
         return Err(Error::InvalidInput(format!(
             "{who}: monetary value {} is not > 0: the Gamma-Gamma model is for positive spend",
             c.monetary

@@ -561,7 +561,7 @@ pub(crate) fn fit_model<P: ModelParams>(
     }
     // Standard errors: inverse Hessian of the (penalized) negative log-likelihood, natural scale.
     let total_obj = |q: &[f64]| -> f64 {
-        if q.iter().any(|v| !(*v > 0.0)) {
+        if q.iter().any(|v| v.is_nan() || *v <= 0.0) {
             return f64::NAN;
         }
         -total_ll(q) + customers * pen * q.iter().map(|v| v * v).sum::<f64>()

@@ -1,6 +1,13 @@
 //! A small derivative-free minimizer for the BTYD likelihoods: Nelder–Mead on the
 //! log-parameters, restarted once, then Newton polish steps with a central-difference
-//! gradient and Hessian. Also the numeric Hessian and the SPD inverse behind standard errors.
+//! gradient and Hessian; BFGS where an exact gradient exists. Also the numeric Hessian and the
+//! SPD inverse behind standard errors.
+
+// Small dense matrices (n <= 4) read best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
+/// A function returning its value and gradient.
+pub(crate) type ValueGrad<'a> = &'a dyn Fn(&[f64]) -> (f64, Vec<f64>);
 
 /// Result of [`minimize`].
 #[derive(Debug, Clone)]
@@ -326,12 +333,7 @@ pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Opt
 /// BFGS on a function with an exact gradient (`fg` returns value and gradient; non-finite
 /// values count as +inf). Converged when the gradient's largest entry is below `gtol`, with
 /// every coordinate inside `±bound`.
-pub(crate) fn bfgs(
-    fg: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
-    x0: &[f64],
-    bound: f64,
-    gtol: f64,
-) -> Optimum {
+pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Optimum {
     let n = x0.len();
     let mut evaluations = 0;
     let mut eval = |x: &[f64]| {
@@ -365,7 +367,7 @@ pub(crate) fn bfgs(
             .map(|i| -(0..n).map(|j| h[i][j] * g[j]).sum::<f64>())
             .collect();
         let mut slope: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();
-        if !(slope < 0.0) {
+        if slope.is_nan() || slope >= 0.0 {
             // Not a descent direction: restart from steepest descent.
             for (i, row) in h.iter_mut().enumerate() {
                 for (j, v) in row.iter_mut().enumerate() {

@@ -121,7 +121,7 @@ pub(crate) fn ln_dropout_integral(
     if !converged {
         return f64::NAN;
     }
-    if !(sum > 0.0) {
+    if sum.is_nan() || sum <= 0.0 {
         return f64::NAN;
     }
     -m * base.ln() + sum.ln() + log_scale

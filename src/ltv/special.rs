@@ -197,8 +197,10 @@ mod tests {
     #[test]
     fn log_series_closed_form() {
         // 2F1(1,1;2;z) = -ln(1-z)/z, over the whole range including z -> 1 and z < 0.
-        for &z in &[-50.0, -3.0, -0.5, 1e-8, 0.1, 0.5, 0.89, 0.91, 0.99, 0.9999] {
-            let want = -(-z as f64).ln_1p() / z;
+        for &z in &[
+            -50.0_f64, -3.0, -0.5, 1e-8, 0.1, 0.5, 0.89, 0.91, 0.99, 0.9999,
+        ] {
+            let want = -(-z).ln_1p() / z;
             let got = hyp2f1(1.0, 1.0, 2.0, z);
             assert!(close(got, want, 1e-12), "z={z}: {got} vs {want}");
         }
@@ -208,8 +210,8 @@ mod tests {
     fn binomial_closed_form() {
         // 2F1(a,b;b;z) = (1-z)^-a
         for &(a, b) in &[(0.3, 2.0), (7.5, 0.25), (300.2, 1.7), (-2.5, 3.3)] {
-            for &z in &[-2.0, 0.2, 0.7, 0.95, 0.999] {
-                let want = (1.0 - z as f64).powf(-a);
+            for &z in &[-2.0_f64, 0.2, 0.7, 0.95, 0.999] {
+                let want = (1.0 - z).powf(-a);
                 if !want.is_finite() {
                     continue; // beyond f64
                 }
