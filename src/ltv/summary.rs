@@ -125,10 +125,60 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
 /// `NaiveDate(1970-01-01).num_days_from_ce()`.
 const UNIX_EPOCH_DAY_FROM_CE: i64 = 719_163;
 
+/// A few purchase days inline (no allocation for most customers), the rest spilled to a `Vec`.
+/// A day equal to the last one pushed is skipped (several purchases on one day).
+#[derive(Debug, Clone, PartialEq)]
+struct DayBuf {
+    inline: [i32; 6],
+    len: u8,
+    spill: Vec<i32>,
+}
+
+impl DayBuf {
+    fn new() -> DayBuf {
+        DayBuf {
+            inline: [0; 6],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    fn last(&self) -> Option<i32> {
+        match self.spill.last() {
+            Some(d) => Some(*d),
+            None => self
+                .inline
+                .get(usize::from(self.len).checked_sub(1)?)
+                .copied(),
+        }
+    }
+
+    fn push(&mut self, day: i32) {
+        if self.last() == Some(day) {
+            return;
+        }
+        match self.inline.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = day;
+                self.len += 1;
+            }
+            None => self.spill.push(day),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = i32> + '_ {
+        self.inline
+            .iter()
+            .take(usize::from(self.len))
+            .chain(self.spill.iter())
+            .copied()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 struct State {
     /// Purchase days (calibration and holdout), unsorted, possibly repeated.
-    days: Vec<i32>,
+    days: DayBuf,
     /// First calibration purchase day (i32::MAX when none yet).
     first_day: i32,
     /// Amount spent on `first_day`.
@@ -290,7 +340,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
 impl State {
     fn empty() -> State {
         State {
-            days: Vec::new(),
+            days: DayBuf::new(),
             first_day: i32::MAX,
             first_amount: 0.0,
             calibration_amount: 0.0,
@@ -310,7 +360,9 @@ impl State {
     }
 
     fn merge(&mut self, o: State) {
-        self.days.extend_from_slice(&o.days);
+        for d in o.days.iter() {
+            self.days.push(d);
+        }
         self.calibration_amount += o.calibration_amount;
         self.holdout_amount += o.holdout_amount;
         if o.first_day < self.first_day {
@@ -431,16 +483,19 @@ where
             .unwrap_or(0.0);
         let mut first_after = self.first_after;
         let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.users.len());
-        for (user, mut s) in self.users.into_iter().zip(self.states) {
+        let mut scratch: Vec<i32> = Vec::new();
+        for (user, s) in self.users.into_iter().zip(self.states) {
             if s.first_day == i32::MAX {
                 first_after += 1;
                 continue;
             }
-            s.days.sort_unstable();
-            s.days.dedup();
-            let split = s.days.partition_point(|d| *d <= cal);
-            let cal_days = &s.days[..split];
-            let holdout_days = s.days.len() - split;
+            scratch.clear();
+            scratch.extend(s.days.iter());
+            scratch.sort_unstable();
+            scratch.dedup();
+            let split = scratch.partition_point(|d| *d <= cal);
+            let cal_days = &scratch[..split];
+            let holdout_days = scratch.len() - split;
             let last = cal_days.last().copied().unwrap_or(s.first_day);
             let frequency = u32::try_from(cal_days.len().saturating_sub(1)).unwrap_or(u32::MAX);
             let monetary = if frequency > 0 {
