@@ -5,8 +5,8 @@ use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon,
-    check_positive, finite, fit_model, sum_rows, sum_rows_vec,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE,
+    check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows, sum_rows_vec,
 };
 use super::special::{hyp2f1, log_add_exp};
 use crate::Result;
@@ -91,11 +91,18 @@ macro_rules! four_params {
             /// ```
             pub fn fit(customers: &[Customer], options: &FitOptions) -> Result<FitReport<Self>> {
                 check_all(customers)?;
+                // Large data: start from the estimates on an evenly spaced subsample.
+                let warm = if customers.len() > WARM_START_ABOVE {
+                    Self::fit(&subsample(customers), options).ok().filter(|f| f.converged).map(|f| f.params.values())
+                } else {
+                    None
+                };
                 let rows = Rows::from_customers(customers);
                 let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
                 let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
                 let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
-                fit_model::<Self>(&ll, Some(&grad), rows.total, &[1.0, max_t / 10.0, 1.0, 1.0], options)
+                let scales = warm.clone().unwrap_or_else(|| vec![1.0, max_t / 10.0, 1.0, 1.0]);
+                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm.is_some(), options)
             }
         }
 

@@ -111,6 +111,7 @@ impl GammaGammaParams {
             Some(&grad),
             rows.total,
             &[1.0, 1.0, mean_m.max(1e-9)],
+            false,
             options,
         )
     }

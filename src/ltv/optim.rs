@@ -256,10 +256,10 @@ pub(crate) fn hessian(f: &dyn Fn(&[f64]) -> f64, x: &[f64], rel: f64) -> Vec<Vec
 
 /// Minimizes `f` (non-finite values count as +inf) from `x0` with Nelder–Mead, a restart,
 /// and Newton polish steps. `bound`: coordinates beyond `±bound` count as a boundary solution.
-pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64) -> Optimum {
+pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64, step: f64) -> Optimum {
     let mut counted = Counted { f, n: 0 };
     // A loose simplex search to the basin, then Newton steps (quadratic convergence) finish.
-    let (x1, _, ok1) = nelder_mead(&mut counted, x0, 0.5, 2000, (1e-7, 1e-2), bound);
+    let (x1, _, ok1) = nelder_mead(&mut counted, x0, step, 2000, (1e-7, 1e-2), bound);
     let (mut x, mut fx, ok2) = nelder_mead(&mut counted, &x1, 0.05, 2000, (1e-9, 1e-3), bound);
     let simplex_ok = ok1 || ok2;
     let h = 1e-4;
@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn rosenbrock() {
         let f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
-        let o = minimize(&f, &[-1.2, 1.0], 50.0);
+        let o = minimize(&f, &[-1.2, 1.0], 50.0, 0.5);
         assert!(
             (o.x[0] - 1.0).abs() < 1e-4 && (o.x[1] - 1.0).abs() < 1e-4,
             "{o:?}"
@@ -489,7 +489,7 @@ mod tests {
         let f = |x: &[f64]| {
             (x[0].exp() - 2.0).powi(2) + 3.0 * (x[1] + 1.0).powi(2) + 0.5 * (x[1] + 1.0).powi(4)
         };
-        let o = minimize(&f, &[0.0, 0.0], 20.0);
+        let o = minimize(&f, &[0.0, 0.0], 20.0, 0.5);
         assert!(o.converged, "{}", o.message);
         assert!((o.x[0] - 2f64.ln()).abs() < 1e-7 && (o.x[1] + 1.0).abs() < 1e-7);
     }
@@ -516,7 +516,7 @@ mod tests {
     fn boundary_is_not_converged() {
         // exp(-x) has no minimum: the optimizer runs to the bound.
         let f = |x: &[f64]| (-x[0]).exp() + x[1] * x[1];
-        let o = minimize(&f, &[0.0, 1.0], 20.0);
+        let o = minimize(&f, &[0.0, 1.0], 20.0, 0.5);
         assert!(!o.converged);
     }
 

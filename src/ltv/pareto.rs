@@ -7,8 +7,8 @@ use statrs::function::gamma::ln_gamma;
 
 use super::bgnbd::nbd_log_pmf;
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, check_all, check_horizon,
-    check_positive, finite, fit_model, sum_rows,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE,
+    check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows,
 };
 use super::special::log_add_exp;
 use crate::Result;
@@ -181,16 +181,21 @@ impl ParetoNbdParams {
     /// ```
     pub fn fit(customers: &[Customer], options: &FitOptions) -> Result<FitReport<Self>> {
         check_all(customers)?;
+        let warm = if customers.len() > WARM_START_ABOVE {
+            Self::fit(&subsample(customers), options)
+                .ok()
+                .filter(|f| f.converged)
+                .map(|f| f.params.values())
+        } else {
+            None
+        };
         let rows = Rows::from_customers(customers);
         let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
         let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
-        fit_model::<Self>(
-            &ll,
-            None,
-            rows.total,
-            &[1.0, max_t / 10.0, 1.0, max_t / 10.0],
-            options,
-        )
+        let scales = warm
+            .clone()
+            .unwrap_or_else(|| vec![1.0, max_t / 10.0, 1.0, max_t / 10.0]);
+        fit_model::<Self>(&ll, None, rows.total, &scales, warm.is_some(), options)
     }
 
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
