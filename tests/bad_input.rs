@@ -7,6 +7,8 @@
 mod foundation;
 #[path = "bad_input/lifecycle.rs"]
 mod lifecycle;
+#[path = "bad_input/ltv.rs"]
+mod ltv;
 #[path = "bad_input/ltv_economics.rs"]
 mod ltv_economics;
 #[path = "bad_input/metric.rs"]

@@ -1,0 +1,529 @@
+//! BG/NBD (Fader, Hardie & Lee 2005) and MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+
+use serde::{Deserialize, Serialize};
+use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
+use statrs::function::gamma::{digamma, ln_gamma};
+
+use super::model::{
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE,
+    check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows, sum_rows_vec,
+};
+use super::special::{hyp2f1, log_add_exp};
+use crate::Result;
+
+/// BG/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, dropout after each repeat purchase
+/// with probability `p ~ Beta(a, b)`.
+///
+/// ```
+/// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
+/// // Fader, Hardie & Lee (2005) on CDNOW: the customer with x = 2, t_x = 30.43, T = 38.86
+/// // is expected to make 1.226 purchases in the next 39 weeks.
+/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let e = m.expected_purchases(&Customer::new(2, 30.43, 38.86)?, 39.0)?;
+/// assert!((e - 1.226).abs() < 0.001);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BgNbdParams {
+    /// Shape of the purchase-rate gamma.
+    pub r: f64,
+    /// Scale (rate) of the purchase-rate gamma, in the time unit of the data.
+    pub alpha: f64,
+    /// First shape of the dropout beta.
+    pub a: f64,
+    /// Second shape of the dropout beta.
+    pub b: f64,
+}
+
+/// MBG/NBD parameters: as BG/NBD, but a customer may also drop out right at the first purchase.
+///
+/// ```
+/// use userops::ltv::{MbgNbdParams, Customer, TransactionModel};
+/// let m = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614)?;
+/// // Unlike BG/NBD, a customer without repeat purchases is not surely alive.
+/// assert!(m.p_alive(&Customer::new(0, 0.0, 1.0)?)? < 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MbgNbdParams {
+    /// Shape of the purchase-rate gamma.
+    pub r: f64,
+    /// Scale (rate) of the purchase-rate gamma.
+    pub alpha: f64,
+    /// First shape of the dropout beta.
+    pub a: f64,
+    /// Second shape of the dropout beta.
+    pub b: f64,
+}
+
+macro_rules! four_params {
+    ($t:ident, $model:literal) => {
+        impl $t {
+            /// Checked parameters `(r, alpha, a, b)`.
+            ///
+            /// # Errors
+            /// [`crate::Error::InvalidParameter`] unless all are finite and `> 0`.
+            ///
+            /// ```
+            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, 4.4, 0.79, 2.4).is_ok());")]
+            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, -4.4, 0.79, 2.4).is_err());")]
+            /// ```
+            pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
+                check_positive(Self::NAMES, &[r, alpha, a, b])?;
+                Ok($t { r, alpha, a, b })
+            }
+
+            /// Fits the model to customers by maximum likelihood (on unique `(x, t_x, T)` rows
+            /// with weights).
+            ///
+            /// # Errors
+            /// An invalid customer row (named), no customers, or a likelihood that is not
+            /// finite at the optimum. Non-convergence is reported in the report, not as `Err`.
+            ///
+            /// ```
+            /// use userops::ltv::{Customer, FitOptions};
+            /// let data: Vec<Customer> = (0..200)
+            ///     .map(|i| Customer::new(i % 4, if i % 4 == 0 { 0.0 } else { (i % 30) as f64 }, 30.0))
+            ///     .collect::<Result<_, _>>()?;
+            #[doc = concat!("let fit = userops::ltv::", stringify!($t), "::fit(&data, &FitOptions::new())?;")]
+            /// assert!(fit.log_likelihood < 0.0);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn fit(customers: &[Customer], options: &FitOptions) -> Result<FitReport<Self>> {
+                check_all(customers)?;
+                // Large data: start from the estimates on an evenly spaced subsample.
+                let warm = if customers.len() > WARM_START_ABOVE {
+                    Self::fit(&subsample(customers), options).ok().filter(|f| f.converged).map(|f| f.params.values())
+                } else {
+                    None
+                };
+                let rows = Rows::from_customers(customers);
+                let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
+                let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
+                let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
+                let scales = warm.clone().unwrap_or_else(|| vec![1.0, max_t / 10.0, 1.0, 1.0]);
+                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm.is_some(), options)
+            }
+        }
+
+        impl ModelParams for $t {
+            const MODEL: &'static str = $model;
+            const NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+            fn values(&self) -> Vec<f64> {
+                vec![self.r, self.alpha, self.a, self.b]
+            }
+            fn from_values(v: &[f64]) -> Result<Self> {
+                check_positive(Self::NAMES, v)?;
+                Ok($t { r: v[0], alpha: v[1], a: v[2], b: v[3] })
+            }
+        }
+    };
+}
+
+four_params!(BgNbdParams, "bgnbd");
+four_params!(MbgNbdParams, "mbgnbd");
+
+/// `1 - (1-z)^(a-1) 2F1(c1, a-1; c; z)` divided by `(a - 1)`, with the removable singularity
+/// at `a = 1` handled by averaging `a = 1 ± 1e-7`.
+fn bracket_over(a: f64, c1: impl Fn(f64) -> f64, c: impl Fn(f64) -> f64, z: f64) -> f64 {
+    let eval = |a: f64| -> f64 {
+        let h = hyp2f1(c1(a), a - 1.0, c(a), z);
+        let pre = ((a - 1.0) * (-z).ln_1p()).exp();
+        (1.0 - pre * h) / (a - 1.0)
+    };
+    if (a - 1.0).abs() < 1e-7 {
+        0.5 * (eval(1.0 + 1e-7) + eval(1.0 - 1e-7))
+    } else {
+        eval(a)
+    }
+}
+
+/// Log-likelihood and gradient of BG/NBD (`modified = false`) or MBG/NBD (`true`) over rows.
+fn bg_ll_grad(p: &[f64], rows: &Rows, modified: bool) -> (f64, Vec<f64>) {
+    let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+    let shift = if modified { 1.0 } else { 0.0 };
+    // Per distinct x: value g, d = ln a - ln(b+x-1+shift) and the digammas.
+    struct PerX {
+        g: f64,
+        d: f64,
+        dr: f64,
+        da: f64,
+        db: f64,
+        inv_bx: f64,
+    }
+    let per_x: Vec<PerX> = rows
+        .xs
+        .iter()
+        .map(|&x| {
+            let bx = b + x - 1.0 + shift;
+            let has_odds = modified || x > 0.0;
+            PerX {
+                g: ln_gamma(r + x) + ln_gamma(b + x + shift) - ln_gamma(a + b + x + shift),
+                d: if has_odds {
+                    a.ln() - bx.ln()
+                } else {
+                    f64::NEG_INFINITY
+                },
+                dr: digamma(r + x),
+                da: -digamma(a + b + x + shift),
+                db: digamma(b + x + shift) - digamma(a + b + x + shift),
+                inv_bx: if has_odds { 1.0 / bx } else { 0.0 },
+            }
+        })
+        .collect();
+    let lt: Vec<(f64, f64)> = rows
+        .ts
+        .iter()
+        .map(|t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+        .collect();
+    let ltx: Vec<(f64, f64)> = rows
+        .txs
+        .iter()
+        .map(|t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+        .collect();
+    let acc = sum_rows_vec(rows.len(), 5, |i, acc| {
+        let x = rows.x[i];
+        let w = rows.w[i];
+        let px = &per_x[rows.xi[i] as usize];
+        let (l3, i3) = lt[rows.ti[i] as usize];
+        let (l4, i4) = ltx[rows.txi[i] as usize];
+        let a3 = -(r + x) * l3;
+        let (ll, w4) = if px.d.is_finite() {
+            let a4 = px.d - (r + x) * l4;
+            let m = log_add_exp(a3, a4);
+            (m, (a4 - m).exp())
+        } else {
+            (a3, 0.0)
+        };
+        let w3 = 1.0 - w4;
+        acc[0] += w * (px.g + ll);
+        acc[1] += w * (px.dr - w3 * l3 - w4 * l4);
+        acc[2] += w * (-(r + x) * (w3 * i3 + w4 * i4));
+        acc[3] += w * (px.da + w4 / a);
+        acc[4] += w * (px.db - w4 * px.inv_bx);
+    });
+    let n = rows.total;
+    let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+    let value = acc[0] + n * base0;
+    let grad = vec![
+        acc[1] + n * (-digamma(r) + alpha.ln()),
+        acc[2] + n * r / alpha,
+        acc[3] + n * digamma(a + b),
+        acc[4] + n * (digamma(a + b) - digamma(b)),
+    ];
+    (value, grad)
+}
+
+impl BgNbdParams {
+    fn rows_ll_grad(p: &[f64], rows: &Rows) -> (f64, Vec<f64>) {
+        bg_ll_grad(p, rows, false)
+    }
+
+    fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
+        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+        // Per distinct frequency: lnΓ(r+x) + lnΓ(b+x) - lnΓ(a+b+x), ln a - ln(b+x-1).
+        let per_x: Vec<(f64, f64)> = rows
+            .xs
+            .iter()
+            .map(|&x| {
+                let g = ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x);
+                let d = if x > 0.0 {
+                    a.ln() - (b + x - 1.0).ln()
+                } else {
+                    f64::NEG_INFINITY
+                };
+                (g, d)
+            })
+            .collect();
+        let ln_t: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_tx: Vec<f64> = rows.txs.iter().map(|t| (alpha + t).ln()).collect();
+        let sum = sum_rows(rows.len(), |i| {
+            let x = rows.x[i];
+            let (g, d) = per_x[rows.xi[i] as usize];
+            let a3 = -(r + x) * ln_t[rows.ti[i] as usize];
+            let ll = if x > 0.0 {
+                log_add_exp(a3, d - (r + x) * ln_tx[rows.txi[i] as usize])
+            } else {
+                a3
+            };
+            rows.w[i] * (g + ll)
+        });
+        sum + rows.total * base0
+    }
+
+    fn one(&self, c: &Customer) -> f64 {
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(c.frequency);
+        let base =
+            ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
+                - ln_gamma(b)
+                - ln_gamma(a + b + x);
+        let a3 = -(r + x) * (alpha + c.age).ln();
+        if x > 0.0 {
+            base + log_add_exp(
+                a3,
+                a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.recency).ln(),
+            )
+        } else {
+            base + a3
+        }
+    }
+
+    /// `ln` of the odds term `a/(b+x-1) ((α+T)/(α+t_x))^(r+x)` (−inf when x = 0).
+    fn log_odds(&self, c: &Customer) -> f64 {
+        let x = f64::from(c.frequency);
+        if c.frequency == 0 {
+            return f64::NEG_INFINITY;
+        }
+        self.a.ln() - (self.b + x - 1.0).ln()
+            + (self.r + x) * ((c.age - c.recency) / (self.alpha + c.recency)).ln_1p()
+    }
+}
+
+impl TransactionModel for BgNbdParams {
+    fn model_name(&self) -> &'static str {
+        "bgnbd"
+    }
+
+    fn log_likelihood(&self, c: &Customer) -> Result<f64> {
+        c.check("")?;
+        finite("log_likelihood", self.one(c))
+    }
+
+    fn p_alive(&self, c: &Customer) -> Result<f64> {
+        c.check("")?;
+        // 1 / (1 + odds), in log space: exp(-log1p(exp(lo))).
+        let lo = self.log_odds(c);
+        finite("p_alive", (-log_add_exp(0.0, lo)).exp())
+    }
+
+    fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
+        c.check("")?;
+        check_horizon(t)?;
+        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        finite(
+            "expected_purchases",
+            p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
+        )
+    }
+
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        check_horizon(age)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(frequency);
+        let z = t / (alpha + age + t);
+        // (a+b+x-1)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)], Euler-transformed:
+        // (1-z)^(r+x) 2F1(...) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
+        let br = bracket_over(a, |a| a + b - 1.0 - r, |a| a + b + x - 1.0, z);
+        finite("expected_purchases", (a + b + x - 1.0) * br)
+    }
+
+    fn expected_purchases_new(&self, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let z = t / (alpha + t);
+        let br = bracket_over(a, |a| a + b - 1.0 - r, |a| a + b - 1.0, z);
+        finite("expected_purchases", (a + b - 1.0) * br)
+    }
+
+    fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(n);
+        let lb = ln_beta(a, b);
+        let nb = nbd_log_pmf(r, alpha, x, t);
+        let first = (ln_beta(a, b + x) - lb + nb).exp();
+        let second = if n > 0 {
+            (ln_beta(a + 1.0, b + x - 1.0) - lb).exp() * nbd_tail(r, alpha, x, t)
+        } else {
+            0.0
+        };
+        finite("purchases_pmf", first + second)
+    }
+}
+
+impl MbgNbdParams {
+    fn rows_ll_grad(p: &[f64], rows: &Rows) -> (f64, Vec<f64>) {
+        bg_ll_grad(p, rows, true)
+    }
+
+    fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
+        let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+        let per_x: Vec<(f64, f64)> = rows
+            .xs
+            .iter()
+            .map(|&x| {
+                let g = ln_gamma(r + x) + ln_gamma(b + x + 1.0) - ln_gamma(a + b + x + 1.0);
+                (g, a.ln() - (b + x).ln())
+            })
+            .collect();
+        let ln_t: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
+        let ln_tx: Vec<f64> = rows.txs.iter().map(|t| (alpha + t).ln()).collect();
+        let sum = sum_rows(rows.len(), |i| {
+            let x = rows.x[i];
+            let (g, d) = per_x[rows.xi[i] as usize];
+            let a3 = -(r + x) * ln_t[rows.ti[i] as usize];
+            let a4 = d - (r + x) * ln_tx[rows.txi[i] as usize];
+            rows.w[i] * (g + log_add_exp(a3, a4))
+        });
+        sum + rows.total * base0
+    }
+
+    fn one(&self, c: &Customer) -> f64 {
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(c.frequency);
+        let base = ln_gamma(r + x) - ln_gamma(r)
+            + r * alpha.ln()
+            + ln_gamma(a + b)
+            + ln_gamma(b + x + 1.0)
+            - ln_gamma(b)
+            - ln_gamma(a + b + x + 1.0);
+        let a3 = -(r + x) * (alpha + c.age).ln();
+        base + log_add_exp(
+            a3,
+            a.ln() - (b + x).ln() - (r + x) * (alpha + c.recency).ln(),
+        )
+    }
+
+    fn log_odds(&self, c: &Customer) -> f64 {
+        let x = f64::from(c.frequency);
+        self.a.ln() - (self.b + x).ln()
+            + (self.r + x) * ((c.age - c.recency) / (self.alpha + c.recency)).ln_1p()
+    }
+}
+
+impl TransactionModel for MbgNbdParams {
+    fn model_name(&self) -> &'static str {
+        "mbgnbd"
+    }
+
+    fn log_likelihood(&self, c: &Customer) -> Result<f64> {
+        c.check("")?;
+        finite("log_likelihood", self.one(c))
+    }
+
+    fn p_alive(&self, c: &Customer) -> Result<f64> {
+        c.check("")?;
+        finite("p_alive", (-log_add_exp(0.0, self.log_odds(c))).exp())
+    }
+
+    fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
+        c.check("")?;
+        check_horizon(t)?;
+        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        finite(
+            "expected_purchases",
+            p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
+        )
+    }
+
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        check_horizon(age)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(frequency);
+        let z = t / (alpha + age + t);
+        // (a+b+x)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)]
+        //   = (a+b+x)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)]
+        let br = bracket_over(a, |a| a + b - r, |a| a + b + x, z);
+        finite("expected_purchases", (a + b + x) * br)
+    }
+
+    fn expected_purchases_new(&self, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let z = t / (alpha + t);
+        // b/(a-1) [1 - (1-z)^r 2F1(r, b+1; a+b; z)] = b/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-r, a-1; a+b; z)]
+        let br = bracket_over(a, |a| a + b - r, |a| a + b, z);
+        finite("expected_purchases", b * br)
+    }
+
+    fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64> {
+        check_horizon(t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let x = f64::from(n);
+        let lb = ln_beta(a, b);
+        let first = (ln_beta(a, b + x + 1.0) - lb + nbd_log_pmf(r, alpha, x, t)).exp();
+        let tail = if n == 0 {
+            1.0
+        } else {
+            nbd_tail(r, alpha, x, t)
+        };
+        let second = (ln_beta(a + 1.0, b + x) - lb).exp() * tail;
+        finite("purchases_pmf", first + second)
+    }
+}
+
+fn ln_beta(a: f64, b: f64) -> f64 {
+    checked_ln_beta(a, b).unwrap_or(f64::NAN)
+}
+
+/// `ln P(N(t) = x)` for the NBD: `Γ(r+x)/(Γ(r) x!) (α/(α+t))^r (t/(α+t))^x`.
+pub(crate) fn nbd_log_pmf(r: f64, alpha: f64, x: f64, t: f64) -> f64 {
+    if t == 0.0 {
+        return if x == 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    }
+    ln_gamma(r + x) - ln_gamma(r) - ln_gamma(x + 1.0)
+        + r * (alpha / (alpha + t)).ln()
+        + x * (t / (alpha + t)).ln()
+}
+
+/// `P(N(t) >= x)` for the NBD, `x >= 1`: the regularized incomplete beta `I_{t/(α+t)}(x, r)`.
+pub(crate) fn nbd_tail(r: f64, alpha: f64, x: f64, t: f64) -> f64 {
+    if t == 0.0 {
+        return 0.0;
+    }
+    checked_beta_reg(x, r, t / (alpha + t)).unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let customers: Vec<Customer> = (0..50)
+            .map(|i| {
+                Customer::new(
+                    i % 5,
+                    if i % 5 == 0 {
+                        0.0
+                    } else {
+                        f64::from(i % 20) * 0.9
+                    },
+                    20.0 + f64::from(i % 3),
+                )
+                .unwrap()
+            })
+            .collect();
+        let rows = Rows::from_customers(&customers);
+        let p = [0.3, 4.0, 0.8, 2.4];
+        for modified in [false, true] {
+            let ll = |q: &[f64]| {
+                if modified {
+                    MbgNbdParams::rows_ll(q, &rows)
+                } else {
+                    BgNbdParams::rows_ll(q, &rows)
+                }
+            };
+            let (v, g) = bg_ll_grad(&p, &rows, modified);
+            assert!((v - ll(&p)).abs() < 1e-9 * v.abs());
+            for k in 0..4 {
+                let h = 1e-6 * p[k];
+                let mut a = p;
+                a[k] += h;
+                let mut b = p;
+                b[k] -= h;
+                let fd = (ll(&a) - ll(&b)) / (2.0 * h);
+                assert!(
+                    (fd - g[k]).abs() < 1e-5 * fd.abs().max(1.0),
+                    "modified={modified} k={k}: {fd} vs {}",
+                    g[k]
+                );
+            }
+        }
+    }
+}

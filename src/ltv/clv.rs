@@ -1,0 +1,299 @@
+//! Customer lifetime value: expected purchases × expected spend, discounted month by month as
+//! `lifetimes`' `customer_lifetime_value` does.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::gamma_gamma::GammaGammaParams;
+use super::model::{Customer, TimeUnit, TransactionModel};
+use crate::{Error, Result};
+
+/// Horizon and discounting of a CLV computation.
+///
+/// ```
+/// use userops::ltv::{ClvOptions, TimeUnit};
+/// let o = ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?;
+/// assert_eq!((o.months, o.monthly_discount), (12, 0.01));
+/// assert!(ClvOptions::new(0, TimeUnit::Week).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClvOptions {
+    /// Horizon in months.
+    pub months: u32,
+    /// Discount rate per month (`0.01` = 1 % a month).
+    pub monthly_discount: f64,
+    /// The time unit the model was fitted in (weeks: 4.345 a month; days: 30 a month).
+    pub unit: TimeUnit,
+}
+
+impl ClvOptions {
+    /// A horizon of `months` months, no discount.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `months` when it is 0.
+    ///
+    /// ```
+    /// assert!(userops::ltv::ClvOptions::new(12, userops::ltv::TimeUnit::Day).is_ok());
+    /// ```
+    pub fn new(months: u32, unit: TimeUnit) -> Result<Self> {
+        if months == 0 {
+            return Err(Error::invalid(
+                "months",
+                "the CLV horizon must be at least 1 month",
+            ));
+        }
+        Ok(ClvOptions {
+            months,
+            monthly_discount: 0.0,
+            unit,
+        })
+    }
+
+    /// Sets the monthly discount rate.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `discount` unless finite and `> -1`.
+    ///
+    /// ```
+    /// assert!(userops::ltv::ClvOptions::new(12, userops::ltv::TimeUnit::Day)?.discount(-1.0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn discount(mut self, monthly_discount: f64) -> Result<Self> {
+        if !(monthly_discount.is_finite() && monthly_discount > -1.0) {
+            return Err(Error::invalid(
+                "discount",
+                format!("must be a finite rate > -1, got {monthly_discount}"),
+            ));
+        }
+        self.monthly_discount = monthly_discount;
+        Ok(self)
+    }
+}
+
+/// Discounted expected purchases of a customer alive at `T`: `Σ_m (E(m f) - E((m-1) f)) /
+/// (1+d)^m` with `f` units per month.
+fn discounted_if_alive<M: TransactionModel + ?Sized>(
+    model: &M,
+    x: u32,
+    age: f64,
+    o: &ClvOptions,
+) -> Result<f64> {
+    let f = o.unit.per_month();
+    let mut prev = 0.0;
+    let mut total = 0.0;
+    let mut factor = 1.0;
+    for m in 1..=o.months {
+        let e = model.expected_purchases_if_alive(x, age, f64::from(m) * f)?;
+        factor /= 1.0 + o.monthly_discount;
+        total += (e - prev) * factor;
+        prev = e;
+    }
+    Ok(total)
+}
+
+/// CLV of each customer: Gamma-Gamma expected spend × the transaction model's expected
+/// purchases per month, discounted (as `lifetimes`' `customer_lifetime_value`). Customers with
+/// the same `(x, t_x, T)` share one purchase forecast.
+///
+/// # Errors
+/// An invalid customer row, `q <= 1` in the spend model, or a non-finite forecast.
+///
+/// ```
+/// use userops::ltv::{clv, BgNbdParams, ClvOptions, Customer, GammaGammaParams, TimeUnit};
+/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
+/// let c = [Customer::new(2, 30.43, 38.86)?.with_monetary(22.35)];
+/// let plain = clv(&bg, &gg, &c, &ClvOptions::new(12, TimeUnit::Week)?)?;
+/// let discounted = clv(&bg, &gg, &c, &ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?)?;
+/// assert!(discounted[0] < plain[0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn clv<M: TransactionModel + Sync + ?Sized>(
+    model: &M,
+    spend: &GammaGammaParams,
+    customers: &[Customer],
+    options: &ClvOptions,
+) -> Result<Vec<f64>> {
+    let purchases = discounted_purchases_all(model, customers, options)?;
+    customers
+        .iter()
+        .zip(purchases)
+        .map(|(c, p)| Ok(spend.expected_spend(c)? * p))
+        .collect()
+}
+
+/// Discounted expected purchases for every customer: the forecast of a customer alive at `T`
+/// depends only on `(x, T)`, so it is computed once per distinct pair and scaled by each
+/// customer's P(alive).
+fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
+    model: &M,
+    customers: &[Customer],
+    options: &ClvOptions,
+) -> Result<Vec<f64>> {
+    let mut index: HashMap<(u32, u64), usize> = HashMap::new();
+    let mut unique: Vec<(u32, f64)> = Vec::new();
+    let mut which: Vec<usize> = Vec::with_capacity(customers.len());
+    for c in customers {
+        let i = *index
+            .entry((c.frequency, c.age.to_bits()))
+            .or_insert_with(|| {
+                unique.push((c.frequency, c.age));
+                unique.len() - 1
+            });
+        which.push(i);
+    }
+    #[cfg(feature = "parallel")]
+    let values: Vec<f64> = {
+        use rayon::prelude::*;
+        unique
+            .par_iter()
+            .map(|&(x, t)| discounted_if_alive(model, x, t, options))
+            .collect::<Result<_>>()?
+    };
+    #[cfg(not(feature = "parallel"))]
+    let values: Vec<f64> = unique
+        .iter()
+        .map(|&(x, t)| discounted_if_alive(model, x, t, options))
+        .collect::<Result<_>>()?;
+    customers
+        .iter()
+        .zip(which)
+        .map(|(c, i)| Ok(model.p_alive(c)? * values[i]))
+        .collect()
+}
+
+/// One customer's forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerValue<U> {
+    /// The customer.
+    pub user: U,
+    /// The customer's summary row.
+    pub customer: Customer,
+    /// Probability of being alive at `T`.
+    pub p_alive: f64,
+    /// Expected purchases in the horizon.
+    pub expected_purchases: f64,
+    /// Expected spend per purchase (Gamma-Gamma).
+    pub expected_spend: f64,
+    /// Discounted value over the horizon.
+    pub clv: f64,
+}
+
+/// Every customer's forecast over a horizon, most valuable first.
+///
+/// ```
+/// use userops::ltv::{BgNbdParams, ClvOptions, ClvReport, Customer, GammaGammaParams, TimeUnit};
+/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
+/// let rows = vec![
+///     ("ana", Customer::new(2, 30.43, 38.86)?.with_monetary(22.35)),
+///     ("bo", Customer::new(0, 0.0, 38.86)?),
+/// ];
+/// let report = ClvReport::compute(&bg, &gg, rows, &ClvOptions::new(12, TimeUnit::Week)?)?;
+/// assert_eq!(report.rows[0].user, "ana");
+/// let json = serde_json::to_string(&report)?;
+/// assert_eq!(serde_json::from_str::<ClvReport<String>>(&json)?.rows.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClvReport<U> {
+    /// The transaction model's name.
+    pub model: String,
+    /// Horizon and discounting.
+    pub options: ClvOptions,
+    /// One row per customer, highest CLV first.
+    pub rows: Vec<CustomerValue<U>>,
+}
+
+impl<U> ClvReport<U> {
+    /// Forecasts every customer.
+    ///
+    /// # Errors
+    /// As [`clv`].
+    ///
+    /// ```
+    /// # use userops::ltv::*;
+    /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
+    /// let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1, TimeUnit::Week)?)?;
+    /// assert_eq!(r.rows.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compute<M: TransactionModel + Sync + ?Sized>(
+        model: &M,
+        spend: &GammaGammaParams,
+        customers: impl IntoIterator<Item = (U, Customer)>,
+        options: &ClvOptions,
+    ) -> Result<ClvReport<U>> {
+        let (users, rows): (Vec<U>, Vec<Customer>) = customers.into_iter().unzip();
+        let values = clv(model, spend, &rows, options)?;
+        let horizon = f64::from(options.months) * options.unit.per_month();
+        let mut out = Vec::with_capacity(rows.len());
+        for ((user, c), value) in users.into_iter().zip(rows).zip(values) {
+            out.push(CustomerValue {
+                user,
+                customer: c,
+                p_alive: model.p_alive(&c)?,
+                expected_purchases: model.expected_purchases(&c, horizon)?,
+                expected_spend: spend.expected_spend(&c)?,
+                clv: value,
+            });
+        }
+        out.sort_by(|a, b| b.clv.total_cmp(&a.clv));
+        Ok(ClvReport {
+            model: model.model_name().to_string(),
+            options: *options,
+            rows: out,
+        })
+    }
+
+    /// The `n` most valuable customers.
+    ///
+    /// ```
+    /// # use userops::ltv::*;
+    /// # let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// # let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
+    /// # let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1, TimeUnit::Week)?)?;
+    /// assert_eq!(r.top(0).rows.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn top(mut self, n: usize) -> ClvReport<U> {
+        self.rows.truncate(n);
+        self
+    }
+}
+
+impl<U: fmt::Display> fmt::Display for ClvReport<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "CLV over {} months ({} + gamma-gamma, {:.1} % monthly discount)",
+            self.options.months,
+            self.model,
+            self.options.monthly_discount * 100.0
+        )?;
+        writeln!(
+            f,
+            "{:<12} {:>5} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
+            "customer", "x", "t_x", "T", "p_alive", "purchases", "spend", "clv"
+        )?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "{:<12} {:>5} {:>8.2} {:>8.2} {:>8.3} {:>10.2} {:>10.2} {:>10.2}",
+                r.user.to_string(),
+                r.customer.frequency,
+                r.customer.recency,
+                r.customer.age,
+                r.p_alive,
+                r.expected_purchases,
+                r.expected_spend,
+                r.clv
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,714 @@
+//! What every BTYD model shares: the customer row, the time unit, fit options and the fit
+//! report, the compression of customers into unique weighted rows, and the fit driver.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::optim;
+use crate::{Error, Result};
+
+/// The unit BTYD times (recency, T, horizons) are measured in.
+///
+/// ```
+/// use userops::ltv::TimeUnit;
+/// assert_eq!(TimeUnit::parse("week")?, TimeUnit::Week);
+/// assert_eq!(TimeUnit::Week.days(), 7.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Days.
+    Day,
+    /// Weeks of 7 days (fractional: 10 days are 1.43 weeks).
+    Week,
+}
+
+impl TimeUnit {
+    /// Parses `day`/`days`/`d` or `week`/`weeks`/`w` (any case).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `unit` for anything else.
+    ///
+    /// ```
+    /// assert!(userops::ltv::TimeUnit::parse("month").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<TimeUnit> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "day" | "days" | "d" => Ok(TimeUnit::Day),
+            "week" | "weeks" | "w" => Ok(TimeUnit::Week),
+            other => Err(Error::invalid(
+                "unit",
+                format!("expected day or week, got {other:?}"),
+            )),
+        }
+    }
+
+    /// Days in one unit.
+    ///
+    /// ```
+    /// assert_eq!(userops::ltv::TimeUnit::Day.days(), 1.0);
+    /// ```
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Day => 1.0,
+            TimeUnit::Week => 7.0,
+        }
+    }
+
+    /// Units in one month, as `lifetimes`' `customer_lifetime_value` counts them (30 days,
+    /// 4.345 weeks).
+    ///
+    /// ```
+    /// assert_eq!(userops::ltv::TimeUnit::Week.per_month(), 4.345);
+    /// ```
+    pub fn per_month(self) -> f64 {
+        match self {
+            TimeUnit::Day => 30.0,
+            TimeUnit::Week => 4.345,
+        }
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+        })
+    }
+}
+
+/// One customer as the BTYD models see them: frequency `x` (repeat purchases), recency `t_x`
+/// (time of the last purchase since the first), age `T` (time since the first purchase at the
+/// end of calibration) and monetary (mean spend of the repeat purchases; only the spend model
+/// reads it).
+///
+/// ```
+/// use userops::ltv::Customer;
+/// let c = Customer::new(2, 30.43, 38.86)?.with_monetary(22.35);
+/// assert_eq!(c.frequency, 2);
+/// assert!(Customer::new(2, 40.0, 38.86).is_err()); // recency after T
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Repeat purchases `x` (purchase periods after the first).
+    pub frequency: u32,
+    /// Recency `t_x`: time from the first to the last purchase.
+    pub recency: f64,
+    /// Age `T`: time from the first purchase to the end of calibration.
+    #[serde(rename = "T")]
+    pub age: f64,
+    /// Mean spend per repeat purchase (0 when there is none).
+    #[serde(default)]
+    pub monetary: f64,
+}
+
+impl Customer {
+    /// A checked customer (monetary 0).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for NaN/inf, [`Error::Negative`] for negative times,
+    /// [`Error::InvalidInput`] when recency exceeds T or a customer without repeat purchases
+    /// has a recency.
+    ///
+    /// ```
+    /// assert!(userops::ltv::Customer::new(0, 0.0, 10.0).is_ok());
+    /// ```
+    pub fn new(frequency: u32, recency: f64, age: f64) -> Result<Customer> {
+        let c = Customer {
+            frequency,
+            recency,
+            age,
+            monetary: 0.0,
+        };
+        c.check("")?;
+        Ok(c)
+    }
+
+    /// Sets the mean repeat spend.
+    ///
+    /// ```
+    /// let c = userops::ltv::Customer::new(1, 1.0, 2.0)?.with_monetary(9.5);
+    /// assert_eq!(c.monetary, 9.5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_monetary(mut self, monetary: f64) -> Customer {
+        self.monetary = monetary;
+        self
+    }
+
+    /// Checks the row; `who` names it in errors (a row number or id).
+    ///
+    /// # Errors
+    /// As [`Customer::new`]; a NaN/inf monetary is [`Error::NonFinite`].
+    ///
+    /// ```
+    /// let c = userops::ltv::Customer { frequency: 1, recency: 3.0, age: 2.0, monetary: 0.0 };
+    /// assert!(c.check("row 7").unwrap_err().to_string().contains("row 7"));
+    /// ```
+    pub fn check(&self, who: &str) -> Result<()> {
+        for (field, value) in [
+            ("recency", self.recency),
+            ("T", self.age),
+            ("monetary", self.monetary),
+        ] {
+            if !value.is_finite() {
+                return Err(Error::NonFinite {
+                    field,
+                    value,
+                    user: who.to_string(),
+                });
+            }
+            if value < 0.0 && field != "monetary" {
+                return Err(Error::Negative {
+                    field,
+                    value,
+                    user: who.to_string(),
+                    hint: "; times are measured from the first purchase",
+                });
+            }
+        }
+        if self.recency > self.age {
+            return Err(Error::InvalidInput(format!(
+                "{who}: recency {} is after T {}: the last purchase cannot be later than the end of calibration",
+                self.recency, self.age
+            )));
+        }
+        if self.frequency == 0 && self.recency != 0.0 {
+            return Err(Error::InvalidInput(format!(
+                "{who}: frequency is 0 but recency is {}: without repeat purchases recency must be 0",
+                self.recency
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks every row of a customer table; errors name the row (0-based).
+pub(crate) fn check_all(customers: &[Customer]) -> Result<()> {
+    if customers.is_empty() {
+        return Err(Error::Empty("no customers to fit"));
+    }
+    for (i, c) in customers.iter().enumerate() {
+        // Name the row only when it is bad (formatting every row costs more than checking).
+        if c.check("").is_err() {
+            c.check(&format!("row {i}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Customers above which a fit first runs on an evenly spaced subsample of
+/// [`SUBSAMPLE`] customers and starts the full fit from its estimates.
+pub(crate) const WARM_START_ABOVE: usize = 200_000;
+/// Size of the warm-start subsample.
+pub(crate) const SUBSAMPLE: usize = 50_000;
+
+/// Every k-th customer, about [`SUBSAMPLE`] of them.
+pub(crate) fn subsample(customers: &[Customer]) -> Vec<Customer> {
+    let step = (customers.len() / SUBSAMPLE).max(1);
+    customers.iter().step_by(step).copied().collect()
+}
+
+/// A model's parameters: named values, checked on construction.
+pub trait ModelParams:
+    Sized + Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned
+{
+    /// The model's name as the `clv` example and JSON reports write it (`bgnbd`, ...).
+    const MODEL: &'static str;
+    /// Parameter names in order (`r`, `alpha`, ...).
+    const NAMES: &'static [&'static str];
+    /// Values in [`ModelParams::NAMES`] order.
+    fn values(&self) -> Vec<f64>;
+    /// Builds checked parameters from values in [`ModelParams::NAMES`] order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless every value is finite and positive.
+    fn from_values(values: &[f64]) -> Result<Self>;
+}
+
+/// Checks that `values` has `names.len()` finite positive entries.
+pub(crate) fn check_positive(names: &'static [&'static str], values: &[f64]) -> Result<()> {
+    if values.len() != names.len() {
+        return Err(Error::invalid(
+            "params",
+            format!(
+                "expected {} values ({}), got {}",
+                names.len(),
+                names.join(", "),
+                values.len()
+            ),
+        ));
+    }
+    for (name, v) in names.iter().zip(values) {
+        if !(v.is_finite() && *v > 0.0) {
+            return Err(Error::invalid(
+                name,
+                format!("must be a finite number > 0, got {v}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Options for a maximum-likelihood fit.
+///
+/// ```
+/// let o = userops::ltv::FitOptions::new().penalizer(0.01)?;
+/// assert_eq!(o.penalizer, 0.01);
+/// assert!(userops::ltv::FitOptions::new().penalizer(-1.0).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// L2 penalizer as `lifetimes` applies it: the fit minimizes
+    /// `-(mean log-likelihood) + penalizer * Σ params²`. 0 = plain maximum likelihood.
+    pub penalizer: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions::new()
+    }
+}
+
+impl FitOptions {
+    /// Plain maximum likelihood.
+    ///
+    /// ```
+    /// assert_eq!(userops::ltv::FitOptions::new().penalizer, 0.0);
+    /// ```
+    pub fn new() -> Self {
+        FitOptions { penalizer: 0.0 }
+    }
+
+    /// Sets the L2 penalizer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless finite and `>= 0`.
+    ///
+    /// ```
+    /// assert!(userops::ltv::FitOptions::new().penalizer(f64::NAN).is_err());
+    /// ```
+    pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
+        if !(penalizer.is_finite() && penalizer >= 0.0) {
+            return Err(Error::invalid(
+                "penalizer",
+                format!("must be a finite number >= 0, got {penalizer}"),
+            ));
+        }
+        self.penalizer = penalizer;
+        Ok(self)
+    }
+}
+
+/// A fitted model: parameters, log-likelihood, standard errors and whether the optimizer
+/// really converged.
+///
+/// JSON keys are a contract of the `clv` example:
+/// `{"model","params","log_likelihood","customers","converged","std_errors",...}`.
+///
+/// ```
+/// use userops::ltv::{BgNbdParams, FitReport};
+/// let p = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let report = FitReport { model: "bgnbd".into(), params: p.clone(), log_likelihood: -9582.43,
+///     customers: 2357, converged: true, std_errors: None, penalizer: 0.0, evaluations: 0,
+///     message: String::new() };
+/// let json = serde_json::to_string(&report)?;
+/// assert!(json.starts_with("{\"model\":\"bgnbd\",\"params\":{\"r\":0.2426"));
+/// let back: FitReport<BgNbdParams> = serde_json::from_str(&json)?;
+/// assert_eq!(back, report);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "P: DeserializeOwned"))]
+pub struct FitReport<P> {
+    /// Model name (`bgnbd`, `mbgnbd`, `pareto-nbd`, `gamma-gamma`).
+    pub model: String,
+    /// The maximum-likelihood (or penalized) estimates.
+    pub params: P,
+    /// Log-likelihood of the data at `params` (without the penalty).
+    pub log_likelihood: f64,
+    /// Customers the fit used.
+    pub customers: u64,
+    /// Whether the optimizer converged to an interior optimum with a positive definite Hessian.
+    /// A fit that ran off to a boundary is `false`, never passed off as fine.
+    pub converged: bool,
+    /// Standard errors from the inverse Hessian of the negative log-likelihood in the natural
+    /// parameters; `None` when the Hessian is not positive definite.
+    pub std_errors: Option<P>,
+    /// The L2 penalizer used.
+    pub penalizer: f64,
+    /// Likelihood evaluations the optimizer used.
+    pub evaluations: usize,
+    /// Why the fit did not converge (empty when it did).
+    pub message: String,
+}
+
+impl<P: ModelParams> fmt::Display for FitReport<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} fit on {} customers: log-likelihood {:.2}, {}",
+            self.model,
+            self.customers,
+            self.log_likelihood,
+            if self.converged {
+                "converged".to_string()
+            } else {
+                format!("NOT converged: {}", self.message)
+            }
+        )?;
+        writeln!(f, "{:<8} {:>12} {:>12}", "param", "estimate", "std error")?;
+        let se = self.std_errors.as_ref().map(|s| s.values());
+        for (i, (name, v)) in P::NAMES.iter().zip(self.params.values()).enumerate() {
+            match se.as_ref().and_then(|s| s.get(i)) {
+                Some(s) => writeln!(f, "{name:<8} {v:>12.4} {s:>12.4}")?,
+                None => writeln!(f, "{name:<8} {v:>12.4} {:>12}", "-")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Customers compressed into unique `(x, t_x, T)` rows with weights, and the distinct
+/// frequencies (so per-frequency terms such as `lnΓ(r + x)` are computed once per value).
+#[derive(Debug, Clone)]
+pub(crate) struct Rows {
+    pub x: Vec<f64>,
+    pub tx: Vec<f64>,
+    pub t: Vec<f64>,
+    pub w: Vec<f64>,
+    /// Index of each row's frequency in `xs`.
+    pub xi: Vec<u32>,
+    /// Distinct frequencies.
+    pub xs: Vec<f64>,
+    /// Index of each row's recency in `txs`.
+    pub txi: Vec<u32>,
+    /// Distinct recencies.
+    pub txs: Vec<f64>,
+    /// Index of each row's T in `ts`.
+    pub ti: Vec<u32>,
+    /// Distinct ages T.
+    pub ts: Vec<f64>,
+    /// Total weight (customers).
+    pub total: f64,
+}
+
+impl Rows {
+    pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
+        let mut index: HashMap<(u32, u64, u64), usize> =
+            HashMap::with_capacity(customers.len() / 4 + 16);
+        let mut rows = Rows {
+            x: vec![],
+            tx: vec![],
+            t: vec![],
+            w: vec![],
+            xi: vec![],
+            xs: vec![],
+            txi: vec![],
+            txs: vec![],
+            ti: vec![],
+            ts: vec![],
+            total: 0.0,
+        };
+        let mut xindex: HashMap<u32, u32> = HashMap::new();
+        let mut txindex: HashMap<u64, u32> = HashMap::new();
+        let mut tindex: HashMap<u64, u32> = HashMap::new();
+        for c in customers {
+            let key = (c.frequency, c.recency.to_bits(), c.age.to_bits());
+            match index.get(&key) {
+                Some(&i) => rows.w[i] += 1.0,
+                None => {
+                    index.insert(key, rows.x.len());
+                    let next = rows.xs.len() as u32;
+                    let xi = *xindex.entry(c.frequency).or_insert(next);
+                    if xi == next {
+                        rows.xs.push(f64::from(c.frequency));
+                    }
+                    let next = rows.txs.len() as u32;
+                    let txi = *txindex.entry(c.recency.to_bits()).or_insert(next);
+                    if txi == next {
+                        rows.txs.push(c.recency);
+                    }
+                    let next = rows.ts.len() as u32;
+                    let ti = *tindex.entry(c.age.to_bits()).or_insert(next);
+                    if ti == next {
+                        rows.ts.push(c.age);
+                    }
+                    rows.txi.push(txi);
+                    rows.ti.push(ti);
+                    rows.x.push(f64::from(c.frequency));
+                    rows.tx.push(c.recency);
+                    rows.t.push(c.age);
+                    rows.w.push(1.0);
+                    rows.xi.push(xi);
+                }
+            }
+        }
+        rows.total = customers.len() as f64;
+        rows
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.x.len()
+    }
+}
+
+/// Sums `f(i)` over rows `0..n`, in parallel with the `parallel` feature.
+pub(crate) fn sum_rows(n: usize, f: impl Fn(usize) -> f64 + Sync + Send) -> f64 {
+    #[cfg(feature = "parallel")]
+    {
+        if n >= 50_000 {
+            use rayon::prelude::*;
+            return (0..n).into_par_iter().with_min_len(8192).map(f).sum();
+        }
+    }
+    (0..n).map(f).sum()
+}
+
+/// Sums the `k`-vector `f(i, acc)` adds over rows `0..n` (in parallel with `parallel`).
+pub(crate) fn sum_rows_vec(
+    n: usize,
+    k: usize,
+    f: impl Fn(usize, &mut [f64]) + Sync + Send,
+) -> Vec<f64> {
+    #[cfg(feature = "parallel")]
+    {
+        if n >= 50_000 {
+            use rayon::prelude::*;
+            return (0..n)
+                .into_par_iter()
+                .with_min_len(8192)
+                .fold(
+                    || vec![0.0; k],
+                    |mut acc, i| {
+                        f(i, &mut acc);
+                        acc
+                    },
+                )
+                .reduce(
+                    || vec![0.0; k],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x += y;
+                        }
+                        a
+                    },
+                );
+        }
+    }
+    let mut acc = vec![0.0; k];
+    for i in 0..n {
+        f(i, &mut acc);
+    }
+    acc
+}
+
+/// The log-likelihood of all the data and its gradient in the natural parameters.
+pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
+
+/// Fits a model by maximum likelihood: `total_ll(params)` is the log-likelihood of all the
+/// data, `customers` the number of customers behind it, `scales` the typical size of each
+/// parameter (the optimizer works on `ln(param / scale)` starting at 0); `warm` when `scales`
+/// are estimates already close to the optimum (a smaller first simplex).
+pub(crate) fn fit_model<P: ModelParams>(
+    total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
+    gradient: Option<LlGrad<'_>>,
+    customers: f64,
+    scales: &[f64],
+    warm: bool,
+    options: &FitOptions,
+) -> Result<FitReport<P>> {
+    let pen = options.penalizer;
+    let natural = |theta: &[f64]| -> Vec<f64> {
+        theta.iter().zip(scales).map(|(t, s)| t.exp() * s).collect()
+    };
+    let objective = |theta: &[f64]| -> f64 {
+        let p = natural(theta);
+        let ll = total_ll(&p);
+        if !ll.is_finite() {
+            return f64::INFINITY;
+        }
+        -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>()
+    };
+    let start = vec![0.0; scales.len()];
+    // With an exact gradient: BFGS on the log-parameters; if it does not converge, fall back
+    // to the derivative-free search, which is slower but more patient.
+    let quasi_newton = gradient.map(|grad| {
+        let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+            let p = natural(theta);
+            let (ll, g) = grad(&p);
+            if !ll.is_finite() {
+                return (f64::INFINITY, vec![0.0; p.len()]);
+            }
+            let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
+            // d/dθ = p d/dp
+            let gt = p
+                .iter()
+                .zip(&g)
+                .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                .collect();
+            (f, gt)
+        };
+        optim::bfgs(&fg, &start, 18.0, 1e-9)
+    });
+    let opt = match quasi_newton {
+        Some(o) if o.converged => o,
+        Some(o) => {
+            let mut fallback =
+                optim::minimize(&objective, &start, 18.0, if warm { 0.05 } else { 0.5 });
+            fallback.evaluations += o.evaluations;
+            fallback
+        }
+        None => optim::minimize(&objective, &start, 18.0, if warm { 0.05 } else { 0.5 }),
+    };
+    let p = natural(&opt.x);
+    let params = P::from_values(&p)?;
+    let log_likelihood = total_ll(&p);
+    if !log_likelihood.is_finite() {
+        return Err(Error::NonFinite {
+            field: "log_likelihood",
+            value: log_likelihood,
+            user: String::new(),
+        });
+    }
+    // Standard errors: inverse Hessian of the (penalized) negative log-likelihood, natural scale.
+    let total_obj = |q: &[f64]| -> f64 {
+        if q.iter().any(|v| v.is_nan() || *v <= 0.0) {
+            return f64::NAN;
+        }
+        -total_ll(q) + customers * pen * q.iter().map(|v| v * v).sum::<f64>()
+    };
+    let h = match gradient {
+        Some(grad) => {
+            let g = |q: &[f64]| -> Vec<f64> {
+                let (_, g) = grad(q);
+                g.iter()
+                    .zip(q)
+                    .map(|(gi, qi)| -gi + 2.0 * customers * pen * qi)
+                    .collect()
+            };
+            optim::hessian_from_gradient(&g, &p, 1e-4)
+        }
+        None => optim::hessian(&total_obj, &p, 1e-3),
+    };
+    let std_errors = optim::inverse_spd(&h).and_then(|inv| {
+        let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
+        if se.iter().all(|v| v.is_finite() && *v > 0.0) {
+            P::from_values(&se).ok()
+        } else {
+            None
+        }
+    });
+    let mut converged = opt.converged;
+    let mut message = opt.message;
+    if converged && std_errors.is_none() {
+        converged = false;
+        message = "the Hessian in the natural parameters is not positive definite".into();
+    }
+    Ok(FitReport {
+        model: P::MODEL.to_string(),
+        params,
+        log_likelihood,
+        customers: customers as u64,
+        converged,
+        std_errors,
+        penalizer: pen,
+        evaluations: opt.evaluations,
+        message,
+    })
+}
+
+/// What the purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD) predict for a customer.
+///
+/// ```
+/// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
+/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let c = Customer::new(2, 30.43, 38.86)?;
+/// let p = m.p_alive(&c)?;
+/// assert!(p > 0.0 && p < 1.0);
+/// assert!(m.expected_purchases(&c, 52.0)? > m.expected_purchases(&c, 39.0)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait TransactionModel {
+    /// The model's name (`bgnbd`, ...).
+    fn model_name(&self) -> &'static str;
+
+    /// Log-likelihood of one customer's `(x, t_x, T)`.
+    ///
+    /// # Errors
+    /// An invalid customer row, or a non-finite result.
+    fn log_likelihood(&self, customer: &Customer) -> Result<f64>;
+
+    /// Probability the customer is still alive at `T`.
+    ///
+    /// # Errors
+    /// An invalid customer row, or a non-finite result.
+    fn p_alive(&self, customer: &Customer) -> Result<f64>;
+
+    /// Expected purchases in `(T, T + t]` given the customer's history.
+    ///
+    /// # Errors
+    /// An invalid customer row, a negative or non-finite `t`, or a non-finite result.
+    fn expected_purchases(&self, customer: &Customer, t: f64) -> Result<f64>;
+
+    /// Expected purchases in `(T, T + t]` of a customer with `frequency` repeat purchases and
+    /// age `T` who is alive at `T`. It does not depend on recency, so forecasts for many
+    /// customers share it: [`TransactionModel::expected_purchases`] is
+    /// `p_alive × expected_purchases_if_alive`.
+    ///
+    /// # Errors
+    /// A negative or non-finite `t` or `age`, or a non-finite result.
+    fn expected_purchases_if_alive(&self, frequency: u32, age: f64, t: f64) -> Result<f64>;
+
+    /// Expected purchases in `(0, t]` of a customer just acquired (unconditional `E[X(t)]`).
+    ///
+    /// # Errors
+    /// A negative or non-finite `t`, or a non-finite result.
+    fn expected_purchases_new(&self, t: f64) -> Result<f64>;
+
+    /// `P(X(t) = n)`: probability that a new customer makes exactly `n` repeat purchases in
+    /// `(0, t]`.
+    ///
+    /// # Errors
+    /// A negative or non-finite `t`, or a non-finite result.
+    fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64>;
+}
+
+/// Checks a horizon `t`.
+pub(crate) fn check_horizon(t: f64) -> Result<()> {
+    if !t.is_finite() {
+        return Err(Error::NonFinite {
+            field: "horizon",
+            value: t,
+            user: String::new(),
+        });
+    }
+    if t < 0.0 {
+        return Err(Error::Negative {
+            field: "horizon",
+            value: t,
+            user: String::new(),
+            hint: "",
+        });
+    }
+    Ok(())
+}
+
+/// Turns a computed value into `Ok` when finite, else a [`Error::NonFinite`] naming it.
+pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::NonFinite {
+            field,
+            value: v,
+            user: String::new(),
+        })
+    }
+}

@@ -1,0 +1,570 @@
+//! Transaction log → per-customer BTYD summary (frequency, recency, T, mean repeat spend),
+//! with an optional holdout period. A mergeable fold.
+
+use std::fmt;
+use std::hash::Hash;
+
+use chrono::{Datelike, NaiveDate, Offset, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Customer, TimeUnit};
+use crate::event::{Event, checked_amount};
+use crate::fold::{Fold, Summary, UserMap};
+use crate::{Error, Result};
+
+/// One customer's BTYD summary: calibration statistics and, when a holdout period is set,
+/// what they did in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSummary<U> {
+    /// The customer.
+    pub user: U,
+    /// Repeat purchase days in calibration: distinct purchase days after the first.
+    pub frequency: u32,
+    /// Time from the first to the last purchase day in calibration.
+    pub recency: f64,
+    /// `T`: time from the first purchase day to the calibration end day.
+    #[serde(rename = "T")]
+    pub age: f64,
+    /// Mean spend per repeat purchase day (a day's amounts summed; the first day excluded);
+    /// 0 without repeat purchases.
+    pub monetary: f64,
+    /// Distinct purchase days in the holdout period (0 without one).
+    pub frequency_holdout: u32,
+    /// Mean spend per purchase day in the holdout period (0 without purchases).
+    pub monetary_holdout: f64,
+    /// Length of the holdout period (0 without one).
+    pub duration_holdout: f64,
+}
+
+impl<U> CustomerSummary<U> {
+    /// The row the models take.
+    ///
+    /// ```
+    /// let s = userops::ltv::CustomerSummary { user: 1, frequency: 2, recency: 3.0, age: 5.0,
+    ///     monetary: 7.0, frequency_holdout: 0, monetary_holdout: 0.0, duration_holdout: 0.0 };
+    /// assert_eq!(s.customer().frequency, 2);
+    /// ```
+    pub fn customer(&self) -> Customer {
+        Customer {
+            frequency: self.frequency,
+            recency: self.recency,
+            age: self.age,
+            monetary: self.monetary,
+        }
+    }
+}
+
+/// The finished [`BtydSummary`]: one row per customer whose first purchase is in calibration,
+/// ordered by customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BtydReport<U> {
+    /// The time unit of recency, T and the holdout duration.
+    pub unit: TimeUnit,
+    /// Last day of the calibration period (inclusive).
+    pub calibration_end: NaiveDate,
+    /// Last day of the holdout period (inclusive), if any.
+    pub holdout_end: Option<NaiveDate>,
+    /// One row per customer.
+    pub customers: Vec<CustomerSummary<U>>,
+    /// Customers whose first purchase is after the calibration end (not in `customers`).
+    pub first_purchase_after_calibration: u64,
+    /// Transactions after the calibration end that were ignored because no holdout is set.
+    pub ignored_after_calibration: u64,
+}
+
+impl<U> BtydReport<U> {
+    /// The rows the models take, in the order of `customers`.
+    ///
+    /// ```
+    /// let r = userops::ltv::BtydReport::<u32> { unit: userops::ltv::TimeUnit::Day,
+    ///     calibration_end: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), holdout_end: None,
+    ///     customers: vec![], first_purchase_after_calibration: 0, ignored_after_calibration: 0 };
+    /// assert!(r.to_customers().is_empty());
+    /// ```
+    pub fn to_customers(&self) -> Vec<Customer> {
+        self.customers
+            .iter()
+            .map(CustomerSummary::customer)
+            .collect()
+    }
+}
+
+impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "BTYD summary: {} customers, calibration to {} (times in {}s){}",
+            self.customers.len(),
+            self.calibration_end,
+            self.unit,
+            self.holdout_end
+                .map(|h| format!(", holdout to {h}"))
+                .unwrap_or_default()
+        )?;
+        writeln!(
+            f,
+            "{:<12} {:>9} {:>9} {:>9} {:>10} {:>9}",
+            "customer", "frequency", "recency", "T", "monetary", "holdout"
+        )?;
+        for c in &self.customers {
+            writeln!(
+                f,
+                "{:<12} {:>9} {:>9.2} {:>9.2} {:>10.2} {:>9}",
+                format!("{:?}", c.user),
+                c.frequency,
+                c.recency,
+                c.age,
+                c.monetary,
+                c.frequency_holdout
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `NaiveDate(1970-01-01).num_days_from_ce()`.
+const UNIX_EPOCH_DAY_FROM_CE: i64 = 719_163;
+
+/// A few purchase days inline (no allocation for most customers), the rest spilled to a `Vec`.
+/// A day equal to the last one pushed is skipped (several purchases on one day).
+#[derive(Debug, Clone, PartialEq)]
+struct DayBuf {
+    inline: [i32; 6],
+    len: u8,
+    spill: Vec<i32>,
+}
+
+impl DayBuf {
+    fn new() -> DayBuf {
+        DayBuf {
+            inline: [0; 6],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    fn last(&self) -> Option<i32> {
+        match self.spill.last() {
+            Some(d) => Some(*d),
+            None => self
+                .inline
+                .get(usize::from(self.len).checked_sub(1)?)
+                .copied(),
+        }
+    }
+
+    fn push(&mut self, day: i32) {
+        if self.last() == Some(day) {
+            return;
+        }
+        match self.inline.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = day;
+                self.len += 1;
+            }
+            None => self.spill.push(day),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = i32> + '_ {
+        self.inline
+            .iter()
+            .take(usize::from(self.len))
+            .chain(self.spill.iter())
+            .copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    /// Purchase days (calibration and holdout), unsorted, possibly repeated.
+    days: DayBuf,
+    /// First calibration purchase day (i32::MAX when none yet).
+    first_day: i32,
+    /// Amount spent on `first_day`.
+    first_amount: f64,
+    /// Amount spent in calibration.
+    calibration_amount: f64,
+    /// Amount spent in the holdout period.
+    holdout_amount: f64,
+}
+
+/// Per-customer BTYD summary of a transaction log, as `lifetimes`'
+/// `summary_data_from_transaction_data` / `calibration_and_holdout_data` compute it:
+/// purchases are counted by distinct calendar day in the zone `Tz`; frequency is the number
+/// of purchase days after the first; recency and T are whole days between purchase days and
+/// the calibration end day, expressed in the chosen [`TimeUnit`]; monetary is the mean spend
+/// of the repeat purchase days.
+///
+/// Events after the calibration end count in the holdout period when one is set (events after
+/// its end are an error), else they are ignored and counted in the report.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::ltv::{BtydSummary, TimeUnit};
+///
+/// let at = |m, d| Utc.with_ymd_and_hms(1997, m, d, 12, 0, 0).unwrap();
+/// let log = vec![
+///     EventRecord::<u32>::new(4_u32, at(1, 1)).with_amount(29.33),
+///     EventRecord::new(4_u32, at(1, 18)).with_amount(29.73),
+///     EventRecord::new(4_u32, at(8, 2)).with_amount(14.96),
+///     EventRecord::new(4_u32, at(12, 12)).with_amount(26.48),
+/// ];
+/// let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+/// let report = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish();
+/// let c = &report.customers[0];
+/// assert_eq!(c.frequency, 2);
+/// assert!((c.recency - 213.0 / 7.0).abs() < 1e-12); // Jan 1 -> Aug 2
+/// assert!((c.age - 272.0 / 7.0).abs() < 1e-12);     // Jan 1 -> Sep 30
+/// assert!((c.monetary - (29.73 + 14.96) / 2.0).abs() < 1e-12);
+/// assert_eq!(report.ignored_after_calibration, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BtydSummary<U, Tz: TimeZone = Utc> {
+    zone: Tz,
+    unit: TimeUnit,
+    calibration_end: NaiveDate,
+    holdout_end: Option<NaiveDate>,
+    cal_day: i32,
+    holdout_day: Option<i32>,
+    index: UserMap<U, usize>,
+    users: Vec<U>,
+    states: Vec<State>,
+    last: usize,
+    first_after: u64,
+    ignored: u64,
+}
+
+impl<U: Eq + Hash> BtydSummary<U, Utc> {
+    /// An empty summary with days in UTC; calibration ends on `calibration_end` (inclusive).
+    ///
+    /// ```
+    /// let end = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    /// let s = userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Week);
+    /// assert!(s.is_empty());
+    /// ```
+    pub fn new(calibration_end: NaiveDate, unit: TimeUnit) -> Self {
+        BtydSummary::with_zone(Utc, calibration_end, unit)
+    }
+}
+
+impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
+    /// An empty summary counting purchase days in the zone `zone`.
+    ///
+    /// ```
+    /// let end = chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
+    /// let zone = userops::time::Zone::parse("Europe/Paris")?;
+    /// let s = userops::ltv::BtydSummary::<u64, _>::with_zone(zone, end, userops::ltv::TimeUnit::Day);
+    /// assert_eq!(s.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_zone(zone: Tz, calibration_end: NaiveDate, unit: TimeUnit) -> Self {
+        BtydSummary {
+            zone,
+            unit,
+            calibration_end,
+            holdout_end: None,
+            cal_day: calibration_end.num_days_from_ce(),
+            holdout_day: None,
+            index: UserMap::default(),
+            users: Vec::new(),
+            states: Vec::new(),
+            last: usize::MAX,
+            first_after: 0,
+            ignored: 0,
+        }
+    }
+
+    /// Sets a holdout period from the day after the calibration end to `holdout_end`
+    /// (inclusive).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `holdout_end` when it is not after the calibration end.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// let d = |m| NaiveDate::from_ymd_opt(1997, m, 30).unwrap();
+    /// let s = userops::ltv::BtydSummary::<u64>::new(d(9), userops::ltv::TimeUnit::Week);
+    /// assert!(s.clone().holdout(d(6)).is_err());
+    /// assert!(s.holdout(d(11)).is_ok());
+    /// ```
+    pub fn holdout(mut self, holdout_end: NaiveDate) -> Result<Self> {
+        if holdout_end <= self.calibration_end {
+            return Err(Error::invalid(
+                "holdout_end",
+                format!(
+                    "{holdout_end} is not after the calibration end {}",
+                    self.calibration_end
+                ),
+            ));
+        }
+        self.holdout_end = Some(holdout_end);
+        self.holdout_day = Some(holdout_end.num_days_from_ce());
+        Ok(self)
+    }
+
+    /// Customers seen so far.
+    ///
+    /// ```
+    /// let end = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    /// assert_eq!(userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Day).len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether no customer has been seen.
+    ///
+    /// ```
+    /// let end = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    /// assert!(userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Day).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    fn settings_differ(&self, other: &Self) -> bool
+    where
+        Tz: PartialEq,
+    {
+        self.zone != other.zone
+            || self.unit != other.unit
+            || self.calibration_end != other.calibration_end
+            || self.holdout_end != other.holdout_end
+    }
+}
+
+impl State {
+    fn empty() -> State {
+        State {
+            days: DayBuf::new(),
+            first_day: i32::MAX,
+            first_amount: 0.0,
+            calibration_amount: 0.0,
+            holdout_amount: 0.0,
+        }
+    }
+
+    fn add_calibration(&mut self, day: i32, amount: f64) {
+        self.days.push(day);
+        self.calibration_amount += amount;
+        if day < self.first_day {
+            self.first_day = day;
+            self.first_amount = amount;
+        } else if day == self.first_day {
+            self.first_amount += amount;
+        }
+    }
+
+    fn merge(&mut self, o: State) {
+        for d in o.days.iter() {
+            self.days.push(d);
+        }
+        self.calibration_amount += o.calibration_amount;
+        self.holdout_amount += o.holdout_amount;
+        if o.first_day < self.first_day {
+            self.first_day = o.first_day;
+            self.first_amount = o.first_amount;
+        } else if o.first_day == self.first_day && o.first_day != i32::MAX {
+            self.first_amount += o.first_amount;
+        }
+    }
+}
+
+impl<E, Tz> Fold<E> for BtydSummary<E::User, Tz>
+where
+    E: Event,
+    Tz: TimeZone + PartialEq,
+{
+    fn observe(&mut self, event: &E) -> Result<()> {
+        let amount = checked_amount(event)?;
+        let at = event.at();
+        // Local calendar day as a day number: the zone's offset at this instant, then integer
+        // arithmetic (no calendar conversion per event).
+        let offset = i64::from(
+            self.zone
+                .offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        );
+        let day =
+            i32::try_from((at.timestamp() + offset).div_euclid(86_400) + UNIX_EPOCH_DAY_FROM_CE)
+                .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
+        let holdout = if day > self.cal_day {
+            match self.holdout_day {
+                None => {
+                    self.ignored += 1;
+                    return Ok(());
+                }
+                Some(h) if day > h => {
+                    return Err(Error::AfterAsOf {
+                        at: at.to_rfc3339(),
+                        as_of: format!(
+                            "{} (end of the holdout period)",
+                            self.holdout_end.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                        user: format!("{:?}", event.user()),
+                    });
+                }
+                Some(_) => true,
+            }
+        } else {
+            false
+        };
+        // Fast path: events grouped by user skip the map lookup.
+        let i = match self.users.get(self.last) {
+            Some(u) if u == event.user() => self.last,
+            _ => match self.index.get(event.user()) {
+                Some(&i) => i,
+                None => {
+                    let i = self.users.len();
+                    self.index.insert(event.user().clone(), i);
+                    self.users.push(event.user().clone());
+                    self.states.push(State::empty());
+                    i
+                }
+            },
+        };
+        self.last = i;
+        let Some(s) = self.states.get_mut(i) else {
+            return Err(Error::InvalidInput("internal index out of range".into()));
+        };
+        if holdout {
+            s.days.push(day);
+            s.holdout_amount += amount;
+        } else {
+            s.add_calibration(day, amount);
+        }
+        Ok(())
+    }
+}
+
+impl<U, Tz> Summary for BtydSummary<U, Tz>
+where
+    U: Clone + Eq + Hash + Ord,
+    Tz: TimeZone + PartialEq,
+{
+    type Output = BtydReport<U>;
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        if self.settings_differ(&other) {
+            return Err(Error::MergeMismatch(
+                "BTYD summaries with different zone, unit, calibration end or holdout end".into(),
+            ));
+        }
+        self.first_after += other.first_after;
+        self.ignored += other.ignored;
+        for (user, state) in other.users.into_iter().zip(other.states) {
+            match self.index.get(&user) {
+                Some(&i) => {
+                    if let Some(s) = self.states.get_mut(i) {
+                        s.merge(state);
+                    }
+                }
+                None => {
+                    self.index.insert(user.clone(), self.users.len());
+                    self.users.push(user);
+                    self.states.push(state);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> BtydReport<U> {
+        let unit_days = self.unit.days();
+        let cal = self.cal_day;
+        let duration_holdout = self
+            .holdout_day
+            .map(|h| f64::from(h - cal) / unit_days)
+            .unwrap_or(0.0);
+        let mut first_after = self.first_after;
+        let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.users.len());
+        let mut scratch: Vec<i32> = Vec::new();
+        for (user, s) in self.users.into_iter().zip(self.states) {
+            if s.first_day == i32::MAX {
+                first_after += 1;
+                continue;
+            }
+            scratch.clear();
+            scratch.extend(s.days.iter());
+            scratch.sort_unstable();
+            scratch.dedup();
+            let split = scratch.partition_point(|d| *d <= cal);
+            let cal_days = &scratch[..split];
+            let holdout_days = scratch.len() - split;
+            let last = cal_days.last().copied().unwrap_or(s.first_day);
+            let frequency = u32::try_from(cal_days.len().saturating_sub(1)).unwrap_or(u32::MAX);
+            let monetary = if frequency > 0 {
+                (s.calibration_amount - s.first_amount) / f64::from(frequency)
+            } else {
+                0.0
+            };
+            let frequency_holdout = u32::try_from(holdout_days).unwrap_or(u32::MAX);
+            rows.push(CustomerSummary {
+                user,
+                frequency,
+                recency: f64::from(last - s.first_day) / unit_days,
+                age: f64::from(cal - s.first_day) / unit_days,
+                monetary,
+                frequency_holdout,
+                monetary_holdout: if frequency_holdout > 0 {
+                    s.holdout_amount / f64::from(frequency_holdout)
+                } else {
+                    0.0
+                },
+                duration_holdout,
+            });
+        }
+        rows.sort_by(|a, b| a.user.cmp(&b.user));
+        BtydReport {
+            unit: self.unit,
+            calibration_end: self.calibration_end,
+            holdout_end: self.holdout_end,
+            customers: rows,
+            first_purchase_after_calibration: first_after,
+            ignored_after_calibration: self.ignored,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_epoch_day_constant() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).map(|d| i64::from(d.num_days_from_ce()));
+        assert_eq!(epoch, Some(UNIX_EPOCH_DAY_FROM_CE));
+    }
+
+    #[test]
+    fn days_follow_the_zone() {
+        use crate::event::EventRecord;
+        use crate::fold::fold;
+        // 23:30 UTC on Jan 1 is Jan 2 in Paris (+01:00): two purchase days in UTC become one.
+        let zone = crate::time::Zone::parse("Europe/Paris").unwrap();
+        let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
+        let log = vec![
+            EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 1, 23, 30, 0).unwrap()),
+            EventRecord::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 2, 10, 0, 0).unwrap()),
+        ];
+        let paris = fold(BtydSummary::with_zone(zone, end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        let utc = fold(BtydSummary::new(end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        assert_eq!(
+            (paris.customers[0].frequency, paris.customers[0].age),
+            (0, 29.0)
+        );
+        assert_eq!(
+            (utc.customers[0].frequency, utc.customers[0].age),
+            (1, 30.0)
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Property tests for `ltv`: probabilities in [0, 1], monotone forecasts, CLV against the
+//! discount rate, the fold laws of the BTYD summary, serde round trips.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+use userops::event::EventRecord;
+use userops::fold::{Summary, fold, laws};
+use userops::ltv::{
+    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitReport,
+    GammaGammaParams, MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
+};
+
+fn models(r: f64, alpha: f64, a: f64, b: f64) -> Vec<Box<dyn TransactionModel>> {
+    vec![
+        Box::new(BgNbdParams::new(r, alpha, a, b).unwrap()),
+        Box::new(MbgNbdParams::new(r, alpha, a, b).unwrap()),
+        Box::new(ParetoNbdParams::new(r, alpha, a, b).unwrap()),
+    ]
+}
+
+fn customer_strategy() -> impl Strategy<Value = Customer> {
+    (0_u32..400, 0.0_f64..1.0, 0.0_f64..200.0).prop_map(|(x, frac, t)| {
+        let tx = if x == 0 { 0.0 } else { frac * t };
+        Customer::new(x, tx, t).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn p_alive_is_a_probability(
+        c in customer_strategy(),
+        r in 0.05_f64..5.0, alpha in 0.1_f64..50.0, a in 0.05_f64..5.0, b in 0.05_f64..20.0,
+    ) {
+        for m in models(r, alpha, a, b) {
+            let p = m.p_alive(&c).unwrap();
+            prop_assert!((0.0..=1.0).contains(&p), "{} {c:?}: {p}", m.model_name());
+            prop_assert!(m.log_likelihood(&c).unwrap().is_finite());
+        }
+    }
+
+    #[test]
+    fn expected_purchases_grow_with_the_horizon(
+        c in customer_strategy(),
+        r in 0.05_f64..3.0, alpha in 0.5_f64..30.0, a in 0.1_f64..3.0, b in 0.5_f64..10.0,
+        t in 0.1_f64..100.0, dt in 0.1_f64..100.0,
+    ) {
+        prop_assume!((a - 1.0).abs() > 1e-3);
+        for m in models(r, alpha, a, b) {
+            let e1 = m.expected_purchases(&c, t).unwrap();
+            let e2 = m.expected_purchases(&c, t + dt).unwrap();
+            prop_assert!(e1 >= 0.0 && e2 >= e1 - 1e-9 * e2.abs(), "{} {c:?}: E({t}) = {e1}, E({}) = {e2}", m.model_name(), t + dt);
+            let u1 = m.expected_purchases_new(t).unwrap();
+            let u2 = m.expected_purchases_new(t + dt).unwrap();
+            prop_assert!(u1 >= 0.0 && u2 >= u1 - 1e-9 * u2.abs());
+        }
+    }
+
+    #[test]
+    fn clv_falls_as_the_discount_rate_rises(
+        c in customer_strategy(), spend in 1.0_f64..100.0,
+        d1 in 0.0_f64..0.2, dd in 0.001_f64..0.2, months in 1_u32..36,
+    ) {
+        let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+        let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
+        let c = if c.frequency > 0 { c.with_monetary(spend) } else { c };
+        let lo = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1).unwrap()).unwrap()[0];
+        let hi = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1 + dd).unwrap()).unwrap()[0];
+        // Strictly lower unless the customer is (numerically) surely gone and both are 0.
+        prop_assert!(hi >= 0.0 && hi <= lo, "{lo} {hi}");
+        if lo > 1e-12 {
+            prop_assert!(hi < lo, "{lo} {hi}");
+        }
+    }
+
+    #[test]
+    fn summary_obeys_the_fold_laws(
+        events in prop::collection::vec((0_u8..6, 0_i64..120, -5.0_f64..50.0), 0..60),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+        seed in any::<u64>(),
+    ) {
+        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let log: Vec<EventRecord<u8>> = events
+            .iter()
+            .map(|&(u, h, a)| EventRecord::new(u, start + chrono::TimeDelta::hours(h * 13)).with_amount(a))
+            .collect();
+        let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
+        let holdout = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
+        let empty = || BtydSummary::<u8>::new(end, TimeUnit::Week).holdout(holdout).unwrap();
+        let same = |a: &BtydReport<u8>, b: &BtydReport<u8>| {
+            a.customers.len() == b.customers.len()
+                && a.customers.iter().zip(&b.customers).all(|(x, y)| {
+                    x.user == y.user && x.frequency == y.frequency && x.recency == y.recency && x.age == y.age
+                        && x.frequency_holdout == y.frequency_holdout
+                        && laws::close(x.monetary, y.monetary, 1e-9)
+                        && laws::close(x.monetary_holdout, y.monetary_holdout, 1e-9)
+                })
+        };
+        laws::merge_law(empty, &log, &cuts, same).unwrap();
+        let mut perm: Vec<usize> = (0..log.len()).collect();
+        let mut rng = userops::sample::Rng::new(seed);
+        for i in (1..perm.len()).rev() {
+            perm.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        laws::order_law(empty, &log, &perm, same).unwrap();
+    }
+}
+
+#[test]
+fn reports_round_trip_through_json() {
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let log = vec![
+        EventRecord::<u32>::new(1_u32, start).with_amount(10.0),
+        EventRecord::new(1_u32, start + chrono::TimeDelta::days(9)).with_amount(5.0),
+        EventRecord::new(2_u32, start + chrono::TimeDelta::days(3)).with_amount(7.0),
+    ];
+    let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
+    let report = fold(BtydSummary::new(end, TimeUnit::Day), &log)
+        .unwrap()
+        .finish();
+    let back: BtydReport<u32> =
+        serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+    assert_eq!(back, report);
+
+    let rows: Vec<Customer> = (0..300)
+        .map(|i| {
+            Customer::new(
+                i % 4,
+                if i % 4 == 0 { 0.0 } else { f64::from(i % 30) },
+                30.0,
+            )
+            .unwrap()
+        })
+        .collect();
+    // serde_json's float parsing may differ in the last ulp: compare floats within 1e-15.
+    fn same<P: ModelParams>(a: &FitReport<P>, b: &FitReport<P>) -> bool {
+        let close = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(u, v)| laws::close(*u, *v, 1e-15));
+        a.model == b.model
+            && a.customers == b.customers
+            && a.converged == b.converged
+            && a.message == b.message
+            && a.evaluations == b.evaluations
+            && close(&a.params.values(), &b.params.values())
+            && laws::close(a.log_likelihood, b.log_likelihood, 1e-15)
+            && match (&a.std_errors, &b.std_errors) {
+                (Some(x), Some(y)) => close(&x.values(), &y.values()),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+    let fit = BgNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
+    let back: FitReport<BgNbdParams> =
+        serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+    assert!(same(&back, &fit));
+    let fit = ParetoNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
+    let back: FitReport<ParetoNbdParams> =
+        serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+    assert!(same(&back, &fit));
+
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
+    let clv = ClvReport::compute(
+        &bg,
+        &gg,
+        vec![(7_u32, rows[1])],
+        &ClvOptions::new(6, TimeUnit::Week).unwrap(),
+    )
+    .unwrap();
+    let back: ClvReport<u32> = serde_json::from_str(&serde_json::to_string(&clv).unwrap()).unwrap();
+    assert_eq!(back.rows.len(), clv.rows.len());
+    assert!(laws::close(back.rows[0].clv, clv.rows[0].clv, 1e-15) && back.rows[0].user == 7);
+}
