@@ -75,6 +75,7 @@ struct Args {
     events: u64,
     threads: usize,
     seed: u64,
+    months: u32,
     stages: Vec<String>,
 }
 
@@ -87,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
         events: 1_000_000,
         threads: 1,
         seed: 1,
+        months: 24,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
     };
     let mut it = std::env::args().skip(1);
@@ -108,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
             "--events" => a.events = num(&value)?,
             "--threads" => a.threads = num(&value)? as usize,
             "--seed" => a.seed = num(&value)?,
+            "--months" => a.months = u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?,
             "--stages" => {
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
                 if let Some(bad) = a.stages.iter().find(|s| !STAGES.contains(&s.as_str())) {
@@ -195,6 +198,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let t = Instant::now();
     let cfg = SampleConfig::new(args.users)
         .events_per_user(args.events as f64 / args.users as f64)
+        .months(args.months)
         .seed(args.seed);
     let data = generate(&cfg)?;
     eprintln!(
