@@ -110,7 +110,10 @@ fn parse_args() -> Result<Args, String> {
             "--events" => a.events = num(&value)?,
             "--threads" => a.threads = num(&value)? as usize,
             "--seed" => a.seed = num(&value)?,
-            "--months" => a.months = u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?,
+            "--months" => {
+                a.months =
+                    u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?
+            }
             "--stages" => {
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
                 if let Some(bad) = a.stages.iter().find(|s| !STAGES.contains(&s.as_str())) {
@@ -211,13 +214,29 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         args,
         events: data.events.len(),
     };
+    let mut btyd = None;
     for stage in &args.stages {
-        match stage.as_str() {
-            "rfm" => stage_rfm(args, &data, &report)?,
-            "retention" => stage_retention(args, &data, &report)?,
-            "lifecycle" => stage_lifecycle(args, &data, &report)?,
-            "metric_tree" => stage_metric_tree(args, &data, &report)?,
-            other => eprintln!("scale: stage {other} is not built yet"),
+        let model_stage = matches!(
+            stage.as_str(),
+            "bgnbd_fit" | "pareto_nbd_fit" | "gamma_gamma_fit" | "clv_predict"
+        );
+        if model_stage && btyd.is_none() {
+            btyd = Some(btyd_customers(args, &data)?.0);
+        }
+        match (stage.as_str(), &btyd) {
+            ("rfm", _) => stage_rfm(args, &data, &report)?,
+            ("retention", _) => stage_retention(args, &data, &report)?,
+            ("lifecycle", _) => stage_lifecycle(args, &data, &report)?,
+            ("metric_tree", _) => stage_metric_tree(args, &data, &report)?,
+            ("btyd_summary", _) => {
+                let t = Instant::now();
+                let (customers, bytes) = btyd_customers(args, &data)?;
+                let secs = t.elapsed().as_secs_f64();
+                report.line("btyd_summary", secs, data.events.len(), bytes);
+                btyd = Some(customers);
+            }
+            (other, Some(customers)) => stage_btyd_model(other, customers, &report)?,
+            (other, None) => return Err(format!("unknown stage {other}").into()),
         }
     }
     Ok(())
@@ -323,5 +342,70 @@ fn stage_metric_tree(
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&rows);
     report.line("metric_tree", secs, data.events.len(), bytes);
+    Ok(())
+}
+
+/// The BTYD summary in weeks, calibration ending the day before the sample's end; every event
+/// counts as a transaction (its amount, possibly 0, as the spend).
+fn btyd_customers(
+    args: &Args,
+    data: &SampleData,
+) -> Result<(Vec<userops::ltv::Customer>, isize), Box<dyn Error>> {
+    use userops::ltv::{BtydSummary, TimeUnit};
+    let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
+    let (summary, bytes) = run_fold(args, BtydSummary::new(end, TimeUnit::Week), &data.events)?;
+    Ok((summary.finish().to_customers(), bytes))
+}
+
+fn stage_btyd_model(
+    stage: &str,
+    customers: &[userops::ltv::Customer],
+    report: &Report,
+) -> Result<(), Box<dyn Error>> {
+    use userops::ltv::{
+        BgNbdParams, ClvOptions, FitOptions, GammaGammaParams, ParetoNbdParams, TimeUnit, clv,
+    };
+    // The sample's customers never churn, so plain maximum likelihood sends BG/NBD's a, b to
+    // infinity; a small L2 penalty (as lifetimes recommends) keeps the fit finite.
+    let options = FitOptions::new().penalizer(0.001)?;
+    let t = Instant::now();
+    match stage {
+        "bgnbd_fit" => {
+            let fit = BgNbdParams::fit(customers, &options)?;
+            std::hint::black_box(&fit);
+            report.line(stage, t.elapsed().as_secs_f64(), customers.len(), 0);
+        }
+        "pareto_nbd_fit" => {
+            let fit = ParetoNbdParams::fit(customers, &options)?;
+            std::hint::black_box(&fit);
+            report.line(stage, t.elapsed().as_secs_f64(), customers.len(), 0);
+        }
+        "gamma_gamma_fit" => {
+            let buyers: Vec<_> = customers
+                .iter()
+                .filter(|c| c.frequency > 0 && c.monetary > 0.0)
+                .cloned()
+                .collect();
+            let t = Instant::now();
+            let fit = GammaGammaParams::fit(&buyers, &FitOptions::new())?;
+            std::hint::black_box(&fit);
+            report.line(stage, t.elapsed().as_secs_f64(), buyers.len(), 0);
+        }
+        _ => {
+            // Fitting is not timed here: only the prediction for every customer.
+            let purchases = BgNbdParams::fit(customers, &options)?.params;
+            let buyers: Vec<_> = customers
+                .iter()
+                .filter(|c| c.frequency > 0 && c.monetary > 0.0)
+                .cloned()
+                .collect();
+            let spend = GammaGammaParams::fit(&buyers, &FitOptions::new())?.params;
+            let opts = ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?;
+            let t = Instant::now();
+            let values = clv(&purchases, &spend, customers, &opts)?;
+            std::hint::black_box(&values);
+            report.line(stage, t.elapsed().as_secs_f64(), customers.len(), 0);
+        }
+    }
     Ok(())
 }
