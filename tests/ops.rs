@@ -750,3 +750,51 @@ proptest! {
         laws::order_law(ReachSummary::default, &log, &rev, reach_close).unwrap();
     }
 }
+
+/// Regression (found by `fuzz/fuzz_targets/ops_lifecycle.rs`): with tiny variances the squares
+/// in the Welch–Satterthwaite formula underflow, the degrees of freedom ran off to infinity and
+/// statrs' inverse t CDF never returned. Every such input now answers at once with p in [0, 1]
+/// and df inside the bounds the formula guarantees, or with a clear error.
+#[test]
+fn welch_with_underflowing_variances_returns() {
+    use userops::ops::experiment::welch_t_test;
+    for exp in [-150, -155, -158, -160, -162, -165, -170, -300, -310] {
+        for mult in [1.0, 2.0, 3.0, 7.5] {
+            let a = mult * 10f64.powi(exp);
+            for (c, t) in [
+                (vec![0.0, a], vec![0.0, a]),
+                (vec![0.0, a], vec![0.0, 2.0 * a]),
+                (vec![0.0, a, 2.0 * a], vec![a, 0.0]),
+                (vec![1e-300, a], vec![0.0, 1e-10]),
+            ] {
+                if let Ok(r) = welch_t_test(&c, &t, 0.95) {
+                    assert!(
+                        (0.0..=1.0).contains(&r.p_value),
+                        "{c:?} {t:?}: p {}",
+                        r.p_value
+                    );
+                    let df = r.df.unwrap_or(f64::NAN);
+                    let (nc, nt) = (c.len() as f64, t.len() as f64);
+                    assert!(
+                        df >= nc.min(nt) - 1.0 && df <= nc + nt - 2.0,
+                        "{c:?} {t:?}: df {df}"
+                    );
+                }
+            }
+        }
+    }
+    // The input the fuzzer hung on (bit patterns, so that the subnormals are exact).
+    let c: Vec<f64> = [4278059008_u64, 3405002793270444032, 1801439850948198400]
+        .iter()
+        .map(|b| f64::from_bits(*b))
+        .collect();
+    let t: Vec<f64> = [4264493056_u64, 0, 0, 0, 0, 0]
+        .iter()
+        .map(|b| f64::from_bits(*b))
+        .collect();
+    let r = welch_t_test(&c, &t, 0.95).unwrap();
+    assert!((0.0..=1.0).contains(&r.p_value));
+    assert!(r.df.is_some_and(|df| (2.0..=7.0).contains(&df)));
+    // Values whose variance overflows are an error, not an infinite statistic.
+    assert!(welch_t_test(&[0.0, 1e300, -1e300], &[1.0, 2.0], 0.95).is_err());
+}
