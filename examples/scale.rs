@@ -300,35 +300,10 @@ fn stage_metric_tree(
     report: &Report,
 ) -> Result<(), Box<dyn Error>> {
     use std::sync::Arc;
-    use userops::metric::{Measure, MetricSummary, MetricTree, Window};
+    use userops::metric::{MetricSummary, MetricTree, Window};
     use userops::time::Zone;
-    // The benchmark's tree: 4 primary and 8 secondary metrics.
-    let tree: MetricTree<SampleEvent> = MetricTree::builder()
-        .primary("time_spent", Measure::TimeSpent)
-        .secondary(
-            "time_spent",
-            "minutes_per_active_day",
-            Measure::per_active_day("time_spent"),
-        )
-        .secondary("time_spent", "sessions", Measure::Sessions)
-        .primary("visit_frequency", Measure::ActiveDays)
-        .secondary("visit_frequency", "browse", Measure::count("browse"))
-        .secondary("visit_frequency", "community", Measure::count("community"))
-        .primary("revenue", Measure::Amount)
-        .secondary("revenue", "payments", Measure::Payments)
-        .secondary(
-            "revenue",
-            "revenue_per_payment",
-            Measure::ratio("revenue", "payments"),
-        )
-        .primary("arpu", Measure::AmountPerMonth)
-        .secondary("arpu", "paid", Measure::Paid)
-        .secondary(
-            "arpu",
-            "events_per_active_day",
-            Measure::per_active_day("sessions"),
-        )
-        .build()?;
+    // The benchmark's tree: the standard 4 primary and 8 secondary metrics.
+    let tree: MetricTree<SampleEvent> = MetricTree::standard().build()?;
     let tree = Arc::new(tree);
     let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
     let window = Window::new(from, data.end)?;
