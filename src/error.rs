@@ -116,6 +116,12 @@ pub enum Error {
     #[error("read error: {0}")]
     Read(String),
 
+    /// A numerical method (a hypergeometric series, a quadrature) lost its precision at extreme
+    /// parameters; the message names the quantity and the parameters. The result would have been
+    /// wrong, so none is given.
+    #[error("numerical precision lost: {0}")]
+    Numerical(String),
+
     /// JSON could not be parsed or does not have the expected shape.
     #[error("JSON error: {0}")]
     Json(String),

@@ -171,3 +171,30 @@ fn reports_round_trip_through_json() {
     assert_eq!(back.rows.len(), clv.rows.len());
     assert!(laws::close(back.rows[0].clv, clv.rows[0].clv, 1e-15) && back.rows[0].user == 7);
 }
+
+/// Regression (found by `fuzz/fuzz_targets/btyd.rs`): at r and alpha near 10^6 with a and b near
+/// 0 the hypergeometric series behind BG/NBD's E[X(t)] lost its precision and returned -1919
+/// purchases. An expectation outside [0, r t / alpha] (the no-dropout mean) is now an
+/// `Error::Numerical`, never a wrong number; ordinary parameters are unaffected.
+#[test]
+fn bgnbd_expectation_never_leaves_its_bounds() {
+    use userops::ltv::{BgNbdParams, TransactionModel};
+    let m = BgNbdParams::new(
+        1565270.8933095392,
+        1177336.3203279243,
+        0.0100390625,
+        0.0008497767444454328,
+    )
+    .unwrap();
+    match m.expected_purchases_new(35.0) {
+        Ok(e) => assert!(
+            (0.0..=1565270.8933095392 * 35.0 / 1177336.3203279243).contains(&e),
+            "{e}"
+        ),
+        Err(err) => assert!(matches!(err, userops::Error::Numerical(_)), "{err:?}"),
+    }
+    // The published CDNOW fit (Fader, Hardie & Lee 2005) still answers, inside the bound.
+    let cdnow = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let e = cdnow.expected_purchases_new(39.0).unwrap();
+    assert!(e > 0.0 && e < 0.2426 * 39.0 / 4.4137);
+}

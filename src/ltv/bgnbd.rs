@@ -6,10 +6,11 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
     Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE,
-    check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows, sum_rows_vec,
+    check_all, check_horizon, check_positive, finite, fit_model, probability, subsample, sum_rows,
+    sum_rows_vec,
 };
 use super::special::{hyp2f1, log_add_exp};
-use crate::Result;
+use crate::{Error, Result};
 
 /// BG/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, dropout after each repeat purchase
 /// with probability `p ~ Beta(a, b)`.
@@ -317,7 +318,8 @@ impl TransactionModel for BgNbdParams {
         // (a+b+x-1)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)], Euler-transformed:
         // (1-z)^(r+x) 2F1(...) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z).
         let br = bracket_over(a, |a| a + b - 1.0 - r, |a| a + b + x - 1.0, z);
-        finite("expected_purchases", (a + b + x - 1.0) * br)
+        let bound = (r + x) * t / (alpha + age);
+        bounded_expectation(self, "expected_purchases", (a + b + x - 1.0) * br, bound)
     }
 
     fn expected_purchases_new(&self, t: f64) -> Result<f64> {
@@ -325,7 +327,12 @@ impl TransactionModel for BgNbdParams {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let z = t / (alpha + t);
         let br = bracket_over(a, |a| a + b - 1.0 - r, |a| a + b - 1.0, z);
-        finite("expected_purchases", (a + b - 1.0) * br)
+        bounded_expectation(
+            self,
+            "expected_purchases",
+            (a + b - 1.0) * br,
+            r * t / alpha,
+        )
     }
 
     fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64> {
@@ -340,7 +347,7 @@ impl TransactionModel for BgNbdParams {
         } else {
             0.0
         };
-        finite("purchases_pmf", first + second)
+        probability("purchases_pmf", first + second)
     }
 }
 
@@ -429,7 +436,8 @@ impl TransactionModel for MbgNbdParams {
         // (a+b+x)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)]
         //   = (a+b+x)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)]
         let br = bracket_over(a, |a| a + b - r, |a| a + b + x, z);
-        finite("expected_purchases", (a + b + x) * br)
+        let bound = (r + x) * t / (alpha + age);
+        bounded_expectation(self, "expected_purchases", (a + b + x) * br, bound)
     }
 
     fn expected_purchases_new(&self, t: f64) -> Result<f64> {
@@ -438,7 +446,7 @@ impl TransactionModel for MbgNbdParams {
         let z = t / (alpha + t);
         // b/(a-1) [1 - (1-z)^r 2F1(r, b+1; a+b; z)] = b/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-r, a-1; a+b; z)]
         let br = bracket_over(a, |a| a + b - r, |a| a + b, z);
-        finite("expected_purchases", b * br)
+        bounded_expectation(self, "expected_purchases", b * br, r * t / alpha)
     }
 
     fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64> {
@@ -453,7 +461,29 @@ impl TransactionModel for MbgNbdParams {
             nbd_tail(r, alpha, x, t)
         };
         let second = (ln_beta(a + 1.0, b + x) - lb).exp() * tail;
-        finite("purchases_pmf", first + second)
+        probability("purchases_pmf", first + second)
+    }
+}
+
+/// An expected number of purchases must lie in `[0, bound]`, where `bound` is the same
+/// expectation without dropout (a customer who never dies buys at most that much on average).
+/// For extreme parameters (r and alpha near 10^6 with a, b near 0, found by the `btyd` fuzz
+/// target) the hypergeometric series loses its precision and the raw value falls outside: that is
+/// a clear [`Error::Numerical`] naming the parameters, never a wrong number.
+fn bounded_expectation(
+    params: &impl std::fmt::Debug,
+    field: &'static str,
+    value: f64,
+    bound: f64,
+) -> Result<f64> {
+    let value = finite(field, value)?;
+    let slack = 1e-9 * bound.abs().max(1.0);
+    if value >= -slack && value <= bound + slack {
+        Ok(value.clamp(0.0, bound.max(0.0)))
+    } else {
+        Err(Error::Numerical(format!(
+            "{field} = {value} lies outside [0, {bound}] for {params:?}: the hypergeometric series lost its precision at these parameters"
+        )))
     }
 }
 

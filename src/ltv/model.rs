@@ -701,6 +701,20 @@ pub(crate) fn check_horizon(t: f64) -> Result<()> {
 }
 
 /// Turns a computed value into `Ok` when finite, else a [`Error::NonFinite`] naming it.
+/// A probability computed by a series or a quadrature: rounding may take it a hair outside
+/// `[0, 1]` (the `btyd` fuzz target found 1 + 2.4e-7), which is clamped; anything further out
+/// means the method lost its precision and is an [`crate::Error::Numerical`].
+pub(crate) fn probability(field: &'static str, v: f64) -> Result<f64> {
+    let v = finite(field, v)?;
+    if (-1e-6..=1.0 + 1e-6).contains(&v) {
+        Ok(v.clamp(0.0, 1.0))
+    } else {
+        Err(crate::Error::Numerical(format!(
+            "{field} = {v} is not a probability: the series lost its precision at these parameters"
+        )))
+    }
+}
+
 pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() {
         Ok(v)

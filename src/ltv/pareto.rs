@@ -308,7 +308,7 @@ impl TransactionModel for ParetoNbdParams {
                 }
             }
         }
-        finite(
+        super::model::probability(
             "purchases_pmf",
             survive * nbd_log_pmf(r, alpha, x, t).exp() + integral,
         )
