@@ -9,7 +9,7 @@ use userops::event::Event;
 
 #[test]
 fn cdnow_log_reads_with_zero_rejected_rows() {
-    // ../shared/refdata/README.md: 6,919 transactions, 2,357 customers, 1997-01-01 .. 1998-06-30.
+    // The data set's published description (Fader & Hardie; lifetimes): 6,919 transactions, 2,357 customers, 1997-01-01 .. 1998-06-30.
     let read = read_events_from_path("tests/data/cdnow_sample.txt", &CsvSpec::cdnow()).unwrap();
     assert_eq!(read.rejected, vec![]);
     assert_eq!(read.rows_read, 6_919);
