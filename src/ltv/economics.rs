@@ -206,21 +206,11 @@ pub fn churn_rate(at_start: u64, lost: u64) -> Result<f64> {
 /// ```
 pub fn ltv(params: &LtvParams, arpu: f64, churn: f64) -> Result<f64> {
     params.check()?;
-    if !arpu.is_finite() {
-        return Err(Error::NonFinite {
-            field: "arpu",
-            value: arpu,
-            user: String::new(),
-        });
-    }
-    if arpu < 0.0 {
-        return Err(Error::Negative {
-            field: "arpu",
-            value: arpu,
-            user: String::new(),
-            hint: "; refunds exceed revenue, an LTV is not meaningful",
-        });
-    }
+    non_negative(
+        "arpu",
+        arpu,
+        "; refunds exceed revenue, an LTV is not meaningful",
+    )?;
     if !(0.0..=1.0).contains(&churn) {
         return Err(Error::invalid(
             "churn",
@@ -254,21 +244,7 @@ pub fn ltv(params: &LtvParams, arpu: f64, churn: f64) -> Result<f64> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn payback_period(cac: f64, margin: f64, cumulative_revenue: &[f64]) -> Result<Option<usize>> {
-    if !cac.is_finite() {
-        return Err(Error::NonFinite {
-            field: "cac",
-            value: cac,
-            user: String::new(),
-        });
-    }
-    if cac < 0.0 {
-        return Err(Error::Negative {
-            field: "cac",
-            value: cac,
-            user: String::new(),
-            hint: "",
-        });
-    }
+    non_negative("cac", cac, "")?;
     LtvParams::new(margin)?;
     if cac == 0.0 {
         return Ok(Some(0));
@@ -776,21 +752,11 @@ where
     let mut spent_by_period: BTreeMap<(String, Period), f64> = BTreeMap::new();
     for s in spend {
         let amount = s.spend();
-        if !amount.is_finite() {
-            return Err(Error::NonFinite {
-                field: "spend",
-                value: amount,
-                user: String::new(),
-            });
-        }
-        if amount < 0.0 {
-            return Err(Error::Negative {
-                field: "spend",
-                value: amount,
-                user: String::new(),
-                hint: "; spend is money paid to acquire users, never negative",
-            });
-        }
+        non_negative(
+            "spend",
+            amount,
+            "; spend is money paid to acquire users, never negative",
+        )?;
         let period = Period::containing(s.date(), ledger.interval);
         if period > ledger.as_of_period {
             return Err(Error::invalid(
@@ -973,4 +939,25 @@ impl fmt::Display for ChannelEconomicsReport {
             "payback: {unit} (the acquisition one counted) until the realized margin per acquired user covers the CAC; - = not yet"
         )
     }
+}
+
+/// A money figure must be a finite, non-negative number: [`Error::NonFinite`] or
+/// [`Error::Negative`] (with `hint`, starting with "; " when given) naming `field` otherwise.
+fn non_negative(field: &'static str, value: f64, hint: &'static str) -> Result<()> {
+    if !value.is_finite() {
+        return Err(Error::NonFinite {
+            field,
+            value,
+            user: String::new(),
+        });
+    }
+    if value < 0.0 {
+        return Err(Error::Negative {
+            field,
+            value,
+            user: String::new(),
+            hint,
+        });
+    }
+    Ok(())
 }
