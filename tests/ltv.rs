@@ -347,3 +347,46 @@ fn clv_matches_the_lifetimes_formula_by_hand() {
     .unwrap();
     assert!((got[0] - want).abs() < 1e-9 * want);
 }
+
+#[test]
+fn covariance_is_the_inverse_hessian_behind_the_standard_errors() {
+    use userops::ltv::ModelParams;
+    // The covariance is the inverse of the negative log-likelihood's Hessian: check it
+    // against a Hessian taken here by central differences of the log-likelihood alone (no
+    // gradient code involved), on the CDNOW Pareto/NBD fit.
+    let data = cdnow();
+    let fit = ParetoNbdParams::fit(&data, &FitOptions::new()).unwrap();
+    let cov = fit.covariance.as_ref().expect("covariance");
+    let se = fit.std_errors.as_ref().unwrap().values();
+    let p = fit.params.values();
+    let nll = |q: &[f64]| -> f64 {
+        let m = ParetoNbdParams::new(q[0], q[1], q[2], q[3]).unwrap();
+        -data
+            .iter()
+            .map(|c| m.log_likelihood(c).unwrap())
+            .sum::<f64>()
+    };
+    let mut h = [[0.0; 4]; 4];
+    for i in 0..4 {
+        for j in 0..4 {
+            let (hi, hj) = (1e-3 * p[i], 1e-3 * p[j]);
+            let at = |di: f64, dj: f64| {
+                let mut q = p.clone();
+                q[i] += di;
+                q[j] += dj;
+                nll(&q)
+            };
+            h[i][j] = (at(hi, hj) - at(hi, -hj) - at(-hi, hj) + at(-hi, -hj)) / (4.0 * hi * hj);
+        }
+    }
+    // cov × H = I.
+    for i in 0..4 {
+        assert!((cov[i][i].sqrt() - se[i]).abs() < 1e-12 * se[i]);
+        for j in 0..4 {
+            assert!((cov[i][j] - cov[j][i]).abs() < 1e-9 * (cov[i][i] * cov[j][j]).sqrt());
+            let prod: f64 = (0..4).map(|k| cov[i][k] * h[k][j]).sum();
+            let want = if i == j { 1.0 } else { 0.0 };
+            assert!((prod - want).abs() < 2e-3, "(cov H)[{i}][{j}] = {prod}");
+        }
+    }
+}

@@ -5,7 +5,7 @@ use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
     check_all, check_horizon, check_positive, finite, fit_model, probability, subsample, sum_rows,
     sum_rows_vec,
 };
@@ -94,7 +94,7 @@ macro_rules! four_params {
                 check_all(customers)?;
                 // Large data: start from the estimates on an evenly spaced subsample.
                 let warm = if customers.len() > WARM_START_ABOVE {
-                    Self::fit(&subsample(customers), options).ok().filter(|f| f.converged).map(|f| f.params.values())
+                    Warm::from(Self::fit(&subsample(customers), options))
                 } else {
                     None
                 };
@@ -102,8 +102,8 @@ macro_rules! four_params {
                 let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v)).max(1e-9);
                 let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
                 let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
-                let scales = warm.clone().unwrap_or_else(|| vec![1.0, max_t / 10.0, 1.0, 1.0]);
-                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm.is_some(), options)
+                let scales = [1.0, max_t / 10.0, 1.0, 1.0];
+                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm, options)
             }
         }
 
@@ -191,8 +191,10 @@ fn bg_ll_grad(p: &[f64], rows: &Rows, modified: bool) -> (f64, Vec<f64>) {
         let a3 = -(r + x) * l3;
         let (ll, w4) = if px.d.is_finite() {
             let a4 = px.d - (r + x) * l4;
-            let m = log_add_exp(a3, a4);
-            (m, (a4 - m).exp())
+            // ln(e^a3 + e^a4) and the share of e^a4, with one exp.
+            let e = (-(a3 - a4).abs()).exp();
+            let m = a3.max(a4) + e.ln_1p();
+            (m, if a4 >= a3 { 1.0 } else { e } / (1.0 + e))
         } else {
             (a3, 0.0)
         };

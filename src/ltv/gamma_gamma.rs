@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, WARM_START_ABOVE, check_positive, finite,
+    Customer, FitOptions, FitReport, ModelParams, WARM_START_ABOVE, Warm, check_positive, finite,
     fit_model, subsample, sum_rows, sum_rows_vec,
 };
 use crate::{Error, Result};
@@ -104,10 +104,7 @@ impl GammaGammaParams {
         let rows = spend_rows(customers)?;
         // Large data: start from the estimates on an evenly spaced subsample.
         let warm = if customers.len() > WARM_START_ABOVE {
-            Self::fit(&subsample(customers), options)
-                .ok()
-                .filter(|f| f.converged)
-                .map(|f| f.params.values())
+            Warm::from(Self::fit(&subsample(customers), options))
         } else {
             None
         };
@@ -115,17 +112,8 @@ impl GammaGammaParams {
         let ll = |p: &[f64]| -> f64 { rows_ll(p, &rows) };
         debug_assert!(rows.skipped as usize + rows.total as usize == customers.len());
         let grad = |p: &[f64]| -> (f64, Vec<f64>) { rows_ll_grad(p, &rows) };
-        let scales = warm
-            .clone()
-            .unwrap_or_else(|| vec![1.0, 1.0, mean_m.max(1e-9)]);
-        fit_model::<Self>(
-            &ll,
-            Some(&grad),
-            rows.total,
-            &scales,
-            warm.is_some(),
-            options,
-        )
+        let scales = [1.0, 1.0, mean_m.max(1e-9)];
+        fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm, options)
     }
 
     /// Log-likelihood of one repeat buyer's mean spend.

@@ -1,7 +1,6 @@
 //! What every BTYD model shares: the customer row, the time unit, fit options and the fit
 //! report, the compression of customers into unique weighted rows, and the fit driver.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -317,7 +316,7 @@ impl FitOptions {
 /// let p = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
 /// let report = FitReport { model: "bgnbd".into(), params: p.clone(), log_likelihood: -9582.43,
 ///     customers: 2357, converged: true, std_errors: None, penalizer: 0.0, evaluations: 0,
-///     message: String::new() };
+///     message: String::new(), covariance: None };
 /// let json = serde_json::to_string(&report)?;
 /// assert!(json.starts_with("{\"model\":\"bgnbd\",\"params\":{\"r\":0.2426"));
 /// let back: FitReport<BgNbdParams> = serde_json::from_str(&json)?;
@@ -347,6 +346,12 @@ pub struct FitReport<P> {
     pub evaluations: usize,
     /// Why the fit did not converge (empty when it did).
     pub message: String,
+    /// Covariance matrix of the estimates (the inverse Hessian of the negative
+    /// log-likelihood in the natural parameters, rows and columns in
+    /// [`ModelParams::NAMES`] order); `None` when the Hessian is not positive definite.
+    /// `std_errors` are the square roots of its diagonal.
+    #[serde(default)]
+    pub covariance: Option<Vec<Vec<f64>>>,
 }
 
 impl<P: ModelParams> fmt::Display for FitReport<P> {
@@ -401,8 +406,13 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
-        let mut index: HashMap<(u32, u64, u64), usize> =
-            HashMap::with_capacity(customers.len() / 4 + 16);
+        // Sort the (x, t_x, T) keys and count runs: no hashing, and rows come out in key
+        // order. Non-negative floats order like their bit patterns.
+        let mut keys: Vec<(u32, u64, u64)> = customers
+            .iter()
+            .map(|c| (c.frequency, c.recency.to_bits(), c.age.to_bits()))
+            .collect();
+        keys.sort_unstable();
         let mut rows = Rows {
             x: vec![],
             tx: vec![],
@@ -414,43 +424,36 @@ impl Rows {
             txs: vec![],
             ti: vec![],
             ts: vec![],
-            total: 0.0,
+            total: customers.len() as f64,
         };
-        let mut xindex: HashMap<u32, u32> = HashMap::new();
-        let mut txindex: HashMap<u64, u32> = HashMap::new();
-        let mut tindex: HashMap<u64, u32> = HashMap::new();
-        for c in customers {
-            let key = (c.frequency, c.recency.to_bits(), c.age.to_bits());
-            match index.get(&key) {
-                Some(&i) => rows.w[i] += 1.0,
-                None => {
-                    index.insert(key, rows.x.len());
-                    let next = rows.xs.len() as u32;
-                    let xi = *xindex.entry(c.frequency).or_insert(next);
-                    if xi == next {
-                        rows.xs.push(f64::from(c.frequency));
-                    }
-                    let next = rows.txs.len() as u32;
-                    let txi = *txindex.entry(c.recency.to_bits()).or_insert(next);
-                    if txi == next {
-                        rows.txs.push(c.recency);
-                    }
-                    let next = rows.ts.len() as u32;
-                    let ti = *tindex.entry(c.age.to_bits()).or_insert(next);
-                    if ti == next {
-                        rows.ts.push(c.age);
-                    }
-                    rows.txi.push(txi);
-                    rows.ti.push(ti);
-                    rows.x.push(f64::from(c.frequency));
-                    rows.tx.push(c.recency);
-                    rows.t.push(c.age);
-                    rows.w.push(1.0);
-                    rows.xi.push(xi);
-                }
+        let mut tx_bits: Vec<u64> = Vec::new();
+        let mut t_bits: Vec<u64> = Vec::new();
+        for run in keys.chunk_by(|a, b| a == b) {
+            let (x, tx, t) = run[0];
+            if rows.xs.last() != Some(&f64::from(x)) {
+                rows.xs.push(f64::from(x));
             }
+            rows.xi.push((rows.xs.len() - 1) as u32);
+            rows.x.push(f64::from(x));
+            rows.tx.push(f64::from_bits(tx));
+            rows.t.push(f64::from_bits(t));
+            rows.w.push(run.len() as f64);
+            tx_bits.push(tx);
+            t_bits.push(t);
         }
-        rows.total = customers.len() as f64;
+        // Distinct recencies and ages, and each row's index among them.
+        let distinct = |bits: &[u64]| -> (Vec<f64>, Vec<u32>) {
+            let mut d = bits.to_vec();
+            d.sort_unstable();
+            d.dedup();
+            let index = bits
+                .iter()
+                .map(|b| d.binary_search(b).unwrap_or(0) as u32)
+                .collect();
+            (d.into_iter().map(f64::from_bits).collect(), index)
+        };
+        (rows.txs, rows.txi) = distinct(&tx_bits);
+        (rows.ts, rows.ti) = distinct(&t_bits);
         rows
     }
 
@@ -512,18 +515,56 @@ pub(crate) fn sum_rows_vec(
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
+/// A starting point from a fit on a subsample: its estimates, and the inverse Hessian of the
+/// mean objective in the optimizer's coordinates `ln(param / estimate)`.
+pub(crate) struct Warm {
+    scales: Vec<f64>,
+    inv_hessian: Option<Vec<Vec<f64>>>,
+}
+
+impl Warm {
+    /// The warm start a fit on `customers` gives, when it converged.
+    pub(crate) fn from<P: ModelParams>(fit: Result<FitReport<P>>) -> Option<Warm> {
+        let fit = fit.ok().filter(|f| f.converged)?;
+        let p = fit.params.values();
+        let n = fit.customers as f64;
+        // f = -ll/n: its Hessian in θ = ln p is diag(p) H diag(p) / n at the optimum, so the
+        // inverse is n diag(1/p) C diag(1/p) with C the covariance.
+        let inv_hessian = fit.covariance.as_ref().map(|c| {
+            c.iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(j, v)| n * v / (p[i] * p[j]))
+                        .collect()
+                })
+                .collect()
+        });
+        Some(Warm {
+            scales: p,
+            inv_hessian,
+        })
+    }
+}
+
 /// Fits a model by maximum likelihood: `total_ll(params)` is the log-likelihood of all the
 /// data, `customers` the number of customers behind it, `scales` the typical size of each
-/// parameter (the optimizer works on `ln(param / scale)` starting at 0); `warm` when `scales`
-/// are estimates already close to the optimum (a smaller first simplex).
+/// parameter (the optimizer works on `ln(param / scale)` starting at 0), replaced by the
+/// estimates of a `warm` start when there is one.
 pub(crate) fn fit_model<P: ModelParams>(
     total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
     gradient: Option<LlGrad<'_>>,
     customers: f64,
     scales: &[f64],
-    warm: bool,
+    warm: Option<Warm>,
     options: &FitOptions,
 ) -> Result<FitReport<P>> {
+    let (scales, h0, warm) = match warm {
+        Some(w) => (w.scales, w.inv_hessian, true),
+        None => (scales.to_vec(), None, false),
+    };
+    let scales = &scales[..];
     let pen = options.penalizer;
     let natural = |theta: &[f64]| -> Vec<f64> {
         theta.iter().zip(scales).map(|(t, s)| t.exp() * s).collect()
@@ -555,7 +596,7 @@ pub(crate) fn fit_model<P: ModelParams>(
                 .collect();
             (f, gt)
         };
-        optim::bfgs(&fg, &start, 18.0, 1e-9)
+        optim::bfgs(&fg, &start, 18.0, 1e-9, h0)
     });
     let opt = match quasi_newton {
         Some(o) if o.converged => o,
@@ -597,14 +638,19 @@ pub(crate) fn fit_model<P: ModelParams>(
         }
         None => optim::hessian(&total_obj, &p, 1e-3),
     };
-    let std_errors = optim::inverse_spd(&h).and_then(|inv| {
-        let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
-        if se.iter().all(|v| v.is_finite() && *v > 0.0) {
-            P::from_values(&se).ok()
-        } else {
-            None
-        }
+    let covariance = optim::inverse_spd(&h).filter(|inv| {
+        (0..p.len()).all(|i| inv[i][i].is_finite() && inv[i][i] > 0.0)
+            && inv.iter().flatten().all(|v| v.is_finite())
     });
+    let std_errors = covariance.as_ref().and_then(|inv| {
+        let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
+        P::from_values(&se).ok()
+    });
+    let covariance = if std_errors.is_some() {
+        covariance
+    } else {
+        None
+    };
     let mut converged = opt.converged;
     let mut message = opt.message;
     if converged && std_errors.is_none() {
@@ -621,6 +667,7 @@ pub(crate) fn fit_model<P: ModelParams>(
         penalizer: pen,
         evaluations: opt.evaluations,
         message,
+        covariance,
     })
 }
 

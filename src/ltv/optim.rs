@@ -330,10 +330,22 @@ pub(crate) fn minimize(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], bound: f64, step: 
     }
 }
 
+/// How far above `gtol` the gradient may stay when the objective no longer changes beyond
+/// its rounding (a sum over a million rows carries a gradient noise of about 1e-7).
+const NOISE_GTOL: f64 = 1e3;
+
 /// BFGS on a function with an exact gradient (`fg` returns value and gradient; non-finite
 /// values count as +inf). Converged when the gradient's largest entry is below `gtol`, with
 /// every coordinate inside `±bound`.
-pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Optimum {
+/// `h0` is the starting inverse Hessian (the identity, scaled after the first step, when
+/// `None`).
+pub(crate) fn bfgs(
+    fg: ValueGrad<'_>,
+    x0: &[f64],
+    bound: f64,
+    gtol: f64,
+    h0: Option<Vec<Vec<f64>>>,
+) -> Optimum {
     let n = x0.len();
     let mut evaluations = 0;
     let mut eval = |x: &[f64]| {
@@ -347,9 +359,16 @@ pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Opti
     };
     let mut x = x0.to_vec();
     let (mut f, mut g) = eval(&x);
-    let mut h: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect();
+    let mut first_update = true;
+    let mut h: Vec<Vec<f64>> = match h0 {
+        Some(h) if h.len() == n && h.iter().all(|row| row.len() == n) => {
+            first_update = false;
+            h
+        }
+        _ => (0..n)
+            .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+            .collect(),
+    };
     let mut converged = false;
     for _ in 0..400 {
         if !f.is_finite() {
@@ -381,6 +400,7 @@ pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Opti
         let dmax = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         let mut t = if dmax > 2.0 { 2.0 / dmax } else { 1.0 };
         let mut accepted = None;
+        let mut at_noise_floor = false;
         while t > 1e-12 {
             let cand: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + t * b).collect();
             let (fc, gc) = eval(&cand);
@@ -388,7 +408,18 @@ pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Opti
                 accepted = Some((cand, fc, gc));
                 break;
             }
+            // Near the optimum the decrease a step can make falls below the rounding of f:
+            // with the gradient already small, halving the step further only burns
+            // evaluations.
+            if gmax < gtol * NOISE_GTOL && (fc - f).abs() <= 1e-14 * f.abs().max(1.0) {
+                at_noise_floor = true;
+                break;
+            }
             t *= 0.5;
+        }
+        if at_noise_floor {
+            converged = true;
+            break;
         }
         let Some((xn, fnew, gn)) = accepted else {
             break;
@@ -397,6 +428,19 @@ pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Opti
         let yv: Vec<f64> = gn.iter().zip(&g).map(|(a, b)| a - b).collect();
         let sy: f64 = sv.iter().zip(&yv).map(|(a, b)| a * b).sum();
         if sy > 1e-300 {
+            if first_update {
+                // Scale the identity to the curvature seen along the first step (Nocedal &
+                // Wright, eq. 6.20): the first steps then have the right length.
+                let yy: f64 = yv.iter().map(|v| v * v).sum();
+                if yy > 0.0 {
+                    for (i, row) in h.iter_mut().enumerate() {
+                        for (j, v) in row.iter_mut().enumerate() {
+                            *v = if i == j { sy / yy } else { 0.0 };
+                        }
+                    }
+                }
+                first_update = false;
+            }
             // H <- (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
             let rho = 1.0 / sy;
             let hy: Vec<f64> = (0..n)
@@ -410,13 +454,13 @@ pub(crate) fn bfgs(fg: ValueGrad<'_>, x0: &[f64], bound: f64, gtol: f64) -> Opti
                 }
             }
         }
-        let small = (f - fnew).abs() <= 1e-16 * f.abs().max(1.0);
+        let small = (f - fnew).abs() <= 1e-14 * f.abs().max(1.0);
         x = xn;
         f = fnew;
         g = gn;
         if small {
             let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-            converged = gmax < gtol * 100.0;
+            converged = gmax < gtol * NOISE_GTOL;
             break;
         }
     }
@@ -507,7 +551,7 @@ mod tests {
                 ],
             )
         };
-        let o = bfgs(&fg, &[0.0, 0.0], 20.0, 1e-10);
+        let o = bfgs(&fg, &[0.0, 0.0], 20.0, 1e-10, None);
         assert!(o.converged, "{}", o.message);
         assert!((o.x[0] - 2f64.ln()).abs() < 1e-8 && (o.x[1] + 1.0).abs() < 1e-8);
     }
