@@ -107,6 +107,39 @@ proptest! {
     }
 }
 
+proptest! {
+    /// A log ordered by user takes the summary's no-map path and its append-merge, with a
+    /// user cut in two at a chunk boundary: same laws.
+    #[test]
+    fn summary_obeys_the_fold_laws_on_a_log_ordered_by_user(
+        mut events in prop::collection::vec((0_u8..6, 0_i64..120, -5.0_f64..50.0), 0..60),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+    ) {
+        events.sort_by_key(|e| e.0);
+        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let log: Vec<EventRecord<u8>> = events
+            .iter()
+            .map(|&(u, h, a)| EventRecord::new(u, start + chrono::TimeDelta::hours(h * 13)).with_amount(a))
+            .collect();
+        let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
+        let holdout = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
+        let empty = || BtydSummary::<u8>::new(end, TimeUnit::Week).holdout(holdout).unwrap();
+        let same = |a: &BtydReport<u8>, b: &BtydReport<u8>| {
+            a.customers.len() == b.customers.len()
+                && a.customers.iter().zip(&b.customers).all(|(x, y)| {
+                    x.user == y.user && x.frequency == y.frequency && x.recency == y.recency && x.age == y.age
+                        && x.frequency_holdout == y.frequency_holdout
+                        && laws::close(x.monetary, y.monetary, 1e-9)
+                        && laws::close(x.monetary_holdout, y.monetary_holdout, 1e-9)
+                })
+        };
+        laws::merge_law(empty, &log, &cuts, same).unwrap();
+        // And the whole ordered log against the same log reversed (which builds the map).
+        let reversed: Vec<usize> = (0..log.len()).rev().collect();
+        laws::order_law(empty, &log, &reversed, same).unwrap();
+    }
+}
+
 #[test]
 fn reports_round_trip_through_json() {
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();

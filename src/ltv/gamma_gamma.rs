@@ -1,8 +1,6 @@
 //! Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005; Fader & Hardie's
 //! note "The Gamma-Gamma Model of Monetary Value", 2013).
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
@@ -207,7 +205,29 @@ fn check_buyer(c: &Customer, who: &str) -> Result<()> {
 }
 
 fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
-    let mut index: HashMap<(u32, u64), usize> = HashMap::new();
+    // Check every row (naming it only when it is bad: formatting costs more than checking),
+    // then sort the (x, monetary) keys of the repeat buyers and count runs.
+    let mut keys: Vec<(u32, u64)> = Vec::with_capacity(customers.len());
+    let mut skipped = 0_u64;
+    for (i, c) in customers.iter().enumerate() {
+        if c.frequency == 0 {
+            if c.check("").is_err() {
+                c.check(&format!("row {i}"))?;
+            }
+            skipped += 1;
+            continue;
+        }
+        if check_buyer(c, "").is_err() {
+            check_buyer(c, &format!("row {i}"))?;
+        }
+        keys.push((c.frequency, c.monetary.to_bits()));
+    }
+    if keys.is_empty() {
+        return Err(Error::Empty(
+            "no customer with a repeat purchase: the spend model has nothing to fit",
+        ));
+    }
+    keys.sort_unstable();
     let mut rows = SpendRows {
         x: vec![],
         m: vec![],
@@ -215,40 +235,20 @@ fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
         xi: vec![],
         xs: vec![],
         w: vec![],
-        total: 0.0,
-        skipped: 0,
+        total: keys.len() as f64,
+        skipped,
     };
-    let mut xindex: HashMap<u32, u32> = HashMap::new();
-    for (i, c) in customers.iter().enumerate() {
-        if c.frequency == 0 {
-            c.check(&format!("row {i}"))?;
-            rows.skipped += 1;
-            continue;
+    for run in keys.chunk_by(|a, b| a == b) {
+        let (x, bits) = run[0];
+        let (x, m) = (f64::from(x), f64::from_bits(bits));
+        if rows.xs.last() != Some(&x) {
+            rows.xs.push(x);
         }
-        check_buyer(c, &format!("row {i}"))?;
-        let key = (c.frequency, c.monetary.to_bits());
-        match index.get(&key) {
-            Some(&j) => rows.w[j] += 1.0,
-            None => {
-                index.insert(key, rows.x.len());
-                let next = rows.xs.len() as u32;
-                let xi = *xindex.entry(c.frequency).or_insert(next);
-                if xi == next {
-                    rows.xs.push(f64::from(c.frequency));
-                }
-                rows.xi.push(xi);
-                rows.x.push(f64::from(c.frequency));
-                rows.m.push(c.monetary);
-                rows.ln_m.push(c.monetary.ln());
-                rows.w.push(1.0);
-            }
-        }
-        rows.total += 1.0;
-    }
-    if rows.x.is_empty() {
-        return Err(Error::Empty(
-            "no customer with a repeat purchase: the spend model has nothing to fit",
-        ));
+        rows.xi.push((rows.xs.len() - 1) as u32);
+        rows.x.push(x);
+        rows.m.push(m);
+        rows.ln_m.push(m.ln());
+        rows.w.push(run.len() as f64);
     }
     Ok(rows)
 }

@@ -634,7 +634,13 @@ pub(crate) fn fit_model<P: ModelParams>(
                     .map(|(gi, qi)| -gi + 2.0 * customers * pen * qi)
                     .collect()
             };
-            optim::hessian_from_gradient(&g, &p, 1e-4)
+            // Central differences; on large data forward differences, which take 5 gradient
+            // evaluations instead of 8 and are still accurate to about 1e-5 there.
+            if customers > WARM_START_ABOVE as f64 {
+                optim::hessian_from_gradient(&g, &p, 1e-5, false)
+            } else {
+                optim::hessian_from_gradient(&g, &p, 1e-4, true)
+            }
         }
         None => optim::hessian(&total_obj, &p, 1e-3),
     };

@@ -230,10 +230,14 @@ pub struct BtydSummary<U, Tz: TimeZone = Utc> {
     holdout_end: Option<NaiveDate>,
     cal_day: i32,
     holdout_day: Option<i32>,
+    /// User → slot; built only once users stop arriving in ascending order.
     index: UserMap<U, usize>,
     users: Vec<U>,
     states: Vec<State>,
     last: usize,
+    /// Whether users so far arrived in strictly ascending runs (a log ordered by user): a new
+    /// run's user is then new, and `index` is not built at all.
+    ascending: bool,
     first_after: u64,
     ignored: u64,
 }
@@ -273,6 +277,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
             users: Vec::new(),
             states: Vec::new(),
             last: usize::MAX,
+            ascending: true,
             first_after: 0,
             ignored: 0,
         }
@@ -324,6 +329,49 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
+    }
+
+    /// The slot of a user who is not the previous event's user.
+    #[inline(never)]
+    fn slot_of_new_run(&mut self, user: &U) -> usize
+    where
+        U: Ord + Clone,
+    {
+        if self.ascending {
+            match self.users.last() {
+                Some(prev) if prev >= user => self.build_index(),
+                _ => return self.push(user.clone(), false),
+            }
+        }
+        match self.index.get(user) {
+            Some(&i) => i,
+            None => self.push(user.clone(), true),
+        }
+    }
+
+    /// The order is broken: index every user seen so far, once.
+    fn build_index(&mut self)
+    where
+        U: Clone,
+    {
+        self.ascending = false;
+        self.index.reserve(self.users.len());
+        for (i, u) in self.users.iter().enumerate() {
+            self.index.insert(u.clone(), i);
+        }
+    }
+
+    fn push(&mut self, user: U, indexed: bool) -> usize
+    where
+        U: Clone,
+    {
+        let i = self.users.len();
+        if indexed {
+            self.index.insert(user.clone(), i);
+        }
+        self.users.push(user);
+        self.states.push(State::empty());
+        i
     }
 
     fn settings_differ(&self, other: &Self) -> bool
@@ -414,19 +462,11 @@ where
         } else {
             false
         };
-        // Fast path: events grouped by user skip the map lookup.
+        // Fast paths: events grouped by user skip the map lookup, and while users arrive in
+        // ascending order no map is built.
         let i = match self.users.get(self.last) {
             Some(u) if u == event.user() => self.last,
-            _ => match self.index.get(event.user()) {
-                Some(&i) => i,
-                None => {
-                    let i = self.users.len();
-                    self.index.insert(event.user().clone(), i);
-                    self.users.push(event.user().clone());
-                    self.states.push(State::empty());
-                    i
-                }
-            },
+            _ => self.slot_of_new_run(event.user()),
         };
         self.last = i;
         let Some(s) = self.states.get_mut(i) else {
@@ -457,6 +497,33 @@ where
         }
         self.first_after += other.first_after;
         self.ignored += other.ignored;
+        // Parts of a log ordered by user (fold_par's chunks): append, no map at all; a user
+        // cut in two by the chunk boundary is merged first.
+        if self.ascending
+            && other.ascending
+            && match (self.users.last(), other.users.first()) {
+                (Some(a), Some(b)) => a <= b,
+                _ => true,
+            }
+        {
+            let mut users = other.users.into_iter();
+            let mut states = other.states.into_iter();
+            if let (Some(a), Some(b)) = (self.users.last(), users.as_slice().first()) {
+                if a == b {
+                    users.next();
+                    if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
+                        mine.merge(theirs);
+                    }
+                }
+            }
+            self.users.extend(users);
+            self.states.extend(states);
+            self.last = usize::MAX;
+            return Ok(());
+        }
+        if self.ascending {
+            self.build_index();
+        }
         for (user, state) in other.users.into_iter().zip(other.states) {
             match self.index.get(&user) {
                 Some(&i) => {
