@@ -610,7 +610,13 @@ pub(crate) fn fit_model<P: ModelParams>(
     };
     let p = natural(&opt.x);
     let params = P::from_values(&p)?;
-    let log_likelihood = total_ll(&p);
+    // With a gradient, one call gives the log-likelihood and the gradient the forward
+    // differences of the Hessian start from.
+    let at_optimum = gradient.map(|grad| grad(&p));
+    let log_likelihood = match &at_optimum {
+        Some((ll, _)) => *ll,
+        None => total_ll(&p),
+    };
     if !log_likelihood.is_finite() {
         return Err(Error::NonFinite {
             field: "log_likelihood",
@@ -627,19 +633,21 @@ pub(crate) fn fit_model<P: ModelParams>(
     };
     let h = match gradient {
         Some(grad) => {
-            let g = |q: &[f64]| -> Vec<f64> {
-                let (_, g) = grad(q);
+            let penalized = |q: &[f64], g: &[f64]| -> Vec<f64> {
                 g.iter()
                     .zip(q)
                     .map(|(gi, qi)| -gi + 2.0 * customers * pen * qi)
                     .collect()
             };
-            // Central differences; on large data forward differences, which take 5 gradient
-            // evaluations instead of 8 and are still accurate to about 1e-5 there.
-            if customers > WARM_START_ABOVE as f64 {
-                optim::hessian_from_gradient(&g, &p, 1e-5, false)
-            } else {
-                optim::hessian_from_gradient(&g, &p, 1e-4, true)
+            let g = |q: &[f64]| -> Vec<f64> { penalized(q, &grad(q).1) };
+            // Central differences; on large data forward differences from the gradient at the
+            // optimum, which take 4 more gradients instead of 8 and are still accurate to
+            // about 1e-5 there.
+            match &at_optimum {
+                Some((_, g0)) if customers > WARM_START_ABOVE as f64 => {
+                    optim::hessian_from_gradient(&g, &p, 1e-5, Some(penalized(&p, g0)))
+                }
+                _ => optim::hessian_from_gradient(&g, &p, 1e-4, None),
             }
         }
         None => optim::hessian(&total_obj, &p, 1e-3),

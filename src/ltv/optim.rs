@@ -483,27 +483,27 @@ pub(crate) fn bfgs(
 }
 
 /// Hessian from differences of an exact gradient, relative steps `rel * |x_i|`: central
-/// differences (2n gradients), or forward differences (n + 1 gradients) when `central` is
-/// false.
+/// differences (2n gradients), or forward differences from `g0`, the gradient at `x`
+/// (n gradients).
 pub(crate) fn hessian_from_gradient(
     g: &dyn Fn(&[f64]) -> Vec<f64>,
     x: &[f64],
     rel: f64,
-    central: bool,
+    g0: Option<Vec<f64>>,
 ) -> Vec<Vec<f64>> {
     let n = x.len();
     let mut hm = vec![vec![0.0; n]; n];
-    let g0 = if central { Vec::new() } else { g(x) };
     for j in 0..n {
         let h = rel * x[j].abs().max(1e-8);
         let mut p = x.to_vec();
         p[j] = x[j] + h;
         let gp = g(&p);
-        let (gm, h) = if central {
-            p[j] = x[j] - h;
-            (g(&p), h)
-        } else {
-            (g0.clone(), 0.5 * h)
+        let (gm, h) = match &g0 {
+            None => {
+                p[j] = x[j] - h;
+                (g(&p), h)
+            }
+            Some(g0) => (g0.clone(), 0.5 * h),
         };
         for i in 0..n {
             hm[i][j] = (gp.get(i).copied().unwrap_or(f64::NAN)
