@@ -47,8 +47,35 @@ fn assert_recovers<P: ModelParams>(fit: &FitReport<P>, truth: &P) {
 #[test]
 fn bgnbd_recovers_its_parameters() {
     let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
-    let mut rng = Rng::new(11);
-    let data: Vec<Customer> = (0..N)
+    assert_recovers(
+        &BgNbdParams::fit(&bgnbd_data(&truth, N, 11), &FitOptions::new()).unwrap(),
+        &truth,
+    );
+}
+
+#[test]
+fn bgnbd_recovers_its_parameters_through_the_warm_start() {
+    // Above 200,000 customers a fit starts from a fit on a subsample, with its inverse
+    // Hessian, and takes the Hessian by forward differences: the same truth comes back.
+    let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
+    let data = bgnbd_data(&truth, 250_000, 12);
+    let fit = BgNbdParams::fit(&data, &FitOptions::new()).unwrap();
+    assert_recovers(&fit, &truth);
+    // Standard errors shrink like 1/sqrt(n): a fit on the first 100,000 has errors about
+    // sqrt(2.5) = 1.58 times larger.
+    let small = BgNbdParams::fit(&data[..N], &FitOptions::new()).unwrap();
+    let (se, se_small) = (
+        fit.std_errors.unwrap().values(),
+        small.std_errors.unwrap().values(),
+    );
+    for (a, b) in se.iter().zip(&se_small) {
+        assert!((b / a / 2.5_f64.sqrt() - 1.0).abs() < 0.1, "{a} vs {b}");
+    }
+}
+
+fn bgnbd_data(truth: &BgNbdParams, n: usize, seed: u64) -> Vec<Customer> {
+    let mut rng = Rng::new(seed);
+    (0..n)
         .map(|_| {
             let lambda = rng.gamma(truth.r, 1.0 / truth.alpha);
             let p = beta(&mut rng, truth.a, truth.b);
@@ -67,11 +94,7 @@ fn bgnbd_recovers_its_parameters() {
             }
             customer(x, tx, t_end)
         })
-        .collect();
-    assert_recovers(
-        &BgNbdParams::fit(&data, &FitOptions::new()).unwrap(),
-        &truth,
-    );
+        .collect()
 }
 
 #[test]
