@@ -256,7 +256,11 @@ fn pmf_at_extreme_parameters_is_a_probability() {
         4.216965034285822e-6,
     );
     let m = BgNbdParams::new(r, alpha, a, b).unwrap();
-    check("BG/NBD P(X(255) = 1)", m.purchases_pmf(1, 255.0), a / (a + b));
+    check(
+        "BG/NBD P(X(255) = 1)",
+        m.purchases_pmf(1, 255.0),
+        a / (a + b),
+    );
 
     let (r, alpha, a, b) = (
         0.0006493816315762113,
