@@ -165,6 +165,7 @@ impl CsvSpec {
     /// let spec = userops::csv::CsvSpec::cdnow();
     /// assert!(!spec.has_header);
     /// ```
+    #[must_use]
     pub fn cdnow() -> Self {
         CsvSpec::new(0_usize, 2_usize)
             .amount(4_usize)
@@ -222,6 +223,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").delimiter(userops::csv::Delimiter::Byte(b';'));
     /// assert_eq!(s.delimiter, userops::csv::Delimiter::Byte(b';'));
     /// ```
+    #[must_use]
     pub fn delimiter(mut self, delimiter: Delimiter) -> Self {
         self.delimiter = delimiter;
         self
@@ -233,6 +235,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new(0_usize, 1_usize).header(false);
     /// assert!(!s.has_header);
     /// ```
+    #[must_use]
     pub fn header(mut self, has_header: bool) -> Self {
         self.has_header = has_header;
         self
@@ -245,6 +248,7 @@ impl CsvSpec {
     /// assert_eq!(s.zone.name(), "+08:00");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn zone(mut self, zone: Zone) -> Self {
         self.zone = zone;
         self
@@ -332,6 +336,7 @@ impl CsvEvents {
     /// assert_eq!(read.account(), "2 rows read: 1 accepted, 1 rejected (line 3: user missing)");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn account(&self) -> String {
         let mut s = format!(
             "{} rows read: {} accepted, {} rejected",

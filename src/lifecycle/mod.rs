@@ -101,6 +101,7 @@ impl<R> Breakdown<R> {
     /// assert_eq!(b.get("ads"), Some(&7));
     /// assert_eq!(b.get("tv"), None);
     /// ```
+    #[must_use]
     pub fn get(&self, value: &str) -> Option<&R> {
         self.groups
             .iter()

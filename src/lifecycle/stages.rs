@@ -72,6 +72,7 @@ impl Stage {
     /// ```
     /// assert_eq!(userops::lifecycle::Stage::Churned.name(), "churned");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Stage::New => "new",
@@ -89,6 +90,7 @@ impl Stage {
     /// ```
     /// assert!(userops::lifecycle::Stage::New.is_active());
     /// ```
+    #[must_use]
     pub fn is_active(self) -> bool {
         !matches!(self, Stage::Dormant | Stage::Churned)
     }
@@ -171,6 +173,7 @@ impl StageParams {
     /// assert_eq!(userops::lifecycle::StageParams::new(4)?.churn_after(), 4);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn churn_after(&self) -> u32 {
         self.churn_after
     }
@@ -245,6 +248,7 @@ impl StageRow {
     /// assert_eq!(row.count(Stage::New), row.new);
     /// # }
     /// ```
+    #[must_use]
     pub fn count(&self, stage: Stage) -> u64 {
         match stage {
             Stage::New => self.new,
@@ -266,6 +270,7 @@ impl StageRow {
     /// assert_eq!(row.old_active() + row.new, row.active);
     /// # }
     /// ```
+    #[must_use]
     pub fn old_active(&self) -> u64 {
         self.retained + self.retained_new + self.woken + self.returned
     }
@@ -419,6 +424,7 @@ impl Decomposition {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn reconstructed(&self) -> f64 {
         self.new as f64
             + self.old_active_prev as f64 * self.old_retention
@@ -470,6 +476,7 @@ impl StageReport {
     /// assert_eq!(all.count(None, Stage::New), new_total);
     /// # }
     /// ```
+    #[must_use]
     pub fn pooled_transitions(&self) -> TransitionMatrix {
         let period = self.rows.last().map_or(self.opening.period, |r| r.period);
         let mut m = TransitionMatrix {

@@ -172,6 +172,7 @@ impl<U> CohortLedger<U> {
     /// };
     /// assert_eq!(ledger.len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -187,6 +188,7 @@ impl<U> CohortLedger<U> {
     /// };
     /// assert!(ledger.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
@@ -626,6 +628,7 @@ impl CohortLtvRow {
     /// };
     /// assert_eq!(row.ltv_at(0), Some(1.0));
     /// ```
+    #[must_use]
     pub fn ltv_at(&self, k: usize) -> Option<f64> {
         self.ltv.get(k).copied()
     }

@@ -279,6 +279,7 @@ impl<E> MetricTree<E> {
     /// let b = userops::metric::MetricTree::<userops::event::EventRecord>::builder();
     /// assert!(b.build().is_err()); // a tree needs at least one metric
     /// ```
+    #[must_use]
     pub fn builder() -> MetricTreeBuilder<E> {
         MetricTreeBuilder {
             defs: Vec::new(),
@@ -304,6 +305,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(tree.len(), 13);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn standard() -> MetricTreeBuilder<E> {
         MetricTree::builder()
             .primary("time_spent", Measure::TimeSpent)
@@ -343,6 +345,7 @@ impl<E> MetricTree<E> {
     /// assert!(!t.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.defs.len()
     }
@@ -354,6 +357,7 @@ impl<E> MetricTree<E> {
     /// assert!(!t.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
     }
@@ -365,6 +369,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(t.defs()[0].name, "time_spent");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn defs(&self) -> &[MetricDef] {
         &self.defs
     }
@@ -391,6 +396,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(t.index_of("nope"), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.defs.iter().position(|d| d.name == name)
     }
@@ -454,6 +460,7 @@ impl<E> MetricTreeBuilder<E> {
     ///     .metric(MetricDef::new("events", None, Measure::Events));
     /// assert!(b.build().is_ok());
     /// ```
+    #[must_use]
     pub fn metric(mut self, def: MetricDef) -> Self {
         self.defs.push(def);
         self

@@ -174,6 +174,7 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// let s = userops::ops::automation::SegmentMap::<u64>::new();
     /// # let _ = s;
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -288,6 +289,7 @@ impl<'a, U> Attributes<'a, U> {
     /// ```
     /// assert!(userops::ops::automation::Attributes::<u8>::new().names().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -392,6 +394,7 @@ impl Rule {
     /// # use userops::ops::automation::{Rule, SegmentKind};
     /// assert_eq!(Rule::new("r", SegmentKind::Rfm, "a", "x", "c").inactive_for(3).min_inactive_periods, 3);
     /// ```
+    #[must_use]
     pub fn inactive_for(mut self, periods: u32) -> Self {
         self.min_inactive_periods = periods;
         self
@@ -483,6 +486,7 @@ impl<U> LastActive<U> {
     /// assert_eq!(last[0].last_active.to_string(), "2025-02");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn from_activity(report: &ActivityReport<U>) -> Vec<LastActive<U>>
     where
         U: Clone,
@@ -581,6 +585,7 @@ impl<U> Evaluation<U> {
     /// assert_eq!(e.targets("r"), vec![&1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn targets(&self, rule: &str) -> Vec<&U> {
         self.decisions
             .iter()
@@ -629,6 +634,7 @@ impl RuleSet {
     /// use userops::ops::automation::{MatchMode, RuleSet};
     /// assert!(RuleSet::new(vec![], MatchMode::EveryMatch).rules.is_empty());
     /// ```
+    #[must_use]
     pub fn new(rules: Vec<Rule>, mode: MatchMode) -> Self {
         RuleSet { rules, mode }
     }
@@ -865,6 +871,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").delivered().delivered);
     /// ```
+    #[must_use]
     pub fn delivered(mut self) -> Self {
         self.delivered = true;
         self
@@ -874,6 +881,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").opened().opened);
     /// ```
+    #[must_use]
     pub fn opened(mut self) -> Self {
         self.opened = true;
         self
@@ -883,6 +891,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").converted().converted);
     /// ```
+    #[must_use]
     pub fn converted(mut self) -> Self {
         self.converted = true;
         self
@@ -1174,6 +1183,7 @@ impl CompensationPlan {
     /// ```
     /// assert!(userops::ops::automation::CompensationPlan::new().tiers.is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -1196,6 +1206,7 @@ impl CompensationPlan {
     /// use userops::ops::automation::{Compensation, CompensationPlan};
     /// assert!(CompensationPlan::new().otherwise(Compensation::new("apology", 0.0)).default.is_some());
     /// ```
+    #[must_use]
     pub fn otherwise(mut self, compensation: Compensation) -> Self {
         self.default = Some(compensation);
         self

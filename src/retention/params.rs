@@ -68,6 +68,7 @@ impl EventMatch {
     /// assert!(EventMatch::Named("a".into()).matches(Some("a")));
     /// ```
     #[inline]
+    #[must_use]
     pub fn matches(&self, name: Option<&str>) -> bool {
         match self {
             EventMatch::Any => true,
@@ -414,6 +415,7 @@ impl RetentionSpec {
     /// assert_eq!(spec.periods(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn periods(&self) -> usize {
         self.grid.len()
     }
@@ -427,6 +429,7 @@ impl RetentionSpec {
     /// assert_eq!(spec.window_start(), chrono::DateTime::UNIX_EPOCH);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn window_start(&self) -> DateTime<Utc> {
         millis_to_utc(self.grid.bounds().first().copied().unwrap_or(0))
     }
@@ -440,6 +443,7 @@ impl RetentionSpec {
     /// assert_eq!((spec.window_end() - spec.window_start()).num_hours(), 24);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn window_end(&self) -> DateTime<Utc> {
         millis_to_utc(self.grid.bounds().last().copied().unwrap_or(0))
     }
@@ -453,6 +457,7 @@ impl RetentionSpec {
     /// assert_eq!(spec.period_labels(), ["1969-12", "1970-01"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn period_labels(&self) -> Vec<String> {
         self.grid.periods().iter().map(|p| p.to_string()).collect()
     }
@@ -489,6 +494,7 @@ impl EventsPerPeriod {
     /// ```
     /// assert!(userops::retention::EventsPerPeriod::AtMost(3).accepts(1));
     /// ```
+    #[must_use]
     pub fn accepts(&self, count: u32) -> bool {
         count > 0
             && match *self {
@@ -707,6 +713,7 @@ impl StickinessSpec {
     /// assert_eq!(spec.periods(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn periods(&self) -> usize {
         self.grid.len()
     }

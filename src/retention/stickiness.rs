@@ -55,6 +55,7 @@ impl<U: Clone + Eq + Hash + Ord> StickinessSummary<U> {
     /// let _s = StickinessSummary::<u64>::new(spec);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn new(spec: StickinessSpec) -> Self {
         let words = words_for(spec.periods());
         StickinessSummary {

@@ -68,6 +68,7 @@ impl Method {
     /// ```
     /// assert_eq!(userops::rfm::Method::RfmR.name(), "r-rfm");
     /// ```
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Method::Quantile => "quantile",
