@@ -648,3 +648,27 @@ fn parallel_fold_equals_sequential_fold() {
                             && laws::close(p.revenue, q.revenue, 1e-9)))
     );
 }
+
+/// Regression (found by `fuzz/fuzz_targets/ltv_economics.rs`, input `00 08 80 0a 04`): the
+/// bytes decode to churn figures (0 at start, 8 lost: rejected), margin 128/251, discount rate
+/// 10/251, ARPU `f64::MAX` and churn 0. By hand, LTV = 0.50996 × 1.797e308 × 1.0398 / 0.0398
+/// ≈ 2.4e309, beyond `f64::MAX`: the result was infinity. It is now `Error::NonFinite` naming
+/// `ltv`, and an ARPU a hundred orders of magnitude smaller still answers, by hand
+/// m · ARPU · (1 + d) / (d + churn).
+#[test]
+fn ltv_overflow_is_an_error_not_infinity() {
+    use userops::ltv::economics::{LtvParams, churn_rate, ltv};
+    assert!(churn_rate(0, 8).is_err());
+    let (margin, d) = (128.0 / 251.0, 10.0 / 251.0);
+    let p = LtvParams::new(margin)
+        .unwrap()
+        .with_discount_rate(d)
+        .unwrap();
+    assert!(matches!(
+        ltv(&p, f64::MAX, 0.0),
+        Err(userops::Error::NonFinite { field: "ltv", .. })
+    ));
+    let v = ltv(&p, 1e200, 0.0).unwrap();
+    let hand = margin * 1e200 * (1.0 + d) / d;
+    assert!((v - hand).abs() <= 1e-12 * hand, "{v} vs {hand}");
+}

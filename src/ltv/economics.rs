@@ -193,7 +193,8 @@ pub fn churn_rate(at_start: u64, lost: u64) -> Result<f64> {
 /// * [`Error::NonFinite`] (`arpu`) for a NaN or infinite ARPU, [`Error::Negative`] (`arpu`)
 ///   for a negative one (net refunds);
 /// * [`Error::InvalidParameter`] (`churn`) when churn is not in `[0, 1]`, or is 0 with no
-///   discount rate (the LTV would be unbounded).
+///   discount rate (the LTV would be unbounded);
+/// * [`Error::NonFinite`] (`ltv`) when the LTV overflows `f64` (an ARPU near `f64::MAX`).
 ///
 /// ```
 /// use userops::ltv::economics::{ltv, LtvParams};
@@ -224,7 +225,17 @@ pub fn ltv(params: &LtvParams, arpu: f64, churn: f64) -> Result<f64> {
             "is 0 with no discount rate: the LTV is unbounded; give a discount rate or a churn above 0",
         ));
     }
-    Ok(params.margin * arpu * (1.0 + d) / (d + churn))
+    let value = params.margin * arpu * (1.0 + d) / (d + churn);
+    // An ARPU near f64::MAX over a small churn overflows (found by the `ltv_economics` fuzz
+    // target: ARPU 1.8e308, churn 0, d 0.04 gave infinity).
+    if !value.is_finite() {
+        return Err(Error::NonFinite {
+            field: "ltv",
+            value,
+            user: String::new(),
+        });
+    }
+    Ok(value)
 }
 
 /// The payback period: the number of periods, counting the acquisition period, after which
