@@ -157,7 +157,7 @@ impl Quadrant {
     /// ```
     #[must_use]
     pub fn value_metrics(&self) -> Vec<ValueMetric> {
-        use ValueMetric::*;
+        use ValueMetric::{Arpu, Revenue, TimeSpent, VisitFrequency};
         match (self.frequency, self.payment) {
             (Frequency::Low, Payment::None) => vec![VisitFrequency],
             (Frequency::Low, Payment::Direct) => vec![Revenue],

@@ -305,7 +305,7 @@ pub struct ForecastStart {
     pub known: f64,
     /// New users.
     pub new: f64,
-    /// Old active users (retained + retained_new + woken + returned).
+    /// Old active users (retained + `retained_new` + woken + returned).
     pub old_active: f64,
     /// Dormant users.
     pub dormant: f64,

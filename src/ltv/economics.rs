@@ -370,18 +370,18 @@ impl Periods {
         }
     }
 
-    fn index(&self, p: &Period) -> Option<usize> {
-        usize::try_from(self.start.periods_until(p)).ok()
+    fn index(&self, p: Period) -> Option<usize> {
+        usize::try_from(self.start.periods_until(&p)).ok()
     }
 
     fn add<U>(&mut self, row: &LedgerRow<U>) {
         let n = self.acc.len();
-        if let Some(a) = self.index(&row.acquired).and_then(|i| self.acc.get_mut(i)) {
+        if let Some(a) = self.index(row.acquired).and_then(|i| self.acc.get_mut(i)) {
             a.new += 1;
         }
         let mut cells = row.periods.iter().peekable();
         while let Some(cell) = cells.next() {
-            let Some(i) = self.index(&cell.period) else {
+            let Some(i) = self.index(cell.period) else {
                 continue;
             };
             if let Some(a) = self.acc.get_mut(i) {
@@ -389,7 +389,7 @@ impl Periods {
                 a.paying += u64::from(cell.paid);
                 a.revenue += cell.revenue;
             }
-            let next = cells.peek().and_then(|c| self.index(&c.period));
+            let next = cells.peek().and_then(|c| self.index(c.period));
             if i + 1 < n && next != Some(i + 1) {
                 if let Some(a) = self.acc.get_mut(i + 1) {
                     a.churned += 1;
@@ -818,8 +818,7 @@ where
             .channels
             .iter()
             .find(|r| r.channel.as_deref() == Some(name.as_str()))
-            .map(|r| r.ltv.as_slice())
-            .unwrap_or(&[]);
+            .map_or(&[][..], |r| r.ltv.as_slice());
         let s = spent.get(name).copied().unwrap_or(0.0);
         rows.push(make_row(name, *users, s, periods, curve));
     }

@@ -426,6 +426,8 @@ impl<E: Event, Tz: TimeZone> Clone for MetricSummary<E, Tz> {
     }
 }
 
+// The per-user state is large and host metrics are closures: Debug shows the settings only.
+#[allow(clippy::missing_fields_in_debug)]
 impl<E: Event, Tz: TimeZone + fmt::Debug> fmt::Debug for MetricSummary<E, Tz> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetricSummary")

@@ -246,6 +246,8 @@ pub struct MetricTree<E> {
     pub(crate) slots: usize,
 }
 
+// Host metrics are trait objects without Debug: Debug shows the definitions only.
+#[allow(clippy::missing_fields_in_debug)]
 impl<E> fmt::Debug for MetricTree<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetricTree")
@@ -473,6 +475,7 @@ impl<E> MetricTreeBuilder<E> {
     ///     .primary("revenue", userops::metric::Measure::Amount);
     /// assert!(b.build().is_ok());
     /// ```
+    #[must_use]
     pub fn primary(self, name: impl Into<String>, measure: Measure) -> Self {
         self.metric(MetricDef {
             name: name.into(),
@@ -491,6 +494,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(b.build()?.len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn secondary(self, parent: &str, name: impl Into<String>, measure: Measure) -> Self {
         self.metric(MetricDef {
             name: name.into(),
@@ -513,6 +517,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(tree.defs()[1].name, "big_orders");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn host(self, parent: &str, metric: impl SecondaryMetric<E> + 'static) -> Self {
         self.host_metric(Some(parent), Arc::new(metric))
     }
@@ -532,6 +537,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(tree.primaries().collect::<Vec<_>>(), ["answers"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn host_metric(
         mut self,
         parent: Option<&str>,

@@ -228,6 +228,8 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// s.extend(SegmentKind::Rfm, [(1_u8, "champions"), (2, "hibernating")]);
     /// assert_eq!(s.segment(&SegmentKind::Rfm, &2), Some("hibernating"));
     /// ```
+    // By value like `declare` and `assign`, so the three read alike at the call site.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn extend<L: Into<String>>(
         &mut self,
         kind: SegmentKind,
@@ -301,6 +303,7 @@ impl<'a, U> Attributes<'a, U> {
     ///     .with("vip", |u: &u32| Some((*u < 10).to_string()));
     /// assert_eq!(attrs.value("vip", &3).as_deref(), Some("true"));
     /// ```
+    #[must_use]
     pub fn with(mut self, name: impl Into<String>, attribute: impl UserAttribute<U> + 'a) -> Self {
         self.by_name.insert(name.into(), Box::new(attribute));
         self
@@ -407,6 +410,7 @@ impl Rule {
     /// let r = Rule::new("r", SegmentKind::Rfm, "a", "x", "c").with_attribute("channel", ["search_ads"]);
     /// assert_eq!(r.attribute.unwrap().any_of, vec!["search_ads"]);
     /// ```
+    #[must_use]
     pub fn with_attribute<V: Into<String>>(
         mut self,
         name: impl Into<String>,
@@ -1195,6 +1199,7 @@ impl CompensationPlan {
     /// let p = CompensationPlan::new().tier("gold", Compensation::new("credit", 5.0));
     /// assert_eq!(p.tiers.len(), 1);
     /// ```
+    #[must_use]
     pub fn tier(mut self, tier: impl Into<String>, compensation: Compensation) -> Self {
         self.tiers.insert(tier.into(), compensation);
         self

@@ -605,7 +605,9 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
             dist.inverse_cdf(0.5 + confidence / 2.0),
         )
     };
-    let (lift, lift_ci_low, lift_ci_high) = if control.mean != 0.0 {
+    let (lift, lift_ci_low, lift_ci_high) = if control.mean == 0.0 {
+        (None, None, None)
+    } else {
         let mc = control.mean;
         let r = treatment.mean / mc;
         let se_r = (vt / (mc * mc) + treatment.mean * treatment.mean * vc / mc.powi(4)).sqrt();
@@ -619,8 +621,6 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
         } else {
             (None, None, None)
         }
-    } else {
-        (None, None, None)
     };
     Ok(TestReport {
         test: "Welch t-test".into(),

@@ -168,17 +168,16 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
                 return i;
             }
         }
-        let i = match self.index.get(user) {
-            Some(i) => *i,
-            None => {
-                let i = self.users.len();
-                self.index.insert(user.clone(), i);
-                self.users.push(UserCells {
-                    user: user.clone(),
-                    cells: Vec::new(),
-                });
-                i
-            }
+        let i = if let Some(i) = self.index.get(user) {
+            *i
+        } else {
+            let i = self.users.len();
+            self.index.insert(user.clone(), i);
+            self.users.push(UserCells {
+                user: user.clone(),
+                cells: Vec::new(),
+            });
+            i
         };
         self.last = Some(i);
         i

@@ -202,7 +202,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
         let words = self.words;
-        self.users.absorb(other.users, |mine, theirs| {
+        self.users.absorb(&other.users, |mine, theirs| {
             if let (Some((m, mine)), Some((t, theirs))) =
                 (mine.split_first_mut(), theirs.split_first())
             {

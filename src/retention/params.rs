@@ -231,6 +231,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).start_event("signup");
     /// assert_eq!(p.start_event, "signup");
     /// ```
+    #[must_use]
     pub fn start_event(mut self, name: impl Into<String>) -> Self {
         self.start_event = name.into();
         self
@@ -244,6 +245,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).return_event("order");
     /// assert_eq!(p.return_event, "order");
     /// ```
+    #[must_use]
     pub fn return_event(mut self, name: impl Into<String>) -> Self {
         self.return_event = name.into();
         self
@@ -257,6 +259,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).mode(RetentionMode::FirstTime);
     /// assert_eq!(p.mode, RetentionMode::FirstTime);
     /// ```
+    #[must_use]
     pub fn mode(mut self, mode: RetentionMode) -> Self {
         self.mode = mode;
         self
@@ -270,6 +273,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).on_or_after(true);
     /// assert!(p.on_or_after);
     /// ```
+    #[must_use]
     pub fn on_or_after(mut self, on_or_after: bool) -> Self {
         self.on_or_after = on_or_after;
         self
@@ -284,6 +288,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).min_return_events(2);
     /// assert_eq!(p.min_return_events, 2);
     /// ```
+    #[must_use]
     pub fn min_return_events(mut self, n: u32) -> Self {
         self.min_return_events = n;
         self
@@ -459,7 +464,11 @@ impl RetentionSpec {
     /// ```
     #[must_use]
     pub fn period_labels(&self) -> Vec<String> {
-        self.grid.periods().iter().map(|p| p.to_string()).collect()
+        self.grid
+            .periods()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 }
 
@@ -495,17 +504,17 @@ impl EventsPerPeriod {
     /// assert!(userops::retention::EventsPerPeriod::AtMost(3).accepts(1));
     /// ```
     #[must_use]
-    pub fn accepts(&self, count: u32) -> bool {
+    pub fn accepts(self, count: u32) -> bool {
         count > 0
-            && match *self {
+            && match self {
                 EventsPerPeriod::AtLeast(n) => count >= n,
                 EventsPerPeriod::AtMost(n) => count <= n,
                 EventsPerPeriod::Exactly(n) => count == n,
             }
     }
 
-    fn value(&self) -> u32 {
-        match *self {
+    fn value(self) -> u32 {
+        match self {
             EventsPerPeriod::AtLeast(n)
             | EventsPerPeriod::AtMost(n)
             | EventsPerPeriod::Exactly(n) => n,
@@ -588,6 +597,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .event("login");
     /// assert_eq!(p.event, "login");
     /// ```
+    #[must_use]
     pub fn event(mut self, name: impl Into<String>) -> Self {
         self.event = name.into();
         self
@@ -602,6 +612,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .min_events_per_period(2);
     /// assert_eq!(p.events_per_period, userops::retention::EventsPerPeriod::AtLeast(2));
     /// ```
+    #[must_use]
     pub fn min_events_per_period(mut self, n: u32) -> Self {
         self.events_per_period = EventsPerPeriod::AtLeast(n);
         self
@@ -617,6 +628,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .events_per_period(EventsPerPeriod::Exactly(2));
     /// assert_eq!(p.events_per_period, EventsPerPeriod::Exactly(2));
     /// ```
+    #[must_use]
     pub fn events_per_period(mut self, criterion: EventsPerPeriod) -> Self {
         self.events_per_period = criterion;
         self

@@ -297,6 +297,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         }
     }
 
+    #[allow(clippy::trivially_copy_pass_by_ref)] // pedantic; `zone: Zone` would do as well
     fn day_number(zone: &Zone, at: DateTime<Utc>) -> i32 {
         at.with_timezone(zone).date_naive().num_days_from_ce()
     }

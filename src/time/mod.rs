@@ -740,7 +740,7 @@ pub fn parse_instant<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc
             return Ok(DateTime::<Utc>::from_naive_utc_and_offset(n, Utc));
         }
     }
-    let naive = parse_naive(t).map_err(|_| fail())?;
+    let naive = parse_naive(t).map_err(|()| fail())?;
     Ok(local_to_utc(zone, naive))
 }
 
