@@ -165,6 +165,7 @@ impl CsvSpec {
     /// let spec = userops::csv::CsvSpec::cdnow();
     /// assert!(!spec.has_header);
     /// ```
+    #[must_use]
     pub fn cdnow() -> Self {
         CsvSpec::new(0_usize, 2_usize)
             .amount(4_usize)
@@ -178,6 +179,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").amount("revenue");
     /// assert!(s.amount.is_some());
     /// ```
+    #[must_use]
     pub fn amount(mut self, column: impl Into<Column>) -> Self {
         self.amount = Some(column.into());
         self
@@ -189,6 +191,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").name("event");
     /// assert!(s.name.is_some());
     /// ```
+    #[must_use]
     pub fn name(mut self, column: impl Into<Column>) -> Self {
         self.name = Some(column.into());
         self
@@ -200,6 +203,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").duration("secs");
     /// assert!(s.duration.is_some());
     /// ```
+    #[must_use]
     pub fn duration(mut self, column: impl Into<Column>) -> Self {
         self.duration = Some(column.into());
         self
@@ -211,6 +215,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").attribute("channel").attribute("region");
     /// assert_eq!(s.attributes.len(), 2);
     /// ```
+    #[must_use]
     pub fn attribute(mut self, column: impl Into<Column>) -> Self {
         self.attributes.push(column.into());
         self
@@ -222,6 +227,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new("u", "t").delimiter(userops::csv::Delimiter::Byte(b';'));
     /// assert_eq!(s.delimiter, userops::csv::Delimiter::Byte(b';'));
     /// ```
+    #[must_use]
     pub fn delimiter(mut self, delimiter: Delimiter) -> Self {
         self.delimiter = delimiter;
         self
@@ -233,6 +239,7 @@ impl CsvSpec {
     /// let s = userops::csv::CsvSpec::new(0_usize, 1_usize).header(false);
     /// assert!(!s.has_header);
     /// ```
+    #[must_use]
     pub fn header(mut self, has_header: bool) -> Self {
         self.has_header = has_header;
         self
@@ -245,6 +252,7 @@ impl CsvSpec {
     /// assert_eq!(s.zone.name(), "+08:00");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn zone(mut self, zone: Zone) -> Self {
         self.zone = zone;
         self
@@ -332,6 +340,7 @@ impl CsvEvents {
     /// assert_eq!(read.account(), "2 rows read: 1 accepted, 1 rejected (line 3: user missing)");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn account(&self) -> String {
         let mut s = format!(
             "{} rows read: {} accepted, {} rejected",
@@ -344,11 +353,14 @@ impl CsvEvents {
                 .rejected
                 .iter()
                 .take(3)
-                .map(|r| r.to_string())
+                .map(ToString::to_string)
                 .collect();
-            s.push_str(&format!(" ({}", shown.join("; ")));
+            s.push_str(" (");
+            s.push_str(&shown.join("; "));
             if self.rejected.len() > 3 {
-                s.push_str(&format!("; and {} more", self.rejected.len() - 3));
+                s.push_str("; and ");
+                s.push_str(&(self.rejected.len() - 3).to_string());
+                s.push_str(" more");
             }
             s.push(')');
         }
@@ -570,7 +582,7 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
         out.rows_read += 1;
         match rec {
             Err(e) => {
-                let line = e.position().map_or(last_line + 1, |p| p.line());
+                let line = e.position().map_or(last_line + 1, csv::Position::line);
                 last_line = line;
                 // I/O errors end the file; framing errors are one bad row.
                 if let ::csv::ErrorKind::Io(_) = e.kind() {
@@ -582,7 +594,7 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
                 });
             }
             Ok(r) => {
-                let line = r.position().map_or(last_line + 1, |p| p.line());
+                let line = r.position().map_or(last_line + 1, csv::Position::line);
                 last_line = line;
                 let fields: std::result::Result<Vec<&str>, _> =
                     r.iter().map(std::str::from_utf8).collect();
@@ -620,19 +632,16 @@ fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
             break;
         }
         line_no += 1;
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(_) => {
-                if layout.is_none() && spec.has_header {
-                    return Err(Error::Read("the header line is not valid UTF-8".into()));
-                }
-                out.rows_read += 1;
-                out.rejected.push(RejectedRow {
-                    line: line_no,
-                    reason: RejectReason::Malformed("not valid UTF-8".into()),
-                });
-                continue;
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            if layout.is_none() && spec.has_header {
+                return Err(Error::Read("the header line is not valid UTF-8".into()));
             }
+            out.rows_read += 1;
+            out.rejected.push(RejectedRow {
+                line: line_no,
+                reason: RejectReason::Malformed("not valid UTF-8".into()),
+            });
+            continue;
         };
         let fields: Vec<&str> = text.split_ascii_whitespace().collect();
         if fields.is_empty() {
@@ -640,14 +649,14 @@ fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
         }
         if layout.is_none() {
             if spec.has_header {
-                let names: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+                let names: Vec<String> = fields.iter().map(ToString::to_string).collect();
                 let l = resolve(spec, Some(&names))?;
-                out.attribute_names = l.attribute_names.clone();
+                out.attribute_names.clone_from(&l.attribute_names);
                 layout = Some(l);
                 continue;
             }
             let l = resolve(spec, None)?;
-            out.attribute_names = l.attribute_names.clone();
+            out.attribute_names.clone_from(&l.attribute_names);
             layout = Some(l);
         }
         let Some(l) = layout.as_mut() else { continue };

@@ -164,6 +164,7 @@ impl<U> EventRecord<U> {
     /// let e = userops::event::EventRecord::<u32>::new(1_u32, chrono::DateTime::UNIX_EPOCH).with_amount(9.5);
     /// assert_eq!(e.amount, 9.5);
     /// ```
+    #[must_use]
     pub fn with_amount(mut self, amount: f64) -> Self {
         self.amount = amount;
         self
@@ -175,6 +176,7 @@ impl<U> EventRecord<U> {
     /// let e = userops::event::EventRecord::<u32>::new(1_u32, chrono::DateTime::UNIX_EPOCH).with_name("login");
     /// assert_eq!(e.name.as_deref(), Some("login"));
     /// ```
+    #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -189,6 +191,7 @@ impl<U> EventRecord<U> {
     ///     .with_duration(TimeDelta::seconds(90));
     /// assert_eq!(e.duration(), Some(TimeDelta::seconds(90)));
     /// ```
+    #[must_use]
     pub fn with_duration(mut self, duration: TimeDelta) -> Self {
         self.duration_ms = Some(duration.num_milliseconds());
         self

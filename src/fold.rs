@@ -177,6 +177,7 @@ pub mod laws {
     /// assert!(userops::fold::laws::close(1.0, 1.0 + 1e-12, 1e-9));
     /// assert!(!userops::fold::laws::close(1.0, 1.1, 1e-9));
     /// ```
+    #[must_use]
     pub fn close(a: f64, b: f64, rel: f64) -> bool {
         if a.is_nan() || b.is_nan() {
             return a.is_nan() && b.is_nan();

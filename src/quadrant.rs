@@ -108,6 +108,7 @@ impl ValueMetric {
     /// ```
     /// assert_eq!(userops::quadrant::ValueMetric::VisitFrequency.metric_name(), "visit_frequency");
     /// ```
+    #[must_use]
     pub fn metric_name(self) -> &'static str {
         match self {
             ValueMetric::TimeSpent => "time_spent",
@@ -154,8 +155,9 @@ impl Quadrant {
     /// let games = Quadrant { frequency: Frequency::High, payment: Payment::Direct };
     /// assert_eq!(games.value_metrics(), vec![VisitFrequency, TimeSpent, Revenue, Arpu]);
     /// ```
+    #[must_use]
     pub fn value_metrics(&self) -> Vec<ValueMetric> {
-        use ValueMetric::*;
+        use ValueMetric::{Arpu, Revenue, TimeSpent, VisitFrequency};
         match (self.frequency, self.payment) {
             (Frequency::Low, Payment::None) => vec![VisitFrequency],
             (Frequency::Low, Payment::Direct) => vec![Revenue],
@@ -171,6 +173,7 @@ impl Quadrant {
     /// let q = Quadrant { frequency: Frequency::Low, payment: Payment::None };
     /// assert!(q.warning().unwrap().contains("little commercial value"));
     /// ```
+    #[must_use]
     pub fn warning(&self) -> Option<&'static str> {
         match (self.frequency, self.payment) {
             (Frequency::Low, Payment::None) => Some(
@@ -187,6 +190,7 @@ impl Quadrant {
     /// let q = Quadrant { frequency: Frequency::High, payment: Payment::None };
     /// assert!(q.label().contains("social"));
     /// ```
+    #[must_use]
     pub fn label(&self) -> &'static str {
         match (self.frequency, self.payment) {
             (Frequency::Low, Payment::None) => {
@@ -273,6 +277,7 @@ impl QuadrantParams {
     /// ```
     /// assert_eq!(userops::quadrant::QuadrantParams::default().high_frequency_days(), 4.0);
     /// ```
+    #[must_use]
     pub fn high_frequency_days(&self) -> f64 {
         self.high_frequency_days
     }
@@ -282,6 +287,7 @@ impl QuadrantParams {
     /// ```
     /// assert_eq!(userops::quadrant::QuadrantParams::default().direct_payer_share(), 0.02);
     /// ```
+    #[must_use]
     pub fn direct_payer_share(&self) -> f64 {
         self.direct_payer_share
     }
@@ -384,6 +390,7 @@ impl QuadrantReport {
     /// assert_eq!(r.quadrant().frequency, Frequency::Low);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn quadrant(&self) -> Quadrant {
         Quadrant {
             frequency: self.frequency,

@@ -77,6 +77,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::new(10).months, 24);
     /// ```
+    #[must_use]
     pub fn new(users: u64) -> Self {
         SampleConfig {
             users,
@@ -93,6 +94,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::tour().users, 3_000);
     /// ```
+    #[must_use]
     pub fn tour() -> Self {
         SampleConfig::new(3_000).events_per_user(20.0)
     }
@@ -102,6 +104,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::new(1).seed(9).seed, 9);
     /// ```
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -112,6 +115,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::new(1).months(6).months, 6);
     /// ```
+    #[must_use]
     pub fn months(mut self, months: u32) -> Self {
         self.months = months;
         self
@@ -122,6 +126,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::new(1).events_per_user(3.0).events_per_user, 3.0);
     /// ```
+    #[must_use]
     pub fn events_per_user(mut self, mean: f64) -> Self {
         self.events_per_user = mean;
         self
@@ -132,6 +137,7 @@ impl SampleConfig {
     /// ```
     /// assert_eq!(userops::sample::SampleConfig::new(1).payer_share(1.0).payer_share, 1.0);
     /// ```
+    #[must_use]
     pub fn payer_share(mut self, share: f64) -> Self {
         self.payer_share = share;
         self
@@ -273,6 +279,7 @@ impl SampleData {
     /// assert!(data.channel().attribute(&0).is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn channel(&self) -> impl UserAttribute<u64> + '_ {
         |u: &u64| {
             usize::try_from(*u)
@@ -290,6 +297,7 @@ impl SampleData {
     /// assert!(data.region().attribute(&0).is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn region(&self) -> impl UserAttribute<u64> + '_ {
         |u: &u64| {
             usize::try_from(*u)
@@ -329,6 +337,7 @@ impl Rng {
     /// ```
     /// let _ = userops::sample::Rng::new(123);
     /// ```
+    #[must_use]
     pub fn new(seed: u64) -> Self {
         let mut x = seed;
         let mut next = || {

@@ -648,3 +648,92 @@ fn parallel_fold_equals_sequential_fold() {
                             && laws::close(p.revenue, q.revenue, 1e-9)))
     );
 }
+
+/// Regression (found by `fuzz/fuzz_targets/ltv_economics.rs`, input `00 08 80 0a 04`): the
+/// bytes decode to churn figures (0 at start, 8 lost: rejected), margin 128/251, discount rate
+/// 10/251, ARPU `f64::MAX` and churn 0. By hand, LTV = 0.50996 × 1.797e308 × 1.0398 / 0.0398
+/// ≈ 2.4e309, beyond `f64::MAX`: the result was infinity. It is now `Error::NonFinite` naming
+/// `ltv`, and an ARPU a hundred orders of magnitude smaller still answers, by hand
+/// m · ARPU · (1 + d) / (d + churn).
+#[test]
+fn ltv_overflow_is_an_error_not_infinity() {
+    use userops::ltv::economics::{LtvParams, churn_rate, ltv};
+    assert!(churn_rate(0, 8).is_err());
+    let (margin, d) = (128.0 / 251.0, 10.0 / 251.0);
+    let p = LtvParams::new(margin)
+        .unwrap()
+        .with_discount_rate(d)
+        .unwrap();
+    assert!(matches!(
+        ltv(&p, f64::MAX, 0.0),
+        Err(userops::Error::NonFinite { field: "ltv", .. })
+    ));
+    let v = ltv(&p, 1e200, 0.0).unwrap();
+    let hand = margin * 1e200 * (1.0 + d) / d;
+    assert!((v - hand).abs() <= 1e-12 * hand, "{v} vs {hand}");
+}
+
+/// Regression (found while widening the `ltv_economics` fuzz target to amounts near
+/// `f64::MAX`): each amount is finite, but their sums are not. Two purchases of 1.8e308 by one
+/// user in one month made the ledger cell +infinity, two refunds of 1.8e308 by another −infinity,
+/// and the month's revenue NaN (∞ − ∞), which `period_economics` and `cohort_ltv` reported as
+/// ARPU NaN. Every such sum is now `Error::NonFinite` naming `revenue` (or `spend`), never a
+/// NaN or an infinity in a report.
+#[test]
+fn revenue_sums_that_overflow_are_errors_not_nan() {
+    use userops::Error;
+    use userops::ltv::economics::{LtvParams, channel_economics, period_economics};
+    let cal = || Calendar::new(Utc, Interval::Month);
+    let jan = Utc.with_ymd_and_hms(2025, 1, 5, 0, 0, 0).unwrap();
+    let feb = Utc.with_ymd_and_hms(2025, 2, 5, 0, 0, 0).unwrap();
+    let revenue_error = |r: userops::Result<_>| {
+        matches!(
+            r,
+            Err(Error::NonFinite {
+                field: "revenue",
+                ..
+            })
+        )
+    };
+    let ledger_of =
+        |log: &[EventRecord<u8>]| fold(CohortSummary::new(cal(), feb), log).unwrap().finish();
+    let max = f64::MAX;
+    // One user's cell overflows (+inf), another's (−inf): the month would be NaN.
+    let ledger = ledger_of(&[
+        EventRecord::new(1, jan).with_amount(max),
+        EventRecord::new(1, jan).with_amount(max),
+        EventRecord::new(2, jan).with_amount(-max),
+        EventRecord::new(2, jan).with_amount(-max),
+    ]);
+    assert!(revenue_error(period_economics(&ledger).map(|_| ())));
+    assert!(revenue_error(cohort_ltv(&ledger, None).map(|_| ())));
+    // Every cell finite, the month's sum over two users not.
+    let ledger = ledger_of(&[
+        EventRecord::new(1, jan).with_amount(max),
+        EventRecord::new(2, jan).with_amount(max),
+    ]);
+    assert!(revenue_error(period_economics(&ledger).map(|_| ())));
+    // Every month finite, the total revenue and the cumulative revenue per user (max in
+    // January + max in February) not.
+    let ledger = ledger_of(&[
+        EventRecord::new(1, jan).with_amount(max),
+        EventRecord::new(1, feb).with_amount(max),
+    ]);
+    assert!(revenue_error(period_economics(&ledger).map(|_| ())));
+    assert!(revenue_error(cohort_ltv(&ledger, None).map(|_| ())));
+    // Two spend rows of max on one channel: the spend sum overflows.
+    let ledger = ledger_of(&[EventRecord::new(1, jan).with_amount(1.0)]);
+    let channel = |_: &u8| Some("ads".to_string());
+    let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let spend = [("ads", day, max), ("ads", day, max)];
+    let p = LtvParams::new(1.0).unwrap();
+    assert!(matches!(
+        channel_economics(&ledger, &channel, &spend, &p),
+        Err(Error::NonFinite { field: "spend", .. })
+    ));
+    // A hand-built (or deserialized) ledger with a NaN cell is refused, not reported as NaN.
+    let mut ledger = ledger_of(&[EventRecord::new(1, jan).with_amount(1.0)]);
+    ledger.users[0].periods[0].revenue = f64::NAN;
+    assert!(revenue_error(period_economics(&ledger).map(|_| ())));
+    assert!(revenue_error(cohort_ltv(&ledger, None).map(|_| ())));
+}

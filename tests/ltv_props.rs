@@ -231,3 +231,80 @@ fn bgnbd_expectation_never_leaves_its_bounds() {
     let e = cdnow.expected_purchases_new(39.0).unwrap();
     assert!(e > 0.0 && e < 0.2426 * 39.0 / 4.4137);
 }
+
+/// Regression (found by `fuzz/fuzz_targets/btyd.rs` against the code before commit 5171181,
+/// reproduced this session): at parameters near 10^8 with one Beta parameter near 0,
+/// `purchases_pmf` came out as 1 + 2.4e-7 (MBG/NBD) and 1 + 4.8e-7 (BG/NBD). The fuzz inputs
+/// (hex) decode, through the target's byte reader, to the parameters below (`r, alpha, a, b`
+/// and the horizon `t`, printed by the target at the crash):
+///
+/// * `00fb ffff ff00 00ff ffff ffff ffff 0006`: MBG/NBD, `P(X(251) = 0)` = 1 + 2.38e-7;
+/// * `30ff ffff ff2a ffff 2a00 86`: BG/NBD, `P(X(255) = 1)` = 1 + 4.77e-7;
+/// * `0008 4d00 0303 004d 00ff abff ffff 8703`: MBG/NBD, `P(X(8) = 0)` = 1 + 9.4e-7.
+///
+/// The rounding comes from `exp(ln B(a+1, b) − ln B(a, b))` with `ln Γ` of arguments near 10^8
+/// (absolute error ~1e-7). The exact values, by hand from the closed forms (Fader, Hardie & Lee
+/// 2005, eq. 8, and Batislam et al. 2007), using B(a+1, b)/B(a, b) = a/(a+b) and
+/// B(a, b+1)/B(a, b) = b/(a+b):
+///
+/// * MBG/NBD `P(X(t) = 0) = b/(a+b) · (α/(α+t))^r + a/(a+b)`;
+/// * BG/NBD `P(X(t) = 1) = B(a, b+1)/B(a, b) · NB(1; t) + B(a+1, b)/B(a, b) · P(NB(t) ≥ 1)`,
+///   where the NBD has mean `r t / α` = 439 purchases at t = 255, so NB(1; t) ≈ 0 and
+///   P(NB ≥ 1) ≈ 1: the value is a/(a+b) = 1 − 2.4e-14.
+///
+/// Each answer must now be a probability within 1e-6 of the hand value, or the documented
+/// `Error::Numerical`.
+#[test]
+fn pmf_at_extreme_parameters_is_a_probability() {
+    fn check(what: &str, got: userops::Result<f64>, hand: f64) {
+        match got {
+            Ok(p) => {
+                assert!((0.0..=1.0).contains(&p), "{what}: {p}");
+                assert!((p - hand).abs() < 1e-6, "{what}: {p} vs hand {hand}");
+            }
+            Err(e) => assert!(matches!(e, userops::Error::Numerical(_)), "{what}: {e:?}"),
+        }
+    }
+    let mbg_zero = |r: f64, alpha: f64, a: f64, b: f64, t: f64| {
+        b / (a + b) * (alpha / (alpha + t)).powf(r) + a / (a + b)
+    };
+
+    let (r, alpha, a, b) = (
+        172854597.35820055,
+        172854597.35820055,
+        86596432.33600654,
+        2.371373705661655e-8,
+    );
+    let m = MbgNbdParams::new(r, alpha, a, b).unwrap();
+    check(
+        "MBG/NBD P(X(251) = 0)",
+        m.purchases_pmf(0, 251.0),
+        mbg_zero(r, alpha, a, b, 251.0),
+    );
+
+    let (r, alpha, a, b) = (
+        172854597.35820055,
+        100803659.51613261,
+        172854597.35820055,
+        4.216965034285822e-6,
+    );
+    let m = BgNbdParams::new(r, alpha, a, b).unwrap();
+    check(
+        "BG/NBD P(X(255) = 1)",
+        m.purchases_pmf(1, 255.0),
+        a / (a + b),
+    );
+
+    let (r, alpha, a, b) = (
+        0.0006493816315762113,
+        144440142.9979484,
+        172854597.35820055,
+        132262519.70069748,
+    );
+    let m = MbgNbdParams::new(r, alpha, a, b).unwrap();
+    check(
+        "MBG/NBD P(X(8) = 0)",
+        m.purchases_pmf(0, 8.0),
+        mbg_zero(r, alpha, a, b, 8.0),
+    );
+}

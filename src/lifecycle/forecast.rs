@@ -43,6 +43,7 @@ impl Lever {
     /// ```
     /// assert_eq!(userops::lifecycle::Lever::ReturnRate.name(), "return_rate");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Lever::OldRetention => "old_retention",
@@ -171,6 +172,7 @@ impl Rates {
     /// assert_eq!(r.get(Lever::OldRetention), 0.8);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn get(&self, lever: Lever) -> f64 {
         match lever {
             Lever::OldRetention => self.old_retention,
@@ -212,6 +214,7 @@ impl Rates {
     /// assert_eq!(r.max_value(Lever::WakeRate), 0.75);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn max_value(&self, lever: Lever) -> f64 {
         match lever {
             Lever::WakeRate => 1.0 - self.dormant_stay,
@@ -302,7 +305,7 @@ pub struct ForecastStart {
     pub known: f64,
     /// New users.
     pub new: f64,
-    /// Old active users (retained + retained_new + woken + returned).
+    /// Old active users (retained + `retained_new` + woken + returned).
     pub old_active: f64,
     /// Dormant users.
     pub dormant: f64,
@@ -347,6 +350,7 @@ impl ForecastStart {
     ///                         old_active: 1.0, dormant: 1.0, churned: 0.0 };
     /// assert_eq!(s.active(), 2.0);
     /// ```
+    #[must_use]
     pub fn active(&self) -> f64 {
         self.new + self.old_active
     }

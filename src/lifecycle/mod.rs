@@ -5,11 +5,11 @@
 //! week with a chosen first weekday, or month, in any time zone) plus the user's history
 //! before the window. Its [`LifecycleActivity`] answers every model:
 //!
-//! * [`LifecycleActivity::stages`] — the seven [`Stage`]s (new, retained, retained_new,
+//! * [`LifecycleActivity::stages`] — the seven [`Stage`]s (new, retained, `retained_new`,
 //!   woken, returned, dormant, churned) with `churn_after` ([`StageParams`]), the
 //!   [`TransitionMatrix`] between consecutive periods and the [`Decomposition`]
-//!   `active(t) = new(t) + old_active(t−1)·old_retention(t) + new(t−1)·new_retention(t)
-//!   + dormant(t−1)·wake_rate(t) + churned(t−1)·return_rate(t)`, exact on the data;
+//!   `active(t) = new(t) + old_active(t−1)·old_retention(t) + new(t−1)·new_retention(t)`
+//!   `+ dormant(t−1)·wake_rate(t) + churned(t−1)·return_rate(t)`, exact on the data;
 //! * [`forecast`] and [`plan`] — active users and the active rate projected forward from given
 //!   or trailing-average [`Rates`], and the value one [`Lever`] must reach for a target rate;
 //! * [`LifecycleActivity::posthog`] — PostHog's new / returning / resurrecting / dormant;
@@ -101,6 +101,7 @@ impl<R> Breakdown<R> {
     /// assert_eq!(b.get("ads"), Some(&7));
     /// assert_eq!(b.get("tv"), None);
     /// ```
+    #[must_use]
     pub fn get(&self, value: &str) -> Option<&R> {
         self.groups
             .iter()

@@ -104,8 +104,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
         for i in 0..self.len() {
             let created = signups
                 .and_then(|s| self.users().get(i).and_then(|u| s.signed_up(u)))
-                .map(|at| self.index_of_instant(at))
-                .unwrap_or_else(|| self.first_raw(i));
+                .map_or_else(|| self.first_raw(i), |at| self.index_of_instant(at));
             let mut prev: Option<i64> = None;
             for k in 0..words {
                 let mut word = self.word(i, k);

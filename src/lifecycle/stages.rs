@@ -72,6 +72,7 @@ impl Stage {
     /// ```
     /// assert_eq!(userops::lifecycle::Stage::Churned.name(), "churned");
     /// ```
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Stage::New => "new",
@@ -89,6 +90,7 @@ impl Stage {
     /// ```
     /// assert!(userops::lifecycle::Stage::New.is_active());
     /// ```
+    #[must_use]
     pub fn is_active(self) -> bool {
         !matches!(self, Stage::Dormant | Stage::Churned)
     }
@@ -171,6 +173,7 @@ impl StageParams {
     /// assert_eq!(userops::lifecycle::StageParams::new(4)?.churn_after(), 4);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn churn_after(&self) -> u32 {
         self.churn_after
     }
@@ -211,7 +214,7 @@ pub struct StageRow {
     pub churned: u64,
     /// Users known by the end of this period (the sum of the seven stages).
     pub known: u64,
-    /// Users active in this period: new + retained + retained_new + woken + returned.
+    /// Users active in this period: new + retained + `retained_new` + woken + returned.
     pub active: u64,
     /// `active / known` (0 when no user is known yet).
     pub active_rate: f64,
@@ -245,6 +248,7 @@ impl StageRow {
     /// assert_eq!(row.count(Stage::New), row.new);
     /// # }
     /// ```
+    #[must_use]
     pub fn count(&self, stage: Stage) -> u64 {
         match stage {
             Stage::New => self.new,
@@ -257,7 +261,7 @@ impl StageRow {
         }
     }
 
-    /// Active users who were not new in this period: retained + retained_new + woken + returned.
+    /// Active users who were not new in this period: retained + `retained_new` + woken + returned.
     ///
     /// ```
     /// # use userops::lifecycle::StageReport;
@@ -266,6 +270,7 @@ impl StageRow {
     /// assert_eq!(row.old_active() + row.new, row.active);
     /// # }
     /// ```
+    #[must_use]
     pub fn old_active(&self) -> u64 {
         self.retained + self.retained_new + self.woken + self.returned
     }
@@ -346,13 +351,13 @@ impl TransitionMatrix {
 
 /// The active-user decomposition of one period:
 ///
-/// `active(t) = new(t) + old_active(t−1)·old_retention(t) + new(t−1)·new_retention(t)
-///  + dormant(t−1)·wake_rate(t) + churned(t−1)·return_rate(t)`
+/// `active(t) = new(t) + old_active(t−1)·old_retention(t) + new(t−1)·new_retention(t)`
+/// `+ dormant(t−1)·wake_rate(t) + churned(t−1)·return_rate(t)`
 ///
 /// with the rates defined so that it holds exactly on the data:
 ///
 /// * `old_retention(t) = retained(t) / old_active(t−1)`, where `old_active` = retained +
-///   retained_new + woken + returned (active, not new);
+///   `retained_new` + woken + returned (active, not new);
 /// * `new_retention(t) = retained_new(t) / new(t−1)`;
 /// * `wake_rate(t) = woken(t) / dormant(t−1)`;
 /// * `return_rate(t) = returned(t) / churned(t−1)`;
@@ -419,6 +424,7 @@ impl Decomposition {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn reconstructed(&self) -> f64 {
         self.new as f64
             + self.old_active_prev as f64 * self.old_retention
@@ -470,6 +476,7 @@ impl StageReport {
     /// assert_eq!(all.count(None, Stage::New), new_total);
     /// # }
     /// ```
+    #[must_use]
     pub fn pooled_transitions(&self) -> TransitionMatrix {
         let period = self.rows.last().map_or(self.opening.period, |r| r.period);
         let mut m = TransitionMatrix {
@@ -549,7 +556,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             let mut run: u64 = 0;
             let mut prev_new = false;
             if k <= -2 {
-                let base = if prior != NO_PRIOR { prior.max(k) } else { k };
+                let base = if prior == NO_PRIOR { k } else { prior.max(k) };
                 run = (-2 - base).max(0) as u64;
                 prev_new = k == -2;
                 prev = if prev_new {
@@ -611,18 +618,18 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             counts = fast_counts;
             trans = fast_trans;
         }
-        self.assemble(params, &counts, &trans)
+        self.assemble(*params, &counts, &trans)
     }
 
     fn assemble(
         &self,
-        params: &StageParams,
+        params: StageParams,
         counts: &[[u64; 7]],
         trans: &[[[u64; 7]; 8]],
     ) -> StageReport {
         let lead = self
             .lead_period()
-            .or_else(|| self.periods().first().map(|p| p.prev()))
+            .or_else(|| self.periods().first().map(Period::prev))
             .unwrap_or_else(|| {
                 Period::containing(chrono::NaiveDate::MIN, crate::time::Interval::Day)
             });
@@ -819,7 +826,7 @@ const OPEN_TRANSITIONS: [(usize, usize); 15] = [
 /// Completes the counts of [`classify_bits`]: its churned column holds, per period, the
 /// users first known in it; churned users are the known ones in no other stage, and
 /// churned -> churned transitions are the churned users not arriving from another stage.
-/// Then the forced transitions: every new user was not known before, every retained_new user
+/// Then the forced transitions: every new user was not known before, every `retained_new` user
 /// was new, every woken user dormant and every returned user churned.
 fn finish_fast(counts: &mut [[u64; 7]], trans: &mut [[[u64; 7]; 8]]) {
     let mut known = 0u64;

@@ -633,6 +633,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     ///            [("(unknown)", 1), ("ads", 1)]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[allow(clippy::default_trait_access)] // pedantic; `BTreeMap::new()` below would do
     pub fn split_by<A>(&self, attribute: &A) -> Vec<(String, LifecycleActivity<U, Tz>)>
     where
         U: Clone,

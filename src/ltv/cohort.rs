@@ -172,6 +172,7 @@ impl<U> CohortLedger<U> {
     /// };
     /// assert_eq!(ledger.len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -187,6 +188,7 @@ impl<U> CohortLedger<U> {
     /// };
     /// assert!(ledger.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
@@ -310,7 +312,9 @@ impl LedgerState {
 ///
 /// Events after the explicit as-of instant are rejected ([`Error::AfterAsOf`]); NaN or
 /// infinite amounts are rejected ([`Error::NonFinite`]); negative amounts are refunds and
-/// lower the period's revenue.
+/// lower the period's revenue. Amounts so large that a period's revenue overflows `f64`
+/// (beyond 1.8e308) leave an infinite revenue in the ledger, and every report on it
+/// ([`cohort_ltv`], [`super::economics`]) is then [`Error::NonFinite`] naming `revenue`.
 ///
 /// Memory is one small vector per user (24 bytes per active period). Events grouped by user
 /// (a database export ordered by user) take a fast path without a hash-map lookup.
@@ -626,6 +630,7 @@ impl CohortLtvRow {
     /// };
     /// assert_eq!(row.ltv_at(0), Some(1.0));
     /// ```
+    #[must_use]
     pub fn ltv_at(&self, k: usize) -> Option<f64> {
         self.ltv.get(k).copied()
     }
@@ -742,7 +747,9 @@ fn pooled<'a>(
 /// counts in period 0.
 ///
 /// # Errors
-/// [`Error::Empty`] when the ledger has no user.
+/// * [`Error::Empty`] when the ledger has no user;
+/// * [`Error::NonFinite`] (`revenue`) when a cell's revenue in the ledger is not a finite
+///   number, or when a sum of revenue overflows `f64` (amounts near 1e308).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -772,6 +779,7 @@ pub fn cohort_ltv<U>(
     if ledger.is_empty() {
         return Err(Error::Empty("no users in the cohort ledger"));
     }
+    check_revenue(ledger)?;
     let mut cells: BTreeMap<(Period, String), Acc> = BTreeMap::new();
     for row in &ledger.users {
         let name = channel
@@ -824,14 +832,49 @@ pub fn cohort_ltv<U>(
         Vec::new()
     };
     let total = pooled(None, None, by_cohort.values());
-    Ok(CohortLtvReport {
+    let report = CohortLtvReport {
         interval: ledger.interval,
         as_of_period: ledger.as_of_period,
         cohorts,
         channels,
         cells: cell_rows,
         total,
-    })
+    };
+    let rows = report
+        .cohorts
+        .iter()
+        .chain(&report.channels)
+        .chain(&report.cells);
+    for row in rows.chain(std::iter::once(&report.total)) {
+        if let Some(v) = row.ltv.iter().find(|v| !v.is_finite()) {
+            return Err(revenue_overflow(*v));
+        }
+    }
+    Ok(report)
+}
+
+/// Every cell of the ledger must hold a finite revenue (the fold keeps an overflowed sum as
+/// infinity; a deserialized ledger may hold anything).
+pub(crate) fn check_revenue<U>(ledger: &CohortLedger<U>) -> Result<()> {
+    for (i, row) in ledger.users.iter().enumerate() {
+        if let Some(c) = row.periods.iter().find(|c| !c.revenue.is_finite()) {
+            return Err(Error::NonFinite {
+                field: "revenue",
+                value: c.revenue,
+                user: format!("ledger row {i}, period {}", c.period),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A sum of revenue that overflowed `f64` (amounts near 1e308): no user to name.
+pub(crate) fn revenue_overflow(value: f64) -> Error {
+    Error::NonFinite {
+        field: "revenue",
+        value,
+        user: String::new(),
+    }
 }
 
 /// Periods since acquisition worth showing in a table: 0, 1, 2, 3, 6, 9, 12, 18, 24, 36, ...

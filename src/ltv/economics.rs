@@ -61,7 +61,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::cohort::{CohortLedger, LedgerRow, UNKNOWN_CHANNEL, cohort_ltv};
+use super::cohort::{
+    CohortLedger, LedgerRow, UNKNOWN_CHANNEL, check_revenue, cohort_ltv, revenue_overflow,
+};
 use crate::event::UserAttribute;
 use crate::sample::ChannelSpend;
 use crate::time::{Interval, Period};
@@ -193,7 +195,8 @@ pub fn churn_rate(at_start: u64, lost: u64) -> Result<f64> {
 /// * [`Error::NonFinite`] (`arpu`) for a NaN or infinite ARPU, [`Error::Negative`] (`arpu`)
 ///   for a negative one (net refunds);
 /// * [`Error::InvalidParameter`] (`churn`) when churn is not in `[0, 1]`, or is 0 with no
-///   discount rate (the LTV would be unbounded).
+///   discount rate (the LTV would be unbounded);
+/// * [`Error::NonFinite`] (`ltv`) when the LTV overflows `f64` (an ARPU near `f64::MAX`).
 ///
 /// ```
 /// use userops::ltv::economics::{ltv, LtvParams};
@@ -224,7 +227,17 @@ pub fn ltv(params: &LtvParams, arpu: f64, churn: f64) -> Result<f64> {
             "is 0 with no discount rate: the LTV is unbounded; give a discount rate or a churn above 0",
         ));
     }
-    Ok(params.margin * arpu * (1.0 + d) / (d + churn))
+    let value = params.margin * arpu * (1.0 + d) / (d + churn);
+    // An ARPU near f64::MAX over a small churn overflows (found by the `ltv_economics` fuzz
+    // target: ARPU 1.8e308, churn 0, d 0.04 gave infinity).
+    if !value.is_finite() {
+        return Err(Error::NonFinite {
+            field: "ltv",
+            value,
+            user: String::new(),
+        });
+    }
+    Ok(value)
 }
 
 /// The payback period: the number of periods, counting the acquisition period, after which
@@ -359,18 +372,18 @@ impl Periods {
         }
     }
 
-    fn index(&self, p: &Period) -> Option<usize> {
-        usize::try_from(self.start.periods_until(p)).ok()
+    fn index(&self, p: Period) -> Option<usize> {
+        usize::try_from(self.start.periods_until(&p)).ok()
     }
 
     fn add<U>(&mut self, row: &LedgerRow<U>) {
         let n = self.acc.len();
-        if let Some(a) = self.index(&row.acquired).and_then(|i| self.acc.get_mut(i)) {
+        if let Some(a) = self.index(row.acquired).and_then(|i| self.acc.get_mut(i)) {
             a.new += 1;
         }
         let mut cells = row.periods.iter().peekable();
         while let Some(cell) = cells.next() {
-            let Some(i) = self.index(&cell.period) else {
+            let Some(i) = self.index(cell.period) else {
                 continue;
             };
             if let Some(a) = self.acc.get_mut(i) {
@@ -378,7 +391,7 @@ impl Periods {
                 a.paying += u64::from(cell.paid);
                 a.revenue += cell.revenue;
             }
-            let next = cells.peek().and_then(|c| self.index(&c.period));
+            let next = cells.peek().and_then(|c| self.index(c.period));
             if i + 1 < n && next != Some(i + 1) {
                 if let Some(a) = self.acc.get_mut(i + 1) {
                     a.churned += 1;
@@ -387,7 +400,8 @@ impl Periods {
         }
     }
 
-    fn report(&self, users: u64) -> PeriodEconomicsReport {
+    /// The report; [`Error::NonFinite`] (`revenue`) when a revenue sum overflows `f64`.
+    fn report(&self, users: u64) -> Result<PeriodEconomicsReport> {
         let ratio = |num: f64, den: u64| (den > 0).then(|| num / den as f64);
         let mut rows = Vec::with_capacity(self.acc.len());
         let mut prev_active = None;
@@ -415,14 +429,20 @@ impl Periods {
             .take(self.acc.len().saturating_sub(1))
             .map(|a| a.active)
             .sum();
-        PeriodEconomicsReport {
+        if let Some(v) = std::iter::once(revenue)
+            .chain(rows.iter().map(|r| r.revenue))
+            .find(|v| !v.is_finite())
+        {
+            return Err(revenue_overflow(v));
+        }
+        Ok(PeriodEconomicsReport {
             rows,
             users,
             revenue,
             arpu: ratio(revenue, active),
             arppu: ratio(revenue, paying),
             churn_rate: ratio(churned as f64, at_risk),
-        }
+        })
     }
 }
 
@@ -434,7 +454,9 @@ impl Periods {
 /// a period for complete ones.
 ///
 /// # Errors
-/// [`Error::Empty`] when the ledger has no user.
+/// * [`Error::Empty`] when the ledger has no user;
+/// * [`Error::NonFinite`] (`revenue`) when a cell's revenue is not a finite number or a sum
+///   of revenue overflows `f64` (amounts near 1e308).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -461,18 +483,19 @@ pub fn period_economics<U>(ledger: &CohortLedger<U>) -> Result<PeriodEconomicsRe
     if ledger.is_empty() {
         return Err(Error::Empty("no users in the cohort ledger"));
     }
+    check_revenue(ledger)?;
     let mut periods = Periods::new(ledger);
     for row in &ledger.users {
         periods.add(row);
     }
-    Ok(periods.report(ledger.users.len() as u64))
+    periods.report(ledger.users.len() as u64)
 }
 
 /// [`period_economics`] for each acquisition channel's users separately (users the
 /// attribute does not know go to [`UNKNOWN_CHANNEL`]), on one common run of periods.
 ///
 /// # Errors
-/// [`Error::Empty`] when the ledger has no user.
+/// As [`period_economics`].
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -498,6 +521,7 @@ pub fn period_economics_by_channel<U>(
     if ledger.is_empty() {
         return Err(Error::Empty("no users in the cohort ledger"));
     }
+    check_revenue(ledger)?;
     let template = Periods::new(ledger);
     let mut per_channel: BTreeMap<String, (u64, Periods)> = BTreeMap::new();
     for row in &ledger.users {
@@ -510,10 +534,10 @@ pub fn period_economics_by_channel<U>(
         *n += 1;
         periods.add(row);
     }
-    Ok(per_channel
+    per_channel
         .into_iter()
-        .map(|(name, (n, periods))| (name, periods.report(n)))
-        .collect())
+        .map(|(name, (n, periods))| Ok((name, periods.report(n)?)))
+        .collect()
 }
 
 /// Acquisition spend of one channel in one period, as the host has it. Implemented for
@@ -607,7 +631,7 @@ pub struct ChannelEconomicsRow {
     /// [`ltv`] from the pooled ARPU and churn (`None` when either is undefined, when churn is
     /// 0 with no discount rate, or when ARPU is negative).
     pub ltv: Option<f64>,
-    /// LTV / CAC (`None` when the LTV is undefined or the CAC is 0).
+    /// LTV / CAC (`None` when the LTV is undefined, the CAC is 0, or the ratio overflows).
     pub ltv_cac: Option<f64>,
     /// [`payback_period`] on the channel's realized cohort LTV curve (`None`: not yet paid
     /// back within the periods observed).
@@ -695,7 +719,9 @@ pub struct ChannelPeriodCac {
 ///   spend;
 /// * [`Error::InvalidParameter`] (`spend`) for spend in a period after the as-of period;
 /// * [`Error::InvalidInput`] for spend on a channel through which no user was acquired (a
-///   misspelt channel, or a CAC that would be infinite).
+///   misspelt channel, or a CAC that would be infinite);
+/// * [`Error::NonFinite`] (`revenue` or `spend`) when a revenue in the ledger is not a
+///   finite number or a sum of revenue or spend overflows `f64` (amounts near 1e308).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -781,15 +807,31 @@ where
             .entry((s.channel().to_string(), period))
             .or_default() += amount;
     }
+    let total_spend: f64 = spent.values().sum();
+    if let Some(v) = std::iter::once(total_spend)
+        .chain(spent_by_period.values().copied())
+        .find(|v| !v.is_finite())
+    {
+        return Err(Error::NonFinite {
+            field: "spend",
+            value: v,
+            user: String::new(),
+        });
+    }
     let curves = cohort_ltv(ledger, Some(channel))?;
-    let make_row = |name: &str, users: u64, spend: f64, periods: &Periods, curve: &[f64]| {
-        let pooled = periods.report(users);
+    let make_row = |name: &str,
+                    users: u64,
+                    spend: f64,
+                    periods: &Periods,
+                    curve: &[f64]|
+     -> Result<ChannelEconomicsRow> {
+        let pooled = periods.report(users)?;
         let cac = if users > 0 { spend / users as f64 } else { 0.0 };
         let value = match (pooled.arpu, pooled.churn_rate) {
             (Some(arpu), Some(churn)) => ltv(params, arpu, churn).ok(),
             _ => None,
         };
-        ChannelEconomicsRow {
+        Ok(ChannelEconomicsRow {
             channel: name.to_string(),
             new_users: users,
             spend,
@@ -797,9 +839,11 @@ where
             arpu: pooled.arpu,
             churn_rate: pooled.churn_rate,
             ltv: value,
-            ltv_cac: value.and_then(|v| (cac > 0.0).then(|| v / cac)),
+            ltv_cac: value
+                .and_then(|v| (cac > 0.0).then(|| v / cac))
+                .filter(|r| r.is_finite()),
             payback_periods: payback_period(cac, params.margin, curve).ok().flatten(),
-        }
+        })
     };
     let mut rows = Vec::with_capacity(per_channel.len());
     for (name, (users, periods)) in &per_channel {
@@ -807,19 +851,17 @@ where
             .channels
             .iter()
             .find(|r| r.channel.as_deref() == Some(name.as_str()))
-            .map(|r| r.ltv.as_slice())
-            .unwrap_or(&[]);
+            .map_or(&[][..], |r| r.ltv.as_slice());
         let s = spent.get(name).copied().unwrap_or(0.0);
-        rows.push(make_row(name, *users, s, periods, curve));
+        rows.push(make_row(name, *users, s, periods, curve)?);
     }
-    let total_spend: f64 = spent.values().sum();
     let total = make_row(
         "all",
         ledger.users.len() as u64,
         total_spend,
         &all,
         &curves.total.ltv,
-    );
+    )?;
     let mut cells: BTreeMap<(String, Period), (f64, u64)> = spent_by_period
         .into_iter()
         .map(|(key, spend)| (key, (spend, 0)))

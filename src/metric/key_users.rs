@@ -103,6 +103,7 @@ impl KeyUserParams {
     /// ```
     /// assert_eq!(userops::metric::KeyUserParams::default().n(), 1_000);
     /// ```
+    #[must_use]
     pub fn n(&self) -> usize {
         self.n
     }
@@ -112,6 +113,7 @@ impl KeyUserParams {
     /// ```
     /// assert_eq!(userops::metric::KeyUserParams::default().holdout_share(), 0.1);
     /// ```
+    #[must_use]
     pub fn holdout_share(&self) -> f64 {
         self.holdout_share
     }
@@ -121,6 +123,7 @@ impl KeyUserParams {
     /// ```
     /// assert_eq!(userops::metric::KeyUserParams::default().salt(), "userops");
     /// ```
+    #[must_use]
     pub fn salt(&self) -> &str {
         &self.salt
     }

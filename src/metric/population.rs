@@ -22,6 +22,7 @@ const QUANTILES: [f64; 6] = [0.1, 0.25, 0.5, 0.75, 0.9, 0.99];
 /// assert_eq!(quantile(&[5.0], 0.9), Some(5.0));
 /// assert_eq!(quantile(&[], 0.5), None);
 /// ```
+#[must_use]
 pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() || !(0.0..=1.0).contains(&p) {
         return None;
@@ -68,6 +69,7 @@ impl Histogram {
     /// let h = userops::metric::Histogram::of(&[3.0, 3.0], 4);
     /// assert_eq!(h.counts, vec![2]);
     /// ```
+    #[must_use]
     pub fn of(values: &[f64], bins: usize) -> Histogram {
         let finite = values.iter().copied().filter(|v| v.is_finite());
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -105,6 +107,7 @@ impl Histogram {
     /// ```
     /// assert_eq!(userops::metric::Histogram::of(&[0.0, 1.0], 2).edges(), vec![0.0, 0.5, 1.0]);
     /// ```
+    #[must_use]
     pub fn edges(&self) -> Vec<f64> {
         let n = self.counts.len();
         if n == 0 {
@@ -157,6 +160,7 @@ impl MetricStats {
     /// assert_eq!(s.quantile(0.9), Some(4.6));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn quantile(&self, p: f64) -> Option<f64> {
         self.quantiles.iter().find(|q| q.p == p).map(|q| q.value)
     }
@@ -241,6 +245,7 @@ impl PopulationReport {
     /// assert_eq!(r.metric("x").map(|s| s.mean), Some(1.0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn metric(&self, name: &str) -> Option<&MetricStats> {
         self.metrics.iter().find(|m| m.metric == name)
     }

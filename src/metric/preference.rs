@@ -324,6 +324,7 @@ impl<U> PreferenceReport<U> {
     ///         shares: vec![FeatureShare { feature: "a".into(), periods: 1, share: 1.0 }] }] };
     /// assert_eq!(report.tags(3, 0.5), vec![('x', vec!["a".to_string()])]);
     /// ```
+    #[must_use]
     pub fn tags(&self, top: usize, min_share: f64) -> Vec<(U, Vec<String>)>
     where
         U: Clone,

@@ -115,6 +115,7 @@ impl Window {
     /// assert_eq!(w.days(), 0.5);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn days(&self) -> f64 {
         (self.to - self.from).num_milliseconds() as f64 / 86_400_000.0
     }
@@ -128,6 +129,7 @@ impl Window {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         at >= self.from && at < self.to
     }
@@ -268,6 +270,7 @@ impl<U> MetricReport<U> {
     /// assert_eq!(r.metric_index("x"), Some(0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn metric_index(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| m.name == name)
     }
@@ -283,6 +286,7 @@ impl<U> MetricReport<U> {
     /// assert_eq!(r.row(1), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn row(&self, user_index: usize) -> Option<&[f64]> {
         let m = self.metrics.len();
         self.values
@@ -299,6 +303,7 @@ impl<U> MetricReport<U> {
     /// assert_eq!(r.value(0, 0), Some(4.0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn value(&self, user_index: usize, metric_index: usize) -> Option<f64> {
         if metric_index >= self.metrics.len() {
             return None;
@@ -316,6 +321,7 @@ impl<U> MetricReport<U> {
     /// assert_eq!(r.column(0), vec![4.0, 5.0]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn column(&self, metric_index: usize) -> Vec<f64> {
         let m = self.metrics.len();
         if metric_index >= m {
@@ -420,6 +426,8 @@ impl<E: Event, Tz: TimeZone> Clone for MetricSummary<E, Tz> {
     }
 }
 
+// The per-user state is large and host metrics are closures: Debug shows the settings only.
+#[allow(clippy::missing_fields_in_debug)]
 impl<E: Event, Tz: TimeZone + fmt::Debug> fmt::Debug for MetricSummary<E, Tz> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetricSummary")

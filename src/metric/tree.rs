@@ -246,6 +246,8 @@ pub struct MetricTree<E> {
     pub(crate) slots: usize,
 }
 
+// Host metrics are trait objects without Debug: Debug shows the definitions only.
+#[allow(clippy::missing_fields_in_debug)]
 impl<E> fmt::Debug for MetricTree<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetricTree")
@@ -279,6 +281,7 @@ impl<E> MetricTree<E> {
     /// let b = userops::metric::MetricTree::<userops::event::EventRecord>::builder();
     /// assert!(b.build().is_err()); // a tree needs at least one metric
     /// ```
+    #[must_use]
     pub fn builder() -> MetricTreeBuilder<E> {
         MetricTreeBuilder {
             defs: Vec::new(),
@@ -304,6 +307,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(tree.len(), 13);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn standard() -> MetricTreeBuilder<E> {
         MetricTree::builder()
             .primary("time_spent", Measure::TimeSpent)
@@ -343,6 +347,7 @@ impl<E> MetricTree<E> {
     /// assert!(!t.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.defs.len()
     }
@@ -354,6 +359,7 @@ impl<E> MetricTree<E> {
     /// assert!(!t.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
     }
@@ -365,6 +371,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(t.defs()[0].name, "time_spent");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn defs(&self) -> &[MetricDef] {
         &self.defs
     }
@@ -391,6 +398,7 @@ impl<E> MetricTree<E> {
     /// assert_eq!(t.index_of("nope"), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.defs.iter().position(|d| d.name == name)
     }
@@ -454,6 +462,7 @@ impl<E> MetricTreeBuilder<E> {
     ///     .metric(MetricDef::new("events", None, Measure::Events));
     /// assert!(b.build().is_ok());
     /// ```
+    #[must_use]
     pub fn metric(mut self, def: MetricDef) -> Self {
         self.defs.push(def);
         self
@@ -466,6 +475,7 @@ impl<E> MetricTreeBuilder<E> {
     ///     .primary("revenue", userops::metric::Measure::Amount);
     /// assert!(b.build().is_ok());
     /// ```
+    #[must_use]
     pub fn primary(self, name: impl Into<String>, measure: Measure) -> Self {
         self.metric(MetricDef {
             name: name.into(),
@@ -484,6 +494,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(b.build()?.len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn secondary(self, parent: &str, name: impl Into<String>, measure: Measure) -> Self {
         self.metric(MetricDef {
             name: name.into(),
@@ -506,6 +517,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(tree.defs()[1].name, "big_orders");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn host(self, parent: &str, metric: impl SecondaryMetric<E> + 'static) -> Self {
         self.host_metric(Some(parent), Arc::new(metric))
     }
@@ -525,6 +537,7 @@ impl<E> MetricTreeBuilder<E> {
     /// assert_eq!(tree.primaries().collect::<Vec<_>>(), ["answers"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn host_metric(
         mut self,
         parent: Option<&str>,

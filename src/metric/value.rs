@@ -76,6 +76,7 @@ impl ValueWeights {
     /// let w = ValueWeights::for_quadrant(&Quadrant { frequency: Frequency::Low, payment: Payment::Direct });
     /// assert_eq!(w.weights(), &[("revenue".to_string(), 1.0)]);
     /// ```
+    #[must_use]
     pub fn for_quadrant(quadrant: &Quadrant) -> Self {
         ValueWeights {
             weights: quadrant
@@ -93,6 +94,7 @@ impl ValueWeights {
     /// assert_eq!(w.weights()[0].0, "revenue");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn weights(&self) -> &[(String, f64)] {
         &self.weights
     }
@@ -170,6 +172,7 @@ impl TierParams {
     /// ```
     /// assert_eq!(userops::metric::TierParams::default().names(), ["low", "mid", "high"]);
     /// ```
+    #[must_use]
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -179,6 +182,7 @@ impl TierParams {
     /// ```
     /// assert_eq!(userops::metric::TierParams::default().cuts(), [0.5, 0.8]);
     /// ```
+    #[must_use]
     pub fn cuts(&self) -> &[f64] {
         &self.cuts
     }
@@ -242,6 +246,7 @@ impl<U> ValueReport<U> {
     /// let r = userops::metric::ValueReport::<u8> { weights: vec![], users: vec![], tiers: vec![], pareto_share: 0.2 };
     /// assert_eq!(r.top_tier(), 0);
     /// ```
+    #[must_use]
     pub fn top_tier(&self) -> usize {
         self.tiers.len().saturating_sub(1)
     }
@@ -295,6 +300,7 @@ impl<U> fmt::Display for ValueReport<U> {
 /// // Five users 1, 1, 1, 1, 6: the top fifth is the 6, i.e. 6 of 10.
 /// assert_eq!(pareto_share(&[1.0, 1.0, 6.0, 1.0, 1.0]), 0.6);
 /// ```
+#[must_use]
 pub fn pareto_share(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values
         .iter()

@@ -174,6 +174,7 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// let s = userops::ops::automation::SegmentMap::<u64>::new();
     /// # let _ = s;
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -227,6 +228,8 @@ impl<U: Eq + Hash> SegmentMap<U> {
     /// s.extend(SegmentKind::Rfm, [(1_u8, "champions"), (2, "hibernating")]);
     /// assert_eq!(s.segment(&SegmentKind::Rfm, &2), Some("hibernating"));
     /// ```
+    // By value like `declare` and `assign`, so the three read alike at the call site.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn extend<L: Into<String>>(
         &mut self,
         kind: SegmentKind,
@@ -288,6 +291,7 @@ impl<'a, U> Attributes<'a, U> {
     /// ```
     /// assert!(userops::ops::automation::Attributes::<u8>::new().names().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -299,6 +303,7 @@ impl<'a, U> Attributes<'a, U> {
     ///     .with("vip", |u: &u32| Some((*u < 10).to_string()));
     /// assert_eq!(attrs.value("vip", &3).as_deref(), Some("true"));
     /// ```
+    #[must_use]
     pub fn with(mut self, name: impl Into<String>, attribute: impl UserAttribute<U> + 'a) -> Self {
         self.by_name.insert(name.into(), Box::new(attribute));
         self
@@ -392,6 +397,7 @@ impl Rule {
     /// # use userops::ops::automation::{Rule, SegmentKind};
     /// assert_eq!(Rule::new("r", SegmentKind::Rfm, "a", "x", "c").inactive_for(3).min_inactive_periods, 3);
     /// ```
+    #[must_use]
     pub fn inactive_for(mut self, periods: u32) -> Self {
         self.min_inactive_periods = periods;
         self
@@ -404,6 +410,7 @@ impl Rule {
     /// let r = Rule::new("r", SegmentKind::Rfm, "a", "x", "c").with_attribute("channel", ["search_ads"]);
     /// assert_eq!(r.attribute.unwrap().any_of, vec!["search_ads"]);
     /// ```
+    #[must_use]
     pub fn with_attribute<V: Into<String>>(
         mut self,
         name: impl Into<String>,
@@ -483,6 +490,7 @@ impl<U> LastActive<U> {
     /// assert_eq!(last[0].last_active.to_string(), "2025-02");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn from_activity(report: &ActivityReport<U>) -> Vec<LastActive<U>>
     where
         U: Clone,
@@ -581,6 +589,7 @@ impl<U> Evaluation<U> {
     /// assert_eq!(e.targets("r"), vec![&1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn targets(&self, rule: &str) -> Vec<&U> {
         self.decisions
             .iter()
@@ -629,6 +638,7 @@ impl RuleSet {
     /// use userops::ops::automation::{MatchMode, RuleSet};
     /// assert!(RuleSet::new(vec![], MatchMode::EveryMatch).rules.is_empty());
     /// ```
+    #[must_use]
     pub fn new(rules: Vec<Rule>, mode: MatchMode) -> Self {
         RuleSet { rules, mode }
     }
@@ -865,6 +875,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").delivered().delivered);
     /// ```
+    #[must_use]
     pub fn delivered(mut self) -> Self {
         self.delivered = true;
         self
@@ -874,6 +885,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").opened().opened);
     /// ```
+    #[must_use]
     pub fn opened(mut self) -> Self {
         self.opened = true;
         self
@@ -883,6 +895,7 @@ impl Delivery {
     /// ```
     /// assert!(userops::ops::automation::Delivery::new("sms").converted().converted);
     /// ```
+    #[must_use]
     pub fn converted(mut self) -> Self {
         self.converted = true;
         self
@@ -1174,6 +1187,7 @@ impl CompensationPlan {
     /// ```
     /// assert!(userops::ops::automation::CompensationPlan::new().tiers.is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -1185,6 +1199,7 @@ impl CompensationPlan {
     /// let p = CompensationPlan::new().tier("gold", Compensation::new("credit", 5.0));
     /// assert_eq!(p.tiers.len(), 1);
     /// ```
+    #[must_use]
     pub fn tier(mut self, tier: impl Into<String>, compensation: Compensation) -> Self {
         self.tiers.insert(tier.into(), compensation);
         self
@@ -1196,6 +1211,7 @@ impl CompensationPlan {
     /// use userops::ops::automation::{Compensation, CompensationPlan};
     /// assert!(CompensationPlan::new().otherwise(Compensation::new("apology", 0.0)).default.is_some());
     /// ```
+    #[must_use]
     pub fn otherwise(mut self, compensation: Compensation) -> Self {
         self.default = Some(compensation);
         self

@@ -107,6 +107,7 @@ impl Proportion {
     /// ```
     /// assert_eq!(userops::ops::experiment::Proportion::new(1, 4).trials, 4);
     /// ```
+    #[must_use]
     pub fn new(successes: u64, trials: u64) -> Self {
         Proportion { successes, trials }
     }
@@ -116,6 +117,7 @@ impl Proportion {
     /// ```
     /// assert_eq!(userops::ops::experiment::Proportion::new(1, 4).rate(), Some(0.25));
     /// ```
+    #[must_use]
     pub fn rate(&self) -> Option<f64> {
         (self.trials > 0).then(|| self.successes as f64 / self.trials as f64)
     }
@@ -170,6 +172,7 @@ impl ProportionOptions {
     /// ```
     /// assert!(userops::ops::experiment::ProportionOptions::corrected().continuity_correction);
     /// ```
+    #[must_use]
     pub fn corrected() -> Self {
         ProportionOptions {
             continuity_correction: true,
@@ -443,6 +446,7 @@ impl Moments {
     /// assert_eq!(userops::ops::experiment::Moments::of(&[1.0])?.variance(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn variance(&self) -> Option<f64> {
         (self.n >= 2).then(|| self.m2 / (self.n - 1) as f64)
     }
@@ -601,7 +605,9 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
             dist.inverse_cdf(0.5 + confidence / 2.0),
         )
     };
-    let (lift, lift_ci_low, lift_ci_high) = if control.mean != 0.0 {
+    let (lift, lift_ci_low, lift_ci_high) = if control.mean == 0.0 {
+        (None, None, None)
+    } else {
         let mc = control.mean;
         let r = treatment.mean / mc;
         let se_r = (vt / (mc * mc) + treatment.mean * treatment.mean * vc / mc.powi(4)).sqrt();
@@ -615,8 +621,6 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
         } else {
             (None, None, None)
         }
-    } else {
-        (None, None, None)
     };
     Ok(TestReport {
         test: "Welch t-test".into(),
@@ -861,6 +865,7 @@ impl PowerSpec {
     /// ```
     /// assert_eq!(userops::ops::experiment::PowerSpec::with_power(0.9).power, 0.9);
     /// ```
+    #[must_use]
     pub fn with_power(power: f64) -> Self {
         PowerSpec {
             power,

@@ -168,17 +168,16 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
                 return i;
             }
         }
-        let i = match self.index.get(user) {
-            Some(i) => *i,
-            None => {
-                let i = self.users.len();
-                self.index.insert(user.clone(), i);
-                self.users.push(UserCells {
-                    user: user.clone(),
-                    cells: Vec::new(),
-                });
-                i
-            }
+        let i = if let Some(i) = self.index.get(user) {
+            *i
+        } else {
+            let i = self.users.len();
+            self.index.insert(user.clone(), i);
+            self.users.push(UserCells {
+                user: user.clone(),
+                cells: Vec::new(),
+            });
+            i
         };
         self.last = Some(i);
         i
@@ -609,6 +608,7 @@ impl<U> HealthReport<U> {
     ///     contribution_target: None, warning_line: 40.0, days: vec![], users: vec![], alerts: vec![], anomalies: vec![] };
     /// assert!(r.index_series().is_empty());
     /// ```
+    #[must_use]
     pub fn index_series(&self) -> Vec<(NaiveDate, f64)> {
         self.days
             .iter()
@@ -628,6 +628,7 @@ impl<U> HealthReport<U> {
     /// let segments = r.segment_map();
     /// assert_eq!(segments.labels(&SegmentKind::Health), vec!["critical", "healthy", "watch"]);
     /// ```
+    #[must_use]
     pub fn segment_map(&self) -> SegmentMap<U>
     where
         U: Clone + Eq + Hash,
@@ -648,6 +649,7 @@ impl<U> HealthReport<U> {
     /// #     contribution_target: None, warning_line: 40.0, days: vec![], users: vec![], alerts: vec![], anomalies: vec![] };
     /// assert_eq!(r.bands(), (0, 0, 0));
     /// ```
+    #[must_use]
     pub fn bands(&self) -> (u64, u64, u64) {
         let count = |b: &str| self.users.iter().filter(|u| u.band == b).count() as u64;
         (count("healthy"), count("watch"), count("critical"))
@@ -817,6 +819,7 @@ impl HealthModel {
     /// assert_eq!(m.params().activity_days, 28);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn params(&self) -> &HealthParams {
         &self.params
     }

@@ -70,6 +70,7 @@ impl Nps {
     /// ```
     /// assert_eq!(userops::ops::nps::Nps::default().answers(), 0);
     /// ```
+    #[must_use]
     pub fn answers(&self) -> u64 {
         self.counts.iter().sum()
     }

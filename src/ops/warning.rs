@@ -279,6 +279,7 @@ impl WarningFigures {
     /// let f = userops::ops::warning::WarningFigures::default().label("week 12");
     /// assert_eq!(f.label.as_deref(), Some("week 12"));
     /// ```
+    #[must_use]
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self

@@ -128,7 +128,7 @@ impl<U: Clone + Eq + Hash + Ord> UserBits<U> {
 
     /// Moves `other`'s users in, folding each of their rows into the row of the same user
     /// here with `combine(mine, theirs)`.
-    pub(crate) fn absorb(&mut self, other: UserBits<U>, combine: impl Fn(&mut [u64], &[u64])) {
+    pub(crate) fn absorb(&mut self, other: &UserBits<U>, combine: impl Fn(&mut [u64], &[u64])) {
         for (their_slot, user) in other.users.iter().enumerate() {
             let mine = self.slot(user);
             combine(self.words_mut(mine), other.words(their_slot));
@@ -169,7 +169,7 @@ pub(crate) fn add_counts(mine: &mut [u64], theirs: &[u64]) {
 /// Writes into `out` (cleared first) the bits of the first `n` byte counters that are at
 /// least `min`.
 pub(crate) fn counts_at_least(counts: &[u64], min: u8, n: usize, out: &mut [u64]) {
-    out.iter_mut().for_each(|w| *w = 0);
+    out.fill(0);
     for (wi, w) in counts.iter().enumerate() {
         for (b, c) in w.to_le_bytes().iter().enumerate() {
             let i = wi * 8 + b;
@@ -322,7 +322,7 @@ mod tests {
         other.words_mut(o)[0] = 5;
         let n = other.slot(&"n".to_string());
         set(&mut other.words_mut(n)[1..], 3);
-        b.absorb(other, |m, t| {
+        b.absorb(&other, |m, t| {
             m[0] = m[0].min(t[0]);
             or_into(&mut m[1..], &t[1..]);
         });

@@ -89,6 +89,7 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// assert!(s.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn new(spec: RetentionSpec) -> Self {
         let words = words_for(spec.periods());
         let template = row_template(words, count_words(&spec));
@@ -201,7 +202,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
         let words = self.words;
-        self.users.absorb(other.users, |mine, theirs| {
+        self.users.absorb(&other.users, |mine, theirs| {
             if let (Some((m, mine)), Some((t, theirs))) =
                 (mine.split_first_mut(), theirs.split_first())
             {
@@ -329,6 +330,7 @@ impl CohortRow {
     /// let row = userops::retention::CohortRow { period: "x".into(), start: chrono::NaiveDate::MIN, counts: vec![] };
     /// assert_eq!(row.size(), 0);
     /// ```
+    #[must_use]
     pub fn size(&self) -> u64 {
         self.counts.first().copied().unwrap_or(0)
     }
@@ -340,6 +342,7 @@ impl CohortRow {
     /// let row = userops::retention::CohortRow { period: "x".into(), start: chrono::NaiveDate::MIN, counts: vec![0, 0] };
     /// assert_eq!(row.rate(1), None);
     /// ```
+    #[must_use]
     pub fn rate(&self, k: usize) -> Option<f64> {
         let size = self.size();
         if size == 0 {
@@ -421,6 +424,7 @@ impl RetentionReport {
     /// // +1: (2 + 1) / (4 + 1); +2: 1 / 4 (only the first cohort can be seen two periods on).
     /// assert_eq!(report.mean_rates(), [Some(1.0), Some(0.6), Some(0.25)]);
     /// ```
+    #[must_use]
     pub fn mean_rates(&self) -> Vec<Option<f64>> {
         let n = self
             .cohorts

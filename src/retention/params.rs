@@ -68,6 +68,7 @@ impl EventMatch {
     /// assert!(EventMatch::Named("a".into()).matches(Some("a")));
     /// ```
     #[inline]
+    #[must_use]
     pub fn matches(&self, name: Option<&str>) -> bool {
         match self {
             EventMatch::Any => true,
@@ -230,6 +231,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).start_event("signup");
     /// assert_eq!(p.start_event, "signup");
     /// ```
+    #[must_use]
     pub fn start_event(mut self, name: impl Into<String>) -> Self {
         self.start_event = name.into();
         self
@@ -243,6 +245,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).return_event("order");
     /// assert_eq!(p.return_event, "order");
     /// ```
+    #[must_use]
     pub fn return_event(mut self, name: impl Into<String>) -> Self {
         self.return_event = name.into();
         self
@@ -256,6 +259,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).mode(RetentionMode::FirstTime);
     /// assert_eq!(p.mode, RetentionMode::FirstTime);
     /// ```
+    #[must_use]
     pub fn mode(mut self, mode: RetentionMode) -> Self {
         self.mode = mode;
         self
@@ -269,6 +273,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).on_or_after(true);
     /// assert!(p.on_or_after);
     /// ```
+    #[must_use]
     pub fn on_or_after(mut self, on_or_after: bool) -> Self {
         self.on_or_after = on_or_after;
         self
@@ -283,6 +288,7 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///     chrono::DateTime::UNIX_EPOCH, 7).min_return_events(2);
     /// assert_eq!(p.min_return_events, 2);
     /// ```
+    #[must_use]
     pub fn min_return_events(mut self, n: u32) -> Self {
         self.min_return_events = n;
         self
@@ -414,6 +420,7 @@ impl RetentionSpec {
     /// assert_eq!(spec.periods(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn periods(&self) -> usize {
         self.grid.len()
     }
@@ -427,6 +434,7 @@ impl RetentionSpec {
     /// assert_eq!(spec.window_start(), chrono::DateTime::UNIX_EPOCH);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn window_start(&self) -> DateTime<Utc> {
         millis_to_utc(self.grid.bounds().first().copied().unwrap_or(0))
     }
@@ -440,6 +448,7 @@ impl RetentionSpec {
     /// assert_eq!((spec.window_end() - spec.window_start()).num_hours(), 24);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn window_end(&self) -> DateTime<Utc> {
         millis_to_utc(self.grid.bounds().last().copied().unwrap_or(0))
     }
@@ -453,8 +462,13 @@ impl RetentionSpec {
     /// assert_eq!(spec.period_labels(), ["1969-12", "1970-01"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn period_labels(&self) -> Vec<String> {
-        self.grid.periods().iter().map(|p| p.to_string()).collect()
+        self.grid
+            .periods()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 }
 
@@ -489,17 +503,18 @@ impl EventsPerPeriod {
     /// ```
     /// assert!(userops::retention::EventsPerPeriod::AtMost(3).accepts(1));
     /// ```
-    pub fn accepts(&self, count: u32) -> bool {
+    #[must_use]
+    pub fn accepts(self, count: u32) -> bool {
         count > 0
-            && match *self {
+            && match self {
                 EventsPerPeriod::AtLeast(n) => count >= n,
                 EventsPerPeriod::AtMost(n) => count <= n,
                 EventsPerPeriod::Exactly(n) => count == n,
             }
     }
 
-    fn value(&self) -> u32 {
-        match *self {
+    fn value(self) -> u32 {
+        match self {
             EventsPerPeriod::AtLeast(n)
             | EventsPerPeriod::AtMost(n)
             | EventsPerPeriod::Exactly(n) => n,
@@ -582,6 +597,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .event("login");
     /// assert_eq!(p.event, "login");
     /// ```
+    #[must_use]
     pub fn event(mut self, name: impl Into<String>) -> Self {
         self.event = name.into();
         self
@@ -596,6 +612,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .min_events_per_period(2);
     /// assert_eq!(p.events_per_period, userops::retention::EventsPerPeriod::AtLeast(2));
     /// ```
+    #[must_use]
     pub fn min_events_per_period(mut self, n: u32) -> Self {
         self.events_per_period = EventsPerPeriod::AtLeast(n);
         self
@@ -611,6 +628,7 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     ///     .events_per_period(EventsPerPeriod::Exactly(2));
     /// assert_eq!(p.events_per_period, EventsPerPeriod::Exactly(2));
     /// ```
+    #[must_use]
     pub fn events_per_period(mut self, criterion: EventsPerPeriod) -> Self {
         self.events_per_period = criterion;
         self
@@ -707,6 +725,7 @@ impl StickinessSpec {
     /// assert_eq!(spec.periods(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn periods(&self) -> usize {
         self.grid.len()
     }

@@ -55,6 +55,7 @@ impl<U: Clone + Eq + Hash + Ord> StickinessSummary<U> {
     /// let _s = StickinessSummary::<u64>::new(spec);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn new(spec: StickinessSpec) -> Self {
         let words = words_for(spec.periods());
         StickinessSummary {
@@ -116,7 +117,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
         }
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
-        self.active.absorb(other.active, bits::or_into);
+        self.active.absorb(&other.active, bits::or_into);
         for (user, theirs) in other.counts {
             match self.counts.get_mut(&user) {
                 Some(mine) => {
@@ -164,7 +165,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
                 .grid
                 .periods()
                 .iter()
-                .map(|p| p.to_string())
+                .map(ToString::to_string)
                 .collect(),
             total_users: users.iter().sum(),
             users,
@@ -227,8 +228,8 @@ impl fmt::Display for StickinessReport {
             "stickiness of {:?}{criterion} over {} {unit}s ({} to {}): {} users",
             self.event,
             self.periods.len(),
-            self.periods.first().map(String::as_str).unwrap_or("-"),
-            self.periods.last().map(String::as_str).unwrap_or("-"),
+            self.periods.first().map_or("-", String::as_str),
+            self.periods.last().map_or("-", String::as_str),
             self.total_users
         )?;
         writeln!(

@@ -68,6 +68,7 @@ impl Method {
     /// ```
     /// assert_eq!(userops::rfm::Method::RfmR.name(), "r-rfm");
     /// ```
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Method::Quantile => "quantile",
@@ -237,8 +238,7 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
         stats
             .iter()
             .find(|(p, _)| *p == j)
-            .map(|(_, v)| *v)
-            .unwrap_or(f64::NAN)
+            .map_or(f64::NAN, |(_, v)| *v)
     };
     (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
 }
@@ -562,13 +562,10 @@ pub(crate) fn check_breaks(name: &'static str, breaks: &[f64]) -> Result<()> {
     if let Some(b) = breaks.iter().find(|b| !b.is_finite()) {
         return Err(Error::invalid(name, format!("break {b} is not finite")));
     }
-    if let Some(w) = breaks.windows(2).find(|w| w[0] >= w[1]) {
+    if let Some([a, b]) = breaks.windows(2).find(|w| w[0] >= w[1]) {
         return Err(Error::invalid(
             name,
-            format!(
-                "breaks must be strictly increasing, but {} is followed by {}",
-                w[0], w[1]
-            ),
+            format!("breaks must be strictly increasing, but {a} is followed by {b}"),
         ));
     }
     Ok(())

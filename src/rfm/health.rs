@@ -25,6 +25,7 @@ impl Health {
     /// ```
     /// assert_eq!(userops::rfm::Health::Warning.name(), "warning");
     /// ```
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Health::Healthy => "healthy",
@@ -61,6 +62,7 @@ impl Quadrant {
     /// ```
     /// assert_eq!(userops::rfm::Quadrant::HighValueSilent.name(), "high value, silent");
     /// ```
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Quadrant::HighValueActive => "high value, active",
@@ -77,6 +79,7 @@ impl Quadrant {
     /// assert!(Quadrant::HighValueActive.play().contains("early access"));
     /// assert!(Quadrant::LowValueSilent.play().contains("no pushes"));
     /// ```
+    #[must_use]
     pub fn play(&self) -> &'static str {
         match self {
             Quadrant::HighValueActive => {
@@ -177,6 +180,7 @@ impl HealthParams {
     /// let p = HealthParams::default();
     /// assert_eq!((p.health(5), p.health(3), p.health(1)), (Health::Healthy, Health::Warning, Health::Churned));
     /// ```
+    #[must_use]
     pub fn health(&self, r: u8) -> Health {
         if r >= self.healthy_min_r {
             Health::Healthy
@@ -193,6 +197,7 @@ impl HealthParams {
     /// use userops::rfm::{HealthParams, Quadrant};
     /// assert_eq!(HealthParams::default().quadrant(1, 5), Quadrant::HighValueSilent);
     /// ```
+    #[must_use]
     pub fn quadrant(&self, r: u8, m: u8) -> Quadrant {
         match (m >= self.high_value_min_m, r >= self.active_min_r) {
             (true, true) => Quadrant::HighValueActive,

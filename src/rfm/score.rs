@@ -79,6 +79,7 @@ impl ScoreParams {
     /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Quantile);
     /// assert_eq!(p.bins, 5);
     /// ```
+    #[must_use]
     pub fn new(method: Method) -> Self {
         ScoreParams {
             recency: method.clone(),
@@ -96,6 +97,7 @@ impl ScoreParams {
     /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Ntile).bins(4);
     /// assert_eq!(p.bins, 4);
     /// ```
+    #[must_use]
     pub fn bins(mut self, bins: u8) -> Self {
         self.bins = bins;
         self
@@ -108,6 +110,7 @@ impl ScoreParams {
     /// let p = ScoreParams::new(Method::Quantile).recency(Method::Breaks(vec![30.0, 90.0]));
     /// assert_eq!(p.recency, Method::Breaks(vec![30.0, 90.0]));
     /// ```
+    #[must_use]
     pub fn recency(mut self, method: Method) -> Self {
         self.recency = method;
         self
@@ -120,6 +123,7 @@ impl ScoreParams {
     /// let p = ScoreParams::new(Method::Quantile).frequency(Method::Breaks(vec![2.0, 5.0]));
     /// assert_eq!(p.frequency, Method::Breaks(vec![2.0, 5.0]));
     /// ```
+    #[must_use]
     pub fn frequency(mut self, method: Method) -> Self {
         self.frequency = method;
         self
@@ -132,6 +136,7 @@ impl ScoreParams {
     /// let p = ScoreParams::new(Method::Quantile).monetary(Method::Ntile);
     /// assert_eq!(p.monetary, Method::Ntile);
     /// ```
+    #[must_use]
     pub fn monetary(mut self, method: Method) -> Self {
         self.monetary = method;
         self
@@ -143,6 +148,7 @@ impl ScoreParams {
     /// let p = userops::rfm::ScoreParams::new(userops::rfm::Method::Quantile).weights(3.0, 2.0, 1.0);
     /// assert_eq!(p.weights.r, 3.0);
     /// ```
+    #[must_use]
     pub fn weights(mut self, r: f64, f: f64, m: f64) -> Self {
         self.weights = Weights { r, f, m };
         self
@@ -155,6 +161,7 @@ impl ScoreParams {
     /// let p = ScoreParams::new(Method::Quantile).frequency_measure(FrequencyMeasure::PurchaseDays);
     /// assert_eq!(p.frequency_measure, FrequencyMeasure::PurchaseDays);
     /// ```
+    #[must_use]
     pub fn frequency_measure(mut self, measure: FrequencyMeasure) -> Self {
         self.frequency_measure = measure;
         self
@@ -223,6 +230,7 @@ impl Scorer {
     /// assert_eq!(s.params().bins, 5);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn params(&self) -> &ScoreParams {
         &self.params
     }
@@ -483,6 +491,7 @@ impl<U> RfmScores<U> {
     /// assert_eq!(s.max_score(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn max_score(&self) -> u8 {
         self.recency
             .bins
@@ -500,6 +509,7 @@ impl<U> RfmScores<U> {
     /// assert_eq!(s.bins(), (2, 5, 5));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn bins(&self) -> (u8, u8, u8) {
         (self.recency.bins, self.frequency.bins, self.monetary.bins)
     }

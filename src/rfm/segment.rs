@@ -57,6 +57,7 @@ impl SegmentRule {
     /// let r = userops::rfm::SegmentRule::new("x", [2, 3], [1, 5], [1, 5]);
     /// assert!(r.matches(3, 1, 5) && !r.matches(4, 1, 1));
     /// ```
+    #[must_use]
     pub fn matches(&self, r: u8, f: u8, m: u8) -> bool {
         (self.r[0]..=self.r[1]).contains(&r)
             && (self.f[0]..=self.f[1]).contains(&f)
@@ -201,6 +202,7 @@ impl SegmentRules {
     /// assert_eq!(rules.name_of(1, 1, 1), "Lost");
     /// assert!(rules.unreachable((5, 5, 5)).is_empty());
     /// ```
+    #[must_use]
     pub fn standard() -> Self {
         let v = Self::rfm_vignette().rules;
         let order = [
@@ -232,6 +234,7 @@ impl SegmentRules {
     /// let dead: Vec<String> = rules.unreachable((5, 5, 5)).into_iter().map(|u| u.name).collect();
     /// assert_eq!(dead, ["New Customers", "Promising", "Can't Lose Them", "Hibernating"]);
     /// ```
+    #[must_use]
     pub fn rfm_vignette() -> Self {
         // segment_names, recency_lower/upper, frequency_lower/upper, monetary_lower/upper of
         // the vignette, one row per segment.
@@ -281,6 +284,7 @@ impl SegmentRules {
     /// assert_eq!(SegmentRules::from_json(&s.to_json())?, s);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(&self.rules).unwrap_or_else(|_| "[]".into())
     }
@@ -290,6 +294,7 @@ impl SegmentRules {
     /// ```
     /// assert_eq!(userops::rfm::SegmentRules::standard().rules()[0].name, "Champions");
     /// ```
+    #[must_use]
     pub fn rules(&self) -> &[SegmentRule] {
         &self.rules
     }
@@ -299,6 +304,7 @@ impl SegmentRules {
     /// ```
     /// assert_eq!(userops::rfm::SegmentRules::standard().name_of(4, 1, 1), "New Customers");
     /// ```
+    #[must_use]
     pub fn name_of(&self, r: u8, f: u8, m: u8) -> &str {
         self.rules
             .iter()
@@ -320,6 +326,7 @@ impl SegmentRules {
     /// assert_eq!(dead[0].covered_by, ["Low"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn unreachable(&self, bins: (u8, u8, u8)) -> Vec<UnreachableRule> {
         let mut out = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
@@ -541,6 +548,7 @@ impl Segmentation {
     /// assert_eq!(seg.row("New Customers").map(|r| (r.customers, r.orders, r.aov)), Some((5, 10, 5.0)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn row(&self, name: &str) -> Option<&SegmentRow> {
         self.summary.iter().find(|r| r.segment == name)
     }

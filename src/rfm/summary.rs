@@ -129,6 +129,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
     /// assert!(s.is_empty());
     /// ```
+    #[must_use]
     pub fn new(as_of: DateTime<Utc>) -> Self {
         RfmSummary {
             as_of,
@@ -157,6 +158,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// assert_eq!(table.customers[0].orders, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn payments_only(mut self, yes: bool) -> Self {
         self.payments_only = yes;
         self
@@ -183,6 +185,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// assert_eq!((table.customers[0].orders, table.customers[0].purchase_days), (3, Some(2)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn distinct_days(mut self, zone: Zone) -> Self {
         self.day_zone = Some(zone);
         self
@@ -194,6 +197,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
     /// assert_eq!(s.as_of(), chrono::DateTime::UNIX_EPOCH);
     /// ```
+    #[must_use]
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of
     }
@@ -204,6 +208,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
     /// assert_eq!(s.len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -214,6 +219,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// let s = userops::rfm::RfmSummary::<u64>::new(chrono::DateTime::UNIX_EPOCH);
     /// assert!(s.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
@@ -291,6 +297,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         }
     }
 
+    #[allow(clippy::trivially_copy_pass_by_ref)] // pedantic; `zone: Zone` would do as well
     fn day_number(zone: &Zone, at: DateTime<Utc>) -> i32 {
         at.with_timezone(zone).date_naive().num_days_from_ce()
     }

@@ -124,6 +124,7 @@ impl Period {
     /// assert_eq!(Period::containing(wed, Interval::Week(Weekday::Sun)).start().to_string(), "2025-03-09");
     /// assert_eq!(Period::containing(wed, Interval::Week(Weekday::Mon)).start().to_string(), "2025-03-10");
     /// ```
+    #[must_use]
     pub fn containing(date: NaiveDate, interval: Interval) -> Period {
         let start = match interval {
             Interval::Day => date,
@@ -145,6 +146,7 @@ impl Period {
     /// let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
     /// assert_eq!(Period::containing(d, Interval::Day).start(), d);
     /// ```
+    #[must_use]
     pub fn start(&self) -> NaiveDate {
         self.start
     }
@@ -156,6 +158,7 @@ impl Period {
     /// let p = Period::containing(chrono::NaiveDate::MIN, Interval::Day);
     /// assert_eq!(p.interval(), Interval::Day);
     /// ```
+    #[must_use]
     pub fn interval(&self) -> Interval {
         self.interval
     }
@@ -170,6 +173,7 @@ impl Period {
     /// let b = Period::containing(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap(), Interval::Month);
     /// assert_eq!(b.ordinal() - a.ordinal(), 3);
     /// ```
+    #[must_use]
     pub fn ordinal(&self) -> i64 {
         match self.interval {
             Interval::Day => i64::from(self.start.num_days_from_ce()),
@@ -187,6 +191,7 @@ impl Period {
     /// let p = Period::containing(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), Interval::Day);
     /// assert_eq!(p.offset(-1).to_string(), "2024-12-31");
     /// ```
+    #[must_use]
     pub fn offset(&self, n: i64) -> Period {
         let start = match self.interval {
             Interval::Day => self.start.checked_add_signed(TimeDelta::days(n)),
@@ -216,6 +221,7 @@ impl Period {
     /// let dec = Period::containing(NaiveDate::from_ymd_opt(2024, 12, 9).unwrap(), Interval::Month);
     /// assert_eq!(dec.next().to_string(), "2025-01");
     /// ```
+    #[must_use]
     pub fn next(&self) -> Period {
         self.offset(1)
     }
@@ -228,6 +234,7 @@ impl Period {
     /// let mar1 = Period::containing(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(), Interval::Day);
     /// assert_eq!(mar1.prev().to_string(), "2024-02-29");
     /// ```
+    #[must_use]
     pub fn prev(&self) -> Period {
         self.offset(-1)
     }
@@ -243,6 +250,7 @@ impl Period {
     /// assert_eq!(a.periods_until(&b), 13);
     /// assert_eq!(b.periods_until(&a), -13);
     /// ```
+    #[must_use]
     pub fn periods_until(&self, other: &Period) -> i64 {
         other.ordinal() - self.ordinal()
     }
@@ -255,6 +263,7 @@ impl Period {
     /// let feb = Period::containing(NaiveDate::from_ymd_opt(2024, 2, 10).unwrap(), Interval::Month);
     /// assert_eq!(feb.last_day().to_string(), "2024-02-29");
     /// ```
+    #[must_use]
     pub fn last_day(&self) -> NaiveDate {
         let next = self.next();
         if next.start <= self.start {
@@ -495,6 +504,7 @@ impl PeriodGrid {
     /// assert_eq!(grid.periods()[0].to_string(), "2025-01-01");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn periods(&self) -> &[Period] {
         &self.periods
     }
@@ -508,6 +518,7 @@ impl PeriodGrid {
     /// assert_eq!(grid.len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.periods.len()
     }
@@ -521,6 +532,7 @@ impl PeriodGrid {
     /// assert!(!grid.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.periods.is_empty()
     }
@@ -535,6 +547,7 @@ impl PeriodGrid {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn index_of(&self, at: DateTime<Utc>) -> Option<usize> {
         self.index_of_millis(at.timestamp_millis())
     }
@@ -549,6 +562,7 @@ impl PeriodGrid {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn index_of_millis(&self, millis: i64) -> Option<usize> {
         let first = *self.bounds.first()?;
         let last = *self.bounds.last()?;
@@ -568,6 +582,7 @@ impl PeriodGrid {
     /// assert_eq!(grid.bounds()[1] - grid.bounds()[0], 86_400_000);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn bounds(&self) -> &[i64] {
         &self.bounds
     }
@@ -615,6 +630,7 @@ pub fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc
 /// let b = Utc.with_ymd_and_hms(2025, 1, 2, 12, 0, 0).unwrap();
 /// assert_eq!(userops::time::days_between(a, b), 1.5);
 /// ```
+#[must_use]
 pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     millis_between(from, to) / 86_400_000.0
 }
@@ -627,6 +643,7 @@ pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 /// let b = Utc.with_ymd_and_hms(2025, 1, 15, 0, 0, 0).unwrap();
 /// assert_eq!(userops::time::weeks_between(a, b), 2.0);
 /// ```
+#[must_use]
 pub fn weeks_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     millis_between(from, to) / 604_800_000.0
 }
@@ -723,7 +740,7 @@ pub fn parse_instant<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc
             return Ok(DateTime::<Utc>::from_naive_utc_and_offset(n, Utc));
         }
     }
-    let naive = parse_naive(t).map_err(|_| fail())?;
+    let naive = parse_naive(t).map_err(|()| fail())?;
     Ok(local_to_utc(zone, naive))
 }
 

@@ -65,6 +65,7 @@ impl Zone {
     /// assert_eq!(z.name(), "Europe/Berlin");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn name(&self) -> String {
         match self {
             Zone::Utc => "UTC".to_string(),

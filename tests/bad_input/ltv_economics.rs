@@ -257,3 +257,44 @@ fn sign_up_with_another_calendar_or_after_as_of_is_rejected() {
     ));
     assert_eq!(l, before);
 }
+
+#[test]
+fn amounts_whose_sums_overflow_are_non_finite_revenue() {
+    let max = f64::MAX;
+    let events = vec![
+        EventRecord::<u8>::new(1_u8, at(1, 3)).with_amount(max),
+        EventRecord::new(2_u8, at(1, 4)).with_amount(max),
+    ];
+    let ledger = fold(
+        CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2, 28)),
+        &events,
+    )
+    .unwrap()
+    .finish();
+    assert!(matches!(
+        period_economics(&ledger),
+        Err(Error::NonFinite {
+            field: "revenue",
+            ..
+        })
+    ));
+    assert!(matches!(
+        cohort_ltv(&ledger, None),
+        Err(Error::NonFinite {
+            field: "revenue",
+            ..
+        })
+    ));
+    // An LTV beyond f64: NonFinite `ltv`.
+    let p = LtvParams::new(1.0).unwrap();
+    assert!(matches!(
+        ltv(&p, max, 0.5),
+        Err(Error::NonFinite { field: "ltv", .. })
+    ));
+    // Spend rows that sum beyond f64: NonFinite `spend`.
+    let spend = [("ads", jan(), max), ("ads", jan(), max)];
+    assert!(matches!(
+        channel_economics(&self::ledger(), &channels(), &spend, &p),
+        Err(Error::NonFinite { field: "spend", .. })
+    ));
+}
