@@ -158,6 +158,30 @@ impl Report<'_> {
     }
 }
 
+/// Runs `work` on a pool of `--threads` threads (the model passes that the `parallel` feature
+/// splits over rayon's current pool), or directly without the feature.
+fn in_pool<T: Send>(args: &Args, work: impl FnOnce() -> T + Send) -> T {
+    #[cfg(feature = "parallel")]
+    if let Some(pool) = pool(args.threads) {
+        return pool.install(work);
+    }
+    let _ = args;
+    work()
+}
+
+/// The thread pool of `threads` threads, built once.
+#[cfg(feature = "parallel")]
+fn pool(threads: usize) -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
 /// Folds `events` with `empty` on one thread or, with `--threads T` and the `parallel`
 /// feature, over T threads; returns the summary and the heap it holds.
 fn run_fold<S>(args: &Args, empty: S, events: &[SampleEvent]) -> Result<(S, isize), Box<dyn Error>>
@@ -167,9 +191,7 @@ where
     let before = live();
     #[cfg(feature = "parallel")]
     if args.threads > 1 {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(args.threads)
-            .build()?;
+        let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
         let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
         let bytes = live() - before;
         return Ok((s, bytes));
@@ -248,7 +270,13 @@ fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<
     let scorer = ScoreParams::new(Method::Quantile).check()?;
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, RfmSummary::new(data.end), &data.events)?;
-    let scores = scorer.score_summary(summary)?;
+    let scores = in_pool(args, || {
+        #[cfg(feature = "parallel")]
+        if args.threads > 1 {
+            return scorer.score_summary_par(summary);
+        }
+        scorer.score_summary(summary)
+    })?;
     let segments = rules.segment(&scores)?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&segments);
@@ -271,7 +299,7 @@ fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<()
     .check()?;
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, RetentionSummary::new(spec), &data.events)?;
-    let table = summary.finish();
+    let table = in_pool(args, || summary.finish());
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&table);
     report.line("retention", secs, data.events.len(), bytes);
@@ -287,7 +315,7 @@ fn stage_lifecycle(args: &Args, data: &SampleData, report: &Report) -> Result<()
     let params = StageParams::default();
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, empty, &data.events)?;
-    let stages = summary.finish().stages(&params, None);
+    let stages = in_pool(args, || summary.finish().stages(&params, None));
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&stages);
     report.line("lifecycle", secs, data.events.len(), bytes);
@@ -313,7 +341,7 @@ fn stage_metric_tree(
         MetricSummary::new(tree, Zone::Utc, window),
         &data.events,
     )?;
-    let rows = summary.finish()?;
+    let rows = in_pool(args, || summary.finish())?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&rows);
     report.line("metric_tree", secs, data.events.len(), bytes);
