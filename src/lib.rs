@@ -74,6 +74,7 @@
 //! |---|---|---|
 //! | `csv` | yes | the `csv` module (the `csv` crate) |
 //! | `parallel` | no | `fold::fold_par` and parallel paths (rayon) |
+//! | `fast-hash` | no | FxHash instead of SipHash in per-user maps (`fold::UserMap`): faster on logs not grouped by user; for ids the host assigns, not ids an attacker can choose (HashDoS) |
 //!
 //! ## Errors and panics
 //!

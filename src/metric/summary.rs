@@ -518,7 +518,8 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
             Some(last) if user <= last => match self.ids.binary_search(user) {
                 Ok(i) => i,
                 Err(_) => {
-                    let mut index = UserMap::with_capacity(self.ids.len() * 2);
+                    let mut index = UserMap::default();
+                    index.reserve(self.ids.len() * 2);
                     for (i, id) in self.ids.iter().enumerate() {
                         index.insert(id.clone(), i as u32);
                     }
