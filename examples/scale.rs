@@ -15,6 +15,10 @@
 //! The log comes from `userops::sample` with `SampleConfig::new(users).events_per_user(events /
 //! users)` and `--seed` (default 1), the same as `scripts/compare/`. In the rfm and
 //! btyd_summary stages every event counts as a transaction (the benchmark's "10M purchases").
+//! The log is grouped by user (ascending ids), the folds' fast path; `--order shuffled`
+//! scatters every user's events so that each fold takes its hash-map path. With `--threads T`
+//! the folds and the model passes that the `parallel` feature splits run on a pool of T
+//! threads (`--threads 1` with the feature: the same code on one thread).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
@@ -77,10 +81,11 @@ struct Args {
     seed: u64,
     months: u32,
     stages: Vec<String>,
+    /// Shuffle the events (the hash-map path) instead of keeping them grouped by user.
+    shuffled: bool,
 }
 
-const USAGE: &str =
-    "usage: scale --users N --events M [--threads T] [--seed S] [--stages rfm,lifecycle,...]";
+const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -90,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 1,
         months: 24,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
+        shuffled: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -113,6 +119,17 @@ fn parse_args() -> Result<Args, String> {
             "--months" => {
                 a.months =
                     u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?
+            }
+            "--order" => {
+                a.shuffled = match value.as_str() {
+                    "grouped" => false,
+                    "shuffled" => true,
+                    other => {
+                        return Err(format!(
+                            "--order: {other:?} is neither grouped nor shuffled"
+                        ));
+                    }
+                }
             }
             "--stages" => {
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
@@ -225,7 +242,16 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         .events_per_user(args.events as f64 / args.users as f64)
         .months(args.months)
         .seed(args.seed);
-    let data = generate(&cfg)?;
+    let mut data = generate(&cfg)?;
+    if args.shuffled {
+        // Fisher-Yates with the sample generator's own random numbers: every user's events
+        // scattered, so every fold takes its hash-map path.
+        let mut rng = userops::sample::Rng::new(args.seed ^ 0x5eed);
+        for i in (1..data.events.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            data.events.swap(i, j);
+        }
+    }
     eprintln!(
         "scale: generated {} events of {} users in {:.2} s",
         data.events.len(),
