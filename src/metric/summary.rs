@@ -169,6 +169,16 @@ impl DaySet {
         match self {
             DaySet::Few { len, days } => {
                 let n = usize::from(*len);
+                // Fastest path: a later day than the last one, with room left.
+                if n > 0 && n < INLINE_DAYS {
+                    if days.get(n - 1).is_some_and(|&last| last < day) {
+                        if let Some(slot) = days.get_mut(n) {
+                            *slot = day;
+                            *len += 1;
+                            return;
+                        }
+                    }
+                }
                 let slice = days.get(..n).unwrap_or(&[]);
                 // Fast path: events in time order append or repeat the last day.
                 let pos = match slice.last() {
@@ -632,7 +642,9 @@ where
         let mut on_stack = [0.0_f64; HOSTS_ON_STACK];
         let hosts = tree.hosts.len();
         let mut spill = Vec::new();
-        let contributions: &[f64] = if hosts <= HOSTS_ON_STACK {
+        let contributions: &[f64] = if hosts == 0 {
+            &[]
+        } else if hosts <= HOSTS_ON_STACK {
             for (slot, h) in on_stack.iter_mut().zip(&tree.hosts) {
                 let v = h.observe(e);
                 if !v.is_finite() {
