@@ -138,6 +138,28 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
             fold(sum, &s.events).unwrap().finish().posthog(None)
         })
     });
+    // The same over two threads (feature `parallel`; wall clock only: the CPU-time measure
+    // sees the calling thread alone).
+    #[cfg(feature = "parallel")]
+    if name == "lifecycle" {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        g.bench_function("stages_month_utc_grouped_2_threads", |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let sum =
+                        LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)
+                            .unwrap();
+                    userops::fold::fold_par(&sum, &s.events)
+                        .unwrap()
+                        .finish()
+                        .stages(&StageParams::default(), None)
+                })
+            })
+        });
+    }
     // Worst case for the fast paths: events in time order (users interleaved).
     g.bench_function("stages_month_utc_time_ordered", |b| {
         b.iter(|| {

@@ -15,6 +15,10 @@
 //! The log comes from `userops::sample` with `SampleConfig::new(users).events_per_user(events /
 //! users)` and `--seed` (default 1), the same as `scripts/compare/`. In the rfm and
 //! btyd_summary stages every event counts as a transaction (the benchmark's "10M purchases").
+//! The log is grouped by user (ascending ids), the folds' fast path; `--order shuffled`
+//! scatters every user's events so that each fold takes its hash-map path. With `--threads T`
+//! the folds and the model passes that the `parallel` feature splits run on a pool of T
+//! threads (`--threads 1` with the feature: the same code on one thread).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
@@ -77,10 +81,11 @@ struct Args {
     seed: u64,
     months: u32,
     stages: Vec<String>,
+    /// Shuffle the events (the hash-map path) instead of keeping them grouped by user.
+    shuffled: bool,
 }
 
-const USAGE: &str =
-    "usage: scale --users N --events M [--threads T] [--seed S] [--stages rfm,lifecycle,...]";
+const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -90,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 1,
         months: 24,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
+        shuffled: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -113,6 +119,17 @@ fn parse_args() -> Result<Args, String> {
             "--months" => {
                 a.months =
                     u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?
+            }
+            "--order" => {
+                a.shuffled = match value.as_str() {
+                    "grouped" => false,
+                    "shuffled" => true,
+                    other => {
+                        return Err(format!(
+                            "--order: {other:?} is neither grouped nor shuffled"
+                        ));
+                    }
+                }
             }
             "--stages" => {
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
@@ -158,6 +175,30 @@ impl Report<'_> {
     }
 }
 
+/// Runs `work` on a pool of `--threads` threads (the model passes that the `parallel` feature
+/// splits over rayon's current pool), or directly without the feature.
+fn in_pool<T: Send>(args: &Args, work: impl FnOnce() -> T + Send) -> T {
+    #[cfg(feature = "parallel")]
+    if let Some(pool) = pool(args.threads) {
+        return pool.install(work);
+    }
+    let _ = args;
+    work()
+}
+
+/// The thread pool of `threads` threads, built once.
+#[cfg(feature = "parallel")]
+fn pool(threads: usize) -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
 /// Folds `events` with `empty` on one thread or, with `--threads T` and the `parallel`
 /// feature, over T threads; returns the summary and the heap it holds.
 fn run_fold<S>(args: &Args, empty: S, events: &[SampleEvent]) -> Result<(S, isize), Box<dyn Error>>
@@ -167,9 +208,7 @@ where
     let before = live();
     #[cfg(feature = "parallel")]
     if args.threads > 1 {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(args.threads)
-            .build()?;
+        let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
         let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
         let bytes = live() - before;
         return Ok((s, bytes));
@@ -203,7 +242,16 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         .events_per_user(args.events as f64 / args.users as f64)
         .months(args.months)
         .seed(args.seed);
-    let data = generate(&cfg)?;
+    let mut data = generate(&cfg)?;
+    if args.shuffled {
+        // Fisher-Yates with the sample generator's own random numbers: every user's events
+        // scattered, so every fold takes its hash-map path.
+        let mut rng = userops::sample::Rng::new(args.seed ^ 0x5eed);
+        for i in (1..data.events.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            data.events.swap(i, j);
+        }
+    }
     eprintln!(
         "scale: generated {} events of {} users in {:.2} s",
         data.events.len(),
@@ -248,7 +296,13 @@ fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<
     let scorer = ScoreParams::new(Method::Quantile).check()?;
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, RfmSummary::new(data.end), &data.events)?;
-    let scores = scorer.score_summary(summary)?;
+    let scores = in_pool(args, || {
+        #[cfg(feature = "parallel")]
+        if args.threads > 1 {
+            return scorer.score_summary_par(summary);
+        }
+        scorer.score_summary(summary)
+    })?;
     let segments = rules.segment(&scores)?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&segments);
@@ -271,7 +325,7 @@ fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<()
     .check()?;
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, RetentionSummary::new(spec), &data.events)?;
-    let table = summary.finish();
+    let table = in_pool(args, || summary.finish());
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&table);
     report.line("retention", secs, data.events.len(), bytes);
@@ -287,7 +341,7 @@ fn stage_lifecycle(args: &Args, data: &SampleData, report: &Report) -> Result<()
     let params = StageParams::default();
     let t = Instant::now();
     let (summary, bytes) = run_fold(args, empty, &data.events)?;
-    let stages = summary.finish().stages(&params, None);
+    let stages = in_pool(args, || summary.finish().stages(&params, None));
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&stages);
     report.line("lifecycle", secs, data.events.len(), bytes);
@@ -313,7 +367,7 @@ fn stage_metric_tree(
         MetricSummary::new(tree, Zone::Utc, window),
         &data.events,
     )?;
-    let rows = summary.finish()?;
+    let rows = in_pool(args, || summary.finish())?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&rows);
     report.line("metric_tree", secs, data.events.len(), bytes);

@@ -203,18 +203,23 @@ pub struct SampleEvent {
 
 impl Event for SampleEvent {
     type User = u64;
+    #[inline]
     fn user(&self) -> &u64 {
         &self.user
     }
+    #[inline]
     fn at(&self) -> DateTime<Utc> {
         self.at
     }
+    #[inline]
     fn amount(&self) -> f64 {
         self.amount
     }
+    #[inline]
     fn name(&self) -> Option<&str> {
         FEATURES.get(usize::from(self.feature)).copied()
     }
+    #[inline]
     fn duration(&self) -> Option<TimeDelta> {
         (self.duration_secs > 0).then(|| TimeDelta::seconds(i64::from(self.duration_secs)))
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::summary::{LifecycleActivity, NO_PRIOR, NOT_KNOWN};
+use super::summary::{LifecycleActivity, NO_PRIOR, NOT_KNOWN, RawActivity};
 use crate::event::SignUp;
 use crate::time::Period;
 use crate::{Error, Result};
@@ -519,104 +519,36 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     pub fn stages(&self, params: &StageParams, signups: Option<&dyn SignUp<U>>) -> StageReport {
         let n = self.periods().len();
         let c = u64::from(params.churn_after);
-        // counts[j]: j = 0 is the lead period, j = t + 1 window period t.
-        let mut counts = vec![[0u64; 7]; n + 1];
-        let mut trans = vec![[[0u64; 7]; 8]; n];
         // Bit-parallel classification when the window fits one word and the history needed
-        // (churn_after periods) fits beside it in 128 bits; the period-by-period walk below
+        // (churn_after periods) fits beside it in 128 bits; the period-by-period walk
         // otherwise (same result, checked by the tests).
         let fast = self.words() == 1 && n < 64 && c <= FAST_MAX_CHURN_AFTER;
-        let mut fast_counts = vec![[0u64; 7]; if fast { n + 1 } else { 0 }];
-        let mut fast_trans = vec![[[0u64; 7]; 8]; if fast { n } else { 0 }];
-        for i in 0..self.len() {
-            let mut k = self.first_raw(i);
-            if let Some(s) = signups {
-                if let Some(at) = self.users().get(i).and_then(|u| s.signed_up(u)) {
-                    k = k.min(self.index_of_instant(at));
-                }
-            }
-            if k == NOT_KNOWN || k > n as i64 - 1 {
-                continue;
-            }
-            let prior = self.prior_raw(i);
-            if fast {
-                classify_bits(
-                    self.word(i, 0),
-                    k,
-                    prior,
-                    n,
-                    c,
-                    &mut fast_counts,
-                    &mut fast_trans,
-                );
-                continue;
-            }
-            // Context entering the lead period (t = -1).
-            let mut prev = UNKNOWN;
-            let mut run: u64 = 0;
-            let mut prev_new = false;
-            if k <= -2 {
-                let base = if prior == NO_PRIOR { k } else { prior.max(k) };
-                run = (-2 - base).max(0) as u64;
-                prev_new = k == -2;
-                prev = if prev_new {
-                    NEW
-                } else if run == 0 {
-                    RETAINED // any active, non-new stage: only "active" matters below
-                } else if run < c {
-                    DORMANT
-                } else {
-                    CHURNED
-                };
-            }
-            let mut word = self.word(i, 0);
-            for j in 0..=n {
-                if j % 64 == 0 && j > 0 {
-                    word = self.word(i, j / 64);
-                }
-                let t = j as i64 - 1;
-                let active = (word >> (j % 64)) & 1 == 1;
-                let cur = if t < k {
-                    UNKNOWN
-                } else if t == k {
-                    run = 0;
-                    prev_new = true;
-                    NEW
-                } else if active {
-                    let s = if prev_new {
-                        RETAINED_NEW
-                    } else if run == 0 {
-                        RETAINED
-                    } else if run < c {
-                        WOKEN
-                    } else {
-                        RETURNED
-                    };
-                    run = 0;
-                    prev_new = false;
-                    s
-                } else {
-                    run += 1;
-                    prev_new = false;
-                    if run < c { DORMANT } else { CHURNED }
-                };
-                if cur != UNKNOWN {
-                    if let Some(row) = counts.get_mut(j) {
-                        row[cur] += 1;
+        // The period users become known: their first event, or an earlier sign-up.
+        let known: Option<Vec<i64>> = signups.map(|s| {
+            (0..self.len())
+                .map(|i| {
+                    let k = self.first_raw(i);
+                    match self.users().get(i).and_then(|u| s.signed_up(u)) {
+                        Some(at) => k.min(self.index_of_instant(at)),
+                        None => k,
                     }
-                    if j >= 1 {
-                        if let Some(m) = trans.get_mut(j - 1) {
-                            m[prev][cur] += 1;
-                        }
-                    }
-                }
-                prev = cur;
-            }
-        }
+                })
+                .collect()
+        });
+        let raw = self.raw();
+        let known = known.as_deref();
+        // Users are classified in ranges (over all cores with the `parallel` feature) and the
+        // ranges' counts added up.
+        let (mut counts, mut trans) = crate::fold::map_ranges(
+            self.len(),
+            |range| classify_users(&raw, known, range, n, c, fast),
+            |(mut ca, mut ta), (cb, tb)| {
+                add_counts(&mut ca, &mut ta, &cb, &tb);
+                (ca, ta)
+            },
+        );
         if fast {
-            finish_fast(&mut fast_counts, &mut fast_trans);
-            counts = fast_counts;
-            trans = fast_trans;
+            finish_fast(&mut counts, &mut trans);
         }
         self.assemble(*params, &counts, &trans)
     }
@@ -672,6 +604,118 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             rows,
             transitions,
             decomposition,
+        }
+    }
+}
+
+/// Per-period stage counts and transition counts of a range of users (`counts[j]`: `j = 0`
+/// the lead period, `j = t + 1` window period `t`); bit-parallel when `fast` (then
+/// [`finish_fast`] completes the sums).
+fn classify_users(
+    raw: &RawActivity<'_>,
+    known: Option<&[i64]>,
+    range: std::ops::Range<usize>,
+    n: usize,
+    c: u64,
+    fast: bool,
+) -> (Vec<[u64; 7]>, Vec<[[u64; 7]; 8]>) {
+    let mut counts = vec![[0u64; 7]; n + 1];
+    let mut trans = vec![[[0u64; 7]; 8]; n];
+    for i in range {
+        let k = match known {
+            Some(ks) => ks.get(i).copied().unwrap_or(NOT_KNOWN),
+            None => raw.first(i),
+        };
+        if k == NOT_KNOWN || k > n as i64 - 1 {
+            continue;
+        }
+        let prior = raw.prior(i);
+        if fast {
+            classify_bits(raw.word(i, 0), k, prior, n, c, &mut counts, &mut trans);
+            continue;
+        }
+        // Context entering the lead period (t = -1).
+        let mut prev = UNKNOWN;
+        let mut run: u64 = 0;
+        let mut prev_new = false;
+        if k <= -2 {
+            let base = if prior != NO_PRIOR { prior.max(k) } else { k };
+            run = (-2 - base).max(0) as u64;
+            prev_new = k == -2;
+            prev = if prev_new {
+                NEW
+            } else if run == 0 {
+                RETAINED // any active, non-new stage: only "active" matters below
+            } else if run < c {
+                DORMANT
+            } else {
+                CHURNED
+            };
+        }
+        let mut word = raw.word(i, 0);
+        for j in 0..=n {
+            if j % 64 == 0 && j > 0 {
+                word = raw.word(i, j / 64);
+            }
+            let t = j as i64 - 1;
+            let active = (word >> (j % 64)) & 1 == 1;
+            let cur = if t < k {
+                UNKNOWN
+            } else if t == k {
+                run = 0;
+                prev_new = true;
+                NEW
+            } else if active {
+                let s = if prev_new {
+                    RETAINED_NEW
+                } else if run == 0 {
+                    RETAINED
+                } else if run < c {
+                    WOKEN
+                } else {
+                    RETURNED
+                };
+                run = 0;
+                prev_new = false;
+                s
+            } else {
+                run += 1;
+                prev_new = false;
+                if run < c { DORMANT } else { CHURNED }
+            };
+            if cur != UNKNOWN {
+                if let Some(row) = counts.get_mut(j) {
+                    row[cur] += 1;
+                }
+                if j >= 1 {
+                    if let Some(m) = trans.get_mut(j - 1) {
+                        m[prev][cur] += 1;
+                    }
+                }
+            }
+            prev = cur;
+        }
+    }
+    (counts, trans)
+}
+
+/// Adds the counts of one range of users to another's.
+fn add_counts(
+    counts: &mut [[u64; 7]],
+    trans: &mut [[[u64; 7]; 8]],
+    more_counts: &[[u64; 7]],
+    more_trans: &[[[u64; 7]; 8]],
+) {
+    for (row, more) in counts.iter_mut().zip(more_counts) {
+        for (x, y) in row.iter_mut().zip(more) {
+            *x += y;
+        }
+    }
+    for (m, more) in trans.iter_mut().zip(more_trans) {
+        for (row, more_row) in m.iter_mut().zip(more) {
+            for (x, y) in row.iter_mut().zip(more_row) {
+                *x += y;
+            }
         }
     }
 }

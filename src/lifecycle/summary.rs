@@ -291,6 +291,37 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     }
 }
 
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    /// Merges a flushed part whose users all come at or after this one's last user, both in
+    /// increasing order (what `fold_par` makes of a log ordered by user): the other part's
+    /// users are appended, and only the one user both parts may share (the chunk boundary) is
+    /// merged. No hash map is built and the result stays on the sorted fast path.
+    fn append(&mut self, other: Self) {
+        let w = self.words;
+        let mut users = other.users.into_iter();
+        let mut bits = other.bits.into_iter();
+        let mut first_before = other.first_before.into_iter();
+        let mut last_before = other.last_before.into_iter();
+        if self.users.last() == users.as_slice().first() {
+            users.next();
+            let start = self.bits.len().saturating_sub(w);
+            for x in self.bits.get_mut(start..).unwrap_or_default() {
+                *x |= bits.next().unwrap_or(0);
+            }
+            if let (Some(f), Some(of)) = (self.first_before.last_mut(), first_before.next()) {
+                *f = (*f).min(of);
+            }
+            if let (Some(l), Some(ol)) = (self.last_before.last_mut(), last_before.next()) {
+                *l = (*l).max(ol);
+            }
+        }
+        self.users.extend(users);
+        self.bits.extend(bits);
+        self.first_before.extend(first_before);
+        self.last_before.extend(last_before);
+    }
+}
+
 impl<E, Tz> Fold<E> for LifecycleSummary<E::User, Tz>
 where
     E: Event,
@@ -325,6 +356,25 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
         self.flush();
         other.flush();
         self.last = None;
+        if other.users.is_empty() {
+            return Ok(());
+        }
+        if self.users.is_empty() {
+            // Same calendar and window (checked above): the other part is the whole state.
+            *self = other;
+            self.last = None;
+            return Ok(());
+        }
+        if self.sorted
+            && other.sorted
+            && self
+                .users
+                .last()
+                .is_some_and(|last| other.users.first().is_some_and(|first| last <= first))
+        {
+            self.append(other);
+            return Ok(());
+        }
         let w = self.words;
         for (o, user) in other.users.iter().enumerate() {
             let s = self.slot_of(user) as usize;
@@ -359,31 +409,30 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             from.periods_until(&self.calendar.period_of(at))
         };
         let w = self.words;
-        let mut first = Vec::with_capacity(n_users);
-        let mut prior = Vec::with_capacity(n_users);
-        for s in 0..n_users {
-            let fb = self.first_before.get(s).copied().unwrap_or(NONE_BEFORE_MIN);
-            let lb = self.last_before.get(s).copied().unwrap_or(NONE_BEFORE_MAX);
-            let f = if fb != NONE_BEFORE_MIN {
-                rel(fb)
-            } else {
-                // Lowest set bit: bit 0 is the lead period (index -1).
-                let mut found = NOT_KNOWN;
-                for k in 0..w {
-                    let word = self.bits.get(s * w + k).copied().unwrap_or(0);
-                    if word != 0 {
-                        found = (k * 64) as i64 + i64::from(word.trailing_zeros()) - 1;
-                        break;
-                    }
+        // Users with history before the lead period need the calendar (rare, done after); the
+        // others only their bits: over all cores with the `parallel` feature.
+        let (bits, first_before, last_before) = (&self.bits, &self.first_before, &self.last_before);
+        let mut first = crate::fold::map_collect(n_users, |s| {
+            if first_before.get(s).is_some_and(|fb| *fb != NONE_BEFORE_MIN) {
+                return NOT_KNOWN; // set below
+            }
+            // Lowest set bit: bit 0 is the lead period (index -1).
+            for k in 0..w {
+                let word = bits.get(s * w + k).copied().unwrap_or(0);
+                if word != 0 {
+                    return (k * 64) as i64 + i64::from(word.trailing_zeros()) - 1;
                 }
-                found
-            };
-            first.push(f);
-            prior.push(if lb != NONE_BEFORE_MAX {
-                rel(lb)
-            } else {
-                NO_PRIOR
-            });
+            }
+            NOT_KNOWN
+        });
+        let mut prior = vec![NO_PRIOR; n_users];
+        for (s, (f, p)) in first.iter_mut().zip(prior.iter_mut()).enumerate() {
+            if let Some(&fb) = first_before.get(s).filter(|fb| **fb != NONE_BEFORE_MIN) {
+                *f = rel(fb);
+            }
+            if let Some(&lb) = last_before.get(s).filter(|lb| **lb != NONE_BEFORE_MAX) {
+                *p = rel(lb);
+            }
         }
         LifecycleActivity {
             calendar: self.calendar,
@@ -585,6 +634,17 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
         self.first.get(i).copied().filter(|f| *f != NOT_KNOWN)
     }
 
+    /// The per-user arrays, without the ids: plain slices that passes over users can share
+    /// between threads whatever the host's id type.
+    pub(crate) fn raw(&self) -> RawActivity<'_> {
+        RawActivity {
+            words: self.words,
+            bits: &self.bits,
+            first: &self.first,
+            prior: &self.prior,
+        }
+    }
+
     #[inline]
     pub(crate) fn word(&self, i: usize, k: usize) -> u64 {
         self.bits.get(i * self.words + k).copied().unwrap_or(0)
@@ -671,6 +731,32 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
                 (key, part)
             })
             .collect()
+    }
+}
+
+/// A [`LifecycleActivity`]'s per-user arrays (see [`LifecycleActivity::raw`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawActivity<'a> {
+    words: usize,
+    bits: &'a [u64],
+    first: &'a [i64],
+    prior: &'a [i64],
+}
+
+impl RawActivity<'_> {
+    #[inline]
+    pub(crate) fn word(&self, i: usize, k: usize) -> u64 {
+        self.bits.get(i * self.words + k).copied().unwrap_or(0)
+    }
+
+    #[inline]
+    pub(crate) fn first(&self, i: usize) -> i64 {
+        self.first.get(i).copied().unwrap_or(NOT_KNOWN)
+    }
+
+    #[inline]
+    pub(crate) fn prior(&self, i: usize) -> i64 {
+        self.prior.get(i).copied().unwrap_or(NO_PRIOR)
     }
 }
 

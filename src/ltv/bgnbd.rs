@@ -103,7 +103,7 @@ macro_rules! four_params {
                 let ll = |p: &[f64]| -> f64 { Self::rows_ll(p, &rows) };
                 let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
                 let scales = [1.0, max_t / 10.0, 1.0, 1.0];
-                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm, options)
+                fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm, *options)
             }
         }
 

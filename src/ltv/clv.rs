@@ -260,6 +260,7 @@ impl<U> ClvReport<U> {
     /// assert_eq!(r.top(0).rows.len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn top(mut self, n: usize) -> ClvReport<U> {
         self.rows.truncate(n);
         self

@@ -39,33 +39,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// TEMPORARY (until the lead's rewrite of these files lands): the crate-level
-// `clippy::pedantic` findings in them, listed in helper rel's report, are allowed here so that
-// CI's `-D warnings` passes; remove each allow once its file is fixed.
 mod bgnbd;
-#[allow(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 mod clv;
 pub mod cohort;
 pub mod economics;
 mod gamma_gamma;
-#[allow(
-    clippy::must_use_candidate,
-    clippy::return_self_not_must_use,
-    clippy::redundant_closure_for_method_calls,
-    clippy::trivially_copy_pass_by_ref
-)]
 mod model;
 mod optim;
-#[allow(clippy::doc_markdown)]
 mod pareto;
-#[allow(clippy::must_use_candidate)]
 pub mod special;
-#[allow(
-    clippy::doc_markdown,
-    clippy::must_use_candidate,
-    clippy::needless_pass_by_value,
-    clippy::map_unwrap_or
-)]
 mod summary;
 
 pub use bgnbd::{BgNbdParams, MbgNbdParams};

@@ -50,6 +50,7 @@ impl TimeUnit {
     /// ```
     /// assert_eq!(userops::ltv::TimeUnit::Day.days(), 1.0);
     /// ```
+    #[must_use]
     pub fn days(self) -> f64 {
         match self {
             TimeUnit::Day => 1.0,
@@ -63,6 +64,7 @@ impl TimeUnit {
     /// ```
     /// assert_eq!(userops::ltv::TimeUnit::Week.per_month(), 4.345);
     /// ```
+    #[must_use]
     pub fn per_month(self) -> f64 {
         match self {
             TimeUnit::Day => 30.0,
@@ -135,6 +137,7 @@ impl Customer {
     /// assert_eq!(c.monetary, 9.5);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn with_monetary(mut self, monetary: f64) -> Customer {
         self.monetary = monetary;
         self
@@ -281,6 +284,7 @@ impl FitOptions {
     /// ```
     /// assert_eq!(userops::ltv::FitOptions::new().penalizer, 0.0);
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         FitOptions { penalizer: 0.0 }
     }
@@ -369,7 +373,7 @@ impl<P: ModelParams> fmt::Display for FitReport<P> {
             }
         )?;
         writeln!(f, "{:<8} {:>12} {:>12}", "param", "estimate", "std error")?;
-        let se = self.std_errors.as_ref().map(|s| s.values());
+        let se = self.std_errors.as_ref().map(ModelParams::values);
         for (i, (name, v)) in P::NAMES.iter().zip(self.params.values()).enumerate() {
             match se.as_ref().and_then(|s| s.get(i)) {
                 Some(s) => writeln!(f, "{name:<8} {v:>12.4} {s:>12.4}")?,
@@ -558,7 +562,7 @@ pub(crate) fn fit_model<P: ModelParams>(
     customers: f64,
     scales: &[f64],
     warm: Option<Warm>,
-    options: &FitOptions,
+    options: FitOptions,
 ) -> Result<FitReport<P>> {
     let (scales, h0, warm) = match warm {
         Some(w) => (w.scales, w.inv_hessian, true),
@@ -645,7 +649,7 @@ pub(crate) fn fit_model<P: ModelParams>(
             // about 1e-5 there.
             match &at_optimum {
                 Some((_, g0)) if customers > WARM_START_ABOVE as f64 => {
-                    optim::hessian_from_gradient(&g, &p, 1e-5, Some(penalized(&p, g0)))
+                    optim::hessian_from_gradient(&g, &p, 1e-5, Some(&penalized(&p, g0)))
                 }
                 _ => optim::hessian_from_gradient(&g, &p, 1e-4, None),
             }

@@ -489,7 +489,7 @@ pub(crate) fn hessian_from_gradient(
     g: &dyn Fn(&[f64]) -> Vec<f64>,
     x: &[f64],
     rel: f64,
-    g0: Option<Vec<f64>>,
+    g0: Option<&[f64]>,
 ) -> Vec<Vec<f64>> {
     let n = x.len();
     let mut hm = vec![vec![0.0; n]; n];
@@ -503,7 +503,7 @@ pub(crate) fn hessian_from_gradient(
                 p[j] = x[j] - h;
                 (g(&p), h)
             }
-            Some(g0) => (g0.clone(), 0.5 * h),
+            Some(g0) => (g0.to_vec(), 0.5 * h),
         };
         for i in 0..n {
             hm[i][j] = (gp.get(i).copied().unwrap_or(f64::NAN)

@@ -455,7 +455,7 @@ impl ParetoNbdParams {
         let ll = |p: &[f64]| -> f64 { pnbd_ll_grad(p, &pairs).0 };
         let grad = |p: &[f64]| -> (f64, Vec<f64>) { pnbd_ll_grad(p, &pairs) };
         let scales = [1.0, max_t / 10.0, 1.0, max_t / 10.0];
-        fit_model::<Self>(&ll, Some(&grad), pairs.rows.total, &scales, warm, options)
+        fit_model::<Self>(&ll, Some(&grad), pairs.rows.total, &scales, warm, *options)
     }
 
     #[cfg(test)]
@@ -478,7 +478,7 @@ impl ParetoNbdParams {
     }
 
     /// `(ln L_alive, ln L_dead)`: the parts of the likelihood (without the common factor)
-    /// for "alive at T" and "died between t_x and T".
+    /// for "alive at `T`" and "died between `t_x` and `T`".
     fn parts(&self, c: &Customer) -> (f64, f64) {
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
         let x = f64::from(c.frequency);

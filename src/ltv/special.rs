@@ -20,6 +20,7 @@ use statrs::function::gamma::ln_gamma;
 /// assert_eq!(s, -1.0);
 /// assert!((l - (2.0 * std::f64::consts::PI.sqrt()).ln()).abs() < 1e-13);
 /// ```
+#[must_use]
 pub fn ln_gamma_signed(x: f64) -> (f64, f64) {
     if x > 0.0 {
         return (ln_gamma(x), 1.0);
@@ -94,6 +95,7 @@ fn is_nonpositive_integer(x: f64) -> bool {
 /// let z = 0.99_f64;
 /// assert!((hyp2f1(0.5, 0.5, 1.5, z * z) - z.asin() / z).abs() < 1e-12);
 /// ```
+#[must_use]
 pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
     if !(a.is_finite() && b.is_finite() && c.is_finite() && z.is_finite()) || z >= 1.0 {
         return f64::NAN;

@@ -179,7 +179,7 @@ impl DayBuf {
 struct State {
     /// Purchase days (calibration and holdout), unsorted, possibly repeated.
     days: DayBuf,
-    /// First calibration purchase day (i32::MAX when none yet).
+    /// First calibration purchase day (`i32::MAX` when none yet).
     first_day: i32,
     /// Amount spent on `first_day`.
     first_amount: f64,
@@ -250,6 +250,7 @@ impl<U: Eq + Hash> BtydSummary<U, Utc> {
     /// let s = userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Week);
     /// assert!(s.is_empty());
     /// ```
+    #[must_use]
     pub fn new(calibration_end: NaiveDate, unit: TimeUnit) -> Self {
         BtydSummary::with_zone(Utc, calibration_end, unit)
     }
@@ -407,7 +408,7 @@ impl State {
         }
     }
 
-    fn merge(&mut self, o: State) {
+    fn merge(&mut self, o: &State) {
         for d in o.days.iter() {
             self.days.push(d);
         }
@@ -512,7 +513,7 @@ where
                 if a == b {
                     users.next();
                     if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
-                        mine.merge(theirs);
+                        mine.merge(&theirs);
                     }
                 }
             }
@@ -528,7 +529,7 @@ where
             match self.index.get(&user) {
                 Some(&i) => {
                     if let Some(s) = self.states.get_mut(i) {
-                        s.merge(state);
+                        s.merge(&state);
                     }
                 }
                 None => {
@@ -546,8 +547,7 @@ where
         let cal = self.cal_day;
         let duration_holdout = self
             .holdout_day
-            .map(|h| f64::from(h - cal) / unit_days)
-            .unwrap_or(0.0);
+            .map_or(0.0, |h| f64::from(h - cal) / unit_days);
         let mut first_after = self.first_after;
         let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.users.len());
         let mut scratch: Vec<i32> = Vec::new();

@@ -171,6 +171,14 @@ impl DaySet {
         match self {
             DaySet::Few { len, days } => {
                 let n = usize::from(*len);
+                // Fastest path: a later day than the last one, with room left.
+                if n > 0 && n < INLINE_DAYS && days.get(n - 1).is_some_and(|&last| last < day) {
+                    if let Some(slot) = days.get_mut(n) {
+                        *slot = day;
+                        *len += 1;
+                        return;
+                    }
+                }
                 let slice = days.get(..n).unwrap_or(&[]);
                 // Fast path: events in time order append or repeat the last day.
                 let pos = match slice.last() {
@@ -526,7 +534,8 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
             Some(last) if user <= last => match self.ids.binary_search(user) {
                 Ok(i) => i,
                 Err(_) => {
-                    let mut index = UserMap::with_capacity(self.ids.len() * 2);
+                    let mut index = UserMap::default();
+                    index.reserve(self.ids.len() * 2);
                     for (i, id) in self.ids.iter().enumerate() {
                         index.insert(id.clone(), i as u32);
                     }
@@ -639,7 +648,9 @@ where
         let mut on_stack = [0.0_f64; HOSTS_ON_STACK];
         let hosts = tree.hosts.len();
         let mut spill = Vec::new();
-        let contributions: &[f64] = if hosts <= HOSTS_ON_STACK {
+        let contributions: &[f64] = if hosts == 0 {
+            &[]
+        } else if hosts <= HOSTS_ON_STACK {
             for (slot, h) in on_stack.iter_mut().zip(&tree.hosts) {
                 let v = h.observe(e);
                 if !v.is_finite() {

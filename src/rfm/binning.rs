@@ -227,11 +227,17 @@ pub fn quantile_breaks(values: &[f64], k: u8) -> Result<Vec<f64>> {
 }
 
 fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
+    let range = min_max(work);
+    breaks_with_range(work, k, range)
+}
+
+/// [`breaks_in_place`] when the minimum and maximum of `work` are known (`binner` has them).
+fn breaks_with_range(work: &mut [f64], k: usize, (lo, hi): (f64, f64)) -> Vec<f64> {
     let n = work.len();
     let positions = needed_positions(n, k);
-    let stats = match integer_histogram(work) {
-        Some((lo, counts)) => histogram_statistics(lo, &counts, &positions),
-        None => bucketed_statistics(work, &positions)
+    let stats = match integer_histogram(work, lo, hi) {
+        Some(counts) => histogram_statistics(lo, &counts, &positions),
+        None => bucketed_statistics(work, &positions, (lo, hi))
             .unwrap_or_else(|| order_statistics(work, &positions)),
     };
     let at = |j: usize| -> f64 {
@@ -243,32 +249,56 @@ fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
     (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
 }
 
-/// Order statistics in three linear passes: count values into equal-width buckets (the
-/// bucket of `v` is monotone in `v`, so bucket `b` holds exactly the values ranked between
-/// the counts below it), then select only inside the few buckets that hold a wanted rank.
-/// `None` (caller selects the plain way) for small inputs or a degenerate range.
-fn bucketed_statistics(values: &[f64], positions: &[usize]) -> Option<Vec<(usize, f64)>> {
+/// Order statistics in two linear passes: count values into equal-width buckets between the
+/// known minimum and maximum (the bucket of `v` is monotone in `v`, so bucket `b` holds
+/// exactly the values ranked between the counts below it), then select only inside the few
+/// buckets that hold a wanted rank. A bucket of equal values (a mass of ties, such as the
+/// customers who never paid) is answered without selecting; a crowded bucket of a skewed
+/// distribution is bucketed again over its own range. `None` (caller selects the plain way)
+/// for small inputs or a degenerate range.
+fn bucketed_statistics(
+    values: &[f64],
+    positions: &[usize],
+    range: (f64, f64),
+) -> Option<Vec<(usize, f64)>> {
+    bucketed_at_depth(values, positions, range, 0)
+}
+
+fn bucketed_at_depth(
+    values: &[f64],
+    positions: &[usize],
+    (lo, hi): (f64, f64),
+    depth: u32,
+) -> Option<Vec<(usize, f64)>> {
     const BUCKETS: usize = 4096;
     if values.len() < 4 * BUCKETS || positions.is_empty() {
         return None;
     }
-    let (lo, hi) = min_max(values);
     let scale = BUCKETS as f64 / (hi - lo);
     if !scale.is_finite() || scale <= 0.0 {
         return None;
     }
     let bucket = |v: f64| (((v - lo) * scale) as usize).min(BUCKETS - 1);
     let mut counts = vec![0usize; BUCKETS];
+    // Values equal to the minimum (a mass of ties there, such as customers who never paid,
+    // is answered without gathering it).
+    let mut at_lo = 0usize;
     for &v in values {
+        at_lo += usize::from(v == lo);
         if let Some(c) = counts.get_mut(bucket(v)) {
             *c += 1;
         }
     }
+    let mut out = Vec::with_capacity(positions.len());
     // For each wanted position: its bucket and its rank inside the bucket.
     let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(positions.len());
     let mut below = 0usize;
     let mut b = 0usize;
     for &p in positions {
+        if p < at_lo {
+            out.push((p, lo));
+            continue;
+        }
         while let Some(&c) = counts.get(b) {
             if p < below + c {
                 break;
@@ -281,57 +311,88 @@ fn bucketed_statistics(values: &[f64], positions: &[usize]) -> Option<Vec<(usize
         }
         wanted.push((p, b, p - below));
     }
-    // Gather the values of the wanted buckets (a few, at most 2 per break).
+    // Gather the values of the wanted buckets (a few, at most 2 per break), with each one's
+    // minimum and maximum.
     let mut slot_of_bucket = vec![u8::MAX; BUCKETS];
-    let mut gathered: Vec<Vec<f64>> = Vec::new();
+    let mut gathered: Vec<(Vec<f64>, f64, f64)> = Vec::new();
     for &(_, b, _) in &wanted {
         if let Some(s) = slot_of_bucket.get_mut(b) {
             if *s == u8::MAX {
                 *s = u8::try_from(gathered.len()).ok()?;
-                gathered.push(Vec::with_capacity(counts.get(b).copied().unwrap_or(0)));
+                let size = counts.get(b).copied().unwrap_or(0);
+                gathered.push((Vec::with_capacity(size), f64::INFINITY, f64::NEG_INFINITY));
             }
         }
     }
     for &v in values {
         let s = slot_of_bucket.get(bucket(v)).copied().unwrap_or(u8::MAX);
         if s != u8::MAX {
-            if let Some(g) = gathered.get_mut(usize::from(s)) {
+            if let Some((g, g_lo, g_hi)) = gathered.get_mut(usize::from(s)) {
                 g.push(v);
+                *g_lo = g_lo.min(v);
+                *g_hi = g_hi.max(v);
             }
         }
     }
-    let mut out = Vec::with_capacity(wanted.len());
-    for &(p, b, rank) in &wanted {
+    let mut i = 0;
+    while let Some(&(_, b, _)) = wanted.get(i) {
+        // The wanted positions of this bucket (consecutive in `wanted`).
+        let same = wanted
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|w| w.1 == b)
+            .count();
+        let mine = wanted.get(i..i + same)?;
+        i += same;
         let s = usize::from(*slot_of_bucket.get(b)?);
-        let g = gathered.get_mut(s)?;
-        if rank >= g.len() {
+        let (g, g_lo, g_hi) = gathered.get_mut(s)?;
+        if mine.iter().any(|w| w.2 >= g.len()) {
             return None;
         }
-        let (_, nth, _) = g.select_nth_unstable_by(rank, f64::total_cmp);
-        out.push((p, *nth));
+        if g_lo == g_hi {
+            out.extend(mine.iter().map(|w| (w.0, *g_lo)));
+            continue;
+        }
+        let ranks: Vec<usize> = mine.iter().map(|w| w.2).collect();
+        let inner = if g.len() >= 16 * BUCKETS && depth < 3 {
+            bucketed_at_depth(g, &ranks, (*g_lo, *g_hi), depth + 1)
+        } else {
+            None
+        };
+        let inner = match inner {
+            Some(found) => found,
+            None => order_statistics(g, &ranks),
+        };
+        for ((p, _, _), (_, v)) in mine.iter().zip(inner) {
+            out.push((*p, v));
+        }
     }
-    Some(out)
+    (out.len() == positions.len()).then_some(out)
 }
 
 /// When every value is an integer and they span fewer than 2^20 values (order counts, whole
 /// days), their counts: order statistics then take one pass instead of selections.
-fn integer_histogram(values: &[f64]) -> Option<(f64, Vec<u32>)> {
+fn integer_histogram(values: &[f64], lo: f64, hi: f64) -> Option<Vec<u32>> {
     const SPAN: f64 = (1u32 << 20) as f64;
-    let (lo, hi) = min_max(values);
     let span_ok = hi - lo < SPAN; // false for NaN too
     if !span_ok || values.len() >= u32::MAX as usize {
         return None;
     }
-    if values.iter().any(|v| v.fract() != 0.0) {
+    // Whole numbers usually show in the first values: a cheap look before the counts.
+    if values.iter().take(64).any(|v| v.fract() != 0.0) {
         return None;
     }
     let mut counts = vec![0u32; (hi - lo) as usize + 1];
     for &v in values {
+        if v.fract() != 0.0 {
+            return None;
+        }
         if let Some(c) = counts.get_mut((v - lo) as usize) {
             *c += 1;
         }
     }
-    Some((lo, counts))
+    Some(counts)
 }
 
 fn histogram_statistics(lo: f64, counts: &[u32], positions: &[usize]) -> Vec<(usize, f64)> {
@@ -420,7 +481,7 @@ pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binne
     };
     match method {
         Method::Quantile => {
-            let breaks = breaks_in_place(values, usize::from(k));
+            let breaks = breaks_with_range(values, usize::from(k), (min, max));
             let bands = bands(&breaks, min, k, max);
             Ok(Binner {
                 rule: Rule::Below(breaks.clone()),
@@ -433,7 +494,7 @@ pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binne
                     check_breaks("breaks", b)?;
                     b.clone()
                 }
-                _ => breaks_in_place(values, usize::from(k))
+                _ => breaks_with_range(values, usize::from(k), (min, max))
                     .into_iter()
                     .map(|b| b + 1.0)
                     .collect(),
@@ -594,7 +655,7 @@ mod tests {
             sorted.sort_unstable_by(f64::total_cmp);
             for k in 2..=9 {
                 let positions = needed_positions(values.len(), k);
-                let got = bucketed_statistics(&values, &positions)
+                let got = bucketed_statistics(&values, &positions, min_max(&values))
                     .unwrap_or_else(|| order_statistics(&mut values.clone(), &positions));
                 for (p, v) in got {
                     assert_eq!(v, sorted[p], "k {k} position {p}");

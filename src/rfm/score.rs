@@ -7,7 +7,7 @@ use std::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::binning::{Method, Thresholds, binner, check_breaks};
-use super::summary::{RfmSummary, RfmTable};
+use super::summary::{PurchaseState, RfmSummary, RfmTable, SummaryParts};
 use crate::{Error, Result};
 
 /// What frequency counts.
@@ -259,7 +259,63 @@ impl Scorer {
     where
         U: Clone + Eq + Hash + Ord,
     {
-        let parts = summary.into_parts();
+        self.score_parts(summary.into_parts(), |users, customer| {
+            let mut customers = Vec::with_capacity(users.len());
+            customers.extend(
+                users
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, user)| customer(i, user)),
+            );
+            customers
+        })
+    }
+
+    /// [`Scorer::score_summary`] with every pass over the customers split over rayon's
+    /// current threads (feature `parallel`; the ids must be `Send`). The same result.
+    ///
+    /// # Errors
+    /// As [`Scorer::score`].
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, fold_par};
+    /// use userops::rfm::{Method, RfmSummary, ScoreParams};
+    /// let day = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+    /// let log: Vec<_> = (1..=9_u32).map(|d| EventRecord::<u32>::new(d, day(d)).with_amount(f64::from(d))).collect();
+    /// let scorer = ScoreParams::new(Method::Quantile).check()?;
+    /// let par = scorer.score_summary_par(fold_par(&RfmSummary::new(day(10)), &log)?)?;
+    /// let one = scorer.score_summary(fold(RfmSummary::new(day(10)), &log)?)?;
+    /// assert_eq!(par, one);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "parallel")]
+    pub fn score_summary_par<U>(&self, summary: RfmSummary<U>) -> Result<RfmScores<U>>
+    where
+        U: Clone + Eq + Hash + Ord + Send,
+    {
+        use rayon::prelude::*;
+        self.score_parts(summary.into_parts(), |users, customer| {
+            let mut customers = Vec::new();
+            users
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, user)| customer(i, user))
+                .collect_into_vec(&mut customers);
+            customers
+        })
+    }
+
+    /// Scores a summary's parts; `build` turns the ids into rows with `customer(i, id)`.
+    fn score_parts<U, B>(&self, parts: SummaryParts<U>, build: B) -> Result<RfmScores<U>>
+    where
+        U: Clone,
+        B: FnOnce(
+            Vec<U>,
+            &(dyn Fn(usize, U) -> ScoredCustomer<U> + Sync),
+        ) -> Vec<ScoredCustomer<U>>,
+    {
         let n = parts.users.len();
         if n == 0 {
             return Err(Error::Empty("no customers to score"));
@@ -282,48 +338,70 @@ impl Scorer {
                 }
             }
         };
-        let mut rec = Vec::with_capacity(n);
-        let mut fre = Vec::with_capacity(n);
-        let mut mon = Vec::with_capacity(n);
-        for (i, st) in parts.states.iter().enumerate() {
-            if st.orders() == 0 || !st.monetary().is_finite() {
-                // Not reachable through the fold (every slot has an order, sums of finite
-                // amounts are finite unless they overflow); take the checked road.
-                let table = RfmSummary::table_from_parts(parts);
-                return self.score(&table);
-            }
-            rec.push(st.recency_days(as_of_ms));
-            fre.push(freq(i, st.orders()) as f64);
-            mon.push(st.monetary());
-        }
-        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
-        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
-        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
-        drop((rec, fre, mon));
+        // The three dimensions are binned independently (on two threads with the `parallel`
+        // feature): each builds its work column from the states and selects its breaks.
+        let states = &parts.states;
+        let (r_bin, (f_bin, m_bin)) = crate::fold::join(
+            || {
+                let mut rec: Vec<f64> = states.iter().map(|st| st.recency_days(as_of_ms)).collect();
+                binner(&mut rec, &p.recency, p.bins)
+            },
+            || {
+                let mut fre: Vec<f64> = states
+                    .iter()
+                    .enumerate()
+                    .map(|(i, st)| freq(i, st.orders()) as f64)
+                    .collect();
+                let f_bin = binner(&mut fre, &p.frequency, p.bins);
+                drop(fre);
+                // Every slot has an order and sums of finite amounts are finite unless they
+                // overflow: checked here, the table road below takes what is not.
+                let usable = states
+                    .iter()
+                    .all(|st| st.orders() > 0 && st.monetary().is_finite());
+                let m_bin = usable.then(|| {
+                    let mut mon: Vec<f64> = states
+                        .iter()
+                        .map(super::summary::PurchaseState::monetary)
+                        .collect();
+                    binner(&mut mon, &p.monetary, p.bins)
+                });
+                (f_bin, m_bin)
+            },
+        );
+        let Some(m_bin) = m_bin else {
+            let table = RfmSummary::table_from_parts(parts);
+            return self.score(&table);
+        };
+        let (r_bin, f_bin, m_bin) = (r_bin?, f_bin?, m_bin?);
         let r_bins = r_bin.thresholds.bins;
         let w = p.weights;
-        let mut customers = Vec::with_capacity(n);
-        customers.extend(parts.users.into_iter().zip(&parts.states).enumerate().map(
-            |(i, (user, st))| {
-                let recency_days = st.recency_days(as_of_ms);
-                let frequency = freq(i, st.orders());
-                let r = r_bins + 1 - r_bin.score(i, recency_days);
-                let f = f_bin.score(i, frequency as f64);
-                let m = m_bin.score(i, st.monetary());
-                ScoredCustomer {
-                    user,
-                    recency_days,
-                    frequency,
-                    orders: st.orders(),
-                    monetary: st.monetary(),
-                    r,
-                    f,
-                    m,
-                    rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
-                    score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
-                }
-            },
-        ));
+        let (r_ref, f_ref, m_ref) = (&r_bin, &f_bin, &m_bin);
+        let customer = |i: usize, user: U| -> ScoredCustomer<U> {
+            // i < states.len(): users and states are parallel.
+            let st = states
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| PurchaseState::none_at(as_of_ms));
+            let recency_days = st.recency_days(as_of_ms);
+            let frequency = freq(i, st.orders());
+            let r = r_bins + 1 - r_ref.score(i, recency_days);
+            let f = f_ref.score(i, frequency as f64);
+            let m = m_ref.score(i, st.monetary());
+            ScoredCustomer {
+                user,
+                recency_days,
+                frequency,
+                orders: st.orders(),
+                monetary: st.monetary(),
+                r,
+                f,
+                m,
+                rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
+                score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+            }
+        };
+        let customers = build(parts.users, &customer);
         let mut r_t = r_bin.thresholds;
         for b in &mut r_t.bands {
             b.score = r_bins + 1 - b.score;

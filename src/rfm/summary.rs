@@ -36,6 +36,14 @@ impl PurchaseState {
         orders: 0,
     };
 
+    /// A state with no order, last seen at `as_of_ms` (a stand-in that cannot overflow).
+    pub(crate) fn none_at(as_of_ms: i64) -> PurchaseState {
+        PurchaseState {
+            last_ms: as_of_ms,
+            ..Self::EMPTY
+        }
+    }
+
     #[inline]
     fn add(&mut self, ms: i64, amount: f64) {
         self.last_ms = self.last_ms.max(ms);
@@ -376,6 +384,23 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
                 "RFM summaries differ in payments_only or distinct_days".into(),
             ));
         }
+        if other.users.is_empty() {
+            return Ok(());
+        }
+        if self.users.is_empty() {
+            // Same settings (checked above): the other part is the whole state.
+            *self = other;
+            return Ok(());
+        }
+        if self.ascending
+            && other.ascending
+            && self
+                .users
+                .last()
+                .is_some_and(|last| other.users.first().is_some_and(|first| last <= first))
+        {
+            return self.append(other);
+        }
         let mut remap = Vec::with_capacity(other.users.len());
         for (user, state) in other.users.into_iter().zip(other.states) {
             let slot = self.slot_of(&user)?;
@@ -397,6 +422,40 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
         let mut table = Self::table_from_parts(self.into_parts());
         table.as_of = Some(as_of);
         table
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord> RfmSummary<U> {
+    /// Merges a part whose users all come at or after this one's last user, both in ascending
+    /// order (what `fold_par` makes of a log ordered by user): the other part's users are
+    /// appended, and only the one user both parts may share (the chunk boundary) is merged.
+    /// No hash map is built and the result stays on the ascending fast path.
+    fn append(&mut self, other: Self) -> Result<()> {
+        let shared = usize::from(self.users.last() == other.users.first());
+        // `shared` is 0 or 1, and self is not empty here (checked by the caller).
+        let offset = self.users.len() - shared;
+        let total = offset + other.users.len();
+        if total > u32::MAX as usize + 1 {
+            return Err(Error::InvalidInput(
+                "more than 4,294,967,295 users in one RFM summary".into(),
+            ));
+        }
+        let mut users = other.users.into_iter();
+        let mut states = other.states.into_iter();
+        if shared == 1 {
+            users.next();
+            if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
+                mine.merge(&theirs);
+            }
+        }
+        self.users.extend(users);
+        self.states.extend(states);
+        for (slot, day) in other.days {
+            // offset + slot < total <= 2^32: fits.
+            self.days.insert(((offset + slot as usize) as u32, day));
+        }
+        self.last = self.users.len().saturating_sub(1);
+        Ok(())
     }
 }
 
