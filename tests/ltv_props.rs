@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold, laws};
 use userops::ltv::{
-    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitReport,
+    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitOptions, FitReport,
     GammaGammaParams, MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
@@ -307,4 +307,29 @@ fn pmf_at_extreme_parameters_is_a_probability() {
         m.purchases_pmf(0, 8.0),
         mbg_zero(r, alpha, a, b, 8.0),
     );
+}
+
+#[test]
+fn pareto_fit_on_a_ridge_is_not_converged() {
+    // Fuzz-found (btyd target): one buyer (x = 15, t_x = 6.73, T = 25.6) and 22 customers of
+    // age 0. Nobody is seen to drop out, so the likelihood rises along a ridge towards
+    // r, α, s, β → ∞; BFGS crawled out to r = 6e7 with a vanishing gradient and reported
+    // convergence, where lnΓ(r + x) - lnΓ(r) keeps too few digits (the fit's and the
+    // per-customer log-likelihoods differed by 2.4e-6). Such a fit is not converged; a fit that
+    // does converge agrees with the per-customer sum.
+    let mut customers = vec![Customer::new(15, 6.726274509803922, 25.6).unwrap()];
+    customers.extend((0..22).map(|_| Customer::new(0, 0.0, 0.0).unwrap()));
+    let fit = ParetoNbdParams::fit(&customers, &FitOptions::new()).unwrap();
+    if fit.converged {
+        let sum: f64 = customers
+            .iter()
+            .map(|c| fit.params.log_likelihood(c).unwrap())
+            .sum();
+        assert!(
+            (sum - fit.log_likelihood).abs() <= 1e-7 * sum.abs().max(1.0),
+            "{fit:?}"
+        );
+    } else {
+        assert!(fit.message.contains("boundary"), "{}", fit.message);
+    }
 }

@@ -89,5 +89,26 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(fit) = GammaGammaParams::fit(&customers, &FitOptions::new()) {
             assert!(!fit.converged || fit.log_likelihood.is_finite());
         }
+        // The Pareto/NBD fit sums its likelihood over (x, t_x) / (x, T) tail pairs; the
+        // per-customer likelihood takes another series: the two must agree.
+        if let Ok(fit) = ParetoNbdParams::fit(&customers, &FitOptions::new()) {
+            assert!(!fit.converged || fit.log_likelihood.is_finite());
+            // (A fit that ran off to the boundary reports not converged; there, at parameters
+            // like r = 1e15, lnΓ(r + x) - lnΓ(r) keeps no digits in either sum.)
+            if fit.converged {
+                let per_customer: Result<Vec<f64>, _> =
+                    customers.iter().map(|c| fit.params.log_likelihood(c)).collect();
+                if let Ok(v) = per_customer {
+                    let sum: f64 = v.iter().sum();
+                    assert!(
+                        (sum - fit.log_likelihood).abs() <= 1e-7 * sum.abs().max(1.0),
+                        "pair sum {} vs per-customer sum {sum} at {:?} converged {} on {customers:?}",
+                        fit.log_likelihood,
+                        fit.params,
+                        fit.converged
+                    );
+                }
+            }
+        }
     }
 });

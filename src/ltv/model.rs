@@ -519,6 +519,12 @@ pub(crate) fn sum_rows_vec(
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
+/// How far, in `ln(param / scale)`, a parameter may move before the fit counts as one that
+/// ran off to 0 or infinity: a factor e^16 ≈ 9e6. (A likelihood flat along a ridge, such as
+/// BG/NBD or Pareto/NBD on customers who never drop out, lets BFGS crawl outwards with a
+/// vanishing gradient; a fit that ended out there is reported as not converged.)
+const BOUND: f64 = 16.0;
+
 /// A starting point from a fit on a subsample: its estimates, and the inverse Hessian of the
 /// mean objective in the optimizer's coordinates `ln(param / estimate)`.
 pub(crate) struct Warm {
@@ -600,17 +606,17 @@ pub(crate) fn fit_model<P: ModelParams>(
                 .collect();
             (f, gt)
         };
-        optim::bfgs(&fg, &start, 18.0, 1e-9, h0)
+        optim::bfgs(&fg, &start, BOUND, 1e-9, h0)
     });
     let opt = match quasi_newton {
         Some(o) if o.converged => o,
         Some(o) => {
             let mut fallback =
-                optim::minimize(&objective, &start, 18.0, if warm { 0.05 } else { 0.5 });
+                optim::minimize(&objective, &start, BOUND, if warm { 0.05 } else { 0.5 });
             fallback.evaluations += o.evaluations;
             fallback
         }
-        None => optim::minimize(&objective, &start, 18.0, if warm { 0.05 } else { 0.5 }),
+        None => optim::minimize(&objective, &start, BOUND, if warm { 0.05 } else { 0.5 }),
     };
     let p = natural(&opt.x);
     let params = P::from_values(&p)?;

@@ -156,6 +156,36 @@ pub(crate) fn ln_tail_grad(
     x: f64,
     t0: f64,
 ) -> (f64, [f64; 4]) {
+    ln_tail_grad_with(r, alpha, s, beta, x, t0, &Tables::NONE)
+}
+
+/// What a series can take precomputed: `inv_p[i] = 1/(p+i)` and `inv_m[i] = 1/(m+1+i)`
+/// for `i = 0, 1, ...` (as far as they go; later terms divide), and `ln(α+t0)`, `ln(β+t0)`.
+pub(crate) struct Tables<'a> {
+    inv_p: &'a [f64],
+    inv_m: &'a [f64],
+    logs: Option<(f64, f64)>,
+}
+
+impl Tables<'_> {
+    const NONE: Tables<'static> = Tables {
+        inv_p: &[],
+        inv_m: &[],
+        logs: None,
+    };
+}
+
+/// [`ln_tail_grad`] with precomputed reciprocals and logarithms (the fit shares them across
+/// the pairs with the same `x` or the same `t0`).
+fn ln_tail_grad_with(
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
+    x: f64,
+    t0: f64,
+    tables: &Tables<'_>,
+) -> (f64, [f64; 4]) {
     let k = r + x;
     // (P, p, Q, q); `swap` when P is β.
     let swap = beta > alpha;
@@ -164,7 +194,13 @@ pub(crate) fn ln_tail_grad(
     } else {
         (alpha, k, beta, s + 1.0)
     };
-    let (lv, g) = ln_tail_pq(big, p, small, q, t0);
+    let tables = Tables {
+        logs: tables
+            .logs
+            .map(|(la, lb)| if swap { (lb, la) } else { (la, lb) }),
+        ..*tables
+    };
+    let (lv, g) = ln_tail_pq(big, p, small, q, t0, &tables);
     // g = ∂/∂(p, q, P, Q).
     let grad = if swap {
         [g[1], g[3], g[0], g[2]]
@@ -178,14 +214,25 @@ pub(crate) fn ln_tail_grad(
 const TAIL_Z_MAX: f64 = 0.9;
 
 /// `ln ∫_{t0}^∞ (P+τ)^-p (Q+τ)^-q dτ` (`P >= Q`) and its derivatives in `(p, q, P, Q)`.
-fn ln_tail_pq(big: f64, p: f64, small: f64, q: f64, t0: f64) -> (f64, [f64; 4]) {
+fn ln_tail_pq(
+    big: f64,
+    p: f64,
+    small: f64,
+    q: f64,
+    t0: f64,
+    tables: &Tables<'_>,
+) -> (f64, [f64; 4]) {
     let z = (big - small) / (big + t0);
     if z <= TAIL_Z_MAX {
-        return ln_tail_series(big, p, small, q, t0);
+        return ln_tail_series(big, p, small, q, t0, tables);
     }
     // Split at t1 where z(t1) = TAIL_Z_MAX: the series from t1, quadrature on [t0, t1].
     let t1 = (big - small) / TAIL_Z_MAX - big;
-    let (l_tail, g_tail) = ln_tail_series(big, p, small, q, t1);
+    let at_t1 = Tables {
+        logs: None,
+        ..*tables
+    };
+    let (l_tail, g_tail) = ln_tail_series(big, p, small, q, t1, &at_t1);
     let (l_head, g_head) = ln_head_quadrature(big, p, small, q, t0, t1);
     let l = log_add_exp(l_tail, l_head);
     let (wt, wh) = ((l_tail - l).exp(), (l_head - l).exp());
@@ -197,7 +244,14 @@ fn ln_tail_pq(big: f64, p: f64, small: f64, q: f64, t0: f64) -> (f64, [f64; 4]) 
 }
 
 /// The series of [`ln_tail_grad`] for `z = (P-Q)/(P+t0)` in `[0, TAIL_Z_MAX]`.
-fn ln_tail_series(big: f64, p: f64, small: f64, q: f64, t0: f64) -> (f64, [f64; 4]) {
+fn ln_tail_series(
+    big: f64,
+    p: f64,
+    small: f64,
+    q: f64,
+    t0: f64,
+    tables: &Tables<'_>,
+) -> (f64, [f64; 4]) {
     let m = p + q - 1.0;
     let (pt, qt) = (big + t0, small + t0);
     let z = (big - small) / pt;
@@ -211,13 +265,20 @@ fn ln_tail_series(big: f64, p: f64, small: f64, q: f64, t0: f64) -> (f64, [f64; 
     let mut sq = t_first * hq;
     let mut sz = 0.0; // Σ n t_n / z
     // 1/(m+n), carried from one step to the next (one division fewer per term).
-    let mut inv_mn = 1.0 / (m + 1.0);
+    let mut inv_mn = match tables.inv_m.first() {
+        Some(v) => *v,
+        None => 1.0 / (m + 1.0),
+    };
     let mut u = p / m * inv_mn;
     let mut n = 1.0_f64;
     let tail = z / ((1.0 - z) * (1.0 - z));
-    for _ in 0..10_000 {
+    for i in 0..10_000 {
         let t = u * z;
-        hp += 1.0 / (p + n - 1.0) - inv_mn;
+        let inv_p = match tables.inv_p.get(i) {
+            Some(v) => *v,
+            None => 1.0 / (p + n - 1.0),
+        };
+        hp += inv_p - inv_mn;
         hq -= inv_mn;
         sum += t;
         sp += t * hp;
@@ -227,11 +288,14 @@ fn ln_tail_series(big: f64, p: f64, small: f64, q: f64, t0: f64) -> (f64, [f64; 
         if u * tail * (n + 2.0 + hp.abs() + hq.abs()) <= 1e-16 * sum || u == 0.0 {
             break;
         }
-        inv_mn = 1.0 / (m + n + 1.0);
+        inv_mn = match tables.inv_m.get(i + 1) {
+            Some(v) => *v,
+            None => 1.0 / (m + n + 1.0),
+        };
         u *= z * (p + n) * inv_mn;
         n += 1.0;
     }
-    let (lp, lq) = (pt.ln(), qt.ln());
+    let (lp, lq) = tables.logs.unwrap_or_else(|| (pt.ln(), qt.ln()));
     let value = -p * lp - (q - 1.0) * lq + sum.ln();
     let dz = sz / sum;
     let grad = [
@@ -284,8 +348,10 @@ fn ln_head_quadrature(big: f64, p: f64, small: f64, q: f64, t0: f64, t1: f64) ->
 /// tail integrals depend on those pairs only, so each is computed once per evaluation.
 pub(crate) struct PairRows {
     rows: Rows,
-    /// Distinct `(x, t_x)` and `(x, T)` pairs, as `(x, t0)`.
-    pairs: Vec<(f64, f64)>,
+    /// Distinct recencies and ages.
+    t0s: Vec<f64>,
+    /// Distinct `(x, t_x)` and `(x, T)` pairs, as indices in `rows.xs` and `t0s`.
+    pairs: Vec<(u32, u32)>,
     /// Per row: index in `pairs` of `(x, t_x)` and of `(x, T)`.
     at_tx: Vec<u32>,
     at_t: Vec<u32>,
@@ -310,25 +376,35 @@ impl PairRows {
         permute(&mut rows.xi, &order);
         permute(&mut rows.txi, &order);
         permute(&mut rows.ti, &order);
-        let mut index: std::collections::HashMap<(u32, u64), u32> =
-            std::collections::HashMap::new();
+        // Every t0 (recencies and ages) once, and where each recency and age sits in it.
+        let mut t0s: Vec<f64> = rows.txs.iter().chain(&rows.ts).copied().collect();
+        t0s.sort_unstable_by(f64::total_cmp);
+        t0s.dedup();
+        let at = |v: f64| t0s.binary_search_by(|a| a.total_cmp(&v)).unwrap_or(0) as u32;
+        let tx_at: Vec<u32> = rows.txs.iter().map(|&v| at(v)).collect();
+        let t_at: Vec<u32> = rows.ts.iter().map(|&v| at(v)).collect();
+        let mut index: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
         let mut pairs = Vec::new();
-        let mut id = |x: f64, t0: f64| -> u32 {
+        let mut id = |xi: u32, ti: u32| -> u32 {
             let next = pairs.len() as u32;
-            let i = *index.entry((x as u32, t0.to_bits())).or_insert(next);
+            let i = *index
+                .entry(u64::from(xi) << 32 | u64::from(ti))
+                .or_insert(next);
             if i == next {
-                pairs.push((x, t0));
+                pairs.push((xi, ti));
             }
             i
         };
         let mut at_tx = Vec::with_capacity(rows.len());
         let mut at_t = Vec::with_capacity(rows.len());
         for i in 0..rows.len() {
-            at_tx.push(id(rows.x[i], rows.tx[i]));
-            at_t.push(id(rows.x[i], rows.t[i]));
+            let xi = rows.xi[i];
+            at_tx.push(id(xi, tx_at[rows.txi[i] as usize]));
+            at_t.push(id(xi, t_at[rows.ti[i] as usize]));
         }
         PairRows {
             rows,
+            t0s,
             pairs,
             at_tx,
             at_t,
@@ -340,10 +416,43 @@ impl PairRows {
 pub(crate) fn pnbd_ll_grad(p: &[f64], pr: &PairRows) -> (f64, Vec<f64>) {
     let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3]);
     let rows = &pr.rows;
+    // What the tail series share: per t0 its logarithms, per x the reciprocals of the
+    // series' recurrences (and for the form in β, whose p is s + 1, one table for all x).
+    const TABLE: usize = 48;
+    let swap = beta > alpha;
+    let logs: Vec<(f64, f64)> = pr
+        .t0s
+        .iter()
+        .map(|t| ((alpha + t).ln(), (beta + t).ln()))
+        .collect();
+    let reciprocals =
+        |start: f64| -> Vec<f64> { (0..TABLE).map(|i| 1.0 / (start + i as f64)).collect() };
+    let shared_inv_p = if swap {
+        reciprocals(s + 1.0)
+    } else {
+        Vec::new()
+    };
+    let per_x_tables: Vec<(Vec<f64>, Vec<f64>)> = rows
+        .xs
+        .iter()
+        .map(|&x| {
+            let inv_p = if swap { Vec::new() } else { reciprocals(r + x) };
+            (inv_p, reciprocals(r + x + s + 1.0))
+        })
+        .collect();
     let tails: Vec<(f64, [f64; 4])> = pr
         .pairs
         .iter()
-        .map(|&(x, t0)| ln_tail_grad(r, alpha, s, beta, x, t0))
+        .map(|&(xi, ti)| {
+            let (xi, ti) = (xi as usize, ti as usize);
+            let (inv_p, inv_m) = &per_x_tables[xi];
+            let tables = Tables {
+                inv_p: if swap { &shared_inv_p } else { inv_p },
+                inv_m,
+                logs: logs.get(ti).copied(),
+            };
+            ln_tail_grad_with(r, alpha, s, beta, rows.xs[xi], pr.t0s[ti], &tables)
+        })
         .collect();
     let per_x: Vec<(f64, f64)> = rows
         .xs
