@@ -728,7 +728,7 @@ fn revenue_sums_that_overflow_are_errors_not_nan() {
     let spend = [("ads", day, max), ("ads", day, max)];
     let p = LtvParams::new(1.0).unwrap();
     assert!(matches!(
-        channel_economics(&ledger, &channel, &spend, &p),
+        channel_economics(&ledger, &channel, spend, &p),
         Err(Error::NonFinite { field: "spend", .. })
     ));
     // A hand-built (or deserialized) ledger with a NaN cell is refused, not reported as NaN.

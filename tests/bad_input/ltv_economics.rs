@@ -294,7 +294,7 @@ fn amounts_whose_sums_overflow_are_non_finite_revenue() {
     // Spend rows that sum beyond f64: NonFinite `spend`.
     let spend = [("ads", jan(), max), ("ads", jan(), max)];
     assert!(matches!(
-        channel_economics(&self::ledger(), &channels(), &spend, &p),
+        channel_economics(&self::ledger(), &channels(), spend, &p),
         Err(Error::NonFinite { field: "spend", .. })
     ));
 }
