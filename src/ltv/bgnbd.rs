@@ -9,7 +9,7 @@ use super::model::{
     check_all, check_horizon, check_positive, finite, fit_model, probability, subsample, sum_rows,
     sum_rows_vec,
 };
-use super::special::{hyp2f1, log_add_exp};
+use super::special::{hyp2f1, ln_poch, log_add_exp};
 use crate::{Error, Result};
 
 /// BG/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, dropout after each repeat purchase
@@ -159,7 +159,8 @@ fn bg_ll_grad(p: &[f64], rows: &Rows, modified: bool) -> (f64, Vec<f64>) {
             let bx = b + x - 1.0 + shift;
             let has_odds = modified || x > 0.0;
             PerX {
-                g: ln_gamma(r + x) + ln_gamma(b + x + shift) - ln_gamma(a + b + x + shift),
+                // lnΓ(r+x) - lnΓ(r) + lnΓ(b+x') - lnΓ(b) - lnΓ(a+b+x') + lnΓ(a+b), x' = x + shift.
+                g: ln_poch(r, x) + ln_poch(b, x + shift) - ln_poch(a + b, x + shift),
                 d: if has_odds {
                     a.ln() - bx.ln()
                 } else {
@@ -206,8 +207,7 @@ fn bg_ll_grad(p: &[f64], rows: &Rows, modified: bool) -> (f64, Vec<f64>) {
         acc[4] += w * (px.db - w4 * px.inv_bx);
     });
     let n = rows.total;
-    let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
-    let value = acc[0] + n * base0;
+    let value = acc[0] + n * r * alpha.ln();
     let grad = vec![
         acc[1] + n * (-digamma(r) + alpha.ln()),
         acc[2] + n * r / alpha,
@@ -224,13 +224,13 @@ impl BgNbdParams {
 
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
-        let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
-        // Per distinct frequency: lnΓ(r+x) + lnΓ(b+x) - lnΓ(a+b+x), ln a - ln(b+x-1).
+        let base0 = r * alpha.ln();
+        // Per distinct frequency: ln (r)_x + ln (b)_x - ln (a+b)_x, ln a - ln(b+x-1).
         let per_x: Vec<(f64, f64)> = rows
             .xs
             .iter()
             .map(|&x| {
-                let g = ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x);
+                let g = ln_poch(r, x) + ln_poch(b, x) - ln_poch(a + b, x);
                 let d = if x > 0.0 {
                     a.ln() - (b + x - 1.0).ln()
                 } else {
@@ -258,10 +258,7 @@ impl BgNbdParams {
     fn one(&self, c: &Customer) -> f64 {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let x = f64::from(c.frequency);
-        let base =
-            ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x)
-                - ln_gamma(b)
-                - ln_gamma(a + b + x);
+        let base = ln_poch(r, x) + r * alpha.ln() + ln_poch(b, x) - ln_poch(a + b, x);
         let a3 = -(r + x) * (alpha + c.age).ln();
         if x > 0.0 {
             base + log_add_exp(
@@ -360,12 +357,12 @@ impl MbgNbdParams {
 
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
-        let base0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+        let base0 = r * alpha.ln();
         let per_x: Vec<(f64, f64)> = rows
             .xs
             .iter()
             .map(|&x| {
-                let g = ln_gamma(r + x) + ln_gamma(b + x + 1.0) - ln_gamma(a + b + x + 1.0);
+                let g = ln_poch(r, x) + ln_poch(b, x + 1.0) - ln_poch(a + b, x + 1.0);
                 (g, a.ln() - (b + x).ln())
             })
             .collect();
@@ -384,12 +381,7 @@ impl MbgNbdParams {
     fn one(&self, c: &Customer) -> f64 {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let x = f64::from(c.frequency);
-        let base = ln_gamma(r + x) - ln_gamma(r)
-            + r * alpha.ln()
-            + ln_gamma(a + b)
-            + ln_gamma(b + x + 1.0)
-            - ln_gamma(b)
-            - ln_gamma(a + b + x + 1.0);
+        let base = ln_poch(r, x) + r * alpha.ln() + ln_poch(b, x + 1.0) - ln_poch(a + b, x + 1.0);
         let a3 = -(r + x) * (alpha + c.age).ln();
         base + log_add_exp(
             a3,
@@ -498,9 +490,7 @@ pub(crate) fn nbd_log_pmf(r: f64, alpha: f64, x: f64, t: f64) -> f64 {
     if t == 0.0 {
         return if x == 0.0 { 0.0 } else { f64::NEG_INFINITY };
     }
-    ln_gamma(r + x) - ln_gamma(r) - ln_gamma(x + 1.0)
-        + r * (alpha / (alpha + t)).ln()
-        + x * (t / (alpha + t)).ln()
+    ln_poch(r, x) - ln_gamma(x + 1.0) + r * (alpha / (alpha + t)).ln() + x * (t / (alpha + t)).ln()
 }
 
 /// `P(N(t) >= x)` for the NBD, `x >= 1`: the regularized incomplete beta `I_{t/(α+t)}(x, r)`.

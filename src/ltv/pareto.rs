@@ -3,7 +3,9 @@
 //! overflows) when `t_x` is close to `T` and the frequency is large.
 
 use serde::{Deserialize, Serialize};
-use statrs::function::gamma::{digamma, ln_gamma};
+use statrs::function::gamma::digamma;
+#[cfg(test)]
+use statrs::function::gamma::ln_gamma;
 
 use super::bgnbd::nbd_log_pmf;
 #[cfg(test)]
@@ -12,7 +14,7 @@ use super::model::{
     Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
     check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows_vec,
 };
-use super::special::log_add_exp;
+use super::special::{ln_poch, log_add_exp};
 use crate::Result;
 
 /// Pareto/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, lifetimes exponential with
@@ -457,7 +459,7 @@ pub(crate) fn pnbd_ll_grad(p: &[f64], pr: &PairRows) -> (f64, Vec<f64>) {
     let per_x: Vec<(f64, f64)> = rows
         .xs
         .iter()
-        .map(|&x| (ln_gamma(r + x), digamma(r + x)))
+        .map(|&x| (ln_poch(r, x), digamma(r + x)))
         .collect();
     let per_t: Vec<[f64; 4]> = rows
         .ts
@@ -512,7 +514,7 @@ pub(crate) fn pnbd_ll_grad(p: &[f64], pr: &PairRows) -> (f64, Vec<f64>) {
         acc[4] += w * (-pa * s * ib + ca * ga[3] - cb * gb[3]);
     });
     let n = rows.total;
-    let value = acc[0] + n * (-ln_gamma(r) + r * alpha.ln() + s * beta.ln());
+    let value = acc[0] + n * (r * alpha.ln() + s * beta.ln());
     let grad = vec![
         acc[1] + n * (-digamma(r) + alpha.ln()),
         acc[2] + n * r / alpha,
@@ -570,8 +572,8 @@ impl ParetoNbdParams {
     #[cfg(test)]
     fn rows_ll(p: &[f64], rows: &Rows) -> f64 {
         let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3]);
-        let base0 = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
-        let per_x: Vec<f64> = rows.xs.iter().map(|&x| ln_gamma(r + x)).collect();
+        let base0 = r * alpha.ln() + s * beta.ln();
+        let per_x: Vec<f64> = rows.xs.iter().map(|&x| ln_poch(r, x)).collect();
         let ln_s = s.ln();
         let ln_at: Vec<f64> = rows.ts.iter().map(|t| (alpha + t).ln()).collect();
         let ln_bt: Vec<f64> = rows.ts.iter().map(|t| (beta + t).ln()).collect();
@@ -616,7 +618,7 @@ impl TransactionModel for ParetoNbdParams {
         c.check("")?;
         let x = f64::from(c.frequency);
         let (alive, dead) = self.parts(c);
-        let v = ln_gamma(self.r + x) - ln_gamma(self.r)
+        let v = ln_poch(self.r, x)
             + self.r * self.alpha.ln()
             + self.s * self.beta.ln()
             + log_add_exp(alive, dead);
