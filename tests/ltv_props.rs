@@ -317,19 +317,24 @@ fn pareto_fit_on_a_ridge_is_not_converged() {
     // convergence, where lnΓ(r + x) - lnΓ(r) keeps too few digits (the fit's and the
     // per-customer log-likelihoods differed by 2.4e-6). Such a fit is not converged; a fit that
     // does converge agrees with the per-customer sum.
-    let mut customers = vec![Customer::new(15, 6.726274509803922, 25.6).unwrap()];
-    customers.extend((0..22).map(|_| Customer::new(0, 0.0, 0.0).unwrap()));
-    let fit = ParetoNbdParams::fit(&customers, &FitOptions::new()).unwrap();
-    if fit.converged {
-        let sum: f64 = customers
-            .iter()
-            .map(|c| fit.params.log_likelihood(c).unwrap())
-            .sum();
-        assert!(
-            (sum - fit.log_likelihood).abs() <= 1e-7 * sum.abs().max(1.0),
-            "{fit:?}"
-        );
-    } else {
-        assert!(fit.message.contains("boundary"), "{}", fit.message);
+    // A second find of the same kind converged at r = 5.7e6 with the sums 1.6e-7 apart, until
+    // lnΓ(r + x) - lnΓ(r) was computed without cancellation (`special::ln_poch`).
+    for (x, tx, t) in [(15, 6.726274509803922, 25.6), (1, 0.0371764705882353, 0.79)] {
+        let mut customers = vec![Customer::new(x, tx, t).unwrap()];
+        customers.extend((0..22).map(|_| Customer::new(0, 0.0, 0.0).unwrap()));
+        let fit = ParetoNbdParams::fit(&customers, &FitOptions::new()).unwrap();
+        if fit.converged {
+            let sum: f64 = customers
+                .iter()
+                .map(|c| fit.params.log_likelihood(c).unwrap())
+                .sum();
+            assert!(
+                (sum - fit.log_likelihood).abs() <= 1e-9 * sum.abs().max(1.0),
+                "{fit:?}"
+            );
+        } else {
+            // Ran off to the boundary, or stopped where the Hessian is not positive definite.
+            assert!(!fit.message.is_empty());
+        }
     }
 }

@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::digamma;
-#[cfg(test)]
-use statrs::function::gamma::ln_gamma;
 
 use super::bgnbd::nbd_log_pmf;
 #[cfg(test)]
