@@ -170,13 +170,11 @@ impl DaySet {
             DaySet::Few { len, days } => {
                 let n = usize::from(*len);
                 // Fastest path: a later day than the last one, with room left.
-                if n > 0 && n < INLINE_DAYS {
-                    if days.get(n - 1).is_some_and(|&last| last < day) {
-                        if let Some(slot) = days.get_mut(n) {
-                            *slot = day;
-                            *len += 1;
-                            return;
-                        }
+                if n > 0 && n < INLINE_DAYS && days.get(n - 1).is_some_and(|&last| last < day) {
+                    if let Some(slot) = days.get_mut(n) {
+                        *slot = day;
+                        *len += 1;
+                        return;
                     }
                 }
                 let slice = days.get(..n).unwrap_or(&[]);
