@@ -93,7 +93,9 @@ pub(crate) struct SummaryParts<U> {
 /// log use [`RfmSummary::payments_only`] to skip events without an amount. Events are fastest
 /// grouped by user: consecutive events of the same user skip the map lookup, and while users
 /// arrive in ascending order (a database export ordered by user id) no hash map is built at
-/// all. Rows come out in the order users were first seen.
+/// all. Rows come out in the order users were first seen. Merging parts of such a log, each
+/// part's users after the previous part's (what `fold_par` makes of it), appends them: only
+/// the one user a cut may split is merged, and no map is built either.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
