@@ -30,7 +30,9 @@ const NONE_BEFORE_MAX: i64 = i64::MIN;
 /// known by `to` and appears in no report). Events may come in any order. Two fast paths:
 /// consecutive events of one user skip the user lookup, and while users arrive in increasing
 /// order (a database export ordered by user) no hash map is built at all; the map is built
-/// once, from the users seen so far, at the first user out of order.
+/// once, from the users seen so far, at the first user out of order. Merging parts of such a
+/// log, each part's users after the previous part's (what `fold_par` makes of it), appends
+/// them: only the one user a cut may split is merged, and no map is built either.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::Hash;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, checked_amount};
@@ -24,6 +24,8 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 /// [`RfmSummary::distinct_days`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PurchaseState {
+    /// While folding: the [`time_key`] of the last purchase (cheaper per event than
+    /// milliseconds); in [`SummaryParts`]: milliseconds since the epoch.
     last_ms: i64,
     monetary: f64,
     orders: u64,
@@ -73,6 +75,43 @@ impl PurchaseState {
     }
 }
 
+/// A sortable integer for an instant, to the millisecond: `(year * 512 + day of year) *
+/// 86,400,000 + millisecond of the day`. Strictly increasing in time, and cheaper than
+/// milliseconds since the epoch (no day count from the year); [`key_to_millis`] converts it
+/// once per user.
+#[inline]
+fn time_key(at: DateTime<Utc>) -> i64 {
+    let utc = at.naive_utc();
+    let (date, time) = (utc.date(), utc.time());
+    let day = i64::from(date.year()) * 512 + i64::from(date.ordinal());
+    let ms = i64::from(time.num_seconds_from_midnight()) * 1000
+        + i64::from(time.nanosecond() / 1_000_000);
+    day * MS_PER_DAY_I64 + ms
+}
+
+/// Milliseconds since the epoch of a [`time_key`], as `DateTime::timestamp_millis` gives
+/// them (a leap second's milliseconds run into the next day, as there). Saturating: never
+/// overflows, whatever the key.
+fn key_to_millis(key: i64) -> i64 {
+    let day = key.div_euclid(MS_PER_DAY_I64);
+    let ms = key.rem_euclid(MS_PER_DAY_I64);
+    let (year, ordinal) = (day.div_euclid(512), day.rem_euclid(512));
+    // Days from 0001-01-01 (day 1) to this date, proleptic Gregorian; 1970-01-01 is 719,163.
+    let y = year.saturating_sub(1);
+    let days = y
+        .saturating_mul(365)
+        .saturating_add(y.div_euclid(4))
+        .saturating_sub(y.div_euclid(100))
+        .saturating_add(y.div_euclid(400))
+        .saturating_add(ordinal);
+    days.saturating_sub(UNIX_EPOCH_DAY)
+        .saturating_mul(MS_PER_DAY_I64)
+        .saturating_add(ms)
+}
+
+const MS_PER_DAY_I64: i64 = 86_400_000;
+const UNIX_EPOCH_DAY: i64 = 719_163;
+
 /// The raw state of a summary, for scoring straight from it (no table in between).
 pub(crate) struct SummaryParts<U> {
     pub(crate) as_of_ms: i64,
@@ -93,7 +132,9 @@ pub(crate) struct SummaryParts<U> {
 /// log use [`RfmSummary::payments_only`] to skip events without an amount. Events are fastest
 /// grouped by user: consecutive events of the same user skip the map lookup, and while users
 /// arrive in ascending order (a database export ordered by user id) no hash map is built at
-/// all. Rows come out in the order users were first seen.
+/// all. Rows come out in the order users were first seen. Merging parts of such a log, each
+/// part's users after the previous part's (what `fold_par` makes of it), appends them: only
+/// the one user a cut may split is merged, and no map is built either.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -116,6 +157,8 @@ pub(crate) struct SummaryParts<U> {
 pub struct RfmSummary<U> {
     as_of: DateTime<Utc>,
     as_of_ms: i64,
+    /// [`time_key`] of `as_of`.
+    as_of_key: i64,
     payments_only: bool,
     day_zone: Option<Zone>,
     users: Vec<U>,
@@ -142,6 +185,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         RfmSummary {
             as_of,
             as_of_ms: as_of.timestamp_millis(),
+            as_of_key: time_key(as_of),
             payments_only: false,
             day_zone: None,
             users: Vec::new(),
@@ -297,10 +341,14 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             }
             counts
         });
+        let mut states = self.states;
+        for st in &mut states {
+            st.last_ms = key_to_millis(st.last_ms);
+        }
         SummaryParts {
             as_of_ms: self.as_of_ms,
             users: self.users,
-            states: self.states,
+            states,
             day_counts,
         }
     }
@@ -325,13 +373,13 @@ where
             return Ok(());
         }
         let at = event.at();
-        let ms = at.timestamp_millis();
-        if ms > self.as_of_ms {
+        let key = time_key(at);
+        if key > self.as_of_key {
             return Err(after_as_of(event, self.as_of));
         }
         let slot = self.slot_of(event.user())?;
         if let Some(state) = self.states.get_mut(slot) {
-            state.add(ms, amount);
+            state.add(key, amount);
         }
         if self.day_zone.is_some() {
             self.add_day(slot, at);
@@ -649,6 +697,54 @@ impl<U: fmt::Display> fmt::Display for RfmTable<U> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_keys_order_instants_and_convert_to_chrono_millis() {
+        use chrono::{NaiveDate, TimeZone};
+        // Instants across eras, leap days, year ends and the epoch; chrono's
+        // `timestamp_millis` is the reference.
+        let mut instants: Vec<DateTime<Utc>> = vec![
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::UNIX_EPOCH,
+            Utc.with_ymd_and_hms(-4000, 3, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(0, 2, 29, 12, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(1900, 2, 28, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap()
+                + chrono::TimeDelta::milliseconds(999),
+            Utc.with_ymd_and_hms(2000, 2, 29, 6, 30, 0).unwrap(),
+            Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap()
+                + chrono::TimeDelta::microseconds(999_999),
+            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        // A leap second (chrono's 23:59:60.5): its milliseconds run into the next day.
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .unwrap()
+            .and_utc();
+        assert_eq!(key_to_millis(time_key(leap)), leap.timestamp_millis());
+        let mut t = Utc.with_ymd_and_hms(1999, 12, 25, 0, 0, 0).unwrap();
+        for _ in 0..400 {
+            instants.push(t);
+            t += chrono::TimeDelta::milliseconds(3_600_017 * 7);
+        }
+        for at in &instants {
+            assert_eq!(key_to_millis(time_key(*at)), at.timestamp_millis(), "{at}");
+        }
+        instants.sort();
+        for w in instants.windows(2) {
+            assert!(time_key(w[0]) <= time_key(w[1]), "{} {}", w[0], w[1]);
+            assert_eq!(
+                time_key(w[0]) < time_key(w[1]),
+                w[0].timestamp_millis() < w[1].timestamp_millis()
+            );
+        }
+        // No overflow on any key.
+        let _ = key_to_millis(i64::MIN);
+        let _ = key_to_millis(i64::MAX);
+    }
 
     #[test]
     fn purchase_state_is_at_most_64_bytes() {
