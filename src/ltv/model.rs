@@ -516,6 +516,9 @@ pub(crate) fn sum_rows_vec(
     acc
 }
 
+/// A log-likelihood and its gradient.
+type LlAndGradient = (f64, Vec<f64>);
+
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
@@ -590,10 +593,21 @@ pub(crate) fn fit_model<P: ModelParams>(
     let start = vec![0.0; scales.len()];
     // With an exact gradient: BFGS on the log-parameters; if it does not converge, fall back
     // to the derivative-free search, which is slower but more patient.
+    // The natural-scale (log-likelihood, gradient) of the points BFGS evaluated, so that the
+    // one it stops at need not be evaluated again (one pass over the rows fewer).
+    let seen: std::cell::RefCell<Vec<(Vec<f64>, LlAndGradient)>> =
+        std::cell::RefCell::new(Vec::new());
     let quasi_newton = gradient.map(|grad| {
         let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
             let p = natural(theta);
             let (ll, g) = grad(&p);
+            {
+                let mut seen = seen.borrow_mut();
+                if seen.len() >= 8 {
+                    seen.remove(0);
+                }
+                seen.push((theta.to_vec(), (ll, g.clone())));
+            }
             if !ll.is_finite() {
                 return (f64::INFINITY, vec![0.0; p.len()]);
             }
@@ -622,7 +636,15 @@ pub(crate) fn fit_model<P: ModelParams>(
     let params = P::from_values(&p)?;
     // With a gradient, one call gives the log-likelihood and the gradient the forward
     // differences of the Hessian start from.
-    let at_optimum = gradient.map(|grad| grad(&p));
+    let at_optimum = gradient.map(|grad| {
+        let cached = seen
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(theta, _)| *theta == opt.x)
+            .map(|(_, v)| v.clone());
+        cached.unwrap_or_else(|| grad(&p))
+    });
     let log_likelihood = match &at_optimum {
         Some((ll, _)) => *ll,
         None => total_ll(&p),
