@@ -80,23 +80,8 @@ proptest! {
         cuts in prop::collection::vec(0_usize..60, 0..4),
         seed in any::<u64>(),
     ) {
-        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-        let log: Vec<EventRecord<u8>> = events
-            .iter()
-            .map(|&(u, h, a)| EventRecord::new(u, start + chrono::TimeDelta::hours(h * 13)).with_amount(a))
-            .collect();
-        let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
-        let holdout = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
-        let empty = || BtydSummary::<u8>::new(end, TimeUnit::Week).holdout(holdout).unwrap();
-        let same = |a: &BtydReport<u8>, b: &BtydReport<u8>| {
-            a.customers.len() == b.customers.len()
-                && a.customers.iter().zip(&b.customers).all(|(x, y)| {
-                    x.user == y.user && x.frequency == y.frequency && x.recency == y.recency && x.age == y.age
-                        && x.frequency_holdout == y.frequency_holdout
-                        && laws::close(x.monetary, y.monetary, 1e-9)
-                        && laws::close(x.monetary_holdout, y.monetary_holdout, 1e-9)
-                })
-        };
+        let log = btyd_log(&events);
+        let (empty, same) = (btyd_empty, same_btyd);
         laws::merge_law(empty, &log, &cuts, same).unwrap();
         let mut perm: Vec<usize> = (0..log.len()).collect();
         let mut rng = userops::sample::Rng::new(seed);
@@ -116,28 +101,47 @@ proptest! {
         cuts in prop::collection::vec(0_usize..60, 0..4),
     ) {
         events.sort_by_key(|e| e.0);
-        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-        let log: Vec<EventRecord<u8>> = events
-            .iter()
-            .map(|&(u, h, a)| EventRecord::new(u, start + chrono::TimeDelta::hours(h * 13)).with_amount(a))
-            .collect();
-        let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
-        let holdout = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
-        let empty = || BtydSummary::<u8>::new(end, TimeUnit::Week).holdout(holdout).unwrap();
-        let same = |a: &BtydReport<u8>, b: &BtydReport<u8>| {
-            a.customers.len() == b.customers.len()
-                && a.customers.iter().zip(&b.customers).all(|(x, y)| {
-                    x.user == y.user && x.frequency == y.frequency && x.recency == y.recency && x.age == y.age
-                        && x.frequency_holdout == y.frequency_holdout
-                        && laws::close(x.monetary, y.monetary, 1e-9)
-                        && laws::close(x.monetary_holdout, y.monetary_holdout, 1e-9)
-                })
-        };
+        let log = btyd_log(&events);
+        let (empty, same) = (btyd_empty, same_btyd);
         laws::merge_law(empty, &log, &cuts, same).unwrap();
         // And the whole ordered log against the same log reversed (which builds the map).
         let reversed: Vec<usize> = (0..log.len()).rev().collect();
         laws::order_law(empty, &log, &reversed, same).unwrap();
     }
+}
+
+/// A log of purchases `(user, 13-hour step, amount)` from 2025-01-01.
+fn btyd_log(events: &[(u8, i64, f64)]) -> Vec<EventRecord<u8>> {
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    events
+        .iter()
+        .map(|&(u, h, a)| {
+            EventRecord::new(u, start + chrono::TimeDelta::hours(h * 13)).with_amount(a)
+        })
+        .collect()
+}
+
+/// An empty summary: calibration to 2025-02-15 in weeks, holdout to 2025-03-31.
+fn btyd_empty() -> BtydSummary<u8> {
+    let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
+    let holdout = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
+    BtydSummary::<u8>::new(end, TimeUnit::Week)
+        .holdout(holdout)
+        .unwrap()
+}
+
+/// Same rows; money within 1e-9 relative.
+fn same_btyd(a: &BtydReport<u8>, b: &BtydReport<u8>) -> bool {
+    a.customers.len() == b.customers.len()
+        && a.customers.iter().zip(&b.customers).all(|(x, y)| {
+            x.user == y.user
+                && x.frequency == y.frequency
+                && x.recency == y.recency
+                && x.age == y.age
+                && x.frequency_holdout == y.frequency_holdout
+                && laws::close(x.monetary, y.monetary, 1e-9)
+                && laws::close(x.monetary_holdout, y.monetary_holdout, 1e-9)
+        })
 }
 
 #[test]
