@@ -485,25 +485,25 @@ pub(crate) fn pnbd_ll_grad(p: &[f64], pr: &PairRows) -> (f64, Vec<f64>) {
         // F(t_x) - F(T) > 0 unless t_x = T (or rounding says so: then it is negligible).
         // mll = ln(e^alive + e^dead); pa = e^(alive - mll); ca, cb = s F(t_x), s F(T) / e^mll.
         let ln_a = ln_s + fa - alive;
-        let (mll, pa, ca, cb) = if rows.tx[i] < rows.t[i] && d < 0.0 && ln_a < 600.0 {
-            // Relative to the alive term: ca = A/(1+R), R = A(1 - e^d) = e^(dead - alive).
-            let em1 = d.exp_m1();
-            let a = ln_a.exp();
-            let ratio = -a * em1;
-            let inv = 1.0 / (1.0 + ratio);
-            let ca = a * inv;
-            (alive + ratio.ln_1p(), inv, ca, ca * (1.0 + em1))
-        } else if rows.tx[i] < rows.t[i] && d < 0.0 {
-            // The dropout term dwarfs the alive term: the same, relative to the dropout term.
-            let em1 = d.exp_m1();
-            let dead = ln_s + fa + (-em1).ln();
-            let e = (-(alive - dead).abs()).exp();
-            let mll = alive.max(dead) + e.ln_1p();
-            let pa = if alive >= dead { 1.0 } else { e } / (1.0 + e);
-            let ca = (ln_s + fa - mll).exp();
-            (mll, pa, ca, ca * (1.0 + em1))
-        } else {
+        let (mll, pa, ca, cb) = if !(rows.tx[i] < rows.t[i] && d < 0.0) {
             (alive, 1.0, 0.0, 0.0)
+        } else {
+            let em1 = d.exp_m1();
+            let (mll, pa, ca) = if ln_a < 600.0 {
+                // Relative to the alive term: ca = A/(1+R), R = A(1 - e^d) = e^(dead - alive).
+                let a = ln_a.exp();
+                let ratio = -a * em1;
+                let inv = 1.0 / (1.0 + ratio);
+                (alive + ratio.ln_1p(), inv, a * inv)
+            } else {
+                // The dropout term dwarfs the alive term: the same, relative to the dropout term.
+                let dead = ln_s + fa + (-em1).ln();
+                let e = (-(alive - dead).abs()).exp();
+                let mll = alive.max(dead) + e.ln_1p();
+                let pa = if alive >= dead { 1.0 } else { e } / (1.0 + e);
+                (mll, pa, (ln_s + fa - mll).exp())
+            };
+            (mll, pa, ca, ca * (1.0 + em1))
         };
         acc[0] += w * (lg + mll);
         acc[1] += w * (dg - pa * la + ca * ga[0] - cb * gb[0]);
