@@ -18,7 +18,8 @@
 //! The log is grouped by user (ascending ids), the folds' fast path; `--order shuffled`
 //! scatters every user's events so that each fold takes its hash-map path. With `--threads T`
 //! the folds and the model passes that the `parallel` feature splits run on a pool of T
-//! threads (`--threads 1` with the feature: the same code on one thread).
+//! threads (`--threads 1` with the feature: the same code on one thread). `--repeat K` runs
+//! the stages K times over on the same log (one line per run: take the min; profile one stage).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
@@ -83,9 +84,11 @@ struct Args {
     stages: Vec<String>,
     /// Shuffle the events (the hash-map path) instead of keeping them grouped by user.
     shuffled: bool,
+    /// Run every stage this many times (one line each) on the same generated log.
+    repeat: u64,
 }
 
-const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...]";
+const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...] [--repeat K]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -96,6 +99,7 @@ fn parse_args() -> Result<Args, String> {
         months: 24,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
         shuffled: false,
+        repeat: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -116,6 +120,7 @@ fn parse_args() -> Result<Args, String> {
             "--events" => a.events = num(&value)?,
             "--threads" => a.threads = num(&value)? as usize,
             "--seed" => a.seed = num(&value)?,
+            "--repeat" => a.repeat = num(&value)?,
             "--months" => {
                 a.months =
                     u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?
@@ -143,8 +148,8 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
-    if a.users == 0 || a.events == 0 || a.threads == 0 {
-        return Err("--users, --events and --threads must be at least 1".into());
+    if a.users == 0 || a.events == 0 || a.threads == 0 || a.repeat == 0 {
+        return Err("--users, --events, --threads and --repeat must be at least 1".into());
     }
     if a.threads > 1 && !cfg!(feature = "parallel") {
         return Err("--threads above 1 needs the `parallel` feature: cargo run --release --features parallel --example scale -- ...".into());
@@ -263,7 +268,8 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         events: data.events.len(),
     };
     let mut btyd = None;
-    for stage in &args.stages {
+    let runs = (0..args.repeat).flat_map(|_| args.stages.iter());
+    for stage in runs {
         let model_stage = matches!(
             stage.as_str(),
             "bgnbd_fit" | "pareto_nbd_fit" | "gamma_gamma_fit" | "clv_predict"
