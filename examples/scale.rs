@@ -220,9 +220,7 @@ where
     }
     let _ = args;
     let mut s = empty;
-    for e in events {
-        s.observe(e)?;
-    }
+    s.observe_many(events)?;
     let bytes = live() - before;
     Ok((s, bytes))
 }

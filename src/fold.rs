@@ -93,6 +93,34 @@ pub trait Fold<E>: Summary {
     /// When the event is unusable for this summary (a NaN amount, an event after the as-of
     /// instant); the error names the user and the value, and the state is unchanged.
     fn observe(&mut self, event: &E) -> Result<()>;
+
+    /// Adds every event of a slice, in order: the same state as [`Fold::observe`] on each.
+    /// Summaries override it with a tighter loop (the RFM and BTYD summaries take a run of
+    /// one user's events at a time), so a host that holds its events in a slice should call
+    /// this rather than loop itself.
+    ///
+    /// # Errors
+    /// The first error [`Fold::observe`] would return; the events before it are observed,
+    /// the failing one and those after it are not.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{Fold, Summary};
+    /// use userops::rfm::RfmSummary;
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    /// let log = vec![EventRecord::<u8>::new(1_u8, t).with_amount(5.0), EventRecord::new(1_u8, t).with_amount(2.0)];
+    /// let mut summary = RfmSummary::new(t);
+    /// summary.observe_many(&log)?;
+    /// assert_eq!(summary.finish().customers[0].monetary, 7.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn observe_many(&mut self, events: &[E]) -> Result<()> {
+        for event in events {
+            self.observe(event)?;
+        }
+        Ok(())
+    }
 }
 
 /// Folds every event of an iterator into `state`.
@@ -160,9 +188,7 @@ where
         .par_chunks(chunk)
         .map(|part| {
             let mut state = empty.clone();
-            for event in part {
-                state.observe(event)?;
-            }
+            state.observe_many(part)?;
             Ok(state)
         })
         .try_reduce(
@@ -386,6 +412,58 @@ pub mod laws {
         } else {
             Err(format!(
                 "order law broken:\n in order: {forward:?}\n shuffled: {shuffled:?}"
+            ))
+        }
+    }
+
+    /// Folds `events` one [`Fold::observe`] at a time and again with one
+    /// [`Fold::observe_many`]: both must fail alike (the first failing event stops both, the
+    /// events before it observed) and leave the same state.
+    ///
+    /// # Errors
+    /// A message when one fails and the other does not, or the two states differ.
+    ///
+    /// ```
+    /// # use userops::fold::{laws, Fold, Summary};
+    /// # #[derive(Debug, Clone, Default)] struct N(u32);
+    /// # impl Summary for N { type Output = u32;
+    /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
+    /// #   fn finish(self) -> u32 { self.0 } }
+    /// # impl Fold<u8> for N {
+    /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
+    /// laws::slice_law(N::default, &[1_u8, 2, 3], |a, b| a == b).unwrap();
+    /// ```
+    pub fn slice_law<E, S, F>(empty: impl Fn() -> S, events: &[E], same: F) -> Result<(), String>
+    where
+        S: Fold<E>,
+        S::Output: Debug,
+        F: Fn(&S::Output, &S::Output) -> bool,
+    {
+        let mut one = empty();
+        let mut one_failed = None;
+        for (i, e) in events.iter().enumerate() {
+            if let Err(err) = one.observe(e) {
+                one_failed = Some((i, err.to_string()));
+                break;
+            }
+        }
+        let mut many = empty();
+        let many_failed = many.observe_many(events).err().map(|e| e.to_string());
+        match (&one_failed, &many_failed) {
+            (None, None) => {}
+            (Some((_, a)), Some(b)) if a == b => {}
+            _ => {
+                return Err(format!(
+                    "slice law broken: one at a time {one_failed:?}, observe_many {many_failed:?}"
+                ));
+            }
+        }
+        let (one, many) = (one.finish(), many.finish());
+        if same(&one, &many) {
+            Ok(())
+        } else {
+            Err(format!(
+                "slice law broken:\n one at a time: {one:?}\n observe_many: {many:?}"
             ))
         }
     }

@@ -110,6 +110,42 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `observe_many` (a run of one user's events at a time) against one event at a time,
+    /// grouped or not, with and without a holdout (events past the calibration end ignored
+    /// and counted), and with one failing event (a NaN amount, or a purchase after the holdout
+    /// end) somewhere in the log.
+    #[test]
+    fn observe_many_equals_one_at_a_time(
+        mut events in prop::collection::vec((0_u8..6, 0_i64..200, -5.0_f64..50.0), 0..60),
+        grouped in any::<bool>(),
+        bad in prop::option::of((0_usize..60, any::<bool>())),
+    ) {
+        if grouped {
+            events.sort_by_key(|e| e.0);
+        }
+        let mut log = btyd_log(&events);
+        if let Some((at, nan)) = bad {
+            let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+            let e = if nan {
+                EventRecord::new(2_u8, start).with_amount(f64::NAN)
+            } else {
+                EventRecord::new(2_u8, start + chrono::TimeDelta::days(200)).with_amount(1.0)
+            };
+            log.insert(at.min(log.len()), e);
+        }
+        let same = |a: &BtydReport<u8>, b: &BtydReport<u8>| {
+            same_btyd(a, b)
+                && a.first_purchase_after_calibration == b.first_purchase_after_calibration
+                && a.ignored_after_calibration == b.ignored_after_calibration
+        };
+        let end = NaiveDate::from_ymd_opt(2025, 2, 15).unwrap();
+        laws::slice_law(btyd_empty, &log, same).map_err(TestCaseError::fail)?;
+        laws::slice_law(|| BtydSummary::<u8>::new(end, TimeUnit::Day), &log, same)
+            .map_err(TestCaseError::fail)?;
+    }
+}
+
 /// A log of purchases `(user, 13-hour step, amount)` from 2025-01-01.
 fn btyd_log(events: &[(u8, i64, f64)]) -> Vec<EventRecord<u8>> {
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();

@@ -88,6 +88,34 @@ proptest! {
     }
 
     #[test]
+    fn observe_many_equals_one_at_a_time(
+        raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 0..80),
+        grouped in any::<bool>(),
+        bad in prop::option::of((0usize..80, any::<bool>())),
+    ) {
+        let mut ev = events(&raw);
+        if grouped {
+            // Runs of one user's events (the fast path), users in ascending order.
+            ev.sort_by_key(|e| e.user);
+        }
+        if let Some((at, nan)) = bad {
+            // One unusable event: a NaN amount or a purchase after the as-of instant; the
+            // events before it count, those from it on do not.
+            let i = at.min(ev.len());
+            let e = if nan {
+                EventRecord::new(3_u8, as_of()).with_amount(f64::NAN)
+            } else {
+                EventRecord::new(3_u8, as_of() + TimeDelta::milliseconds(1)).with_amount(1.0)
+            };
+            ev.insert(i, e);
+        }
+        for payments_only in [false, true] {
+            let empty = || RfmSummary::new(as_of()).payments_only(payments_only);
+            laws::slice_law(empty, &ev, same_tables).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    #[test]
     fn scoring_a_summary_equals_scoring_its_table(
         raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 1..80),
         bins in 2u8..=9,

@@ -408,6 +408,16 @@ impl State {
         }
     }
 
+    #[inline]
+    fn add(&mut self, p: Purchase) {
+        if p.holdout {
+            self.days.push(p.day);
+            self.holdout_amount += p.amount;
+        } else {
+            self.add_calibration(p.day, p.amount);
+        }
+    }
+
     fn merge(&mut self, o: &State) {
         for d in o.days.iter() {
             self.days.push(d);
@@ -429,6 +439,93 @@ where
     Tz: TimeZone + PartialEq,
 {
     fn observe(&mut self, event: &E) -> Result<()> {
+        let Some(purchase) = self.purchase(event)? else {
+            self.ignored += 1;
+            return Ok(());
+        };
+        // Fast paths: events grouped by user skip the map lookup, and while users arrive in
+        // ascending order no map is built.
+        let i = self.slot_of(event.user());
+        let Some(s) = self.states.get_mut(i) else {
+            return Err(Error::InvalidInput("internal index out of range".into()));
+        };
+        s.add(purchase);
+        Ok(())
+    }
+
+    /// A run of one user's events at a time: one slot lookup per run, the run's state taken
+    /// out of the table while the run is added.
+    fn observe_many(&mut self, events: &[E]) -> Result<()> {
+        let mut rest = events;
+        while let Some((first, _)) = rest.split_first() {
+            let user = first.user();
+            // The slot is looked up at the run's first purchase (an ignored or failing event
+            // makes none), its state taken out until the run ends.
+            let mut taken: Option<(usize, State)> = None;
+            let mut count = 0;
+            let mut failed = None;
+            for event in rest {
+                if event.user() != user {
+                    break;
+                }
+                match self.purchase(event) {
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    Ok(None) => self.ignored += 1,
+                    Ok(Some(purchase)) => {
+                        if taken.is_none() {
+                            let i = self.slot_of(user);
+                            let state = self
+                                .states
+                                .get_mut(i)
+                                .map(|s| std::mem::replace(s, State::empty()))
+                                .ok_or_else(|| {
+                                    Error::InvalidInput("internal index out of range".into())
+                                })?;
+                            taken = Some((i, state));
+                        }
+                        if let Some((_, state)) = &mut taken {
+                            state.add(purchase);
+                        }
+                    }
+                }
+                count += 1;
+            }
+            if let Some((i, state)) = taken {
+                if let Some(s) = self.states.get_mut(i) {
+                    *s = state;
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            rest = rest.get(count..).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+/// One purchase as the summary counts it.
+#[derive(Debug, Clone, Copy)]
+struct Purchase {
+    /// Local calendar day number (days from the common era).
+    day: i32,
+    /// Whether it falls in the holdout period.
+    holdout: bool,
+    amount: f64,
+}
+
+impl<U, Tz> BtydSummary<U, Tz>
+where
+    U: Clone + Eq + Hash + Ord + fmt::Debug,
+    Tz: TimeZone,
+{
+    /// The event's purchase, `None` when it is after the calibration end and no holdout is
+    /// set (ignored and counted).
+    #[inline]
+    fn purchase<E: Event<User = U>>(&self, event: &E) -> Result<Option<Purchase>> {
         let amount = checked_amount(event)?;
         let at = event.at();
         // Local calendar day as a day number: the zone's offset at this instant, then integer
@@ -444,10 +541,7 @@ where
                 .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
         let holdout = if day > self.cal_day {
             match self.holdout_day {
-                None => {
-                    self.ignored += 1;
-                    return Ok(());
-                }
+                None => return Ok(None),
                 Some(h) if day > h => {
                     return Err(Error::AfterAsOf {
                         at: at.to_rfc3339(),
@@ -463,23 +557,22 @@ where
         } else {
             false
         };
-        // Fast paths: events grouped by user skip the map lookup, and while users arrive in
-        // ascending order no map is built.
+        Ok(Some(Purchase {
+            day,
+            holdout,
+            amount,
+        }))
+    }
+
+    /// The slot of `user` (the previous event's when it is the same user).
+    #[inline]
+    fn slot_of(&mut self, user: &U) -> usize {
         let i = match self.users.get(self.last) {
-            Some(u) if u == event.user() => self.last,
-            _ => self.slot_of_new_run(event.user()),
+            Some(u) if u == user => self.last,
+            _ => self.slot_of_new_run(user),
         };
         self.last = i;
-        let Some(s) = self.states.get_mut(i) else {
-            return Err(Error::InvalidInput("internal index out of range".into()));
-        };
-        if holdout {
-            s.days.push(day);
-            s.holdout_amount += amount;
-        } else {
-            s.add_calibration(day, amount);
-        }
-        Ok(())
+        i
     }
 }
 

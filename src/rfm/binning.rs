@@ -240,6 +240,12 @@ fn breaks_with_range(work: &mut [f64], k: usize, (lo, hi): (f64, f64)) -> Vec<f6
         None => bucketed_statistics(work, &positions, (lo, hi))
             .unwrap_or_else(|| order_statistics(work, &positions)),
     };
+    type7_breaks(n, k, &stats)
+}
+
+/// The `k - 1` type-7 quantile breaks of `n` values from their order statistics at
+/// [`needed_positions`].
+fn type7_breaks(n: usize, k: usize, stats: &[(usize, f64)]) -> Vec<f64> {
     let at = |j: usize| -> f64 {
         stats
             .iter()
@@ -247,6 +253,48 @@ fn breaks_with_range(work: &mut [f64], k: usize, (lo, hi): (f64, f64)) -> Vec<f6
             .map_or(f64::NAN, |(_, v)| *v)
     };
     (1..k).map(|i| type7(n, prob(i, k), &at)).collect()
+}
+
+/// [`binner`] for whole numbers (order counts) read straight off an iterator, without a work
+/// column: one pass counts them, and the quantile methods read their breaks off the counts.
+/// `None` when the method needs the values themselves (n-tiles, given breaks), for no
+/// values, or when the largest is 2^20 or more (the caller then builds the column).
+pub(crate) fn count_binner(
+    values: impl Iterator<Item = u64>,
+    method: &Method,
+    k: u8,
+) -> Option<Binner> {
+    const SPAN: u64 = 1 << 20;
+    if !matches!(method, Method::Quantile | Method::RfmR) {
+        return None;
+    }
+    let mut counts: Vec<u32> = vec![0; 64];
+    let mut n = 0usize;
+    for v in values {
+        if v >= SPAN {
+            return None;
+        }
+        let i = v as usize; // < 2^20
+        if i >= counts.len() {
+            counts.resize((i + 1).next_power_of_two(), 0);
+        }
+        if let Some(c) = counts.get_mut(i) {
+            *c = c.checked_add(1)?;
+        }
+        n += 1;
+    }
+    let lo = counts.iter().position(|&c| c > 0)?;
+    let hi = counts.iter().rposition(|&c| c > 0)?;
+    let counts = counts.get(lo..=hi)?;
+    let (min, max) = (lo as f64, hi as f64);
+    let kk = usize::from(k);
+    let stats = histogram_statistics(min, counts, &needed_positions(n, kk));
+    Some(quantile_binner(
+        method,
+        k,
+        type7_breaks(n, kk, &stats),
+        (min, max),
+    ))
 }
 
 /// Order statistics in two linear passes: count values into equal-width buckets between the
@@ -468,10 +516,48 @@ pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Th
 
 /// Plans the scores of `values` (all finite; reordered by the call) into `1..=k`.
 pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binner> {
+    let range = min_max(values);
+    binner_in_range(values, method, k, range)
+}
+
+/// The binner of the quantile methods ([`Method::Quantile`], [`Method::RfmR`]) from the
+/// type-7 breaks of the values and their minimum and maximum.
+fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f64)) -> Binner {
+    let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
+        method: method.clone(),
+        bins,
+        breaks,
+        closed,
+        bands,
+    };
+    if matches!(method, Method::RfmR) {
+        let breaks: Vec<f64> = breaks.into_iter().map(|b| b + 1.0).collect();
+        let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
+        let bands = bands(&breaks, min, bins, max + 1.0);
+        Binner {
+            rule: Rule::AtOrBelow(breaks.clone()),
+            thresholds: t(breaks, Closed::Left, bands, bins),
+        }
+    } else {
+        let bands = bands(&breaks, min, k, max);
+        Binner {
+            rule: Rule::Below(breaks.clone()),
+            thresholds: t(breaks, Closed::Right, bands, k),
+        }
+    }
+}
+
+/// [`binner`] when the minimum and maximum of `values` are known (the caller found them
+/// while building the column).
+pub(crate) fn binner_in_range(
+    values: &mut [f64],
+    method: &Method,
+    k: u8,
+    (min, max): (f64, f64),
+) -> Result<Binner> {
     if values.is_empty() {
         return Err(Error::Empty("no customers to score"));
     }
-    let (min, max) = min_max(values);
     let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
         method: method.clone(),
         bins,
@@ -480,25 +566,13 @@ pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binne
         bands,
     };
     match method {
-        Method::Quantile => {
+        Method::Quantile | Method::RfmR => {
             let breaks = breaks_with_range(values, usize::from(k), (min, max));
-            let bands = bands(&breaks, min, k, max);
-            Ok(Binner {
-                rule: Rule::Below(breaks.clone()),
-                thresholds: t(breaks, Closed::Right, bands, k),
-            })
+            Ok(quantile_binner(method, k, breaks, (min, max)))
         }
-        Method::RfmR | Method::Breaks(_) => {
-            let breaks: Vec<f64> = match method {
-                Method::Breaks(b) => {
-                    check_breaks("breaks", b)?;
-                    b.clone()
-                }
-                _ => breaks_with_range(values, usize::from(k), (min, max))
-                    .into_iter()
-                    .map(|b| b + 1.0)
-                    .collect(),
-            };
+        Method::Breaks(b) => {
+            check_breaks("breaks", b)?;
+            let breaks = b.clone();
             let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
             let bands = bands(&breaks, min, bins, max + 1.0);
             Ok(Binner {

@@ -6,7 +6,9 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use super::binning::{Method, Thresholds, binner, check_breaks};
+use super::binning::{
+    Binner, Method, Thresholds, binner, binner_in_range, check_breaks, count_binner,
+};
 use super::summary::{PurchaseState, RfmSummary, RfmTable, SummaryParts};
 use crate::{Error, Result};
 
@@ -259,16 +261,26 @@ impl Scorer {
     where
         U: Clone + Eq + Hash + Ord,
     {
-        self.score_parts(summary.into_parts(), |users, customer| {
-            let mut customers = Vec::with_capacity(users.len());
-            customers.extend(
-                users
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, user)| customer(i, user)),
-            );
-            customers
-        })
+        let SummaryParts {
+            as_of_ms,
+            users,
+            states,
+            day_counts,
+        } = summary.into_parts();
+        let Some(plan) = self.plan(as_of_ms, &states, day_counts.as_deref())? else {
+            return self.score(&RfmSummary::table_from_parts(SummaryParts {
+                as_of_ms,
+                users,
+                states,
+                day_counts,
+            }));
+        };
+        let customers = users
+            .into_iter()
+            .enumerate()
+            .map(|(i, user)| plan.customer(i, user))
+            .collect();
+        Ok(plan.into_scores(customers))
     }
 
     /// [`Scorer::score_summary`] with every pass over the customers split over rayon's
@@ -296,40 +308,49 @@ impl Scorer {
         U: Clone + Eq + Hash + Ord + Send,
     {
         use rayon::prelude::*;
-        self.score_parts(summary.into_parts(), |users, customer| {
-            let mut customers = Vec::new();
-            users
-                .into_par_iter()
-                .enumerate()
-                .map(|(i, user)| customer(i, user))
-                .collect_into_vec(&mut customers);
-            customers
-        })
+        let SummaryParts {
+            as_of_ms,
+            users,
+            states,
+            day_counts,
+        } = summary.into_parts();
+        let Some(plan) = self.plan(as_of_ms, &states, day_counts.as_deref())? else {
+            return self.score(&RfmSummary::table_from_parts(SummaryParts {
+                as_of_ms,
+                users,
+                states,
+                day_counts,
+            }));
+        };
+        let mut customers = Vec::new();
+        users
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, user)| plan.customer(i, user))
+            .collect_into_vec(&mut customers);
+        Ok(plan.into_scores(customers))
     }
 
-    /// Scores a summary's parts; `build` turns the ids into rows with `customer(i, id)`.
-    fn score_parts<U, B>(&self, parts: SummaryParts<U>, build: B) -> Result<RfmScores<U>>
-    where
-        U: Clone,
-        B: FnOnce(
-            Vec<U>,
-            &(dyn Fn(usize, U) -> ScoredCustomer<U> + Sync),
-        ) -> Vec<ScoredCustomer<U>>,
-    {
-        let n = parts.users.len();
+    /// The binners of a summary's parts, or `None` when a state cannot be scored straight
+    /// (a sum that overflowed: the table road then reports it).
+    fn plan<'a>(
+        &'a self,
+        as_of_ms: i64,
+        states: &'a [PurchaseState],
+        days: Option<&'a [u32]>,
+    ) -> Result<Option<Plan<'a>>> {
+        let n = states.len();
         if n == 0 {
             return Err(Error::Empty("no customers to score"));
         }
         let p = &self.params;
         let measure = p.frequency_measure;
-        let days = parts.day_counts.as_deref();
         if measure == FrequencyMeasure::PurchaseDays && days.is_none() {
             return Err(Error::invalid(
                 "frequency_measure",
                 "purchase days were not counted: build the summary with distinct_days(zone) or score by orders",
             ));
         }
-        let as_of_ms = parts.as_of_ms;
         let freq = |i: usize, orders: u64| -> u64 {
             match measure {
                 FrequencyMeasure::Orders => orders,
@@ -339,80 +360,47 @@ impl Scorer {
             }
         };
         // The three dimensions are binned independently (on two threads with the `parallel`
-        // feature): each builds its work column from the states and selects its breaks.
-        let states = &parts.states;
+        // feature). Each work column is built in one pass that also finds its range; whole
+        // order counts are binned off their counts, with no column.
         let (r_bin, (f_bin, m_bin)) = crate::fold::join(
             || {
-                let mut rec: Vec<f64> = states.iter().map(|st| st.recency_days(as_of_ms)).collect();
-                binner(&mut rec, &p.recency, p.bins)
+                let (mut rec, range) = column(states.iter().map(|st| st.recency_days(as_of_ms)), n);
+                binner_in_range(&mut rec, &p.recency, p.bins, range)
             },
             || {
-                let mut fre: Vec<f64> = states
+                let frequencies = states
                     .iter()
                     .enumerate()
-                    .map(|(i, st)| freq(i, st.orders()) as f64)
-                    .collect();
-                let f_bin = binner(&mut fre, &p.frequency, p.bins);
-                drop(fre);
+                    .map(|(i, st)| freq(i, st.orders()));
+                let f_bin = match count_binner(frequencies.clone(), &p.frequency, p.bins) {
+                    Some(b) => Ok(b),
+                    None => {
+                        let (mut fre, range) = column(frequencies.map(|f| f as f64), n);
+                        binner_in_range(&mut fre, &p.frequency, p.bins, range)
+                    }
+                };
                 // Every slot has an order and sums of finite amounts are finite unless they
-                // overflow: checked here, the table road below takes what is not.
-                let usable = states
-                    .iter()
-                    .all(|st| st.orders() > 0 && st.monetary().is_finite());
-                let m_bin = usable.then(|| {
-                    let mut mon: Vec<f64> = states
-                        .iter()
-                        .map(super::summary::PurchaseState::monetary)
-                        .collect();
-                    binner(&mut mon, &p.monetary, p.bins)
-                });
+                // overflow (the range is then not finite): the table road takes those.
+                let (mut mon, range) = column(states.iter().map(PurchaseState::monetary), n);
+                let usable = range.0.is_finite() && range.1.is_finite();
+                let m_bin = usable.then(|| binner_in_range(&mut mon, &p.monetary, p.bins, range));
                 (f_bin, m_bin)
             },
         );
         let Some(m_bin) = m_bin else {
-            let table = RfmSummary::table_from_parts(parts);
-            return self.score(&table);
+            return Ok(None);
         };
         let (r_bin, f_bin, m_bin) = (r_bin?, f_bin?, m_bin?);
-        let r_bins = r_bin.thresholds.bins;
-        let w = p.weights;
-        let (r_ref, f_ref, m_ref) = (&r_bin, &f_bin, &m_bin);
-        let customer = |i: usize, user: U| -> ScoredCustomer<U> {
-            // i < states.len(): users and states are parallel.
-            let st = states
-                .get(i)
-                .copied()
-                .unwrap_or_else(|| PurchaseState::none_at(as_of_ms));
-            let recency_days = st.recency_days(as_of_ms);
-            let frequency = freq(i, st.orders());
-            let r = r_bins + 1 - r_ref.score(i, recency_days);
-            let f = f_ref.score(i, frequency as f64);
-            let m = m_ref.score(i, st.monetary());
-            ScoredCustomer {
-                user,
-                recency_days,
-                frequency,
-                orders: st.orders(),
-                monetary: st.monetary(),
-                r,
-                f,
-                m,
-                rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
-                score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
-            }
-        };
-        let customers = build(parts.users, &customer);
-        let mut r_t = r_bin.thresholds;
-        for b in &mut r_t.bands {
-            b.score = r_bins + 1 - b.score;
-        }
-        Ok(RfmScores {
-            params: p.clone(),
-            recency: r_t,
-            frequency: f_bin.thresholds,
-            monetary: m_bin.thresholds,
-            customers,
-        })
+        Ok(Some(Plan {
+            params: p,
+            states,
+            days,
+            as_of_ms,
+            r_top: r_bin.thresholds.bins + 1,
+            r_bin,
+            f_bin,
+            m_bin,
+        }))
     }
 
     /// Scores every customer of `table`.
@@ -508,6 +496,82 @@ impl Scorer {
             monetary: m_bin.thresholds,
             customers,
         })
+    }
+}
+
+/// A column of `n` values and its minimum and maximum, in one pass.
+fn column(values: impl Iterator<Item = f64>, n: usize) -> (Vec<f64>, (f64, f64)) {
+    let mut out = Vec::with_capacity(n);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values {
+        lo = lo.min(v);
+        hi = hi.max(v);
+        out.push(v);
+    }
+    (out, (lo, hi))
+}
+
+/// Everything scoring a summary's customer needs besides its id: the states and the three
+/// binners.
+struct Plan<'a> {
+    params: &'a ScoreParams,
+    states: &'a [PurchaseState],
+    days: Option<&'a [u32]>,
+    as_of_ms: i64,
+    /// The recency score count plus one (recency scores are reversed).
+    r_top: u8,
+    r_bin: Binner,
+    f_bin: Binner,
+    m_bin: Binner,
+}
+
+impl Plan<'_> {
+    /// Customer `i` (a slot of the summary) scored.
+    #[inline]
+    fn customer<U>(&self, i: usize, user: U) -> ScoredCustomer<U> {
+        let st = self
+            .states
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| PurchaseState::none_at(self.as_of_ms));
+        let recency_days = st.recency_days(self.as_of_ms);
+        let frequency = match self.params.frequency_measure {
+            FrequencyMeasure::Orders => st.orders(),
+            FrequencyMeasure::PurchaseDays => {
+                u64::from(self.days.and_then(|d| d.get(i).copied()).unwrap_or(0))
+            }
+        };
+        let r = self.r_top - self.r_bin.score(i, recency_days);
+        let f = self.f_bin.score(i, frequency as f64);
+        let m = self.m_bin.score(i, st.monetary());
+        let w = self.params.weights;
+        ScoredCustomer {
+            user,
+            recency_days,
+            frequency,
+            orders: st.orders(),
+            monetary: st.monetary(),
+            r,
+            f,
+            m,
+            rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
+            score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+        }
+    }
+
+    /// The report around the scored customers.
+    fn into_scores<U>(self, customers: Vec<ScoredCustomer<U>>) -> RfmScores<U> {
+        let mut r_t = self.r_bin.thresholds;
+        for b in &mut r_t.bands {
+            b.score = self.r_top - b.score;
+        }
+        RfmScores {
+            params: self.params.clone(),
+            recency: r_t,
+            frequency: self.f_bin.thresholds,
+            monetary: self.m_bin.thresholds,
+            customers,
+        }
     }
 }
 

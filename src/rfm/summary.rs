@@ -109,6 +109,45 @@ fn key_to_millis(key: i64) -> i64 {
         .saturating_add(ms)
 }
 
+/// [`key_to_millis`] with the day counts of recent years kept (a summary's keys span few
+/// years): a division by a constant and no calendar arithmetic per key.
+struct Year {
+    /// `(year, milliseconds since the epoch of its day 0)`, direct-mapped by `year % 4`.
+    seen: [(i64, i64); 4],
+}
+
+impl Default for Year {
+    fn default() -> Self {
+        Year {
+            seen: [(i64::MIN, 0); 4],
+        }
+    }
+}
+
+impl Year {
+    #[inline]
+    fn key_to_millis(&mut self, key: i64) -> i64 {
+        let day = key.div_euclid(MS_PER_DAY_I64);
+        let ms = key.rem_euclid(MS_PER_DAY_I64);
+        let (year, ordinal) = (day.div_euclid(512), day.rem_euclid(512));
+        let slot = (year & 3) as usize; // 0..4
+        let start = match self.seen.get(slot) {
+            Some(&(y, start)) if y == year => start,
+            _ => {
+                // Day 0 of `year` is the day before its January 1st: key (year, 0, 0).
+                let start = key_to_millis(year.saturating_mul(512).saturating_mul(MS_PER_DAY_I64));
+                if let Some(s) = self.seen.get_mut(slot) {
+                    *s = (year, start);
+                }
+                start
+            }
+        };
+        start
+            .saturating_add(ordinal.saturating_mul(MS_PER_DAY_I64))
+            .saturating_add(ms)
+    }
+}
+
 const MS_PER_DAY_I64: i64 = 86_400_000;
 const UNIX_EPOCH_DAY: i64 = 719_163;
 
@@ -342,8 +381,9 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             counts
         });
         let mut states = self.states;
+        let mut year = Year::default();
         for st in &mut states {
-            st.last_ms = key_to_millis(st.last_ms);
+            st.last_ms = year.key_to_millis(st.last_ms);
         }
         SummaryParts {
             as_of_ms: self.as_of_ms,
@@ -383,6 +423,63 @@ where
         }
         if self.day_zone.is_some() {
             self.add_day(slot, at);
+        }
+        Ok(())
+    }
+
+    /// A run of one user's events at a time: one slot lookup per run and the run's state in
+    /// registers (the log grouped by user takes a lookup per user, not per event).
+    fn observe_many(&mut self, events: &[E]) -> Result<()> {
+        if self.payments_only || self.day_zone.is_some() {
+            for event in events {
+                self.observe(event)?;
+            }
+            return Ok(());
+        }
+        let mut rest = events;
+        while let Some((first, tail)) = rest.split_first() {
+            let amount = first.amount();
+            if !amount.is_finite() {
+                return Err(non_finite(first));
+            }
+            let key = time_key(first.at());
+            if key > self.as_of_key {
+                return Err(after_as_of(first, self.as_of));
+            }
+            let user = first.user();
+            let slot = self.slot_of(user)?;
+            let mut state = self
+                .states
+                .get(slot)
+                .copied()
+                .unwrap_or(PurchaseState::EMPTY);
+            state.add(key, amount);
+            let mut taken = 0;
+            let mut failed = None;
+            for event in tail {
+                if event.user() != user {
+                    break;
+                }
+                let amount = event.amount();
+                if !amount.is_finite() {
+                    failed = Some(non_finite(event));
+                    break;
+                }
+                let key = time_key(event.at());
+                if key > self.as_of_key {
+                    failed = Some(after_as_of(event, self.as_of));
+                    break;
+                }
+                state.add(key, amount);
+                taken += 1;
+            }
+            if let Some(s) = self.states.get_mut(slot) {
+                *s = state;
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            rest = tail.get(taken..).unwrap_or_default();
         }
         Ok(())
     }
@@ -730,8 +827,15 @@ mod tests {
             instants.push(t);
             t += chrono::TimeDelta::milliseconds(3_600_017 * 7);
         }
+        // The memo of the last year: the same milliseconds, whether the year repeats or not.
+        let mut year = Year::default();
         for at in &instants {
             assert_eq!(key_to_millis(time_key(*at)), at.timestamp_millis(), "{at}");
+            assert_eq!(
+                year.key_to_millis(time_key(*at)),
+                at.timestamp_millis(),
+                "{at}"
+            );
         }
         instants.sort();
         for w in instants.windows(2) {
