@@ -318,8 +318,9 @@ pub mod laws {
         (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
     }
 
-    /// Folds `events` whole, and again cut at `cuts` (indices, any order, out-of-range ones
-    /// clamped) into parts merged left to right; `Err` describes the difference.
+    /// Folds `events` whole (one [`Fold::observe`] at a time), and again cut at `cuts`
+    /// (indices, any order, out-of-range ones clamped) into parts, each folded with
+    /// [`Fold::observe_many`] and merged left to right; `Err` describes the difference.
     ///
     /// # Errors
     /// A message when the two results differ or a fold step fails.
@@ -353,7 +354,11 @@ pub mod laws {
         cuts.dedup();
         let mut merged = empty();
         for w in cuts.windows(2) {
-            let part = run(empty(), events[w[0]..w[1]].iter())?;
+            // The whole one event at a time, the parts as slices: the law covers
+            // `observe_many` too.
+            let mut part = empty();
+            part.observe_many(&events[w[0]..w[1]])
+                .map_err(|err| format!("observe_many failed: {err}"))?;
             merged
                 .merge(part)
                 .map_err(|e| format!("merge failed: {e}"))?;

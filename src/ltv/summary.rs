@@ -125,60 +125,103 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
 /// `NaiveDate(1970-01-01).num_days_from_ce()`.
 const UNIX_EPOCH_DAY_FROM_CE: i64 = 719_163;
 
-/// A few purchase days inline (no allocation for most customers), the rest spilled to a `Vec`.
-/// A day equal to the last one pushed is skipped (several purchases on one day).
+/// Purchase days kept inline before a customer's days move elsewhere.
+const INLINE_DAYS: usize = 5;
+
+/// One customer's purchase days (calibration and holdout), unsorted, possibly repeated: a
+/// few inline; a whole run of one user's events (see [`Fold::observe_many`]) as a range of
+/// the summary's shared arena, so that no customer needs an allocation of its own; or a
+/// `Vec` once days come one at a time past the inline ones (or to an arena range). A day equal
+/// to the last one is skipped (several purchases on one day).
 #[derive(Debug, Clone, PartialEq)]
-struct DayBuf {
-    inline: [i32; 6],
-    len: u8,
-    spill: Vec<i32>,
+enum Days {
+    Inline { len: u8, days: [i32; INLINE_DAYS] },
+    Arena { start: u32, len: u32 },
+    Heap(Vec<i32>),
 }
 
-impl DayBuf {
-    fn new() -> DayBuf {
-        DayBuf {
-            inline: [0; 6],
-            len: 0,
-            spill: Vec::new(),
+impl Days {
+    const EMPTY: Days = Days::Inline {
+        len: 0,
+        days: [0; INLINE_DAYS],
+    };
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Days::Inline { len: 0, .. })
+    }
+
+    /// The days; `arena` is the summary's.
+    fn as_slice<'a>(&'a self, arena: &'a [i32]) -> &'a [i32] {
+        match self {
+            Days::Inline { len, days } => days.get(..usize::from(*len)).unwrap_or_default(),
+            Days::Arena { start, len } => {
+                let start = *start as usize;
+                arena.get(start..start + *len as usize).unwrap_or_default()
+            }
+            Days::Heap(v) => v,
         }
     }
 
-    fn last(&self) -> Option<i32> {
-        match self.spill.last() {
-            Some(d) => Some(*d),
-            None => self
-                .inline
-                .get(usize::from(self.len).checked_sub(1)?)
-                .copied(),
-        }
-    }
-
-    fn push(&mut self, day: i32) {
-        if self.last() == Some(day) {
+    fn push(&mut self, day: i32, arena: &[i32]) {
+        if self.as_slice(arena).last() == Some(&day) {
             return;
         }
-        match self.inline.get_mut(usize::from(self.len)) {
-            Some(slot) => {
-                *slot = day;
-                self.len += 1;
+        match self {
+            Days::Inline { len, days } => {
+                if let Some(slot) = days.get_mut(usize::from(*len)) {
+                    *slot = day;
+                    *len += 1;
+                    return;
+                }
             }
-            None => self.spill.push(day),
+            Days::Heap(v) => {
+                v.push(day);
+                return;
+            }
+            Days::Arena { .. } => {}
         }
+        // Full inline, or an arena range (which cannot grow): move to the heap.
+        let old = self.as_slice(arena);
+        let mut v = Vec::with_capacity((2 * old.len()).max(8));
+        v.extend_from_slice(old);
+        v.push(day);
+        *self = Days::Heap(v);
     }
 
-    fn iter(&self) -> impl Iterator<Item = i32> + '_ {
-        self.inline
-            .iter()
-            .take(usize::from(self.len))
-            .chain(self.spill.iter())
-            .copied()
+    /// Days whose range is in another summary's arena: moved to `offset` in this one's
+    /// (`fits`) or, when the arena would pass 2^32 days, to the heap.
+    fn adopt(&mut self, other_arena: &[i32], offset: usize, fits: bool) {
+        let Days::Arena { start, .. } = *self else {
+            return;
+        };
+        let moved = u32::try_from(offset)
+            .ok()
+            .and_then(|o| start.checked_add(o))
+            .filter(|_| fits);
+        match (moved, &mut *self) {
+            (Some(moved), Days::Arena { start, .. }) => *start = moved,
+            _ => *self = Days::Heap(self.as_slice(other_arena).to_vec()),
+        }
+    }
+}
+
+/// Takes in another summary's arena: appended to `arena`, the days of `states` (the other
+/// summary's) moved to their new ranges.
+fn adopt_arena(arena: &mut Vec<i32>, other_arena: &[i32], states: &mut [State]) {
+    let offset = arena.len();
+    let fits = u32::try_from(offset + other_arena.len()).is_ok();
+    for s in states.iter_mut() {
+        s.days.adopt(other_arena, offset, fits);
+    }
+    if fits {
+        arena.extend_from_slice(other_arena);
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct State {
     /// Purchase days (calibration and holdout), unsorted, possibly repeated.
-    days: DayBuf,
+    days: Days,
     /// First calibration purchase day (`i32::MAX` when none yet).
     first_day: i32,
     /// Amount spent on `first_day`.
@@ -240,6 +283,11 @@ pub struct BtydSummary<U, Tz: TimeZone = Utc> {
     ascending: bool,
     first_after: u64,
     ignored: u64,
+    /// The days of customers whose whole run came in one [`Fold::observe_many`] (see
+    /// [`Days::Arena`]).
+    arena: Vec<i32>,
+    /// Scratch: the days of the run being observed.
+    run_days: Vec<i32>,
 }
 
 impl<U: Eq + Hash> BtydSummary<U, Utc> {
@@ -281,6 +329,8 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
             ascending: true,
             first_after: 0,
             ignored: 0,
+            arena: Vec::new(),
+            run_days: Vec::new(),
         }
     }
 
@@ -389,7 +439,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
 impl State {
     fn empty() -> State {
         State {
-            days: DayBuf::new(),
+            days: Days::EMPTY,
             first_day: i32::MAX,
             first_amount: 0.0,
             calibration_amount: 0.0,
@@ -397,30 +447,32 @@ impl State {
         }
     }
 
-    fn add_calibration(&mut self, day: i32, amount: f64) {
-        self.days.push(day);
-        self.calibration_amount += amount;
-        if day < self.first_day {
-            self.first_day = day;
-            self.first_amount = amount;
-        } else if day == self.first_day {
-            self.first_amount += amount;
+    /// The purchase's amount (its day is kept apart).
+    #[inline]
+    fn add_amount(&mut self, p: Purchase) {
+        if p.holdout {
+            self.holdout_amount += p.amount;
+        } else {
+            self.calibration_amount += p.amount;
+            if p.day < self.first_day {
+                self.first_day = p.day;
+                self.first_amount = p.amount;
+            } else if p.day == self.first_day {
+                self.first_amount += p.amount;
+            }
         }
     }
 
     #[inline]
-    fn add(&mut self, p: Purchase) {
-        if p.holdout {
-            self.days.push(p.day);
-            self.holdout_amount += p.amount;
-        } else {
-            self.add_calibration(p.day, p.amount);
-        }
+    fn add(&mut self, p: Purchase, arena: &[i32]) {
+        self.days.push(p.day, arena);
+        self.add_amount(p);
     }
 
-    fn merge(&mut self, o: &State) {
-        for d in o.days.iter() {
-            self.days.push(d);
+    /// Adds another state of the same customer; both states' days are in `arena`.
+    fn merge(&mut self, o: &State, arena: &[i32]) {
+        for &d in o.days.as_slice(arena) {
+            self.days.push(d, arena);
         }
         self.calibration_amount += o.calibration_amount;
         self.holdout_amount += o.holdout_amount;
@@ -449,12 +501,13 @@ where
         let Some(s) = self.states.get_mut(i) else {
             return Err(Error::InvalidInput("internal index out of range".into()));
         };
-        s.add(purchase);
+        s.add(purchase, &self.arena);
         Ok(())
     }
 
     /// A run of one user's events at a time: one slot lookup per run, the run's state taken
-    /// out of the table while the run is added.
+    /// out of the table while the run is added, and the days of a customer first seen in the
+    /// run stored in the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
         let mut rest = events;
         while let Some((first, _)) = rest.split_first() {
@@ -462,6 +515,10 @@ where
             // The slot is looked up at the run's first purchase (an ignored or failing event
             // makes none), its state taken out until the run ends.
             let mut taken: Option<(usize, State)> = None;
+            // Whether the state had no day before the run: its days then gather in
+            // `run_days` (consecutive repeats skipped) and are stored once at the end.
+            let mut fresh = false;
+            self.run_days.clear();
             let mut count = 0;
             let mut failed = None;
             for event in rest {
@@ -484,16 +541,27 @@ where
                                 .ok_or_else(|| {
                                     Error::InvalidInput("internal index out of range".into())
                                 })?;
+                            fresh = state.days.is_empty();
                             taken = Some((i, state));
                         }
                         if let Some((_, state)) = &mut taken {
-                            state.add(purchase);
+                            if fresh {
+                                if self.run_days.last() != Some(&purchase.day) {
+                                    self.run_days.push(purchase.day);
+                                }
+                            } else {
+                                state.days.push(purchase.day, &self.arena);
+                            }
+                            state.add_amount(purchase);
                         }
                     }
                 }
                 count += 1;
             }
-            if let Some((i, state)) = taken {
+            if let Some((i, mut state)) = taken {
+                if fresh {
+                    state.days = self.store_run_days();
+                }
                 if let Some(s) = self.states.get_mut(i) {
                     *s = state;
                 }
@@ -564,6 +632,35 @@ where
         }))
     }
 
+    /// The days gathered in `run_days`, stored: inline when few, else as a range of the
+    /// arena (or on the heap when the arena would pass 2^32 days).
+    fn store_run_days(&mut self) -> Days {
+        let run = self.run_days.as_slice();
+        if run.len() <= INLINE_DAYS {
+            let mut days = [0; INLINE_DAYS];
+            if let Some(head) = days.get_mut(..run.len()) {
+                head.copy_from_slice(run);
+            }
+            return Days::Inline {
+                len: run.len() as u8, // <= INLINE_DAYS
+                days,
+            };
+        }
+        match (
+            u32::try_from(self.arena.len()),
+            u32::try_from(self.arena.len() + run.len()),
+        ) {
+            (Ok(start), Ok(_)) => {
+                self.arena.extend_from_slice(run);
+                Days::Arena {
+                    start,
+                    len: run.len() as u32, // < 2^32: checked with the end
+                }
+            }
+            _ => Days::Heap(run.to_vec()),
+        }
+    }
+
     /// The slot of `user` (the previous event's when it is the same user).
     #[inline]
     fn slot_of(&mut self, user: &U) -> usize {
@@ -591,6 +688,9 @@ where
         }
         self.first_after += other.first_after;
         self.ignored += other.ignored;
+        let mut other = other;
+        let other_arena = std::mem::take(&mut other.arena);
+        adopt_arena(&mut self.arena, &other_arena, &mut other.states);
         // Parts of a log ordered by user (fold_par's chunks): append, no map at all; a user
         // cut in two by the chunk boundary is merged first.
         if self.ascending
@@ -606,7 +706,7 @@ where
                 if a == b {
                     users.next();
                     if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
-                        mine.merge(&theirs);
+                        mine.merge(&theirs, &self.arena);
                     }
                 }
             }
@@ -622,7 +722,7 @@ where
             match self.index.get(&user) {
                 Some(&i) => {
                     if let Some(s) = self.states.get_mut(i) {
-                        s.merge(&state);
+                        s.merge(&state, &self.arena);
                     }
                 }
                 None => {
@@ -644,13 +744,14 @@ where
         let mut first_after = self.first_after;
         let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.users.len());
         let mut scratch: Vec<i32> = Vec::new();
+        let arena = self.arena;
         for (user, s) in self.users.into_iter().zip(self.states) {
             if s.first_day == i32::MAX {
                 first_after += 1;
                 continue;
             }
             scratch.clear();
-            scratch.extend(s.days.iter());
+            scratch.extend_from_slice(s.days.as_slice(&arena));
             scratch.sort_unstable();
             scratch.dedup();
             let split = scratch.partition_point(|d| *d <= cal);
