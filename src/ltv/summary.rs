@@ -4,7 +4,7 @@
 use std::fmt;
 use std::hash::Hash;
 
-use chrono::{Datelike, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
@@ -121,9 +121,6 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
         Ok(())
     }
 }
-
-/// `NaiveDate(1970-01-01).num_days_from_ce()`.
-const UNIX_EPOCH_DAY_FROM_CE: i64 = 719_163;
 
 /// Purchase days kept inline before a customer's days move elsewhere.
 const INLINE_DAYS: usize = 5;
@@ -604,9 +601,13 @@ where
                 .fix()
                 .local_minus_utc(),
         );
-        let day =
-            i32::try_from((at.timestamp() + offset).div_euclid(86_400) + UNIX_EPOCH_DAY_FROM_CE)
-                .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
+        // The UTC day, moved by the days the offset crosses (-1, 0 or +1).
+        let utc = at.naive_utc();
+        let seconds = i64::from(utc.time().num_seconds_from_midnight()) + offset;
+        let day = i32::try_from(seconds.div_euclid(86_400))
+            .ok()
+            .and_then(|d| utc.date().num_days_from_ce().checked_add(d))
+            .ok_or_else(|| Error::InvalidInput(format!("time {at} is out of range")))?;
         let holdout = if day > self.cal_day {
             match self.holdout_day {
                 None => return Ok(None),
@@ -797,9 +798,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unix_epoch_day_constant() {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).map(|d| i64::from(d.num_days_from_ce()));
-        assert_eq!(epoch, Some(UNIX_EPOCH_DAY_FROM_CE));
+    fn days_follow_a_zone_behind_utc() {
+        use crate::event::EventRecord;
+        use crate::fold::fold;
+        // 03:00 UTC on Jan 2 is 22:00 on Jan 1 in New York (-05:00): with 15:00 UTC on Jan 1
+        // (10:00 there), one purchase day in New York, two in UTC. Both calibrations end on
+        // Jan 31: 30 days from Jan 1.
+        let zone = crate::time::Zone::parse("America/New_York").unwrap();
+        let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
+        let log = vec![
+            EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 1, 15, 0, 0).unwrap()),
+            EventRecord::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 2, 3, 0, 0).unwrap()),
+        ];
+        let ny = fold(BtydSummary::with_zone(zone, end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        let utc = fold(BtydSummary::new(end, TimeUnit::Day), &log)
+            .unwrap()
+            .finish();
+        assert_eq!((ny.customers[0].frequency, ny.customers[0].age), (0, 30.0));
+        assert_eq!(
+            (utc.customers[0].frequency, utc.customers[0].age),
+            (1, 30.0)
+        );
     }
 
     #[test]
