@@ -307,7 +307,13 @@ fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<
         }
         scorer.score_summary(summary)
     })?;
-    let segments = rules.segment(&scores)?;
+    let segments = in_pool(args, || {
+        #[cfg(feature = "parallel")]
+        if args.threads > 1 {
+            return rules.segment_par(&scores);
+        }
+        rules.segment(&scores)
+    })?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&segments);
     report.line("rfm", secs, data.events.len(), bytes);

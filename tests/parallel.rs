@@ -161,6 +161,11 @@ mod par {
             rules.segment(&scored_one).unwrap(),
             rules.segment(&scored_two).unwrap()
         );
+        // Segments over two threads: the one-thread result, revenue sums bit for bit.
+        assert_eq!(
+            pool(1).install(|| rules.segment(&scored_one)).unwrap(),
+            pool(2).install(|| rules.segment_par(&scored_two)).unwrap()
+        );
 
         // Lifecycle: bits are exact, so the reports are equal.
         let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::score::RfmScores;
+use super::score::{RfmScores, ScoredCustomer};
 use crate::{Error, Result};
 
 /// The name of the segment of customers no rule matched.
@@ -413,8 +413,41 @@ impl SegmentRules {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn segment<U>(&self, scores: &RfmScores<U>) -> Result<Segmentation> {
-        let bins = scores.bins();
-        self.check_bins(bins)?;
+        let plan = self.plan(scores)?;
+        let rows = scores.customers.as_slice();
+        let blocks = (0..rows.len().div_ceil(SEGMENT_BLOCK))
+            .map(|b| plan.block(rows, b))
+            .collect();
+        Ok(plan.finish(blocks, self.unreachable(scores.bins())))
+    }
+
+    /// [`SegmentRules::segment`] with the customers split over rayon's current threads
+    /// (feature `parallel`; the ids must be `Sync`). The same result, bit for bit.
+    ///
+    /// # Errors
+    /// As [`SegmentRules::check_bins`].
+    ///
+    /// ```
+    /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams, SegmentRules};
+    /// let rows = (1..=20).map(|i| CustomerRow::new(i, f64::from(i), (i % 7) as u64 + 1, f64::from(i * 13 % 50)));
+    /// let scores = ScoreParams::new(Method::Quantile).check()?
+    ///     .score(&RfmTable::<i32>::from_customers(rows)?)?;
+    /// let rules = SegmentRules::standard();
+    /// assert_eq!(rules.segment_par(&scores)?, rules.segment(&scores)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "parallel")]
+    pub fn segment_par<U: Sync>(&self, scores: &RfmScores<U>) -> Result<Segmentation> {
+        let plan = self.plan(scores)?;
+        let rows = scores.customers.as_slice();
+        let blocks =
+            crate::fold::map_collect(rows.len().div_ceil(SEGMENT_BLOCK), |b| plan.block(rows, b));
+        Ok(plan.finish(blocks, self.unreachable(scores.bins())))
+    }
+
+    /// The lookup table of every (r, f, m) and the names, after checking the bins.
+    fn plan<U>(&self, scores: &RfmScores<U>) -> Result<SegmentPlan> {
+        self.check_bins(scores.bins())?;
         // Lookup table over all (r, f, m) in 0..=9: first matching rule, or the fallback.
         let others = u16::try_from(self.rules.len()).map_err(|_| {
             Error::invalid("segments", "at most 65,535 segment rules are supported")
@@ -432,24 +465,69 @@ impl SegmentRules {
         }
         let mut names: Vec<String> = self.rules.iter().map(|r| r.name.clone()).collect();
         names.push(OTHERS.to_string());
-        let mut customers = vec![0u64; names.len()];
-        let mut orders = vec![0u64; names.len()];
-        let mut revenue = vec![0f64; names.len()];
-        let mut of_customer = Vec::with_capacity(scores.customers.len());
-        for c in &scores.customers {
+        Ok(SegmentPlan {
+            table,
+            others,
+            names,
+        })
+    }
+}
+
+/// Customers per block of [`SegmentRules::segment`]: a fixed size, whatever the threads, so
+/// that the totals, added block by block in order, do not depend on the number of threads.
+const SEGMENT_BLOCK: usize = 1 << 15;
+
+/// A block's segment per customer and its totals per segment (customers, orders, revenue).
+type Block = (Vec<u16>, Vec<(u64, u64, f64)>);
+
+/// What segmenting needs: the first matching rule of every (r, f, m) cell, the fallback
+/// index and the names (rules, then "Others").
+struct SegmentPlan {
+    table: Vec<u16>,
+    others: u16,
+    names: Vec<String>,
+}
+
+impl SegmentPlan {
+    /// Block `b` of `rows`.
+    fn block<U>(&self, rows: &[ScoredCustomer<U>], b: usize) -> Block {
+        let block = rows
+            .get(b * SEGMENT_BLOCK..((b + 1) * SEGMENT_BLOCK).min(rows.len()))
+            .unwrap_or_default();
+        let mut of = Vec::with_capacity(block.len());
+        let mut totals = vec![(0u64, 0u64, 0f64); self.names.len()];
+        for c in block {
             let cell = usize::from(c.r) * 100 + usize::from(c.f) * 10 + usize::from(c.m);
-            let s = table.get(cell).copied().unwrap_or(others);
-            let si = usize::from(s);
-            if let (Some(n), Some(o), Some(v)) = (
-                customers.get_mut(si),
-                orders.get_mut(si),
-                revenue.get_mut(si),
-            ) {
+            let s = self.table.get(cell).copied().unwrap_or(self.others);
+            if let Some((n, o, v)) = totals.get_mut(usize::from(s)) {
                 *n += 1;
                 *o += c.orders;
                 *v += c.monetary;
             }
-            of_customer.push(s);
+            of.push(s);
+        }
+        (of, totals)
+    }
+
+    /// The segmentation from the blocks, in order.
+    fn finish(self, blocks: Vec<Block>, unreachable: Vec<UnreachableRule>) -> Segmentation {
+        let width = self.names.len();
+        let names = self.names;
+        let mut customers = vec![0u64; width];
+        let mut orders = vec![0u64; width];
+        let mut revenue = vec![0f64; width];
+        let mut of_customer = Vec::with_capacity(blocks.len() * SEGMENT_BLOCK);
+        for (of, totals) in blocks {
+            of_customer.extend_from_slice(&of);
+            for (i, (n, o, v)) in totals.into_iter().enumerate() {
+                if let (Some(cn), Some(co), Some(cv)) =
+                    (customers.get_mut(i), orders.get_mut(i), revenue.get_mut(i))
+                {
+                    *cn += n;
+                    *co += o;
+                    *cv += v;
+                }
+            }
         }
         let total_customers: u64 = customers.iter().sum();
         let total_revenue: f64 = revenue.iter().sum();
@@ -479,12 +557,12 @@ impl SegmentRules {
                 }
             })
             .collect();
-        Ok(Segmentation {
+        Segmentation {
             names,
             of_customer,
             summary,
-            unreachable: self.unreachable(bins),
-        })
+            unreachable,
+        }
     }
 }
 

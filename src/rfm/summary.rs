@@ -381,10 +381,12 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             counts
         });
         let mut states = self.states;
-        let mut year = Year::default();
-        for st in &mut states {
-            st.last_ms = year.key_to_millis(st.last_ms);
-        }
+        crate::fold::for_chunks_mut(&mut states, |chunk| {
+            let mut year = Year::default();
+            for st in chunk {
+                st.last_ms = year.key_to_millis(st.last_ms);
+            }
+        });
         SummaryParts {
             as_of_ms: self.as_of_ms,
             users: self.users,
