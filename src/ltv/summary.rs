@@ -751,13 +751,21 @@ where
                 first_after += 1;
                 continue;
             }
-            scratch.clear();
-            scratch.extend_from_slice(s.days.as_slice(&arena));
-            scratch.sort_unstable();
-            scratch.dedup();
-            let split = scratch.partition_point(|d| *d <= cal);
-            let cal_days = &scratch[..split];
-            let holdout_days = scratch.len() - split;
+            // Distinct days in order: as stored when they came in order (a log sorted by
+            // time), else sorted and deduplicated in the scratch buffer.
+            let stored = s.days.as_slice(&arena);
+            let days: &[i32] = if stored.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+                stored
+            } else {
+                scratch.clear();
+                scratch.extend_from_slice(stored);
+                scratch.sort_unstable();
+                scratch.dedup();
+                &scratch
+            };
+            let split = days.partition_point(|d| *d <= cal);
+            let cal_days = days.get(..split).unwrap_or_default();
+            let holdout_days = days.len() - split;
             let last = cal_days.last().copied().unwrap_or(s.first_day);
             let frequency = u32::try_from(cal_days.len().saturating_sub(1)).unwrap_or(u32::MAX);
             let monetary = if frequency > 0 {
