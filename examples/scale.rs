@@ -15,6 +15,9 @@
 //! The log comes from `userops::sample` with `SampleConfig::new(users).events_per_user(events /
 //! users)` and `--seed` (default 1), the same as `scripts/compare/`. In the rfm and
 //! btyd_summary stages every event counts as a transaction (the benchmark's "10M purchases").
+//! btyd_summary's `seconds` is the fold and its finish (the summary table, as lifetimes'
+//! `summary_data_from_transaction_data` makes it); its extra field `rows_seconds` is the
+//! conversion of that table to the models' rows (`BtydReport::to_customers`).
 //! The log is grouped by user (ascending ids), the folds' fast path; `--order shuffled`
 //! scatters every user's events so that each fold takes its hash-map path. With `--threads T`
 //! the folds and the model passes that the `parallel` feature splits run on a pool of T
@@ -164,13 +167,18 @@ struct Report<'a> {
 
 impl Report<'_> {
     fn line(&self, stage: &str, seconds: f64, items: usize, state_bytes: isize) {
+        self.line_with(stage, seconds, items, state_bytes, "");
+    }
+
+    /// A line with `extra` (`, "key": value` pairs) before its closing brace.
+    fn line_with(&self, stage: &str, seconds: f64, items: usize, state_bytes: isize, extra: &str) {
         let eps = if seconds > 0.0 {
             items as f64 / seconds
         } else {
             0.0
         };
         println!(
-            "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}, \"events_folded\": {}}}",
+            "{{\"stage\": \"{stage}\", \"users\": {}, \"events\": {}, \"seconds\": {seconds:.6}, \"events_per_sec\": {eps:.0}, \"state_bytes\": {}, \"threads\": {}, \"events_folded\": {}{extra}}}",
             self.args.users,
             self.args.events,
             state_bytes.max(0),
@@ -281,10 +289,14 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             ("lifecycle", _) => stage_lifecycle(args, &data, &report)?,
             ("metric_tree", _) => stage_metric_tree(args, &data, &report)?,
             ("btyd_summary", _) => {
-                let t = Instant::now();
-                let (customers, bytes) = btyd_customers(args, &data)?;
-                let secs = t.elapsed().as_secs_f64();
-                report.line("btyd_summary", secs, data.events.len(), bytes);
+                let (customers, bytes, secs, rows_secs) = btyd_customers(args, &data)?;
+                report.line_with(
+                    "btyd_summary",
+                    secs,
+                    data.events.len(),
+                    bytes,
+                    &format!(", \"rows_seconds\": {rows_secs:.6}"),
+                );
                 btyd = Some(customers);
             }
             (other, Some(customers)) => stage_btyd_model(other, customers, &report)?,
@@ -385,15 +397,24 @@ fn stage_metric_tree(
 }
 
 /// The BTYD summary in weeks, calibration ending the day before the sample's end; every event
-/// counts as a transaction (its amount, possibly 0, as the spend).
+/// counts as a transaction (its amount, possibly 0, as the spend). Returns the models' rows,
+/// the summary's heap and the seconds of the fold and finish (the summary, as lifetimes'
+/// `summary_data_from_transaction_data` makes it) and of the conversion to the models' rows.
 fn btyd_customers(
     args: &Args,
     data: &SampleData,
-) -> Result<(Vec<userops::ltv::Customer>, isize), Box<dyn Error>> {
+) -> Result<(Vec<userops::ltv::Customer>, isize, f64, f64), Box<dyn Error>> {
     use userops::ltv::{BtydSummary, TimeUnit};
     let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
+    let t = Instant::now();
     let (summary, bytes) = run_fold(args, BtydSummary::new(end, TimeUnit::Week), &data.events)?;
-    Ok((summary.finish().to_customers(), bytes))
+    let report = summary.finish();
+    let summary_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let customers = report.to_customers();
+    let rows_secs = t.elapsed().as_secs_f64();
+    drop(report);
+    Ok((customers, bytes, summary_secs, rows_secs))
 }
 
 fn stage_btyd_model(
