@@ -281,7 +281,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             "bgnbd_fit" | "pareto_nbd_fit" | "gamma_gamma_fit" | "clv_predict"
         );
         if model_stage && btyd.is_none() {
-            btyd = Some(btyd_customers(args, &data)?.0);
+            btyd = Some(btyd_customers(args, &data)?.customers);
         }
         match (stage.as_str(), &btyd) {
             ("rfm", _) => stage_rfm(args, &data, &report)?,
@@ -289,14 +289,15 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             ("lifecycle", _) => stage_lifecycle(args, &data, &report)?,
             ("metric_tree", _) => stage_metric_tree(args, &data, &report)?,
             ("btyd_summary", _) => {
-                let (customers, bytes, secs, rows_secs) = btyd_customers(args, &data)?;
+                let run = btyd_customers(args, &data)?;
                 report.line_with(
                     "btyd_summary",
-                    secs,
+                    run.summary_secs,
                     data.events.len(),
-                    bytes,
-                    &format!(", \"rows_seconds\": {rows_secs:.6}"),
+                    run.bytes,
+                    &format!(", \"rows_seconds\": {:.6}", run.rows_secs),
                 );
+                let customers = run.customers;
                 btyd = Some(customers);
             }
             (other, Some(customers)) => stage_btyd_model(other, customers, &report)?,
@@ -400,10 +401,7 @@ fn stage_metric_tree(
 /// counts as a transaction (its amount, possibly 0, as the spend). Returns the models' rows,
 /// the summary's heap and the seconds of the fold and finish (the summary, as lifetimes'
 /// `summary_data_from_transaction_data` makes it) and of the conversion to the models' rows.
-fn btyd_customers(
-    args: &Args,
-    data: &SampleData,
-) -> Result<(Vec<userops::ltv::Customer>, isize, f64, f64), Box<dyn Error>> {
+fn btyd_customers(args: &Args, data: &SampleData) -> Result<BtydRun, Box<dyn Error>> {
     use userops::ltv::{BtydSummary, TimeUnit};
     let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
     let t = Instant::now();
@@ -414,7 +412,20 @@ fn btyd_customers(
     let customers = report.to_customers();
     let rows_secs = t.elapsed().as_secs_f64();
     drop(report);
-    Ok((customers, bytes, summary_secs, rows_secs))
+    Ok(BtydRun {
+        customers,
+        bytes,
+        summary_secs,
+        rows_secs,
+    })
+}
+
+/// What [`btyd_customers`] measured.
+struct BtydRun {
+    customers: Vec<userops::ltv::Customer>,
+    bytes: isize,
+    summary_secs: f64,
+    rows_secs: f64,
 }
 
 fn stage_btyd_model(
