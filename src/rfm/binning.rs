@@ -474,11 +474,24 @@ fn min_max(values: &[f64]) -> (f64, f64) {
 #[derive(Debug, Clone)]
 enum Rule {
     /// `1 + #{b < v}` (quantile bins, closed right).
-    Below(Vec<f64>),
+    Below([f64; MAX_BREAKS]),
     /// `1 + #{b <= v}` (breaks and R `rfm`, closed left).
-    AtOrBelow(Vec<f64>),
+    AtOrBelow([f64; MAX_BREAKS]),
     /// Precomputed per position (n-tiles).
     Ranked(Vec<u8>),
+}
+
+/// At most 8 breaks (9 scores, single digits).
+const MAX_BREAKS: usize = 8;
+
+/// The breaks in a fixed array, the unused places +inf (never below nor at a finite value):
+/// a score is then a fixed count of comparisons, without a loop bound to read.
+fn padded(breaks: &[f64]) -> [f64; MAX_BREAKS] {
+    let mut out = [f64::INFINITY; MAX_BREAKS];
+    for (o, b) in out.iter_mut().zip(breaks) {
+        *o = *b;
+    }
+    out
 }
 
 /// Scores of one dimension: the rule and the thresholds.
@@ -535,13 +548,13 @@ fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f
         let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
         let bands = bands(&breaks, min, bins, max + 1.0);
         Binner {
-            rule: Rule::AtOrBelow(breaks.clone()),
+            rule: Rule::AtOrBelow(padded(&breaks)),
             thresholds: t(breaks, Closed::Left, bands, bins),
         }
     } else {
         let bands = bands(&breaks, min, k, max);
         Binner {
-            rule: Rule::Below(breaks.clone()),
+            rule: Rule::Below(padded(&breaks)),
             thresholds: t(breaks, Closed::Right, bands, k),
         }
     }
@@ -576,7 +589,7 @@ pub(crate) fn binner_in_range(
             let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
             let bands = bands(&breaks, min, bins, max + 1.0);
             Ok(Binner {
-                rule: Rule::AtOrBelow(breaks.clone()),
+                rule: Rule::AtOrBelow(padded(&breaks)),
                 thresholds: t(breaks, Closed::Left, bands, bins),
             })
         }
@@ -618,7 +631,7 @@ pub(crate) fn binner_in_range(
 }
 
 #[inline]
-fn count_below(breaks: &[f64], v: f64) -> u8 {
+fn count_below(breaks: &[f64; MAX_BREAKS], v: f64) -> u8 {
     let mut c = 0u8;
     for &b in breaks {
         c += u8::from(b < v);
@@ -627,7 +640,7 @@ fn count_below(breaks: &[f64], v: f64) -> u8 {
 }
 
 #[inline]
-fn count_at_or_below(breaks: &[f64], v: f64) -> u8 {
+fn count_at_or_below(breaks: &[f64; MAX_BREAKS], v: f64) -> u8 {
     let mut c = 0u8;
     for &b in breaks {
         c += u8::from(b <= v);
