@@ -7,7 +7,7 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use userops::event::Event;
-use userops::fold::{Summary, fold};
+use userops::fold::{Fold, Summary, fold};
 use userops::rfm::{Method, RfmSummary, ScoreParams, SegmentRules};
 use userops::sample::Rng;
 
@@ -61,7 +61,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("summary+scores+segments 10M purchases 1M users", |b| {
         b.iter(|| {
-            let summary = fold(RfmSummary::new(as_of), &orders).unwrap();
+            // The slice road (`observe_many`: a run of one user's purchases at a time).
+            let mut summary = RfmSummary::new(as_of);
+            summary.observe_many(&orders).unwrap();
             let scores = scorer.score_summary(summary).unwrap();
             let seg = rules.segment(&scores).unwrap();
             std::hint::black_box(seg.summary.len())
@@ -80,7 +82,7 @@ fn bench(c: &mut Criterion) {
                     let summary =
                         userops::fold::fold_par(&RfmSummary::new(as_of), &orders).unwrap();
                     let scores = scorer.score_summary_par(summary).unwrap();
-                    let seg = rules.segment(&scores).unwrap();
+                    let seg = rules.segment_par(&scores).unwrap();
                     std::hint::black_box(seg.summary.len())
                 })
             })
