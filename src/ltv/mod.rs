@@ -44,6 +44,7 @@ mod clv;
 pub mod cohort;
 pub mod economics;
 mod gamma_gamma;
+mod keys;
 mod model;
 mod optim;
 mod pareto;

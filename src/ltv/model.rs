@@ -410,6 +410,76 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
+        Rows::from_customers_packed(customers)
+            .unwrap_or_else(|| Rows::from_customers_sorted(customers))
+    }
+
+    /// The fast path: rank the recencies and the ages among their distinct values (a hash
+    /// table), pack `(x, rank of t_x, rank of T)` into one `u64` and radix-sort those. The rows
+    /// come out exactly as [`Rows::from_customers_sorted`] makes them. `None` when the packed
+    /// key would not fit in 64 bits.
+    fn from_customers_packed(customers: &[Customer]) -> Option<Rows> {
+        use super::keys::{Ranked, bits_for, radix_sort};
+        let tx = Ranked::new(customers.iter().map(|c| c.recency.to_bits()))?;
+        let t = Ranked::new(customers.iter().map(|c| c.age.to_bits()))?;
+        let max_x = customers.iter().map(|c| c.frequency).max().unwrap_or(0);
+        let (bx, btx, bt) = (
+            bits_for(u64::from(max_x)),
+            bits_for(tx.distinct.len() as u64),
+            bits_for(t.distinct.len() as u64),
+        );
+        if bx + btx + bt > 64 {
+            return None;
+        }
+        let mut keys: Vec<u64> = customers
+            .iter()
+            .zip(tx.rank.iter().zip(&t.rank))
+            .map(|(c, (&rtx, &rt))| {
+                (u64::from(c.frequency) << btx << bt) | (u64::from(rtx) << bt) | u64::from(rt)
+            })
+            .collect();
+        radix_sort(&mut keys, bx + btx + bt);
+        let tmask = (1_u64 << bt) - 1;
+        let txmask = (1_u64 << btx) - 1;
+        let txs: Vec<f64> = tx.distinct.iter().map(|b| f64::from_bits(*b)).collect();
+        let ts: Vec<f64> = t.distinct.iter().map(|b| f64::from_bits(*b)).collect();
+        let mut rows = Rows {
+            x: vec![],
+            tx: vec![],
+            t: vec![],
+            w: vec![],
+            xi: vec![],
+            xs: vec![],
+            txi: vec![],
+            txs: vec![],
+            ti: vec![],
+            ts: vec![],
+            total: customers.len() as f64,
+        };
+        // Recencies and ages that appear in the rows (all of them: every customer is a row).
+        for run in keys.chunk_by(|a, b| a == b) {
+            let k = run[0];
+            let x = f64::from((k >> btx >> bt) as u32);
+            let rtx = ((k >> bt) & txmask) as u32;
+            let rt = (k & tmask) as u32;
+            if rows.xs.last() != Some(&x) {
+                rows.xs.push(x);
+            }
+            rows.xi.push((rows.xs.len() - 1) as u32);
+            rows.x.push(x);
+            rows.tx.push(txs[rtx as usize]);
+            rows.t.push(ts[rt as usize]);
+            rows.w.push(run.len() as f64);
+            rows.txi.push(rtx);
+            rows.ti.push(rt);
+        }
+        rows.txs = txs;
+        rows.ts = ts;
+        Some(rows)
+    }
+
+    /// The plain path: sort the `(x, t_x, T)` tuples.
+    fn from_customers_sorted(customers: &[Customer]) -> Rows {
         // Sort the (x, t_x, T) keys and count runs: no hashing, and rows come out in key
         // order. Non-negative floats order like their bit patterns.
         let mut keys: Vec<(u32, u64, u64)> = customers
@@ -817,5 +887,53 @@ pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
             value: v,
             user: String::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &Rows, b: &Rows) {
+        assert_eq!(a.x, b.x);
+        assert_eq!(a.tx, b.tx);
+        assert_eq!(a.t, b.t);
+        assert_eq!(a.w, b.w);
+        assert_eq!(a.xi, b.xi);
+        assert_eq!(a.xs, b.xs);
+        assert_eq!(a.txi, b.txi);
+        assert_eq!(a.txs, b.txs);
+        assert_eq!(a.ti, b.ti);
+        assert_eq!(a.ts, b.ts);
+        assert_eq!(a.total, b.total);
+    }
+
+    #[test]
+    fn packed_rows_equal_sorted_rows() {
+        // Repeats, a -0.0 recency, fractional weeks and a large frequency: the radix path must
+        // give exactly the rows of the tuple sort.
+        let mut customers = vec![
+            Customer::new(0, -0.0, 3.0).unwrap(),
+            Customer::new(0, 0.0, 3.0).unwrap(),
+            Customer::new(4_000_000, 2.0, 3.0).unwrap(),
+        ];
+        for i in 0..20_000_u32 {
+            let t = f64::from(i % 97) / 7.0 + 1.0;
+            let x = (i * 31) % 13;
+            let tx = if x == 0 {
+                0.0
+            } else {
+                t * f64::from(i % 5) / 5.0
+            };
+            customers.push(Customer::new(x, tx, t).unwrap());
+        }
+        let packed = Rows::from_customers_packed(&customers).unwrap();
+        same(&packed, &Rows::from_customers_sorted(&customers));
+        assert!(packed.len() < customers.len());
+        let small = &customers[..5];
+        same(
+            &Rows::from_customers(small),
+            &Rows::from_customers_sorted(small),
+        );
     }
 }
