@@ -111,7 +111,7 @@ impl GammaGammaParams {
         debug_assert!(rows.skipped as usize + rows.total as usize == customers.len());
         let grad = |p: &[f64]| -> (f64, Vec<f64>) { rows_ll_grad(p, &rows) };
         let scales = [1.0, 1.0, mean_m.max(1e-9)];
-        fit_model::<Self>(&ll, Some(&grad), rows.total, &scales, warm, *options)
+        fit_model::<Self>(&ll, Some(&grad), None, rows.total, &scales, warm, *options)
     }
 
     /// Log-likelihood of one repeat buyer's mean spend.

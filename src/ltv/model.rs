@@ -592,6 +592,9 @@ type LlAndGradient = (f64, Vec<f64>);
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
+/// The Hessian of the log-likelihood of all the data in the natural parameters.
+pub(crate) type LlHess<'a> = &'a (dyn Fn(&[f64]) -> Vec<Vec<f64>> + Sync);
+
 /// How far, in `ln(param / scale)`, a parameter may move before the fit counts as one that
 /// ran off to 0 or infinity: a factor e^16 ≈ 9e6. (A likelihood flat along a ridge, such as
 /// BG/NBD or Pareto/NBD on customers who never drop out, lets BFGS crawl outwards with a
@@ -638,6 +641,7 @@ impl Warm {
 pub(crate) fn fit_model<P: ModelParams>(
     total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
     gradient: Option<LlGrad<'_>>,
+    hessian: Option<LlHess<'_>>,
     customers: f64,
     scales: &[f64],
     warm: Option<Warm>,
@@ -733,8 +737,21 @@ pub(crate) fn fit_model<P: ModelParams>(
         }
         -total_ll(q) + customers * pen * q.iter().map(|v| v * v).sum::<f64>()
     };
-    let h = match gradient {
-        Some(grad) => {
+    let h = match (hessian, gradient) {
+        (Some(hess), _) => {
+            // The exact Hessian: one pass over the rows.
+            let mut h = hess(&p);
+            for (i, row) in h.iter_mut().enumerate() {
+                for v in row.iter_mut() {
+                    *v = -*v;
+                }
+                if let Some(d) = row.get_mut(i) {
+                    *d += 2.0 * customers * pen;
+                }
+            }
+            h
+        }
+        (None, Some(grad)) => {
             let penalized = |q: &[f64], g: &[f64]| -> Vec<f64> {
                 g.iter()
                     .zip(q)
@@ -752,7 +769,7 @@ pub(crate) fn fit_model<P: ModelParams>(
                 _ => optim::hessian_from_gradient(&g, &p, 1e-4, None),
             }
         }
-        None => optim::hessian(&total_obj, &p, 1e-3),
+        (None, None) => optim::hessian(&total_obj, &p, 1e-3),
     };
     let covariance = optim::inverse_spd(&h).filter(|inv| {
         (0..p.len()).all(|i| inv[i][i].is_finite() && inv[i][i] > 0.0)
