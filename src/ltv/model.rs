@@ -443,20 +443,21 @@ impl Rows {
         let txmask = (1_u64 << btx) - 1;
         let txs: Vec<f64> = tx.distinct.iter().map(|b| f64::from_bits(*b)).collect();
         let ts: Vec<f64> = t.distinct.iter().map(|b| f64::from_bits(*b)).collect();
+        // Count the unique rows first so that every column is allocated once, at its size.
+        let m = 1 + keys.windows(2).filter(|p| p[0] != p[1]).count();
         let mut rows = Rows {
-            x: vec![],
-            tx: vec![],
-            t: vec![],
-            w: vec![],
-            xi: vec![],
+            x: Vec::with_capacity(m),
+            tx: Vec::with_capacity(m),
+            t: Vec::with_capacity(m),
+            w: Vec::with_capacity(m),
+            xi: Vec::with_capacity(m),
             xs: vec![],
-            txi: vec![],
+            txi: Vec::with_capacity(m),
             txs: vec![],
-            ti: vec![],
+            ti: Vec::with_capacity(m),
             ts: vec![],
             total: customers.len() as f64,
         };
-        // Recencies and ages that appear in the rows (all of them: every customer is a row).
         for run in keys.chunk_by(|a, b| a == b) {
             let k = run[0];
             let x = f64::from((k >> btx >> bt) as u32);
