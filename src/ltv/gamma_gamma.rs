@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::keys::Ranked;
 use super::model::{
     Customer, FitOptions, FitReport, ModelParams, WARM_START_ABOVE, Warm, check_positive, finite,
     fit_model, subsample, sum_rows, sum_rows_vec,
@@ -61,19 +60,30 @@ impl ModelParams for GammaGammaParams {
 struct SpendRows {
     x: Vec<f64>,
     m: Vec<f64>,
-    /// Index of each row's frequency in `xs`.
-    xi: Vec<u32>,
+    /// Weight of each row; empty when every row is one buyer (weight 1).
+    w: Vec<f64>,
     /// Distinct frequencies, ascending.
     xs: Vec<f64>,
     /// Total weight of the rows with each distinct frequency.
     xw: Vec<f64>,
-    w: Vec<f64>,
     total: f64,
+    /// Mean spend of the buyers.
+    mean_m: f64,
     /// `Σ w ln m` and `Σ w x ln m`.
     s_ln_m: f64,
     s_x_ln_m: f64,
     /// Customers without repeat purchases, left out.
     skipped: u64,
+}
+
+impl SpendRows {
+    fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    fn weight(&self, i: usize) -> f64 {
+        self.w.get(i).copied().unwrap_or(1.0)
+    }
 }
 
 /// Buyers below which the spend rows are sorted and merged (see [`SpendRows`]).
@@ -119,7 +129,7 @@ impl GammaGammaParams {
         } else {
             None
         };
-        let mean_m = rows.m.iter().zip(&rows.w).map(|(m, w)| m * w).sum::<f64>() / rows.total;
+        let mean_m = rows.mean_m;
         let ll = |p: &[f64]| -> f64 { rows_ll(p, &rows) };
         debug_assert!(rows.skipped as usize + rows.total as usize == customers.len());
         let grad = |p: &[f64]| -> (f64, Vec<f64>) { rows_ll_grad(p, &rows) };
@@ -232,72 +242,102 @@ fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
 
 /// [`spend_rows`], with the choice between merged and per-buyer rows forced by `merge`.
 fn spend_rows_by(customers: &[Customer], merge: Option<bool>) -> Result<SpendRows> {
+    let merge = merge.unwrap_or(customers.len() < SORT_ROWS_BELOW);
+    let mut rows = SpendRows {
+        x: vec![],
+        m: vec![],
+        w: vec![],
+        xs: vec![],
+        xw: vec![],
+        total: 0.0,
+        mean_m: 0.0,
+        s_ln_m: 0.0,
+        s_x_ln_m: 0.0,
+        skipped: 0,
+    };
     // Check every row (naming it only when it is bad: formatting costs more than checking).
-    let mut keys: Vec<(u32, u64)> = Vec::with_capacity(customers.len());
-    let mut skipped = 0_u64;
+    let mut keys: Vec<(u32, u64)> = Vec::new();
+    // Buyers per frequency below 2^16; larger frequencies listed apart.
+    let mut counts: Vec<f64> = Vec::new();
+    let mut large: Vec<u32> = Vec::new();
+    if !merge {
+        rows.x.reserve(customers.len());
+        rows.m.reserve(customers.len());
+    }
+    let mut sum_m = 0.0;
     for (i, c) in customers.iter().enumerate() {
         if c.frequency == 0 {
             if c.check("").is_err() {
                 c.check(&format!("row {i}"))?;
             }
-            skipped += 1;
+            rows.skipped += 1;
             continue;
         }
         if check_buyer(c, "").is_err() {
             check_buyer(c, &format!("row {i}"))?;
         }
-        keys.push((c.frequency, c.monetary.to_bits()));
+        sum_m += c.monetary;
+        if merge {
+            keys.push((c.frequency, c.monetary.to_bits()));
+            continue;
+        }
+        let x = f64::from(c.frequency);
+        rows.x.push(x);
+        rows.m.push(c.monetary);
+        let lm = c.monetary.ln();
+        rows.s_ln_m += lm;
+        rows.s_x_ln_m += x * lm;
+        let f = c.frequency as usize;
+        if f < counts.len() {
+            counts[f] += 1.0;
+        } else if f < 1 << 16 {
+            counts.resize(f + 1, 0.0);
+            counts[f] += 1.0;
+        } else {
+            large.push(c.frequency);
+        }
     }
-    if keys.is_empty() {
+    let buyers = rows.skipped as usize;
+    let buyers = customers.len() - buyers;
+    if buyers == 0 {
         return Err(Error::Empty(
             "no customer with a repeat purchase: the spend model has nothing to fit",
         ));
     }
-    let mut rows = SpendRows {
-        x: Vec::with_capacity(keys.len()),
-        m: Vec::with_capacity(keys.len()),
-        xi: Vec::with_capacity(keys.len()),
-        xs: vec![],
-        xw: vec![],
-        w: Vec::with_capacity(keys.len()),
-        total: keys.len() as f64,
-        s_ln_m: 0.0,
-        s_x_ln_m: 0.0,
-        skipped,
-    };
-    if merge.unwrap_or(keys.len() < SORT_ROWS_BELOW) {
+    rows.total = buyers as f64;
+    rows.mean_m = sum_m / rows.total;
+    if merge {
         // Sort the (x, monetary) keys and count runs.
         keys.sort_unstable();
         for run in keys.chunk_by(|a, b| a == b) {
             let (x, bits) = run[0];
-            let x = f64::from(x);
+            let (x, m, w) = (f64::from(x), f64::from_bits(bits), run.len() as f64);
             if rows.xs.last() != Some(&x) {
                 rows.xs.push(x);
+                rows.xw.push(0.0);
             }
-            rows.xi.push((rows.xs.len() - 1) as u32);
+            if let Some(xw) = rows.xw.last_mut() {
+                *xw += w;
+            }
             rows.x.push(x);
-            rows.m.push(f64::from_bits(bits));
-            rows.w.push(run.len() as f64);
+            rows.m.push(m);
+            rows.w.push(w);
+            let lm = m.ln();
+            rows.s_ln_m += w * lm;
+            rows.s_x_ln_m += w * x * lm;
         }
     } else {
-        // One row per buyer; the distinct frequencies from a hash table.
-        let ranked = Ranked::new(keys.iter().map(|k| f64::from(k.0).to_bits()))
-            .ok_or_else(|| Error::Numerical("too many customers for the spend model".into()))?;
-        rows.xs = ranked.distinct.iter().map(|b| f64::from_bits(*b)).collect();
-        for ((x, bits), r) in keys.iter().zip(ranked.rank) {
-            rows.x.push(f64::from(*x));
-            rows.m.push(f64::from_bits(*bits));
-            rows.xi.push(r);
+        for (f, &c) in counts.iter().enumerate() {
+            if c > 0.0 {
+                rows.xs.push(f as f64);
+                rows.xw.push(c);
+            }
         }
-        rows.w = vec![1.0; keys.len()];
-    }
-    rows.xw = vec![0.0; rows.xs.len()];
-    for i in 0..rows.x.len() {
-        let (x, w) = (rows.x[i], rows.w[i]);
-        rows.xw[rows.xi[i] as usize] += w;
-        let lm = rows.m[i].ln();
-        rows.s_ln_m += w * lm;
-        rows.s_x_ln_m += w * x * lm;
+        large.sort_unstable();
+        for run in large.chunk_by(|a, b| a == b) {
+            rows.xs.push(f64::from(run[0]));
+            rows.xw.push(run.len() as f64);
+        }
     }
     Ok(rows)
 }
@@ -319,10 +359,11 @@ fn rows_ll(par: &[f64], rows: &SpendRows) -> f64 {
         .map(|&x| ln_gamma(p * x + q) - ln_gamma(p * x) + p * x * x.ln())
         .collect();
     let base = -ln_gamma(q) + q * g.ln();
-    let sum = sum_rows(rows.x.len(), |i| {
+    let sum = sum_rows(rows.len(), |i| {
         let (x, px) = (rows.x[i], p * rows.x[i]);
-        rows.w[i]
-            * (per_x[rows.xi[i] as usize] + (px - 1.0) * rows.m[i].ln()
+        let k = rows.xs.partition_point(|v| *v < x);
+        rows.weight(i)
+            * (per_x.get(k).copied().unwrap_or(f64::NAN) + (px - 1.0) * rows.m[i].ln()
                 - (px + q) * (x * rows.m[i] + g).ln())
     });
     sum + rows.total * base
@@ -366,8 +407,8 @@ fn spend_pass<const HESS: bool>(par: &[f64], rows: &SpendRows) -> (f64, Vec<f64>
             hqq += wx * t1;
         }
     }
-    let acc = sum_rows_vec(rows.x.len(), if HESS { 6 } else { 4 }, |i, acc| {
-        let (x, w) = (rows.x[i], rows.w[i]);
+    let acc = sum_rows_vec(rows.len(), if HESS { 6 } else { 4 }, |i, acc| {
+        let (x, w) = (rows.x[i], rows.weight(i));
         let u = x * rows.m[i] + g;
         let lu = u.ln();
         let iu = 1.0 / u;
