@@ -593,8 +593,12 @@ type LlAndGradient = (f64, Vec<f64>);
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
-/// The Hessian of the log-likelihood of all the data in the natural parameters.
-pub(crate) type LlHess<'a> = &'a (dyn Fn(&[f64]) -> Vec<Vec<f64>> + Sync);
+/// The log-likelihood of all the data, its gradient and its Hessian in the natural
+/// parameters (one pass over the rows).
+pub(crate) type LlHess<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) + Sync);
+
+/// A log-likelihood, its gradient and its Hessian.
+type LlGradHess = (f64, Vec<f64>, Vec<Vec<f64>>);
 
 /// How far, in `ln(param / scale)`, a parameter may move before the fit counts as one that
 /// ran off to 0 or infinity: a factor e^16 ≈ 9e6. (A likelihood flat along a ridge, such as
@@ -672,31 +676,81 @@ pub(crate) fn fit_model<P: ModelParams>(
     // one it stops at need not be evaluated again (one pass over the rows fewer).
     let seen: std::cell::RefCell<Vec<(Vec<f64>, LlAndGradient)>> =
         std::cell::RefCell::new(Vec::new());
-    let quasi_newton = gradient.map(|grad| {
-        let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+    // With an exact Hessian and a warm start (already near the optimum): Newton's method,
+    // which also leaves the Hessian at the point it stops at. The natural-scale results are
+    // kept, so that the Hessian for the standard errors need not be computed again.
+    let seen_hess: std::cell::RefCell<Vec<(Vec<f64>, LlGradHess)>> =
+        std::cell::RefCell::new(Vec::new());
+    let newton = hessian.filter(|_| warm).map(|hess| {
+        let fgh = |theta: &[f64]| -> (f64, Vec<f64>, Vec<Vec<f64>>) {
             let p = natural(theta);
-            let (ll, g) = grad(&p);
-            {
-                let mut seen = seen.borrow_mut();
-                if seen.len() >= 8 {
-                    seen.remove(0);
-                }
-                seen.push((theta.to_vec(), (ll, g.clone())));
-            }
+            let (ll, g, h) = hess(&p);
+            let n = p.len();
             if !ll.is_finite() {
-                return (f64::INFINITY, vec![0.0; p.len()]);
+                return (f64::INFINITY, vec![0.0; n], vec![vec![0.0; n]; n]);
             }
             let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
-            // d/dθ = p d/dp
-            let gt = p
+            // In θ = ln(p / scale): ∂F/∂θᵢ = pᵢ aᵢ with aᵢ = -gᵢ/n + 2 pen pᵢ, and
+            // ∂²F/∂θᵢ∂θⱼ = pᵢ pⱼ (-Hᵢⱼ/n + 2 pen δᵢⱼ) + δᵢⱼ pᵢ aᵢ.
+            let a: Vec<f64> = p
                 .iter()
                 .zip(&g)
-                .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                .map(|(pi, gi)| -gi / customers + 2.0 * pen * pi)
                 .collect();
-            (f, gt)
+            let gt = p.iter().zip(&a).map(|(pi, ai)| pi * ai).collect();
+            let ht = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| {
+                            let diag = if i == j { 2.0 * pen } else { 0.0 };
+                            let extra = if i == j { p[i] * a[i] } else { 0.0 };
+                            p[i] * p[j] * (-h[i][j] / customers + diag) + extra
+                        })
+                        .collect()
+                })
+                .collect();
+            {
+                let mut seen = seen_hess.borrow_mut();
+                if seen.len() >= 4 {
+                    seen.remove(0);
+                }
+                seen.push((theta.to_vec(), (ll, g, h)));
+            }
+            (f, gt, ht)
         };
-        optim::bfgs(&fg, &start, BOUND, 1e-9, h0)
+        optim::newton(&fgh, &start, BOUND, 1e-9, 20)
     });
+    let newton_evaluations = newton.as_ref().map_or(0, |o| o.evaluations);
+    let quasi_newton = match newton {
+        Some(o) if o.converged => Some(o),
+        _ => gradient.map(|grad| {
+            let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+                let p = natural(theta);
+                let (ll, g) = grad(&p);
+                {
+                    let mut seen = seen.borrow_mut();
+                    if seen.len() >= 8 {
+                        seen.remove(0);
+                    }
+                    seen.push((theta.to_vec(), (ll, g.clone())));
+                }
+                if !ll.is_finite() {
+                    return (f64::INFINITY, vec![0.0; p.len()]);
+                }
+                let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
+                // d/dθ = p d/dp
+                let gt = p
+                    .iter()
+                    .zip(&g)
+                    .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                    .collect();
+                (f, gt)
+            };
+            let mut o = optim::bfgs(&fg, &start, BOUND, 1e-9, h0);
+            o.evaluations += newton_evaluations;
+            o
+        }),
+    };
     let opt = match quasi_newton {
         Some(o) if o.converged => o,
         Some(o) => {
@@ -711,7 +765,16 @@ pub(crate) fn fit_model<P: ModelParams>(
     let params = P::from_values(&p)?;
     // With a gradient, one call gives the log-likelihood and the gradient the forward
     // differences of the Hessian start from.
+    let at_hess = seen_hess
+        .borrow()
+        .iter()
+        .rev()
+        .find(|(theta, _)| *theta == opt.x)
+        .map(|(_, v)| v.clone());
     let at_optimum = gradient.map(|grad| {
+        if let Some((ll, g, _)) = &at_hess {
+            return (*ll, g.clone());
+        }
         let cached = seen
             .borrow()
             .iter()
@@ -740,8 +803,11 @@ pub(crate) fn fit_model<P: ModelParams>(
     };
     let h = match (hessian, gradient) {
         (Some(hess), _) => {
-            // The exact Hessian: one pass over the rows.
-            let mut h = hess(&p);
+            // The exact Hessian: where Newton's method stopped, or one pass over the rows.
+            let mut h = match at_hess {
+                Some((_, _, h)) => h,
+                None => hess(&p).2,
+            };
             for (i, row) in h.iter_mut().enumerate() {
                 for v in row.iter_mut() {
                     *v = -*v;
