@@ -368,15 +368,13 @@ impl TransactionModel for BgNbdParams {
 
     fn p_alive(&self, c: &Customer) -> Result<f64> {
         c.check("")?;
-        // 1 / (1 + odds), in log space: exp(-log1p(exp(lo))).
-        let lo = self.log_odds(c);
-        finite("p_alive", (-log_add_exp(0.0, lo)).exp())
+        finite("p_alive", alive_from_log_odds(self.log_odds(c)))
     }
 
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         c.check("")?;
         check_horizon(t)?;
-        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        let p_alive = alive_from_log_odds(self.log_odds(c));
         finite(
             "expected_purchases",
             p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
@@ -487,13 +485,13 @@ impl TransactionModel for MbgNbdParams {
 
     fn p_alive(&self, c: &Customer) -> Result<f64> {
         c.check("")?;
-        finite("p_alive", (-log_add_exp(0.0, self.log_odds(c))).exp())
+        finite("p_alive", alive_from_log_odds(self.log_odds(c)))
     }
 
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         c.check("")?;
         check_horizon(t)?;
-        let p_alive = (-log_add_exp(0.0, self.log_odds(c))).exp();
+        let p_alive = alive_from_log_odds(self.log_odds(c));
         finite(
             "expected_purchases",
             p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
@@ -536,6 +534,13 @@ impl TransactionModel for MbgNbdParams {
         let second = (ln_beta(a + 1.0, b + x) - lb).exp() * tail;
         probability("purchases_pmf", first + second)
     }
+}
+
+/// `1 / (1 + e^lo)`: P(alive) from the log of the odds of having dropped out. Exact at both
+/// ends: `lo = -inf` gives 1, a large `lo` gives `e^-lo` to full relative precision (and 0 once
+/// `e^lo` overflows, where the true value is below the smallest double anyway).
+fn alive_from_log_odds(lo: f64) -> f64 {
+    1.0 / (1.0 + lo.exp())
 }
 
 /// An expected number of purchases must lie in `[0, bound]`, where `bound` is the same
