@@ -119,10 +119,16 @@ pub fn clv<M: TransactionModel + Sync + ?Sized>(
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
     let purchases = discounted_purchases_all(model, customers, options)?;
+    // Every row was checked by `p_alive_all`.
+    let mean = if customers.is_empty() {
+        0.0
+    } else {
+        spend.mean_spend()?
+    };
     customers
         .iter()
         .zip(purchases)
-        .map(|(c, p)| Ok(spend.expected_spend(c)? * p))
+        .map(|(c, p)| Ok(spend.expected_spend_checked(c, mean)? * p))
         .collect()
 }
 
@@ -148,11 +154,12 @@ fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
         .iter()
         .map(|&(x, t)| discounted_if_alive(model, x, t, options))
         .collect::<Result<_>>()?;
-    customers
+    let alive = model.p_alive_all(customers)?;
+    Ok(alive
         .iter()
         .zip(which)
-        .map(|(c, i)| Ok(model.p_alive(c)? * values[i as usize]))
-        .collect()
+        .map(|(p, i)| p * values[i as usize])
+        .collect())
 }
 
 /// The distinct `(x, T)` pairs of `customers` (in order of first appearance) and each

@@ -199,10 +199,15 @@ impl GammaGammaParams {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn expected_spend(&self, c: &Customer) -> Result<f64> {
-        self.mean_spend()?;
+        let mean = self.mean_spend()?;
         c.check("")?;
+        self.expected_spend_checked(c, mean)
+    }
+
+    /// [`GammaGammaParams::expected_spend`] of a row already checked, `mean` the mean spend.
+    pub(crate) fn expected_spend_checked(&self, c: &Customer, mean: f64) -> Result<f64> {
         if c.frequency == 0 {
-            return self.mean_spend();
+            return Ok(mean);
         }
         if c.monetary < 0.0 {
             return Err(Error::Negative {

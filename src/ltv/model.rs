@@ -898,6 +898,25 @@ pub trait TransactionModel {
     /// An invalid customer row, or a non-finite result.
     fn p_alive(&self, customer: &Customer) -> Result<f64>;
 
+    /// [`TransactionModel::p_alive`] of every customer, in order. Models override it with a
+    /// batch that computes the terms customers with the same frequency share once.
+    ///
+    /// # Errors
+    /// As [`TransactionModel::p_alive`], for the first customer that fails.
+    ///
+    /// ```
+    /// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
+    /// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// let cs = [Customer::new(2, 30.43, 38.86)?, Customer::new(0, 0.0, 38.86)?];
+    /// let all = m.p_alive_all(&cs)?;
+    /// assert_eq!(all.len(), 2);
+    /// assert!((all[0] - m.p_alive(&cs[0])?).abs() < 1e-15);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn p_alive_all(&self, customers: &[Customer]) -> Result<Vec<f64>> {
+        customers.iter().map(|c| self.p_alive(c)).collect()
+    }
+
     /// Expected purchases in `(T, T + t]` given the customer's history.
     ///
     /// # Errors
