@@ -272,13 +272,13 @@ fn spend_rows_by(customers: &[Customer], merge: Option<bool>) -> Result<SpendRow
     let mut sum_m = 0.0;
     for (i, c) in customers.iter().enumerate() {
         if c.frequency == 0 {
-            if c.check("").is_err() {
+            if !c.is_valid() {
                 c.check(&format!("row {i}"))?;
             }
             rows.skipped += 1;
             continue;
         }
-        if check_buyer(c, "").is_err() {
+        if !(c.is_valid() && c.monetary > 0.0) {
             check_buyer(c, &format!("row {i}"))?;
         }
         sum_m += c.monetary;

@@ -1,7 +1,8 @@
 //! A small derivative-free minimizer for the BTYD likelihoods: Nelder–Mead on the
 //! log-parameters, restarted once, then Newton polish steps with a central-difference
-//! gradient and Hessian; BFGS where an exact gradient exists. Also the numeric Hessian and the
-//! SPD inverse behind standard errors.
+//! gradient and Hessian; BFGS where an exact gradient exists, Newton's method where an exact
+//! Hessian also does and the start is already close. Also the numeric Hessian and the SPD
+//! inverse behind standard errors.
 
 // Small dense matrices (n <= 4) read best with explicit indices.
 #![allow(clippy::needless_range_loop)]
