@@ -1025,6 +1025,26 @@ mod tests {
     }
 
     #[test]
+    fn is_valid_agrees_with_check() {
+        let values = [0.0, -0.0, 1.0, 2.0, -1.0, f64::NAN, f64::INFINITY];
+        for x in [0, 1] {
+            for &tx in &values {
+                for &t in &values {
+                    for &m in &[0.0, -3.0, f64::NAN] {
+                        let c = Customer {
+                            frequency: x,
+                            recency: tx,
+                            age: t,
+                            monetary: m,
+                        };
+                        assert_eq!(c.is_valid(), c.check("").is_ok(), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn packed_rows_equal_sorted_rows() {
         // Repeats, a -0.0 recency, fractional weeks and a large frequency: the radix path must
         // give exactly the rows of the tuple sort.
