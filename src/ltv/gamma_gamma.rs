@@ -241,6 +241,58 @@ fn check_buyer(c: &Customer, who: &str) -> Result<()> {
     Ok(())
 }
 
+/// A sum of logarithms `Σ ln mᵢ` of positive numbers kept as `ln(Π fᵢ) + (Σ eᵢ) ln 2` with
+/// `mᵢ = fᵢ 2^eᵢ`, `fᵢ ∈ [1, 2)`: a multiplication per term instead of a logarithm. The
+/// product is renormalized before it can overflow; subnormal numbers take the logarithm.
+#[derive(Debug, Clone, Copy)]
+struct LnSum {
+    product: f64,
+    exponent: i64,
+    direct: f64,
+}
+
+impl Default for LnSum {
+    fn default() -> Self {
+        LnSum {
+            product: 1.0,
+            exponent: 0,
+            direct: 0.0,
+        }
+    }
+}
+
+impl LnSum {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    const ONE: u64 = 1023 << 52;
+
+    /// `v = f 2^e` with `f ∈ [1, 2)`, for a positive normal `v`.
+    fn split(v: f64) -> (f64, i64) {
+        let bits = v.to_bits();
+        let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+        (f64::from_bits((bits & Self::MANTISSA) | Self::ONE), e)
+    }
+
+    fn add(&mut self, m: f64) {
+        if !m.is_normal() {
+            self.direct += m.ln();
+            return;
+        }
+        let (f, e) = Self::split(m);
+        self.product *= f;
+        self.exponent += e;
+        // At most 2^1000 before the next factor (< 2) is taken in.
+        if self.product >= 1e300 {
+            let (f, e) = Self::split(self.product);
+            self.product = f;
+            self.exponent += e;
+        }
+    }
+
+    fn value(&self) -> f64 {
+        self.product.ln() + self.exponent as f64 * std::f64::consts::LN_2 + self.direct
+    }
+}
+
 fn spend_rows(customers: &[Customer]) -> Result<SpendRows> {
     spend_rows_by(customers, None)
 }
@@ -265,6 +317,8 @@ fn spend_rows_by(customers: &[Customer], merge: Option<bool>) -> Result<SpendRow
     // Buyers per frequency below 2^16; larger frequencies listed apart.
     let mut counts: Vec<f64> = Vec::new();
     let mut large: Vec<u32> = Vec::new();
+    // Σ ln m of the buyers with each frequency below 2^16.
+    let mut ln_m: Vec<LnSum> = Vec::new();
     if !merge {
         rows.x.reserve(customers.len());
         rows.m.reserve(customers.len());
@@ -289,18 +343,28 @@ fn spend_rows_by(customers: &[Customer], merge: Option<bool>) -> Result<SpendRow
         let x = f64::from(c.frequency);
         rows.x.push(x);
         rows.m.push(c.monetary);
-        let lm = c.monetary.ln();
-        rows.s_ln_m += lm;
-        rows.s_x_ln_m += x * lm;
         let f = c.frequency as usize;
-        if f < counts.len() {
-            counts[f] += 1.0;
-        } else if f < 1 << 16 {
+        if f >= counts.len() && f < 1 << 16 {
             counts.resize(f + 1, 0.0);
-            counts[f] += 1.0;
-        } else {
-            large.push(c.frequency);
+            ln_m.resize(f + 1, LnSum::default());
         }
+        match (counts.get_mut(f), ln_m.get_mut(f)) {
+            (Some(count), Some(sum)) => {
+                *count += 1.0;
+                sum.add(c.monetary);
+            }
+            _ => {
+                large.push(c.frequency);
+                let lm = c.monetary.ln();
+                rows.s_ln_m += lm;
+                rows.s_x_ln_m += x * lm;
+            }
+        }
+    }
+    for (f, sum) in ln_m.iter().enumerate() {
+        let l = sum.value();
+        rows.s_ln_m += l;
+        rows.s_x_ln_m += f as f64 * l;
     }
     let buyers = rows.skipped as usize;
     let buyers = customers.len() - buyers;
@@ -621,6 +685,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ln_sum_matches_the_sum_of_logarithms() {
+        // Against Σ ln m term by term (std's ln): tiny, huge, subnormal and ordinary values,
+        // enough of them to renormalize the product many times.
+        let mut s = LnSum::default();
+        let mut want = 0.0;
+        for i in 0..100_000_u32 {
+            let m = match i % 5 {
+                0 => 1e-300 * f64::from(i + 1),
+                1 => 1e300 / f64::from(i + 1),
+                2 => 5e-320,
+                _ => 1.0 + f64::from(i % 977) * 0.37,
+            };
+            s.add(m);
+            want += m.ln();
+        }
+        assert!(
+            (s.value() - want).abs() < 1e-12 * want.abs(),
+            "{} vs {want}",
+            s.value()
+        );
+        assert_eq!(LnSum::default().value(), 0.0);
     }
 
     #[test]
