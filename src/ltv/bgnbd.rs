@@ -778,15 +778,15 @@ mod hessian_tests {
         for penalizer in [0.0, 0.001] {
             let options = FitOptions::new().penalizer(penalizer).unwrap();
             let bg = BgNbdParams::fit(&customers, &options).unwrap();
-            compare(bg, &rows, options, false);
+            compare(&bg, &rows, options, false);
             let mbg = MbgNbdParams::fit(&customers, &options).unwrap();
-            compare(mbg, &rows, options, true);
+            compare(&mbg, &rows, options, true);
         }
     }
 
     /// Checks `fast`, the public fit, against the plain path on the same rows.
     fn compare<P: ModelParams>(
-        fast: FitReport<P>,
+        fast: &FitReport<P>,
         rows: &Rows,
         options: FitOptions,
         modified: bool,
@@ -836,9 +836,9 @@ mod hessian_tests {
                 + options.penalizer * f.params.values().iter().map(|v| v * v).sum::<f64>()
         };
         assert!(
-            (objective(&fast) - objective(&plain)).abs() < 1e-12,
+            (objective(fast) - objective(&plain)).abs() < 1e-12,
             "{what}: {} vs {} ({} vs {})",
-            objective(&fast),
+            objective(fast),
             objective(&plain),
             fast.log_likelihood,
             plain.log_likelihood
