@@ -55,8 +55,8 @@ fn bgnbd_recovers_its_parameters() {
 
 #[test]
 fn bgnbd_recovers_its_parameters_through_the_warm_start() {
-    // Above 200,000 customers a fit starts from a fit on a subsample, with its inverse
-    // Hessian, and takes the Hessian by forward differences: the same truth comes back.
+    // Above 200,000 customers a fit starts from a fit on a subsample and refines it by
+    // Newton's method with the exact Hessian: the same truth comes back.
     let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
     let data = bgnbd_data(&truth, 250_000, 12);
     let fit = BgNbdParams::fit(&data, &FitOptions::new()).unwrap();

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::gamma_gamma::GammaGammaParams;
+use super::keys::Ranked;
 use super::model::{Customer, TimeUnit, TransactionModel};
 use crate::{Error, Result};
 
@@ -118,10 +119,16 @@ pub fn clv<M: TransactionModel + Sync + ?Sized>(
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
     let purchases = discounted_purchases_all(model, customers, options)?;
+    // Every row was checked by `p_alive_all`.
+    let mean = if customers.is_empty() {
+        0.0
+    } else {
+        spend.mean_spend()?
+    };
     customers
         .iter()
         .zip(purchases)
-        .map(|(c, p)| Ok(spend.expected_spend(c)? * p))
+        .map(|(c, p)| Ok(spend.expected_spend_checked(c, mean)? * p))
         .collect()
 }
 
@@ -133,18 +140,7 @@ fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
     customers: &[Customer],
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
-    let mut index: HashMap<(u32, u64), usize> = HashMap::new();
-    let mut unique: Vec<(u32, f64)> = Vec::new();
-    let mut which: Vec<usize> = Vec::with_capacity(customers.len());
-    for c in customers {
-        let i = *index
-            .entry((c.frequency, c.age.to_bits()))
-            .or_insert_with(|| {
-                unique.push((c.frequency, c.age));
-                unique.len() - 1
-            });
-        which.push(i);
-    }
+    let (unique, which) = unique_pairs(customers);
     #[cfg(feature = "parallel")]
     let values: Vec<f64> = {
         use rayon::prelude::*;
@@ -158,11 +154,48 @@ fn discounted_purchases_all<M: TransactionModel + Sync + ?Sized>(
         .iter()
         .map(|&(x, t)| discounted_if_alive(model, x, t, options))
         .collect::<Result<_>>()?;
-    customers
+    let alive = model.p_alive_all(customers)?;
+    Ok(alive
         .iter()
         .zip(which)
-        .map(|(c, i)| Ok(model.p_alive(c)? * values[i]))
-        .collect()
+        .map(|(p, i)| p * values[i as usize])
+        .collect())
+}
+
+/// The distinct `(x, T)` pairs of `customers` (in order of first appearance) and each
+/// customer's index among them. The ages are ranked among their distinct values (few: whole
+/// days or weeks) by a hash table, and the pairs indexed in a dense `x × age` table when it is
+/// small enough; otherwise in a hash map.
+fn unique_pairs(customers: &[Customer]) -> (Vec<(u32, f64)>, Vec<u32>) {
+    let mut unique: Vec<(u32, f64)> = Vec::new();
+    let mut which: Vec<u32> = Vec::with_capacity(customers.len());
+    let max_x = customers.iter().map(|c| c.frequency).max().unwrap_or(0) as usize;
+    let ranked = Ranked::new(customers.iter().map(|c| c.age.to_bits()))
+        .filter(|r| (max_x + 1).saturating_mul(r.distinct.len()) <= 1 << 24);
+    if let Some(ranked) = ranked {
+        let width = ranked.distinct.len();
+        let mut slot = vec![u32::MAX; (max_x + 1) * width];
+        for (c, r) in customers.iter().zip(&ranked.rank) {
+            let k = c.frequency as usize * width + *r as usize;
+            if slot[k] == u32::MAX {
+                slot[k] = unique.len() as u32;
+                unique.push((c.frequency, c.age));
+            }
+            which.push(slot[k]);
+        }
+    } else {
+        let mut index: HashMap<(u32, u64), u32> = HashMap::new();
+        for c in customers {
+            let i = *index
+                .entry((c.frequency, c.age.to_bits()))
+                .or_insert_with(|| {
+                    unique.push((c.frequency, c.age));
+                    (unique.len() - 1) as u32
+                });
+            which.push(i);
+        }
+    }
+    (unique, which)
 }
 
 /// One customer's forecast.

@@ -16,9 +16,10 @@
 //! Fits report parameters, log-likelihood, standard errors from the Hessian and whether the
 //! optimizer truly converged ([`FitReport`]); they run on unique `(x, t_x, T)` rows with
 //! weights, with per-frequency and per-age terms computed once per distinct value. BG/NBD,
-//! MBG/NBD and Gamma-Gamma have exact gradients (BFGS on the log-parameters); Pareto/NBD uses
-//! Nelder–Mead then Newton steps. Above 200,000 customers a fit starts from the estimates on an
-//! evenly spaced 50,000-customer subsample. A fit that runs off to a boundary (a parameter
+//! MBG/NBD and Gamma-Gamma have exact gradients (BFGS on the log-parameters) and exact
+//! Hessians (the standard errors); Pareto/NBD uses Nelder–Mead then Newton steps. Above 200,000
+//! customers a fit starts from the estimates on an evenly spaced 50,000-customer subsample
+//! (and, with an exact Hessian, refines them by Newton's method). A fit that runs off to a boundary (a parameter
 //! going to 0 or infinity) is reported with `converged: false` and a message. Likelihoods are computed in log space; the Pareto/NBD likelihood avoids the
 //! difference of two ₂F₁ values that makes other libraries return NaN for heavy buyers whose
 //! last purchase is close to `T`.
@@ -44,6 +45,7 @@ mod clv;
 pub mod cohort;
 pub mod economics;
 mod gamma_gamma;
+mod keys;
 mod model;
 mod optim;
 mod pareto;

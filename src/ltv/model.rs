@@ -143,6 +143,19 @@ impl Customer {
         self
     }
 
+    /// Whether [`Customer::check`] passes, without building an error (the fast test of the
+    /// hot loops; they call `check` for the error only when this fails).
+    #[inline]
+    pub(crate) fn is_valid(&self) -> bool {
+        self.recency.is_finite()
+            && self.age.is_finite()
+            && self.monetary.is_finite()
+            && self.recency >= 0.0
+            && self.age >= 0.0
+            && self.recency <= self.age
+            && (self.frequency != 0 || self.recency == 0.0)
+    }
+
     /// Checks the row; `who` names it in errors (a row number or id).
     ///
     /// # Errors
@@ -197,7 +210,7 @@ pub(crate) fn check_all(customers: &[Customer]) -> Result<()> {
     }
     for (i, c) in customers.iter().enumerate() {
         // Name the row only when it is bad (formatting every row costs more than checking).
-        if c.check("").is_err() {
+        if !c.is_valid() {
             c.check(&format!("row {i}"))?;
         }
     }
@@ -410,6 +423,77 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn from_customers(customers: &[Customer]) -> Rows {
+        Rows::from_customers_packed(customers)
+            .unwrap_or_else(|| Rows::from_customers_sorted(customers))
+    }
+
+    /// The fast path: rank the recencies and the ages among their distinct values (a hash
+    /// table), pack `(x, rank of t_x, rank of T)` into one `u64` and radix-sort those. The rows
+    /// come out exactly as [`Rows::from_customers_sorted`] makes them. `None` when the packed
+    /// key would not fit in 64 bits.
+    fn from_customers_packed(customers: &[Customer]) -> Option<Rows> {
+        use super::keys::{Ranked, bits_for, radix_sort};
+        let tx = Ranked::new(customers.iter().map(|c| c.recency.to_bits()))?;
+        let t = Ranked::new(customers.iter().map(|c| c.age.to_bits()))?;
+        let max_x = customers.iter().map(|c| c.frequency).max().unwrap_or(0);
+        let (bx, btx, bt) = (
+            bits_for(u64::from(max_x)),
+            bits_for(tx.distinct.len() as u64),
+            bits_for(t.distinct.len() as u64),
+        );
+        if bx + btx + bt > 64 {
+            return None;
+        }
+        let mut keys: Vec<u64> = customers
+            .iter()
+            .zip(tx.rank.iter().zip(&t.rank))
+            .map(|(c, (&rtx, &rt))| {
+                (u64::from(c.frequency) << btx << bt) | (u64::from(rtx) << bt) | u64::from(rt)
+            })
+            .collect();
+        radix_sort(&mut keys, bx + btx + bt);
+        let tmask = (1_u64 << bt) - 1;
+        let txmask = (1_u64 << btx) - 1;
+        let txs: Vec<f64> = tx.distinct.iter().map(|b| f64::from_bits(*b)).collect();
+        let ts: Vec<f64> = t.distinct.iter().map(|b| f64::from_bits(*b)).collect();
+        // Count the unique rows first so that every column is allocated once, at its size.
+        let m = 1 + keys.windows(2).filter(|p| p[0] != p[1]).count();
+        let mut rows = Rows {
+            x: Vec::with_capacity(m),
+            tx: Vec::with_capacity(m),
+            t: Vec::with_capacity(m),
+            w: Vec::with_capacity(m),
+            xi: Vec::with_capacity(m),
+            xs: vec![],
+            txi: Vec::with_capacity(m),
+            txs: vec![],
+            ti: Vec::with_capacity(m),
+            ts: vec![],
+            total: customers.len() as f64,
+        };
+        for run in keys.chunk_by(|a, b| a == b) {
+            let k = run[0];
+            let x = f64::from((k >> btx >> bt) as u32);
+            let rtx = ((k >> bt) & txmask) as u32;
+            let rt = (k & tmask) as u32;
+            if rows.xs.last() != Some(&x) {
+                rows.xs.push(x);
+            }
+            rows.xi.push((rows.xs.len() - 1) as u32);
+            rows.x.push(x);
+            rows.tx.push(txs[rtx as usize]);
+            rows.t.push(ts[rt as usize]);
+            rows.w.push(run.len() as f64);
+            rows.txi.push(rtx);
+            rows.ti.push(rt);
+        }
+        rows.txs = txs;
+        rows.ts = ts;
+        Some(rows)
+    }
+
+    /// The plain path: sort the `(x, t_x, T)` tuples.
+    fn from_customers_sorted(customers: &[Customer]) -> Rows {
         // Sort the (x, t_x, T) keys and count runs: no hashing, and rows come out in key
         // order. Non-negative floats order like their bit patterns.
         let mut keys: Vec<(u32, u64, u64)> = customers
@@ -522,6 +606,13 @@ type LlAndGradient = (f64, Vec<f64>);
 /// The log-likelihood of all the data and its gradient in the natural parameters.
 pub(crate) type LlGrad<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>) + Sync);
 
+/// The log-likelihood of all the data, its gradient and its Hessian in the natural
+/// parameters (one pass over the rows).
+pub(crate) type LlHess<'a> = &'a (dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>) + Sync);
+
+/// A log-likelihood, its gradient and its Hessian.
+type LlGradHess = (f64, Vec<f64>, Vec<Vec<f64>>);
+
 /// How far, in `ln(param / scale)`, a parameter may move before the fit counts as one that
 /// ran off to 0 or infinity: a factor e^16 ≈ 9e6. (A likelihood flat along a ridge, such as
 /// BG/NBD or Pareto/NBD on customers who never drop out, lets BFGS crawl outwards with a
@@ -568,6 +659,7 @@ impl Warm {
 pub(crate) fn fit_model<P: ModelParams>(
     total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
     gradient: Option<LlGrad<'_>>,
+    hessian: Option<LlHess<'_>>,
     customers: f64,
     scales: &[f64],
     warm: Option<Warm>,
@@ -597,31 +689,81 @@ pub(crate) fn fit_model<P: ModelParams>(
     // one it stops at need not be evaluated again (one pass over the rows fewer).
     let seen: std::cell::RefCell<Vec<(Vec<f64>, LlAndGradient)>> =
         std::cell::RefCell::new(Vec::new());
-    let quasi_newton = gradient.map(|grad| {
-        let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+    // With an exact Hessian and a warm start (already near the optimum): Newton's method,
+    // which also leaves the Hessian at the point it stops at. The natural-scale results are
+    // kept, so that the Hessian for the standard errors need not be computed again.
+    let seen_hess: std::cell::RefCell<Vec<(Vec<f64>, LlGradHess)>> =
+        std::cell::RefCell::new(Vec::new());
+    let newton = hessian.filter(|_| warm).map(|hess| {
+        let fgh = |theta: &[f64]| -> (f64, Vec<f64>, Vec<Vec<f64>>) {
             let p = natural(theta);
-            let (ll, g) = grad(&p);
-            {
-                let mut seen = seen.borrow_mut();
-                if seen.len() >= 8 {
-                    seen.remove(0);
-                }
-                seen.push((theta.to_vec(), (ll, g.clone())));
-            }
+            let (ll, g, h) = hess(&p);
+            let n = p.len();
             if !ll.is_finite() {
-                return (f64::INFINITY, vec![0.0; p.len()]);
+                return (f64::INFINITY, vec![0.0; n], vec![vec![0.0; n]; n]);
             }
             let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
-            // d/dθ = p d/dp
-            let gt = p
+            // In θ = ln(p / scale): ∂F/∂θᵢ = pᵢ aᵢ with aᵢ = -gᵢ/n + 2 pen pᵢ, and
+            // ∂²F/∂θᵢ∂θⱼ = pᵢ pⱼ (-Hᵢⱼ/n + 2 pen δᵢⱼ) + δᵢⱼ pᵢ aᵢ.
+            let a: Vec<f64> = p
                 .iter()
                 .zip(&g)
-                .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                .map(|(pi, gi)| -gi / customers + 2.0 * pen * pi)
                 .collect();
-            (f, gt)
+            let gt = p.iter().zip(&a).map(|(pi, ai)| pi * ai).collect();
+            let ht = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| {
+                            let diag = if i == j { 2.0 * pen } else { 0.0 };
+                            let extra = if i == j { p[i] * a[i] } else { 0.0 };
+                            p[i] * p[j] * (-h[i][j] / customers + diag) + extra
+                        })
+                        .collect()
+                })
+                .collect();
+            {
+                let mut seen = seen_hess.borrow_mut();
+                if seen.len() >= 4 {
+                    seen.remove(0);
+                }
+                seen.push((theta.to_vec(), (ll, g, h)));
+            }
+            (f, gt, ht)
         };
-        optim::bfgs(&fg, &start, BOUND, 1e-9, h0)
+        optim::newton(&fgh, &start, BOUND, 1e-9, 20)
     });
+    let newton_evaluations = newton.as_ref().map_or(0, |o| o.evaluations);
+    let quasi_newton = match newton {
+        Some(o) if o.converged => Some(o),
+        _ => gradient.map(|grad| {
+            let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+                let p = natural(theta);
+                let (ll, g) = grad(&p);
+                {
+                    let mut seen = seen.borrow_mut();
+                    if seen.len() >= 8 {
+                        seen.remove(0);
+                    }
+                    seen.push((theta.to_vec(), (ll, g.clone())));
+                }
+                if !ll.is_finite() {
+                    return (f64::INFINITY, vec![0.0; p.len()]);
+                }
+                let f = -ll / customers + pen * p.iter().map(|v| v * v).sum::<f64>();
+                // d/dθ = p d/dp
+                let gt = p
+                    .iter()
+                    .zip(&g)
+                    .map(|(pi, gi)| pi * (-gi / customers + 2.0 * pen * pi))
+                    .collect();
+                (f, gt)
+            };
+            let mut o = optim::bfgs(&fg, &start, BOUND, 1e-9, h0);
+            o.evaluations += newton_evaluations;
+            o
+        }),
+    };
     let opt = match quasi_newton {
         Some(o) if o.converged => o,
         Some(o) => {
@@ -636,7 +778,16 @@ pub(crate) fn fit_model<P: ModelParams>(
     let params = P::from_values(&p)?;
     // With a gradient, one call gives the log-likelihood and the gradient the forward
     // differences of the Hessian start from.
+    let at_hess = seen_hess
+        .borrow()
+        .iter()
+        .rev()
+        .find(|(theta, _)| *theta == opt.x)
+        .map(|(_, v)| v.clone());
     let at_optimum = gradient.map(|grad| {
+        if let Some((ll, g, _)) = &at_hess {
+            return (*ll, g.clone());
+        }
         let cached = seen
             .borrow()
             .iter()
@@ -663,8 +814,24 @@ pub(crate) fn fit_model<P: ModelParams>(
         }
         -total_ll(q) + customers * pen * q.iter().map(|v| v * v).sum::<f64>()
     };
-    let h = match gradient {
-        Some(grad) => {
+    let h = match (hessian, gradient) {
+        (Some(hess), _) => {
+            // The exact Hessian: where Newton's method stopped, or one pass over the rows.
+            let mut h = match at_hess {
+                Some((_, _, h)) => h,
+                None => hess(&p).2,
+            };
+            for (i, row) in h.iter_mut().enumerate() {
+                for v in row.iter_mut() {
+                    *v = -*v;
+                }
+                if let Some(d) = row.get_mut(i) {
+                    *d += 2.0 * customers * pen;
+                }
+            }
+            h
+        }
+        (None, Some(grad)) => {
             let penalized = |q: &[f64], g: &[f64]| -> Vec<f64> {
                 g.iter()
                     .zip(q)
@@ -682,7 +849,7 @@ pub(crate) fn fit_model<P: ModelParams>(
                 _ => optim::hessian_from_gradient(&g, &p, 1e-4, None),
             }
         }
-        None => optim::hessian(&total_obj, &p, 1e-3),
+        (None, None) => optim::hessian(&total_obj, &p, 1e-3),
     };
     let covariance = optim::inverse_spd(&h).filter(|inv| {
         (0..p.len()).all(|i| inv[i][i].is_finite() && inv[i][i] > 0.0)
@@ -743,6 +910,25 @@ pub trait TransactionModel {
     /// # Errors
     /// An invalid customer row, or a non-finite result.
     fn p_alive(&self, customer: &Customer) -> Result<f64>;
+
+    /// [`TransactionModel::p_alive`] of every customer, in order. Models override it with a
+    /// batch that computes the terms customers with the same frequency share once.
+    ///
+    /// # Errors
+    /// As [`TransactionModel::p_alive`], for the first customer that fails.
+    ///
+    /// ```
+    /// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
+    /// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// let cs = [Customer::new(2, 30.43, 38.86)?, Customer::new(0, 0.0, 38.86)?];
+    /// let all = m.p_alive_all(&cs)?;
+    /// assert_eq!(all.len(), 2);
+    /// assert!((all[0] - m.p_alive(&cs[0])?).abs() < 1e-15);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn p_alive_all(&self, customers: &[Customer]) -> Result<Vec<f64>> {
+        customers.iter().map(|c| self.p_alive(c)).collect()
+    }
 
     /// Expected purchases in `(T, T + t]` given the customer's history.
     ///
@@ -817,5 +1003,73 @@ pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
             value: v,
             user: String::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &Rows, b: &Rows) {
+        assert_eq!(a.x, b.x);
+        assert_eq!(a.tx, b.tx);
+        assert_eq!(a.t, b.t);
+        assert_eq!(a.w, b.w);
+        assert_eq!(a.xi, b.xi);
+        assert_eq!(a.xs, b.xs);
+        assert_eq!(a.txi, b.txi);
+        assert_eq!(a.txs, b.txs);
+        assert_eq!(a.ti, b.ti);
+        assert_eq!(a.ts, b.ts);
+        assert_eq!(a.total, b.total);
+    }
+
+    #[test]
+    fn is_valid_agrees_with_check() {
+        let values = [0.0, -0.0, 1.0, 2.0, -1.0, f64::NAN, f64::INFINITY];
+        for x in [0, 1] {
+            for &tx in &values {
+                for &t in &values {
+                    for &m in &[0.0, -3.0, f64::NAN] {
+                        let c = Customer {
+                            frequency: x,
+                            recency: tx,
+                            age: t,
+                            monetary: m,
+                        };
+                        assert_eq!(c.is_valid(), c.check("").is_ok(), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_rows_equal_sorted_rows() {
+        // Repeats, a -0.0 recency, fractional weeks and a large frequency: the radix path must
+        // give exactly the rows of the tuple sort.
+        let mut customers = vec![
+            Customer::new(0, -0.0, 3.0).unwrap(),
+            Customer::new(0, 0.0, 3.0).unwrap(),
+            Customer::new(4_000_000, 2.0, 3.0).unwrap(),
+        ];
+        for i in 0..20_000_u32 {
+            let t = f64::from(i % 97) / 7.0 + 1.0;
+            let x = (i * 31) % 13;
+            let tx = if x == 0 {
+                0.0
+            } else {
+                t * f64::from(i % 5) / 5.0
+            };
+            customers.push(Customer::new(x, tx, t).unwrap());
+        }
+        let packed = Rows::from_customers_packed(&customers).unwrap();
+        same(&packed, &Rows::from_customers_sorted(&customers));
+        assert!(packed.len() < customers.len());
+        let small = &customers[..5];
+        same(
+            &Rows::from_customers(small),
+            &Rows::from_customers_sorted(small),
+        );
     }
 }

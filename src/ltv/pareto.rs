@@ -564,7 +564,15 @@ impl ParetoNbdParams {
         let ll = |p: &[f64]| -> f64 { pnbd_ll_grad(p, &pairs).0 };
         let grad = |p: &[f64]| -> (f64, Vec<f64>) { pnbd_ll_grad(p, &pairs) };
         let scales = [1.0, max_t / 10.0, 1.0, max_t / 10.0];
-        fit_model::<Self>(&ll, Some(&grad), pairs.rows.total, &scales, warm, *options)
+        fit_model::<Self>(
+            &ll,
+            Some(&grad),
+            None,
+            pairs.rows.total,
+            &scales,
+            warm,
+            *options,
+        )
     }
 
     #[cfg(test)]

@@ -228,9 +228,70 @@ pub(crate) fn log_add_exp(a: f64, b: f64) -> f64 {
     m + (-(a - b).abs()).exp().ln_1p()
 }
 
+/// The trigamma function `ψ₁(z) = d² ln Γ(z) / dz²` for `z > 0`: the recurrence
+/// `ψ₁(z) = ψ₁(z + 1) + 1/z²` up to `z >= 12`, then the asymptotic series
+/// `1/z + 1/(2z²) + Σ B₂ₖ / z^(2k+1)` (its first omitted term is below 1e-16 there).
+pub(crate) fn trigamma(z: f64) -> f64 {
+    let mut z = z;
+    let mut acc = 0.0;
+    while z < 12.0 {
+        acc += 1.0 / (z * z);
+        z += 1.0;
+    }
+    let w = 1.0 / (z * z);
+    // 1/6, -1/30, 1/42, -1/30, 5/66, -691/2730 over odd powers of z.
+    let tail = w
+        * (1.0 / 6.0
+            + w * (-1.0 / 30.0
+                + w * (1.0 / 42.0 + w * (-1.0 / 30.0 + w * (5.0 / 66.0 - w * 691.0 / 2730.0)))));
+    acc + (1.0 + 0.5 / z + tail) / z
+}
+
+/// `ψ₁(u + x) - ψ₁(u)` for `u > 0`, `x >= 0`: for a whole `x <= 64` the exact
+/// `-Σ_{k<x} 1/(u+k)²` (no cancellation), else the difference of [`trigamma`] values.
+pub(crate) fn trigamma_diff(u: f64, x: f64) -> f64 {
+    if x <= 64.0 && x == x.floor() {
+        let mut s = 0.0;
+        let mut k = 0.0;
+        while k < x {
+            s += 1.0 / ((u + k) * (u + k));
+            k += 1.0;
+        }
+        return -s;
+    }
+    trigamma(u + x) - trigamma(u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigamma_known_values() {
+        use std::f64::consts::PI;
+        // ψ₁(1) = π²/6, ψ₁(1/2) = π²/2, ψ₁(1/4) = π² + 8G (G: Catalan's constant),
+        // ψ₁(n + 1) = π²/6 - Σ_{k=1..n} 1/k² (Abramowitz & Stegun 6.4.4, 6.4.5, 6.4.6).
+        let catalan = 0.915_965_594_177_219;
+        assert!(close(trigamma(1.0), PI * PI / 6.0, 1e-15));
+        assert!(close(trigamma(0.5), PI * PI / 2.0, 1e-15));
+        assert!(close(trigamma(0.25), PI * PI + 8.0 * catalan, 1e-15));
+        let mut want = PI * PI / 6.0;
+        for n in 1..40 {
+            want -= 1.0 / f64::from(n * n);
+            assert!(close(trigamma(f64::from(n) + 1.0), want, 1e-13), "{n}");
+        }
+        // Large z: ψ₁(z) ≈ 1/z + 1/(2z²) + 1/(6z³); tiny z: ψ₁(z) ≈ 1/z² + π²/6.
+        assert!(close(trigamma(1e6), 1e-6 + 0.5e-12 + 1e-18 / 6.0, 1e-15));
+        assert!(close(trigamma(1e-8), 1e16 + PI * PI / 6.0, 1e-15));
+        // The difference against the plain one, and a non-integer step.
+        for &u in &[0.01, 0.7, 3.0, 250.0] {
+            for &x in &[1.0, 5.0, 64.0, 65.0, 300.0, 2.5] {
+                let want = trigamma(u + x) - trigamma(u);
+                assert!(close(trigamma_diff(u, x), want, 1e-11), "{u} {x}");
+            }
+        }
+        assert_eq!(trigamma_diff(2.0, 0.0), 0.0);
+    }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * b.abs().max(1e-300)
