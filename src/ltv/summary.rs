@@ -283,8 +283,6 @@ pub struct BtydSummary<U, Tz: TimeZone = Utc> {
     /// The days of customers whose whole run came in one [`Fold::observe_many`] (see
     /// [`Days::Arena`]).
     arena: Vec<i32>,
-    /// Scratch: the days of the run being observed.
-    run_days: Vec<i32>,
 }
 
 impl<U: Eq + Hash> BtydSummary<U, Utc> {
@@ -327,7 +325,6 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
             first_after: 0,
             ignored: 0,
             arena: Vec::new(),
-            run_days: Vec::new(),
         }
     }
 
@@ -512,10 +509,11 @@ where
             // The slot is looked up at the run's first purchase (an ignored or failing event
             // makes none), its state taken out until the run ends.
             let mut taken: Option<(usize, State)> = None;
-            // Whether the state had no day before the run: its days then gather in
-            // `run_days` (consecutive repeats skipped) and are stored once at the end.
+            // Whether the state had no day before the run: its days then go straight to the
+            // arena's end from `run_start` (consecutive repeats skipped) and are settled
+            // once at the end.
             let mut fresh = false;
-            self.run_days.clear();
+            let run_start = self.arena.len();
             let mut count = 0;
             let mut failed = None;
             for event in rest {
@@ -543,8 +541,10 @@ where
                         }
                         if let Some((_, state)) = &mut taken {
                             if fresh {
-                                if self.run_days.last() != Some(&purchase.day) {
-                                    self.run_days.push(purchase.day);
+                                if self.arena.len() == run_start
+                                    || self.arena.last() != Some(&purchase.day)
+                                {
+                                    self.arena.push(purchase.day);
                                 }
                             } else {
                                 state.days.push(purchase.day, &self.arena);
@@ -557,7 +557,7 @@ where
             }
             if let Some((i, mut state)) = taken {
                 if fresh {
-                    state.days = self.store_run_days();
+                    state.days = self.settle_run_days(run_start);
                 }
                 if let Some(s) = self.states.get_mut(i) {
                     *s = state;
@@ -633,32 +633,33 @@ where
         }))
     }
 
-    /// The days gathered in `run_days`, stored: inline when few, else as a range of the
-    /// arena (or on the heap when the arena would pass 2^32 days).
-    fn store_run_days(&mut self) -> Days {
-        let run = self.run_days.as_slice();
-        if run.len() <= INLINE_DAYS {
+    /// The days of a run, at the arena's end from `run_start`, settled: moved inline when
+    /// few, else kept as that range of the arena (or moved to the heap when the arena would
+    /// pass 2^32 days).
+    fn settle_run_days(&mut self, run_start: usize) -> Days {
+        let run = self.arena.get(run_start..).unwrap_or_default();
+        let len = run.len();
+        if len <= INLINE_DAYS {
             let mut days = [0; INLINE_DAYS];
-            if let Some(head) = days.get_mut(..run.len()) {
+            if let Some(head) = days.get_mut(..len) {
                 head.copy_from_slice(run);
             }
+            self.arena.truncate(run_start);
             return Days::Inline {
-                len: run.len() as u8, // <= INLINE_DAYS
+                len: len as u8, // <= INLINE_DAYS
                 days,
             };
         }
-        match (
-            u32::try_from(self.arena.len()),
-            u32::try_from(self.arena.len() + run.len()),
-        ) {
-            (Ok(start), Ok(_)) => {
-                self.arena.extend_from_slice(run);
-                Days::Arena {
-                    start,
-                    len: run.len() as u32, // < 2^32: checked with the end
-                }
+        match (u32::try_from(run_start), u32::try_from(self.arena.len())) {
+            (Ok(start), Ok(_)) => Days::Arena {
+                start,
+                len: len as u32, // < 2^32: the end fits
+            },
+            _ => {
+                let days = Days::Heap(run.to_vec());
+                self.arena.truncate(run_start);
+                days
             }
-            _ => Days::Heap(run.to_vec()),
         }
     }
 
