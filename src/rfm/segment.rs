@@ -440,8 +440,14 @@ impl SegmentRules {
     pub fn segment_par<U: Sync>(&self, scores: &RfmScores<U>) -> Result<Segmentation> {
         let plan = self.plan(scores)?;
         let rows = scores.customers.as_slice();
-        let blocks =
-            crate::fold::map_collect(rows.len().div_ceil(SEGMENT_BLOCK), |b| plan.block(rows, b));
+        let mut blocks = Vec::new();
+        {
+            use rayon::prelude::*;
+            (0..rows.len().div_ceil(SEGMENT_BLOCK))
+                .into_par_iter()
+                .map(|b| plan.block(rows, b))
+                .collect_into_vec(&mut blocks);
+        }
         Ok(plan.finish(blocks, self.unreachable(scores.bins())))
     }
 
