@@ -380,9 +380,17 @@ impl Scorer {
                     }
                 };
                 // Every slot has an order and sums of finite amounts are finite unless they
-                // overflow (the range is then not finite): the table road takes those.
-                let (mut mon, range) = column(states.iter().map(PurchaseState::monetary), n);
-                let usable = range.0.is_finite() && range.1.is_finite();
+                // overflow: the table road takes those (and reports them).
+                let mut finite = true;
+                let (mut mon, range) = column(
+                    states.iter().map(|st| {
+                        let v = st.monetary();
+                        finite &= v.is_finite(); // NaN too (+inf and -inf parts merged)
+                        v
+                    }),
+                    n,
+                );
+                let usable = finite;
                 let m_bin = usable.then(|| binner_in_range(&mut mon, &p.monetary, p.bins, range));
                 (f_bin, m_bin)
             },

@@ -125,6 +125,41 @@ fn nan_amounts_are_rejected_naming_the_user() {
     ));
 }
 
+/// Two parts whose sums overflow to +inf and to -inf merge into a NaN total (inf - inf):
+/// scoring the summary straight from its state reports it as scoring its table does, never a
+/// score for a NaN.
+#[test]
+fn sums_that_overflow_to_nan_in_a_merge_are_rejected_when_scoring() {
+    let up = [
+        EventRecord::<u8>::new(1_u8, t(1)).with_amount(f64::MAX),
+        EventRecord::new(1_u8, t(2)).with_amount(f64::MAX),
+        EventRecord::new(2_u8, t(2)).with_amount(1.0),
+    ];
+    let down = [
+        EventRecord::<u8>::new(1_u8, t(3)).with_amount(-f64::MAX),
+        EventRecord::new(1_u8, t(4)).with_amount(-f64::MAX),
+    ];
+    let mut s = fold(RfmSummary::new(t(10)), &up).unwrap();
+    s.merge(fold(RfmSummary::new(t(10)), &down).unwrap())
+        .unwrap();
+    for scorer in all_methods() {
+        let scorer = scorer.check().unwrap();
+        let direct = scorer.score_summary(s.clone());
+        let via_table = scorer.score(&s.clone().finish());
+        assert!(
+            matches!(
+                direct,
+                Err(Error::NonFinite {
+                    field: "monetary",
+                    ..
+                })
+            ),
+            "{direct:?}"
+        );
+        assert_eq!(format!("{direct:?}"), format!("{via_table:?}"));
+    }
+}
+
 #[test]
 fn purchases_after_the_as_of_date_are_rejected() {
     let mut s = RfmSummary::new(t(10));
