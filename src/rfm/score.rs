@@ -261,26 +261,13 @@ impl Scorer {
     where
         U: Clone + Eq + Hash + Ord,
     {
-        let SummaryParts {
-            as_of_ms,
-            users,
-            states,
-            day_counts,
-        } = summary.into_parts();
-        let Some(plan) = self.plan(as_of_ms, &states, day_counts.as_deref())? else {
-            return self.score(&RfmSummary::table_from_parts(SummaryParts {
-                as_of_ms,
-                users,
-                states,
-                day_counts,
-            }));
-        };
-        let customers = users
-            .into_iter()
-            .enumerate()
-            .map(|(i, user)| plan.customer(i, user))
-            .collect();
-        Ok(plan.into_scores(customers))
+        self.score_parts(summary.into_parts(), |users, plan| {
+            users
+                .into_iter()
+                .enumerate()
+                .map(|(i, user)| plan.customer(i, user))
+                .collect()
+        })
     }
 
     /// [`Scorer::score_summary`] with every pass over the customers split over rayon's
@@ -308,12 +295,32 @@ impl Scorer {
         U: Clone + Eq + Hash + Ord + Send,
     {
         use rayon::prelude::*;
+        self.score_parts(summary.into_parts(), |users, plan| {
+            let mut customers = Vec::new();
+            users
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, user)| plan.customer(i, user))
+                .collect_into_vec(&mut customers);
+            customers
+        })
+    }
+
+    /// Scores a summary's parts straight from its states, `build` making the rows from the
+    /// ids with [`Plan::customer`] (a generic call, inlined per row); a state that cannot be
+    /// scored straight (an overflowed sum) sends the parts down the table road, which reports
+    /// it.
+    fn score_parts<U, B>(&self, parts: SummaryParts<U>, build: B) -> Result<RfmScores<U>>
+    where
+        U: Clone,
+        B: FnOnce(Vec<U>, &Plan<'_>) -> Vec<ScoredCustomer<U>>,
+    {
         let SummaryParts {
             as_of_ms,
             users,
             states,
             day_counts,
-        } = summary.into_parts();
+        } = parts;
         let Some(plan) = self.plan(as_of_ms, &states, day_counts.as_deref())? else {
             return self.score(&RfmSummary::table_from_parts(SummaryParts {
                 as_of_ms,
@@ -322,12 +329,7 @@ impl Scorer {
                 day_counts,
             }));
         };
-        let mut customers = Vec::new();
-        users
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, user)| plan.customer(i, user))
-            .collect_into_vec(&mut customers);
+        let customers = build(users, &plan);
         Ok(plan.into_scores(customers))
     }
 
