@@ -397,33 +397,14 @@ pub(crate) fn bfgs(
             d = g.iter().map(|v| -v).collect();
             slope = -g.iter().map(|v| v * v).sum::<f64>();
         }
-        // Cap the step so one bad direction cannot jump to absurd parameters.
-        let dmax = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let mut t = if dmax > 2.0 { 2.0 / dmax } else { 1.0 };
-        let mut accepted = None;
-        let mut at_noise_floor = false;
-        while t > 1e-12 {
-            let cand: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + t * b).collect();
-            let (fc, gc) = eval(&cand);
-            if fc <= f + 1e-4 * t * slope {
-                accepted = Some((cand, fc, gc));
+        let near_floor = gmax < gtol * NOISE_GTOL;
+        let (xn, fnew, gn) = match line_search(&x, &d, f, slope, near_floor, 1e-12, &mut eval) {
+            Step::Accepted(xn, fnew, gn) => (xn, fnew, gn),
+            Step::NoiseFloor => {
+                converged = true;
                 break;
             }
-            // Near the optimum the decrease a step can make falls below the rounding of f (a
-            // sum over 600k rows carries about 1e-12 of it): with the gradient already small,
-            // halving the step further only burns evaluations.
-            if gmax < gtol * NOISE_GTOL && (fc - f).abs() <= 1e-11 * f.abs().max(1.0) {
-                at_noise_floor = true;
-                break;
-            }
-            t *= 0.5;
-        }
-        if at_noise_floor {
-            converged = true;
-            break;
-        }
-        let Some((xn, fnew, gn)) = accepted else {
-            break;
+            Step::Failed => break,
         };
         let sv: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
         let yv: Vec<f64> = gn.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -483,6 +464,49 @@ pub(crate) fn bfgs(
     }
 }
 
+/// Where a [`line_search`] ended.
+enum Step<T> {
+    /// A point with enough decrease: the point, its value and what else `eval` returned.
+    Accepted(Vec<f64>, f64, T),
+    /// The decrease fell below the rounding of the objective with the gradient already small
+    /// (`near_floor`): the optimum, as far as `f` can tell.
+    NoiseFloor,
+    /// No step down to `t_min` decreased `f` enough.
+    Failed,
+}
+
+/// Backtracking (Armijo) line search from `x` along the descent direction `d` (`slope` =
+/// g·d < 0), the first step capped so that no coordinate moves more than 2 (one bad direction
+/// cannot jump to absurd parameters), halved down to `t_min`. Shared by [`bfgs`] and
+/// [`newton`]; `eval` returns the value and whatever the method needs at the new point.
+fn line_search<T>(
+    x: &[f64],
+    d: &[f64],
+    f: f64,
+    slope: f64,
+    near_floor: bool,
+    t_min: f64,
+    eval: &mut impl FnMut(&[f64]) -> (f64, T),
+) -> Step<T> {
+    let dmax = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let mut t = if dmax > 2.0 { 2.0 / dmax } else { 1.0 };
+    while t > t_min {
+        let cand: Vec<f64> = x.iter().zip(d).map(|(a, b)| a + t * b).collect();
+        let (fc, rest) = eval(&cand);
+        if fc <= f + 1e-4 * t * slope {
+            return Step::Accepted(cand, fc, rest);
+        }
+        // Near the optimum the decrease a step can make falls below the rounding of f (a sum
+        // over 600k rows carries about 1e-12 of it): with the gradient already small, halving
+        // the step further only burns evaluations.
+        if near_floor && (fc - f).abs() <= 1e-11 * f.abs().max(1.0) {
+            return Step::NoiseFloor;
+        }
+        t *= 0.5;
+    }
+    Step::Failed
+}
+
 /// A function returning its value, gradient and Hessian.
 pub(crate) type ValueGradHess<'a> = &'a dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<Vec<f64>>);
 
@@ -532,31 +556,20 @@ pub(crate) fn newton(
         if slope.is_nan() || slope >= 0.0 {
             break;
         }
-        let dmax = d.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let mut t = if dmax > 2.0 { 2.0 / dmax } else { 1.0 };
-        let mut accepted = None;
-        let mut at_noise_floor = false;
-        while t > 1e-6 {
-            let cand: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + t * b).collect();
-            let (fc, gc, hc) = eval(&cand);
-            if fc <= f + 1e-4 * t * slope {
-                accepted = Some((cand, fc, gc, hc));
-                break;
-            }
-            // As in BFGS: below the rounding of f, with the gradient already small, stop.
-            if gmax < gtol * NOISE_GTOL && (fc - f).abs() <= 1e-11 * f.abs().max(1.0) {
-                at_noise_floor = true;
-                break;
-            }
-            t *= 0.5;
-        }
-        if at_noise_floor {
-            converged = true;
-            break;
-        }
-        let Some((xn, fnew, gn, hn)) = accepted else {
-            break;
+        let near_floor = gmax < gtol * NOISE_GTOL;
+        let mut eval_gh = |x: &[f64]| {
+            let (f, g, h) = eval(x);
+            (f, (g, h))
         };
+        let (xn, fnew, (gn, hn)) =
+            match line_search(&x, &d, f, slope, near_floor, 1e-6, &mut eval_gh) {
+                Step::Accepted(xn, fnew, gh) => (xn, fnew, gh),
+                Step::NoiseFloor => {
+                    converged = true;
+                    break;
+                }
+                Step::Failed => break,
+            };
         let small = (f - fnew).abs() <= 1e-14 * f.abs().max(1.0);
         (x, f, g, h) = (xn, fnew, gn, hn);
         if small {
