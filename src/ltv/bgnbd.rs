@@ -737,7 +737,7 @@ mod batch_tests {
 
 #[cfg(test)]
 mod hessian_tests {
-    use super::super::optim;
+    use super::super::model::fit_checks;
     use super::*;
     use crate::sample::Rng;
 
@@ -804,31 +804,7 @@ mod hessian_tests {
         let plain: FitReport<P> =
             fit_model(&ll, Some(&grad), None, rows.total, &scales, None, options).unwrap();
         let what = format!("modified={modified} {options:?}");
-        assert!(
-            fast.converged && plain.converged,
-            "{what}: {} / {}\n{fast:?}\n{plain:?}",
-            fast.message,
-            plain.message
-        );
-        let (se_fast, se_plain) = (
-            fast.std_errors.as_ref().unwrap().values(),
-            plain.std_errors.as_ref().unwrap().values(),
-        );
-        // The same optimum, within a hundredth of a standard error; the standard errors within
-        // 1 % (they are taken at these two slightly different points).
-        for (k, (a, b)) in fast
-            .params
-            .values()
-            .iter()
-            .zip(plain.params.values())
-            .enumerate()
-        {
-            assert!((a - b).abs() < 0.01 * se_plain[k], "{what} {k}: {a} vs {b}");
-            assert!(
-                (se_fast[k] / se_plain[k] - 1.0).abs() < 0.01,
-                "{what} {k}: {se_fast:?} vs {se_plain:?}"
-            );
-        }
+        fit_checks::assert_same_optimum(fast, &plain, &what);
         // The objective the fit minimizes, -ll/n + penalizer Σ p², agrees (with a penalty the
         // log-likelihood alone is not stationary at the optimum and moves with it).
         let objective = |f: &FitReport<P>| {
@@ -846,24 +822,8 @@ mod hessian_tests {
         // At the same point the exact Hessian gives the covariance of central differences of
         // the gradient (both without the penalty's constant second derivative).
         let p = plain.params.values();
-        let neg = |h: Vec<Vec<f64>>| -> Vec<Vec<f64>> {
-            h.into_iter()
-                .map(|r| r.into_iter().map(|v| -v).collect())
-                .collect()
-        };
-        let exact = optim::inverse_spd(&neg(bg_hessian(&p, rows, modified))).unwrap();
         let g = |q: &[f64]| bg_ll_grad(q, rows, modified).1;
-        let fd =
-            optim::inverse_spd(&neg(optim::hessian_from_gradient(&g, &p, 1e-4, None))).unwrap();
-        for i in 0..4 {
-            for j in 0..4 {
-                let scale = (fd[i][i] * fd[j][j]).sqrt();
-                assert!(
-                    (exact[i][j] - fd[i][j]).abs() < 1e-5 * scale,
-                    "{what} ({i},{j}): {exact:?} vs {fd:?}"
-                );
-            }
-        }
+        fit_checks::assert_covariance_matches(bg_hessian(&p, rows, modified), &g, &p, &what);
     }
 
     /// Customers with heavy and light buyers, purchases right at T, and no repeat purchases.

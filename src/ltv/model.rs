@@ -1073,3 +1073,71 @@ mod tests {
         );
     }
 }
+
+/// Checks shared by the fits' unit tests: a warm-started Newton fit against the plain BFGS
+/// fit, and an exact Hessian's covariance against central differences of the gradient.
+#[cfg(test)]
+pub(crate) mod fit_checks {
+    use super::{FitReport, ModelParams};
+    use crate::ltv::optim;
+
+    /// Both converged to the same optimum, within a hundredth of a standard error, with
+    /// standard errors within 1 % (they are taken at two slightly different points).
+    pub(crate) fn assert_same_optimum<P: ModelParams + std::fmt::Debug>(
+        fast: &FitReport<P>,
+        plain: &FitReport<P>,
+        what: &str,
+    ) {
+        assert!(
+            fast.converged && plain.converged,
+            "{what}: {} / {}\n{fast:?}\n{plain:?}",
+            fast.message,
+            plain.message
+        );
+        let (se_fast, se_plain) = (
+            fast.std_errors.as_ref().unwrap().values(),
+            plain.std_errors.as_ref().unwrap().values(),
+        );
+        for (k, (a, b)) in fast
+            .params
+            .values()
+            .iter()
+            .zip(plain.params.values())
+            .enumerate()
+        {
+            assert!((a - b).abs() < 0.01 * se_plain[k], "{what} {k}: {a} vs {b}");
+            assert!(
+                (se_fast[k] / se_plain[k] - 1.0).abs() < 0.01,
+                "{what} {k}: {se_fast:?} vs {se_plain:?}"
+            );
+        }
+    }
+
+    /// At `p`, the covariance from the exact Hessian `exact` of the log-likelihood equals the
+    /// one from central differences of its gradient `grad`, within 1e-5 of the scale
+    /// `sqrt(cov_ii cov_jj)`.
+    pub(crate) fn assert_covariance_matches(
+        exact: Vec<Vec<f64>>,
+        grad: &dyn Fn(&[f64]) -> Vec<f64>,
+        p: &[f64],
+        what: &str,
+    ) {
+        let neg = |h: Vec<Vec<f64>>| -> Vec<Vec<f64>> {
+            h.into_iter()
+                .map(|r| r.into_iter().map(|v| -v).collect())
+                .collect()
+        };
+        let exact = optim::inverse_spd(&neg(exact)).unwrap();
+        let fd =
+            optim::inverse_spd(&neg(optim::hessian_from_gradient(grad, p, 1e-4, None))).unwrap();
+        for i in 0..p.len() {
+            for j in 0..p.len() {
+                let scale = (fd[i][i] * fd[j][j]).sqrt();
+                assert!(
+                    (exact[i][j] - fd[i][j]).abs() < 1e-5 * scale,
+                    "{what} ({i},{j}): {exact:?} vs {fd:?}"
+                );
+            }
+        }
+    }
+}
