@@ -4,7 +4,7 @@
 use std::fmt;
 use std::hash::Hash;
 
-use chrono::{Datelike, NaiveDate, Offset, TimeZone, Timelike, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
@@ -593,21 +593,8 @@ where
     fn purchase<E: Event<User = U>>(&self, event: &E) -> Result<Option<Purchase>> {
         let amount = checked_amount(event)?;
         let at = event.at();
-        // Local calendar day as a day number: the zone's offset at this instant, then integer
-        // arithmetic (no calendar conversion per event).
-        let offset = i64::from(
-            self.zone
-                .offset_from_utc_datetime(&at.naive_utc())
-                .fix()
-                .local_minus_utc(),
-        );
-        // The UTC day, moved by the days the offset crosses (-1, 0 or +1).
-        let utc = at.naive_utc();
-        let seconds = i64::from(utc.time().num_seconds_from_midnight()) + offset;
-        let day = i32::try_from(seconds.div_euclid(86_400))
-            .ok()
-            .and_then(|d| utc.date().num_days_from_ce().checked_add(d))
-            .ok_or_else(|| Error::InvalidInput(format!("time {at} is out of range")))?;
+        let day = i32::try_from(crate::time::local_day(&self.zone, at))
+            .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
         let holdout = if day > self.cal_day {
             match self.holdout_day {
                 None => return Ok(None),

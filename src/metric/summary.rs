@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Offset, TimeDelta, TimeZone, Timelike, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::MetricError;
@@ -462,7 +462,7 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
     /// ```
     pub fn new(tree: Arc<MetricTree<E>>, tz: Tz, window: Window) -> Self {
         let hosts = tree.hosts.len();
-        let first_day = local_day(&tz, window.from);
+        let first_day = crate::time::local_day(&tz, window.from);
         MetricSummary {
             tree,
             tz,
@@ -556,24 +556,6 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
         self.slots.resize(self.slots.len() + self.tree.slots, 0.0);
         self.days.push(days.unwrap_or(DaySet::EMPTY));
         i
-    }
-}
-
-/// The local day number (days from the common era) of `at` in `tz`, without a 64-bit
-/// division: a zone's offset is less than a day, so the local day is the UTC day or a
-/// neighbour.
-#[inline]
-fn local_day<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>) -> i64 {
-    let utc = at.naive_utc();
-    let offset = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc();
-    let seconds = i64::from(utc.time().num_seconds_from_midnight()) + i64::from(offset);
-    let day = i64::from(utc.date().num_days_from_ce());
-    if seconds < 0 {
-        day - 1
-    } else if seconds >= 86_400 {
-        day + 1
-    } else {
-        day
     }
 }
 
@@ -676,7 +658,8 @@ where
             _ => None,
         };
         // Within the window, so 0 ..= 65,001: fits 16 bits.
-        let day = (local_day(&self.tz, at) - self.first_day).clamp(0, i64::from(u16::MAX)) as u16;
+        let day = (crate::time::local_day(&self.tz, at) - self.first_day)
+            .clamp(0, i64::from(u16::MAX)) as u16;
         let stride = tree.slots;
         let i = self.user_slot(e.user());
         let start = i * stride;

@@ -622,6 +622,26 @@ pub fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc
     }
 }
 
+/// The local calendar day of `at` in `tz` as a day number (days from the common era, as
+/// chrono's `num_days_from_ce`), without a calendar conversion or a 64-bit division: a zone's
+/// offset is less than a day, so the local day is the UTC day or a neighbour. For the folds'
+/// per-event "which day" (BTYD purchase days, metric-tree days).
+#[inline]
+pub(crate) fn local_day<Tz: TimeZone>(tz: &Tz, at: DateTime<Utc>) -> i64 {
+    use chrono::{Offset, Timelike};
+    let utc = at.naive_utc();
+    let offset = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc();
+    let seconds = i64::from(utc.time().num_seconds_from_midnight()) + i64::from(offset);
+    let day = i64::from(utc.date().num_days_from_ce());
+    if seconds < 0 {
+        day - 1
+    } else if seconds >= 86_400 {
+        day + 1
+    } else {
+        day
+    }
+}
+
 /// Exact days from `from` to `to` (fractional; negative when `to` is earlier).
 ///
 /// ```
