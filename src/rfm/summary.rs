@@ -450,36 +450,44 @@ where
             }
             let user = first.user();
             let slot = self.slot_of(user)?;
-            let mut state = self
+            let state = self
                 .states
                 .get(slot)
                 .copied()
                 .unwrap_or(PurchaseState::EMPTY);
-            state.add(key, amount);
+            // The run's state in plain locals (no struct the compiler may keep in memory):
+            // the sum's chain of additions is then register to register.
+            let (mut last, mut sum) = (state.last_ms.max(key), state.monetary + amount);
+            let as_of_key = self.as_of_key;
             let mut taken = 0;
-            let mut failed = None;
+            let mut bad = None;
             for event in tail {
                 if event.user() != user {
                     break;
                 }
                 let amount = event.amount();
-                if !amount.is_finite() {
-                    failed = Some(non_finite(event));
-                    break;
-                }
                 let key = time_key(event.at());
-                if key > self.as_of_key {
-                    failed = Some(after_as_of(event, self.as_of));
+                if !amount.is_finite() || key > as_of_key {
+                    bad = Some(event);
                     break;
                 }
-                state.add(key, amount);
+                last = last.max(key);
+                sum += amount;
                 taken += 1;
             }
             if let Some(s) = self.states.get_mut(slot) {
-                *s = state;
+                *s = PurchaseState {
+                    last_ms: last,
+                    monetary: sum,
+                    orders: state.orders + 1 + taken as u64,
+                };
             }
-            if let Some(e) = failed {
-                return Err(e);
+            if let Some(event) = bad {
+                return Err(if event.amount().is_finite() {
+                    after_as_of(event, self.as_of)
+                } else {
+                    non_finite(event)
+                });
             }
             rest = tail.get(taken..).unwrap_or_default();
         }
