@@ -326,17 +326,41 @@ fn bucketed_at_depth(
     if !scale.is_finite() || scale <= 0.0 {
         return None;
     }
-    let bucket = |v: f64| (((v - lo) * scale) as usize).min(BUCKETS - 1);
-    let mut counts = vec![0usize; BUCKETS];
+    if values.len() >= u32::MAX as usize {
+        return None;
+    }
+    // Clamped in floating point, then a conversion of a value in [0, BUCKETS) (the values are
+    // finite here); the same bucket as truncating first and clamping after.
+    let top = (BUCKETS - 1) as f64;
+    let bucket = |v: f64| ((v - lo) * scale).min(top) as u32 as usize;
+    // Counts in two interleaved tables (even and odd positions), so that a run of values in
+    // one bucket (a mass of ties) does not make each increment wait on the previous one.
+    let mut counts2 = vec![[0u32; 2]; BUCKETS];
     // Values equal to the minimum (a mass of ties there, such as customers who never paid,
     // is answered without gathering it).
     let mut at_lo = 0usize;
-    for &v in values {
+    let mut pairs = values.chunks_exact(2);
+    for pair in pairs.by_ref() {
+        if let [a, b] = *pair {
+            at_lo += usize::from(a == lo) + usize::from(b == lo);
+            if let Some([c, _]) = counts2.get_mut(bucket(a)) {
+                *c += 1;
+            }
+            if let Some([_, c]) = counts2.get_mut(bucket(b)) {
+                *c += 1;
+            }
+        }
+    }
+    for &v in pairs.remainder() {
         at_lo += usize::from(v == lo);
-        if let Some(c) = counts.get_mut(bucket(v)) {
+        if let Some([c, _]) = counts2.get_mut(bucket(v)) {
             *c += 1;
         }
     }
+    let counts: Vec<usize> = counts2
+        .iter()
+        .map(|[a, b]| *a as usize + *b as usize)
+        .collect();
     let mut out = Vec::with_capacity(positions.len());
     // For each wanted position: its bucket and its rank inside the bucket.
     let mut wanted: Vec<(usize, usize, usize)> = Vec::with_capacity(positions.len());
@@ -460,14 +484,29 @@ fn histogram_statistics(lo: f64, counts: &[u32], positions: &[usize]) -> Vec<(us
     out
 }
 
-fn min_max(values: &[f64]) -> (f64, f64) {
-    let mut lo = f64::INFINITY;
-    let mut hi = f64::NEG_INFINITY;
-    for &v in values {
-        lo = lo.min(v);
-        hi = hi.max(v);
+/// The minimum and maximum of `values`, NaN skipped (as `f64::min` and `f64::max` do);
+/// `(inf, -inf)` when there is none. Four independent lanes, so that the comparisons do not
+/// wait on each other.
+pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
+    let mut lo = [f64::INFINITY; 4];
+    let mut hi = [f64::NEG_INFINITY; 4];
+    let mut quads = values.chunks_exact(4);
+    for q in quads.by_ref() {
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(q) {
+            // `v < l` is false for NaN: NaN never becomes a bound.
+            *l = if v < *l { v } else { *l };
+            *h = if v > *h { v } else { *h };
+        }
     }
-    (lo, hi)
+    let (mut l, mut h) = (
+        lo[0].min(lo[1]).min(lo[2].min(lo[3])),
+        hi[0].max(hi[1]).max(hi[2].max(hi[3])),
+    );
+    for &v in quads.remainder() {
+        l = l.min(v);
+        h = h.max(v);
+    }
+    (l, h)
 }
 
 /// How scores are read off a value once the breaks are known.
@@ -724,6 +763,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn min_max_skips_nan_like_f64_min_and_max() {
+        let nan = f64::NAN;
+        assert_eq!(min_max(&[]), (f64::INFINITY, f64::NEG_INFINITY));
+        assert_eq!(min_max(&[nan, 2.0, -1.0, nan, 7.5]), (-1.0, 7.5));
+        assert_eq!(
+            min_max(&[3.0, nan, nan, nan, nan, nan, nan, -4.0, 0.0]),
+            (-4.0, 3.0)
+        );
+        let r = min_max(&[nan; 6]);
+        assert!(r.0.is_infinite() && r.1.is_infinite());
+    }
+
+    #[test]
     fn bucketed_order_statistics_equal_a_full_sort() {
         let mut rng = crate::sample::Rng::new(9);
         let cases: Vec<Vec<f64>> = vec![
@@ -736,14 +788,26 @@ mod tests {
             // Heavy ties.
             (0..50_000).map(|i| f64::from(i % 3) + 0.5).collect(),
             (0..40_000).map(|i| -f64::from(i) * 0.25).collect(),
+            // A mass of ties at the minimum (customers who never paid), an odd count.
+            (0..50_001)
+                .map(|i| {
+                    if i % 4 == 0 {
+                        rng.gamma(0.5, 80.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
         ];
         for values in cases {
             let mut sorted = values.clone();
             sorted.sort_unstable_by(f64::total_cmp);
+            let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
+            assert_eq!(min_max(&values), (lo, hi));
             for k in 2..=9 {
                 let positions = needed_positions(values.len(), k);
-                let got = bucketed_statistics(&values, &positions, min_max(&values))
-                    .unwrap_or_else(|| order_statistics(&mut values.clone(), &positions));
+                let got = bucketed_statistics(&values, &positions, (lo, hi))
+                    .expect("the bucketed road answers every case here");
                 for (p, v) in got {
                     assert_eq!(v, sorted[p], "k {k} position {p}");
                 }

@@ -509,16 +509,12 @@ impl Scorer {
     }
 }
 
-/// A column of `n` values and its minimum and maximum, in one pass.
+/// A column of `n` values and its minimum and maximum (of the values that are not NaN).
 fn column(values: impl Iterator<Item = f64>, n: usize) -> (Vec<f64>, (f64, f64)) {
     let mut out = Vec::with_capacity(n);
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values {
-        lo = lo.min(v);
-        hi = hi.max(v);
-        out.push(v);
-    }
-    (out, (lo, hi))
+    out.extend(values);
+    let range = crate::rfm::binning::min_max(&out);
+    (out, range)
 }
 
 /// Everything scoring a summary's customer needs besides its id: the states and the three
