@@ -512,12 +512,31 @@ pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
 /// How scores are read off a value once the breaks are known.
 #[derive(Debug, Clone)]
 enum Rule {
-    /// `1 + #{b < v}` (quantile bins, closed right).
+    /// `1 + #{b < v}`. Quantile bins (closed right) keep their breaks; bins closed left
+    /// (`1 + #{b <= v}`: given breaks and R `rfm`) hold each break's next float down, since for
+    /// finite `v`, `b <= v` exactly when `next_down(b) < v` (see [`closed_left`]).
     Below([f64; MAX_BREAKS]),
-    /// `1 + #{b <= v}` (breaks and R `rfm`, closed left).
-    AtOrBelow([f64; MAX_BREAKS]),
     /// Precomputed per position (n-tiles).
     Ranked(Vec<u8>),
+}
+
+/// The largest float below `x` (`f64::next_down`, which needs Rust 1.86); +inf gives the
+/// largest finite float, and NaN and -inf stay.
+fn next_down(x: f64) -> f64 {
+    if x.is_nan() || x == f64::NEG_INFINITY {
+        x
+    } else if x == 0.0 {
+        -f64::from_bits(1)
+    } else if x > 0.0 {
+        f64::from_bits(x.to_bits() - 1)
+    } else {
+        f64::from_bits(x.to_bits() + 1)
+    }
+}
+
+/// The rule of bins closed left: `1 + #{b <= v}` as `1 + #{next_down(b) < v}`.
+fn closed_left(padded: [f64; MAX_BREAKS]) -> Rule {
+    Rule::Below(padded.map(next_down))
 }
 
 /// At most 8 breaks (9 scores, single digits).
@@ -546,7 +565,6 @@ impl Binner {
     pub(crate) fn score(&self, i: usize, v: f64) -> u8 {
         match &self.rule {
             Rule::Below(b) => 1 + count_below(b, v),
-            Rule::AtOrBelow(b) => 1 + count_at_or_below(b, v),
             Rule::Ranked(s) => s.get(i).copied().unwrap_or(1),
         }
     }
@@ -587,7 +605,7 @@ fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f
         let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
         let bands = bands(&breaks, min, bins, max + 1.0);
         Binner {
-            rule: Rule::AtOrBelow(padded(&breaks)),
+            rule: closed_left(padded(&breaks)),
             thresholds: t(breaks, Closed::Left, bands, bins),
         }
     } else {
@@ -628,7 +646,7 @@ pub(crate) fn binner_in_range(
             let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
             let bands = bands(&breaks, min, bins, max + 1.0);
             Ok(Binner {
-                rule: Rule::AtOrBelow(padded(&breaks)),
+                rule: closed_left(padded(&breaks)),
                 thresholds: t(breaks, Closed::Left, bands, bins),
             })
         }
@@ -674,15 +692,6 @@ fn count_below(breaks: &[f64; MAX_BREAKS], v: f64) -> u8 {
     let mut c = 0u8;
     for &b in breaks {
         c += u8::from(b < v);
-    }
-    c
-}
-
-#[inline]
-fn count_at_or_below(breaks: &[f64; MAX_BREAKS], v: f64) -> u8 {
-    let mut c = 0u8;
-    for &b in breaks {
-        c += u8::from(b <= v);
     }
     c
 }
@@ -761,6 +770,37 @@ pub(crate) fn check_breaks(name: &'static str, breaks: &[f64]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closed_left_rule_counts_breaks_at_or_below() {
+        let tiny = f64::from_bits(1);
+        assert_eq!(next_down(1.0), 1.0 - f64::EPSILON / 2.0);
+        assert_eq!(next_down(0.0), -tiny);
+        assert_eq!(next_down(-0.0), -tiny);
+        assert_eq!(next_down(tiny), 0.0);
+        assert_eq!(next_down(-1.0), -1.0 - f64::EPSILON);
+        assert_eq!(next_down(f64::INFINITY), f64::MAX);
+        assert_eq!(next_down(f64::NEG_INFINITY), f64::NEG_INFINITY);
+        let breaks = [-2.5, -0.0, tiny, 1.0, 3.0, 1e300];
+        let rule = closed_left(padded(&breaks));
+        let values = [
+            -1e308, -2.5, -2.4999999, -tiny, -0.0, 0.0, tiny, 0.5, 1.0, 2.0, 3.0, 1e300, f64::MAX,
+        ];
+        for v in values {
+            let want = 1 + breaks.iter().filter(|&&b| b <= v).count();
+            let b = Binner {
+                rule: rule.clone(),
+                thresholds: Thresholds {
+                    method: Method::Breaks(breaks.to_vec()),
+                    bins: 7,
+                    breaks: breaks.to_vec(),
+                    closed: Closed::Left,
+                    bands: Vec::new(),
+                },
+            };
+            assert_eq!(usize::from(b.score(0, v)), want, "value {v}");
+        }
+    }
 
     #[test]
     fn min_max_skips_nan_like_f64_min_and_max() {

@@ -410,6 +410,12 @@ impl Scorer {
             r_bin,
             f_bin,
             m_bin,
+            sums: (0..1000_u16)
+                .map(|s| {
+                    let digit = |d: u16| u8::try_from(d % 10).unwrap_or(0);
+                    weighted_sum(p.weights, digit(s / 100), digit(s / 10), digit(s))
+                })
+                .collect(),
         }))
     }
 
@@ -491,7 +497,7 @@ impl Scorer {
                     f,
                     m,
                     rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
-                    score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+                    score_sum: weighted_sum(w, r, f, m),
                 }
             })
             .collect();
@@ -529,6 +535,15 @@ struct Plan<'a> {
     r_bin: Binner,
     f_bin: Binner,
     m_bin: Binner,
+    /// [`weighted_sum`] of every `rfm_score` below 1000 (scores are single digits), so that a
+    /// row reads its sum instead of computing it.
+    sums: Vec<f64>,
+}
+
+/// `w_r * r + w_f * f + w_m * m`.
+#[inline]
+fn weighted_sum(w: Weights, r: u8, f: u8, m: u8) -> f64 {
+    w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m)
 }
 
 impl Plan<'_> {
@@ -550,7 +565,7 @@ impl Plan<'_> {
         let r = self.r_top - self.r_bin.score(i, recency_days);
         let f = self.f_bin.score(i, frequency as f64);
         let m = self.m_bin.score(i, st.monetary());
-        let w = self.params.weights;
+        let rfm_score = u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m);
         ScoredCustomer {
             user,
             recency_days,
@@ -560,8 +575,12 @@ impl Plan<'_> {
             r,
             f,
             m,
-            rfm_score: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m),
-            score_sum: w.r * f64::from(r) + w.f * f64::from(f) + w.m * f64::from(m),
+            rfm_score,
+            score_sum: self
+                .sums
+                .get(usize::from(rfm_score))
+                .copied()
+                .unwrap_or_else(|| weighted_sum(self.params.weights, r, f, m)),
         }
     }
 
