@@ -356,6 +356,11 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     }
 
     fn push(&mut self, user: &U, indexed: bool) -> Result<usize> {
+        self.push_with(user, PurchaseState::EMPTY, indexed)
+    }
+
+    /// Adds `user` with `state` in the next slot (and to the index when `indexed`).
+    fn push_with(&mut self, user: &U, state: PurchaseState, indexed: bool) -> Result<usize> {
         let s = self.users.len();
         let s32 = u32::try_from(s).map_err(|_| {
             Error::InvalidInput("more than 4,294,967,295 users in one RFM summary".into())
@@ -364,7 +369,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             self.index.insert(user.clone(), s32);
         }
         self.users.push(user.clone());
-        self.states.push(PurchaseState::EMPTY);
+        self.states.push(state);
         self.last = s;
         Ok(s)
     }
@@ -449,12 +454,16 @@ where
                 return Err(after_as_of(first, self.as_of));
             }
             let user = first.user();
-            let slot = self.slot_of(user)?;
-            let state = self
-                .states
-                .get(slot)
-                .copied()
-                .unwrap_or(PurchaseState::EMPTY);
+            // A user after every one so far (a log ordered by user) is new: its state is
+            // pushed once the run is summed, with no slot to look up, fill and read back.
+            let fresh = self.ascending && self.users.last().is_none_or(|prev| prev < user);
+            let (slot, state) = if fresh {
+                (self.users.len(), PurchaseState::EMPTY)
+            } else {
+                let slot = self.slot_of(user)?;
+                let state = self.states.get(slot).copied();
+                (slot, state.unwrap_or(PurchaseState::EMPTY))
+            };
             // The run's state in plain locals (no struct the compiler may keep in memory):
             // the sum's chain of additions is then register to register.
             let (mut last, mut sum) = (state.last_ms.max(key), state.monetary + amount);
@@ -475,12 +484,15 @@ where
                 sum += amount;
                 taken += 1;
             }
-            if let Some(s) = self.states.get_mut(slot) {
-                *s = PurchaseState {
-                    last_ms: last,
-                    monetary: sum,
-                    orders: state.orders + 1 + taken as u64,
-                };
+            let state = PurchaseState {
+                last_ms: last,
+                monetary: sum,
+                orders: state.orders + 1 + taken as u64,
+            };
+            if fresh {
+                self.push_with(user, state, false)?;
+            } else if let Some(s) = self.states.get_mut(slot) {
+                *s = state;
             }
             if let Some(event) = bad {
                 return Err(if event.amount().is_finite() {
