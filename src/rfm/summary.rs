@@ -109,17 +109,21 @@ fn key_to_millis(key: i64) -> i64 {
         .saturating_add(ms)
 }
 
-/// [`key_to_millis`] with the day counts of recent years kept (a summary's keys span few
-/// years): a division by a constant and no calendar arithmetic per key.
+/// [`key_to_millis`] with the conversions of the last four years kept: inside one year a key
+/// and its milliseconds differ by a constant (`key_to_millis` is linear in the key there), so
+/// a key of a kept year converts with a few comparisons and an addition.
 struct Year {
-    /// `(year, milliseconds since the epoch of its day 0)`, direct-mapped by `year % 4`.
-    seen: [(i64, i64); 4],
+    /// `(lo, hi, offset)`: keys in `lo..hi` (one year's) convert by adding `offset`.
+    kept: [(i64, i64, i64); 4],
+    /// The entry the next new year replaces.
+    next: usize,
 }
 
 impl Default for Year {
     fn default() -> Self {
         Year {
-            seen: [(i64::MIN, 0); 4],
+            kept: [(0, 0, 0); 4], // empty ranges: the first keys take the slow road
+            next: 0,
         }
     }
 }
@@ -127,24 +131,35 @@ impl Default for Year {
 impl Year {
     #[inline]
     fn key_to_millis(&mut self, key: i64) -> i64 {
-        let day = key.div_euclid(MS_PER_DAY_I64);
-        let ms = key.rem_euclid(MS_PER_DAY_I64);
-        let (year, ordinal) = (day.div_euclid(512), day.rem_euclid(512));
-        let slot = (year & 3) as usize; // 0..4
-        let start = match self.seen.get(slot) {
-            Some(&(y, start)) if y == year => start,
-            _ => {
-                // Day 0 of `year` is the day before its January 1st: key (year, 0, 0).
-                let start = key_to_millis(year.saturating_mul(512).saturating_mul(MS_PER_DAY_I64));
-                if let Some(s) = self.seen.get_mut(slot) {
-                    *s = (year, start);
-                }
-                start
+        for &(lo, hi, offset) in &self.kept {
+            if key >= lo && key < hi {
+                return key + offset;
             }
-        };
-        start
-            .saturating_add(ordinal.saturating_mul(MS_PER_DAY_I64))
-            .saturating_add(ms)
+        }
+        self.refill(key)
+    }
+
+    /// Converts `key` exactly and keeps its year's offset, when that year's keys and
+    /// milliseconds are far from overflowing.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, key: i64) -> i64 {
+        const YEAR_SPAN: i64 = 512 * MS_PER_DAY_I64;
+        let year = key.div_euclid(YEAR_SPAN);
+        let kept = year.checked_mul(YEAR_SPAN).and_then(|lo| {
+            let hi = lo.checked_add(YEAR_SPAN)?;
+            // Day 0 of `year` is the day before its January 1st: key (year, 0, 0).
+            let start = key_to_millis(lo);
+            // Both ends exact (not saturated): then every key between is.
+            let last = start.checked_add(YEAR_SPAN - 1)?;
+            (key_to_millis(hi - 1) == last && start > i64::MIN / 2 && last < i64::MAX / 2)
+                .then_some((lo, hi, start.checked_sub(lo)?))
+        });
+        if let (Some(k), Some(slot)) = (kept, self.kept.get_mut(self.next)) {
+            *slot = k;
+            self.next = (self.next + 1) % 4;
+        }
+        key_to_millis(key)
     }
 }
 
@@ -867,9 +882,11 @@ mod tests {
                 w[0].timestamp_millis() < w[1].timestamp_millis()
             );
         }
-        // No overflow on any key.
-        let _ = key_to_millis(i64::MIN);
-        let _ = key_to_millis(i64::MAX);
+        // No overflow on any key, and the kept year converts the extremes as the plain road.
+        let mut year = Year::default();
+        for key in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX, i64::MIN, 7] {
+            assert_eq!(year.key_to_millis(key), key_to_millis(key), "key {key}");
+        }
     }
 
     #[test]
