@@ -111,7 +111,9 @@ fn key_to_millis(key: i64) -> i64 {
 
 /// [`key_to_millis`] with the conversions of the last four years kept: inside one year a key
 /// and its milliseconds differ by a constant (`key_to_millis` is linear in the key there), so
-/// a key of a kept year converts with a few comparisons and an addition.
+/// a key of a kept year converts with a few comparisons and an addition. The default keeps
+/// only empty ranges: the first keys take the slow road.
+#[derive(Default)]
 struct Year {
     /// `(lo, hi, offset)`: keys in `lo..hi` (one year's) convert by adding `offset`.
     kept: [(i64, i64, i64); 4],
@@ -119,14 +121,6 @@ struct Year {
     next: usize,
 }
 
-impl Default for Year {
-    fn default() -> Self {
-        Year {
-            kept: [(0, 0, 0); 4], // empty ranges: the first keys take the slow road
-            next: 0,
-        }
-    }
-}
 
 impl Year {
     #[inline]
