@@ -516,10 +516,11 @@ where
             let run_start = self.arena.len();
             let mut count = 0;
             let mut failed = None;
-            for event in rest {
+            for (j, event) in rest.iter().enumerate() {
                 if event.user() != user {
                     break;
                 }
+                userops_prefetch::prefetch_ahead(rest, j);
                 match self.purchase(event) {
                     Err(e) => {
                         failed = Some(e);

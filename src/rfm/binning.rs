@@ -784,7 +784,19 @@ mod tests {
         let breaks = [-2.5, -0.0, tiny, 1.0, 3.0, 1e300];
         let rule = closed_left(padded(&breaks));
         let values = [
-            -1e308, -2.5, -2.499_999_9, -tiny, -0.0, 0.0, tiny, 0.5, 1.0, 2.0, 3.0, 1e300, f64::MAX,
+            -1e308,
+            -2.5,
+            -2.499_999_9,
+            -tiny,
+            -0.0,
+            0.0,
+            tiny,
+            0.5,
+            1.0,
+            2.0,
+            3.0,
+            1e300,
+            f64::MAX,
         ];
         for v in values {
             let want = 1 + breaks.iter().filter(|&&b| b <= v).count();

@@ -121,7 +121,6 @@ struct Year {
     next: usize,
 }
 
-
 impl Year {
     #[inline]
     fn key_to_millis(&mut self, key: i64) -> i64 {
@@ -479,10 +478,11 @@ where
             let as_of_key = self.as_of_key;
             let mut taken = 0;
             let mut bad = None;
-            for event in tail {
+            for (j, event) in tail.iter().enumerate() {
                 if event.user() != user {
                     break;
                 }
+                userops_prefetch::prefetch_ahead(tail, j);
                 let amount = event.amount();
                 let key = time_key(event.at());
                 if !amount.is_finite() || key > as_of_key {
@@ -878,7 +878,16 @@ mod tests {
         }
         // No overflow on any key, and the kept year converts the extremes as the plain road.
         let mut year = Year::default();
-        for key in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX, i64::MIN, 7] {
+        for key in [
+            i64::MIN,
+            i64::MIN + 1,
+            -1,
+            0,
+            i64::MAX - 1,
+            i64::MAX,
+            i64::MIN,
+            7,
+        ] {
             assert_eq!(year.key_to_millis(key), key_to_millis(key), "key {key}");
         }
     }
