@@ -516,6 +516,8 @@ enum Rule {
     /// (`1 + #{b <= v}`: given breaks and R `rfm`) hold each break's next float down, since for
     /// finite `v`, `b <= v` exactly when `next_down(b) < v` (see [`closed_left`]).
     Below([f64; MAX_BREAKS]),
+    /// [`Rule::Below`] with at most 4 breaks (5 scores, the usual): half the comparisons.
+    Below4([f64; 4]),
     /// Precomputed per position (n-tiles).
     Ranked(Vec<u8>),
 }
@@ -536,7 +538,18 @@ fn next_down(x: f64) -> f64 {
 
 /// The rule of bins closed left: `1 + #{b <= v}` as `1 + #{next_down(b) < v}`.
 fn closed_left(padded: [f64; MAX_BREAKS]) -> Rule {
-    Rule::Below(padded.map(next_down))
+    below(padded.map(next_down))
+}
+
+/// [`Rule::Below`], or [`Rule::Below4`] when no break past the fourth can be below a finite
+/// value (padding: +inf, or the largest float once moved down by [`closed_left`]).
+fn below(padded: [f64; MAX_BREAKS]) -> Rule {
+    match padded {
+        [a, b, c, d, rest @ ..] if rest.iter().all(|&x| x >= f64::MAX) => {
+            Rule::Below4([a, b, c, d])
+        }
+        _ => Rule::Below(padded),
+    }
 }
 
 /// At most 8 breaks (9 scores, single digits).
@@ -565,6 +578,7 @@ impl Binner {
     pub(crate) fn score(&self, i: usize, v: f64) -> u8 {
         match &self.rule {
             Rule::Below(b) => 1 + count_below(b, v),
+            Rule::Below4(b) => 1 + count_below(b, v),
             Rule::Ranked(s) => s.get(i).copied().unwrap_or(1),
         }
     }
@@ -611,7 +625,7 @@ fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f
     } else {
         let bands = bands(&breaks, min, k, max);
         Binner {
-            rule: Rule::Below(padded(&breaks)),
+            rule: below(padded(&breaks)),
             thresholds: t(breaks, Closed::Right, bands, k),
         }
     }
@@ -688,7 +702,7 @@ pub(crate) fn binner_in_range(
 }
 
 #[inline]
-fn count_below(breaks: &[f64; MAX_BREAKS], v: f64) -> u8 {
+fn count_below<const N: usize>(breaks: &[f64; N], v: f64) -> u8 {
     let mut c = 0u8;
     for &b in breaks {
         c += u8::from(b < v);
@@ -781,36 +795,41 @@ mod tests {
         assert_eq!(next_down(-1.0), -1.0 - f64::EPSILON);
         assert_eq!(next_down(f64::INFINITY), f64::MAX);
         assert_eq!(next_down(f64::NEG_INFINITY), f64::NEG_INFINITY);
-        let breaks = [-2.5, -0.0, tiny, 1.0, 3.0, 1e300];
-        let rule = closed_left(padded(&breaks));
-        let values = [
-            -1e308,
-            -2.5,
-            -2.499_999_9,
-            -tiny,
-            -0.0,
-            0.0,
-            tiny,
-            0.5,
-            1.0,
-            2.0,
-            3.0,
-            1e300,
-            f64::MAX,
-        ];
-        for v in values {
-            let want = 1 + breaks.iter().filter(|&&b| b <= v).count();
-            let b = Binner {
-                rule: rule.clone(),
-                thresholds: Thresholds {
-                    method: Method::Breaks(breaks.to_vec()),
-                    bins: 7,
-                    breaks: breaks.to_vec(),
-                    closed: Closed::Left,
-                    bands: Vec::new(),
-                },
-            };
-            assert_eq!(usize::from(b.score(0, v)), want, "value {v}");
+        let long = [-2.5, -0.0, tiny, 1.0, 3.0, 1e300];
+        let short = [-0.0, tiny, 3.0]; // the four-break road
+        assert!(matches!(closed_left(padded(&short)), Rule::Below4(_)));
+        assert!(matches!(closed_left(padded(&long)), Rule::Below(_)));
+        for breaks in [&long[..], &short[..]] {
+            let rule = closed_left(padded(breaks));
+            let values = [
+                -1e308,
+                -2.5,
+                -2.499_999_9,
+                -tiny,
+                -0.0,
+                0.0,
+                tiny,
+                0.5,
+                1.0,
+                2.0,
+                3.0,
+                1e300,
+                f64::MAX,
+            ];
+            for v in values {
+                let want = 1 + breaks.iter().filter(|&&b| b <= v).count();
+                let b = Binner {
+                    rule: rule.clone(),
+                    thresholds: Thresholds {
+                        method: Method::Breaks(breaks.to_vec()),
+                        bins: 7,
+                        breaks: breaks.to_vec(),
+                        closed: Closed::Left,
+                        bands: Vec::new(),
+                    },
+                };
+                assert_eq!(usize::from(b.score(0, v)), want, "value {v}");
+            }
         }
     }
 
