@@ -276,28 +276,6 @@ where
     (0..n).map(f).collect()
 }
 
-/// Runs `f` on consecutive chunks of `slice`: over rayon's current threads with the
-/// `parallel` feature (for long slices), in one call without it. For per-element passes that
-/// write in place (each element's result independent of the chunking).
-pub(crate) fn for_chunks_mut<T, F>(slice: &mut [T], f: F)
-where
-    T: Send,
-    F: Fn(&mut [T]) + Sync + Send,
-{
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        const MIN_CHUNK: usize = 1 << 15;
-        let threads = rayon::current_num_threads();
-        if threads > 1 && slice.len() >= 2 * MIN_CHUNK {
-            let size = slice.len().div_ceil(threads * 4).max(MIN_CHUNK);
-            slice.par_chunks_mut(size).for_each(f);
-            return;
-        }
-    }
-    f(slice);
-}
-
 /// Checks for the fold laws, usable from any test (proptest or not) and from fuzz targets.
 ///
 /// ```

@@ -222,23 +222,19 @@ pub fn quantile_breaks(values: &[f64], k: u8) -> Result<Vec<f64>> {
     if values.is_empty() {
         return Err(Error::Empty("no values to compute quantiles of"));
     }
-    let mut work = values.to_vec();
-    Ok(breaks_in_place(&mut work, usize::from(k)))
+    Ok(breaks_with_range(values, usize::from(k), min_max(values)))
 }
 
-fn breaks_in_place(work: &mut [f64], k: usize) -> Vec<f64> {
-    let range = min_max(work);
-    breaks_with_range(work, k, range)
-}
-
-/// [`breaks_in_place`] when the minimum and maximum of `work` are known (`binner` has them).
-fn breaks_with_range(work: &mut [f64], k: usize, (lo, hi): (f64, f64)) -> Vec<f64> {
-    let n = work.len();
+/// The type-7 breaks of `values` whose minimum and maximum are known (`binner` has them).
+/// `values` is left as it is: the counting roads only read it, and the selection road (few
+/// values, or a degenerate range) works on a copy.
+fn breaks_with_range(values: &[f64], k: usize, (lo, hi): (f64, f64)) -> Vec<f64> {
+    let n = values.len();
     let positions = needed_positions(n, k);
-    let stats = match integer_histogram(work, lo, hi) {
+    let stats = match integer_histogram(values, lo, hi) {
         Some(counts) => histogram_statistics(lo, &counts, &positions),
-        None => bucketed_statistics(work, &positions, (lo, hi))
-            .unwrap_or_else(|| order_statistics(work, &positions)),
+        None => bucketed_statistics(values, &positions, (lo, hi))
+            .unwrap_or_else(|| order_statistics(&mut values.to_vec(), &positions)),
     };
     type7_breaks(n, k, &stats)
 }
@@ -588,8 +584,7 @@ impl Binner {
 /// Returns the scores (parallel to `values`) and the thresholds.
 #[cfg(test)]
 pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Thresholds)> {
-    let mut work = values.to_vec();
-    let b = binner(&mut work, method, k)?;
+    let b = binner(values, method, k)?;
     let scores = values
         .iter()
         .enumerate()
@@ -598,8 +593,8 @@ pub(crate) fn bin(values: &[f64], method: &Method, k: u8) -> Result<(Vec<u8>, Th
     Ok((scores, b.thresholds))
 }
 
-/// Plans the scores of `values` (all finite; reordered by the call) into `1..=k`.
-pub(crate) fn binner(values: &mut [f64], method: &Method, k: u8) -> Result<Binner> {
+/// Plans the scores of `values` (all finite) into `1..=k`.
+pub(crate) fn binner(values: &[f64], method: &Method, k: u8) -> Result<Binner> {
     let range = min_max(values);
     binner_in_range(values, method, k, range)
 }
@@ -634,7 +629,7 @@ fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f
 /// [`binner`] when the minimum and maximum of `values` are known (the caller found them
 /// while building the column).
 pub(crate) fn binner_in_range(
-    values: &mut [f64],
+    values: &[f64],
     method: &Method,
     k: u8,
     (min, max): (f64, f64),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::binning::{
     Binner, Method, Thresholds, binner, binner_in_range, check_breaks, count_binner,
 };
-use super::summary::{PurchaseState, RfmSummary, RfmTable, SummaryParts};
+use super::summary::{PurchaseState, RfmSummary, RfmTable, SummaryParts, Year};
 use crate::{Error, Result};
 
 /// What frequency counts.
@@ -366,8 +366,13 @@ impl Scorer {
         // order counts are binned off their counts, with no column.
         let (r_bin, (f_bin, m_bin)) = crate::fold::join(
             || {
-                let (mut rec, range) = column(states.iter().map(|st| st.recency_days(as_of_ms)), n);
-                binner_in_range(&mut rec, &p.recency, p.bins, range)
+                // Kept for the rows (the binner only reads it).
+                let mut year = Year::default();
+                let (rec, range) = column(
+                    states.iter().map(|st| st.recency_days(as_of_ms, &mut year)),
+                    n,
+                );
+                binner_in_range(&rec, &p.recency, p.bins, range).map(|b| (b, rec))
             },
             || {
                 let frequencies = states
@@ -377,14 +382,14 @@ impl Scorer {
                 let f_bin = match count_binner(frequencies.clone(), &p.frequency, p.bins) {
                     Some(b) => Ok(b),
                     None => {
-                        let (mut fre, range) = column(frequencies.map(|f| f as f64), n);
-                        binner_in_range(&mut fre, &p.frequency, p.bins, range)
+                        let (fre, range) = column(frequencies.map(|f| f as f64), n);
+                        binner_in_range(&fre, &p.frequency, p.bins, range)
                     }
                 };
                 // Every slot has an order and sums of finite amounts are finite unless they
                 // overflow: the table road takes those (and reports them).
                 let mut finite = true;
-                let (mut mon, range) = column(
+                let (mon, range) = column(
                     states.iter().map(|st| {
                         let v = st.monetary();
                         finite &= v.is_finite(); // NaN too (+inf and -inf parts merged)
@@ -393,19 +398,19 @@ impl Scorer {
                     n,
                 );
                 let usable = finite;
-                let m_bin = usable.then(|| binner_in_range(&mut mon, &p.monetary, p.bins, range));
+                let m_bin = usable.then(|| binner_in_range(&mon, &p.monetary, p.bins, range));
                 (f_bin, m_bin)
             },
         );
         let Some(m_bin) = m_bin else {
             return Ok(None);
         };
-        let (r_bin, f_bin, m_bin) = (r_bin?, f_bin?, m_bin?);
+        let ((r_bin, recency), f_bin, m_bin) = (r_bin?, f_bin?, m_bin?);
         Ok(Some(Plan {
             params: p,
             states,
             days,
-            as_of_ms,
+            recency,
             r_top: r_bin.thresholds.bins + 1,
             r_bin,
             f_bin,
@@ -471,9 +476,9 @@ impl Scorer {
             fre.push(frequency_of(c, measure) as f64);
             mon.push(c.monetary);
         }
-        let r_bin = binner(&mut rec, &p.recency, p.bins)?;
-        let f_bin = binner(&mut fre, &p.frequency, p.bins)?;
-        let m_bin = binner(&mut mon, &p.monetary, p.bins)?;
+        let r_bin = binner(&rec, &p.recency, p.bins)?;
+        let f_bin = binner(&fre, &p.frequency, p.bins)?;
+        let m_bin = binner(&mon, &p.monetary, p.bins)?;
         drop((rec, fre, mon));
         let r_bins = r_bin.thresholds.bins;
         let w = p.weights;
@@ -529,7 +534,8 @@ struct Plan<'a> {
     params: &'a ScoreParams,
     states: &'a [PurchaseState],
     days: Option<&'a [u32]>,
-    as_of_ms: i64,
+    /// Every customer's recency in days (the binner's column).
+    recency: Vec<f64>,
     /// The recency score count plus one (recency scores are reversed).
     r_top: u8,
     r_bin: Binner,
@@ -550,12 +556,9 @@ impl Plan<'_> {
     /// Customer `i` (a slot of the summary) scored.
     #[inline]
     fn customer<U>(&self, i: usize, user: U) -> ScoredCustomer<U> {
-        let st = self
-            .states
-            .get(i)
-            .copied()
-            .unwrap_or_else(|| PurchaseState::none_at(self.as_of_ms));
-        let recency_days = st.recency_days(self.as_of_ms);
+        // Both have a place for every customer (no fallback is ever taken).
+        let st = self.states.get(i).copied().unwrap_or(PurchaseState::EMPTY);
+        let recency_days = self.recency.get(i).copied().unwrap_or(0.0);
         let frequency = match self.params.frequency_measure {
             FrequencyMeasure::Orders => st.orders(),
             FrequencyMeasure::PurchaseDays => {

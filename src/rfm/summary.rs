@@ -24,31 +24,23 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 /// [`RfmSummary::distinct_days`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PurchaseState {
-    /// While folding: the [`time_key`] of the last purchase (cheaper per event than
-    /// milliseconds); in [`SummaryParts`]: milliseconds since the epoch.
+    /// The [`time_key`] of the last purchase (cheaper per event than milliseconds since the
+    /// epoch; [`Year`] converts it once per customer when scoring).
     last_ms: i64,
     monetary: f64,
     orders: u64,
 }
 
 impl PurchaseState {
-    const EMPTY: PurchaseState = PurchaseState {
+    pub(crate) const EMPTY: PurchaseState = PurchaseState {
         last_ms: i64::MIN,
         monetary: 0.0,
         orders: 0,
     };
 
-    /// A state with no order, last seen at `as_of_ms` (a stand-in that cannot overflow).
-    pub(crate) fn none_at(as_of_ms: i64) -> PurchaseState {
-        PurchaseState {
-            last_ms: as_of_ms,
-            ..Self::EMPTY
-        }
-    }
-
     #[inline]
-    fn add(&mut self, ms: i64, amount: f64) {
-        self.last_ms = self.last_ms.max(ms);
+    fn add(&mut self, key: i64, amount: f64) {
+        self.last_ms = self.last_ms.max(key);
         self.monetary += amount;
         self.orders += 1;
     }
@@ -59,9 +51,11 @@ impl PurchaseState {
         self.orders += o.orders;
     }
 
+    /// Days from the last purchase to `as_of_ms` (milliseconds since the epoch), the key
+    /// converted by `year`.
     #[inline]
-    pub(crate) fn recency_days(&self, as_of_ms: i64) -> f64 {
-        (as_of_ms - self.last_ms) as f64 / MS_PER_DAY
+    pub(crate) fn recency_days(&self, as_of_ms: i64, year: &mut Year) -> f64 {
+        (as_of_ms - year.key_to_millis(self.last_ms)) as f64 / MS_PER_DAY
     }
 
     #[inline]
@@ -114,7 +108,7 @@ fn key_to_millis(key: i64) -> i64 {
 /// a key of a kept year converts with a few comparisons and an addition. The default keeps
 /// only empty ranges: the first keys take the slow road.
 #[derive(Default)]
-struct Year {
+pub(crate) struct Year {
     /// `(lo, hi, offset)`: keys in `lo..hi` (one year's) convert by adding `offset`.
     kept: [(i64, i64, i64); 4],
     /// The entry the next new year replaces.
@@ -123,7 +117,7 @@ struct Year {
 
 impl Year {
     #[inline]
-    fn key_to_millis(&mut self, key: i64) -> i64 {
+    pub(crate) fn key_to_millis(&mut self, key: i64) -> i64 {
         for &(lo, hi, offset) in &self.kept {
             if key >= lo && key < hi {
                 return key + offset;
@@ -393,17 +387,10 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             }
             counts
         });
-        let mut states = self.states;
-        crate::fold::for_chunks_mut(&mut states, |chunk| {
-            let mut year = Year::default();
-            for st in chunk {
-                st.last_ms = year.key_to_millis(st.last_ms);
-            }
-        });
         SummaryParts {
             as_of_ms: self.as_of_ms,
             users: self.users,
-            states,
+            states: self.states,
             day_counts,
         }
     }
@@ -640,6 +627,7 @@ impl<U> RfmSummary<U> {
     pub(crate) fn table_from_parts(parts: SummaryParts<U>) -> RfmTable<U> {
         let as_of_ms = parts.as_of_ms;
         let day_counts = parts.day_counts;
+        let mut year = Year::default();
         let mut customers = Vec::with_capacity(parts.users.len());
         customers.extend(
             parts
@@ -650,7 +638,7 @@ impl<U> RfmSummary<U> {
                 .filter(|(_, (_, s))| s.orders > 0)
                 .map(|(i, (user, s))| CustomerRfm {
                     user,
-                    recency_days: s.recency_days(as_of_ms),
+                    recency_days: s.recency_days(as_of_ms, &mut year),
                     orders: s.orders,
                     purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
                     monetary: s.monetary,
