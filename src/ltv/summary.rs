@@ -229,6 +229,33 @@ struct State {
     holdout_amount: f64,
 }
 
+/// A state's amounts and first day, apart from its days: a run of purchases adds to a copy of
+/// them in locals (registers), written back once when the run ends.
+#[derive(Debug, Clone, Copy)]
+struct Amounts {
+    first_day: i32,
+    first_amount: f64,
+    calibration: f64,
+    holdout: f64,
+}
+
+impl Amounts {
+    #[inline]
+    fn add(&mut self, p: Purchase) {
+        if p.holdout {
+            self.holdout += p.amount;
+        } else {
+            self.calibration += p.amount;
+            if p.day < self.first_day {
+                self.first_day = p.day;
+                self.first_amount = p.amount;
+            } else if p.day == self.first_day {
+                self.first_amount += p.amount;
+            }
+        }
+    }
+}
+
 /// Per-customer BTYD summary of a transaction log, as `lifetimes`'
 /// `summary_data_from_transaction_data` / `calibration_and_holdout_data` compute it:
 /// purchases are counted by distinct calendar day in the zone `Tz`; frequency is the number
@@ -444,17 +471,27 @@ impl State {
     /// The purchase's amount (its day is kept apart).
     #[inline]
     fn add_amount(&mut self, p: Purchase) {
-        if p.holdout {
-            self.holdout_amount += p.amount;
-        } else {
-            self.calibration_amount += p.amount;
-            if p.day < self.first_day {
-                self.first_day = p.day;
-                self.first_amount = p.amount;
-            } else if p.day == self.first_day {
-                self.first_amount += p.amount;
-            }
+        let mut a = self.amounts();
+        a.add(p);
+        self.set_amounts(a);
+    }
+
+    #[inline]
+    fn amounts(&self) -> Amounts {
+        Amounts {
+            first_day: self.first_day,
+            first_amount: self.first_amount,
+            calibration: self.calibration_amount,
+            holdout: self.holdout_amount,
         }
+    }
+
+    #[inline]
+    fn set_amounts(&mut self, a: Amounts) {
+        self.first_day = a.first_day;
+        self.first_amount = a.first_amount;
+        self.calibration_amount = a.calibration;
+        self.holdout_amount = a.holdout;
     }
 
     #[inline]
@@ -516,18 +553,20 @@ where
             let run_start = self.arena.len();
             let mut count = 0;
             let mut failed = None;
+            // The taken state's amounts, in locals until the run ends.
+            let mut amounts = State::empty().amounts();
             for (j, event) in rest.iter().enumerate() {
                 if event.user() != user {
                     break;
                 }
                 userops_prefetch::prefetch_ahead(rest, j);
-                match self.purchase(event) {
-                    Err(e) => {
-                        failed = Some(e);
+                match self.classify(event) {
+                    Class::Bad => {
+                        failed = Some(self.purchase_error(event));
                         break;
                     }
-                    Ok(None) => self.ignored += 1,
-                    Ok(Some(purchase)) => {
+                    Class::Ignored => self.ignored += 1,
+                    Class::Purchase(purchase) => {
                         if taken.is_none() {
                             let i = self.slot_of(user);
                             let state = self
@@ -538,6 +577,7 @@ where
                                     Error::InvalidInput("internal index out of range".into())
                                 })?;
                             fresh = state.days.is_empty();
+                            amounts = state.amounts();
                             taken = Some((i, state));
                         }
                         if let Some((_, state)) = &mut taken {
@@ -550,13 +590,14 @@ where
                             } else {
                                 state.days.push(purchase.day, &self.arena);
                             }
-                            state.add_amount(purchase);
+                            amounts.add(purchase);
                         }
                     }
                 }
                 count += 1;
             }
             if let Some((i, mut state)) = taken {
+                state.set_amounts(amounts);
                 if fresh {
                     state.days = self.settle_run_days(run_start);
                 }
@@ -571,6 +612,16 @@ where
         }
         Ok(())
     }
+}
+
+/// What [`BtydSummary::classify`] makes of an event.
+#[derive(Debug, Clone, Copy)]
+enum Class {
+    Purchase(Purchase),
+    /// After the calibration end, with no holdout period (counted as ignored).
+    Ignored,
+    /// A non-finite amount, a day out of range or a purchase after the holdout end.
+    Bad,
 }
 
 /// One purchase as the summary counts it.
@@ -592,33 +643,62 @@ where
     /// set (ignored and counted).
     #[inline]
     fn purchase<E: Event<User = U>>(&self, event: &E) -> Result<Option<Purchase>> {
-        let amount = checked_amount(event)?;
-        let at = event.at();
-        let day = i32::try_from(crate::time::local_day(&self.zone, at))
-            .map_err(|_| Error::InvalidInput(format!("time {at} is out of range")))?;
-        let holdout = if day > self.cal_day {
+        match self.classify(event) {
+            Class::Purchase(p) => Ok(Some(p)),
+            Class::Ignored => Ok(None),
+            Class::Bad => Err(self.purchase_error(event)),
+        }
+    }
+
+    /// [`BtydSummary::purchase`] without building an error: a small value the run loop keeps
+    /// in registers (the error, when there is one, comes from [`BtydSummary::purchase_error`]).
+    #[inline]
+    fn classify<E: Event<User = U>>(&self, event: &E) -> Class {
+        let amount = event.amount();
+        if !amount.is_finite() {
+            return Class::Bad;
+        }
+        let Ok(day) = i32::try_from(crate::time::local_day(&self.zone, event.at())) else {
+            return Class::Bad;
+        };
+        if day > self.cal_day {
             match self.holdout_day {
-                None => return Ok(None),
-                Some(h) if day > h => {
-                    return Err(Error::AfterAsOf {
-                        at: at.to_rfc3339(),
-                        as_of: format!(
-                            "{} (end of the holdout period)",
-                            self.holdout_end.map(|d| d.to_string()).unwrap_or_default()
-                        ),
-                        user: format!("{:?}", event.user()),
-                    });
-                }
-                Some(_) => true,
+                None => Class::Ignored,
+                Some(h) if day > h => Class::Bad,
+                Some(_) => Class::Purchase(Purchase {
+                    day,
+                    holdout: true,
+                    amount,
+                }),
             }
         } else {
-            false
-        };
-        Ok(Some(Purchase {
-            day,
-            holdout,
-            amount,
-        }))
+            Class::Purchase(Purchase {
+                day,
+                holdout: false,
+                amount,
+            })
+        }
+    }
+
+    /// What is wrong with an event [`BtydSummary::classify`] finds bad.
+    #[cold]
+    #[inline(never)]
+    fn purchase_error<E: Event<User = U>>(&self, event: &E) -> Error {
+        if let Err(e) = checked_amount(event) {
+            return e;
+        }
+        let at = event.at();
+        if i32::try_from(crate::time::local_day(&self.zone, at)).is_err() {
+            return Error::InvalidInput(format!("time {at} is out of range"));
+        }
+        Error::AfterAsOf {
+            at: at.to_rfc3339(),
+            as_of: format!(
+                "{} (end of the holdout period)",
+                self.holdout_end.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            user: format!("{:?}", event.user()),
+        }
     }
 
     /// The days of a run, at the arena's end from `run_start`, settled: moved inline when
