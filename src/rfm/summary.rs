@@ -26,27 +26,27 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 pub(crate) struct PurchaseState {
     /// The [`time_key`] of the last purchase (cheaper per event than milliseconds since the
     /// epoch; [`Year`] converts it once per customer when scoring).
-    last_ms: i64,
+    last_key: i64,
     monetary: f64,
     orders: u64,
 }
 
 impl PurchaseState {
     pub(crate) const EMPTY: PurchaseState = PurchaseState {
-        last_ms: i64::MIN,
+        last_key: i64::MIN,
         monetary: 0.0,
         orders: 0,
     };
 
     #[inline]
     fn add(&mut self, key: i64, amount: f64) {
-        self.last_ms = self.last_ms.max(key);
+        self.last_key = self.last_key.max(key);
         self.monetary += amount;
         self.orders += 1;
     }
 
     fn merge(&mut self, o: &PurchaseState) {
-        self.last_ms = self.last_ms.max(o.last_ms);
+        self.last_key = self.last_key.max(o.last_key);
         self.monetary += o.monetary;
         self.orders += o.orders;
     }
@@ -55,7 +55,7 @@ impl PurchaseState {
     /// converted by `year`.
     #[inline]
     pub(crate) fn recency_days(&self, as_of_ms: i64, year: &mut Year) -> f64 {
-        (as_of_ms - year.key_to_millis(self.last_ms)) as f64 / MS_PER_DAY
+        (as_of_ms - year.key_to_millis(self.last_key)) as f64 / MS_PER_DAY
     }
 
     #[inline]
@@ -153,7 +153,8 @@ impl Year {
 const MS_PER_DAY_I64: i64 = 86_400_000;
 const UNIX_EPOCH_DAY: i64 = 719_163;
 
-/// The raw state of a summary, for scoring straight from it (no table in between).
+/// The raw state of a summary, for scoring straight from it (no table in between): the states
+/// keep their time keys ([`PurchaseState::recency_days`] converts them).
 pub(crate) struct SummaryParts<U> {
     pub(crate) as_of_ms: i64,
     pub(crate) users: Vec<U>,
@@ -461,7 +462,7 @@ where
             };
             // The run's state in plain locals (no struct the compiler may keep in memory):
             // the sum's chain of additions is then register to register.
-            let (mut last, mut sum) = (state.last_ms.max(key), state.monetary + amount);
+            let (mut last, mut sum) = (state.last_key.max(key), state.monetary + amount);
             let as_of_key = self.as_of_key;
             let mut taken = 0;
             let mut bad = None;
@@ -481,7 +482,7 @@ where
                 taken += 1;
             }
             let state = PurchaseState {
-                last_ms: last,
+                last_key: last,
                 monetary: sum,
                 orders: state.orders + 1 + taken as u64,
             };
