@@ -219,23 +219,20 @@ fn adopt_arena(arena: &mut Vec<i32>, other_arena: &[i32], states: &mut [State]) 
 struct State {
     /// Purchase days (calibration and holdout), unsorted, possibly repeated.
     days: Days,
+    amounts: Amounts,
+}
+
+/// A state's amounts and first day, apart from its days: a run of purchases adds to a copy of
+/// them in locals (registers), written back once when the run ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Amounts {
     /// First calibration purchase day (`i32::MAX` when none yet).
     first_day: i32,
     /// Amount spent on `first_day`.
     first_amount: f64,
     /// Amount spent in calibration.
-    calibration_amount: f64,
-    /// Amount spent in the holdout period.
-    holdout_amount: f64,
-}
-
-/// A state's amounts and first day, apart from its days: a run of purchases adds to a copy of
-/// them in locals (registers), written back once when the run ends.
-#[derive(Debug, Clone, Copy)]
-struct Amounts {
-    first_day: i32,
-    first_amount: f64,
     calibration: f64,
+    /// Amount spent in the holdout period.
     holdout: f64,
 }
 
@@ -461,43 +458,19 @@ impl State {
     fn empty() -> State {
         State {
             days: Days::EMPTY,
-            first_day: i32::MAX,
-            first_amount: 0.0,
-            calibration_amount: 0.0,
-            holdout_amount: 0.0,
+            amounts: Amounts {
+                first_day: i32::MAX,
+                first_amount: 0.0,
+                calibration: 0.0,
+                holdout: 0.0,
+            },
         }
-    }
-
-    /// The purchase's amount (its day is kept apart).
-    #[inline]
-    fn add_amount(&mut self, p: Purchase) {
-        let mut a = self.amounts();
-        a.add(p);
-        self.set_amounts(a);
-    }
-
-    #[inline]
-    fn amounts(&self) -> Amounts {
-        Amounts {
-            first_day: self.first_day,
-            first_amount: self.first_amount,
-            calibration: self.calibration_amount,
-            holdout: self.holdout_amount,
-        }
-    }
-
-    #[inline]
-    fn set_amounts(&mut self, a: Amounts) {
-        self.first_day = a.first_day;
-        self.first_amount = a.first_amount;
-        self.calibration_amount = a.calibration;
-        self.holdout_amount = a.holdout;
     }
 
     #[inline]
     fn add(&mut self, p: Purchase, arena: &[i32]) {
         self.days.push(p.day, arena);
-        self.add_amount(p);
+        self.amounts.add(p);
     }
 
     /// Adds another state of the same customer; both states' days are in `arena`.
@@ -505,13 +478,14 @@ impl State {
         for &d in o.days.as_slice(arena) {
             self.days.push(d, arena);
         }
-        self.calibration_amount += o.calibration_amount;
-        self.holdout_amount += o.holdout_amount;
-        if o.first_day < self.first_day {
-            self.first_day = o.first_day;
-            self.first_amount = o.first_amount;
-        } else if o.first_day == self.first_day && o.first_day != i32::MAX {
-            self.first_amount += o.first_amount;
+        let (a, b) = (&mut self.amounts, &o.amounts);
+        a.calibration += b.calibration;
+        a.holdout += b.holdout;
+        if b.first_day < a.first_day {
+            a.first_day = b.first_day;
+            a.first_amount = b.first_amount;
+        } else if b.first_day == a.first_day && b.first_day != i32::MAX {
+            a.first_amount += b.first_amount;
         }
     }
 }
@@ -554,7 +528,7 @@ where
             let mut count = 0;
             let mut failed = None;
             // The taken state's amounts, in locals until the run ends.
-            let mut amounts = State::empty().amounts();
+            let mut amounts = State::empty().amounts;
             for (j, event) in rest.iter().enumerate() {
                 if event.user() != user {
                     break;
@@ -577,7 +551,7 @@ where
                                     Error::InvalidInput("internal index out of range".into())
                                 })?;
                             fresh = state.days.is_empty();
-                            amounts = state.amounts();
+                            amounts = state.amounts;
                             taken = Some((i, state));
                         }
                         if let Some((_, state)) = &mut taken {
@@ -597,7 +571,7 @@ where
                 count += 1;
             }
             if let Some((i, mut state)) = taken {
-                state.set_amounts(amounts);
+                state.amounts = amounts;
                 if fresh {
                     state.days = self.settle_run_days(run_start);
                 }
@@ -816,7 +790,7 @@ where
         let mut scratch: Vec<i32> = Vec::new();
         let arena = self.arena;
         for (user, s) in self.users.into_iter().zip(self.states) {
-            if s.first_day == i32::MAX {
+            if s.amounts.first_day == i32::MAX {
                 first_after += 1;
                 continue;
             }
@@ -835,10 +809,10 @@ where
             let split = days.partition_point(|d| *d <= cal);
             let cal_days = days.get(..split).unwrap_or_default();
             let holdout_days = days.len() - split;
-            let last = cal_days.last().copied().unwrap_or(s.first_day);
+            let last = cal_days.last().copied().unwrap_or(s.amounts.first_day);
             let frequency = u32::try_from(cal_days.len().saturating_sub(1)).unwrap_or(u32::MAX);
             let monetary = if frequency > 0 {
-                (s.calibration_amount - s.first_amount) / f64::from(frequency)
+                (s.amounts.calibration - s.amounts.first_amount) / f64::from(frequency)
             } else {
                 0.0
             };
@@ -846,12 +820,12 @@ where
             rows.push(CustomerSummary {
                 user,
                 frequency,
-                recency: f64::from(last - s.first_day) / unit_days,
-                age: f64::from(cal - s.first_day) / unit_days,
+                recency: f64::from(last - s.amounts.first_day) / unit_days,
+                age: f64::from(cal - s.amounts.first_day) / unit_days,
                 monetary,
                 frequency_holdout,
                 monetary_holdout: if frequency_holdout > 0 {
-                    s.holdout_amount / f64::from(frequency_holdout)
+                    s.amounts.holdout / f64::from(frequency_holdout)
                 } else {
                     0.0
                 },
