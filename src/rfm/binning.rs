@@ -599,29 +599,39 @@ pub(crate) fn binner(values: &[f64], method: &Method, k: u8) -> Result<Binner> {
     binner_in_range(values, method, k, range)
 }
 
-/// The binner of the quantile methods ([`Method::Quantile`], [`Method::RfmR`]) from the
-/// type-7 breaks of the values and their minimum and maximum.
-fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f64)) -> Binner {
-    let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
+/// The thresholds reported for `method`.
+fn thresholds(
+    method: &Method,
+    breaks: Vec<f64>,
+    closed: Closed,
+    bands: Vec<Band>,
+    bins: u8,
+) -> Thresholds {
+    Thresholds {
         method: method.clone(),
         bins,
         breaks,
         closed,
         bands,
-    };
+    }
+}
+
+/// The binner of the quantile methods ([`Method::Quantile`], [`Method::RfmR`]) from the
+/// type-7 breaks of the values and their minimum and maximum.
+fn quantile_binner(method: &Method, k: u8, breaks: Vec<f64>, (min, max): (f64, f64)) -> Binner {
     if matches!(method, Method::RfmR) {
         let breaks: Vec<f64> = breaks.into_iter().map(|b| b + 1.0).collect();
         let bins = u8::try_from(breaks.len() + 1).unwrap_or(u8::MAX);
         let bands = bands(&breaks, min, bins, max + 1.0);
         Binner {
             rule: closed_left(padded(&breaks)),
-            thresholds: t(breaks, Closed::Left, bands, bins),
+            thresholds: thresholds(method, breaks, Closed::Left, bands, bins),
         }
     } else {
         let bands = bands(&breaks, min, k, max);
         Binner {
             rule: below(padded(&breaks)),
-            thresholds: t(breaks, Closed::Right, bands, k),
+            thresholds: thresholds(method, breaks, Closed::Right, bands, k),
         }
     }
 }
@@ -637,13 +647,6 @@ pub(crate) fn binner_in_range(
     if values.is_empty() {
         return Err(Error::Empty("no customers to score"));
     }
-    let t = |breaks: Vec<f64>, closed: Closed, bands: Vec<Band>, bins: u8| Thresholds {
-        method: method.clone(),
-        bins,
-        breaks,
-        closed,
-        bands,
-    };
     match method {
         Method::Quantile | Method::RfmR => {
             let breaks = breaks_with_range(values, usize::from(k), (min, max));
@@ -656,7 +659,7 @@ pub(crate) fn binner_in_range(
             let bands = bands(&breaks, min, bins, max + 1.0);
             Ok(Binner {
                 rule: closed_left(padded(&breaks)),
-                thresholds: t(breaks, Closed::Left, bands, bins),
+                thresholds: thresholds(method, breaks, Closed::Left, bands, bins),
             })
         }
         Method::Ntile => {
@@ -690,7 +693,7 @@ pub(crate) fn binner_in_range(
             }
             Ok(Binner {
                 rule: Rule::Ranked(scores),
-                thresholds: t(Vec::new(), Closed::Rank, bands, k),
+                thresholds: thresholds(method, Vec::new(), Closed::Rank, bands, k),
             })
         }
     }
