@@ -44,6 +44,12 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: same layout as the caller's.
         unsafe { System.alloc(layout) }
     }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same layout as the caller's. Forwarded so that large zeroed blocks keep the
+        // system's fresh (already zero) pages instead of being written over.
+        unsafe { System.alloc_zeroed(layout) }
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
         // SAFETY: ptr came from `alloc` with this layout.

@@ -74,6 +74,80 @@ proptest! {
         prop_assert!(whole.customers.iter().zip(&merged.customers).all(|(a, b)| same_rows(a, b)));
     }
 
+    /// Parts of a log ordered by user are kept apart by `merge` (no copy): merged in any tree
+    /// shape (left to right, or pairs of pairs), with boundary users shared by two or more
+    /// parts and parts of one user, then given more events (one at a time and as a slice) and
+    /// an unordered part, they still give the whole log's table row for row and its scores.
+    #[test]
+    fn ordered_parts_merge_in_any_shape(
+        raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 1..80),
+        cuts in prop::collection::vec(0usize..80, 0..6),
+        pairs in any::<bool>(),
+        days in any::<bool>(),
+        more in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 0..6),
+        unordered in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 0..6),
+    ) {
+        let mut ev = events(&raw);
+        ev.sort_by_key(|e| e.user);
+        let empty = || {
+            let s = RfmSummary::new(as_of());
+            if days { s.distinct_days(Zone::Utc) } else { s }
+        };
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(ev.len())).collect();
+        cuts.extend([0, ev.len()]);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut parts: Vec<RfmSummary<u8>> = cuts
+            .windows(2)
+            .map(|w| fold(empty(), &ev[w[0]..w[1]]).unwrap())
+            .collect();
+        // Left to right, or neighbours two by two until one is left.
+        while parts.len() > 1 {
+            if pairs {
+                let mut next = Vec::new();
+                let mut it = parts.into_iter();
+                while let Some(mut a) = it.next() {
+                    if let Some(b) = it.next() {
+                        a.merge(b).unwrap();
+                    }
+                    next.push(a);
+                }
+                parts = next;
+            } else {
+                let b = parts.remove(1);
+                parts[0].merge(b).unwrap();
+            }
+        }
+        let mut merged = parts.pop().unwrap();
+        prop_assert_eq!(merged.len(), fold(empty(), &ev).unwrap().len());
+        // Scored straight from the parts as through the table (which reads them row by row);
+        // the table itself is checked against the whole log's below.
+        let scorer = ScoreParams::new(Method::Quantile).check().unwrap();
+        let via_table = scorer.score(&merged.clone().finish()).unwrap();
+        prop_assert_eq!(&scorer.score_summary(merged.clone()).unwrap(), &via_table);
+        #[cfg(feature = "parallel")]
+        prop_assert_eq!(&scorer.score_summary_par(merged.clone()).unwrap(), &via_table);
+        let whole = fold(empty(), &ev).unwrap().finish();
+        let table = merged.clone().finish();
+        prop_assert_eq!(whole.customers.len(), table.customers.len());
+        prop_assert!(whole.customers.iter().zip(&table.customers).all(|(a, b)| same_rows(a, b)));
+        // More events: half one at a time, half as a slice; then an unordered part.
+        let more = events(&more);
+        let (one, slice) = more.split_at(more.len() / 2);
+        for e in one {
+            userops::fold::Fold::observe(&mut merged, e).unwrap();
+        }
+        userops::fold::Fold::observe_many(&mut merged, slice).unwrap();
+        let unordered = events(&unordered);
+        merged.merge(fold(empty(), &unordered).unwrap()).unwrap();
+        let all: Vec<_> = ev.iter().chain(&more).chain(&unordered).cloned().collect();
+        let whole = fold(empty(), &all).unwrap().finish();
+        let merged = merged.finish();
+        prop_assert_eq!(whole.customers.len(), merged.customers.len());
+        prop_assert!(whole.customers.iter().zip(&merged.customers).all(|(a, b)| same_rows(a, b)),
+                     "whole {:?}\nmerged {:?}", whole, merged);
+    }
+
     #[test]
     fn order_law(raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 1..80),
                  seed in any::<u64>()) {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::binning::{
     Binner, Method, Thresholds, binner, binner_in_range, check_breaks, count_binner,
 };
-use super::summary::{PurchaseState, RfmSummary, RfmTable, SummaryParts, Year};
+use super::summary::{Part, PurchaseState, RfmSummary, RfmTable, SummaryParts, Year};
 use crate::{Error, Result};
 
 /// What frequency counts.
@@ -261,12 +261,18 @@ impl Scorer {
     where
         U: Clone + Eq + Hash + Ord,
     {
-        self.score_parts(summary.into_parts(), |users, plan| {
-            users
-                .into_iter()
-                .enumerate()
-                .map(|(i, user)| plan.customer(i, user))
-                .collect()
+        self.score_parts(summary.into_parts(), |parts, n, plan| {
+            let mut customers = Vec::with_capacity(n);
+            for (offset, Part { users, states }) in with_offsets(parts) {
+                customers.extend(
+                    users
+                        .into_iter()
+                        .zip(&states)
+                        .enumerate()
+                        .map(|(i, (user, st))| plan.customer(offset + i, *st, user)),
+                );
+            }
+            customers
         })
     }
 
@@ -295,53 +301,54 @@ impl Scorer {
         U: Clone + Eq + Hash + Ord + Send,
     {
         use rayon::prelude::*;
-        self.score_parts(summary.into_parts(), |users, plan| {
-            let mut customers = Vec::new();
-            users
-                .into_par_iter()
-                .enumerate()
-                .map(|(i, user)| plan.customer(i, user))
-                .collect_into_vec(&mut customers);
+        self.score_parts(summary.into_parts(), |parts, n, plan| {
+            // Each part written in place, over all threads (an indexed iterator: no lists to
+            // join), so that the parts of `fold_par` are never copied into one.
+            let mut customers = Vec::with_capacity(n);
+            for (offset, Part { users, states }) in with_offsets(parts) {
+                customers.par_extend(
+                    users
+                        .into_par_iter()
+                        .zip(&states)
+                        .enumerate()
+                        .map(|(i, (user, st))| plan.customer(offset + i, *st, user)),
+                );
+            }
             customers
         })
     }
 
-    /// Scores a summary's parts straight from its states, `build` making the rows from the
-    /// ids with [`Plan::customer`] (a generic call, inlined per row); a state that cannot be
-    /// scored straight (an overflowed sum) sends the parts down the table road, which reports
-    /// it.
+    /// Scores a summary's parts straight from its states, `build` making the `n` rows from
+    /// the parts with [`Plan::customer`] (a generic call, inlined per row); a state that
+    /// cannot be scored straight (an overflowed sum) sends the parts down the table road,
+    /// which reports it.
     fn score_parts<U, B>(&self, parts: SummaryParts<U>, build: B) -> Result<RfmScores<U>>
     where
         U: Clone,
-        B: FnOnce(Vec<U>, &Plan<'_>) -> Vec<ScoredCustomer<U>>,
+        B: FnOnce(Vec<Part<U>>, usize, &Plan<'_>) -> Vec<ScoredCustomer<U>>,
     {
-        let SummaryParts {
-            as_of_ms,
-            users,
-            states,
-            day_counts,
-        } = parts;
-        let Some(plan) = self.plan(as_of_ms, &states, day_counts.as_deref())? else {
-            return self.score(&RfmSummary::table_from_parts(SummaryParts {
-                as_of_ms,
-                users,
-                states,
-                day_counts,
-            }));
+        let n = parts.len();
+        let Some(plan) = self.plan(parts.as_of_ms, &parts.parts, parts.day_counts.as_deref())?
+        else {
+            return self.score(&RfmSummary::table_from_parts(parts));
         };
-        let customers = build(users, &plan);
+        let customers = build(parts.parts, n, &plan);
         Ok(plan.into_scores(customers))
     }
 
     /// The binners of a summary's parts, or `None` when a state cannot be scored straight
     /// (a sum that overflowed: the table road then reports it).
-    fn plan<'a>(
+    fn plan<'a, U>(
         &'a self,
         as_of_ms: i64,
-        states: &'a [PurchaseState],
+        parts: &[Part<U>],
         days: Option<&'a [u32]>,
     ) -> Result<Option<Plan<'a>>> {
-        let n = states.len();
+        // Only the states cross threads (the ids need not be `Sync`).
+        let parts: Vec<&[PurchaseState]> = parts.iter().map(|p| p.states.as_slice()).collect();
+        let parts = parts.as_slice();
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        let states = || parts.iter().flat_map(|p| p.iter());
         if n == 0 {
             return Err(Error::Empty("no customers to score"));
         }
@@ -368,35 +375,31 @@ impl Scorer {
             || {
                 // Kept for the rows (the binner only reads it).
                 let mut year = Year::default();
-                let (rec, range) = column(
-                    states.iter().map(|st| st.recency_days(as_of_ms, &mut year)),
-                    n,
-                );
+                let (rec, range) = column(parts, n, |st| st.recency_days(as_of_ms, &mut year));
                 binner_in_range(&rec, &p.recency, p.bins, range).map(|b| (b, rec))
             },
             || {
-                let frequencies = states
-                    .iter()
-                    .enumerate()
-                    .map(|(i, st)| freq(i, st.orders()));
-                let f_bin = match count_binner(frequencies.clone(), &p.frequency, p.bins) {
+                let frequencies = states().enumerate().map(|(i, st)| freq(i, st.orders()));
+                let f_bin = match count_binner(frequencies, &p.frequency, p.bins) {
                     Some(b) => Ok(b),
                     None => {
-                        let (fre, range) = column(frequencies.map(|f| f as f64), n);
+                        let mut i = 0;
+                        let (fre, range) = column(parts, n, |st| {
+                            let f = freq(i, st.orders());
+                            i += 1;
+                            f as f64
+                        });
                         binner_in_range(&fre, &p.frequency, p.bins, range)
                     }
                 };
                 // Every slot has an order and sums of finite amounts are finite unless they
                 // overflow: the table road takes those (and reports them).
                 let mut finite = true;
-                let (mon, range) = column(
-                    states.iter().map(|st| {
-                        let v = st.monetary();
-                        finite &= v.is_finite(); // NaN too (+inf and -inf parts merged)
-                        v
-                    }),
-                    n,
-                );
+                let (mon, range) = column(parts, n, |st| {
+                    let v = st.monetary();
+                    finite &= v.is_finite(); // NaN too (+inf and -inf parts merged)
+                    v
+                });
                 let usable = finite;
                 let m_bin = usable.then(|| binner_in_range(&mon, &p.monetary, p.bins, range));
                 (f_bin, m_bin)
@@ -408,7 +411,6 @@ impl Scorer {
         let ((r_bin, recency), f_bin, m_bin) = (r_bin?, f_bin?, m_bin?);
         Ok(Some(Plan {
             params: p,
-            states,
             days,
             recency,
             r_top: r_bin.thresholds.bins + 1,
@@ -520,19 +522,34 @@ impl Scorer {
     }
 }
 
-/// A column of `n` values and its minimum and maximum (of the values that are not NaN).
-fn column(values: impl Iterator<Item = f64>, n: usize) -> (Vec<f64>, (f64, f64)) {
+/// The column of `value` over the `n` states of `parts` in slot order, and its minimum and
+/// maximum (of the values that are not NaN).
+fn column(
+    parts: &[&[PurchaseState]],
+    n: usize,
+    mut value: impl FnMut(&PurchaseState) -> f64,
+) -> (Vec<f64>, (f64, f64)) {
     let mut out = Vec::with_capacity(n);
-    out.extend(values);
+    for part in parts {
+        out.extend(part.iter().map(&mut value));
+    }
     let range = crate::rfm::binning::min_max(&out);
     (out, range)
 }
 
-/// Everything scoring a summary's customer needs besides its id: the states and the three
-/// binners.
+/// The parts with the slot of each one's first state.
+fn with_offsets<U>(parts: Vec<Part<U>>) -> impl Iterator<Item = (usize, Part<U>)> {
+    parts.into_iter().scan(0, |next, part| {
+        let offset = *next;
+        *next += part.states.len();
+        Some((offset, part))
+    })
+}
+
+/// Everything scoring a summary's customer needs besides its id and state: the three
+/// binners and the recency column.
 struct Plan<'a> {
     params: &'a ScoreParams,
-    states: &'a [PurchaseState],
     days: Option<&'a [u32]>,
     /// Every customer's recency in days (the binner's column).
     recency: Vec<f64>,
@@ -553,11 +570,10 @@ fn weighted_sum(w: Weights, r: u8, f: u8, m: u8) -> f64 {
 }
 
 impl Plan<'_> {
-    /// Customer `i` (a slot of the summary) scored.
+    /// Customer `i` (a slot of the summary, with state `st`) scored.
     #[inline]
-    fn customer<U>(&self, i: usize, user: U) -> ScoredCustomer<U> {
-        // Both have a place for every customer (no fallback is ever taken).
-        let st = self.states.get(i).copied().unwrap_or(PurchaseState::EMPTY);
+    fn customer<U>(&self, i: usize, st: PurchaseState, user: U) -> ScoredCustomer<U> {
+        // The column has a place for every customer (no fallback is ever taken).
         let recency_days = self.recency.get(i).copied().unwrap_or(0.0);
         let frequency = match self.params.frequency_measure {
             FrequencyMeasure::Orders => st.orders(),

@@ -153,13 +153,27 @@ impl Year {
 const MS_PER_DAY_I64: i64 = 86_400_000;
 const UNIX_EPOCH_DAY: i64 = 719_163;
 
-/// The raw state of a summary, for scoring straight from it (no table in between): the states
-/// keep their time keys ([`PurchaseState::recency_days`] converts them).
-pub(crate) struct SummaryParts<U> {
-    pub(crate) as_of_ms: i64,
+/// Users and their states, in slot order: a summary's own, or a part a merge appended.
+#[derive(Debug, Clone)]
+pub(crate) struct Part<U> {
     pub(crate) users: Vec<U>,
     pub(crate) states: Vec<PurchaseState>,
+}
+
+/// The raw state of a summary, for scoring straight from it (no table in between): the states
+/// keep their time keys ([`PurchaseState::recency_days`] converts them). The parts hold the
+/// slots in order (slot `i` of the second part is slot `parts[0].len() + i`).
+pub(crate) struct SummaryParts<U> {
+    pub(crate) as_of_ms: i64,
+    pub(crate) parts: Vec<Part<U>>,
     pub(crate) day_counts: Option<Vec<u32>>,
+}
+
+impl<U> SummaryParts<U> {
+    /// Number of slots over all parts.
+    pub(crate) fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.states.len()).sum()
+    }
 }
 
 /// Per-user recency, frequency and monetary value as of an explicit instant: a mergeable fold
@@ -175,8 +189,10 @@ pub(crate) struct SummaryParts<U> {
 /// grouped by user: consecutive events of the same user skip the map lookup, and while users
 /// arrive in ascending order (a database export ordered by user id) no hash map is built at
 /// all. Rows come out in the order users were first seen. Merging parts of such a log, each
-/// part's users after the previous part's (what `fold_par` makes of it), appends them: only
-/// the one user a cut may split is merged, and no map is built either.
+/// part's users after the previous part's (what `fold_par` makes of it), keeps them as they
+/// are, one after the other: only the one user a cut may split is merged, nothing is copied,
+/// and scoring reads the parts in place (the next event, or a merge of users out of order,
+/// joins them first).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -213,6 +229,11 @@ pub struct RfmSummary<U> {
     ascending: bool,
     /// (slot, local day number) pairs, when distinct days are counted.
     days: HashSet<(u32, i32)>,
+    /// Parts appended by merges, each one's users after the previous one's (all ascending;
+    /// none empty): the slots after `users`. Kept apart so that merging the parts of a log
+    /// ordered by user (what `fold_par` makes) copies nothing; scoring reads them in place,
+    /// and the next event or unordered merge joins them first.
+    tails: Vec<Part<U>>,
 }
 
 impl<U: Clone + Eq + Hash> RfmSummary<U> {
@@ -236,6 +257,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             last: usize::MAX,
             ascending: true,
             days: HashSet::new(),
+            tails: Vec::new(),
         }
     }
 
@@ -304,7 +326,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.users.len()
+        self.users.len() + self.tails.iter().map(|t| t.users.len()).sum::<usize>()
     }
 
     /// Whether no user has been seen.
@@ -315,7 +337,17 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+        self.users.is_empty() && self.tails.is_empty()
+    }
+
+    /// Moves the appended parts into `users` and `states` (before anything that adds slots).
+    #[cold]
+    #[inline(never)]
+    fn join_tails(&mut self) {
+        for tail in std::mem::take(&mut self.tails) {
+            self.users.extend(tail.users);
+            self.states.extend(tail.states);
+        }
     }
 
     #[inline]
@@ -336,6 +368,9 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     where
         U: Ord,
     {
+        if !self.tails.is_empty() {
+            self.join_tails();
+        }
         if self.ascending {
             match self.users.last() {
                 Some(prev) if prev >= user => {
@@ -379,8 +414,9 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
 
     /// The users, their states and day counts (every state has at least one order).
     pub(crate) fn into_parts(self) -> SummaryParts<U> {
+        let n = self.len();
         let day_counts = self.day_zone.map(|_| {
-            let mut counts = vec![0u32; self.users.len()];
+            let mut counts = vec![0u32; n];
             for (slot, _) in &self.days {
                 if let Some(c) = counts.get_mut(*slot as usize) {
                     *c += 1;
@@ -388,10 +424,16 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
             }
             counts
         });
-        SummaryParts {
-            as_of_ms: self.as_of_ms,
+        let own = Part {
             users: self.users,
             states: self.states,
+        };
+        let mut parts = Vec::with_capacity(1 + self.tails.len());
+        parts.extend((!own.users.is_empty()).then_some(own));
+        parts.extend(self.tails);
+        SummaryParts {
+            as_of_ms: self.as_of_ms,
+            parts,
             day_counts,
         }
     }
@@ -433,6 +475,9 @@ where
     /// A run of one user's events at a time: one slot lookup per run and the run's state in
     /// registers (the log grouped by user takes a lookup per user, not per event).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
+        if !self.tails.is_empty() {
+            self.join_tails();
+        }
         if self.payments_only || self.day_zone.is_some() {
             for event in events {
                 self.observe(event)?;
@@ -548,10 +593,10 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
                 "RFM summaries differ in payments_only or distinct_days".into(),
             ));
         }
-        if other.users.is_empty() {
+        if other.is_empty() {
             return Ok(());
         }
-        if self.users.is_empty() {
+        if self.is_empty() {
             // Same settings (checked above): the other part is the whole state.
             *self = other;
             return Ok(());
@@ -559,12 +604,14 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
         if self.ascending
             && other.ascending
             && self
-                .users
-                .last()
+                .last_user()
                 .is_some_and(|last| other.users.first().is_some_and(|first| last <= first))
         {
             return self.append(other);
         }
+        self.join_tails();
+        let mut other = other;
+        other.join_tails();
         let mut remap = Vec::with_capacity(other.users.len());
         for (user, state) in other.users.into_iter().zip(other.states) {
             let slot = self.slot_of(&user)?;
@@ -591,35 +638,71 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
 
 impl<U: Clone + Eq + Hash + Ord> RfmSummary<U> {
     /// Merges a part whose users all come at or after this one's last user, both in ascending
-    /// order (what `fold_par` makes of a log ordered by user): the other part's users are
-    /// appended, and only the one user both parts may share (the chunk boundary) is merged.
-    /// No hash map is built and the result stays on the ascending fast path.
+    /// order (what `fold_par` makes of a log ordered by user): the other part's users are kept
+    /// as parts after this one's (nothing is copied), and only the one user both parts may
+    /// share (the chunk boundary) is merged. No hash map is built and the result stays on the
+    /// ascending fast path.
     fn append(&mut self, other: Self) -> Result<()> {
-        let shared = usize::from(self.users.last() == other.users.first());
-        // `shared` is 0 or 1, and self is not empty here (checked by the caller).
-        let offset = self.users.len() - shared;
-        let total = offset + other.users.len();
-        if total > u32::MAX as usize + 1 {
+        let RfmSummary {
+            users,
+            mut states,
+            days,
+            tails,
+            ..
+        } = other;
+        if self.last_user() == users.first() {
+            // The boundary user's slot becomes the other part's first: the same slot number
+            // (this summary loses its last slot), so this summary's days of it stay right.
+            if let (Some(mine), Some(theirs)) = (self.pop_last(), states.first_mut()) {
+                theirs.merge(&mine);
+            }
+        }
+        let offset = self.len();
+        let added = users.len() + tails.iter().map(|t| t.users.len()).sum::<usize>();
+        if offset + added > u32::MAX as usize + 1 {
             return Err(Error::InvalidInput(
                 "more than 4,294,967,295 users in one RFM summary".into(),
             ));
         }
-        let mut users = other.users.into_iter();
-        let mut states = other.states.into_iter();
-        if shared == 1 {
-            users.next();
-            if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
-                mine.merge(&theirs);
-            }
+        let part = Part { users, states };
+        if self.users.is_empty() {
+            // Only possible with no tails (see `pop_last`).
+            self.users = part.users;
+            self.states = part.states;
+        } else {
+            self.tails.push(part);
         }
-        self.users.extend(users);
-        self.states.extend(states);
-        for (slot, day) in other.days {
+        self.tails
+            .extend(tails.into_iter().filter(|t| !t.users.is_empty()));
+        for (slot, day) in days {
             // offset + slot < total <= 2^32: fits.
             self.days.insert(((offset + slot as usize) as u32, day));
         }
-        self.last = self.users.len().saturating_sub(1);
+        self.last = usize::MAX;
         Ok(())
+    }
+
+    /// The user of the last slot.
+    fn last_user(&self) -> Option<&U> {
+        match self.tails.last() {
+            Some(t) => t.users.last(),
+            None => self.users.last(),
+        }
+    }
+
+    /// Removes the last slot and returns its state; a tail it empties goes too (`users` is
+    /// then empty only when the whole summary is).
+    fn pop_last(&mut self) -> Option<PurchaseState> {
+        if let Some(t) = self.tails.last_mut() {
+            t.users.pop();
+            let st = t.states.pop();
+            if t.users.is_empty() {
+                self.tails.pop();
+            }
+            return st;
+        }
+        self.users.pop();
+        self.states.pop()
     }
 }
 
@@ -627,14 +710,14 @@ impl<U> RfmSummary<U> {
     /// The table of a summary's parts (rows of users with at least one order).
     pub(crate) fn table_from_parts(parts: SummaryParts<U>) -> RfmTable<U> {
         let as_of_ms = parts.as_of_ms;
+        let mut customers = Vec::with_capacity(parts.len());
         let day_counts = parts.day_counts;
         let mut year = Year::default();
-        let mut customers = Vec::with_capacity(parts.users.len());
         customers.extend(
             parts
-                .users
+                .parts
                 .into_iter()
-                .zip(parts.states)
+                .flat_map(|p| p.users.into_iter().zip(p.states))
                 .enumerate()
                 .filter(|(_, (_, s))| s.orders > 0)
                 .map(|(i, (user, s))| CustomerRfm {
