@@ -134,6 +134,25 @@ mod par {
             .unwrap()
     }
 
+    /// Only the last of 200k users has an event before the window: the history scan, split
+    /// over the threads, must still find it (June 2024 is 7 months before January 2025).
+    #[test]
+    fn history_of_the_last_user_alone_is_found() {
+        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap();
+        let mut log: Vec<EventRecord<u64>> = (0..200_000_u64)
+            .map(|u| EventRecord::new(u, at(2025, 2, 1)))
+            .collect();
+        log.push(EventRecord::new(200_000_u64, at(2024, 6, 15)));
+        log.push(EventRecord::new(200_000_u64, at(2025, 3, 1)));
+        let cal = Calendar::new(Zone::Utc, Interval::Month);
+        let empty = LifecycleSummary::new(cal, at(2025, 1, 1), at(2025, 3, 31)).unwrap();
+        for threads in [1, 2] {
+            let a = pool(threads).install(|| fold_par(&empty, &log).unwrap().finish());
+            assert_eq!(a.first_period(200_000), Some(-7), "{threads} threads");
+            assert_eq!(a.first_period(0), Some(1), "{threads} threads");
+        }
+    }
+
     /// 150k users: large enough that the model passes split over threads.
     #[test]
     fn two_threads_give_the_one_thread_result() {
@@ -186,6 +205,25 @@ mod par {
                 .stages(&params, None)
         });
         assert_eq!(one, two);
+        // A window that opens half a year in: the users who signed up before it have history
+        // (the calendar pass), found by a scan split over the threads.
+        let late = LifecycleSummary::new(
+            Calendar::new(Zone::Utc, Interval::Month),
+            from + TimeDelta::days(182),
+            to,
+        )
+        .unwrap();
+        let one = pool(1).install(|| fold(late.clone(), &data.events).unwrap().finish());
+        let two = pool(2).install(|| fold_par(&late, &data.events).unwrap().finish());
+        let with_history = (0..one.len())
+            .filter(|&i| one.first_period(i) < Some(-1))
+            .count();
+        assert!(
+            with_history > 0,
+            "the window must leave some history before it"
+        );
+        assert!((0..one.len()).all(|i| one.first_period(i) == two.first_period(i)));
+        assert_eq!(one.stages(&params, None), two.stages(&params, None));
     }
 
     fn same_tables_u64(a: &RfmTable<u64>, b: &RfmTable<u64>) -> bool {
