@@ -24,7 +24,9 @@ const NONE_BEFORE_MAX: i64 = i64::MIN;
 /// * one bit per window period (active or not): `users × (periods + 1)` bits, whatever the
 ///   number of events;
 /// * the first and the last instant of any event *before* the lead period (history that decides
-///   whether a user is new and how long they have been away at the window's start).
+///   whether a user is new and how long they have been away at the window's start); kept for
+///   every user once one has such history, not at all while none has (a window that covers
+///   the whole log).
 ///
 /// Events after the window only count for "first seen" (a user seen only after `to` is not
 /// known by `to` and appears in no report). Events may come in any order. Two fast paths:
@@ -72,6 +74,9 @@ pub struct LifecycleSummary<U, Tz: TimeZone = Zone> {
     /// sorted (a database export ordered by user) never touch the hash map.
     sorted: bool,
     bits: Vec<u64>,
+    /// Per slot, the first and last instant before the lead period: both empty until some
+    /// user has such history (a window that covers the whole log never needs them), then
+    /// one entry per slot.
     first_before: Vec<i64>,
     last_before: Vec<i64>,
     /// The previous event's slot: the grouped-by-user fast path.
@@ -86,8 +91,8 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// An empty summary over the periods of `calendar` from the one containing `from` to the
     /// one containing `to` (both included).
     ///
-    /// Memory: one bit per user and period (rounded up to 64-bit words per user) plus two
-    /// instants per user.
+    /// Memory: one bit per user and period (rounded up to 64-bit words per user) plus, once
+    /// some user has an event before the lead period, two instants per user.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] (`to`) when `to` is before `from`.
@@ -167,7 +172,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.first_before.len()
+        self.users.len()
     }
 
     /// Whether no user has been seen.
@@ -182,7 +187,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.first_before.is_empty()
+        self.users.is_empty()
     }
 
     #[inline]
@@ -208,12 +213,23 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
 
     #[inline]
     fn push_user(&mut self, user: &U) -> u32 {
-        let slot = self.first_before.len() as u32;
+        let slot = self.users.len() as u32;
         self.users.push(user.clone());
         self.bits.resize(self.bits.len() + self.words, 0);
-        self.first_before.push(NONE_BEFORE_MIN);
-        self.last_before.push(NONE_BEFORE_MAX);
+        if !self.first_before.is_empty() {
+            self.first_before.push(NONE_BEFORE_MIN);
+            self.last_before.push(NONE_BEFORE_MAX);
+        }
         slot
+    }
+
+    /// Gives every slot its history entries (none yet), once some user has history.
+    #[cold]
+    #[inline(never)]
+    fn keep_history(&mut self) {
+        let n = self.users.len();
+        self.first_before.resize(n, NONE_BEFORE_MIN);
+        self.last_before.resize(n, NONE_BEFORE_MAX);
     }
 
     #[inline]
@@ -238,6 +254,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
                 // user known (after the window), which the missing bits already say.
                 let millis = at.timestamp_millis();
                 if self.grid.bounds().first().is_some_and(|b| millis < *b) {
+                    if self.first_before.len() != self.users.len() {
+                        self.keep_history();
+                    }
                     if let Some(f) = self.first_before.get_mut(slot) {
                         *f = (*f).min(millis);
                     }
@@ -298,8 +317,13 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// increasing order (what `fold_par` makes of a log ordered by user): the other part's
     /// users are appended, and only the one user both parts may share (the chunk boundary) is
     /// merged. No hash map is built and the result stays on the sorted fast path.
-    fn append(&mut self, other: Self) {
+    fn append(&mut self, mut other: Self) {
         let w = self.words;
+        if !self.first_before.is_empty() || !other.first_before.is_empty() {
+            // History on either side: both keep it for every slot.
+            self.keep_history();
+            other.keep_history();
+        }
         let mut users = other.users.into_iter();
         let mut bits = other.bits.into_iter();
         let mut first_before = other.first_before.into_iter();
@@ -377,6 +401,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             self.append(other);
             return Ok(());
         }
+        if !other.first_before.is_empty() {
+            self.keep_history();
+        }
         let w = self.words;
         for (o, user) in other.users.iter().enumerate() {
             let s = self.slot_of(user) as usize;
@@ -398,7 +425,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
 
     fn finish(mut self) -> LifecycleActivity<U, Tz> {
         self.flush();
-        let n_users = self.first_before.len();
+        let n_users = self.users.len();
         drop(self.slots);
         let from = self
             .grid
