@@ -93,6 +93,7 @@ fuzz_target!(|data: &[u8]| {
         events.sort_by_key(|e| e.user);
     }
     let cut = usize::from(b.u8()) % (events.len() + 1);
+    let cut2 = usize::from(b.u8()) % (events.len() + 1);
     // The merge law holds up to rounding only while sums do not cancel catastrophically
     // (f64::MAX - f64::MAX - 1 is -1 or 0 by the order of the additions); the slice law,
     // which adds in the same order, holds for every amount.
@@ -107,8 +108,27 @@ fuzz_target!(|data: &[u8]| {
         }
         let mut whole = empty();
         if whole.observe_many(&events).is_ok() && moderate {
-            if let Err(e) = laws::merge_law(empty, &events, &[cut], same_rfm) {
+            if let Err(e) = laws::merge_law(empty, &events, &[cut, cut2], same_rfm) {
                 panic!("{e}");
+            }
+            // Parts merged in order (kept apart when grouped): scored straight from the parts
+            // as through their table.
+            let (lo, hi) = (cut.min(cut2), cut.max(cut2));
+            let mut merged = empty();
+            for part in [&events[..lo], &events[lo..hi], &events[hi..]] {
+                let mut p = empty();
+                if p.observe_many(part).is_err() || merged.merge(p).is_err() {
+                    panic!("a part of a log that folds whole failed");
+                }
+            }
+            if let Ok(scorer) = ScoreParams::new(Method::Quantile).check() {
+                let direct = scorer.score_summary(merged.clone());
+                let via_table = scorer.score(&merged.finish());
+                match (direct, via_table) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("scoring roads disagree: {a:?} / {b:?}"),
+                }
             }
         }
         let _ = ScoreParams::new(Method::Quantile).check().and_then(|s| s.score_summary(whole));
