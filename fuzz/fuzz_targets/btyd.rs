@@ -33,21 +33,41 @@ impl Bytes<'_> {
 fn check_model<M: TransactionModel + std::fmt::Debug>(m: &M, customers: &[Customer], t: f64) {
     for c in customers {
         if let Ok(p) = m.p_alive(c) {
-            assert!((0.0..=1.0).contains(&p), "p_alive {p} for {c:?} with {}", m.model_name());
+            assert!(
+                (0.0..=1.0).contains(&p),
+                "p_alive {p} for {c:?} with {}",
+                m.model_name()
+            );
         }
         if let Ok(e) = m.expected_purchases(c, t) {
-            assert!(e.is_finite() && e >= 0.0, "expected {e} for {c:?} with {}", m.model_name());
+            assert!(
+                e.is_finite() && e >= 0.0,
+                "expected {e} for {c:?} with {}",
+                m.model_name()
+            );
         }
         if let Ok(ll) = m.log_likelihood(c) {
-            assert!(!ll.is_nan(), "log-likelihood NaN for {c:?} with {}", m.model_name());
+            assert!(
+                !ll.is_nan(),
+                "log-likelihood NaN for {c:?} with {}",
+                m.model_name()
+            );
         }
     }
     if let Ok(e) = m.expected_purchases_new(t) {
-        assert!(e.is_finite() && e >= 0.0, "expected_purchases_new({t}) = {e} with {} {m:?}", m.model_name());
+        assert!(
+            e.is_finite() && e >= 0.0,
+            "expected_purchases_new({t}) = {e} with {} {m:?}",
+            m.model_name()
+        );
     }
     for n in 0..3 {
         if let Ok(p) = m.purchases_pmf(n, t) {
-            assert!((0.0..=1.0 + 1e-9).contains(&p), "pmf {p} with {}", m.model_name());
+            assert!(
+                (0.0..=1.0 + 1e-9).contains(&p),
+                "pmf {p} with {}",
+                m.model_name()
+            );
         }
     }
 }
@@ -59,9 +79,15 @@ fuzz_target!(|data: &[u8]| {
         .filter_map(|_| {
             let x = u32::from(b.u16() % 400);
             let age = f64::from(b.u16()) / 100.0;
-            let recency = if x == 0 { 0.0 } else { age * f64::from(b.u8()) / 255.0 };
+            let recency = if x == 0 {
+                0.0
+            } else {
+                age * f64::from(b.u8()) / 255.0
+            };
             let spend = f64::from(b.u16()) / 10.0;
-            Customer::new(x, recency, age).ok().map(|c| c.with_monetary(spend))
+            Customer::new(x, recency, age)
+                .ok()
+                .map(|c| c.with_monetary(spend))
         })
         .collect();
     let t = f64::from(b.u8());
@@ -96,8 +122,10 @@ fuzz_target!(|data: &[u8]| {
             // (A fit that ran off to the boundary reports not converged; there, at parameters
             // like r = 1e15, lnΓ(r + x) - lnΓ(r) keeps no digits in either sum.)
             if fit.converged {
-                let per_customer: Result<Vec<f64>, _> =
-                    customers.iter().map(|c| fit.params.log_likelihood(c)).collect();
+                let per_customer: Result<Vec<f64>, _> = customers
+                    .iter()
+                    .map(|c| fit.params.log_likelihood(c))
+                    .collect();
                 if let Ok(v) = per_customer {
                     let sum: f64 = v.iter().sum();
                     assert!(

@@ -38,7 +38,8 @@ impl Bytes<'_> {
             5 => -f64::MAX,
             6 => f64::MIN_POSITIVE,
             e => {
-                let v = 10f64.powf((f64::from(e) - 128.0) / 8.0) * (1.0 + f64::from(self.u8()) / 256.0);
+                let v =
+                    10f64.powf((f64::from(e) - 128.0) / 8.0) * (1.0 + f64::from(self.u8()) / 256.0);
                 if e % 7 == 0 { -v } else { v }
             }
         }
@@ -89,7 +90,13 @@ fn check_period(r: &PeriodEconomicsReport) {
 
 fn check_cohorts(r: &CohortLtvReport, users: usize) {
     assert_eq!(r.total.users as usize, users);
-    for row in r.cohorts.iter().chain(&r.channels).chain(&r.cells).chain([&r.total]) {
+    for row in r
+        .cohorts
+        .iter()
+        .chain(&r.channels)
+        .chain(&r.cells)
+        .chain([&r.total])
+    {
         assert!(row.paying_users <= row.users);
         for v in &row.ltv {
             finite("cohort ltv", *v);
@@ -109,7 +116,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(p) = &params {
         let (arpu, churn) = (b.money(), b.rate());
         if let Ok(v) = ltv(p, arpu, churn) {
-            assert!(v.is_finite() && v >= 0.0, "ltv({p:?}, {arpu}, {churn}) = {v}");
+            assert!(
+                v.is_finite() && v >= 0.0,
+                "ltv({p:?}, {arpu}, {churn}) = {v}"
+            );
         }
     }
     let curve: Vec<f64> = (0..usize::from(b.u8() % 6)).map(|_| b.money()).collect();
@@ -138,13 +148,23 @@ fuzz_target!(|data: &[u8]| {
             let user = b.u8() % 10;
             let at = base + b.offset();
             let e = EventRecord::<u8>::new(user, at);
-            if b.u8() % 2 == 0 { e.with_amount(b.money()) } else { e }
+            if b.u8() % 2 == 0 {
+                e.with_amount(b.money())
+            } else {
+                e
+            }
         })
         .collect();
     let split = usize::from(b.u8()).min(events.len());
     let whole = fold(CohortSummary::new(calendar.clone(), as_of), &events);
-    let left = fold(CohortSummary::new(calendar.clone(), as_of), &events[..split]);
-    let right = fold(CohortSummary::new(calendar.clone(), as_of), &events[split..]);
+    let left = fold(
+        CohortSummary::new(calendar.clone(), as_of),
+        &events[..split],
+    );
+    let right = fold(
+        CohortSummary::new(calendar.clone(), as_of),
+        &events[split..],
+    );
     let (Ok(whole), Ok(mut left), Ok(right)) = (whole, left, right) else {
         return;
     };
@@ -154,12 +174,17 @@ fuzz_target!(|data: &[u8]| {
     // Revenue sums may differ in the last bits by the order of additions; compare the rest.
     assert_eq!(merged.users.len(), ledger.users.len());
     for (m, w) in merged.users.iter().zip(&ledger.users) {
-        assert_eq!((m.user, m.first_seen, m.acquired), (w.user, w.first_seen, w.acquired));
+        assert_eq!(
+            (m.user, m.first_seen, m.acquired),
+            (w.user, w.first_seen, w.acquired)
+        );
         assert_eq!(m.periods.len(), w.periods.len());
     }
 
     // Sign-ups for some users.
-    let signups: HashMap<u8, DateTime<Utc>> = (0..b.u8() % 6).map(|_| (b.u8() % 10, base + b.offset())).collect();
+    let signups: HashMap<u8, DateTime<Utc>> = (0..b.u8() % 6)
+        .map(|_| (b.u8() % 10, base + b.offset()))
+        .collect();
     let _ = ledger.use_sign_up(&signups, &calendar);
 
     let channel = |u: &u8| match u % 3 {
@@ -185,7 +210,11 @@ fuzz_target!(|data: &[u8]| {
     let spend: Vec<(&str, NaiveDate, f64)> = (0..b.u8() % 5)
         .map(|_| {
             let name = ["ads", "search", "(unknown)", "tv"][usize::from(b.u8() % 4)];
-            (name, day + TimeDelta::days(i64::from(b.u8() % 128) - 30), b.money())
+            (
+                name,
+                day + TimeDelta::days(i64::from(b.u8() % 128) - 30),
+                b.money(),
+            )
         })
         .collect();
     if let Ok(p) = &params {

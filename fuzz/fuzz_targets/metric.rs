@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let n = usize::from(next() % 64);
     let events: Vec<EventRecord<u8>> = (0..n)
         .map(|_| {
-            let mut e = EventRecord::<u8>::new(next() % 12, base + TimeDelta::hours(i64::from(next()) * 7));
+            let mut e =
+                EventRecord::<u8>::new(next() % 12, base + TimeDelta::hours(i64::from(next()) * 7));
             e.amount = match next() {
                 0 => -5.0,
                 255 => 1e12,
@@ -36,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
             e
         })
         .collect();
-    let zone = if next() % 2 == 0 { Zone::Utc } else { Zone::parse("Asia/Shanghai").unwrap() };
+    let zone = if next() % 2 == 0 {
+        Zone::Utc
+    } else {
+        Zone::parse("Asia/Shanghai").unwrap()
+    };
     if let Ok(s) = fold(UsageSummary::new(zone), &events) {
         if let Ok(fig) = s.finish() {
             let _ = classify(&fig, &QuadrantParams::default());
@@ -47,8 +52,12 @@ fuzz_target!(|data: &[u8]| {
         Ok(t) => Arc::new(t),
         Err(_) => return,
     };
-    let Ok(window) = Window::new(base, base + TimeDelta::days(i64::from(next()) + 1)) else { return };
-    let Ok(summary) = fold(MetricSummary::new(tree, zone, window), &events) else { return };
+    let Ok(window) = Window::new(base, base + TimeDelta::days(i64::from(next()) + 1)) else {
+        return;
+    };
+    let Ok(summary) = fold(MetricSummary::new(tree, zone, window), &events) else {
+        return;
+    };
     let Ok(report) = summary.finish() else { return };
     if let Ok(pop) = population(&report, usize::from(next() % 12)) {
         let _ = pop;
@@ -59,16 +68,36 @@ fuzz_target!(|data: &[u8]| {
         ("revenue", f64::from(next() % 4)),
         ("arpu", f64::from(next() % 4)),
     ];
-    if let (Ok(weights), Ok(tiers)) = (ValueWeights::new(w), TierParams::new(vec![0.5, 0.8], vec!["low".into(), "mid".into(), "high".into()])) {
+    if let (Ok(weights), Ok(tiers)) = (
+        ValueWeights::new(w),
+        TierParams::new(
+            vec![0.5, 0.8],
+            vec!["low".into(), "mid".into(), "high".into()],
+        ),
+    ) {
         if let Ok(v) = value_scores(&report, &weights, &tiers) {
-            assert!(v.users.iter().all(|u| u.score.is_finite()), "non-finite score");
-            assert!((0.2 - 1e-9..=1.0 + 1e-9).contains(&v.pareto_share) || v.users.is_empty(), "pareto {}", v.pareto_share);
-            if let Ok(p) = KeyUserParams::new(usize::from(next()), f64::from(next()) / 255.0, "fuzz") {
+            assert!(
+                v.users.iter().all(|u| u.score.is_finite()),
+                "non-finite score"
+            );
+            assert!(
+                (0.2 - 1e-9..=1.0 + 1e-9).contains(&v.pareto_share) || v.users.is_empty(),
+                "pareto {}",
+                v.pareto_share
+            );
+            if let Ok(p) =
+                KeyUserParams::new(usize::from(next()), f64::from(next()) / 255.0, "fuzz")
+            {
                 let _ = key_users("score", v.users.iter().map(|u| (u.user, u.score)), &p);
             }
         }
     }
-    let values: Vec<f64> = (0..usize::from(next() % 16)).map(|_| f64::from(next())).collect();
+    let values: Vec<f64> = (0..usize::from(next() % 16))
+        .map(|_| f64::from(next()))
+        .collect();
     let share = pareto_share(&values);
-    assert!(share.is_finite() && (0.0..=1.0 + 1e-9).contains(&share), "pareto_share {share}");
+    assert!(
+        share.is_finite() && (0.0..=1.0 + 1e-9).contains(&share),
+        "pareto_share {share}"
+    );
 });

@@ -103,7 +103,11 @@ fuzz_target!(|data: &[u8]| {
     let params = RetentionParams::new(cal, base + b.offset(), periods)
         .start_event(b.param_name())
         .return_event(b.param_name())
-        .mode(if b.u8() % 2 == 0 { RetentionMode::Recurring } else { RetentionMode::FirstTime })
+        .mode(if b.u8() % 2 == 0 {
+            RetentionMode::Recurring
+        } else {
+            RetentionMode::FirstTime
+        })
         .on_or_after(b.u8() % 2 == 0)
         .min_return_events(u32::from(b.u8() % 5) + if b.u8() == 0 { 300 } else { 0 });
     if let Ok(spec) = params.check() {
@@ -114,19 +118,30 @@ fuzz_target!(|data: &[u8]| {
             left.merge(right).expect("same settings merge");
             let merged = left.finish();
             let report = whole.finish();
-            assert_eq!(merged, report, "merge of parts differs from the fold of the whole");
+            assert_eq!(
+                merged, report,
+                "merge of parts differs from the fold of the whole"
+            );
             assert!(report.cohort_users <= users);
             assert_eq!(report.cohorts.len(), spec.periods());
             for (i, row) in report.cohorts.iter().enumerate() {
                 assert_eq!(row.counts.len(), spec.periods() - i);
                 for (k, c) in row.counts.iter().enumerate() {
-                    assert!(*c <= row.size(), "cell {k} {c} above cohort size {}", row.size());
+                    assert!(
+                        *c <= row.size(),
+                        "cell {k} {c} above cohort size {}",
+                        row.size()
+                    );
                     if let Some(r) = row.rate(k) {
                         assert!((0.0..=1.0).contains(&r), "rate {r}");
                     }
                 }
                 if report.on_or_after {
-                    assert!(row.counts.windows(2).skip(1).all(|w| w[0] >= w[1]), "on-or-after not monotone: {:?}", row.counts);
+                    assert!(
+                        row.counts.windows(2).skip(1).all(|w| w[0] >= w[1]),
+                        "on-or-after not monotone: {:?}",
+                        row.counts
+                    );
                 }
             }
             for r in report.mean_rates().into_iter().flatten() {
@@ -148,7 +163,9 @@ fuzz_target!(|data: &[u8]| {
         1 => EventsPerPeriod::AtMost(u32::from(b.u8() % 4)),
         _ => EventsPerPeriod::Exactly(u32::from(b.u8() % 4)),
     };
-    let params = StickinessParams::new(cal, from, to).event(b.param_name()).events_per_period(criterion);
+    let params = StickinessParams::new(cal, from, to)
+        .event(b.param_name())
+        .events_per_period(criterion);
     if let Ok(spec) = params.check() {
         let whole = fold(StickinessSummary::new(spec.clone()), &events);
         let left = fold(StickinessSummary::new(spec.clone()), &events[..split]);
@@ -157,11 +174,17 @@ fuzz_target!(|data: &[u8]| {
             left.merge(right).expect("same settings merge");
             let merged = left.finish();
             let report = whole.finish();
-            assert_eq!(merged, report, "merge of parts differs from the fold of the whole");
+            assert_eq!(
+                merged, report,
+                "merge of parts differs from the fold of the whole"
+            );
             assert_eq!(report.users.len(), spec.periods());
             assert_eq!(report.users.iter().sum::<u64>(), report.total_users);
             assert!(report.total_users <= users);
-            assert_eq!(report.cumulative.first().copied().unwrap_or(0), report.total_users);
+            assert_eq!(
+                report.cumulative.first().copied().unwrap_or(0),
+                report.total_users
+            );
             assert!(report.cumulative.windows(2).all(|w| w[0] >= w[1]));
             let _ = report.to_string();
         }

@@ -34,12 +34,22 @@ fuzz_target!(|data: &[u8]| {
         .map(|(i, c)| {
             let rec = f64::from(u16::from_le_bytes([c[0], c[1]]));
             let mon = f64::from(i16::from_le_bytes([c[3], c[4]]));
-            let rec = if c[5] == 255 { f64::NAN } else if c[5] == 254 { f64::INFINITY } else { rec };
+            let rec = if c[5] == 255 {
+                f64::NAN
+            } else if c[5] == 254 {
+                f64::INFINITY
+            } else {
+                rec
+            };
             CustomerRow::new(i as u32, rec, u64::from(c[2]), mon)
         })
         .collect();
-    let Ok(table) = RfmTable::from_customers(rows) else { return };
-    let Ok(scorer) = ScoreParams::new(method).bins(bins).check() else { return };
+    let Ok(table) = RfmTable::from_customers(rows) else {
+        return;
+    };
+    let Ok(scorer) = ScoreParams::new(method).bins(bins).check() else {
+        return;
+    };
     if let Ok(scores) = scorer.score(&table) {
         for c in &scores.customers {
             for s in [c.r, c.f, c.m] {
@@ -48,7 +58,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(c.score_sum.is_finite());
         }
         if let Ok(seg) = SegmentRules::standard().segment(&scores) {
-            assert_eq!(seg.summary.iter().map(|s| s.customers).sum::<u64>() as usize, scores.customers.len());
+            assert_eq!(
+                seg.summary.iter().map(|s| s.customers).sum::<u64>() as usize,
+                scores.customers.len()
+            );
         }
     }
 });

@@ -28,12 +28,16 @@ impl Bytes<'_> {
         let base = 1_735_689_600_000_i64; // 2025-01-01
         match self.u8() % 8 {
             0 => {
-                let raw = i64::from(self.u16()) << 48 | i64::from(self.u16()) << 32 | i64::from(self.u16());
+                let raw = i64::from(self.u16()) << 48
+                    | i64::from(self.u16()) << 32
+                    | i64::from(self.u16());
                 DateTime::from_timestamp_millis(raw)
             }
             1 => Some(DateTime::<Utc>::MIN_UTC),
             2 => Some(DateTime::<Utc>::MAX_UTC),
-            _ => DateTime::from_timestamp_millis(base + i64::from(self.u16()) * 3_600_007 - 100_000_000_000),
+            _ => DateTime::from_timestamp_millis(
+                base + i64::from(self.u16()) * 3_600_007 - 100_000_000_000,
+            ),
         }
     }
     fn amount(&mut self) -> f64 {
@@ -97,7 +101,9 @@ fuzz_target!(|data: &[u8]| {
     // The merge law holds up to rounding only while sums do not cancel catastrophically
     // (f64::MAX - f64::MAX - 1 is -1 or 0 by the order of the additions); the slice law,
     // which adds in the same order, holds for every amount.
-    let moderate = events.iter().all(|e| e.amount.is_finite() && e.amount.abs() <= 1e6);
+    let moderate = events
+        .iter()
+        .all(|e| e.amount.is_finite() && e.amount.abs() <= 1e6);
     let Some(as_of) = b.instant() else { return };
 
     // RFM, every event a purchase or payments only.
@@ -131,7 +137,9 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        let _ = ScoreParams::new(Method::Quantile).check().and_then(|s| s.score_summary(whole));
+        let _ = ScoreParams::new(Method::Quantile)
+            .check()
+            .and_then(|s| s.score_summary(whole));
     }
 
     // BTYD, in days or weeks, with or without a holdout, in zones on both sides of UTC.
@@ -145,11 +153,17 @@ fuzz_target!(|data: &[u8]| {
         .num_days_from_ce()
         .checked_add(i32::from(b.u8()))
         .and_then(NaiveDate::from_num_days_from_ce_opt);
-    let unit = if b.u8() % 2 == 0 { TimeUnit::Day } else { TimeUnit::Week };
+    let unit = if b.u8() % 2 == 0 {
+        TimeUnit::Day
+    } else {
+        TimeUnit::Week
+    };
     let empty = || {
         let s = BtydSummary::with_zone(zone, end, unit);
         match holdout {
-            Some(h) if h > end => s.holdout(h).unwrap_or_else(|_| BtydSummary::with_zone(zone, end, unit)),
+            Some(h) if h > end => s
+                .holdout(h)
+                .unwrap_or_else(|_| BtydSummary::with_zone(zone, end, unit)),
             _ => s,
         }
     };

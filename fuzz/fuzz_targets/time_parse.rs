@@ -5,11 +5,19 @@ use libfuzzer_sys::fuzz_target;
 use userops::time::{Calendar, Interval, Zone, parse_instant};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (zone_text, time_text) = text.split_once('|').unwrap_or(("UTC", text));
-    let Ok(zone) = Zone::parse(zone_text) else { return };
+    let Ok(zone) = Zone::parse(zone_text) else {
+        return;
+    };
     if let Ok(at) = parse_instant(time_text, &zone) {
-        for interval in [Interval::Day, Interval::Week(chrono::Weekday::Sun), Interval::Month] {
+        for interval in [
+            Interval::Day,
+            Interval::Week(chrono::Weekday::Sun),
+            Interval::Month,
+        ] {
             let cal = Calendar::new(zone, interval);
             let p = cal.period_of(at);
             let start = cal.start_of(&p);
