@@ -134,8 +134,9 @@ mod par {
             .unwrap()
     }
 
-    /// Only the last of 200k users has an event before the window: the history scan, split
-    /// over the threads, must still find it (June 2024 is 7 months before January 2025).
+    /// Only the last of 200k users has an event before the window, in the second part of a
+    /// two-thread fold: the merged summary must still carry it (June 2024 is 7 months before
+    /// January 2025).
     #[test]
     fn history_of_the_last_user_alone_is_found() {
         let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap();
@@ -206,7 +207,7 @@ mod par {
         });
         assert_eq!(one, two);
         // A window that opens half a year in: the users who signed up before it have history
-        // (the calendar pass), found by a scan split over the threads.
+        // (the calendar pass), whichever part of the parallel fold saw it.
         let late = LifecycleSummary::new(
             Calendar::new(Zone::Utc, Interval::Month),
             from + TimeDelta::days(182),

@@ -455,20 +455,9 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             NOT_KNOWN
         });
         let mut prior = crate::fold::map_collect(n_users, |_| NO_PRIOR);
-        // The calendar pass only when some user has history (a scan over all cores).
-        let history = crate::fold::map_ranges(
-            n_users,
-            |r| {
-                let set = |v: &[i64], none| {
-                    v.get(r.clone())
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|x| *x != none)
-                };
-                set(first_before, NONE_BEFORE_MIN) || set(last_before, NONE_BEFORE_MAX)
-            },
-            |a, b| a || b,
-        );
+        // The calendar pass only when some user has history: the history columns exist only
+        // then (and keep that user's instants through every merge).
+        let history = !first_before.is_empty();
         if history {
             for (s, (f, p)) in first.iter_mut().zip(prior.iter_mut()).enumerate() {
                 if let Some(&fb) = first_before.get(s).filter(|fb| **fb != NONE_BEFORE_MIN) {
