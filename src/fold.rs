@@ -268,12 +268,14 @@ where
     {
         use rayon::prelude::*;
         if rayon::current_num_threads() > 1 && n >= 1 << 16 {
-            let mut out = Vec::new();
+            let mut out = crate::pages::with_capacity(n);
             (0..n).into_par_iter().map(f).collect_into_vec(&mut out);
             return out;
         }
     }
-    (0..n).map(f).collect()
+    let mut out = crate::pages::with_capacity(n);
+    out.extend((0..n).map(f));
+    out
 }
 
 /// Checks for the fold laws, usable from any test (proptest or not) and from fuzz targets.

@@ -406,8 +406,8 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         if indexed {
             self.index.insert(user.clone(), s32);
         }
-        self.users.push(user.clone());
-        self.states.push(state);
+        crate::pages::push(&mut self.users, user.clone());
+        crate::pages::push(&mut self.states, state);
         self.last = s;
         Ok(s)
     }
