@@ -23,6 +23,9 @@
 //! the folds and the model passes that the `parallel` feature splits run on a pool of T
 //! threads (`--threads 1` with the feature: the same code on one thread). `--repeat K` runs
 //! the stages K times over on the same log (one line per run: take the min; profile one stage).
+//! `--threads 1,2` runs every stage at each thread count in turn, back to back (lines told
+//! apart by their `threads` field): on a machine whose speed drifts, the two-thread speed-up
+//! is best read from such pairs, run seconds apart, rather than from separate processes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
@@ -84,10 +87,14 @@ const STAGES: [&str; 9] = [
     "metric_tree",
 ];
 
+#[derive(Clone)]
 struct Args {
     users: u64,
     events: u64,
+    /// The thread count of the run under way (one of `thread_counts`).
     threads: usize,
+    /// `--threads`: every count to run each stage at, in turn.
+    thread_counts: Vec<usize>,
     seed: u64,
     months: u32,
     stages: Vec<String>,
@@ -97,13 +104,14 @@ struct Args {
     repeat: u64,
 }
 
-const USAGE: &str = "usage: scale --users N --events M [--threads T] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...] [--repeat K]";
+const USAGE: &str = "usage: scale --users N --events M [--threads T[,T2...]] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...] [--repeat K]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         users: 100_000,
         events: 1_000_000,
         threads: 1,
+        thread_counts: vec![1],
         seed: 1,
         months: 24,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
@@ -127,7 +135,12 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--users" => a.users = num(&value)?,
             "--events" => a.events = num(&value)?,
-            "--threads" => a.threads = num(&value)? as usize,
+            "--threads" => {
+                a.thread_counts = value
+                    .split(',')
+                    .map(|t| num(t.trim()).map(|t| t as usize))
+                    .collect::<Result<_, _>>()?;
+            }
             "--seed" => a.seed = num(&value)?,
             "--repeat" => a.repeat = num(&value)?,
             "--months" => {
@@ -157,10 +170,11 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
-    if a.users == 0 || a.events == 0 || a.threads == 0 || a.repeat == 0 {
+    if a.users == 0 || a.events == 0 || a.thread_counts.contains(&0) || a.repeat == 0 {
         return Err("--users, --events, --threads and --repeat must be at least 1".into());
     }
-    if a.threads > 1 && !cfg!(feature = "parallel") {
+    a.threads = a.thread_counts.first().copied().unwrap_or(1);
+    if a.thread_counts.iter().any(|&t| t > 1) && !cfg!(feature = "parallel") {
         return Err("--threads above 1 needs the `parallel` feature: cargo run --release --features parallel --example scale -- ...".into());
     }
     Ok(a)
@@ -205,17 +219,23 @@ fn in_pool<T: Send>(args: &Args, work: impl FnOnce() -> T + Send) -> T {
     work()
 }
 
-/// The thread pool of `threads` threads, built once.
+/// The thread pool of `threads` threads, built once for each count.
 #[cfg(feature = "parallel")]
 fn pool(threads: usize) -> Option<&'static rayon::ThreadPool> {
-    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
+    type Pools = Vec<(usize, &'static rayon::ThreadPool)>;
+    static POOLS: std::sync::Mutex<Pools> = std::sync::Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().ok()?;
+    if let Some((_, p)) = pools.iter().find(|(t, _)| *t == threads) {
+        return Some(p);
+    }
+    let p: &'static rayon::ThreadPool = Box::leak(Box::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .ok()
-    })
-    .as_ref()
+            .ok()?,
+    ));
+    pools.push((threads, p));
+    Some(p)
 }
 
 /// Folds `events` with `empty` on one thread or, with `--threads T` and the `parallel`
@@ -280,8 +300,21 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         events: data.events.len(),
     };
     let mut btyd = None;
-    let runs = (0..args.repeat).flat_map(|_| args.stages.iter());
-    for stage in runs {
+    let runs = (0..args.repeat).flat_map(|_| {
+        args.stages
+            .iter()
+            .flat_map(|s| args.thread_counts.iter().map(move |&t| (s, t)))
+    });
+    for (stage, threads) in runs {
+        let args = &Args {
+            threads,
+            ..args.clone()
+        };
+        let report = Report {
+            args,
+            events: report.events,
+        };
+        let report = &report;
         let model_stage = matches!(
             stage.as_str(),
             "bgnbd_fit" | "pareto_nbd_fit" | "gamma_gamma_fit" | "clv_predict"
@@ -290,10 +323,10 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             btyd = Some(btyd_customers(args, &data)?.customers);
         }
         match (stage.as_str(), &btyd) {
-            ("rfm", _) => stage_rfm(args, &data, &report)?,
-            ("retention", _) => stage_retention(args, &data, &report)?,
-            ("lifecycle", _) => stage_lifecycle(args, &data, &report)?,
-            ("metric_tree", _) => stage_metric_tree(args, &data, &report)?,
+            ("rfm", _) => stage_rfm(args, &data, report)?,
+            ("retention", _) => stage_retention(args, &data, report)?,
+            ("lifecycle", _) => stage_lifecycle(args, &data, report)?,
+            ("metric_tree", _) => stage_metric_tree(args, &data, report)?,
             ("btyd_summary", _) => {
                 let run = btyd_customers(args, &data)?;
                 report.line_with(
@@ -306,7 +339,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
                 let customers = run.customers;
                 btyd = Some(customers);
             }
-            (other, Some(customers)) => stage_btyd_model(other, customers, &report)?,
+            (other, Some(customers)) => stage_btyd_model(other, customers, report)?,
             (other, None) => return Err(format!("unknown stage {other}").into()),
         }
     }
