@@ -373,3 +373,55 @@ fn parallel_fold_equals_sequential_fold() {
     let par = userops::fold::fold_par(&empty, &ev).unwrap().finish();
     assert!(same_tables(&seq, &par));
 }
+
+/// Logs long enough (2^17 events) for `observe_many` to size its columns from the runs of
+/// its first sixteenth: an estimate far short (few long runs first, then one event a user),
+/// far over (the reverse), and a log grouped in its first sixteenth whose order breaks later.
+/// Each must give the table of one event at a time, with one customer per distinct user and
+/// one order per event (counts written from the construction).
+#[test]
+fn sized_from_a_sample_or_not_the_slice_road_agrees() {
+    let at = |k: u32| as_of() - TimeDelta::minutes(i64::from(k % 50_000));
+    let n = 1_u32 << 17;
+    let few_then_many: Vec<u32> = (0..n)
+        .map(|i| if i < n / 8 { i / 4096 } else { 1_000 + i })
+        .collect();
+    let many_then_few: Vec<u32> = (0..n)
+        .map(|i| if i < n / 8 { i } else { n + i / 4096 })
+        .collect();
+    let breaks_late: Vec<u32> = (0..n)
+        .map(|i| {
+            if i < n / 2 {
+                10 + i / 3
+            } else {
+                (i / 3) % 1_000
+            }
+        })
+        .collect();
+    for (name, users, distinct) in [
+        ("few then many", few_then_many, 4 + (n - n / 8)),
+        ("many then few", many_then_few, n / 8 + (n - n / 8) / 4096),
+        ("breaks late", breaks_late, 10 + (n / 2).div_ceil(3)),
+    ] {
+        let ev: Vec<EventRecord<u32>> = users
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| EventRecord::new(u, at(i as u32)).with_amount(f64::from(u % 7)))
+            .collect();
+        laws::slice_law(|| RfmSummary::new(as_of()), &ev, |a, b| a == b)
+            .map_err(|e| format!("{name}: {e}"))
+            .unwrap();
+        let table = fold(RfmSummary::new(as_of()), &ev).unwrap().finish();
+        let orders: u64 = table.customers.iter().map(|c| c.orders).sum();
+        assert_eq!(orders, u64::from(n), "{name}");
+        let mut ids: Vec<u32> = users.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            distinct as usize,
+            "{name}: the count written above"
+        );
+        assert_eq!(table.customers.len(), ids.len(), "{name}");
+    }
+}
