@@ -35,3 +35,41 @@ fn grow<T>(v: &mut Vec<T>, additional: usize) {
     v.reserve(additional.max(v.capacity()).max(4));
     userops_prefetch::advise_huge_pages(v.spare_capacity_mut());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_keep_order_and_growth_at_least_doubles() {
+        let mut v: Vec<u64> = Vec::new();
+        let mut last_capacity = 0;
+        for i in 0..(3 << 20) {
+            push(&mut v, i);
+            if v.capacity() != last_capacity {
+                // A new allocation: at least twice the old room (4 items at first).
+                assert!(v.capacity() >= (2 * last_capacity).max(4), "{i}");
+                last_capacity = v.capacity();
+            }
+        }
+        assert_eq!(v.len(), 3 << 20);
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+    }
+
+    #[test]
+    fn reserve_makes_room_and_with_capacity_has_it() {
+        let mut v: Vec<u32> = with_capacity(1 << 21);
+        assert!(v.capacity() >= 1 << 21 && v.is_empty());
+        v.extend(0..10);
+        reserve(&mut v, 5 << 20);
+        assert!(v.capacity() >= 10 + (5 << 20));
+        let before = v.capacity();
+        reserve(&mut v, 1);
+        assert_eq!(v.capacity(), before, "room enough: no new allocation");
+        assert_eq!(v, (0..10).collect::<Vec<u32>>());
+        let mut zst: Vec<()> = Vec::new();
+        reserve(&mut zst, usize::MAX);
+        push(&mut zst, ());
+        assert_eq!(zst.len(), 1);
+    }
+}
