@@ -378,3 +378,56 @@ fn pareto_fit_on_a_ridge_is_not_converged() {
         }
     }
 }
+
+/// Slices long enough (2^17 events) for `observe_many` to reserve room for the whole once a
+/// sixteenth is folded: a projection far short (few users first, then one event a user), far
+/// over (the reverse), and a log not grouped at all. Each must give the report of one event
+/// at a time, with one customer per distinct user (counts written from the construction).
+#[test]
+fn projected_room_or_not_the_slice_road_agrees() {
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let n = 1_u32 << 17;
+    let few_then_many: Vec<u32> = (0..n)
+        .map(|i| if i < n / 8 { i / 4096 } else { 1_000 + i })
+        .collect();
+    let many_then_few: Vec<u32> = (0..n)
+        .map(|i| if i < n / 8 { i } else { n + i / 4096 })
+        .collect();
+    // 7919 is prime and coprime with 5000: users 0..5000 each 26 or 27 times, scattered.
+    let scattered: Vec<u32> = (0..n).map(|i| i.wrapping_mul(7919) % 5_000).collect();
+    for (name, users, distinct) in [
+        ("few then many", few_then_many, 4 + (n - n / 8)),
+        ("many then few", many_then_few, n / 8 + (n - n / 8) / 4096),
+        ("scattered", scattered, 5_000),
+    ] {
+        let log: Vec<EventRecord<u32>> = users
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| {
+                let at = start + chrono::TimeDelta::hours(i64::from(i as u32 % 1_500));
+                EventRecord::new(u, at).with_amount(f64::from(u % 7))
+            })
+            .collect();
+        let empty = || {
+            BtydSummary::<u32>::new(NaiveDate::from_ymd_opt(2025, 2, 15).unwrap(), TimeUnit::Day)
+                .holdout(NaiveDate::from_ymd_opt(2025, 3, 31).unwrap())
+                .unwrap()
+        };
+        laws::slice_law(empty, &log, |a, b| a == b)
+            .map_err(|e| format!("{name}: {e}"))
+            .unwrap();
+        let report = fold(empty(), &log).unwrap().finish();
+        let mut ids = users.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            distinct as usize,
+            "{name}: the count written above"
+        );
+        // Purchases from day 40 on are in the holdout: users first seen there are counted
+        // apart, not as customers.
+        let late: usize = report.first_purchase_after_calibration as usize;
+        assert_eq!(report.customers.len() + late, ids.len(), "{name}");
+    }
+}
