@@ -29,6 +29,21 @@ pub(crate) fn reserve<T>(v: &mut Vec<T>, additional: usize) {
     }
 }
 
+/// The events of a slice after which a fold into an empty summary reserves room for the
+/// whole slice ([`projected_room`]): a sixteenth, for slices of 2^16 events or more.
+pub(crate) fn projection_point(empty: bool, events: usize) -> Option<usize> {
+    (empty && events >= 1 << 16).then_some(events / 16)
+}
+
+/// The further room a column of `len` items needs once `folded` of `total` events made it:
+/// `len` scaled to the whole, a quarter over, less what it has. One allocation instead of
+/// twenty doublings, each a copy into fresh pages; a projection short of the mark only leaves
+/// the rest to doubling.
+pub(crate) fn projected_room(len: usize, folded: usize, total: usize) -> usize {
+    let whole = len as f64 * 1.25 * total as f64 / folded.max(1) as f64;
+    (whole as usize).saturating_sub(len)
+}
+
 #[cold]
 #[inline(never)]
 fn grow<T>(v: &mut Vec<T>, additional: usize) {
@@ -54,6 +69,21 @@ mod tests {
         }
         assert_eq!(v.len(), 3 << 20);
         assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+    }
+
+    #[test]
+    fn projection_scales_to_the_whole_a_quarter_over() {
+        // 1,000 users after 1/16 of the events: 20,000 in all, 19,000 more.
+        assert_eq!(projected_room(1_000, 10_000, 160_000), 19_000);
+        assert_eq!(projected_room(0, 10_000, 160_000), 0);
+        assert_eq!(
+            projected_room(5, 0, 10),
+            57,
+            "nothing folded counts as one: 5 * 1.25 * 10 - 5"
+        );
+        assert_eq!(projection_point(true, 1 << 16), Some(4096));
+        assert_eq!(projection_point(true, (1 << 16) - 1), None);
+        assert_eq!(projection_point(false, 1 << 20), None);
     }
 
     #[test]

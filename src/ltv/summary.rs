@@ -431,14 +431,11 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
     }
 
     /// Room for the users, states and arena days of `total` events, projected from what the
-    /// first `folded` of them made, a quarter over: one allocation of each instead of twenty
-    /// doublings, each a copy into fresh pages (measured in PERFORMANCE.md, session 6). A
-    /// projection short of the mark leaves the rest to doubling.
+    /// first `folded` of them made ([`crate::pages::projected_room`]).
     #[cold]
     #[inline(never)]
     fn reserve_projected(&mut self, folded: usize, total: usize) {
-        let scale = 1.25 * total as f64 / folded.max(1) as f64;
-        let room = |len: usize| ((len as f64 * scale) as usize).saturating_sub(len);
+        let room = |len| crate::pages::projected_room(len, folded, total);
         let (users, days) = (room(self.users.len()), room(self.arena.len()));
         crate::pages::reserve(&mut self.users, users);
         crate::pages::reserve(&mut self.states, users);
@@ -531,11 +528,8 @@ where
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
         // A long slice into an empty summary: once a sixteenth of it is folded, room for the
         // whole is reserved at once (see `reserve_projected`).
-        let mut checkpoint = if self.users.is_empty() && events.len() >= 1 << 16 {
-            events.len() - events.len() / 16
-        } else {
-            0
-        };
+        let mut checkpoint = crate::pages::projection_point(self.users.is_empty(), events.len())
+            .map_or(0, |p| events.len() - p);
         let mut rest = events;
         while let Some((first, _)) = rest.split_first() {
             if rest.len() <= checkpoint {
