@@ -374,9 +374,9 @@ fn parallel_fold_equals_sequential_fold() {
     assert!(same_tables(&seq, &par));
 }
 
-/// Logs long enough (2^17 events) for `observe_many` to size its columns from the runs of
-/// its first sixteenth: an estimate far short (few long runs first, then one event a user),
-/// far over (the reverse), and a log grouped in its first sixteenth whose order breaks later.
+/// Logs long enough (2^17 events) for `observe_many` to reserve room for the whole once a
+/// sixteenth is folded: a projection far short (few long runs first, then one event a user),
+/// far over (the reverse), and a log in user order at first whose order breaks later.
 /// Each must give the table of one event at a time, with one customer per distinct user and
 /// one order per event (counts written from the construction).
 #[test]

@@ -412,29 +412,14 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         Ok(s)
     }
 
-    /// Room for the users of `events` when its first sixteenth is grouped by user in ascending
-    /// order (the fast path's log): as many users as that sixteenth has runs, times 16 and a
-    /// quarter over. One allocation instead of twenty doublings, each a copy into fresh pages;
-    /// an estimate short of the mark only leaves the rest to doubling. Other logs get nothing.
+    /// Room for the users of `total` events, projected from the first `folded`
+    /// ([`crate::pages::projected_room`]).
     #[cold]
-    fn reserve_for<E: Event<User = U>>(&mut self, events: &[E])
-    where
-        U: Ord,
-    {
-        let sample = events.get(..events.len() / 16).unwrap_or_default();
-        let mut runs = 1_usize;
-        for pair in sample.windows(2) {
-            if let [a, b] = pair {
-                match a.user().cmp(b.user()) {
-                    std::cmp::Ordering::Less => runs += 1,
-                    std::cmp::Ordering::Equal => {}
-                    std::cmp::Ordering::Greater => return,
-                }
-            }
-        }
-        let estimate = runs.saturating_mul(20).min(events.len());
-        crate::pages::reserve(&mut self.users, estimate);
-        crate::pages::reserve(&mut self.states, estimate);
+    #[inline(never)]
+    fn reserve_projected(&mut self, folded: usize, total: usize) {
+        let users = crate::pages::projected_room(self.users.len(), folded, total);
+        crate::pages::reserve(&mut self.users, users);
+        crate::pages::reserve(&mut self.states, users);
     }
 
     /// The users, their states and day counts (every state has at least one order).
@@ -509,11 +494,16 @@ where
             }
             return Ok(());
         }
-        if self.users.is_empty() && events.len() >= 1 << 16 {
-            self.reserve_for(events);
-        }
+        // A long slice into an empty summary: once a sixteenth of it is folded, room for the
+        // whole is reserved at once.
+        let mut checkpoint = crate::pages::projection_point(self.is_empty(), events.len())
+            .map_or(0, |p| events.len() - p);
         let mut rest = events;
         while let Some((first, tail)) = rest.split_first() {
+            if rest.len() <= checkpoint {
+                checkpoint = 0;
+                self.reserve_projected(events.len() - rest.len(), events.len());
+            }
             let amount = first.amount();
             if !amount.is_finite() {
                 return Err(non_finite(first));
