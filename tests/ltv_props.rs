@@ -1,6 +1,8 @@
 //! Property tests for `ltv`: probabilities in [0, 1], monotone forecasts, CLV against the
 //! discount rate, the fold laws of the BTYD summary, serde round trips.
 
+mod common;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use userops::event::EventRecord;
@@ -386,20 +388,11 @@ fn pareto_fit_on_a_ridge_is_not_converged() {
 #[test]
 fn projected_room_or_not_the_slice_road_agrees() {
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    let n = 1_u32 << 17;
-    let few_then_many: Vec<u32> = (0..n)
-        .map(|i| if i < n / 8 { i / 4096 } else { 1_000 + i })
-        .collect();
-    let many_then_few: Vec<u32> = (0..n)
-        .map(|i| if i < n / 8 { i } else { n + i / 4096 })
-        .collect();
+    let n = common::LONG_LOG;
     // 7919 is prime and coprime with 5000: users 0..5000 each 26 or 27 times, scattered.
     let scattered: Vec<u32> = (0..n).map(|i| i.wrapping_mul(7919) % 5_000).collect();
-    for (name, users, distinct) in [
-        ("few then many", few_then_many, 4 + (n - n / 8)),
-        ("many then few", many_then_few, n / 8 + (n - n / 8) / 4096),
-        ("scattered", scattered, 5_000),
-    ] {
+    let [short, over] = common::projection_logs();
+    for (name, users, distinct) in [short, over, ("scattered", scattered, 5_000)] {
         let log: Vec<EventRecord<u32>> = users
             .iter()
             .enumerate()
@@ -417,17 +410,11 @@ fn projected_room_or_not_the_slice_road_agrees() {
             .map_err(|e| format!("{name}: {e}"))
             .unwrap();
         let report = fold(empty(), &log).unwrap().finish();
-        let mut ids = users.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(
-            ids.len(),
-            distinct as usize,
-            "{name}: the count written above"
-        );
-        // Purchases from day 40 on are in the holdout: users first seen there are counted
+        let distinct_users = common::distinct_users(&users);
+        assert_eq!(distinct_users, distinct, "{name}: the count written above");
+        // Users whose first purchase is after the calibration end (2025-02-15) are counted
         // apart, not as customers.
-        let late: usize = report.first_purchase_after_calibration as usize;
-        assert_eq!(report.customers.len() + late, ids.len(), "{name}");
+        let late = report.first_purchase_after_calibration as usize;
+        assert_eq!(report.customers.len() + late, distinct_users, "{name}");
     }
 }

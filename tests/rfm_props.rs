@@ -1,6 +1,8 @@
 //! Property tests of the `rfm` module: fold laws, monotone scores, permutation invariance,
 //! one segment per customer, serde round trips.
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 use userops::event::EventRecord;
@@ -380,15 +382,9 @@ fn parallel_fold_equals_sequential_fold() {
 /// Each must give the table of one event at a time, with one customer per distinct user and
 /// one order per event (counts written from the construction).
 #[test]
-fn sized_from_a_sample_or_not_the_slice_road_agrees() {
+fn projected_room_or_not_the_slice_road_agrees() {
     let at = |k: u32| as_of() - TimeDelta::minutes(i64::from(k % 50_000));
-    let n = 1_u32 << 17;
-    let few_then_many: Vec<u32> = (0..n)
-        .map(|i| if i < n / 8 { i / 4096 } else { 1_000 + i })
-        .collect();
-    let many_then_few: Vec<u32> = (0..n)
-        .map(|i| if i < n / 8 { i } else { n + i / 4096 })
-        .collect();
+    let n = common::LONG_LOG;
     let breaks_late: Vec<u32> = (0..n)
         .map(|i| {
             if i < n / 2 {
@@ -398,11 +394,13 @@ fn sized_from_a_sample_or_not_the_slice_road_agrees() {
             }
         })
         .collect();
-    for (name, users, distinct) in [
-        ("few then many", few_then_many, 4 + (n - n / 8)),
-        ("many then few", many_then_few, n / 8 + (n - n / 8) / 4096),
-        ("breaks late", breaks_late, 10 + (n / 2).div_ceil(3)),
-    ] {
+    let [short, over] = common::projection_logs();
+    let late = (
+        "breaks late",
+        breaks_late,
+        10 + (n / 2).div_ceil(3) as usize,
+    );
+    for (name, users, distinct) in [short, over, late] {
         let ev: Vec<EventRecord<u32>> = users
             .iter()
             .enumerate()
@@ -414,14 +412,8 @@ fn sized_from_a_sample_or_not_the_slice_road_agrees() {
         let table = fold(RfmSummary::new(as_of()), &ev).unwrap().finish();
         let orders: u64 = table.customers.iter().map(|c| c.orders).sum();
         assert_eq!(orders, u64::from(n), "{name}");
-        let mut ids: Vec<u32> = users.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(
-            ids.len(),
-            distinct as usize,
-            "{name}: the count written above"
-        );
-        assert_eq!(table.customers.len(), ids.len(), "{name}");
+        let distinct_users = common::distinct_users(&users);
+        assert_eq!(distinct_users, distinct, "{name}: the count written above");
+        assert_eq!(table.customers.len(), distinct_users, "{name}");
     }
 }
