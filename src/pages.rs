@@ -29,19 +29,56 @@ pub(crate) fn reserve<T>(v: &mut Vec<T>, additional: usize) {
     }
 }
 
-/// The events of a slice after which a fold into an empty summary reserves room for the
-/// whole slice ([`projected_room`]): a sixteenth, for slices of 2^16 events or more.
-pub(crate) fn projection_point(empty: bool, events: usize) -> Option<usize> {
-    (empty && events >= 1 << 16).then_some(events / 16)
+/// When to size a fold's columns for a whole slice: a fold of 2^16 events or more into an
+/// empty summary, once a sixteenth of it is folded, reserves room for the whole at once (one
+/// allocation instead of twenty doublings, each a copy into fresh pages).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Projection {
+    total: usize,
+    /// Events left in the slice at which the projection is due (0: never).
+    due_at: usize,
 }
 
-/// The further room a column of `len` items needs once `folded` of `total` events made it:
-/// `len` scaled to the whole, a quarter over, less what it has. One allocation instead of
-/// twenty doublings, each a copy into fresh pages; a projection short of the mark only leaves
-/// the rest to doubling.
-pub(crate) fn projected_room(len: usize, folded: usize, total: usize) -> usize {
-    let whole = len as f64 * 1.25 * total as f64 / folded.max(1) as f64;
-    (whole as usize).saturating_sub(len)
+impl Projection {
+    /// The projection of a slice of `total` events folded into a summary (`empty` or not).
+    pub(crate) fn new(empty: bool, total: usize) -> Self {
+        let due_at = if empty && total >= 1 << 16 {
+            total - total / 16
+        } else {
+            0
+        };
+        Projection { total, due_at }
+    }
+
+    /// Once, the first time `rest` events or fewer are left after a sixteenth: the scale from
+    /// what is folded so far to the whole slice.
+    #[inline]
+    pub(crate) fn due(&mut self, rest: usize) -> Option<Scale> {
+        if rest > self.due_at {
+            return None;
+        }
+        self.due_at = 0;
+        Some(Scale {
+            folded: self.total - rest,
+            total: self.total,
+        })
+    }
+}
+
+/// The scale of a [`Projection`] that is due: `folded` of `total` events folded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    folded: usize,
+    total: usize,
+}
+
+impl Scale {
+    /// The further room a column of `len` items needs: `len` scaled to the whole, a quarter
+    /// over, less what it has (a projection short of the mark leaves the rest to doubling).
+    pub(crate) fn room(self, len: usize) -> usize {
+        let whole = len as f64 * 1.25 * self.total as f64 / self.folded.max(1) as f64;
+        (whole as usize).saturating_sub(len)
+    }
 }
 
 #[cold]
@@ -73,17 +110,32 @@ mod tests {
 
     #[test]
     fn projection_scales_to_the_whole_a_quarter_over() {
-        // 1,000 users after 1/16 of the events: 20,000 in all, 19,000 more.
-        assert_eq!(projected_room(1_000, 10_000, 160_000), 19_000);
-        assert_eq!(projected_room(0, 10_000, 160_000), 0);
-        assert_eq!(
-            projected_room(5, 0, 10),
-            57,
-            "nothing folded counts as one: 5 * 1.25 * 10 - 5"
+        // 160,000 events: due once 150,000 or fewer are left (a sixteenth, 10,000, folded).
+        let mut p = Projection::new(true, 160_000);
+        assert!(p.due(150_001).is_none());
+        let scale = p.due(149_999).expect("due after a sixteenth");
+        // 1,000 users after 10,001 of 160,000 events: 1,000 * 1.25 * 160,000 / 10,001 =
+        // 19,998.0 in all, 18,998 more.
+        assert_eq!(scale.room(1_000), 18_998);
+        assert_eq!(scale.room(0), 0);
+        assert!(p.due(10).is_none(), "only once");
+        assert!(
+            Projection::new(true, (1 << 16) - 1).due(1).is_none(),
+            "short slice"
         );
-        assert_eq!(projection_point(true, 1 << 16), Some(4096));
-        assert_eq!(projection_point(true, (1 << 16) - 1), None);
-        assert_eq!(projection_point(false, 1 << 20), None);
+        assert!(
+            Projection::new(false, 1 << 20).due(1).is_none(),
+            "summary not empty"
+        );
+        let nothing_folded = Scale {
+            folded: 0,
+            total: 10,
+        };
+        assert_eq!(
+            nothing_folded.room(5),
+            57,
+            "counts as one folded: 5 * 1.25 * 10 - 5"
+        );
     }
 
     #[test]

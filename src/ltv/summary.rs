@@ -430,13 +430,12 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
         }
     }
 
-    /// Room for the users, states and arena days of `total` events, projected from what the
-    /// first `folded` of them made ([`crate::pages::projected_room`]).
+    /// Room for the users, states and arena days of a whole slice, projected from what the
+    /// events folded so far made.
     #[cold]
     #[inline(never)]
-    fn reserve_projected(&mut self, folded: usize, total: usize) {
-        let room = |len| crate::pages::projected_room(len, folded, total);
-        let (users, days) = (room(self.users.len()), room(self.arena.len()));
+    fn reserve_projected(&mut self, scale: crate::pages::Scale) {
+        let (users, days) = (scale.room(self.users.len()), scale.room(self.arena.len()));
         crate::pages::reserve(&mut self.users, users);
         crate::pages::reserve(&mut self.states, users);
         crate::pages::reserve(&mut self.arena, days);
@@ -526,15 +525,11 @@ where
     /// out of the table while the run is added, and the days of a customer first seen in the
     /// run stored in the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        // A long slice into an empty summary: once a sixteenth of it is folded, room for the
-        // whole is reserved at once (see `reserve_projected`).
-        let mut checkpoint = crate::pages::projection_point(self.users.is_empty(), events.len())
-            .map_or(0, |p| events.len() - p);
+        let mut projection = crate::pages::Projection::new(self.users.is_empty(), events.len());
         let mut rest = events;
         while let Some((first, _)) = rest.split_first() {
-            if rest.len() <= checkpoint {
-                checkpoint = 0;
-                self.reserve_projected(events.len() - rest.len(), events.len());
+            if let Some(scale) = projection.due(rest.len()) {
+                self.reserve_projected(scale);
             }
             let user = first.user();
             // The slot is looked up at the run's first purchase (an ignored or failing event

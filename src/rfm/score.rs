@@ -328,7 +328,7 @@ impl Scorer {
         B: FnOnce(Vec<Part<U>>, usize, &Plan<'_>) -> Vec<ScoredCustomer<U>>,
     {
         let n = parts.len();
-        let Some(plan) = self.plan(parts.as_of_ms, &parts.parts, parts.day_counts.as_deref())?
+        let Some(plan) = self.plan(parts.as_of_ms, &parts.parts, n, parts.day_counts.as_deref())?
         else {
             return self.score(&RfmSummary::table_from_parts(parts));
         };
@@ -336,18 +336,18 @@ impl Scorer {
         Ok(plan.into_scores(customers))
     }
 
-    /// The binners of a summary's parts, or `None` when a state cannot be scored straight
-    /// (a sum that overflowed: the table road then reports it).
+    /// The binners of a summary's parts (`n` states in all), or `None` when a state cannot be
+    /// scored straight (a sum that overflowed: the table road then reports it).
     fn plan<'a, U>(
         &'a self,
         as_of_ms: i64,
         parts: &[Part<U>],
+        n: usize,
         days: Option<&'a [u32]>,
     ) -> Result<Option<Plan<'a>>> {
         // Only the states cross threads (the ids need not be `Sync`).
         let parts: Vec<&[PurchaseState]> = parts.iter().map(|p| p.states.as_slice()).collect();
         let parts = parts.as_slice();
-        let n: usize = parts.iter().map(|p| p.len()).sum();
         let states = || parts.iter().flat_map(|p| p.iter());
         if n == 0 {
             return Err(Error::Empty("no customers to score"));

@@ -412,12 +412,11 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         Ok(s)
     }
 
-    /// Room for the users of `total` events, projected from the first `folded`
-    /// ([`crate::pages::projected_room`]).
+    /// Room for the users of a whole slice, projected from those folded so far.
     #[cold]
     #[inline(never)]
-    fn reserve_projected(&mut self, folded: usize, total: usize) {
-        let users = crate::pages::projected_room(self.users.len(), folded, total);
+    fn reserve_projected(&mut self, scale: crate::pages::Scale) {
+        let users = scale.room(self.users.len());
         crate::pages::reserve(&mut self.users, users);
         crate::pages::reserve(&mut self.states, users);
     }
@@ -494,15 +493,11 @@ where
             }
             return Ok(());
         }
-        // A long slice into an empty summary: once a sixteenth of it is folded, room for the
-        // whole is reserved at once.
-        let mut checkpoint = crate::pages::projection_point(self.is_empty(), events.len())
-            .map_or(0, |p| events.len() - p);
+        let mut projection = crate::pages::Projection::new(self.is_empty(), events.len());
         let mut rest = events;
         while let Some((first, tail)) = rest.split_first() {
-            if rest.len() <= checkpoint {
-                checkpoint = 0;
-                self.reserve_projected(events.len() - rest.len(), events.len());
+            if let Some(scale) = projection.due(rest.len()) {
+                self.reserve_projected(scale);
             }
             let amount = first.amount();
             if !amount.is_finite() {
