@@ -70,6 +70,16 @@ pub enum Error {
         user: String,
     },
 
+    /// More distinct users than a dictionary holds (`u32::MAX` by default, see
+    /// [`crate::engine::MAX_ENTRIES`], or the host's own cap).
+    #[error(
+        "more than {limit} distinct users; split the data by user and fold the parts separately, or raise the cap"
+    )]
+    TooManyUsers {
+        /// The cap that was reached.
+        limit: u64,
+    },
+
     /// A parameter is out of its range or inconsistent with another.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {

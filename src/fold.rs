@@ -119,7 +119,7 @@ pub trait Fold<E>: Summary {
         for (i, event) in events.iter().enumerate() {
             // A hint, no effect on the result: the event 2 KB ahead starts on its way to the
             // cache (see `userops_prefetch`).
-            userops_prefetch::prefetch_ahead(events, i);
+            crate::engine::prefetch_ahead(events, i);
             self.observe(event)?;
         }
         Ok(())
@@ -268,12 +268,12 @@ where
     {
         use rayon::prelude::*;
         if rayon::current_num_threads() > 1 && n >= 1 << 16 {
-            let mut out = crate::pages::with_capacity(n);
+            let mut out = crate::engine::pages::with_capacity(n);
             (0..n).into_par_iter().map(f).collect_into_vec(&mut out);
             return out;
         }
     }
-    let mut out = crate::pages::with_capacity(n);
+    let mut out = crate::engine::pages::with_capacity(n);
     out.extend((0..n).map(f));
     out
 }

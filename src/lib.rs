@@ -130,7 +130,7 @@ pub mod lifecycle;
 pub mod ltv;
 pub mod metric;
 pub mod ops;
-mod pages;
+pub mod engine;
 pub mod quadrant;
 pub mod retention;
 pub mod rfm;

@@ -214,8 +214,8 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     #[inline]
     fn push_user(&mut self, user: &U) -> u32 {
         let slot = self.users.len() as u32;
-        crate::pages::push(&mut self.users, user.clone());
-        crate::pages::reserve(&mut self.bits, self.words);
+        crate::engine::pages::push(&mut self.users, user.clone());
+        crate::engine::pages::reserve(&mut self.bits, self.words);
         self.bits.resize(self.bits.len() + self.words, 0);
         if !self.first_before.is_empty() {
             self.first_before.push(NONE_BEFORE_MIN);

@@ -434,11 +434,11 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
     /// events folded so far made.
     #[cold]
     #[inline(never)]
-    fn reserve_projected(&mut self, scale: crate::pages::Scale) {
+    fn reserve_projected(&mut self, scale: crate::engine::pages::Scale) {
         let (users, days) = (scale.room(self.users.len()), scale.room(self.arena.len()));
-        crate::pages::reserve(&mut self.users, users);
-        crate::pages::reserve(&mut self.states, users);
-        crate::pages::reserve(&mut self.arena, days);
+        crate::engine::pages::reserve(&mut self.users, users);
+        crate::engine::pages::reserve(&mut self.states, users);
+        crate::engine::pages::reserve(&mut self.arena, days);
     }
 
     fn push(&mut self, user: U, indexed: bool) -> usize
@@ -449,8 +449,8 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
         if indexed {
             self.index.insert(user.clone(), i);
         }
-        crate::pages::push(&mut self.users, user);
-        crate::pages::push(&mut self.states, State::empty());
+        crate::engine::pages::push(&mut self.users, user);
+        crate::engine::pages::push(&mut self.states, State::empty());
         i
     }
 
@@ -525,7 +525,7 @@ where
     /// out of the table while the run is added, and the days of a customer first seen in the
     /// run stored in the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        let mut projection = crate::pages::Projection::new(self.users.is_empty(), events.len());
+        let mut projection = crate::engine::pages::Projection::new(self.users.is_empty(), events.len());
         let mut rest = events;
         while let Some((first, _)) = rest.split_first() {
             if let Some(scale) = projection.due(rest.len()) {
@@ -548,7 +548,7 @@ where
                 if event.user() != user {
                     break;
                 }
-                userops_prefetch::prefetch_ahead(rest, j);
+                crate::engine::prefetch_ahead(rest, j);
                 match self.classify(event) {
                     Class::Bad => {
                         failed = Some(self.purchase_error(event));
@@ -574,7 +574,7 @@ where
                                 if self.arena.len() == run_start
                                     || self.arena.last() != Some(&purchase.day)
                                 {
-                                    crate::pages::push(&mut self.arena, purchase.day);
+                                    crate::engine::pages::push(&mut self.arena, purchase.day);
                                 }
                             } else {
                                 state.days.push(purchase.day, &self.arena);
@@ -801,7 +801,7 @@ where
             .holdout_day
             .map_or(0.0, |h| f64::from(h - cal) / unit_days);
         let mut first_after = self.first_after;
-        let mut rows: Vec<CustomerSummary<U>> = crate::pages::with_capacity(self.users.len());
+        let mut rows: Vec<CustomerSummary<U>> = crate::engine::pages::with_capacity(self.users.len());
         let mut scratch: Vec<i32> = Vec::new();
         let arena = self.arena;
         for (user, s) in self.users.into_iter().zip(self.states) {

@@ -406,8 +406,8 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         if indexed {
             self.index.insert(user.clone(), s32);
         }
-        crate::pages::push(&mut self.users, user.clone());
-        crate::pages::push(&mut self.states, state);
+        crate::engine::pages::push(&mut self.users, user.clone());
+        crate::engine::pages::push(&mut self.states, state);
         self.last = s;
         Ok(s)
     }
@@ -415,10 +415,10 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// Room for the users of a whole slice, projected from those folded so far.
     #[cold]
     #[inline(never)]
-    fn reserve_projected(&mut self, scale: crate::pages::Scale) {
+    fn reserve_projected(&mut self, scale: crate::engine::pages::Scale) {
         let users = scale.room(self.users.len());
-        crate::pages::reserve(&mut self.users, users);
-        crate::pages::reserve(&mut self.states, users);
+        crate::engine::pages::reserve(&mut self.users, users);
+        crate::engine::pages::reserve(&mut self.states, users);
     }
 
     /// The users, their states and day counts (every state has at least one order).
@@ -493,7 +493,7 @@ where
             }
             return Ok(());
         }
-        let mut projection = crate::pages::Projection::new(self.is_empty(), events.len());
+        let mut projection = crate::engine::pages::Projection::new(self.is_empty(), events.len());
         let mut rest = events;
         while let Some((first, tail)) = rest.split_first() {
             if let Some(scale) = projection.due(rest.len()) {
@@ -528,7 +528,7 @@ where
                 if event.user() != user {
                     break;
                 }
-                userops_prefetch::prefetch_ahead(tail, j);
+                crate::engine::prefetch_ahead(tail, j);
                 let amount = event.amount();
                 let key = time_key(event.at());
                 if !amount.is_finite() || key > as_of_key {

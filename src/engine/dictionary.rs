@@ -1,0 +1,464 @@
+//! Dense dictionaries: every distinct value (a user id, an event name) gets a `u32` index, in
+//! first-seen order, so that per-user state lives in plain vectors indexed by it.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use serde::de::{Deserialize, Deserializer, Error as _};
+use serde::ser::{Serialize, Serializer};
+
+use crate::{Error, Result};
+
+/// The most values a [`Dictionary`] holds by default: `2^32 − 1`, every index a `u32`.
+///
+/// This is the one policy at 2³² users for every per-user summary: the next new user is an
+/// [`Error::TooManyUsers`], never a wrapped index or a silent drop. Split the data by user
+/// (each part under the limit) and fold the parts separately to go beyond it.
+pub const MAX_ENTRIES: u32 = u32::MAX;
+
+/// The hasher of every dictionary: foldhash, keyed at random per process (see Cargo.toml).
+type Hasher = foldhash::fast::RandomState;
+
+/// Values in first-seen order, each with a dense `u32` index: the user dictionary that a
+/// query engine's grouped aggregation builds (group indices computed once, accumulators
+/// updated by index).
+///
+/// Three roads, one result:
+/// * the same value as the last one looked up (a run of one user's events) costs one
+///   comparison;
+/// * while values arrive in ascending order (a log grouped by user, in id order) no hash
+///   table is built at all: a greater value is new by construction;
+/// * anything else goes through a hash table of indices (foldhash, randomly keyed, so that
+///   ids chosen to collide cannot slow it down to quadratic time).
+///
+/// ```
+/// use userops::engine::Dictionary;
+///
+/// let mut users = Dictionary::new();
+/// assert_eq!(users.intern(&"ana")?, 0);
+/// assert_eq!(users.intern(&"bo")?, 1);
+/// assert_eq!(users.intern(&"ana")?, 0);
+/// assert_eq!(users.get(&"bo"), Some(1));
+/// assert_eq!(users.value(1), Some(&"bo"));
+/// assert_eq!(users.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Dictionary<T> {
+    values: Vec<T>,
+    /// Indices into `values`; empty while `ascending`.
+    table: HashTable<u32>,
+    hasher: Hasher,
+    /// Whether every value so far came in strictly ascending order (no table needed).
+    ascending: bool,
+    /// The index the last lookup returned (`u32::MAX` for none).
+    last: u32,
+    limit: u32,
+}
+
+impl<T> Default for Dictionary<T> {
+    fn default() -> Self {
+        Dictionary {
+            values: Vec::new(),
+            table: HashTable::new(),
+            hasher: Hasher::default(),
+            ascending: true,
+            last: u32::MAX,
+            limit: MAX_ENTRIES,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Dictionary<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dictionary")
+            .field("len", &self.values.len())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Dictionary<T> {
+    /// An empty dictionary holding at most [`MAX_ENTRIES`] values.
+    ///
+    /// ```
+    /// assert!(userops::engine::Dictionary::<u64>::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty dictionary that refuses more than `limit` values with
+    /// [`Error::TooManyUsers`]: a cap on the memory a host's input can claim.
+    ///
+    /// ```
+    /// let mut users = userops::engine::Dictionary::with_limit(1);
+    /// users.intern(&7_u64)?;
+    /// assert!(users.intern(&8_u64).is_err());
+    /// assert_eq!(users.intern(&7_u64)?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_limit(limit: u32) -> Self {
+        Dictionary {
+            limit,
+            ..Self::default()
+        }
+    }
+
+    /// Number of distinct values.
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::Dictionary::<u8>::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value has been interned.
+    ///
+    /// ```
+    /// assert!(userops::engine::Dictionary::<u8>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The value at `index`, if there is one.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::new();
+    /// d.intern(&"x")?;
+    /// assert_eq!(d.value(0), Some(&"x"));
+    /// assert_eq!(d.value(1), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn value(&self, index: u32) -> Option<&T> {
+        self.values.get(index as usize)
+    }
+
+    /// Every value, in index (first-seen) order.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::new();
+    /// d.intern(&3)?;
+    /// d.intern(&1)?;
+    /// assert_eq!(d.values(), &[3, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn values(&self) -> &[T] {
+        &self.values
+    }
+
+    /// The values, in index order, without the lookup structure.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::new();
+    /// d.intern(&"a")?;
+    /// assert_eq!(d.into_values(), vec!["a"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_values(self) -> Vec<T> {
+        self.values
+    }
+
+    /// The cap this dictionary enforces.
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::Dictionary::<u8>::new().limit(), userops::engine::MAX_ENTRIES);
+    /// ```
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Room for `additional` more values without reallocating the value column.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        super::pages::reserve(&mut self.values, additional);
+    }
+}
+
+impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
+    /// The index of `value`, adding it (a clone) at the end when it is new.
+    ///
+    /// # Errors
+    /// [`Error::TooManyUsers`] when `value` is new and the dictionary already holds
+    /// [`Dictionary::limit`] values.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::new();
+    /// assert_eq!((d.intern(&10)?, d.intern(&5)?, d.intern(&10)?), (0, 1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn intern(&mut self, value: &T) -> Result<u32> {
+        if let Some(last) = self.values.get(self.last as usize) {
+            if last == value {
+                return Ok(self.last);
+            }
+            if self.ascending && last < value && self.last as usize + 1 == self.values.len() {
+                return self.push_new(value.clone(), None);
+            }
+        } else if self.values.is_empty() {
+            return self.push_new(value.clone(), None);
+        }
+        self.intern_hashed(value)
+    }
+
+    /// The index of `value`, if it was interned.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::new();
+    /// d.intern(&"a")?;
+    /// assert_eq!((d.get(&"a"), d.get(&"b")), (Some(0), None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get(&self, value: &T) -> Option<u32> {
+        if self.ascending {
+            return self
+                .values
+                .binary_search(value)
+                .ok()
+                .and_then(|i| u32::try_from(i).ok());
+        }
+        let hash = self.hasher.hash_one(value);
+        let values = &self.values;
+        self.table
+            .find(hash, |&i| values[i as usize] == *value)
+            .copied()
+    }
+
+    /// Interns every value of `other` and returns, for each of `other`'s indices, the index
+    /// of the same value here: what a merge of two partial states needs to add `other`'s
+    /// per-user state to this one's. When every value of `other` is greater than every value
+    /// here (parts of a log grouped by user, in order), they are appended without hashing.
+    ///
+    /// # Errors
+    /// [`Error::TooManyUsers`] when the union holds more than [`Dictionary::limit`] values.
+    ///
+    /// ```
+    /// let mut a = userops::engine::Dictionary::new();
+    /// a.intern(&"ana")?;
+    /// let mut b = userops::engine::Dictionary::new();
+    /// b.intern(&"bo")?;
+    /// b.intern(&"ana")?;
+    /// assert_eq!(a.absorb(&b)?, vec![1, 0]);
+    /// assert_eq!(a.values(), &["ana", "bo"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn absorb(&mut self, other: &Dictionary<T>) -> Result<Vec<u32>> {
+        let mut map = Vec::with_capacity(other.len());
+        if self.ascending
+            && other.ascending
+            && match (self.values.last(), other.values.first()) {
+                (Some(a), Some(b)) => a < b,
+                _ => true,
+            }
+        {
+            let start = self.values.len();
+            if start + other.len() > self.limit as usize {
+                return Err(self.too_many());
+            }
+            self.values.extend_from_slice(&other.values);
+            // In range: checked against the limit (a u32) just above.
+            map.extend((start..self.values.len()).map(|i| i as u32));
+            if let Some(&last) = map.last() {
+                self.last = last;
+            }
+            return Ok(map);
+        }
+        self.values.reserve(other.len());
+        for value in &other.values {
+            map.push(self.intern_hashed(value)?);
+        }
+        Ok(map)
+    }
+
+    #[inline(never)]
+    fn intern_hashed(&mut self, value: &T) -> Result<u32> {
+        if self.ascending {
+            self.build_table();
+        }
+        let hash = self.hasher.hash_one(value);
+        let Dictionary {
+            values,
+            table,
+            hasher,
+            ..
+        } = self;
+        let entry = table.entry(
+            hash,
+            |&i| values[i as usize] == *value,
+            |&i| hasher.hash_one(&values[i as usize]),
+        );
+        match entry {
+            Entry::Occupied(found) => {
+                self.last = *found.get();
+                Ok(self.last)
+            }
+            Entry::Vacant(_) => self.push_new(value.clone(), Some(hash)),
+        }
+    }
+
+    /// Leaves the ascending road: every value so far goes into the hash table.
+    #[cold]
+    fn build_table(&mut self) {
+        self.ascending = false;
+        let Dictionary {
+            values,
+            table,
+            hasher,
+            ..
+        } = self;
+        table.reserve(values.len(), |&i| hasher.hash_one(&values[i as usize]));
+        for (i, value) in values.iter().enumerate() {
+            // In range: `values` never holds more than `limit` (a u32) entries.
+            table.insert_unique(hasher.hash_one(value), i as u32, |&j| {
+                hasher.hash_one(&values[j as usize])
+            });
+        }
+    }
+
+    fn push_new(&mut self, value: T, hash: Option<u64>) -> Result<u32> {
+        let Ok(index) = u32::try_from(self.values.len()) else {
+            return Err(self.too_many());
+        };
+        if index >= self.limit {
+            return Err(self.too_many());
+        }
+        if let Some(hash) = hash {
+            let Dictionary {
+                values,
+                table,
+                hasher,
+                ..
+            } = self;
+            table.insert_unique(hash, index, |&j| hasher.hash_one(&values[j as usize]));
+        }
+        super::pages::push(&mut self.values, value);
+        self.last = index;
+        Ok(index)
+    }
+
+    fn too_many(&self) -> Error {
+        Error::TooManyUsers {
+            limit: u64::from(self.limit),
+        }
+    }
+
+    /// A dictionary of `values` in this order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when a value repeats; [`Error::TooManyUsers`] over the
+    /// limit.
+    ///
+    /// ```
+    /// let d = userops::engine::Dictionary::from_values(vec!["b", "a"])?;
+    /// assert_eq!(d.get(&"a"), Some(1));
+    /// assert!(userops::engine::Dictionary::from_values(vec![1, 1]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_values(values: Vec<T>) -> Result<Self> {
+        let mut d = Dictionary::new();
+        d.reserve(values.len());
+        for v in values {
+            let before = d.len();
+            d.intern(&v)?;
+            if d.len() == before {
+                return Err(Error::invalid(
+                    "dictionary",
+                    "a value appears twice; every value of a dictionary must be distinct",
+                ));
+            }
+        }
+        Ok(d)
+    }
+}
+
+impl<T: Serialize> Serialize for Dictionary<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.values.serialize(serializer)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Dictionary<T>
+where
+    T: Deserialize<'de> + Clone + Eq + Hash + Ord,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let values = Vec::<T>::deserialize(deserializer)?;
+        Dictionary::from_values(values).map_err(D::Error::custom)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Dictionary<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_road_gives_first_seen_indices() {
+        // Ascending, then a run, then out of order: the table is built once, mid-way.
+        let mut d = Dictionary::new();
+        let seen: Vec<u32> = [1, 2, 2, 5, 3, 1, 5, 9, 3]
+            .iter()
+            .map(|v| d.intern(v).unwrap())
+            .collect();
+        assert_eq!(seen, [0, 1, 1, 2, 3, 0, 2, 4, 3]);
+        assert_eq!(d.values(), &[1, 2, 5, 3, 9]);
+        for (i, v) in d.values().iter().enumerate() {
+            assert_eq!(d.get(v), Some(i as u32));
+        }
+        assert_eq!(d.get(&4), None);
+    }
+
+    #[test]
+    fn limit_is_an_error_not_a_wrap() {
+        let mut d = Dictionary::with_limit(2);
+        d.intern(&"a").unwrap();
+        d.intern(&"b").unwrap();
+        assert_eq!(d.intern(&"c"), Err(Error::TooManyUsers { limit: 2 }));
+        assert_eq!(d.intern(&"a"), Ok(0));
+        let mut other = Dictionary::new();
+        other.intern(&"z").unwrap();
+        assert!(d.absorb(&other).is_err());
+    }
+
+    #[test]
+    fn absorb_appends_ordered_parts_and_maps_the_rest() {
+        let mut a = Dictionary::new();
+        for v in [1, 2, 3] {
+            a.intern(&v).unwrap();
+        }
+        let mut b = Dictionary::new();
+        for v in [4, 5] {
+            b.intern(&v).unwrap();
+        }
+        assert_eq!(a.absorb(&b).unwrap(), [3, 4]);
+        let mut c = Dictionary::new();
+        for v in [9, 2] {
+            c.intern(&v).unwrap();
+        }
+        assert_eq!(a.absorb(&c).unwrap(), [5, 1]);
+        assert_eq!(a.values(), &[1, 2, 3, 4, 5, 9]);
+    }
+
+    #[test]
+    fn serde_round_trip_and_duplicates_refused() {
+        let mut d = Dictionary::new();
+        for v in ["x", "a", "m"] {
+            d.intern(&v.to_string()).unwrap();
+        }
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(json, r#"["x","a","m"]"#);
+        let back: Dictionary<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(back.get(&"a".to_string()), Some(1));
+        assert!(serde_json::from_str::<Dictionary<String>>(r#"["x","x"]"#).is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! The ingestion layer under every per-user model, and every speed trick the models share.
+//!
+//! Between the host's events and the per-user summaries sits one layer, as in a query
+//! engine's grouped aggregation (DataFusion's `GroupsAccumulator`): each distinct user gets a
+//! dense `u32` index once, and per-user state lives in plain vectors indexed by it.
+//!
+//! * [`Dictionary`] — distinct values (user ids, event names) in first-seen order, each with
+//!   its index; a run of one user's events costs one comparison, users in ascending order need
+//!   no hash table, and anything else goes through a randomly keyed foldhash table. At most
+//!   [`MAX_ENTRIES`] users (2³² − 1): past that, [`crate::Error::TooManyUsers`].
+//! * [`PerUser`] — a dictionary and one state per user: what every per-user summary keeps
+//!   instead of a map of its own; merges by index; serializes as `{users, states}`.
+//! * [`EventTable`] — an event log as columns (user index, instant, amount, name index,
+//!   duration) with the dictionaries built once: what readers fill, and what every summary
+//!   folds (its rows are [`crate::event::Event`]s).
+//!
+//! Memory hints (huge pages for big fresh vectors, prefetch of the event ahead) live here too,
+//! and only here.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use userops::engine::EventTable;
+//! use userops::event::EventRecord;
+//!
+//! let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+//! let table = EventTable::from_events((0..10_u32).map(|i| EventRecord::<u32>::new(i % 3, t)))?;
+//! assert_eq!((table.len(), table.users().len()), (10, 3));
+//! assert_eq!(&table.user_column()[..4], &[0, 1, 2, 0]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod dictionary;
+pub(crate) mod pages;
+mod per_user;
+mod table;
+
+pub use dictionary::{Dictionary, MAX_ENTRIES};
+pub use per_user::PerUser;
+pub use table::{EventTable, Row};
+
+/// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint
+/// with no effect on any result (see `userops_prefetch`).
+#[inline]
+pub(crate) fn prefetch_ahead<T>(items: &[T], i: usize) {
+    userops_prefetch::prefetch_ahead(items, i);
+}

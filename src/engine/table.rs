@@ -1,0 +1,454 @@
+//! Events as columns: a dense user index, the instant, the amount, an event-name index and a
+//! duration, with the user and name dictionaries built once.
+
+use std::hash::Hash;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::Dictionary;
+use crate::Result;
+use crate::event::Event;
+
+/// The marker for "no value" in the name column.
+const NO_NAME: u32 = u32::MAX;
+/// The marker for "no value" in the duration column.
+const NO_DURATION: i64 = i64::MIN;
+
+/// An event log as columns: what every reader fills and every summary can fold from.
+///
+/// Each row is one event: the user's index in [`EventTable::users`], the instant in
+/// microseconds since the Unix epoch (an instant's sub-microsecond part is dropped, rounding
+/// towards the past, so that a calendar period never changes), the amount, the event name's
+/// index in [`EventTable::names`] and the duration. Users and names are looked up once, when
+/// the row is pushed; every model that folds the table afterwards gets them as indices.
+///
+/// A row is an [`Event`] itself ([`EventTable::rows`]), so every summary folds a table as it
+/// folds the host's own events:
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::engine::EventTable;
+/// use userops::event::{Event, EventRecord};
+/// use userops::fold::{fold, Summary};
+/// use userops::rfm::RfmSummary;
+///
+/// let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+/// let log = vec![
+///     EventRecord::<u32>::new(7_u32, t(1)).with_amount(5.0).with_name("order"),
+///     EventRecord::new(9_u32, t(2)).with_amount(1.0).with_name("order"),
+///     EventRecord::new(7_u32, t(3)).with_amount(2.0).with_name("order"),
+/// ];
+/// let table = EventTable::from_events(&log)?;
+/// assert_eq!((table.len(), table.users().len(), table.names().len()), (3, 2, 1));
+/// assert_eq!(table.row(2).map(|r| (*r.user(), r.amount())), Some((7, 2.0)));
+///
+/// let report = fold(RfmSummary::new(t(10)), table.rows())?.finish();
+/// assert_eq!(report.customers[0].monetary, 7.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTable<U> {
+    users: Dictionary<U>,
+    names: Dictionary<String>,
+    user: Vec<u32>,
+    at: Vec<i64>,
+    amount: Vec<f64>,
+    name: Vec<u32>,
+    duration: Vec<i64>,
+}
+
+impl<U> Default for EventTable<U> {
+    fn default() -> Self {
+        EventTable {
+            users: Dictionary::new(),
+            names: Dictionary::new(),
+            user: Vec::new(),
+            at: Vec::new(),
+            amount: Vec::new(),
+            name: Vec::new(),
+            duration: Vec::new(),
+        }
+    }
+}
+
+impl<U> EventTable<U> {
+    /// An empty table.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of rows (events).
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::EventTable::<u64>::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.user.len()
+    }
+
+    /// Whether the table has no row.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.user.is_empty()
+    }
+
+    /// The user dictionary: row `i`'s user is `users().value(user_column()[i])`.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().users().is_empty());
+    /// ```
+    pub fn users(&self) -> &Dictionary<U> {
+        &self.users
+    }
+
+    /// The event-name dictionary.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().names().is_empty());
+    /// ```
+    pub fn names(&self) -> &Dictionary<String> {
+        &self.names
+    }
+
+    /// The user column: each row's index in [`EventTable::users`].
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().user_column().is_empty());
+    /// ```
+    pub fn user_column(&self) -> &[u32] {
+        &self.user
+    }
+
+    /// The instant column, microseconds since 1970-01-01T00:00:00Z.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().at_column().is_empty());
+    /// ```
+    pub fn at_column(&self) -> &[i64] {
+        &self.at
+    }
+
+    /// The amount column (`0.0` where an event is not a payment).
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().amount_column().is_empty());
+    /// ```
+    pub fn amount_column(&self) -> &[f64] {
+        &self.amount
+    }
+
+    /// Row `i` as an [`Event`], if there is one.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().row(0).is_none());
+    /// ```
+    pub fn row(&self, i: usize) -> Option<Row<'_, U>> {
+        (i < self.len()).then_some(Row { table: self, i })
+    }
+
+    /// Every row, in order, as an [`Event`].
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::EventTable::<u64>::new().rows().count(), 0);
+    /// ```
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, U>> + Clone {
+        (0..self.len()).map(move |i| Row { table: self, i })
+    }
+
+    /// Room for `additional` more rows.
+    ///
+    /// ```
+    /// let mut t = userops::engine::EventTable::<u64>::new();
+    /// t.reserve(100);
+    /// assert!(t.is_empty());
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        self.user.reserve(additional);
+        self.at.reserve(additional);
+        self.amount.reserve(additional);
+        self.name.reserve(additional);
+        self.duration.reserve(additional);
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
+    /// A table of every event of an iterator, in order.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past the dictionary's limit.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::event::EventRecord;
+    /// let t = userops::engine::EventTable::from_events([EventRecord::<u8>::new(1_u8, DateTime::UNIX_EPOCH)])?;
+    /// assert_eq!(t.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_events<I>(events: I) -> Result<Self>
+    where
+        I: IntoIterator,
+        I::Item: Event<User = U>,
+    {
+        let events = events.into_iter();
+        let mut table = EventTable::new();
+        table.reserve(events.size_hint().0);
+        for e in events {
+            table.push(&e)?;
+        }
+        Ok(table)
+    }
+
+    /// Appends one event.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past the dictionary's limit (the table is unchanged).
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::event::EventRecord;
+    /// let mut t = userops::engine::EventTable::new();
+    /// t.push(&EventRecord::<u8>::new(1_u8, DateTime::UNIX_EPOCH).with_name("visit"))?;
+    /// assert_eq!(t.names().values(), &["visit".to_string()]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push<E: Event<User = U>>(&mut self, event: &E) -> Result<()> {
+        let name = match event.name() {
+            Some(name) => self.name_index(name)?,
+            None => NO_NAME,
+        };
+        let duration = event
+            .duration()
+            .and_then(|d| d.num_microseconds())
+            .unwrap_or(NO_DURATION);
+        self.push_indexed(
+            event.user(),
+            event.at().timestamp_micros(),
+            event.amount(),
+            name,
+            duration,
+        )
+    }
+
+    /// Appends one row from its parts, as readers do (no event object in between).
+    ///
+    /// `at_micros` must be an instant chrono can represent (every `DateTime<Utc>`'s
+    /// microseconds are); `name` is an index from [`EventTable::name_index`] or `None`.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past the dictionary's limit;
+    /// [`crate::Error::InvalidParameter`] for an instant outside chrono's range or a name
+    /// index the table does not have.
+    ///
+    /// ```
+    /// use userops::event::Event;
+    /// let mut t = userops::engine::EventTable::new();
+    /// let order = t.name_index("order")?;
+    /// t.push_parts(&"ana", 1_700_000_000_000_000, 9.5, Some(order), None)?;
+    /// assert_eq!(t.row(0).map(|r| r.at().to_rfc3339()), Some("2023-11-14T22:13:20+00:00".to_string()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_parts(
+        &mut self,
+        user: &U,
+        at_micros: i64,
+        amount: f64,
+        name: Option<u32>,
+        duration: Option<TimeDelta>,
+    ) -> Result<()> {
+        if DateTime::from_timestamp_micros(at_micros).is_none() {
+            return Err(crate::Error::invalid(
+                "at",
+                format!("{at_micros} microseconds since the epoch is outside chrono's range"),
+            ));
+        }
+        let name = match name {
+            Some(i) if (i as usize) < self.names.len() => i,
+            Some(i) => {
+                return Err(crate::Error::invalid(
+                    "name",
+                    format!("no event name with index {i} in this table"),
+                ));
+            }
+            None => NO_NAME,
+        };
+        let duration = duration
+            .and_then(|d| d.num_microseconds())
+            .unwrap_or(NO_DURATION);
+        self.push_indexed(user, at_micros, amount, name, duration)
+    }
+
+    /// The index of an event name, added to the name dictionary when new.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past the dictionary's limit.
+    ///
+    /// ```
+    /// let mut t = userops::engine::EventTable::<u8>::new();
+    /// assert_eq!((t.name_index("a")?, t.name_index("b")?, t.name_index("a")?), (0, 1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name_index(&mut self, name: &str) -> Result<u32> {
+        match self.names.get_str(name) {
+            Some(i) => Ok(i),
+            None => self.names.intern(&name.to_string()),
+        }
+    }
+
+    #[inline]
+    fn push_indexed(
+        &mut self,
+        user: &U,
+        at: i64,
+        amount: f64,
+        name: u32,
+        duration: i64,
+    ) -> Result<()> {
+        let user = self.users.intern(user)?;
+        self.user.push(user);
+        self.at.push(at);
+        self.amount.push(amount);
+        self.name.push(name);
+        self.duration.push(duration);
+        Ok(())
+    }
+}
+
+impl Dictionary<String> {
+    /// The index of a name, looked up by `&str` (no `String` made).
+    fn get_str(&self, name: &str) -> Option<u32> {
+        // Names are few: a scan beats hashing a borrowed form.
+        if self.len() <= 16 {
+            return self
+                .values()
+                .iter()
+                .position(|v| v == name)
+                .and_then(|i| u32::try_from(i).ok());
+        }
+        self.get(&name.to_string())
+    }
+}
+
+/// One row of an [`EventTable`], as an [`Event`].
+///
+/// ```
+/// use chrono::DateTime;
+/// use userops::event::{Event, EventRecord};
+/// let t = userops::engine::EventTable::from_events([EventRecord::<u8>::new(4_u8, DateTime::UNIX_EPOCH).with_amount(2.0)])?;
+/// let row = t.row(0).unwrap();
+/// assert_eq!((*row.user(), row.amount(), row.name(), row.user_index()), (4, 2.0, None, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Row<'a, U> {
+    table: &'a EventTable<U>,
+    i: usize,
+}
+
+impl<U> Clone for Row<'_, U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<U> Copy for Row<'_, U> {}
+
+impl<U> Row<'_, U> {
+    /// The user's index in the table's dictionary.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u8>::new().row(0).map(|r| r.user_index()).is_none());
+    /// ```
+    pub fn user_index(&self) -> u32 {
+        self.table.user[self.i]
+    }
+
+    /// The instant, in microseconds since the epoch.
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u8>::new().row(0).map(|r| r.at_micros()).is_none());
+    /// ```
+    pub fn at_micros(&self) -> i64 {
+        self.table.at[self.i]
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> Event for Row<'_, U> {
+    type User = U;
+
+    fn user(&self) -> &U {
+        &self.table.users.values()[self.table.user[self.i] as usize]
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        // Every stored instant came from a `DateTime` or was checked on the way in.
+        DateTime::from_timestamp_micros(self.table.at[self.i]).unwrap_or_default()
+    }
+
+    fn amount(&self) -> f64 {
+        self.table.amount[self.i]
+    }
+
+    fn name(&self) -> Option<&str> {
+        match self.table.name[self.i] {
+            NO_NAME => None,
+            i => self.table.names.value(i).map(String::as_str),
+        }
+    }
+
+    fn duration(&self) -> Option<TimeDelta> {
+        match self.table.duration[self.i] {
+            NO_DURATION => None,
+            d => Some(TimeDelta::microseconds(d)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventRecord;
+    use chrono::TimeZone;
+
+    #[test]
+    fn rows_give_back_the_events_to_the_microsecond() {
+        let at = Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 59).unwrap()
+            + TimeDelta::nanoseconds(999_999_999);
+        let log = vec![
+            EventRecord::<String>::new("b", at)
+                .with_amount(-3.5)
+                .with_name("refund")
+                .with_duration(TimeDelta::seconds(90)),
+            EventRecord::new("a", at),
+        ];
+        let t = EventTable::from_events(&log).unwrap();
+        let r = t.row(0).unwrap();
+        assert_eq!(r.user(), "b");
+        // 23:59:59.999999999 kept to the microsecond, towards the past: same day.
+        assert_eq!(
+            r.at(),
+            Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 59).unwrap()
+                + TimeDelta::microseconds(999_999)
+        );
+        assert_eq!(
+            (r.amount(), r.name(), r.duration()),
+            (-3.5, Some("refund"), Some(TimeDelta::seconds(90)))
+        );
+        let r = t.row(1).unwrap();
+        assert_eq!((r.user().as_str(), r.name(), r.duration()), ("a", None, None));
+    }
+
+    #[test]
+    fn bad_parts_are_refused() {
+        let mut t = EventTable::<u8>::new();
+        assert!(t.push_parts(&1, i64::MAX, 0.0, None, None).is_err());
+        assert!(t.push_parts(&1, 0, 0.0, Some(0), None).is_err());
+        assert!(t.is_empty());
+    }
+}
