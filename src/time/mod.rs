@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod named;
 mod zone;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use chrono::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use named::NamedZone;
 pub use zone::{Zone, ZoneOffset};
 
 use crate::{Error, Result};
