@@ -123,6 +123,7 @@
 pub mod activity;
 #[cfg(feature = "csv")]
 pub mod csv;
+pub mod engine;
 pub mod error;
 pub mod event;
 pub mod fold;
@@ -130,7 +131,6 @@ pub mod lifecycle;
 pub mod ltv;
 pub mod metric;
 pub mod ops;
-pub mod engine;
 pub mod quadrant;
 pub mod retention;
 pub mod rfm;

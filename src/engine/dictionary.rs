@@ -1,6 +1,7 @@
 //! Dense dictionaries: every distinct value (a user id, an event name) gets a `u32` index, in
 //! first-seen order, so that per-user state lives in plain vectors indexed by it.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
@@ -192,15 +193,37 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     /// ```
     #[inline]
     pub fn intern(&mut self, value: &T) -> Result<u32> {
+        self.intern_ref(value)
+    }
+
+    /// [`Dictionary::intern`] by a borrowed form (`&str` for `String` values): the owned
+    /// value is made only when it is new, so a reader interns each row's id without an
+    /// allocation per row.
+    ///
+    /// # Errors
+    /// [`Error::TooManyUsers`] when `value` is new and the dictionary is full.
+    ///
+    /// ```
+    /// let mut d = userops::engine::Dictionary::<String>::new();
+    /// assert_eq!((d.intern_ref("ana")?, d.intern_ref("bo")?, d.intern_ref("ana")?), (0, 1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn intern_ref<Q>(&mut self, value: &Q) -> Result<u32>
+    where
+        T: Borrow<Q>,
+        Q: Hash + Eq + Ord + ToOwned<Owned = T> + ?Sized,
+    {
         if let Some(last) = self.values.get(self.last as usize) {
+            let last: &Q = last.borrow();
             if last == value {
                 return Ok(self.last);
             }
             if self.ascending && last < value && self.last as usize + 1 == self.values.len() {
-                return self.push_new(value.clone(), None);
+                return self.push_new(value.to_owned(), None);
             }
         } else if self.values.is_empty() {
-            return self.push_new(value.clone(), None);
+            return self.push_new(value.to_owned(), None);
         }
         self.intern_hashed(value)
     }
@@ -213,18 +236,22 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     /// assert_eq!((d.get(&"a"), d.get(&"b")), (Some(0), None));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn get(&self, value: &T) -> Option<u32> {
+    pub fn get<Q>(&self, value: &Q) -> Option<u32>
+    where
+        T: Borrow<Q>,
+        Q: Hash + Eq + Ord + ?Sized,
+    {
         if self.ascending {
             return self
                 .values
-                .binary_search(value)
+                .binary_search_by(|v| v.borrow().cmp(value))
                 .ok()
                 .and_then(|i| u32::try_from(i).ok());
         }
         let hash = self.hasher.hash_one(value);
         let values = &self.values;
         self.table
-            .find(hash, |&i| values[i as usize] == *value)
+            .find(hash, |&i| values[i as usize].borrow() == value)
             .copied()
     }
 
@@ -275,7 +302,11 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     }
 
     #[inline(never)]
-    fn intern_hashed(&mut self, value: &T) -> Result<u32> {
+    fn intern_hashed<Q>(&mut self, value: &Q) -> Result<u32>
+    where
+        T: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = T> + ?Sized,
+    {
         if self.ascending {
             self.build_table();
         }
@@ -288,7 +319,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         } = self;
         let entry = table.entry(
             hash,
-            |&i| values[i as usize] == *value,
+            |&i| values[i as usize].borrow() == value,
             |&i| hasher.hash_one(&values[i as usize]),
         );
         match entry {
@@ -296,7 +327,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
                 self.last = *found.get();
                 Ok(self.last)
             }
-            Entry::Vacant(_) => self.push_new(value.clone(), Some(hash)),
+            Entry::Vacant(_) => self.push_new(value.to_owned(), Some(hash)),
         }
     }
 

@@ -295,10 +295,7 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn name_index(&mut self, name: &str) -> Result<u32> {
-        match self.names.get_str(name) {
-            Some(i) => Ok(i),
-            None => self.names.intern(&name.to_string()),
-        }
+        self.names.intern_ref(name)
     }
 
     #[inline]
@@ -317,21 +314,6 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
         self.name.push(name);
         self.duration.push(duration);
         Ok(())
-    }
-}
-
-impl Dictionary<String> {
-    /// The index of a name, looked up by `&str` (no `String` made).
-    fn get_str(&self, name: &str) -> Option<u32> {
-        // Names are few: a scan beats hashing a borrowed form.
-        if self.len() <= 16 {
-            return self
-                .values()
-                .iter()
-                .position(|v| v == name)
-                .and_then(|i| u32::try_from(i).ok());
-        }
-        self.get(&name.to_string())
     }
 }
 
@@ -441,7 +423,10 @@ mod tests {
             (-3.5, Some("refund"), Some(TimeDelta::seconds(90)))
         );
         let r = t.row(1).unwrap();
-        assert_eq!((r.user().as_str(), r.name(), r.duration()), ("a", None, None));
+        assert_eq!(
+            (r.user().as_str(), r.name(), r.duration()),
+            ("a", None, None)
+        );
     }
 
     #[test]

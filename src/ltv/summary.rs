@@ -525,7 +525,8 @@ where
     /// out of the table while the run is added, and the days of a customer first seen in the
     /// run stored in the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        let mut projection = crate::engine::pages::Projection::new(self.users.is_empty(), events.len());
+        let mut projection =
+            crate::engine::pages::Projection::new(self.users.is_empty(), events.len());
         let mut rest = events;
         while let Some((first, _)) = rest.split_first() {
             if let Some(scale) = projection.due(rest.len()) {
@@ -801,7 +802,8 @@ where
             .holdout_day
             .map_or(0.0, |h| f64::from(h - cal) / unit_days);
         let mut first_after = self.first_after;
-        let mut rows: Vec<CustomerSummary<U>> = crate::engine::pages::with_capacity(self.users.len());
+        let mut rows: Vec<CustomerSummary<U>> =
+            crate::engine::pages::with_capacity(self.users.len());
         let mut scratch: Vec<i32> = Vec::new();
         let arena = self.arena;
         for (user, s) in self.users.into_iter().zip(self.states) {

@@ -49,7 +49,9 @@ impl NamedZone for Utc {
     fn from_zone_name(name: &str) -> Result<Self> {
         match Zone::parse(name)? {
             Zone::Utc => Ok(Utc),
-            _ => Err(crate::Error::UnknownTimeZone(format!("{name} (expected UTC)"))),
+            _ => Err(crate::Error::UnknownTimeZone(format!(
+                "{name} (expected UTC)"
+            ))),
         }
     }
 }
