@@ -126,6 +126,100 @@ pub trait Fold<E>: Summary {
     }
 }
 
+/// A [`Summary`] that folds an [`EventTable`](crate::engine::EventTable) by its columns: user
+/// indices looked up once per distinct user, instants and amounts read straight from their
+/// columns. The result is the state [`Fold::observe`] gives on each row in order.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::engine::EventTable;
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, FoldTable, Summary};
+/// use userops::rfm::RfmSummary;
+///
+/// let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+/// let log = vec![
+///     EventRecord::<u32>::new(7_u32, t(1)).with_amount(5.0),
+///     EventRecord::new(9_u32, t(2)).with_amount(1.0),
+///     EventRecord::new(7_u32, t(3)).with_amount(2.0),
+/// ];
+/// let table = EventTable::from_events(&log)?;
+/// let mut by_columns = RfmSummary::new(t(10));
+/// by_columns.observe_table(&table)?;
+/// assert_eq!(by_columns.finish(), fold(RfmSummary::new(t(10)), &log)?.finish());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait FoldTable<U>: Summary {
+    /// Adds the rows `rows` of `table` (a range past the end stops at the end), in order.
+    ///
+    /// # Errors
+    /// The first error [`Fold::observe`] would return on a row; the rows before it are
+    /// observed, the failing one and those after it are not.
+    fn observe_rows(
+        &mut self,
+        table: &crate::engine::EventTable<U>,
+        rows: std::ops::Range<usize>,
+    ) -> Result<()>;
+
+    /// Adds every row of `table`, in order.
+    ///
+    /// # Errors
+    /// As [`FoldTable::observe_rows`].
+    fn observe_table(&mut self, table: &crate::engine::EventTable<U>) -> Result<()> {
+        self.observe_rows(table, 0..table.len())
+    }
+}
+
+/// Splits the rows of `table` over all cores, folds each part into a clone of `empty` with
+/// [`FoldTable::observe_table`] and merges the parts (feature `parallel`).
+///
+/// # Errors
+/// The first error any part's fold or merge returns.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::engine::EventTable;
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold_table_par, Summary};
+/// use userops::rfm::RfmSummary;
+///
+/// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// let log: Vec<_> = (0..10_000_u32).map(|i| EventRecord::<u32>::new(i % 100, t).with_amount(1.0)).collect();
+/// let table = EventTable::from_events(&log)?;
+/// let report = fold_table_par(&RfmSummary::new(t), &table)?.finish();
+/// assert_eq!(report.customers.len(), 100);
+/// assert!(report.customers.iter().all(|c| c.orders == 100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "parallel")]
+pub fn fold_table_par<S, U>(empty: &S, table: &crate::engine::EventTable<U>) -> Result<S>
+where
+    S: FoldTable<U> + Clone + Send + Sync,
+    U: Clone + Eq + std::hash::Hash + Ord + Send + Sync,
+{
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = table.len().div_ceil(threads).max(4096);
+    let parts: Vec<std::ops::Range<usize>> = (0..table.len())
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(table.len()))
+        .collect();
+    parts
+        .into_par_iter()
+        .map(|rows| {
+            let mut state = empty.clone();
+            state.observe_rows(table, rows)?;
+            Ok(state)
+        })
+        .try_reduce(
+            || empty.clone(),
+            |mut a, b| {
+                a.merge(b)?;
+                Ok(a)
+            },
+        )
+}
+
 /// Folds every event of an iterator into `state`.
 ///
 /// # Errors
@@ -374,6 +468,66 @@ pub mod laws {
         } else {
             Err(format!(
                 "merge law broken at cuts {cuts:?}:\n whole: {whole:?}\n parts: {merged:?}"
+            ))
+        }
+    }
+
+    /// The merge law through serialized state, as a distributed engine ships partial
+    /// aggregates: `events` cut at `cuts` into parts, each part folded, written to JSON and
+    /// read back (it must read back equal to what was written), the parts read back merged
+    /// left to right; the result must equal the whole folded at once.
+    ///
+    /// # Errors
+    /// A message when a part does not round-trip, the results differ, or a step fails.
+    ///
+    /// ```
+    /// # use userops::fold::{laws, Fold, Summary};
+    /// # #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)] struct N(u32);
+    /// # impl Summary for N { type Output = u32;
+    /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
+    /// #   fn finish(self) -> u32 { self.0 } }
+    /// # impl Fold<u8> for N {
+    /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
+    /// laws::serde_merge_law(N::default, &[1_u8, 2, 3], &[1, 2], |a, b| a == b).unwrap();
+    /// ```
+    pub fn serde_merge_law<E, S, F>(
+        empty: impl Fn() -> S,
+        events: &[E],
+        cuts: &[usize],
+        same: F,
+    ) -> Result<(), String>
+    where
+        S: Fold<E> + PartialEq + Debug + serde::Serialize + serde::de::DeserializeOwned,
+        S::Output: Debug,
+        F: Fn(&S::Output, &S::Output) -> bool,
+    {
+        let whole = run(empty(), events.iter())?.finish();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
+        cuts.push(0);
+        cuts.push(events.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut merged = empty();
+        for w in cuts.windows(2) {
+            let part = run(empty(), events[w[0]..w[1]].iter())?;
+            let json = serde_json::to_string(&part).map_err(|e| format!("serialize: {e}"))?;
+            let back: S =
+                serde_json::from_str(&json).map_err(|e| format!("deserialize: {e}\n{json}"))?;
+            if back != part {
+                return Err(format!(
+                    "round trip changed the state:\n before: {part:?}\n after: {back:?}"
+                ));
+            }
+            merged
+                .merge(back)
+                .map_err(|e| format!("merge failed: {e}"))?;
+        }
+        let merged = merged.finish();
+        if same(&whole, &merged) {
+            Ok(())
+        } else {
+            Err(format!(
+                "serialized merge law broken at cuts {cuts:?}:\n whole: {whole:?}\n parts: {merged:?}"
             ))
         }
     }

@@ -6,7 +6,7 @@ mod common;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 use userops::event::EventRecord;
-use userops::fold::{Summary, fold, laws};
+use userops::fold::{FoldTable, Summary, fold, laws};
 use userops::rfm::{
     CustomerRfm, CustomerRow, HealthParams, Method, RfmSummary, RfmTable, ScoreParams, SegmentRule,
     SegmentRules,
@@ -74,6 +74,62 @@ proptest! {
         left.merge(fold(empty(), &ev[ev.len() / 2..]).unwrap()).unwrap();
         let merged = left.finish();
         prop_assert!(whole.customers.iter().zip(&merged.customers).all(|(a, b)| same_rows(a, b)));
+    }
+
+    /// Partial states survive JSON (they read back equal) and the parts read back merge to
+    /// the whole, with every setting (payments only, distinct days in a zone with DST).
+    #[test]
+    fn serialized_parts_merge_to_the_whole(
+        raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 0..80),
+        cuts in prop::collection::vec(0usize..80, 0..4),
+        payments_only in any::<bool>(),
+        days in any::<bool>(),
+    ) {
+        let mut ev = events(&raw);
+        // Some events without an amount, for payments_only to skip.
+        for e in ev.iter_mut().step_by(3) {
+            e.amount = 0.0;
+        }
+        let empty = || {
+            let s = RfmSummary::new(as_of()).payments_only(payments_only);
+            if days { s.distinct_days(Zone::parse("America/Los_Angeles").unwrap()) } else { s }
+        };
+        laws::serde_merge_law(empty, &ev, &cuts, same_tables).map_err(TestCaseError::fail)?;
+    }
+
+    /// Folding the event table by its columns (whole, or in row ranges merged) gives the
+    /// table of folding the events one at a time, errors included (an event after the as-of
+    /// instant stops both at the same row).
+    #[test]
+    fn table_columns_fold_as_the_events_do(
+        raw in prop::collection::vec((any::<u8>(), 0u32..600_000, -5_000i32..50_000), 0..80),
+        cut in 0usize..80,
+        payments_only in any::<bool>(),
+        late in prop::option::of(0usize..80),
+    ) {
+        let mut ev = events(&raw);
+        for e in ev.iter_mut().step_by(4) {
+            e.amount = 0.0;
+        }
+        if let Some(i) = late.filter(|&i| i < ev.len()) {
+            ev[i].at = as_of() + TimeDelta::seconds(1);
+        }
+        let empty = || RfmSummary::new(as_of()).payments_only(payments_only);
+        let table = userops::engine::EventTable::from_events(&ev).unwrap();
+        let by_events = fold(empty(), &ev).map(Summary::finish);
+        let mut whole = empty();
+        let by_columns = whole.observe_table(&table).map(|()| whole.finish());
+        prop_assert_eq!(&by_events, &by_columns);
+        if by_events.is_ok() {
+            let cut = cut.min(ev.len());
+            let mut left = empty();
+            left.observe_rows(&table, 0..cut).unwrap();
+            let mut right = empty();
+            right.observe_rows(&table, cut..ev.len()).unwrap();
+            left.merge(right).unwrap();
+            let merged = left.finish();
+            prop_assert!(same_tables(&merged, by_events.as_ref().unwrap()));
+        }
     }
 
     /// Parts of a log ordered by user are kept apart by `merge` (no copy): merged in any tree
@@ -415,5 +471,27 @@ fn projected_room_or_not_the_slice_road_agrees() {
         let distinct_users = common::distinct_users(&users);
         assert_eq!(distinct_users, distinct, "{name}: the count written above");
         assert_eq!(table.customers.len(), distinct_users, "{name}");
+    }
+}
+
+#[test]
+fn serialized_state_is_refused_when_it_could_not_come_from_a_fold() {
+    let ok = r#"{"as_of":"2025-07-01T00:00:00Z","payments_only":false,"day_zone":null,"users":[1],"states":[{"last_ms":1751328000000,"monetary":5.0,"orders":1}],"days":[]}"#;
+    assert!(serde_json::from_str::<RfmSummary<u8>>(ok).is_ok());
+    // A last purchase one millisecond after the as-of instant (2025-07-01T00:00:00Z is
+    // 1,751,328,000,000 ms), a customer without orders, a repeated user, a day of customer 1
+    // of 1, days without a zone: each refused.
+    for bad in [
+        ok.replace("1751328000000", "1751328000001"),
+        ok.replace(r#""orders":1"#, r#""orders":0"#),
+        ok.replace("[1]", "[1,1]"),
+        ok.replace(r#""day_zone":null"#, r#""day_zone":"UTC""#)
+            .replace(r#""days":[]"#, r#""days":[[1,739000]]"#),
+        ok.replace(r#""days":[]"#, r#""days":[[0,739000]]"#),
+    ] {
+        assert!(
+            serde_json::from_str::<RfmSummary<u8>>(&bad).is_err(),
+            "{bad}"
+        );
     }
 }

@@ -87,6 +87,7 @@ impl<T> Dictionary<T> {
     /// ```
     /// assert!(userops::engine::Dictionary::<u64>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -101,6 +102,7 @@ impl<T> Dictionary<T> {
     /// assert_eq!(users.intern(&7_u64)?, 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn with_limit(limit: u32) -> Self {
         Dictionary {
             limit,
@@ -113,6 +115,7 @@ impl<T> Dictionary<T> {
     /// ```
     /// assert_eq!(userops::engine::Dictionary::<u8>::new().len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.values.len()
     }
@@ -122,6 +125,7 @@ impl<T> Dictionary<T> {
     /// ```
     /// assert!(userops::engine::Dictionary::<u8>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -135,6 +139,7 @@ impl<T> Dictionary<T> {
     /// assert_eq!(d.value(1), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn value(&self, index: u32) -> Option<&T> {
         self.values.get(index as usize)
     }
@@ -148,6 +153,7 @@ impl<T> Dictionary<T> {
     /// assert_eq!(d.values(), &[3, 1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn values(&self) -> &[T] {
         &self.values
     }
@@ -160,6 +166,7 @@ impl<T> Dictionary<T> {
     /// assert_eq!(d.into_values(), vec!["a"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn into_values(self) -> Vec<T> {
         self.values
     }
@@ -169,6 +176,7 @@ impl<T> Dictionary<T> {
     /// ```
     /// assert_eq!(userops::engine::Dictionary::<u8>::new().limit(), userops::engine::MAX_ENTRIES);
     /// ```
+    #[must_use]
     pub fn limit(&self) -> u32 {
         self.limit
     }

@@ -36,7 +36,7 @@ mod table;
 
 pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
-pub use table::{EventTable, Row};
+pub use table::{EventTable, Row, TableUsers};
 
 /// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint
 /// with no effect on any result (see `userops_prefetch`).

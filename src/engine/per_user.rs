@@ -56,6 +56,7 @@ impl<U, S> PerUser<U, S> {
     /// ```
     /// assert!(userops::engine::PerUser::<u64, f64>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -65,6 +66,7 @@ impl<U, S> PerUser<U, S> {
     /// ```
     /// assert_eq!(userops::engine::PerUser::<u64, f64>::new().len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.states.len()
     }
@@ -74,6 +76,7 @@ impl<U, S> PerUser<U, S> {
     /// ```
     /// assert!(userops::engine::PerUser::<u64, f64>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
@@ -86,6 +89,7 @@ impl<U, S> PerUser<U, S> {
     /// assert_eq!(p.users().values(), &[4]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn users(&self) -> &Dictionary<U> {
         &self.users
     }
@@ -98,6 +102,7 @@ impl<U, S> PerUser<U, S> {
     /// assert_eq!(p.states(), &[9]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn states(&self) -> &[S] {
         &self.states
     }
@@ -124,6 +129,7 @@ impl<U, S> PerUser<U, S> {
     /// assert_eq!(p.iter().collect::<Vec<_>>(), [(&'z', &1), (&'a', &2)]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&U, &S)> {
         self.users.values().iter().zip(&self.states)
     }
@@ -136,6 +142,7 @@ impl<U, S> PerUser<U, S> {
     /// assert_eq!(p.into_parts(), (vec!['z'], vec![1]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn into_parts(self) -> (Vec<U>, Vec<S>) {
         (self.users.into_values(), self.states)
     }
@@ -149,6 +156,7 @@ impl<U, S> PerUser<U, S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[allow(clippy::should_implement_trait)]
+    #[must_use]
     pub fn into_iter(self) -> impl ExactSizeIterator<Item = (U, S)> {
         self.users.into_values().into_iter().zip(self.states)
     }
@@ -223,21 +231,46 @@ impl<U: Clone + Eq + Hash + Ord, S> PerUser<U, S> {
     /// assert_eq!(a.states(), &[11, 1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn merge(&mut self, other: Self, mut combine: impl FnMut(&mut S, S)) -> Result<()> {
+    pub fn merge(&mut self, other: Self, combine: impl FnMut(&mut S, S)) -> Result<()> {
+        self.merge_indexed(other, combine).map(drop)
+    }
+
+    /// [`PerUser::merge`], returning for each of `other`'s indices the index of the same
+    /// user here (for state a summary keeps by user index beside its states).
+    ///
+    /// # Errors
+    /// [`Error::TooManyUsers`] when the union is over the limit.
+    ///
+    /// ```
+    /// let mut a = userops::engine::PerUser::<u8, u32>::new();
+    /// a.entry(&1, || 0)?;
+    /// let mut b = userops::engine::PerUser::<u8, u32>::new();
+    /// b.entry(&2, || 0)?;
+    /// b.entry(&1, || 0)?;
+    /// assert_eq!(a.merge_indexed(b, |x, y| *x += y)?, vec![1, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn merge_indexed(
+        &mut self,
+        other: Self,
+        mut combine: impl FnMut(&mut S, S),
+    ) -> Result<Vec<u32>> {
         if self.is_empty() {
+            // In range: a dictionary holds at most u32::MAX values.
+            let map = (0..other.len()).map(|i| i as u32).collect();
             *self = other;
-            return Ok(());
+            return Ok(map);
         }
         let map = self.users.absorb(&other.users)?;
         let more = self.users.len() - self.states.len();
         super::pages::reserve(&mut self.states, more);
-        for (to, state) in map.into_iter().zip(other.states) {
+        for (&to, state) in map.iter().zip(other.states) {
             match self.states.get_mut(to as usize) {
                 Some(mine) => combine(mine, state),
                 None => self.states.push(state),
             }
         }
-        Ok(())
+        Ok(map)
     }
 
     /// The same users and states, from two vectors (each user once, states in its order).

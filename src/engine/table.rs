@@ -77,6 +77,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -86,6 +87,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert_eq!(userops::engine::EventTable::<u64>::new().len(), 0);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.user.len()
     }
@@ -95,6 +97,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.user.is_empty()
     }
@@ -104,6 +107,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().users().is_empty());
     /// ```
+    #[must_use]
     pub fn users(&self) -> &Dictionary<U> {
         &self.users
     }
@@ -113,6 +117,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().names().is_empty());
     /// ```
+    #[must_use]
     pub fn names(&self) -> &Dictionary<String> {
         &self.names
     }
@@ -122,6 +127,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().user_column().is_empty());
     /// ```
+    #[must_use]
     pub fn user_column(&self) -> &[u32] {
         &self.user
     }
@@ -131,6 +137,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().at_column().is_empty());
     /// ```
+    #[must_use]
     pub fn at_column(&self) -> &[i64] {
         &self.at
     }
@@ -140,6 +147,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().amount_column().is_empty());
     /// ```
+    #[must_use]
     pub fn amount_column(&self) -> &[f64] {
         &self.amount
     }
@@ -149,6 +157,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u64>::new().row(0).is_none());
     /// ```
+    #[must_use]
     pub fn row(&self, i: usize) -> Option<Row<'_, U>> {
         (i < self.len()).then_some(Row { table: self, i })
     }
@@ -158,6 +167,7 @@ impl<U> EventTable<U> {
     /// ```
     /// assert_eq!(userops::engine::EventTable::<u64>::new().rows().count(), 0);
     /// ```
+    #[must_use]
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, U>> + Clone {
         (0..self.len()).map(move |i| Row { table: self, i })
     }
@@ -347,6 +357,7 @@ impl<U> Row<'_, U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u8>::new().row(0).map(|r| r.user_index()).is_none());
     /// ```
+    #[must_use]
     pub fn user_index(&self) -> u32 {
         self.table.user[self.i]
     }
@@ -356,6 +367,7 @@ impl<U> Row<'_, U> {
     /// ```
     /// assert!(userops::engine::EventTable::<u8>::new().row(0).map(|r| r.at_micros()).is_none());
     /// ```
+    #[must_use]
     pub fn at_micros(&self) -> i64 {
         self.table.at[self.i]
     }
@@ -435,5 +447,83 @@ mod tests {
         assert!(t.push_parts(&1, i64::MAX, 0.0, None, None).is_err());
         assert!(t.push_parts(&1, 0, 0.0, Some(0), None).is_err());
         assert!(t.is_empty());
+    }
+}
+
+/// The bridge from a table's user indices to a summary's: each table user is looked up in
+/// the summary's dictionary once, on first sight, and every later row of that user costs one
+/// array read. What a summary's [`crate::fold::FoldTable::observe_table`] uses so that a
+/// time-ordered log pays for hashing once per user, not once per event.
+///
+/// ```
+/// use chrono::DateTime;
+/// use userops::engine::{EventTable, PerUser, TableUsers};
+/// use userops::event::EventRecord;
+///
+/// let log = [7_u32, 9, 7].map(|u| EventRecord::<u32>::new(u, DateTime::UNIX_EPOCH));
+/// let table = EventTable::from_events(&log)?;
+/// let mut counts: PerUser<u32, u64> = PerUser::new();
+/// let mut users = TableUsers::new(&table);
+/// for &t in table.user_column() {
+///     let i = users.index(t, &mut counts, || 0)?;
+///     counts.states_mut()[i as usize] += 1;
+/// }
+/// assert_eq!(counts.iter().collect::<Vec<_>>(), [(&7, &2), (&9, &1)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TableUsers<'t, U> {
+    users: &'t Dictionary<U>,
+    /// Table user index → summary index (`u32::MAX`: not seen yet).
+    map: Vec<u32>,
+}
+
+impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
+    /// A bridge for the rows of `table`, nothing looked up yet.
+    ///
+    /// ```
+    /// let t = userops::engine::EventTable::<u8>::new();
+    /// let _ = userops::engine::TableUsers::new(&t);
+    /// ```
+    #[must_use]
+    pub fn new(table: &'t EventTable<U>) -> Self {
+        TableUsers {
+            users: &table.users,
+            map: vec![u32::MAX; table.users.len()],
+        }
+    }
+
+    /// The summary index of table user `t`, interned into `per_user` (its state made by
+    /// `new_state`) on first sight.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past `per_user`'s limit; [`crate::Error::InvalidParameter`]
+    /// for an index the table does not have.
+    ///
+    /// ```
+    /// let t = userops::engine::EventTable::<u8>::new();
+    /// let mut p = userops::engine::PerUser::<u8, u8>::new();
+    /// assert!(userops::engine::TableUsers::new(&t).index(0, &mut p, || 0).is_err());
+    /// ```
+    #[inline]
+    pub fn index<S>(
+        &mut self,
+        t: u32,
+        per_user: &mut super::PerUser<U, S>,
+        new_state: impl FnOnce() -> S,
+    ) -> Result<u32> {
+        match self.map.get_mut(t as usize) {
+            Some(&mut i) if i != u32::MAX => Ok(i),
+            Some(slot) => {
+                let id = &self.users.values()[t as usize];
+                let i = per_user.index(id, new_state)?;
+                *slot = i;
+                Ok(i)
+            }
+            None => Err(crate::Error::invalid(
+                "user",
+                format!("no user with index {t} in this table"),
+            )),
+        }
     }
 }

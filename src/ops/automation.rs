@@ -28,7 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::Hash;
 
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use super::OpsError;
 use crate::activity::ActivityReport;
 use crate::event::UserAttribute;
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
 use crate::time::Period;
 use crate::{Error, Result};
 
@@ -140,7 +140,7 @@ impl<U, A: SegmentSource<U>, B: SegmentSource<U>> SegmentSource<U> for (A, B) {
 #[derive(Debug, Clone)]
 struct KindMap<U> {
     labels: BTreeSet<String>,
-    users: UserMap<U, String>,
+    users: HashMap<U, String>,
 }
 
 /// A [`SegmentSource`] built from maps: per kind, user → label, plus labels declared without
@@ -182,7 +182,7 @@ impl<U: Eq + Hash> SegmentMap<U> {
     fn kind_mut(&mut self, kind: SegmentKind) -> &mut KindMap<U> {
         self.kinds.entry(kind).or_insert_with(|| KindMap {
             labels: BTreeSet::new(),
-            users: UserMap::default(),
+            users: HashMap::new(),
         })
     }
 

@@ -75,25 +75,21 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use super::automation::{SegmentKind, SegmentMap};
+use crate::engine::PerUser;
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, Interval, Zone};
 use crate::{Error, Result};
 
 /// The scaled-MAD consistency factor `1 / Φ⁻¹(3/4)`.
 pub const MAD_SCALE: f64 = 1.4826;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A user's events and money on one local day (days from the common era).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct DayCell {
     day: i32,
     events: u64,
     amount: f64,
-}
-
-#[derive(Debug, Clone)]
-struct UserCells<U> {
-    user: U,
-    cells: Vec<DayCell>,
 }
 
 /// Per user, the active days with their events and money: the fold the health index is built
@@ -118,15 +114,18 @@ struct UserCells<U> {
 /// assert_eq!((days[0].events, days[0].amount), (2, 5.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "U: Serialize, Tz: crate::time::NamedZone",
+    deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: crate::time::NamedZone"
+))]
 pub struct DailyActivity<U, Tz: TimeZone = Zone> {
     calendar: Calendar<Tz>,
-    index: UserMap<U, usize>,
-    users: Vec<UserCells<U>>,
-    last: Option<usize>,
+    /// Per user, day cells in arrival order (a day may repeat until `finish` sorts them).
+    users: PerUser<U, Vec<DayCell>>,
 }
 
-impl<U: Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
+impl<U, Tz: TimeZone> DailyActivity<U, Tz> {
     /// An empty summary with days in zone `tz`.
     ///
     /// ```
@@ -136,9 +135,7 @@ impl<U: Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
     pub fn new(tz: Tz) -> Self {
         DailyActivity {
             calendar: Calendar::new(tz, Interval::Day),
-            index: UserMap::default(),
-            users: Vec::new(),
-            last: None,
+            users: PerUser::new(),
         }
     }
 
@@ -161,29 +158,6 @@ impl<U: Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
     }
 }
 
-impl<U: Clone + Eq + Hash, Tz: TimeZone> DailyActivity<U, Tz> {
-    fn slot(&mut self, user: &U) -> usize {
-        if let Some(i) = self.last {
-            if self.users.get(i).is_some_and(|u| u.user == *user) {
-                return i;
-            }
-        }
-        let i = if let Some(i) = self.index.get(user) {
-            *i
-        } else {
-            let i = self.users.len();
-            self.index.insert(user.clone(), i);
-            self.users.push(UserCells {
-                user: user.clone(),
-                cells: Vec::new(),
-            });
-            i
-        };
-        self.last = Some(i);
-        i
-    }
-}
-
 fn push_cell(cells: &mut Vec<DayCell>, cell: DayCell) {
     match cells.last_mut() {
         Some(c) if c.day == cell.day => {
@@ -202,17 +176,14 @@ where
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
         let day = self.calendar.local_date(event.at()).num_days_from_ce();
-        let i = self.slot(event.user());
-        if let Some(u) = self.users.get_mut(i) {
-            push_cell(
-                &mut u.cells,
-                DayCell {
-                    day,
-                    events: 1,
-                    amount,
-                },
-            );
-        }
+        push_cell(
+            self.users.entry(event.user(), Vec::new)?,
+            DayCell {
+                day,
+                events: 1,
+                amount,
+            },
+        );
         Ok(())
     }
 }
@@ -226,28 +197,21 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for DailyActi
                 "daily activity summaries use different time zones".into(),
             ));
         }
-        for u in other.users {
-            let i = self.slot(&u.user);
-            if let Some(mine) = self.users.get_mut(i) {
-                mine.cells.extend(u.cells);
-            }
-        }
-        self.last = None;
-        Ok(())
+        self.users.merge(other.users, std::iter::Extend::extend)
     }
 
     fn finish(self) -> DailyActivityReport<U> {
         let mut users: Vec<UserDays<U>> = self
             .users
             .into_iter()
-            .map(|mut u| {
-                u.cells.sort_by_key(|c| c.day);
-                let mut merged: Vec<DayCell> = Vec::with_capacity(u.cells.len());
-                for c in u.cells {
+            .map(|(user, mut cells)| {
+                cells.sort_by_key(|c| c.day);
+                let mut merged: Vec<DayCell> = Vec::with_capacity(cells.len());
+                for c in cells {
                     push_cell(&mut merged, c);
                 }
                 UserDays {
-                    user: u.user,
+                    user,
                     days: merged
                         .into_iter()
                         .filter_map(|c| {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::binning::{
     Binner, Method, Thresholds, binner, binner_in_range, check_breaks, count_binner,
 };
-use super::summary::{Part, PurchaseState, RfmSummary, RfmTable, SummaryParts, Year};
+use super::summary::{Part, PurchaseState, RfmSummary, RfmTable, SummaryParts};
 use crate::{Error, Result};
 
 /// What frequency counts.
@@ -374,8 +374,7 @@ impl Scorer {
         let (r_bin, (f_bin, m_bin)) = crate::fold::join(
             || {
                 // Kept for the rows (the binner only reads it).
-                let mut year = Year::default();
-                let (rec, range) = column(parts, n, |st| st.recency_days(as_of_ms, &mut year));
+                let (rec, range) = column(parts, n, |st| st.recency_days(as_of_ms));
                 binner_in_range(&rec, &p.recency, p.bins, range).map(|b| (b, rec))
             },
             || {

@@ -4,58 +4,52 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::Hash;
+use std::ops::Range;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{EventTable, PerUser, TableUsers};
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::Zone;
 use crate::{Error, Result};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
 /// What an [`RfmSummary`] keeps per user: 24 bytes (checked by a test with `size_of`).
-///
-/// With `u64` user ids the whole summary holds at most 49 bytes per user: this state (24),
-/// the id in first-seen order (8) and, only when users do not arrive in ascending order, the
-/// id → slot index entry (16) and one hash-table control byte (plus the table's spare
-/// capacity). Distinct purchase days, when asked for, are kept apart (see
-/// [`RfmSummary::distinct_days`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PurchaseState {
-    /// The [`time_key`] of the last purchase (cheaper per event than milliseconds since the
-    /// epoch; [`Year`] converts it once per customer when scoring).
-    last_key: i64,
+    /// The last purchase, in milliseconds since the epoch.
+    last_ms: i64,
     monetary: f64,
     orders: u64,
 }
 
 impl PurchaseState {
     pub(crate) const EMPTY: PurchaseState = PurchaseState {
-        last_key: i64::MIN,
+        last_ms: i64::MIN,
         monetary: 0.0,
         orders: 0,
     };
 
     #[inline]
-    fn add(&mut self, key: i64, amount: f64) {
-        self.last_key = self.last_key.max(key);
+    fn add(&mut self, ms: i64, amount: f64) {
+        self.last_ms = self.last_ms.max(ms);
         self.monetary += amount;
         self.orders += 1;
     }
 
     fn merge(&mut self, o: &PurchaseState) {
-        self.last_key = self.last_key.max(o.last_key);
+        self.last_ms = self.last_ms.max(o.last_ms);
         self.monetary += o.monetary;
         self.orders += o.orders;
     }
 
-    /// Days from the last purchase to `as_of_ms` (milliseconds since the epoch), the key
-    /// converted by `year`.
+    /// Days from the last purchase to `as_of_ms` (milliseconds since the epoch).
     #[inline]
-    pub(crate) fn recency_days(&self, as_of_ms: i64, year: &mut Year) -> f64 {
-        (as_of_ms - year.key_to_millis(self.last_key)) as f64 / MS_PER_DAY
+    pub(crate) fn recency_days(&self, as_of_ms: i64) -> f64 {
+        as_of_ms.saturating_sub(self.last_ms) as f64 / MS_PER_DAY
     }
 
     #[inline]
@@ -68,90 +62,6 @@ impl PurchaseState {
         self.monetary
     }
 }
-
-/// A sortable integer for an instant, to the millisecond: `(year * 512 + day of year) *
-/// 86,400,000 + millisecond of the day`. Strictly increasing in time, and cheaper than
-/// milliseconds since the epoch (no day count from the year); [`key_to_millis`] converts it
-/// once per user.
-#[inline]
-fn time_key(at: DateTime<Utc>) -> i64 {
-    let utc = at.naive_utc();
-    let (date, time) = (utc.date(), utc.time());
-    let day = i64::from(date.year()) * 512 + i64::from(date.ordinal());
-    let ms = i64::from(time.num_seconds_from_midnight()) * 1000
-        + i64::from(time.nanosecond() / 1_000_000);
-    day * MS_PER_DAY_I64 + ms
-}
-
-/// Milliseconds since the epoch of a [`time_key`], as `DateTime::timestamp_millis` gives
-/// them (a leap second's milliseconds run into the next day, as there). Saturating: never
-/// overflows, whatever the key.
-fn key_to_millis(key: i64) -> i64 {
-    let day = key.div_euclid(MS_PER_DAY_I64);
-    let ms = key.rem_euclid(MS_PER_DAY_I64);
-    let (year, ordinal) = (day.div_euclid(512), day.rem_euclid(512));
-    // Days from 0001-01-01 (day 1) to this date, proleptic Gregorian; 1970-01-01 is 719,163.
-    let y = year.saturating_sub(1);
-    let days = y
-        .saturating_mul(365)
-        .saturating_add(y.div_euclid(4))
-        .saturating_sub(y.div_euclid(100))
-        .saturating_add(y.div_euclid(400))
-        .saturating_add(ordinal);
-    days.saturating_sub(UNIX_EPOCH_DAY)
-        .saturating_mul(MS_PER_DAY_I64)
-        .saturating_add(ms)
-}
-
-/// [`key_to_millis`] with the conversions of the last four years kept: inside one year a key
-/// and its milliseconds differ by a constant (`key_to_millis` is linear in the key there), so
-/// a key of a kept year converts with a few comparisons and an addition. The default keeps
-/// only empty ranges: the first keys take the slow road.
-#[derive(Default)]
-pub(crate) struct Year {
-    /// `(lo, hi, offset)`: keys in `lo..hi` (one year's) convert by adding `offset`.
-    kept: [(i64, i64, i64); 4],
-    /// The entry the next new year replaces.
-    next: usize,
-}
-
-impl Year {
-    #[inline]
-    pub(crate) fn key_to_millis(&mut self, key: i64) -> i64 {
-        for &(lo, hi, offset) in &self.kept {
-            if key >= lo && key < hi {
-                return key + offset;
-            }
-        }
-        self.refill(key)
-    }
-
-    /// Converts `key` exactly and keeps its year's offset, when that year's keys and
-    /// milliseconds are far from overflowing.
-    #[cold]
-    #[inline(never)]
-    fn refill(&mut self, key: i64) -> i64 {
-        const YEAR_SPAN: i64 = 512 * MS_PER_DAY_I64;
-        let year = key.div_euclid(YEAR_SPAN);
-        let kept = year.checked_mul(YEAR_SPAN).and_then(|lo| {
-            let hi = lo.checked_add(YEAR_SPAN)?;
-            // Day 0 of `year` is the day before its January 1st: key (year, 0, 0).
-            let start = key_to_millis(lo);
-            // Both ends exact (not saturated): then every key between is.
-            let last = start.checked_add(YEAR_SPAN - 1)?;
-            (key_to_millis(hi - 1) == last && start > i64::MIN / 2 && last < i64::MAX / 2)
-                .then_some((lo, hi, start.checked_sub(lo)?))
-        });
-        if let (Some(k), Some(slot)) = (kept, self.kept.get_mut(self.next)) {
-            *slot = k;
-            self.next = (self.next + 1) % 4;
-        }
-        key_to_millis(key)
-    }
-}
-
-const MS_PER_DAY_I64: i64 = 86_400_000;
-const UNIX_EPOCH_DAY: i64 = 719_163;
 
 /// Users and their states, in slot order: a summary's own, or a part a merge appended.
 #[derive(Debug, Clone)]
@@ -185,14 +95,10 @@ impl<U> SummaryParts<U> {
 /// * **monetary** — total and mean amount (refunds, being negative, lower it).
 ///
 /// Every folded event is a purchase (the R package `rfm` counts every order row); for a mixed
-/// log use [`RfmSummary::payments_only`] to skip events without an amount. Events are fastest
-/// grouped by user: consecutive events of the same user skip the map lookup, and while users
-/// arrive in ascending order (a database export ordered by user id) no hash map is built at
-/// all. Rows come out in the order users were first seen. Merging parts of such a log, each
-/// part's users after the previous part's (what `fold_par` makes of it), keeps them as they
-/// are, one after the other: only the one user a cut may split is merged, nothing is copied,
-/// and scoring reads the parts in place (the next event, or a merge of users out of order,
-/// joins them first).
+/// log use [`RfmSummary::payments_only`] to skip events without an amount. Events may come in
+/// any order; customers are kept in the engine's [`PerUser`] (one state per customer in a
+/// dense vector, the user dictionary shared with every model), and rows come out in the order
+/// customers were first seen. The partial state serializes (serde) and reads back equal.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -215,25 +121,11 @@ impl<U> SummaryParts<U> {
 pub struct RfmSummary<U> {
     as_of: DateTime<Utc>,
     as_of_ms: i64,
-    /// [`time_key`] of `as_of`.
-    as_of_key: i64,
     payments_only: bool,
     day_zone: Option<Zone>,
-    users: Vec<U>,
-    states: Vec<PurchaseState>,
-    index: UserMap<U, u32>,
-    /// Slot of the previous event's user (the grouped-by-user fast path).
-    last: usize,
-    /// Whether users so far arrived in strictly ascending runs (input ordered by user): then
-    /// a new user cannot have been seen before, and `index` is not built at all.
-    ascending: bool,
-    /// (slot, local day number) pairs, when distinct days are counted.
+    customers: PerUser<U, PurchaseState>,
+    /// (customer index, local day number) pairs, when distinct days are counted.
     days: HashSet<(u32, i32)>,
-    /// Parts appended by merges, each one's users after the previous one's (all ascending;
-    /// none empty): the slots after `users`. Kept apart so that merging the parts of a log
-    /// ordered by user (what `fold_par` makes) copies nothing; scoring reads them in place,
-    /// and the next event or unordered merge joins them first.
-    tails: Vec<Part<U>>,
 }
 
 impl<U: Clone + Eq + Hash> RfmSummary<U> {
@@ -248,16 +140,10 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         RfmSummary {
             as_of,
             as_of_ms: as_of.timestamp_millis(),
-            as_of_key: time_key(as_of),
             payments_only: false,
             day_zone: None,
-            users: Vec::new(),
-            states: Vec::new(),
-            index: UserMap::default(),
-            last: usize::MAX,
-            ascending: true,
+            customers: PerUser::new(),
             days: HashSet::new(),
-            tails: Vec::new(),
         }
     }
 
@@ -326,7 +212,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.users.len() + self.tails.iter().map(|t| t.users.len()).sum::<usize>()
+        self.customers.len()
     }
 
     /// Whether no user has been seen.
@@ -337,88 +223,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.tails.is_empty()
-    }
-
-    /// Moves the appended parts into `users` and `states` (before anything that adds slots).
-    #[cold]
-    #[inline(never)]
-    fn join_tails(&mut self) {
-        for tail in std::mem::take(&mut self.tails) {
-            self.users.extend(tail.users);
-            self.states.extend(tail.states);
-        }
-    }
-
-    #[inline]
-    fn slot_of(&mut self, user: &U) -> Result<usize>
-    where
-        U: Ord,
-    {
-        if let Some(u) = self.users.get(self.last) {
-            if u == user {
-                return Ok(self.last);
-            }
-        }
-        self.slot_of_new_run(user)
-    }
-
-    #[inline(never)]
-    fn slot_of_new_run(&mut self, user: &U) -> Result<usize>
-    where
-        U: Ord,
-    {
-        if !self.tails.is_empty() {
-            self.join_tails();
-        }
-        if self.ascending {
-            match self.users.last() {
-                Some(prev) if prev >= user => {
-                    // The order is broken: index every user seen so far, once.
-                    self.ascending = false;
-                    self.index.reserve(self.users.len());
-                    for (i, u) in self.users.iter().enumerate() {
-                        self.index.insert(u.clone(), i as u32);
-                    }
-                }
-                _ => return self.push(user, false),
-            }
-        }
-        match self.index.get(user) {
-            Some(&s) => {
-                self.last = s as usize;
-                Ok(self.last)
-            }
-            None => self.push(user, true),
-        }
-    }
-
-    fn push(&mut self, user: &U, indexed: bool) -> Result<usize> {
-        self.push_with(user, PurchaseState::EMPTY, indexed)
-    }
-
-    /// Adds `user` with `state` in the next slot (and to the index when `indexed`).
-    fn push_with(&mut self, user: &U, state: PurchaseState, indexed: bool) -> Result<usize> {
-        let s = self.users.len();
-        let s32 = u32::try_from(s).map_err(|_| {
-            Error::InvalidInput("more than 4,294,967,295 users in one RFM summary".into())
-        })?;
-        if indexed {
-            self.index.insert(user.clone(), s32);
-        }
-        crate::engine::pages::push(&mut self.users, user.clone());
-        crate::engine::pages::push(&mut self.states, state);
-        self.last = s;
-        Ok(s)
-    }
-
-    /// Room for the users of a whole slice, projected from those folded so far.
-    #[cold]
-    #[inline(never)]
-    fn reserve_projected(&mut self, scale: crate::engine::pages::Scale) {
-        let users = scale.room(self.users.len());
-        crate::engine::pages::reserve(&mut self.users, users);
-        crate::engine::pages::reserve(&mut self.states, users);
+        self.customers.is_empty()
     }
 
     /// The users, their states and day counts (every state has at least one order).
@@ -426,22 +231,22 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
         let n = self.len();
         let day_counts = self.day_zone.map(|_| {
             let mut counts = vec![0u32; n];
-            for (slot, _) in &self.days {
-                if let Some(c) = counts.get_mut(*slot as usize) {
+            for (customer, _) in &self.days {
+                if let Some(c) = counts.get_mut(*customer as usize) {
                     *c += 1;
                 }
             }
             counts
         });
-        let own = Part {
-            users: self.users,
-            states: self.states,
+        let as_of_ms = self.as_of_ms;
+        let (users, states) = self.customers.into_parts();
+        let parts = if users.is_empty() {
+            Vec::new()
+        } else {
+            vec![Part { users, states }]
         };
-        let mut parts = Vec::with_capacity(1 + self.tails.len());
-        parts.extend((!own.users.is_empty()).then_some(own));
-        parts.extend(self.tails);
         SummaryParts {
-            as_of_ms: self.as_of_ms,
+            as_of_ms,
             parts,
             day_counts,
         }
@@ -467,96 +272,50 @@ where
             return Ok(());
         }
         let at = event.at();
-        let key = time_key(at);
-        if key > self.as_of_key {
+        if at > self.as_of {
             return Err(after_as_of(event, self.as_of));
         }
-        let slot = self.slot_of(event.user())?;
-        if let Some(state) = self.states.get_mut(slot) {
-            state.add(key, amount);
-        }
-        if self.day_zone.is_some() {
-            self.add_day(slot, at);
+        let customer = self
+            .customers
+            .index(event.user(), || PurchaseState::EMPTY)?;
+        self.customers.states_mut()[customer as usize].add(at.timestamp_millis(), amount);
+        if let Some(zone) = &self.day_zone {
+            self.days.insert((customer, Self::day_number(zone, at)));
         }
         Ok(())
     }
+}
 
-    /// A run of one user's events at a time: one slot lookup per run and the run's state in
-    /// registers (the log grouped by user takes a lookup per user, not per event).
-    fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        if !self.tails.is_empty() {
-            self.join_tails();
-        }
-        if self.payments_only || self.day_zone.is_some() {
-            for event in events {
-                self.observe(event)?;
+impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
+    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+        if self.day_zone.is_some() {
+            // Distinct days need the local date of every purchase: the plain road.
+            for row in table.rows().skip(rows.start).take(rows.len()) {
+                self.observe(&row)?;
             }
             return Ok(());
         }
-        let mut projection = crate::engine::pages::Projection::new(self.is_empty(), events.len());
-        let mut rest = events;
-        while let Some((first, tail)) = rest.split_first() {
-            if let Some(scale) = projection.due(rest.len()) {
-                self.reserve_projected(scale);
+        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        let as_of_micros = self.as_of.timestamp_micros();
+        let mut users = TableUsers::new(table);
+        let columns = table.user_column()[rows.clone()]
+            .iter()
+            .zip(&table.at_column()[rows.clone()])
+            .zip(&table.amount_column()[rows.clone()]);
+        for (i, ((&user, &at), &amount)) in columns.enumerate() {
+            if self.payments_only && amount == 0.0 {
+                continue;
             }
-            let amount = first.amount();
-            if !amount.is_finite() {
-                return Err(non_finite(first));
-            }
-            let key = time_key(first.at());
-            if key > self.as_of_key {
-                return Err(after_as_of(first, self.as_of));
-            }
-            let user = first.user();
-            // A user after every one so far (a log ordered by user) is new: its state is
-            // pushed once the run is summed, with no slot to look up, fill and read back.
-            let fresh = self.ascending && self.users.last().is_none_or(|prev| prev < user);
-            let (slot, state) = if fresh {
-                (self.users.len(), PurchaseState::EMPTY)
-            } else {
-                let slot = self.slot_of(user)?;
-                let state = self.states.get(slot).copied();
-                (slot, state.unwrap_or(PurchaseState::EMPTY))
-            };
-            // The run's state in plain locals (no struct the compiler may keep in memory):
-            // the sum's chain of additions is then register to register.
-            let (mut last, mut sum) = (state.last_key.max(key), state.monetary + amount);
-            let as_of_key = self.as_of_key;
-            let mut taken = 0;
-            let mut bad = None;
-            for (j, event) in tail.iter().enumerate() {
-                if event.user() != user {
-                    break;
-                }
-                crate::engine::prefetch_ahead(tail, j);
-                let amount = event.amount();
-                let key = time_key(event.at());
-                if !amount.is_finite() || key > as_of_key {
-                    bad = Some(event);
-                    break;
-                }
-                last = last.max(key);
-                sum += amount;
-                taken += 1;
-            }
-            let state = PurchaseState {
-                last_key: last,
-                monetary: sum,
-                orders: state.orders + 1 + taken as u64,
-            };
-            if fresh {
-                self.push_with(user, state, false)?;
-            } else if let Some(s) = self.states.get_mut(slot) {
-                *s = state;
-            }
-            if let Some(event) = bad {
-                return Err(if event.amount().is_finite() {
-                    after_as_of(event, self.as_of)
+            if !amount.is_finite() || at > as_of_micros {
+                let row = table.row(rows.start + i).ok_or(Error::Empty("table row"))?;
+                return Err(if amount.is_finite() {
+                    after_as_of(&row, self.as_of)
                 } else {
-                    non_finite(event)
+                    non_finite(&row)
                 });
             }
-            rest = tail.get(taken..).unwrap_or_default();
+            let customer = users.index(user, &mut self.customers, || PurchaseState::EMPTY)?;
+            self.customers.states_mut()[customer as usize].add(at.div_euclid(1000), amount);
         }
         Ok(())
     }
@@ -580,21 +339,11 @@ fn after_as_of<E: Event>(event: &E, as_of: DateTime<Utc>) -> Error {
     }
 }
 
-impl<U: Clone + Eq + Hash> RfmSummary<U> {
-    #[inline(never)]
-    fn add_day(&mut self, slot: usize, at: DateTime<Utc>) {
-        if let Some(zone) = &self.day_zone {
-            // slot < 2^32: checked when the slot was made.
-            self.days.insert((slot as u32, Self::day_number(zone, at)));
-        }
-    }
-}
-
 impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
     type Output = RfmTable<U>;
 
     fn merge(&mut self, other: Self) -> Result<()> {
-        if self.as_of_ms != other.as_of_ms {
+        if self.as_of != other.as_of {
             return Err(Error::MergeMismatch(format!(
                 "RFM summaries as of {} and {}",
                 self.as_of.to_rfc3339(),
@@ -606,35 +355,11 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
                 "RFM summaries differ in payments_only or distinct_days".into(),
             ));
         }
-        if other.is_empty() {
-            return Ok(());
-        }
-        if self.is_empty() {
-            // Same settings (checked above): the other part is the whole state.
-            *self = other;
-            return Ok(());
-        }
-        if self.ascending
-            && other.ascending
-            && self
-                .last_user()
-                .is_some_and(|last| other.users.first().is_some_and(|first| last <= first))
-        {
-            return self.append(other);
-        }
-        self.join_tails();
-        let mut other = other;
-        other.join_tails();
-        let mut remap = Vec::with_capacity(other.users.len());
-        for (user, state) in other.users.into_iter().zip(other.states) {
-            let slot = self.slot_of(&user)?;
-            if let Some(s) = self.states.get_mut(slot) {
-                s.merge(&state);
-            }
-            remap.push(slot as u32);
-        }
-        for (slot, day) in other.days {
-            if let Some(&to) = remap.get(slot as usize) {
+        let map = self
+            .customers
+            .merge_indexed(other.customers, |mine, theirs| mine.merge(&theirs))?;
+        for (customer, day) in other.days {
+            if let Some(&to) = map.get(customer as usize) {
                 self.days.insert((to, day));
             }
         }
@@ -649,83 +374,105 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
     }
 }
 
-impl<U: Clone + Eq + Hash + Ord> RfmSummary<U> {
-    /// Merges a part whose users all come at or after this one's last user, both in ascending
-    /// order (what `fold_par` makes of a log ordered by user): the other part's users are kept
-    /// as parts after this one's (nothing is copied), and only the one user both parts may
-    /// share (the chunk boundary) is merged. No hash map is built and the result stays on the
-    /// ascending fast path.
-    fn append(&mut self, other: Self) -> Result<()> {
-        let RfmSummary {
-            users,
-            mut states,
+/// The serialized form of an [`RfmSummary`]: settings, customers and their states (last
+/// purchase in milliseconds since the epoch), and the distinct (customer, day) pairs.
+#[derive(Serialize)]
+#[serde(rename = "RfmSummary")]
+struct RfmStateRef<'a, U> {
+    as_of: DateTime<Utc>,
+    payments_only: bool,
+    day_zone: Option<String>,
+    users: &'a [U],
+    states: &'a [PurchaseState],
+    days: Vec<(u32, i32)>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "RfmSummary")]
+struct RfmState<U> {
+    as_of: DateTime<Utc>,
+    payments_only: bool,
+    day_zone: Option<String>,
+    users: Vec<U>,
+    states: Vec<PurchaseState>,
+    days: Vec<(u32, i32)>,
+}
+
+impl<U: Clone + Eq + Hash + Ord + Serialize> Serialize for RfmSummary<U> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let mut days: Vec<(u32, i32)> = self.days.iter().copied().collect();
+        days.sort_unstable();
+        RfmStateRef {
+            as_of: self.as_of,
+            payments_only: self.payments_only,
+            day_zone: self.day_zone.map(|z| z.name()),
+            users: self.customers.users().values(),
+            states: self.customers.states(),
             days,
-            tails,
-            ..
-        } = other;
-        if self.last_user() == users.first() {
-            // The boundary user's slot becomes the other part's first: the same slot number
-            // (this summary loses its last slot), so this summary's days of it stay right.
-            if let (Some(mine), Some(theirs)) = (self.pop_last(), states.first_mut()) {
-                theirs.merge(&mine);
-            }
         }
-        let offset = self.len();
-        let added = users.len() + tails.iter().map(|t| t.users.len()).sum::<usize>();
-        if offset + added > u32::MAX as usize + 1 {
-            return Err(Error::InvalidInput(
-                "more than 4,294,967,295 users in one RFM summary".into(),
-            ));
-        }
-        let part = Part { users, states };
-        if self.users.is_empty() {
-            // Only possible with no tails (see `pop_last`).
-            self.users = part.users;
-            self.states = part.states;
-        } else {
-            self.tails.push(part);
-        }
-        self.tails
-            .extend(tails.into_iter().filter(|t| !t.users.is_empty()));
-        for (slot, day) in days {
-            // offset + slot < total <= 2^32: fits.
-            self.days.insert(((offset + slot as usize) as u32, day));
-        }
-        self.last = usize::MAX;
-        Ok(())
-    }
-
-    /// The user of the last slot.
-    fn last_user(&self) -> Option<&U> {
-        match self.tails.last() {
-            Some(t) => t.users.last(),
-            None => self.users.last(),
-        }
-    }
-
-    /// Removes the last slot and returns its state; a tail it empties goes too (`users` is
-    /// then empty only when the whole summary is).
-    fn pop_last(&mut self) -> Option<PurchaseState> {
-        if let Some(t) = self.tails.last_mut() {
-            t.users.pop();
-            let st = t.states.pop();
-            if t.users.is_empty() {
-                self.tails.pop();
-            }
-            return st;
-        }
-        self.users.pop();
-        self.states.pop()
+        .serialize(serializer)
     }
 }
 
+impl<'de, U> Deserialize<'de> for RfmSummary<U>
+where
+    U: Clone + Eq + Hash + Ord + Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let state = RfmState::<U>::deserialize(deserializer)?;
+        let mut summary = RfmSummary::new(state.as_of).payments_only(state.payments_only);
+        if let Some(zone) = state.day_zone {
+            summary = summary.distinct_days(Zone::parse(&zone).map_err(D::Error::custom)?);
+        }
+        for s in &state.states {
+            if s.last_ms > summary.as_of_ms || DateTime::from_timestamp_millis(s.last_ms).is_none()
+            {
+                return Err(D::Error::custom(
+                    "a last purchase after the as-of instant or outside chrono's range",
+                ));
+            }
+            if s.orders == 0 || !s.monetary.is_finite() {
+                return Err(D::Error::custom(
+                    "a customer without orders or with a non-finite monetary total",
+                ));
+            }
+        }
+        summary.customers =
+            PerUser::from_parts(state.users, state.states).map_err(D::Error::custom)?;
+        if summary.day_zone.is_none() && !state.days.is_empty() {
+            return Err(D::Error::custom("purchase days without distinct_days"));
+        }
+        for (customer, day) in state.days {
+            if customer as usize >= summary.len() {
+                return Err(D::Error::custom("a purchase day of an unknown customer"));
+            }
+            summary.days.insert((customer, day));
+        }
+        Ok(summary)
+    }
+}
+
+impl<U: PartialEq> PartialEq for RfmSummary<U> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_of == other.as_of
+            && self.payments_only == other.payments_only
+            && self.day_zone == other.day_zone
+            && self.customers == other.customers
+            && self.days == other.days
+    }
+}
 impl<U> RfmSummary<U> {
     /// The table of a summary's parts (rows of users with at least one order).
     pub(crate) fn table_from_parts(parts: SummaryParts<U>) -> RfmTable<U> {
         let as_of_ms = parts.as_of_ms;
         let mut customers = Vec::with_capacity(parts.len());
         let day_counts = parts.day_counts;
-        let mut year = Year::default();
         customers.extend(
             parts
                 .parts
@@ -735,7 +482,7 @@ impl<U> RfmSummary<U> {
                 .filter(|(_, (_, s))| s.orders > 0)
                 .map(|(i, (user, s))| CustomerRfm {
                     user,
-                    recency_days: s.recency_days(as_of_ms, &mut year),
+                    recency_days: s.recency_days(as_of_ms),
                     orders: s.orders,
                     purchase_days: day_counts.as_ref().and_then(|c| c.get(i).copied()),
                     monetary: s.monetary,
@@ -912,82 +659,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn time_keys_order_instants_and_convert_to_chrono_millis() {
-        use chrono::{NaiveDate, TimeZone};
-        // Instants across eras, leap days, year ends and the epoch; chrono's
-        // `timestamp_millis` is the reference.
-        let mut instants: Vec<DateTime<Utc>> = vec![
-            DateTime::<Utc>::MIN_UTC,
-            DateTime::<Utc>::MAX_UTC,
-            DateTime::UNIX_EPOCH,
-            Utc.with_ymd_and_hms(-4000, 3, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
-            Utc.with_ymd_and_hms(0, 2, 29, 12, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(1900, 2, 28, 23, 59, 59).unwrap(),
-            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap()
-                + chrono::TimeDelta::milliseconds(999),
-            Utc.with_ymd_and_hms(2000, 2, 29, 6, 30, 0).unwrap(),
-            Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap()
-                + chrono::TimeDelta::microseconds(999_999),
-            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
-        ];
-        // A leap second (chrono's 23:59:60.5): its milliseconds run into the next day.
-        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
-            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
-            .unwrap()
-            .and_utc();
-        assert_eq!(key_to_millis(time_key(leap)), leap.timestamp_millis());
-        let mut t = Utc.with_ymd_and_hms(1999, 12, 25, 0, 0, 0).unwrap();
-        for _ in 0..400 {
-            instants.push(t);
-            t += chrono::TimeDelta::milliseconds(3_600_017 * 7);
-        }
-        // The memo of the last year: the same milliseconds, whether the year repeats or not.
-        let mut year = Year::default();
-        for at in &instants {
-            assert_eq!(key_to_millis(time_key(*at)), at.timestamp_millis(), "{at}");
-            assert_eq!(
-                year.key_to_millis(time_key(*at)),
-                at.timestamp_millis(),
-                "{at}"
-            );
-        }
-        instants.sort();
-        for w in instants.windows(2) {
-            assert!(time_key(w[0]) <= time_key(w[1]), "{} {}", w[0], w[1]);
-            assert_eq!(
-                time_key(w[0]) < time_key(w[1]),
-                w[0].timestamp_millis() < w[1].timestamp_millis()
-            );
-        }
-        // No overflow on any key, and the kept year converts the extremes as the plain road.
-        let mut year = Year::default();
-        for key in [
-            i64::MIN,
-            i64::MIN + 1,
-            -1,
-            0,
-            i64::MAX - 1,
-            i64::MAX,
-            i64::MIN,
-            7,
-        ] {
-            assert_eq!(year.key_to_millis(key), key_to_millis(key), "key {key}");
-        }
-    }
-
-    #[test]
-    fn purchase_state_is_at_most_64_bytes() {
-        // The issue's budget: at most 64 bytes of summary state per user.
+    fn purchase_state_is_24_bytes() {
+        // Last purchase (i64), monetary (f64), orders (u64); the id and its dictionary entry
+        // live in the engine's `PerUser`.
         assert_eq!(std::mem::size_of::<PurchaseState>(), 24);
-        // Index entry for u64 ids (key + slot, padded) and the id kept in first-seen order.
-        assert_eq!(std::mem::size_of::<(u64, u32)>(), 16);
-        // With u64 ids: state + index entry + id + hash control byte.
-        let per_user = std::mem::size_of::<PurchaseState>()
-            + std::mem::size_of::<(u64, u32)>()
-            + std::mem::size_of::<u64>()
-            + 1;
-        assert_eq!(per_user, 49);
     }
 }
