@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod format;
 mod named;
 mod zone;
 
@@ -32,6 +33,7 @@ use chrono::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use format::InstantParser;
 pub use named::NamedZone;
 pub use zone::{Zone, ZoneOffset};
 
