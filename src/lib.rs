@@ -55,7 +55,8 @@
 //! |---|---|
 //! | [`event`] | host traits: [`event::Event`], [`event::UserAttribute`], [`event::SignUp`], the owned [`event::EventRecord`] |
 //! | [`time`] | calendar periods (day, week with a chosen first weekday, month) in any zone, exact durations, time parsing |
-//! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, the law checks |
+//! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, [`fold::FoldTable`], the law checks |
+//! | [`engine`] | the ingestion layer under every per-user model: the user [`engine::Dictionary`] (dense `u32` indices, one policy at 2³² users), [`engine::PerUser`] state vectors, the columnar [`engine::EventTable`]; every speed trick the models share |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |

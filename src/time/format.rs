@@ -287,8 +287,14 @@ fn utc_micros(y: u32, m: u32, d: u32, second: i64, micros: i64, offset: i64) -> 
         return None;
     }
     let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d));
-    Some(((days * 86_400 + second - offset) * 1_000_000) + micros)
+    let at = ((days * 86_400 + second - offset) * 1_000_000) + micros;
+    // A local time late on 9999-12-31 west of UTC is in the year 10000 in UTC: past the
+    // supported instants, which the general way refuses with its error.
+    (at < YEAR_10000_MICROS).then_some(at)
 }
+
+/// 10000-01-01T00:00:00Z in microseconds since the epoch.
+const YEAR_10000_MICROS: i64 = 253_402_300_800_000_000;
 
 fn days_in(y: u32, m: u32) -> u32 {
     match m {
@@ -380,6 +386,22 @@ mod tests {
                 agree(&p, text);
             }
         }
+    }
+
+    #[test]
+    fn year_10000_is_where_the_fast_road_stops() {
+        let t = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(YEAR_10000_MICROS, t + 1_000_000);
+        assert_eq!(
+            utc_micros(9999, 12, 31, 86_399, 999_999, 0),
+            Some(YEAR_10000_MICROS - 1)
+        );
+        assert_eq!(utc_micros(9999, 12, 31, 86_399, 0, -3600), None);
     }
 
     #[test]
