@@ -512,11 +512,34 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         per_user: &mut super::PerUser<U, S>,
         new_state: impl FnOnce() -> S,
     ) -> Result<u32> {
+        self.index_with(t, |id| per_user.index(id, new_state))
+    }
+
+    /// The summary index of table user `t`, `intern(id)` asked for it on first sight: for a
+    /// summary that keeps its users in a [`Dictionary`] of its own beside columnar state.
+    ///
+    /// # Errors
+    /// What `intern` returns; [`crate::Error::InvalidParameter`] for an index the table does
+    /// not have.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::engine::{Dictionary, EventTable, TableUsers};
+    /// use userops::event::EventRecord;
+    /// let table = EventTable::from_events([5_u8, 5, 2].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+    /// let mut mine = Dictionary::new();
+    /// mine.intern(&2)?;
+    /// let mut users = TableUsers::new(&table);
+    /// let seen: Vec<u32> = table.user_column().iter().map(|&t| users.index_with(t, |id| mine.intern(id))).collect::<Result<_, _>>()?;
+    /// assert_eq!(seen, [1, 1, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn index_with(&mut self, t: u32, intern: impl FnOnce(&U) -> Result<u32>) -> Result<u32> {
         match self.map.get_mut(t as usize) {
             Some(&mut i) if i != u32::MAX => Ok(i),
             Some(slot) => {
-                let id = &self.users.values()[t as usize];
-                let i = per_user.index(id, new_state)?;
+                let i = intern(&self.users.values()[t as usize])?;
                 *slot = i;
                 Ok(i)
             }
