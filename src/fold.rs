@@ -170,6 +170,41 @@ pub trait FoldTable<U>: Summary {
     }
 }
 
+/// [`FoldTable::observe_rows`] for a summary that has no road of its own through the
+/// columns: each row observed as an [`Event`](crate::event::Event) (the user's id looked up in
+/// the summary's dictionary, as for the host's own events).
+///
+/// # Errors
+/// The first error [`Fold::observe`] returns on a row.
+///
+/// ```
+/// use chrono::DateTime;
+/// use userops::engine::EventTable;
+/// use userops::event::EventRecord;
+/// use userops::fold::{observe_rows_as_events, Summary};
+/// use userops::ops::health::DailyActivity;
+///
+/// let table = EventTable::from_events([EventRecord::<u8>::new(1_u8, DateTime::UNIX_EPOCH)])?;
+/// let mut days = DailyActivity::new(chrono::Utc);
+/// observe_rows_as_events(&mut days, &table, 0..table.len())?;
+/// assert_eq!(days.finish().users.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn observe_rows_as_events<S, U>(
+    summary: &mut S,
+    table: &crate::engine::EventTable<U>,
+    rows: std::ops::Range<usize>,
+) -> Result<()>
+where
+    S: for<'a> Fold<crate::engine::Row<'a, U>>,
+    U: Clone + Eq + std::hash::Hash + Ord + std::fmt::Debug,
+{
+    for row in table.rows().skip(rows.start).take(rows.len()) {
+        summary.observe(&row)?;
+    }
+    Ok(())
+}
+
 /// Splits the rows of `table` over all cores, folds each part into a clone of `empty` with
 /// [`FoldTable::observe_table`] and merges the parts (feature `parallel`).
 ///

@@ -290,10 +290,7 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
     fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
         if self.day_zone.is_some() {
             // Distinct days need the local date of every purchase: the plain road.
-            for row in table.rows().skip(rows.start).take(rows.len()) {
-                self.observe(&row)?;
-            }
-            return Ok(());
+            return crate::fold::observe_rows_as_events(self, table, rows);
         }
         let rows = rows.start.min(table.len())..rows.end.min(table.len());
         let as_of_micros = self.as_of.timestamp_micros();
