@@ -310,10 +310,9 @@ where
     E: Sync,
 {
     use rayon::prelude::*;
-    // One part per thread: most merges cost a pass over the right part's users (a copy for
-    // parts ordered by user, hash-map inserts otherwise; RFM keeps ordered parts apart), and
-    // more parts mean more merges (8 parts merge 1.5x the users of 2 parts), for a load
-    // balance that an otherwise idle machine does not need.
+    // One part per thread: a merge costs a pass over the right part's users (appended as
+    // they are for parts ordered by user, one dictionary lookup each otherwise), and more
+    // parts mean more merges, for a load balance an otherwise idle machine does not need.
     let threads = rayon::current_num_threads().max(1);
     let chunk = events.len().div_ceil(threads).max(4096);
     events
