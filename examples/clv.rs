@@ -14,7 +14,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use userops::ltv::{
-    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams,
+    BgNbdParams, ClvOptions, MAX_CLV_MONTHS, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams,
     ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
@@ -145,7 +145,7 @@ impl Args {
         self.get(name)
             .map(|v| {
                 v.parse::<f64>()
-                    .map_err(|_| format!("--{name}: {v:?} is not a number").into())
+                    .map_err(|_| format!("--{name}: {:?} is not a number", userops::error::shorten(v)).into())
             })
             .transpose()
     }
@@ -384,9 +384,23 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
         .transpose()?;
     let (ids, rows) = customers(args)?;
     let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
+    // Refuse what cannot be honoured instead of clamping it: the horizon and the months are
+    // bounded by the library's cap on the CLV horizon.
+    let max_horizon = f64::from(MAX_CLV_MONTHS) * unit.per_month();
+    if !(horizon > 0.0 && horizon <= max_horizon) {
+        return Err(format!(
+            "--horizon: {horizon} is not in (0, {max_horizon}] (the model's time unit; at most {MAX_CLV_MONTHS} months); give a shorter horizon"
+        )
+        .into());
+    }
     let months = match args.number("months")? {
-        Some(m) if m >= 1.0 && m.fract() == 0.0 => m as u32,
-        Some(m) => return Err(format!("--months: {m} is not a whole number >= 1").into()),
+        Some(m) if (1.0..=f64::from(MAX_CLV_MONTHS)).contains(&m) && m.fract() == 0.0 => m as u32,
+        Some(m) => {
+            return Err(format!(
+                "--months: {m} is not a whole number from 1 to {MAX_CLV_MONTHS}"
+            )
+            .into());
+        }
         None => ((horizon / unit.per_month()).round() as u32).max(1),
     };
     let options =

@@ -121,6 +121,7 @@
 )]
 
 pub mod activity;
+mod checked;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod error;
