@@ -667,60 +667,113 @@ impl<R: Read> Read for TailReader<R> {
 }
 
 fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<CsvEvents> {
+    let mut layout: Option<Layout> = None;
+    let mut header_seen = false;
+    let mut out = CsvEvents {
+        events: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+        attribute_names: Vec::new(),
+    };
+    read_rows(reader, delimiter, |line, row| {
+        if spec.has_header && !header_seen {
+            header_seen = true;
+            let fields = row.map_err(|reason| {
+                Error::Read(format!("the header row (line {line}) cannot be read: {reason}"))
+            })?;
+            let names: Vec<String> = fields.iter().map(|f| header_name(f)).collect();
+            let l = resolve(spec, Some(&names))?;
+            out.attribute_names.clone_from(&l.attribute_names);
+            layout = Some(l);
+            return Ok(());
+        }
+        let l = match layout.as_mut() {
+            Some(l) => l,
+            None => {
+                let l = resolve(spec, None)?;
+                out.attribute_names.clone_from(&l.attribute_names);
+                layout.insert(l)
+            }
+        };
+        out.rows_read += 1;
+        match row.and_then(|fields| l.record(fields, spec)) {
+            Ok(e) => out.events.push(e),
+            Err(reason) => out.rejected.push(RejectedRow { line, reason }),
+        }
+        Ok(())
+    })?;
+    if spec.has_header && !header_seen {
+        return Err(Error::Empty("the file has no header row"));
+    }
+    if layout.is_none() {
+        // No data row: still check the columns (a file of only blank lines).
+        let l = resolve(spec, None)?;
+        out.attribute_names.clone_from(&l.attribute_names);
+    }
+    Ok(out)
+}
+
+/// A header field as a column name: trimmed, without a byte-order mark.
+///
+/// ```
+/// assert_eq!(userops::csv::header_name("\u{feff} user "), "user");
+/// ```
+#[must_use]
+pub fn header_name(field: &str) -> String {
+    field.trim_start_matches('\u{feff}').trim().to_string()
+}
+
+/// The rows of a delimited file (one byte separates fields, RFC 4180 quoting), each with its
+/// 1-based line number: every non-blank line's fields, or why the row could not be split into
+/// fields ([`RejectReason::Malformed`] for invalid UTF-8 or CSV framing,
+/// [`RejectReason::UnterminatedQuote`] for a quote the file never closes, after which the
+/// lines the quote swallowed are read again). The first row (a header, if the file has one)
+/// is a row like the others. The one splitter behind [`read_events`] and the command-line
+/// tools that read tables of their own, so that all count lines alike.
+///
+/// # Errors
+/// An I/O error, or whatever `on_row` returns (which stops the reading).
+///
+/// ```
+/// let text = "a,b\n\n1,2\n\"3,4\n5,6\n";
+/// let mut rows = Vec::new();
+/// userops::csv::read_rows(text.as_bytes(), b',', |line, row| {
+///     rows.push((line, row.map(|f| f.join("|")).map_err(|r| r.to_string())));
+///     Ok(())
+/// })?;
+/// assert_eq!(rows[0], (1, Ok("a|b".to_string())));
+/// assert_eq!(rows[1], (3, Ok("1|2".to_string()))); // line 2 is blank
+/// assert!(rows[2].1.as_ref().unwrap_err().starts_with("unterminated quote"));
+/// assert_eq!(rows[3], (5, Ok("5|6".to_string()))); // read again after the quote
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_rows<R: Read>(
+    reader: R,
+    delimiter: u8,
+    mut on_row: impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
+) -> Result<()> {
     let builder = {
         let mut b = ::csv::ReaderBuilder::new();
         b.delimiter(delimiter).has_headers(false).flexible(true);
         b
     };
     let mut rdr = builder.from_reader(TailReader::new(reader));
-    let mut layout = None;
-    if spec.has_header {
-        let mut h = ::csv::ByteRecord::new();
-        match rdr.read_byte_record(&mut h) {
-            Ok(false) => return Err(Error::Empty("the file has no header row")),
-            Err(e) => return Err(Error::Read(e.to_string())),
-            Ok(true) => {
-                let names: Vec<String> = h
-                    .iter()
-                    .map(|f| {
-                        String::from_utf8_lossy(f)
-                            .trim_start_matches('\u{feff}')
-                            .trim()
-                            .to_string()
-                    })
-                    .collect();
-                layout = Some(resolve(spec, Some(&names))?);
-            }
-        }
-    }
-    let mut layout = match layout {
-        Some(l) => l,
-        None => resolve(spec, None)?,
-    };
-    let mut out = CsvEvents {
-        events: Vec::new(),
-        rejected: Vec::new(),
-        rows_read: 0,
-        attribute_names: layout.attribute_names.clone(),
-    };
     // After an unterminated quote, the text it swallowed is read again from the next line.
-    let mut again = read_records(&mut rdr, &mut layout, spec, 0, &mut out)?;
+    let mut again = read_records(&mut rdr, 0, &mut on_row)?;
     while let Some((text, line_offset)) = again.take() {
         let mut rdr = builder.from_reader(TailReader::new(text.as_slice()));
-        again = read_records(&mut rdr, &mut layout, spec, line_offset, &mut out)?;
+        again = read_records(&mut rdr, line_offset, &mut on_row)?;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Reads data records into `out`; line numbers are the reader's plus `line_offset`. Returns
-/// the text to read again (and its line offset) when the last record opened a quote that the
-/// file never closed.
+/// Reads records and hands them to `on_row`; line numbers are the reader's plus
+/// `line_offset`. Returns the text to read again (and its line offset) when the last record
+/// opened a quote that the file never closed.
 fn read_records<R: Read>(
     rdr: &mut ::csv::Reader<TailReader<R>>,
-    layout: &mut Layout,
-    spec: &CsvSpec,
     line_offset: u64,
-    out: &mut CsvEvents,
+    on_row: &mut impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
 ) -> Result<Option<(Vec<u8>, u64)>> {
     let mut rec = ::csv::ByteRecord::new();
     loop {
@@ -738,34 +791,19 @@ fn read_records<R: Read>(
                     return Err(Error::Read(e.to_string()));
                 }
                 let line = line_of(e.position()).unwrap_or(line_offset);
-                out.rows_read += 1;
-                out.rejected.push(RejectedRow {
-                    line,
-                    reason: RejectReason::Malformed(shorten(&e.to_string())),
-                });
+                on_row(line, Err(RejectReason::Malformed(shorten(&e.to_string()))))?;
             }
             Ok(true) => {
                 let line = line_of(rec.position()).unwrap_or(line_offset);
                 if let Some(again) = unterminated_quote(rdr, &rec, line) {
-                    out.rows_read += 1;
-                    out.rejected.push(RejectedRow {
-                        line,
-                        reason: RejectReason::UnterminatedQuote,
-                    });
+                    on_row(line, Err(RejectReason::UnterminatedQuote))?;
                     return Ok(Some(again));
                 }
-                out.rows_read += 1;
                 let fields: std::result::Result<Vec<&str>, _> =
                     rec.iter().map(std::str::from_utf8).collect();
                 match fields {
-                    Err(_) => out.rejected.push(RejectedRow {
-                        line,
-                        reason: RejectReason::Malformed("not valid UTF-8".into()),
-                    }),
-                    Ok(fields) => match layout.record(&fields, spec) {
-                        Ok(e) => out.events.push(e),
-                        Err(reason) => out.rejected.push(RejectedRow { line, reason }),
-                    },
+                    Err(_) => on_row(line, Err(RejectReason::Malformed("not valid UTF-8".into())))?,
+                    Ok(fields) => on_row(line, Ok(&fields))?,
                 }
             }
         }

@@ -511,10 +511,11 @@ impl<Tz: TimeZone> Calendar<Tz> {
     }
 
     /// How many periods [`Calendar::periods`] would give for `from ..= to`, checked: both
-    /// supported instants, `from <= to`, at most [`MAX_PERIODS`].
+    /// within the supported instants (with a margin of one year on each side, for a model's
+    /// lead or lag period), `from <= to`, at most [`MAX_PERIODS`].
     ///
     /// # Errors
-    /// [`Error::InstantOutOfRange`] (`from` or `to` outside [`SUPPORTED_RANGE`]),
+    /// [`Error::InstantOutOfRange`] (`from` or `to` outside [`SUPPORTED_RANGE`] and its margin),
     /// [`Error::InvalidParameter`] (`to` before `from`), [`Error::TooLarge`] (more than
     /// [`MAX_PERIODS`] periods).
     ///
@@ -531,8 +532,16 @@ impl<Tz: TimeZone> Calendar<Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn count_periods(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<usize> {
-        check_instant("from", from)?;
-        check_instant("to", to)?;
+        // A year of margin on each side: a model may add a lead period before a supported
+        // `from` (lifecycle's "previous period") or a lag after a supported `to`.
+        for (name, at) in [("from", from), ("to", to)] {
+            if !(MIN_YEAR - 1..=MAX_YEAR + 1).contains(&at.year()) {
+                return Err(Error::InstantOutOfRange {
+                    name,
+                    at: at.to_string(),
+                });
+            }
+        }
         if to < from {
             return Err(Error::invalid(
                 "to",
