@@ -19,3 +19,5 @@ mod ops;
 mod retention;
 #[path = "bad_input/rfm.rs"]
 mod rfm;
+#[path = "bad_input/hostile.rs"]
+mod hostile;
