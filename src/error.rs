@@ -190,7 +190,7 @@ impl Error {
 
 /// ` (user "ana")` for a user id (as the fold wrote it, usually `{:?}`-quoted), nothing when
 /// the user is unknown (an empty field); an id that is itself empty is said to be empty.
-fn of_user(user: &str) -> String {
+pub(crate) fn of_user(user: &str) -> String {
     match user {
         "" => String::new(),
         "\"\"" => " (a user whose id is empty)".to_string(),

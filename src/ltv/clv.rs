@@ -134,8 +134,14 @@ fn discounted_if_alive<M: TransactionModel + ?Sized>(
         let e = model.expected_purchases_if_alive(x, age, f64::from(m) * f)?;
         // A rate near -1 multiplies the factor by up to 1e15 a month: past f64::MAX it is an
         // overflow, not an infinite CLV.
-        factor = crate::checked::finite(factor / (1.0 + o.monthly_discount), what)?;
-        total = crate::checked::add(total, (e - prev) * factor, what)?;
+        factor /= 1.0 + o.monthly_discount;
+        total += (e - prev) * factor;
+        if !(factor.is_finite() && total.is_finite()) {
+            return Err(Error::Overflow {
+                what: what(),
+                hint: "use a discount rate further from -1 or a shorter horizon",
+            });
+        }
         prev = e;
     }
     Ok(total)
