@@ -302,7 +302,8 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] named `periods` (0 or above [`MAX_PERIODS`], or a window
-    /// reaching before the calendar's first date), `date_to` (beyond the years ±200,000),
+    /// reaching before the calendar's first date), `date_to` (outside
+    /// [`crate::time::SUPPORTED_RANGE`]),
     /// `start_event` or `return_event` (empty name), `min_return_events` (0 or above 255).
     ///
     /// ```
@@ -363,18 +364,20 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     }
 }
 
-/// Instants this far from chrono's limits cannot be converted to every zone's local time.
-const MAX_ABS_YEAR: i32 = 200_000;
-
+/// The crate's one supported instant range ([`crate::time::is_supported`]), as an invalid
+/// parameter of this model.
 fn check_instant(name: &'static str, at: DateTime<Utc>) -> Result<()> {
-    use chrono::Datelike;
-    if at.year().abs() > MAX_ABS_YEAR {
-        return Err(Error::invalid(
+    if crate::time::is_supported(at) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
             name,
-            format!("{at} is outside the years -{MAX_ABS_YEAR}..={MAX_ABS_YEAR}"),
-        ));
+            format!(
+                "{at} is outside the supported instants {}",
+                crate::time::SUPPORTED_RANGE
+            ),
+        ))
     }
-    Ok(())
 }
 
 fn check_periods(periods: usize) -> Result<()> {
@@ -641,9 +644,9 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// Checks the settings and lays out the range.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (beyond the
-    /// years ±200,000), `periods` (more than [`MAX_PERIODS`]), `event` (empty name) or
-    /// `events_per_period` (a value of 0).
+    /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (outside
+    /// [`crate::time::SUPPORTED_RANGE`]), `periods` (more than [`MAX_PERIODS`]), `event`
+    /// (empty name) or `events_per_period` (a value of 0).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
