@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use userops::error::{quote_if_needed, shorten};
 
 use userops::ltv::{
-    BgNbdParams, ClvOptions, MAX_CLV_MONTHS, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams,
-    ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MAX_CLV_MONTHS,
+    MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 const HELP: &str = "\
@@ -146,8 +146,9 @@ impl Args {
     fn number(&self, name: &str) -> Res<Option<f64>> {
         self.get(name)
             .map(|v| {
-                v.parse::<f64>()
-                    .map_err(|_| format!("--{name}: {:?} is not a number", userops::error::shorten(v)).into())
+                v.parse::<f64>().map_err(|_| {
+                    format!("--{name}: {:?} is not a number", userops::error::shorten(v)).into()
+                })
             })
             .transpose()
     }
@@ -194,7 +195,11 @@ fn lines_any(text: &str) -> Vec<(usize, &str)> {
     while !rest.is_empty() {
         let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
         out.push((out.len(), &rest[..end]));
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
         rest = rest.get(end + skip..).unwrap_or("");
     }
     out
@@ -224,7 +229,11 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
                     format!(
                         "--{flag} {:?}: no such column; the columns are {}",
                         shorten(name),
-                        header.iter().map(|h| quote_if_needed(h)).collect::<Vec<_>>().join(", ")
+                        header
+                            .iter()
+                            .map(|h| quote_if_needed(h))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                     .into()
                 });

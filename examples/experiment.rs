@@ -145,8 +145,12 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
     // unterminated quote named, not a file swallowed.
     userops::csv::read_rows(std::io::BufReader::new(file), b',', |line, row| {
         let Some((gi, vi)) = columns else {
-            let fields = row.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
-            let headers: Vec<String> = fields.iter().map(|f| userops::csv::header_name(f)).collect();
+            let fields =
+                row.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
+            let headers: Vec<String> = fields
+                .iter()
+                .map(|f| userops::csv::header_name(f))
+                .collect();
             let find = |name: &str| {
                 headers.iter().position(|h| h == name).ok_or_else(|| {
                     userops::Error::UnknownColumn {

@@ -43,8 +43,12 @@ fn number(args: &[String], flag: &str, default: u64) -> Result<u64, String> {
             let v = args
                 .get(i + 1)
                 .ok_or_else(|| format!("{flag} needs a value"))?;
-            v.parse()
-                .map_err(|_| format!("{flag} must be a whole number, got {:?}", userops::error::shorten(v)))
+            v.parse().map_err(|_| {
+                format!(
+                    "{flag} must be a whole number, got {:?}",
+                    userops::error::shorten(v)
+                )
+            })
         }
     }
 }

@@ -271,7 +271,8 @@ fn read_customers(a: &Args, path: &str) -> Result<RfmTable<String>, Box<dyn Erro
     // The library's row splitter: exact line numbers, unterminated quotes named.
     userops::csv::read_rows(std::io::BufReader::new(file), b',', |line, rec| {
         let Some([user, recency, orders, revenue]) = columns else {
-            let rec = rec.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
+            let rec =
+                rec.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
             let header: Vec<String> = rec.iter().map(|h| userops::csv::header_name(h)).collect();
             let find = |name: &str| -> userops::Result<usize> {
                 let unknown = || userops::Error::UnknownColumn {
@@ -343,7 +344,10 @@ fn read_customers(a: &Args, path: &str) -> Result<RfmTable<String>, Box<dyn Erro
                 .ok()
                 .filter(|v: &f64| v.is_finite())
                 .ok_or_else(|| {
-                    format!("revenue is not a finite number: {:?}", shorten(field(revenue)))
+                    format!(
+                        "revenue is not a finite number: {:?}",
+                        shorten(field(revenue))
+                    )
                 })?;
             Ok(userops::rfm::CustomerRow::new(u, r, o, m))
         })();

@@ -679,7 +679,9 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
         if spec.has_header && !header_seen {
             header_seen = true;
             let fields = row.map_err(|reason| {
-                Error::Read(format!("the header row (line {line}) cannot be read: {reason}"))
+                Error::Read(format!(
+                    "the header row (line {line}) cannot be read: {reason}"
+                ))
             })?;
             let names: Vec<String> = fields.iter().map(|f| header_name(f)).collect();
             let l = resolve(spec, Some(&names))?;

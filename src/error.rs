@@ -209,7 +209,10 @@ fn of_named_user(user: &str) -> String {
 
 /// Shortened, and `{:?}`-escaped when it holds a character that would not show.
 fn escaped(text: &str) -> String {
-    if text.chars().all(|c| c.escape_debug().len() == 1 || c == '"' || c == '\\') {
+    if text
+        .chars()
+        .all(|c| c.escape_debug().len() == 1 || c == '"' || c == '\\')
+    {
         shorten(text)
     } else {
         format!("{:?}", shorten(text))

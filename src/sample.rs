@@ -186,7 +186,11 @@ impl SampleConfig {
         if expected_events > MAX_SAMPLE_EVENTS as f64 {
             return Err(Error::TooLarge {
                 name: "events_per_user",
-                requested: format!("about {expected_events:.0} events ({} users × {} events)", self.users, self.events_per_user + 1.5),
+                requested: format!(
+                    "about {expected_events:.0} events ({} users × {} events)",
+                    self.users,
+                    self.events_per_user + 1.5
+                ),
                 cap: format!("{MAX_SAMPLE_EVENTS} events"),
                 hint: "ask for fewer users or fewer events per user",
             });

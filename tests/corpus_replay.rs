@@ -53,7 +53,10 @@ fn replay_reader(name: &str, data: &[u8]) {
         );
         let mut last = 0;
         for r in &read.rejected {
-            assert!(r.line > last && r.line <= lines, "{name}: {r} ({lines} lines)");
+            assert!(
+                r.line > last && r.line <= lines,
+                "{name}: {r} ({lines} lines)"
+            );
             last = r.line;
             assert!(r.to_string().len() < 400, "{name}: {r}");
         }

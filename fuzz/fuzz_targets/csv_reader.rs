@@ -30,10 +30,14 @@ fuzz_target!(|data: &[u8]| {
             .attribute("channel"),
         CsvSpec::new(0_usize, 1_usize).amount(2_usize).header(false),
         CsvSpec::cdnow(),
-        CsvSpec::new(0_usize, 1_usize).delimiter(Delimiter::Whitespace).header(false),
+        CsvSpec::new(0_usize, 1_usize)
+            .delimiter(Delimiter::Whitespace)
+            .header(false),
         CsvSpec::new("user", "time").delimiter(Delimiter::Whitespace),
         CsvSpec::new("user", "time").delimiter(Delimiter::Byte(b';')),
-        CsvSpec::new(1_usize, 0_usize).delimiter(Delimiter::Byte(b'\t')).header(false),
+        CsvSpec::new(1_usize, 0_usize)
+            .delimiter(Delimiter::Byte(b'\t'))
+            .header(false),
     ];
     let lines = line_count(data);
     for spec in &specs {
@@ -58,7 +62,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut last = 0;
     let _ = read_rows(data, b',', |line, _| {
-        assert!(line > last && line <= lines, "row line {line} after {last} of {lines}");
+        assert!(
+            line > last && line <= lines,
+            "row line {line} after {last} of {lines}"
+        );
         last = line;
         Ok(())
     });

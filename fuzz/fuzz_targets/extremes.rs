@@ -61,7 +61,10 @@ fn statistics(b: &mut Bytes) {
         .map(|_| (0..cols).map(|_| b.f64().abs()).collect())
         .collect();
     if let Ok(r) = chi_square(&table, b.u8() % 2 == 0) {
-        assert!(r.statistic.is_finite() && (0.0..=1.0).contains(&r.p_value), "{r:?}");
+        assert!(
+            r.statistic.is_finite() && (0.0..=1.0).contains(&r.p_value),
+            "{r:?}"
+        );
     }
 }
 
@@ -87,18 +90,27 @@ fn lifetime_value(b: &mut Bytes) {
         .filter_map(|_| {
             let x = u32::from(b.u8());
             let t = f64::from(b.u8());
-            Customer::new(x, t.min(t), t + f64::from(b.u8())).ok().map(|c| c.with_monetary(b.f64().abs()))
+            Customer::new(x, t.min(t), t + f64::from(b.u8()))
+                .ok()
+                .map(|c| c.with_monetary(b.f64().abs()))
         })
         .collect();
     if let Ok(values) = clv(&bg, &gg, &customers, &options) {
-        assert!(values.iter().all(|v| v.is_finite()), "{values:?} {options:?}");
+        assert!(
+            values.iter().all(|v| v.is_finite()),
+            "{values:?} {options:?}"
+        );
     }
 }
 
 fn segments(b: &mut Bytes) {
     let rows: Vec<CustomerRow<u32>> = (0..u32::from(b.u8() % 12))
         .map(|i| {
-            let orders = if b.u8() % 2 == 0 { u64::MAX - u64::from(b.u8()) } else { u64::from(b.u8()) };
+            let orders = if b.u8() % 2 == 0 {
+                u64::MAX - u64::from(b.u8())
+            } else {
+                u64::from(b.u8())
+            };
             CustomerRow::new(i, f64::from(b.u8()), orders.max(1), b.f64().abs())
         })
         .collect();
@@ -111,7 +123,10 @@ fn segments(b: &mut Bytes) {
     if let Ok(scores) = scorer.score(&table) {
         if let Ok(seg) = SegmentRules::standard().segment(&scores) {
             for s in &seg.summary {
-                assert!(s.revenue.is_finite() && s.revenue_share.is_finite(), "{s:?}");
+                assert!(
+                    s.revenue.is_finite() && s.revenue_share.is_finite(),
+                    "{s:?}"
+                );
             }
         }
     }
@@ -123,8 +138,9 @@ fn allocations(b: &mut Bytes) {
         1 => Interval::Week(chrono::Weekday::Sun),
         _ => Interval::Month,
     };
-    let zone = Zone::parse(["UTC", "+14:00", "-12:00", "America/Los_Angeles"][usize::from(b.u8() % 4)])
-        .unwrap_or(Zone::Utc);
+    let zone =
+        Zone::parse(["UTC", "+14:00", "-12:00", "America/Los_Angeles"][usize::from(b.u8() % 4)])
+            .unwrap_or(Zone::Utc);
     let cal = Calendar::new(zone, interval);
     let (from, to) = (b.instant(), b.instant());
     if let Ok(periods) = cal.periods(from, to) {

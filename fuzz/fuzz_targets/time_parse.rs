@@ -12,19 +12,36 @@ fuzz_target!(|data: &[u8]| {
     if data.len() >= 17 {
         let word = |i: usize| i64::from_le_bytes(data[i..i + 8].try_into().unwrap_or([0; 8]));
         let day = (word(0) % 200_000_000) as i32;
-        let date = NaiveDate::from_num_days_from_ce_opt(day)
-            .unwrap_or(if day < 0 { NaiveDate::MIN } else { NaiveDate::MAX });
+        let date = NaiveDate::from_num_days_from_ce_opt(day).unwrap_or(if day < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        });
         let n = word(8);
-        for interval in [Interval::Day, Interval::Week(chrono::Weekday::Sun), Interval::Month] {
+        for interval in [
+            Interval::Day,
+            Interval::Week(chrono::Weekday::Sun),
+            Interval::Month,
+        ] {
             let p = Period::containing(date, interval);
             let q = p.offset(n);
-            let _ = (q.next(), q.prev(), q.last_day(), p.periods_until(&q), q.to_string());
-            let zone = if data[16] % 2 == 0 { Zone::Utc } else { Zone::parse("+14:00").unwrap_or(Zone::Utc) };
+            let _ = (
+                q.next(),
+                q.prev(),
+                q.last_day(),
+                p.periods_until(&q),
+                q.to_string(),
+            );
+            let zone = if data[16] % 2 == 0 {
+                Zone::Utc
+            } else {
+                Zone::parse("+14:00").unwrap_or(Zone::Utc)
+            };
             let cal = Calendar::new(zone, interval);
-            let at = DateTime::<Utc>::from_timestamp_millis(word(0))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC);
-            let later = DateTime::<Utc>::from_timestamp_millis(word(8))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let at =
+                DateTime::<Utc>::from_timestamp_millis(word(0)).unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let later =
+                DateTime::<Utc>::from_timestamp_millis(word(8)).unwrap_or(DateTime::<Utc>::MAX_UTC);
             let period = cal.period_of(at);
             let _ = (cal.start_of(&period), cal.end_of(&period));
             if let Ok(ps) = cal.periods(at, later) {

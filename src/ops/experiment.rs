@@ -501,10 +501,9 @@ impl Fold<f64> for Moments {
         // overflow, never a NaN or an infinite variance.
         let half_delta = x / 2.0 - self.mean / 2.0;
         let mean = self.mean + 2.0 * (half_delta / n as f64);
-        let m2 = crate::checked::finite(
-            self.m2 + 2.0 * half_delta * (x - mean),
-            || "the sum of squared deviations of the values".into(),
-        )?;
+        let m2 = crate::checked::finite(self.m2 + 2.0 * half_delta * (x - mean), || {
+            "the sum of squared deviations of the values".into()
+        })?;
         (self.n, self.mean, self.m2) = (n, mean, m2);
         Ok(())
     }
@@ -771,7 +770,8 @@ pub fn chi_square(table: &[Vec<f64>], yates: bool) -> Result<ChiSquareReport> {
                 ))
                 .into());
             }
-            row_sums[i] = crate::checked::add(row_sums[i], v, || format!("the sum of row {}", i + 1))?;
+            row_sums[i] =
+                crate::checked::add(row_sums[i], v, || format!("the sum of row {}", i + 1))?;
             col_sums[j] =
                 crate::checked::add(col_sums[j], v, || format!("the sum of column {}", j + 1))?;
         }

@@ -540,7 +540,10 @@ impl SegmentPlan {
 
     /// `orders of segment "Champions"`, for an overflow.
     fn what(&self, total: &str, segment: u16) -> String {
-        let name = self.names.get(usize::from(segment)).map_or("", String::as_str);
+        let name = self
+            .names
+            .get(usize::from(segment))
+            .map_or("", String::as_str);
         format!("the {total} of segment {name:?}")
     }
 
@@ -558,18 +561,24 @@ impl SegmentPlan {
                 if let (Some(cn), Some(co), Some(cv)) =
                     (customers.get_mut(i), orders.get_mut(i), revenue.get_mut(i))
                 {
-                    *cn = crate::checked::add_count(*cn, n, || format!("the customers of segment {:?}", names[i]))?;
-                    *co = crate::checked::add_count(*co, o, || format!("the orders of segment {:?}", names[i]))?;
-                    *cv = crate::checked::add(*cv, v, || format!("the revenue of segment {:?}", names[i]))?;
+                    *cn = crate::checked::add_count(*cn, n, || {
+                        format!("the customers of segment {:?}", names[i])
+                    })?;
+                    *co = crate::checked::add_count(*co, o, || {
+                        format!("the orders of segment {:?}", names[i])
+                    })?;
+                    *cv = crate::checked::add(*cv, v, || {
+                        format!("the revenue of segment {:?}", names[i])
+                    })?;
                 }
             }
         }
-        let total_customers = customers
-            .iter()
-            .try_fold(0_u64, |a, n| crate::checked::add_count(a, *n, || "the customers of all segments".into()))?;
-        let total_revenue = revenue
-            .iter()
-            .try_fold(0.0, |a, v| crate::checked::add(a, *v, || "the revenue of all segments".into()))?;
+        let total_customers = customers.iter().try_fold(0_u64, |a, n| {
+            crate::checked::add_count(a, *n, || "the customers of all segments".into())
+        })?;
+        let total_revenue = revenue.iter().try_fold(0.0, |a, v| {
+            crate::checked::add(a, *v, || "the revenue of all segments".into())
+        })?;
         let summary = names
             .iter()
             .enumerate()

@@ -89,7 +89,10 @@ fn period_offset_saturates_as_documented() {
         Interval::Week(Weekday::Mon),
     );
     assert!(week.offset(i64::MAX).start() > NaiveDate::from_ymd_opt(262_000, 1, 1).unwrap());
-    let month = Period::containing(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), Interval::Month);
+    let month = Period::containing(
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        Interval::Month,
+    );
     assert_eq!(month.offset(i64::MIN).start(), NaiveDate::MIN);
 }
 
@@ -103,7 +106,13 @@ fn a_sample_of_u64_max_users_is_refused_before_allocating() {
     );
     let err = generate(&SampleConfig::new(10_000_000).events_per_user(1000.0)).unwrap_err();
     assert!(
-        matches!(err, Error::TooLarge { name: "events_per_user", .. }),
+        matches!(
+            err,
+            Error::TooLarge {
+                name: "events_per_user",
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -147,7 +156,8 @@ fn a_daily_range_over_all_supported_years_is_refused_not_allocated() {
     // Lifecycle adds one lead period before `from`: one more.
     let err = LifecycleSummary::<String, _>::new(cal, from, to).unwrap_err();
     assert!(
-        err.to_string().starts_with("`to` asks for 3652060 periods (day)"),
+        err.to_string()
+            .starts_with("`to` asks for 3652060 periods (day)"),
         "{err}"
     );
     // Whole supported range by month is 119,988 months: above the cap too.
@@ -309,7 +319,10 @@ fn an_unterminated_quote_is_named_and_the_rows_after_it_are_read() {
     let read = read_events(text.as_bytes(), &CsvSpec::new("user", "time")).unwrap();
     assert_eq!(read.rows_read, 4);
     assert_eq!(
-        read.events.iter().map(|e| e.user.as_str()).collect::<Vec<_>>(),
+        read.events
+            .iter()
+            .map(|e| e.user.as_str())
+            .collect::<Vec<_>>(),
         ["ana", "cy", "di"]
     );
     assert_eq!(read.rejected[0].line, 3);
@@ -393,7 +406,10 @@ fn no_message_names_an_empty_user_without_saying_so() {
         value: f64::NAN,
         user: String::new(),
     };
-    assert_eq!(unknown.to_string(), "`value` must be a finite number, got NaN");
+    assert_eq!(
+        unknown.to_string(),
+        "`value` must be a finite number, got NaN"
+    );
     let empty_id = Error::NonFinite {
         field: "amount",
         value: f64::INFINITY,

@@ -227,7 +227,10 @@ fn far_but_legal_instants_work_in_every_zone() {
     let beyond = Utc.with_ymd_and_hms(150_000, 6, 1, 0, 0, 0).unwrap();
     let cal = Calendar::new(Utc, Interval::Day);
     assert_eq!(
-        RetentionParams::new(cal, beyond, 1).check().unwrap_err().to_string(),
+        RetentionParams::new(cal, beyond, 1)
+            .check()
+            .unwrap_err()
+            .to_string(),
         "invalid parameter `date_to`: +150000-06-01 00:00:00 UTC is outside the supported \
          instants 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
     );
