@@ -34,8 +34,8 @@ use crate::event::EventRecord;
 use crate::time::{Zone, parse_instant};
 
 /// Whether `text` is a time the parser would read were it not for the supported range.
-fn time_in_any_range(text: &str, zone: &Zone) -> bool {
-    matches!(parse_instant(text, zone), Err(Error::TimeParse { reason, .. })
+fn time_in_any_range(text: &str, zone: Zone) -> bool {
+    matches!(parse_instant(text, &zone), Err(Error::TimeParse { reason, .. })
         if reason.starts_with("outside the supported"))
 }
 use crate::{Error, Result};
@@ -515,7 +515,7 @@ impl Layout {
         let time_text = fields[self.time].trim();
         let at = match parse_instant(time_text, &spec.zone) {
             Ok(at) => at,
-            Err(_) if time_in_any_range(time_text, &spec.zone) => {
+            Err(_) if time_in_any_range(time_text, spec.zone) => {
                 return Err(RejectReason::TimeOutOfRange(shorten(time_text)));
             }
             Err(_) => return Err(RejectReason::TimeUnparsable(shorten(time_text))),

@@ -249,10 +249,8 @@ fn clv_with_a_discount_near_minus_one_is_an_error_not_inf() {
     let err = clv(&bg, &gg, &c, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
-        concat!(
-            "overflow: the discounted purchases over 120 months at a monthly discount of -0.999 \
-             is too large to represent; use a discount rate further from -1 or a shorter horizon"
-        )
+        "overflow: the discounted purchases over 120 months at a monthly discount of -0.999 \
+         is too large to represent; use a discount rate further from -1 or a shorter horizon"
     );
 }
 
