@@ -438,3 +438,19 @@ fn no_message_names_an_empty_user_without_saying_so() {
         "`frequency` must not be negative, got -1 (user \"ana\")"
     );
 }
+
+#[test]
+fn control_characters_in_a_bad_field_are_escaped_and_still_cut_at_60() {
+    // Found by the csv_reader fuzz target: 90 control characters in a time field.
+    let field = "\u{14}".repeat(90);
+    let text = format!("user;time\nana;{field}\n");
+    let spec = CsvSpec::new("user", "time").delimiter(Delimiter::Byte(b';'));
+    let read = read_events(text.as_bytes(), &spec).unwrap();
+    assert_eq!(
+        read.rejected[0].to_string(),
+        format!(
+            "line 2: time cannot be parsed: \"{}…(30 more chars)\"",
+            "\\u{14}".repeat(60)
+        )
+    );
+}
