@@ -108,7 +108,7 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
                 periods = Some(v.parse::<usize>().map_err(|_| {
                     format!(
                         "--periods must be a whole number from 1 to {}, got {:?}",
-                        userops::retention::MAX_PERIODS,
+                        userops::retention::MAX_COHORT_PERIODS,
                         userops::error::shorten(&v)
                     )
                 })?);

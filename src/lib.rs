@@ -91,9 +91,11 @@
 //!   calendar ranges refuse anything else with [`Error::InstantOutOfRange`] or
 //!   [`Error::TimeParse`]; the infallible period arithmetic ([`time::Period::offset`])
 //!   saturates at chrono's limits instead of panicking.
-//! * **Allocations sized by a parameter** have a documented cap and an [`Error::TooLarge`]
+//! * **Allocations sized by a parameter** have a documented cap and a clear error above it
+//!   ([`Error::TooLarge`], or [`Error::InvalidParameter`] where a model had one already)
 //!   naming it above: [`time::MAX_PERIODS`] periods in a calendar range,
-//!   [`retention::MAX_PERIODS`] in a retention window, [`ltv::MAX_CLV_MONTHS`] months of CLV,
+//!   [`retention::MAX_COHORT_PERIODS`] in a retention window (its report is a triangle),
+//!   [`retention::MAX_PERIODS`] in a stickiness range, [`ltv::MAX_CLV_MONTHS`] months of CLV,
 //!   [`sample::MAX_SAMPLE_USERS`] / [`sample::MAX_SAMPLE_EVENTS`] for generated data.
 //! * **Sums and counts**: an `f64` sum that leaves the finite numbers or a count past
 //!   `u64::MAX` is an [`Error::Overflow`] naming what overflowed, never `inf`, NaN or a

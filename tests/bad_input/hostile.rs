@@ -454,3 +454,23 @@ fn control_characters_in_a_bad_field_are_escaped_and_still_cut_at_60() {
         )
     );
 }
+
+#[test]
+fn a_retention_window_is_capped_by_its_triangle() {
+    use userops::retention::{MAX_COHORT_PERIODS, RetentionParams};
+    // 10,000 daily cohorts are a triangle of 50,005,000 cells: refused.
+    let cal = Calendar::new(Utc, Interval::Day);
+    let err = RetentionParams::new(cal.clone(), ymd(2025, 4, 1), 10_000)
+        .check()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid parameter `periods`: a retention window can have at most 3000 periods (its \
+         report is a triangle of n(n+1)/2 cells), got 10000; use a longer interval"
+    );
+    assert!(
+        RetentionParams::new(cal, ymd(2025, 4, 1), MAX_COHORT_PERIODS)
+            .check()
+            .is_ok()
+    );
+}
