@@ -1003,7 +1003,8 @@ pub fn power_two_proportions(n: f64, p1: f64, p2: f64, alpha: f64, two_sided: bo
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `p1`/`p2`/`alpha`/`power` outside (0, 1), `p1 == p2`, or a
-/// power not above the level the test reaches with no data.
+/// power not above the level the test reaches with no data; [`Error::Overflow`] when the
+/// sample per group would pass `u64::MAX` users (an effect too small to detect).
 ///
 /// ```
 /// use userops::ops::experiment::{sample_size_two_proportions, PowerSpec};
@@ -1038,11 +1039,14 @@ pub fn sample_size_two_proportions(p1: f64, p2: f64, spec: &PowerSpec) -> Result
     }
     let per_group = (root / (p1 - p2).abs()).powi(2);
     let rounded = per_group.ceil();
-    let per_group_rounded_up = if rounded < u64::MAX as f64 {
-        rounded as u64
-    } else {
-        u64::MAX
-    };
+    // Not a saturated u64::MAX: a sample that large is an answer no one can honour.
+    if !(rounded < u64::MAX as f64) {
+        return Err(Error::Overflow {
+            what: format!("the sample size per group ({per_group:e} users)"),
+            hint: "the effect is too small to detect with any sample: ask for a larger difference between p1 and p2",
+        });
+    }
+    let per_group_rounded_up = rounded as u64;
     Ok(SampleSize {
         p1,
         p2,

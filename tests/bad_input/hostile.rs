@@ -496,3 +496,19 @@ fn an_rfm_monetary_total_that_overflows_is_an_overflow_by_either_road() {
     let direct = scorer.score_summary(summary).unwrap_err();
     assert_eq!(direct.to_string(), want);
 }
+
+#[test]
+fn a_sample_size_beyond_u64_max_is_an_overflow_not_a_saturated_count() {
+    use userops::ops::experiment::{PowerSpec, sample_size_two_proportions};
+    // |p1 - p2| = 1.1e-16: n ≈ (1.96·0.707 + 0.84·0.707)² / 1.2e-32 ≈ 3e32 users per group.
+    let err = sample_size_two_proportions(0.5, 0.5 + 1e-16, &PowerSpec::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("overflow: the sample size per group (3.18"),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with(
+        "the effect is too small to detect with any sample: ask for a larger difference between \
+         p1 and p2"
+    ));
+}
