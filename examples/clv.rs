@@ -13,9 +13,11 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::process::ExitCode;
 
+use userops::error::{quote_if_needed, shorten};
+
 use userops::ltv::{
-    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams,
-    ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    BgNbdParams, ClvOptions, Customer, FitOptions, FitReport, GammaGammaParams, MAX_CLV_MONTHS,
+    MbgNbdParams, ModelParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 const HELP: &str = "\
@@ -144,8 +146,9 @@ impl Args {
     fn number(&self, name: &str) -> Res<Option<f64>> {
         self.get(name)
             .map(|v| {
-                v.parse::<f64>()
-                    .map_err(|_| format!("--{name}: {v:?} is not a number").into())
+                v.parse::<f64>().map_err(|_| {
+                    format!("--{name}: {:?} is not a number", userops::error::shorten(v)).into()
+                })
             })
             .transpose()
     }
@@ -185,6 +188,23 @@ fn customers(args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     }
 }
 
+/// Lines with their 0-based numbers; `\n`, `\r\n` and a lone `\r` each end one line.
+fn lines_any(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        out.push((out.len(), &rest[..end]));
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = rest.get(end + skip..).unwrap_or("");
+    }
+    out
+}
+
 fn split_line(line: &str) -> Vec<String> {
     line.split(',')
         .map(|f| f.trim().trim_matches('"').to_string())
@@ -193,9 +213,9 @@ fn split_line(line: &str) -> Vec<String> {
 
 fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines = lines_any(text)
+        .into_iter()
         .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| format!("{path} is empty"))?;
     let header = split_line(header);
@@ -207,8 +227,13 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
                 .map(Some)
                 .ok_or_else(|| {
                     format!(
-                        "--{flag} {name:?}: no such column; the columns are {}",
-                        header.join(", ")
+                        "--{flag} {:?}: no such column; the columns are {}",
+                        shorten(name),
+                        header
+                            .iter()
+                            .map(|h| quote_if_needed(h))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                     .into()
                 });
@@ -237,10 +262,11 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     for (n, line) in lines {
         let f = split_line(line);
         let who = format!("{path} line {}", n + 1);
+        let who = who.as_str();
         let num = |i: usize, what: &str| -> Res<f64> {
             let v = f.get(i).ok_or_else(|| format!("{who}: missing {what}"))?;
             v.parse::<f64>()
-                .map_err(|_| format!("{who}: {what} {v:?} is not a number").into())
+                .map_err(|_| format!("{who}: {what} {:?} is not a number", shorten(v)).into())
         };
         let x = num(fcol, "frequency")?;
         if !(x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX)) {
@@ -255,7 +281,7 @@ fn read_summary(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
         if let Some(m) = mcol {
             c.monetary = num(m, "monetary")?;
         }
-        c.check(&who)?;
+        c.check(who)?;
         ids.push(f.get(icol).cloned().unwrap_or_default());
         rows.push(c);
     }
@@ -384,9 +410,23 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
         .transpose()?;
     let (ids, rows) = customers(args)?;
     let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
+    // Refuse what cannot be honoured instead of clamping it: the horizon and the months are
+    // bounded by the library's cap on the CLV horizon.
+    let max_horizon = f64::from(MAX_CLV_MONTHS) * unit.per_month();
+    if !(horizon > 0.0 && horizon <= max_horizon) {
+        return Err(format!(
+            "--horizon: {horizon:?} is not in (0, {max_horizon}] (the model's time unit; at most {MAX_CLV_MONTHS} months); give a shorter horizon"
+        )
+        .into());
+    }
     let months = match args.number("months")? {
-        Some(m) if m >= 1.0 && m.fract() == 0.0 => m as u32,
-        Some(m) => return Err(format!("--months: {m} is not a whole number >= 1").into()),
+        Some(m) if (1.0..=f64::from(MAX_CLV_MONTHS)).contains(&m) && m.fract() == 0.0 => m as u32,
+        Some(m) => {
+            return Err(format!(
+                "--months: {m:?} is not a whole number from 1 to {MAX_CLV_MONTHS}"
+            )
+            .into());
+        }
         None => ((horizon / unit.per_month()).round() as u32).max(1),
     };
     let options =

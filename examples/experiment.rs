@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use userops::error::{quote_if_needed, shorten};
 
 use userops::ops::experiment::{
     Proportion, ProportionOptions, TestReport, two_proportions, welch_t_test,
@@ -134,46 +135,51 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
     let group_col = a.required("--group")?;
     let value_col = a.required("--value")?;
     let control_name = a.flags.get("--control").map_or("control", String::as_str);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| format!("cannot read {path}: {e}"))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{path}: no header row: {e}"))?
-        .clone();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                format!(
-                    "column {name:?} does not exist; the columns are: {}",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
-    let (gi, vi) = (find(group_col)?, find(value_col)?);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     // Per group: (line, value) in file order.
     let mut by_group: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
     let mut rejected: Vec<(u64, String)> = Vec::new();
     let mut rows = 0u64;
-    for (i, record) in reader.records().enumerate() {
+    let mut columns: Option<(usize, usize)> = None;
+    // The library's row splitter: exact line numbers (blank lines, quoted line breaks) and an
+    // unterminated quote named, not a file swallowed.
+    userops::csv::read_rows(std::io::BufReader::new(file), b',', |line, row| {
+        let Some((gi, vi)) = columns else {
+            let fields =
+                row.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
+            let headers: Vec<String> = fields
+                .iter()
+                .map(|f| userops::csv::header_name(f))
+                .collect();
+            let find = |name: &str| {
+                headers.iter().position(|h| h == name).ok_or_else(|| {
+                    userops::Error::UnknownColumn {
+                        column: shorten(name),
+                        available: headers
+                            .iter()
+                            .map(|h| quote_if_needed(h))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
+                })
+            };
+            columns = Some((find(group_col)?, find(value_col)?));
+            return Ok(());
+        };
         rows += 1;
-        let line = i as u64 + 2;
-        let record = match record {
+        let record = match row {
             Ok(r) => r,
-            Err(e) => {
-                rejected.push((line, format!("malformed row: {e}")));
-                continue;
+            Err(reason) => {
+                rejected.push((line, reason.to_string()));
+                return Ok(());
             }
         };
-        let group = record.get(gi).map(str::trim).unwrap_or("");
+        let group = record.get(gi).map_or("", |g| g.trim());
         if group.is_empty() {
-            rejected.push((line, format!("empty or missing {group_col:?}")));
-            continue;
+            rejected.push((line, format!("empty or missing {:?}", shorten(group_col))));
+            return Ok(());
         }
-        let raw = record.get(vi).map(str::trim).unwrap_or("");
+        let raw = record.get(vi).map_or("", |v| v.trim());
         match raw.parse::<f64>() {
             Ok(v) if v.is_finite() => by_group
                 .entry(group.to_string())
@@ -181,9 +187,18 @@ fn means(args: &[String]) -> Result<(TestReport, bool), String> {
                 .push((line, v)),
             _ => rejected.push((
                 line,
-                format!("{value_col:?} is {raw:?}, not a finite number"),
+                format!(
+                    "{:?} is {:?}, not a finite number",
+                    shorten(value_col),
+                    shorten(raw)
+                ),
             )),
         }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if columns.is_none() {
+        return Err(format!("{path}: no header row (the file is empty)"));
     }
     let treatment_name = match a.flags.get("--treatment") {
         Some(t) => t.clone(),

@@ -43,8 +43,12 @@ fn number(args: &[String], flag: &str, default: u64) -> Result<u64, String> {
             let v = args
                 .get(i + 1)
                 .ok_or_else(|| format!("{flag} needs a value"))?;
-            v.parse()
-                .map_err(|_| format!("{flag} must be a whole number, got {v:?}"))
+            v.parse().map_err(|_| {
+                format!(
+                    "{flag} must be a whole number, got {:?}",
+                    userops::error::shorten(v)
+                )
+            })
         }
     }
 }
@@ -57,8 +61,20 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
         }
     }
     let users = number(args, "--users", 3_000)?;
+    if !(1..=1_000_000).contains(&users) {
+        return Err(format!(
+            "--users must be from 1 to 1000000 (the example scores every user day by day), got {users}"
+        )
+        .into());
+    }
     let seed = number(args, "--seed", 1)?;
-    let days = number(args, "--days", 365)?.clamp(1, 3_000);
+    let days = number(args, "--days", 365)?;
+    if !(1..=3_000).contains(&days) {
+        return Err(format!(
+            "--days must be from 1 to 3000 (the sample's history is at most about 8 years), got {days}"
+        )
+        .into());
+    }
     let line = match args.iter().position(|a| a == "--warning-line") {
         None => 12.0,
         Some(i) => {

@@ -105,17 +105,23 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
             "--date-to" => date_to = Some(value()?),
             "--periods" => {
                 let v = value()?;
-                periods = Some(
-                    v.parse::<usize>()
-                        .map_err(|_| format!("--periods must be a whole number, got {v:?}"))?,
-                );
+                periods = Some(v.parse::<usize>().map_err(|_| {
+                    format!(
+                        "--periods must be a whole number from 1 to {}, got {:?}",
+                        userops::retention::MAX_COHORT_PERIODS,
+                        userops::error::shorten(&v)
+                    )
+                })?);
             }
             "--mode" => mode = Some(RetentionMode::parse(&value()?).map_err(|e| e.to_string())?),
             "--on-or-after" => on_or_after = true,
             "--min-return-events" => {
                 let v = value()?;
                 min_return_events = v.parse::<u32>().map_err(|_| {
-                    format!("--min-return-events must be a whole number, got {v:?}")
+                    format!(
+                        "--min-return-events must be a whole number from 1 to 255, got {:?}",
+                        userops::error::shorten(&v)
+                    )
                 })?;
             }
             "--format" => {

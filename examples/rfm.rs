@@ -26,6 +26,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use userops::csv::{Column, CsvSpec, read_events_from_path};
+use userops::error::{quote_if_needed, shorten};
 use userops::fold::{Summary, fold};
 use userops::rfm::{
     HealthParams, Method, RfmScores, RfmSummary, RfmTable, ScoreParams, SegmentRules, Segmentation,
@@ -262,41 +263,49 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
 
 /// Customer-level rows: user, recency days, orders, revenue. Every row is accepted or listed.
 fn read_customers(a: &Args, path: &str) -> Result<RfmTable<String>, Box<dyn Error>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| format!("cannot read {path}: {e}"))?;
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    let find = |name: &str| -> Result<usize, String> {
-        match Column::parse(name) {
-            Column::Index(i) if i < header.len() => Ok(i),
-            Column::Name(n) => header.iter().position(|h| *h == n).ok_or_else(|| {
-                format!(
-                    "column {n:?} does not exist; the columns are: {}",
-                    header.join(", ")
-                )
-            }),
-            Column::Index(i) => Err(format!("column #{i} does not exist")),
-        }
-    };
-    let user = find(a.user.as_deref().unwrap_or_default())?;
-    let recency = find(a.recency_days.as_deref().unwrap_or_default())?;
-    let orders = find(a.orders.as_deref().unwrap_or_default())?;
-    let revenue = find(a.revenue.as_deref().unwrap_or_default())?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let mut columns: Option<[usize; 4]> = None;
     let mut rows = Vec::new();
     let mut rejected: Vec<String> = Vec::new();
     let mut read = 0u64;
-    for (i, rec) in reader.records().enumerate() {
+    // The library's row splitter: exact line numbers, unterminated quotes named.
+    userops::csv::read_rows(std::io::BufReader::new(file), b',', |line, rec| {
+        let Some([user, recency, orders, revenue]) = columns else {
+            let rec =
+                rec.map_err(|r| userops::Error::Read(format!("{path}: no header row: {r}")))?;
+            let header: Vec<String> = rec.iter().map(|h| userops::csv::header_name(h)).collect();
+            let find = |name: &str| -> userops::Result<usize> {
+                let unknown = || userops::Error::UnknownColumn {
+                    column: shorten(name),
+                    available: header
+                        .iter()
+                        .map(|h| quote_if_needed(h))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                match Column::parse(name) {
+                    Column::Index(i) if i < header.len() => Ok(i),
+                    Column::Name(n) => header.iter().position(|h| *h == n).ok_or_else(unknown),
+                    Column::Index(_) => Err(unknown()),
+                }
+            };
+            columns = Some([
+                find(a.user.as_deref().unwrap_or_default())?,
+                find(a.recency_days.as_deref().unwrap_or_default())?,
+                find(a.orders.as_deref().unwrap_or_default())?,
+                find(a.revenue.as_deref().unwrap_or_default())?,
+            ]);
+            return Ok(());
+        };
         read += 1;
-        let line = i as u64 + 2;
         let rec = match rec {
             Ok(r) => r,
-            Err(e) => {
-                rejected.push(format!("line {line}: malformed row: {e}"));
-                continue;
+            Err(reason) => {
+                rejected.push(format!("line {line}: {reason}"));
+                return Ok(());
             }
         };
-        let field = |j: usize| rec.get(j).unwrap_or("").trim();
+        let field = |j: usize| rec.get(j).map_or("", |f| f.trim());
         let parsed = (|| -> Result<userops::rfm::CustomerRow<String>, String> {
             let u = field(user);
             if u.is_empty() {
@@ -309,25 +318,47 @@ fn read_customers(a: &Args, path: &str) -> Result<RfmTable<String>, Box<dyn Erro
                 .ok_or_else(|| {
                     format!(
                         "recency days is not a finite, non-negative number: {:?}",
-                        field(recency)
+                        shorten(field(recency))
                     )
                 })?;
-            let o: f64 = field(orders)
-                .parse()
+            // A whole number as text (up to u64::MAX), or a whole f64 that is exact (2^53).
+            let o: u64 = field(orders)
+                .parse::<u64>()
                 .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0 && v.fract() == 0.0)
-                .ok_or_else(|| format!("orders is not a whole number: {:?}", field(orders)))?;
+                .or_else(|| {
+                    field(orders)
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| (0.0..=9_007_199_254_740_992.0).contains(v) && v.fract() == 0.0)
+                        .map(|v| v as u64)
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "orders is not a whole number from 0 to {}: {:?}",
+                        u64::MAX,
+                        shorten(field(orders))
+                    )
+                })?;
             let m: f64 = field(revenue)
                 .parse()
                 .ok()
                 .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| format!("revenue is not a finite number: {:?}", field(revenue)))?;
-            Ok(userops::rfm::CustomerRow::new(u, r, o as u64, m))
+                .ok_or_else(|| {
+                    format!(
+                        "revenue is not a finite number: {:?}",
+                        shorten(field(revenue))
+                    )
+                })?;
+            Ok(userops::rfm::CustomerRow::new(u, r, o, m))
         })();
         match parsed {
             Ok(row) => rows.push(row),
             Err(why) => rejected.push(format!("line {line}: {why}")),
         }
+        Ok(())
+    })?;
+    if columns.is_none() {
+        return Err(format!("{path}: no header row (the file is empty)").into());
     }
     let mut account = format!(
         "{read} rows read: {} accepted, {} rejected",

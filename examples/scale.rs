@@ -128,9 +128,12 @@ fn parse_args() -> Result<Args, String> {
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let num = |v: &str| {
-            v.replace('_', "")
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: {v:?} is not a whole number"))
+            v.replace('_', "").parse::<u64>().map_err(|_| {
+                format!(
+                    "{flag}: {:?} is not a whole number",
+                    userops::error::shorten(v)
+                )
+            })
         };
         match flag.as_str() {
             "--users" => a.users = num(&value)?,
@@ -172,6 +175,19 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.users == 0 || a.events == 0 || a.thread_counts.contains(&0) || a.repeat == 0 {
         return Err("--users, --events, --threads and --repeat must be at least 1".into());
+    }
+    // Refuse what would run for hours or build thousands of thread pools instead of trying.
+    if a.repeat > 100 {
+        return Err(format!("--repeat must be from 1 to 100, got {}", a.repeat));
+    }
+    if let Some(t) = a.thread_counts.iter().find(|&&t| t > 1024) {
+        return Err(format!("--threads must be from 1 to 1024, got {t}"));
+    }
+    if a.thread_counts.len() > 64 {
+        return Err(format!(
+            "--threads lists at most 64 counts, got {}",
+            a.thread_counts.len()
+        ));
     }
     a.threads = a.thread_counts.first().copied().unwrap_or(1);
     if a.thread_counts.iter().any(|&t| t > 1) && !cfg!(feature = "parallel") {

@@ -91,9 +91,16 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "--window-days" => {
                 let v = value()?;
-                window_days = v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                    format!("--window-days must be a positive whole number, got {v:?}")
-                })?;
+                window_days = v
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=65_000).contains(d))
+                    .ok_or_else(|| {
+                        format!(
+                            "--window-days must be a whole number from 1 to 65000 (178 years), got {:?}",
+                            userops::error::shorten(&v)
+                        )
+                    })?;
             }
             "--zone" => zone = Zone::parse(&value()?).map_err(|e| e.to_string())?,
             other => return Err(format!("unknown option {other:?}")),

@@ -29,8 +29,15 @@ use std::path::Path;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{quote_if_needed, shorten};
 use crate::event::EventRecord;
 use crate::time::{Zone, parse_instant};
+
+/// Whether `text` is a time the parser would read were it not for the supported range.
+fn time_in_any_range(text: &str, zone: Zone) -> bool {
+    matches!(parse_instant(text, &zone), Err(Error::TimeParse { reason, .. })
+        if reason.starts_with("outside the supported"))
+}
 use crate::{Error, Result};
 
 /// A column, by header name or by 0-based position.
@@ -264,7 +271,7 @@ impl CsvSpec {
 #[non_exhaustive]
 pub enum RejectReason {
     /// The row has a different number of fields than the header (or, without a header, than
-    /// the first row).
+    /// the first accepted row), or fewer than the columns asked for need.
     WrongFieldCount {
         /// Fields expected.
         expected: usize,
@@ -275,6 +282,12 @@ pub enum RejectReason {
     UserMissing,
     /// The time field could not be parsed.
     TimeUnparsable(String),
+    /// The time field is a valid time outside the supported instants
+    /// ([`crate::time::SUPPORTED_RANGE`]).
+    TimeOutOfRange(String),
+    /// A quoted field opens on this row and is never closed: the quote ran to the end of the
+    /// file. The rows after this line are read again as if the quote were not there.
+    UnterminatedQuote,
     /// The amount field is not a number.
     AmountNotNumber(String),
     /// The amount field is NaN or infinite.
@@ -293,6 +306,15 @@ impl fmt::Display for RejectReason {
             }
             RejectReason::UserMissing => f.write_str("user missing"),
             RejectReason::TimeUnparsable(t) => write!(f, "time cannot be parsed: {t:?}"),
+            RejectReason::TimeOutOfRange(t) => write!(
+                f,
+                "time is outside the supported instants {}: {t:?}",
+                crate::time::SUPPORTED_RANGE
+            ),
+            RejectReason::UnterminatedQuote => f.write_str(
+                "unterminated quote: a quoted field opens on this line and is never closed \
+                 (the rows after it were read without it); close the quote or remove it",
+            ),
             RejectReason::AmountNotNumber(t) => write!(f, "amount is not a number: {t:?}"),
             RejectReason::AmountNotFinite(t) => write!(f, "amount is not finite: {t:?}"),
             RejectReason::DurationInvalid(t) => {
@@ -377,30 +399,37 @@ struct Layout {
     duration: Option<usize>,
     attributes: Vec<usize>,
     attribute_names: Vec<String>,
-    /// Fields every row must have (`None` until the first row fixes it, headerless files).
+    /// Fields every row must have: the header's count, or without a header the count of the
+    /// first accepted row (`None` until then).
     expected: Option<usize>,
 }
 
 fn resolve(spec: &CsvSpec, header: Option<&[String]>) -> Result<Layout> {
+    let available = |h: &[String]| {
+        h.iter()
+            .map(|n| quote_if_needed(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let find = |c: &Column| -> Result<usize> {
         match (c, header) {
             (Column::Index(i), Some(h)) if *i >= h.len() => Err(Error::UnknownColumn {
-                column: c.to_string(),
-                available: h.join(", "),
+                column: shorten(&c.to_string()),
+                available: available(h),
             }),
             (Column::Index(i), _) => Ok(*i),
             (Column::Name(n), Some(h)) => {
                 h.iter()
                     .position(|x| x == n)
                     .ok_or_else(|| Error::UnknownColumn {
-                        column: n.clone(),
-                        available: h.join(", "),
+                        column: shorten(n),
+                        available: available(h),
                     })
             }
             (Column::Name(n), None) => match n.parse::<usize>() {
                 Ok(i) => Ok(i),
                 Err(_) => Err(Error::UnknownColumn {
-                    column: n.clone(),
+                    column: shorten(n),
                     available:
                         "(the file has no header: name columns by 0-based position, e.g. #0)".into(),
                 }),
@@ -451,29 +480,55 @@ impl Layout {
         fields: &[&str],
         spec: &CsvSpec,
     ) -> std::result::Result<EventRecord<String>, RejectReason> {
-        let expected = *self.expected.get_or_insert(fields.len());
-        if fields.len() != expected || fields.len() <= self.max_index() {
-            return Err(RejectReason::WrongFieldCount {
-                expected: expected.max(self.max_index() + 1),
-                found: fields.len(),
-            });
+        let needed = self.max_index() + 1;
+        match self.expected {
+            Some(expected) if fields.len() != expected => {
+                return Err(RejectReason::WrongFieldCount {
+                    expected,
+                    found: fields.len(),
+                });
+            }
+            None if fields.len() < needed => {
+                return Err(RejectReason::WrongFieldCount {
+                    expected: needed,
+                    found: fields.len(),
+                });
+            }
+            _ => {}
         }
+        let event = self.event(fields, spec)?;
+        // Without a header, the first accepted row fixes the field count of the file: a bad
+        // first row must not make every later good row wrong.
+        self.expected.get_or_insert(fields.len());
+        Ok(event)
+    }
+
+    fn event(
+        &self,
+        fields: &[&str],
+        spec: &CsvSpec,
+    ) -> std::result::Result<EventRecord<String>, RejectReason> {
         let user = fields[self.user].trim();
         if user.is_empty() {
             return Err(RejectReason::UserMissing);
         }
         let time_text = fields[self.time].trim();
-        let at = parse_instant(time_text, &spec.zone)
-            .map_err(|_| RejectReason::TimeUnparsable(time_text.to_string()))?;
+        let at = match parse_instant(time_text, &spec.zone) {
+            Ok(at) => at,
+            Err(_) if time_in_any_range(time_text, spec.zone) => {
+                return Err(RejectReason::TimeOutOfRange(shorten(time_text)));
+            }
+            Err(_) => return Err(RejectReason::TimeUnparsable(shorten(time_text))),
+        };
         let mut event = EventRecord::new(user.to_string(), at);
         if let Some(i) = self.amount {
             let t = fields[i].trim();
             if !t.is_empty() {
                 let a: f64 = t
                     .parse()
-                    .map_err(|_| RejectReason::AmountNotNumber(t.to_string()))?;
+                    .map_err(|_| RejectReason::AmountNotNumber(shorten(t)))?;
                 if !a.is_finite() {
-                    return Err(RejectReason::AmountNotFinite(t.to_string()));
+                    return Err(RejectReason::AmountNotFinite(shorten(t)));
                 }
                 event.amount = a;
             }
@@ -489,9 +544,9 @@ impl Layout {
             if !t.is_empty() {
                 let secs: f64 = t
                     .parse()
-                    .map_err(|_| RejectReason::DurationInvalid(t.to_string()))?;
+                    .map_err(|_| RejectReason::DurationInvalid(shorten(t)))?;
                 if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
-                    return Err(RejectReason::DurationInvalid(t.to_string()));
+                    return Err(RejectReason::DurationInvalid(shorten(t)));
                 }
                 event =
                     event.with_duration(TimeDelta::milliseconds((secs * 1000.0).round() as i64));
@@ -541,77 +596,296 @@ pub fn read_events_from_path(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<C
     read_events(BufReader::new(file), spec)
 }
 
-fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<CsvEvents> {
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let mut records = rdr.byte_records();
-    let mut layout = None;
-    if spec.has_header {
-        match records.next() {
-            None => return Err(Error::Empty("the file has no header row")),
-            Some(Err(e)) => return Err(Error::Read(e.to_string())),
-            Some(Ok(h)) => {
-                let names: Vec<String> = h
-                    .iter()
-                    .map(|f| {
-                        String::from_utf8_lossy(f)
-                            .trim()
-                            .trim_start_matches('\u{feff}')
-                            .to_string()
-                    })
-                    .collect();
-                layout = Some(resolve(spec, Some(&names))?);
-            }
+/// Watches the bytes the CSV parser reads: the last one (to tell at the end whether the file
+/// ended inside a quote) and where each non-blank line starts (the parser's own positions
+/// point before the blank lines it skips, so its line numbers are wrong after blank lines).
+struct TailReader<R> {
+    inner: R,
+    /// The last non-line-end byte read so far (0 before any).
+    last: u8,
+    /// Whether the end of the input has been reached.
+    ended: bool,
+    /// Bytes read so far.
+    offset: u64,
+    /// The 1-based number of the line being read.
+    line: u64,
+    /// Whether the next byte starts a line.
+    at_line_start: bool,
+    /// Whether the previous byte was a `\r` (a `\n` right after it ends no other line).
+    prev_cr: bool,
+    /// (byte offset, line number) of the non-blank lines read ahead of the parser.
+    starts: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl<R> TailReader<R> {
+    fn new(inner: R) -> Self {
+        TailReader {
+            inner,
+            last: 0,
+            ended: false,
+            offset: 0,
+            line: 1,
+            at_line_start: true,
+            prev_cr: false,
+            starts: std::collections::VecDeque::new(),
         }
     }
-    let mut layout = match layout {
-        Some(l) => l,
-        None => resolve(spec, None)?,
-    };
+
+    /// The line of the first non-blank line starting at or after `byte` (a record's position):
+    /// the line the record is on.
+    fn line_at(&mut self, byte: u64) -> Option<u64> {
+        while self.starts.front().is_some_and(|(o, _)| *o < byte) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map(|(_, line)| *line)
+    }
+}
+
+impl<R: Read> Read for TailReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ended |= n == 0 && !buf.is_empty();
+        for &b in &buf[..n] {
+            let o = self.offset;
+            self.offset += 1;
+            if std::mem::take(&mut self.prev_cr) && b == b'\n' {
+                continue;
+            }
+            if b == b'\n' || b == b'\r' {
+                self.line += 1;
+                self.at_line_start = true;
+                self.prev_cr = b == b'\r';
+            } else {
+                self.last = b;
+                if std::mem::take(&mut self.at_line_start) {
+                    self.starts.push_back((o, self.line));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<CsvEvents> {
+    let mut layout: Option<Layout> = None;
+    let mut header_seen = false;
     let mut out = CsvEvents {
         events: Vec::new(),
         rejected: Vec::new(),
         rows_read: 0,
-        attribute_names: layout.attribute_names.clone(),
+        attribute_names: Vec::new(),
     };
-    let mut last_line = u64::from(spec.has_header);
-    for rec in records {
+    read_rows(reader, delimiter, |line, row| {
+        if spec.has_header && !header_seen {
+            header_seen = true;
+            let fields = row.map_err(|reason| {
+                Error::Read(format!(
+                    "the header row (line {line}) cannot be read: {reason}"
+                ))
+            })?;
+            let names: Vec<String> = fields.iter().map(|f| header_name(f)).collect();
+            let l = resolve(spec, Some(&names))?;
+            out.attribute_names.clone_from(&l.attribute_names);
+            layout = Some(l);
+            return Ok(());
+        }
+        let l = match layout.as_mut() {
+            Some(l) => l,
+            None => {
+                let l = resolve(spec, None)?;
+                out.attribute_names.clone_from(&l.attribute_names);
+                layout.insert(l)
+            }
+        };
         out.rows_read += 1;
-        match rec {
+        match row.and_then(|fields| l.record(fields, spec)) {
+            Ok(e) => out.events.push(e),
+            Err(reason) => out.rejected.push(RejectedRow { line, reason }),
+        }
+        Ok(())
+    })?;
+    if spec.has_header && !header_seen {
+        return Err(Error::Empty("the file has no header row"));
+    }
+    if layout.is_none() {
+        // No data row: still check the columns (a file of only blank lines).
+        let l = resolve(spec, None)?;
+        out.attribute_names.clone_from(&l.attribute_names);
+    }
+    Ok(out)
+}
+
+/// A header field as a column name: trimmed, without a byte-order mark.
+///
+/// ```
+/// assert_eq!(userops::csv::header_name("\u{feff} user "), "user");
+/// ```
+#[must_use]
+pub fn header_name(field: &str) -> String {
+    field.trim_start_matches('\u{feff}').trim().to_string()
+}
+
+/// The rows of a delimited file (one byte separates fields, RFC 4180 quoting), each with its
+/// 1-based line number: every non-blank line's fields, or why the row could not be split into
+/// fields ([`RejectReason::Malformed`] for invalid UTF-8 or CSV framing,
+/// [`RejectReason::UnterminatedQuote`] for a quote the file never closes, after which the
+/// lines the quote swallowed are read again). The first row (a header, if the file has one)
+/// is a row like the others. The one splitter behind [`read_events`] and the command-line
+/// tools that read tables of their own, so that all count lines alike.
+///
+/// # Errors
+/// An I/O error, or whatever `on_row` returns (which stops the reading).
+///
+/// ```
+/// let text = "a,b\n\n1,2\n\"3,4\n5,6\n";
+/// let mut rows = Vec::new();
+/// userops::csv::read_rows(text.as_bytes(), b',', |line, row| {
+///     rows.push((line, row.map(|f| f.join("|")).map_err(|r| r.to_string())));
+///     Ok(())
+/// })?;
+/// assert_eq!(rows[0], (1, Ok("a|b".to_string())));
+/// assert_eq!(rows[1], (3, Ok("1|2".to_string()))); // line 2 is blank
+/// assert!(rows[2].1.as_ref().unwrap_err().starts_with("unterminated quote"));
+/// assert_eq!(rows[3], (5, Ok("5|6".to_string()))); // read again after the quote
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_rows<R: Read>(
+    reader: R,
+    delimiter: u8,
+    mut on_row: impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
+) -> Result<()> {
+    let builder = {
+        let mut b = ::csv::ReaderBuilder::new();
+        b.delimiter(delimiter).has_headers(false).flexible(true);
+        b
+    };
+    let mut rdr = builder.from_reader(TailReader::new(reader));
+    // After an unterminated quote, the text it swallowed is read again from the next line.
+    let mut again = read_records(&mut rdr, 0, &mut on_row)?;
+    while let Some((text, line_offset)) = again.take() {
+        let mut rdr = builder.from_reader(TailReader::new(text.as_slice()));
+        again = read_records(&mut rdr, line_offset, &mut on_row)?;
+    }
+    Ok(())
+}
+
+/// Reads records and hands them to `on_row`; line numbers are the reader's plus
+/// `line_offset`. Returns the text to read again (and its line offset) when the last record
+/// opened a quote that the file never closed.
+fn read_records<R: Read>(
+    rdr: &mut ::csv::Reader<TailReader<R>>,
+    line_offset: u64,
+    on_row: &mut impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
+) -> Result<Option<(Vec<u8>, u64)>> {
+    let mut rec = ::csv::ByteRecord::new();
+    loop {
+        let read = rdr.read_byte_record(&mut rec);
+        let mut line_of = |p: Option<&::csv::Position>| {
+            let p = p?;
+            let line = rdr.get_mut().line_at(p.byte()).unwrap_or(p.line());
+            Some(line_offset + line)
+        };
+        match read {
+            Ok(false) => return Ok(None),
             Err(e) => {
-                let line = e.position().map_or(last_line + 1, csv::Position::line);
-                last_line = line;
                 // I/O errors end the file; framing errors are one bad row.
                 if let ::csv::ErrorKind::Io(_) = e.kind() {
                     return Err(Error::Read(e.to_string()));
                 }
-                out.rejected.push(RejectedRow {
-                    line,
-                    reason: RejectReason::Malformed(e.to_string()),
-                });
+                let line = line_of(e.position()).unwrap_or(line_offset);
+                on_row(line, Err(RejectReason::Malformed(shorten(&e.to_string()))))?;
             }
-            Ok(r) => {
-                let line = r.position().map_or(last_line + 1, csv::Position::line);
-                last_line = line;
+            Ok(true) => {
+                let line = line_of(rec.position()).unwrap_or(line_offset);
+                if let Some(again) = unterminated_quote(rdr, &rec, line) {
+                    on_row(line, Err(RejectReason::UnterminatedQuote))?;
+                    return Ok(Some(again));
+                }
                 let fields: std::result::Result<Vec<&str>, _> =
-                    r.iter().map(std::str::from_utf8).collect();
+                    rec.iter().map(std::str::from_utf8).collect();
                 match fields {
-                    Err(_) => out.rejected.push(RejectedRow {
-                        line,
-                        reason: RejectReason::Malformed("not valid UTF-8".into()),
-                    }),
-                    Ok(fields) => match layout.record(&fields, spec) {
-                        Ok(e) => out.events.push(e),
-                        Err(reason) => out.rejected.push(RejectedRow { line, reason }),
-                    },
+                    Err(_) => on_row(line, Err(RejectReason::Malformed("not valid UTF-8".into())))?,
+                    Ok(fields) => on_row(line, Ok(&fields))?,
                 }
             }
         }
     }
-    Ok(out)
+}
+
+/// When `rec` is the file's last record and its last field is a quote that ran to the end of
+/// the file (it spans lines, and the file does not end with a closing quote), the text of that
+/// field after its first line, to read again, with the line offset of that text.
+fn unterminated_quote<R: Read>(
+    rdr: &mut ::csv::Reader<TailReader<R>>,
+    rec: &::csv::ByteRecord,
+    line: u64,
+) -> Option<(Vec<u8>, u64)> {
+    let last = rec.get(rec.len().checked_sub(1)?)?;
+    let newline = last.iter().position(|b| matches!(b, b'\n' | b'\r'))?;
+    // A record ended by a line end leaves the reader short of the end of the input; only a
+    // record that ran to the end (a quote still open, or no final line end) reaches it.
+    if !rdr.get_ref().ended || rdr.get_ref().last == b'"' {
+        return None;
+    }
+    let mut rest = &last[newline..];
+    // One line end (\n, \r\n or \r) ends the record's first line.
+    if rest.starts_with(b"\r\n") {
+        rest = &rest[2..];
+    } else {
+        rest = &rest[1..];
+    }
+    Some((rest.to_vec(), line))
+}
+
+/// One line of a whitespace-separated file: the header, a blank line or a data row.
+fn whitespace_line(
+    line: &[u8],
+    line_no: u64,
+    spec: &CsvSpec,
+    layout: &mut Option<Layout>,
+    out: &mut CsvEvents,
+) -> Result<()> {
+    let Ok(text) = std::str::from_utf8(line) else {
+        if layout.is_none() && spec.has_header {
+            return Err(Error::Read(format!(
+                "the header line (line {line_no}) is not valid UTF-8"
+            )));
+        }
+        out.rows_read += 1;
+        out.rejected.push(RejectedRow {
+            line: line_no,
+            reason: RejectReason::Malformed("not valid UTF-8".into()),
+        });
+        return Ok(());
+    };
+    let fields: Vec<&str> = text.split_ascii_whitespace().collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    if layout.is_none() {
+        if spec.has_header {
+            let names: Vec<String> = fields.iter().map(ToString::to_string).collect();
+            let l = resolve(spec, Some(&names))?;
+            out.attribute_names.clone_from(&l.attribute_names);
+            *layout = Some(l);
+            return Ok(());
+        }
+        let l = resolve(spec, None)?;
+        out.attribute_names.clone_from(&l.attribute_names);
+        *layout = Some(l);
+    }
+    let Some(l) = layout.as_mut() else {
+        return Ok(());
+    };
+    out.rows_read += 1;
+    match l.record(&fields, spec) {
+        Ok(e) => out.events.push(e),
+        Err(reason) => out.rejected.push(RejectedRow {
+            line: line_no,
+            reason,
+        }),
+    }
+    Ok(())
 }
 
 fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
@@ -631,42 +905,16 @@ fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
         if n == 0 {
             break;
         }
-        line_no += 1;
-        let Ok(text) = std::str::from_utf8(&buf) else {
-            if layout.is_none() && spec.has_header {
-                return Err(Error::Read("the header line is not valid UTF-8".into()));
-            }
-            out.rows_read += 1;
-            out.rejected.push(RejectedRow {
-                line: line_no,
-                reason: RejectReason::Malformed("not valid UTF-8".into()),
-            });
-            continue;
-        };
-        let fields: Vec<&str> = text.split_ascii_whitespace().collect();
-        if fields.is_empty() {
-            continue;
+        if line_no == 0 && buf.starts_with("\u{feff}".as_bytes()) {
+            buf.drain(..3);
         }
-        if layout.is_none() {
-            if spec.has_header {
-                let names: Vec<String> = fields.iter().map(ToString::to_string).collect();
-                let l = resolve(spec, Some(&names))?;
-                out.attribute_names.clone_from(&l.attribute_names);
-                layout = Some(l);
-                continue;
-            }
-            let l = resolve(spec, None)?;
-            out.attribute_names.clone_from(&l.attribute_names);
-            layout = Some(l);
-        }
-        let Some(l) = layout.as_mut() else { continue };
-        out.rows_read += 1;
-        match l.record(&fields, spec) {
-            Ok(e) => out.events.push(e),
-            Err(reason) => out.rejected.push(RejectedRow {
-                line: line_no,
-                reason,
-            }),
+        // A line ends at \n, \r\n or a lone \r (old Mac files): split what `read_until` gave
+        // at every \r, and let a \r just before the \n (or at the very end) end no extra line.
+        let chunk = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let chunk = chunk.strip_suffix(b"\r").unwrap_or(chunk);
+        for line in chunk.split(|b| *b == b'\r') {
+            line_no += 1;
+            whitespace_line(line, line_no, spec, &mut layout, &mut out)?;
         }
     }
     if layout.is_none() && spec.has_header {

@@ -34,7 +34,7 @@ pub enum Error {
     Empty(&'static str),
 
     /// A number that must be finite was NaN or infinite.
-    #[error("`{field}` must be a finite number, got {value} (user {user})")]
+    #[error("`{field}` must be a finite number, got {value}{}", of_user(user))]
     NonFinite {
         /// Which field (e.g. `amount`).
         field: &'static str,
@@ -45,7 +45,7 @@ pub enum Error {
     },
 
     /// A number that must not be negative was negative.
-    #[error("`{field}` must not be negative, got {value} (user {user}){hint}")]
+    #[error("`{field}` must not be negative, got {value}{}{hint}", of_user(user))]
     Negative {
         /// Which field (e.g. `amount`).
         field: &'static str,
@@ -59,7 +59,8 @@ pub enum Error {
 
     /// An event is later than the explicit "as of" instant of the computation.
     #[error(
-        "event at {at} is after the as-of instant {as_of} (user {user}); filter events to `at <= as_of` or move as_of later"
+        "event at {at} is after the as-of instant {as_of}{}; filter events to `at <= as_of` or move as_of later",
+        of_named_user(user)
     )]
     AfterAsOf {
         /// The event's instant (RFC 3339).
@@ -132,6 +133,44 @@ pub enum Error {
     #[error("numerical precision lost: {0}")]
     Numerical(String),
 
+    /// An instant (an event's time, an as-of instant, a range bound) lies outside the supported
+    /// instants: years [`crate::time::MIN_YEAR`] to [`crate::time::MAX_YEAR`] in UTC (see
+    /// [`crate::time::check_instant`]).
+    #[error(
+        "`{name}` {at} is outside the supported instants {}; correct the date or leave the row out",
+        crate::time::SUPPORTED_RANGE
+    )]
+    InstantOutOfRange {
+        /// What the instant is (`time`, `from`, `to`, `as_of`, ...).
+        name: &'static str,
+        /// The instant as text.
+        at: String,
+    },
+
+    /// A request would allocate or loop more than a documented cap allows (periods of a
+    /// calendar range, users of a sample, months of a projection). Nothing was allocated.
+    #[error("`{name}` asks for {requested}, more than the cap of {cap}; {hint}")]
+    TooLarge {
+        /// The parameter, as in the API or on the command line.
+        name: &'static str,
+        /// What was asked for, with its unit (e.g. `3652059 periods`).
+        requested: String,
+        /// The cap, with its unit.
+        cap: String,
+        /// How to make the request fit.
+        hint: &'static str,
+    },
+
+    /// A sum or count exceeded what its number type holds (an `f64` beyond ±1.8e308, a count
+    /// beyond `u64::MAX`). The result would have been infinite, NaN or wrapped, so none is given.
+    #[error("overflow: {what} is too large to represent; {hint}")]
+    Overflow {
+        /// What overflowed (e.g. `revenue of segment "Champions"`).
+        what: String,
+        /// How to make it fit.
+        hint: &'static str,
+    },
+
     /// JSON could not be parsed or does not have the expected shape.
     #[error("JSON error: {0}")]
     Json(String),
@@ -156,6 +195,87 @@ impl Error {
             name,
             reason: reason.into(),
         }
+    }
+}
+
+/// ` (user "ana")` for a user id (as the fold wrote it, usually `{:?}`-quoted), nothing when
+/// the user is unknown (an empty field); an id that is itself empty is said to be empty.
+pub(crate) fn of_user(user: &str) -> String {
+    match user {
+        "" => String::new(),
+        "\"\"" => " (a user whose id is empty)".to_string(),
+        _ => format!(" (user {})", escaped(user)),
+    }
+}
+
+/// As [`of_user`], for a user that is always known: an empty id is said to be empty.
+fn of_named_user(user: &str) -> String {
+    if user.is_empty() {
+        " (a user whose id is empty)".to_string()
+    } else {
+        of_user(user)
+    }
+}
+
+/// Shortened, and `{:?}`-escaped when it holds a character that would not show.
+fn escaped(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.escape_debug().len() == 1 || c == '"' || c == '\\')
+    {
+        shorten(text)
+    } else {
+        format!("{:?}", shorten(text))
+    }
+}
+
+/// Most characters of outside text shown in a message; longer text is cut with a count.
+pub const SHOWN_CHARS: usize = 60;
+
+/// Outside text (a field, a column name, a user id) as a message shows it: at most
+/// [`SHOWN_CHARS`] characters, then `…(N more chars)`. Control characters, a byte-order mark and
+/// other invisible characters stay escaped when the result is printed with `{:?}`.
+///
+/// ```
+/// let long = "x".repeat(1000);
+/// let short = userops::error::shorten(&long);
+/// assert_eq!(short, format!("{}…(940 more chars)", "x".repeat(60)));
+/// assert_eq!(userops::error::shorten("ana"), "ana");
+/// ```
+#[must_use]
+pub fn shorten(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text.to_string(),
+        Some((cut, _)) => {
+            let rest = text[cut..].chars().count();
+            format!("{}…({rest} more chars)", &text[..cut])
+        }
+    }
+}
+
+/// A name (column, user id) as a message shows it: as is when it is short, plain printable
+/// text without surrounding spaces; otherwise [`shorten`]ed and quoted with escapes, so that an
+/// empty name, a byte-order mark or a NUL byte can be seen.
+///
+/// ```
+/// use userops::error::quote_if_needed;
+/// assert_eq!(quote_if_needed("revenue"), "revenue");
+/// assert_eq!(quote_if_needed("\u{feff}user"), r#""\u{feff}user""#);
+/// assert_eq!(quote_if_needed(""), r#""""#);
+/// assert_eq!(quote_if_needed("a\0b"), r#""a\0b""#);
+/// ```
+#[must_use]
+pub fn quote_if_needed(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.chars().count() <= SHOWN_CHARS
+        && name.trim() == name
+        && name
+            .chars()
+            .all(|c| c.escape_debug().len() == 1 && c != ',' && c != '"' && c != '\\');
+    if plain {
+        name.to_string()
+    } else {
+        format!("{:?}", shorten(name))
     }
 }
 

@@ -84,6 +84,27 @@
 //! after the as-of instant, empty data, parameters out of range: each is a clear `Err` or a
 //! documented result. Negative amounts are refunds: they lower monetary totals; models that
 //! need positive spend reject them.
+//!
+//! Three policies hold everywhere (issue 18), each documented in one place:
+//!
+//! * **Instants**: years 1 to 9999 UTC ([`time::SUPPORTED_RANGE`], [`time::check_instant`]).
+//!   The time parser, the CSV reader (a row outside is rejected with its line) and the
+//!   calendar ranges refuse anything else with [`Error::InstantOutOfRange`] or
+//!   [`Error::TimeParse`]; the infallible period arithmetic ([`time::Period::offset`])
+//!   saturates at chrono's limits instead of panicking.
+//! * **Allocations sized by a parameter** have a documented cap and a clear error above it
+//!   ([`Error::TooLarge`], or [`Error::InvalidParameter`] where a model had one already)
+//!   naming it above: [`time::MAX_PERIODS`] periods in a calendar range,
+//!   [`retention::MAX_COHORT_PERIODS`] in a retention window (its report is a triangle),
+//!   [`retention::MAX_PERIODS`] in a stickiness range, [`ltv::MAX_CLV_MONTHS`] months of CLV,
+//!   [`sample::MAX_SAMPLE_USERS`] / [`sample::MAX_SAMPLE_EVENTS`] for generated data.
+//! * **Sums and counts**: an `f64` sum that leaves the finite numbers or a count past
+//!   `u64::MAX` is an [`Error::Overflow`] naming what overflowed, never `inf`, NaN or a
+//!   wrapped number.
+//!
+//! Outside text in a message (a field, a column name, a user id) is shortened to
+//! [`error::SHOWN_CHARS`] characters and escaped where it would not show
+//! ([`error::shorten`], [`error::quote_if_needed`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -122,6 +143,7 @@
 )]
 
 pub mod activity;
+mod checked;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod engine;

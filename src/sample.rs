@@ -46,6 +46,15 @@ pub const CHANNELS: [(&str, f64); 4] = [
     ("referral", 6.0),
 ];
 
+/// The most users [`generate`] makes (20 million): the users and their events are held in
+/// memory. Above it [`generate`] gives [`Error::TooLarge`].
+pub const MAX_SAMPLE_USERS: u64 = 20_000_000;
+
+/// The most events [`generate`] is asked for, `users × (events_per_user + 1.5)` (the sign-up
+/// and first order come on top of the sessions): 200 million, about 8 GB. Above it
+/// [`generate`] gives [`Error::TooLarge`].
+pub const MAX_SAMPLE_EVENTS: u64 = 200_000_000;
+
 /// Regions users come from.
 pub const REGIONS: [&str; 3] = ["north", "south", "west"];
 
@@ -147,6 +156,14 @@ impl SampleConfig {
         if self.users == 0 {
             return Err(Error::invalid("users", "must be at least 1"));
         }
+        if self.users > MAX_SAMPLE_USERS {
+            return Err(Error::TooLarge {
+                name: "users",
+                requested: format!("{} users", self.users),
+                cap: format!("{MAX_SAMPLE_USERS} users"),
+                hint: "generate fewer users (or several logs with different seeds)",
+            });
+        }
         if self.months == 0 || self.months > 1200 {
             return Err(Error::invalid(
                 "months",
@@ -164,6 +181,19 @@ impl SampleConfig {
                     self.events_per_user
                 ),
             ));
+        }
+        let expected_events = self.users as f64 * (self.events_per_user + 1.5);
+        if expected_events > MAX_SAMPLE_EVENTS as f64 {
+            return Err(Error::TooLarge {
+                name: "events_per_user",
+                requested: format!(
+                    "about {expected_events:.0} events ({} users × {} events)",
+                    self.users,
+                    self.events_per_user + 1.5
+                ),
+                cap: format!("{MAX_SAMPLE_EVENTS} events"),
+                hint: "ask for fewer users or fewer events per user",
+            });
         }
         if !(0.0..=1.0).contains(&self.payer_share) {
             return Err(Error::invalid(
@@ -477,7 +507,8 @@ impl Rng {
 /// active months; payers turn some sessions into orders with Gamma-distributed amounts.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for zero users, zero months, or out-of-range settings.
+/// [`Error::InvalidParameter`] for zero users, zero months, or out-of-range settings;
+/// [`Error::TooLarge`] above [`MAX_SAMPLE_USERS`] users or [`MAX_SAMPLE_EVENTS`] events.
 ///
 /// ```
 /// let data = userops::sample::generate(&userops::sample::SampleConfig::new(1_000).seed(3))?;
@@ -505,8 +536,10 @@ pub fn generate(config: &SampleConfig) -> Result<SampleData> {
         .map(|m| 1.0 + m as f64 / months as f64)
         .collect();
     let total_w: f64 = weights.iter().sum();
+    // Both within the caps `check` enforced.
     let mut users = Vec::with_capacity(usize::try_from(config.users).unwrap_or(0));
-    let cap = (config.users as f64 * (config.events_per_user + 1.5)).min(4.0e9) as usize;
+    let cap = (config.users as f64 * (config.events_per_user + 1.5)).min(MAX_SAMPLE_EVENTS as f64)
+        as usize;
     let mut events = Vec::with_capacity(cap);
     let mut new_by_channel_month = vec![[0_u64; CHANNELS.len()]; months];
     let mut active_months: Vec<usize> = Vec::with_capacity(months);

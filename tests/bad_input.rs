@@ -5,6 +5,8 @@
 
 #[path = "bad_input/foundation.rs"]
 mod foundation;
+#[path = "bad_input/hostile.rs"]
+mod hostile;
 #[path = "bad_input/lifecycle.rs"]
 mod lifecycle;
 #[path = "bad_input/ltv.rs"]

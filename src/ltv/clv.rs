@@ -11,6 +11,10 @@ use super::keys::Ranked;
 use super::model::{Customer, TimeUnit, TransactionModel};
 use crate::{Error, Result};
 
+/// The longest CLV horizon, in months (100 years): the forecast is summed month by month, so
+/// the horizon sets the work per customer.
+pub const MAX_CLV_MONTHS: u32 = 1200;
+
 /// Horizon and discounting of a CLV computation.
 ///
 /// ```
@@ -34,23 +38,57 @@ impl ClvOptions {
     /// A horizon of `months` months, no discount.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming `months` when it is 0.
+    /// [`Error::InvalidParameter`] naming `months` when it is 0, [`Error::TooLarge`] above
+    /// [`MAX_CLV_MONTHS`].
     ///
     /// ```
     /// assert!(userops::ltv::ClvOptions::new(12, userops::ltv::TimeUnit::Day).is_ok());
     /// ```
     pub fn new(months: u32, unit: TimeUnit) -> Result<Self> {
-        if months == 0 {
+        let options = ClvOptions {
+            months,
+            monthly_discount: 0.0,
+            unit,
+        };
+        options.check()?;
+        Ok(options)
+    }
+
+    /// Checks options built field by field: what [`ClvOptions::new`] and
+    /// [`ClvOptions::discount`] check. [`clv`] and [`ClvReport::compute`] call it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `months` (0) or `discount` (not finite or `<= -1`),
+    /// [`Error::TooLarge`] naming `months` above [`MAX_CLV_MONTHS`].
+    ///
+    /// ```
+    /// use userops::ltv::{ClvOptions, TimeUnit};
+    /// let o = ClvOptions { months: 1_000_000, monthly_discount: 0.0, unit: TimeUnit::Week };
+    /// assert_eq!(o.check().unwrap_err().to_string(), "`months` asks for 1000000 months, \
+    ///     more than the cap of 1200 months; forecast at most 100 years ahead");
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        if self.months == 0 {
             return Err(Error::invalid(
                 "months",
                 "the CLV horizon must be at least 1 month",
             ));
         }
-        Ok(ClvOptions {
-            months,
-            monthly_discount: 0.0,
-            unit,
-        })
+        if self.months > MAX_CLV_MONTHS {
+            return Err(Error::TooLarge {
+                name: "months",
+                requested: format!("{} months", self.months),
+                cap: format!("{MAX_CLV_MONTHS} months"),
+                hint: "forecast at most 100 years ahead",
+            });
+        }
+        if !(self.monthly_discount.is_finite() && self.monthly_discount > -1.0) {
+            return Err(Error::invalid(
+                "discount",
+                format!("must be a finite rate > -1, got {}", self.monthly_discount),
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the monthly discount rate.
@@ -86,10 +124,24 @@ fn discounted_if_alive<M: TransactionModel + ?Sized>(
     let mut prev = 0.0;
     let mut total = 0.0;
     let mut factor = 1.0;
+    let what = || {
+        format!(
+            "the discounted purchases over {} months at a monthly discount of {}",
+            o.months, o.monthly_discount
+        )
+    };
     for m in 1..=o.months {
         let e = model.expected_purchases_if_alive(x, age, f64::from(m) * f)?;
+        // A rate near -1 multiplies the factor by up to 1e15 a month: past f64::MAX it is an
+        // overflow, not an infinite CLV.
         factor /= 1.0 + o.monthly_discount;
         total += (e - prev) * factor;
+        if !(factor.is_finite() && total.is_finite()) {
+            return Err(Error::Overflow {
+                what: what(),
+                hint: "use a discount rate further from -1 or a shorter horizon",
+            });
+        }
         prev = e;
     }
     Ok(total)
@@ -100,7 +152,9 @@ fn discounted_if_alive<M: TransactionModel + ?Sized>(
 /// the same `(x, t_x, T)` share one purchase forecast.
 ///
 /// # Errors
-/// An invalid customer row, `q <= 1` in the spend model, or a non-finite forecast.
+/// Options that fail [`ClvOptions::check`], an invalid customer row, `q <= 1` in the spend
+/// model, or a forecast that is not finite ([`Error::Overflow`]: e.g. a discount rate near -1
+/// makes later months worth more than `f64::MAX`).
 ///
 /// ```
 /// use userops::ltv::{clv, BgNbdParams, ClvOptions, Customer, GammaGammaParams, TimeUnit};
@@ -118,6 +172,7 @@ pub fn clv<M: TransactionModel + Sync + ?Sized>(
     customers: &[Customer],
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
+    options.check()?;
     let purchases = discounted_purchases_all(model, customers, options)?;
     // Every row was checked by `p_alive_all`.
     let mean = if customers.is_empty() {
@@ -128,7 +183,11 @@ pub fn clv<M: TransactionModel + Sync + ?Sized>(
     customers
         .iter()
         .zip(purchases)
-        .map(|(c, p)| Ok(spend.expected_spend_checked(c, mean)? * p))
+        .map(|(c, p)| {
+            crate::checked::finite(spend.expected_spend_checked(c, mean)? * p, || {
+                "a customer's CLV (expected spend × discounted purchases)".into()
+            })
+        })
         .collect()
 }
 

@@ -53,7 +53,7 @@ pub mod special;
 mod summary;
 
 pub use bgnbd::{BgNbdParams, MbgNbdParams};
-pub use clv::{ClvOptions, ClvReport, CustomerValue, clv};
+pub use clv::{ClvOptions, ClvReport, CustomerValue, MAX_CLV_MONTHS, clv};
 pub use gamma_gamma::GammaGammaParams;
 pub use model::{Customer, FitOptions, FitReport, ModelParams, TimeUnit, TransactionModel};
 pub use pareto::ParetoNbdParams;

@@ -119,7 +119,10 @@ pub enum MetricError {
     Cycle(Vec<String>),
 
     /// A metric's value for a user is NaN or infinite.
-    #[error("metric {metric:?} yields {value} for user {user}; a metric must be a finite number")]
+    #[error(
+        "metric {metric:?} yields {value}{}; a metric must be a finite number (rescale amounts whose sums pass 1.8e308)",
+        crate::error::of_user(user)
+    )]
     NotANumber {
         /// The metric's name.
         metric: String,

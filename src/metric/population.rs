@@ -205,7 +205,10 @@ fn stats(
     let histogram = Histogram::of(&values, bins);
     values.sort_unstable_by(f64::total_cmp);
     let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
+    // Σ v/n, not Σ v / n: the sum of finite values can pass f64::MAX where their mean cannot.
+    let mean = crate::checked::finite(values.iter().map(|v| v / n as f64).sum(), || {
+        format!("the mean of metric {metric:?}")
+    })?;
     let quantiles: Vec<QuantileValue> = QUANTILES
         .iter()
         .map(|&p| QuantileValue {

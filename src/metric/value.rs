@@ -887,7 +887,12 @@ pub fn global_lift<U>(before: &MetricReport<U>, after: &MetricReport<U>) -> Resu
             users_after: a.users,
             mean_before: b.mean,
             mean_after: a.mean,
-            mean_change: (b.mean != 0.0).then(|| a.mean / b.mean - 1.0),
+            mean_change: match (b.mean != 0.0).then(|| a.mean / b.mean - 1.0) {
+                Some(c) => Some(crate::checked::finite(c, || {
+                    format!("the change of the mean of metric {:?}", info.name)
+                })?),
+                None => None,
+            },
             median_before: b.median,
             median_after: a.median,
             p90_before: b.quantile(0.9).unwrap_or(0.0),

@@ -425,7 +425,8 @@ impl Moments {
     /// Moments of a slice.
     ///
     /// # Errors
-    /// [`Error::NonFinite`] (field `value`) for a NaN or infinite value.
+    /// [`Error::NonFinite`] (field `value`) for a NaN or infinite value, [`Error::Overflow`]
+    /// when the sum of squared deviations passes `f64::MAX` (values near ±1e154 and beyond).
     ///
     /// ```
     /// let m = userops::ops::experiment::Moments::of(&[1.0, 3.0])?;
@@ -465,10 +466,17 @@ impl Summary for Moments {
         }
         let (na, nb) = (self.n as f64, other.n as f64);
         let n = na + nb;
-        let delta = other.mean - self.mean;
-        self.mean += delta * nb / n;
-        self.m2 += other.m2 + delta * delta * na * nb / n;
-        self.n += other.n;
+        let count = crate::checked::add_count(self.n, other.n, || "the number of values".into())?;
+        // Halves keep the difference of two means finite whenever the means are.
+        let half_delta = other.mean / 2.0 - self.mean / 2.0;
+        let mean = crate::checked::finite(self.mean + 2.0 * half_delta * (nb / n), || {
+            "the mean of the values".into()
+        })?;
+        let m2 = crate::checked::finite(
+            self.m2 + other.m2 + 4.0 * half_delta * half_delta * (na / n) * nb,
+            || "the sum of squared deviations of the values".into(),
+        )?;
+        (self.n, self.mean, self.m2) = (count, mean, m2);
         Ok(())
     }
 
@@ -487,10 +495,16 @@ impl Fold<f64> for Moments {
                 user: String::new(),
             });
         }
-        self.n += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (x - self.mean);
+        let n = crate::checked::add_count(self.n, 1, || "the number of values".into())?;
+        // Welford's update on halves: `x - mean` of two finite values can pass f64::MAX
+        // (1e308 - -1e308), their halves cannot. A sum of squares beyond f64::MAX is an
+        // overflow, never a NaN or an infinite variance.
+        let half_delta = x / 2.0 - self.mean / 2.0;
+        let mean = self.mean + 2.0 * (half_delta / n as f64);
+        let m2 = crate::checked::finite(self.m2 + 2.0 * half_delta * (x - mean), || {
+            "the sum of squared deviations of the values".into()
+        })?;
+        (self.n, self.mean, self.m2) = (n, mean, m2);
         Ok(())
     }
 }
@@ -532,7 +546,9 @@ pub fn welch_t_test(control: &[f64], treatment: &[f64], confidence: f64) -> Resu
 /// # Errors
 /// [`OpsError::EmptyGroup`] (no values), [`OpsError::TooFewObservations`] (one value),
 /// [`OpsError::ZeroVariance`] when the standard error is zero (R: "data are essentially
-/// constant"), [`Error::InvalidParameter`] for a confidence level outside (0, 1).
+/// constant"), [`Error::InvalidParameter`] for a confidence level outside (0, 1) or moments
+/// that are not finite, [`Error::Overflow`] when the difference of the means or its interval
+/// passes `f64::MAX`.
 ///
 /// ```
 /// use userops::ops::experiment::{welch, Moments};
@@ -559,6 +575,18 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
             .into());
         }
     }
+    for (group, m) in [("control", control), ("treatment", treatment)] {
+        // Moments deserialized or built by hand can hold anything; statrs panics on NaN.
+        if !(m.mean.is_finite() && m.m2.is_finite() && m.m2 >= 0.0) {
+            return Err(Error::invalid(
+                "moments",
+                format!(
+                    "the {group} group's mean {} and sum of squared deviations {} must be finite (and the sum not negative)",
+                    m.mean, m.m2
+                ),
+            ));
+        }
+    }
     let (nc, nt) = (control.n as f64, treatment.n as f64);
     let vc = control.variance().unwrap_or(0.0).max(0.0) / nc;
     let vt = treatment.variance().unwrap_or(0.0).max(0.0) / nt;
@@ -571,13 +599,7 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
         }
         .into());
     }
-    if !se2.is_finite() {
-        return Err(Error::NonFinite {
-            field: "variance",
-            value: se2,
-            user: String::new(),
-        });
-    }
+    crate::checked::finite(se2, || "the variance of the difference of the means".into())?;
     // Welch–Satterthwaite lies in [min(nc, nt) - 1, nc + nt - 2]; clamping keeps rounding in
     // the squares of tiny variances (which the fuzzer found can send it to infinity, where
     // statrs' inverse CDF never returns) inside the bounds the formula guarantees.
@@ -588,7 +610,9 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
     } else {
         df_high
     };
-    let delta = treatment.mean - control.mean;
+    let delta = crate::checked::finite(treatment.mean - control.mean, || {
+        "the difference of the two means".into()
+    })?;
     let t = delta / se;
     let (p_value, tcrit) = if df > 1.0e6 {
         // Beyond a million degrees of freedom t and the normal agree to better than 1e-6.
@@ -622,14 +646,20 @@ pub fn welch(control: &Moments, treatment: &Moments, confidence: f64) -> Result<
             (None, None, None)
         }
     };
+    let ci_low = crate::checked::finite(delta - tcrit * se, || {
+        "the lower end of the difference's interval".into()
+    })?;
+    let ci_high = crate::checked::finite(delta + tcrit * se, || {
+        "the upper end of the difference's interval".into()
+    })?;
     Ok(TestReport {
         test: "Welch t-test".into(),
         statistic: t,
         df: Some(df),
         p_value,
         confidence,
-        ci_low: delta - tcrit * se,
-        ci_high: delta + tcrit * se,
+        ci_low,
+        ci_high,
         difference: delta,
         lift,
         lift_ci_low,
@@ -698,7 +728,8 @@ impl fmt::Display for ChiSquareReport {
 ///
 /// # Errors
 /// [`OpsError::BadTable`] for fewer than 2 rows or columns, ragged rows, negative or non-finite
-/// counts, or a row or column summing to zero.
+/// counts, or a row or column summing to zero; [`Error::Overflow`] when a sum or the statistic
+/// passes `f64::MAX`.
 ///
 /// ```
 /// use userops::ops::experiment::chi_square;
@@ -739,8 +770,10 @@ pub fn chi_square(table: &[Vec<f64>], yates: bool) -> Result<ChiSquareReport> {
                 ))
                 .into());
             }
-            row_sums[i] += v;
-            col_sums[j] += v;
+            row_sums[i] =
+                crate::checked::add(row_sums[i], v, || format!("the sum of row {}", i + 1))?;
+            col_sums[j] =
+                crate::checked::add(col_sums[j], v, || format!("the sum of column {}", j + 1))?;
         }
     }
     if let Some(i) = row_sums.iter().position(|s| *s <= 0.0) {
@@ -749,10 +782,14 @@ pub fn chi_square(table: &[Vec<f64>], yates: bool) -> Result<ChiSquareReport> {
     if let Some(j) = col_sums.iter().position(|s| *s <= 0.0) {
         return Err(OpsError::BadTable(format!("column {} sums to zero", j + 1)).into());
     }
-    let total: f64 = row_sums.iter().sum();
+    let total = row_sums.iter().try_fold(0.0, |acc, r| {
+        crate::checked::add(acc, *r, || "the table's total count".into())
+    })?;
+    // r / total * c: r * c / total would overflow for counts near 1e300 although the
+    // expected count itself is at most min(r, c).
     let expected: Vec<Vec<f64>> = row_sums
         .iter()
-        .map(|r| col_sums.iter().map(|c| r * c / total).collect())
+        .map(|r| col_sums.iter().map(|c| r / total * c).collect())
         .collect();
     let apply_yates = yates && rows == 2 && cols == 2;
     let correction = if apply_yates {
@@ -770,9 +807,11 @@ pub fn chi_square(table: &[Vec<f64>], yates: bool) -> Result<ChiSquareReport> {
     for (row, erow) in table.iter().zip(&expected) {
         for (o, e) in row.iter().zip(erow) {
             let d = (o - e).abs() - correction;
-            statistic += d * d / e;
+            // d / e * d: the same term without squaring a count near 1e300 first.
+            statistic += d / e * d;
         }
     }
+    let statistic = crate::checked::finite(statistic, || "the chi-square statistic".into())?;
     let df = ((rows - 1) * (cols - 1)) as f64;
     let dist = ChiSquared::new(df).map_err(|e| Error::InvalidInput(format!("chi-square: {e}")))?;
     let p_value = dist.sf(statistic).clamp(0.0, 1.0);
@@ -818,8 +857,13 @@ pub fn proportions_chi_square(
     for (i, g) in groups.iter().enumerate() {
         g.check(&format!("group {}", i + 1))?;
     }
-    let successes: u64 = groups.iter().map(|g| g.successes).sum();
-    let trials: u64 = groups.iter().map(|g| g.trials).sum();
+    let (mut successes, mut trials) = (0_u64, 0_u64);
+    for g in groups {
+        successes = crate::checked::add_count(successes, g.successes, || {
+            "the successes of all groups".into()
+        })?;
+        trials = crate::checked::add_count(trials, g.trials, || "the trials of all groups".into())?;
+    }
     if successes == 0 || successes == trials {
         return Err(OpsError::ZeroVariance {
             test: "k-sample test for equality of proportions",
@@ -959,7 +1003,8 @@ pub fn power_two_proportions(n: f64, p1: f64, p2: f64, alpha: f64, two_sided: bo
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `p1`/`p2`/`alpha`/`power` outside (0, 1), `p1 == p2`, or a
-/// power not above the level the test reaches with no data.
+/// power not above the level the test reaches with no data; [`Error::Overflow`] when the
+/// sample per group would pass `u64::MAX` users (an effect too small to detect).
 ///
 /// ```
 /// use userops::ops::experiment::{sample_size_two_proportions, PowerSpec};
@@ -994,11 +1039,14 @@ pub fn sample_size_two_proportions(p1: f64, p2: f64, spec: &PowerSpec) -> Result
     }
     let per_group = (root / (p1 - p2).abs()).powi(2);
     let rounded = per_group.ceil();
-    let per_group_rounded_up = if rounded < u64::MAX as f64 {
-        rounded as u64
-    } else {
-        u64::MAX
-    };
+    // Not a saturated u64::MAX: a sample that large is an answer no one can honour.
+    if !(rounded < u64::MAX as f64) {
+        return Err(Error::Overflow {
+            what: format!("the sample size per group ({per_group:e} users)"),
+            hint: "the effect is too small to detect with any sample: ask for a larger difference between p1 and p2",
+        });
+    }
+    let per_group_rounded_up = rounded as u64;
     Ok(SampleSize {
         p1,
         p2,

@@ -70,7 +70,7 @@ mod stickiness;
 
 pub use cohort::{CohortRow, RetentionReport, RetentionSummary};
 pub use params::{
-    EventMatch, EventsPerPeriod, MAX_PERIODS, RetentionMode, RetentionParams, RetentionSpec,
-    StickinessParams, StickinessSpec,
+    EventMatch, EventsPerPeriod, MAX_COHORT_PERIODS, MAX_PERIODS, RetentionMode, RetentionParams,
+    RetentionSpec, StickinessParams, StickinessSpec,
 };
 pub use stickiness::{StickinessReport, StickinessSummary};

@@ -16,6 +16,13 @@ use crate::{Error, Result};
 /// interval (weeks, months) for long histories.
 pub const MAX_PERIODS: usize = 10_000;
 
+/// The most periods (cohorts) a retention window may span: 3,000 (eight years of days). The
+/// report is a triangle of `n (n + 1) / 2` cells, so the window's cap is lower than the
+/// per-user cap [`MAX_PERIODS`]: at 3,000 periods the triangle is 4.5 million cells (36 MB, a
+/// few seconds to print); at 10,000 it was 50 million (400 MB of state, 800 MB of text, a
+/// minute). Use a longer interval (weeks, months) for longer histories.
+pub const MAX_COHORT_PERIODS: usize = 3_000;
+
 /// Which events count as a start or a return event, by [`crate::event::Event::name`].
 ///
 /// `"*"` is PostHog's "All events": any event, named or not. Any other text matches events
@@ -194,7 +201,8 @@ pub struct RetentionParams<Tz: TimeZone = crate::time::Zone> {
     pub return_event: String,
     /// Any instant in the window's last period.
     pub date_to: DateTime<Utc>,
-    /// Number of periods (cohorts) in the window, at least 1 and at most [`MAX_PERIODS`].
+    /// Number of periods (cohorts) in the window, at least 1 and at most
+    /// [`MAX_COHORT_PERIODS`].
     pub periods: usize,
     /// First-time or recurring cohorts. Default recurring (PostHog's default).
     pub mode: RetentionMode,
@@ -301,8 +309,9 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     /// Checks the settings and lays out the window.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] named `periods` (0 or above [`MAX_PERIODS`], or a window
-    /// reaching before the calendar's first date), `date_to` (beyond the years ±200,000),
+    /// [`Error::InvalidParameter`] named `periods` (0 or above [`MAX_COHORT_PERIODS`], or a window
+    /// reaching before the calendar's first date), `date_to` (outside
+    /// [`crate::time::SUPPORTED_RANGE`]),
     /// `start_event` or `return_event` (empty name), `min_return_events` (0 or above 255).
     ///
     /// ```
@@ -317,6 +326,15 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     /// ```
     pub fn check(&self) -> Result<RetentionSpec> {
         check_periods(self.periods)?;
+        if self.periods > MAX_COHORT_PERIODS {
+            return Err(Error::invalid(
+                "periods",
+                format!(
+                    "a retention window can have at most {MAX_COHORT_PERIODS} periods (its report is a triangle of n(n+1)/2 cells), got {}; use a longer interval",
+                    self.periods
+                ),
+            ));
+        }
         check_instant("date_to", self.date_to)?;
         if !(1..=255).contains(&self.min_return_events) {
             return Err(Error::invalid(
@@ -363,18 +381,20 @@ impl<Tz: TimeZone> RetentionParams<Tz> {
     }
 }
 
-/// Instants this far from chrono's limits cannot be converted to every zone's local time.
-const MAX_ABS_YEAR: i32 = 200_000;
-
+/// The crate's one supported instant range ([`crate::time::is_supported`]), as an invalid
+/// parameter of this model.
 fn check_instant(name: &'static str, at: DateTime<Utc>) -> Result<()> {
-    use chrono::Datelike;
-    if at.year().abs() > MAX_ABS_YEAR {
-        return Err(Error::invalid(
+    if crate::time::is_supported(at) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
             name,
-            format!("{at} is outside the years -{MAX_ABS_YEAR}..={MAX_ABS_YEAR}"),
-        ));
+            format!(
+                "{at} is outside the supported instants {}",
+                crate::time::SUPPORTED_RANGE
+            ),
+        ))
     }
-    Ok(())
 }
 
 fn check_periods(periods: usize) -> Result<()> {
@@ -641,9 +661,9 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
     /// Checks the settings and lays out the range.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (beyond the
-    /// years ±200,000), `periods` (more than [`MAX_PERIODS`]), `event` (empty name) or
-    /// `events_per_period` (a value of 0).
+    /// [`Error::InvalidParameter`] named `to` (before `from`), `from` or `to` (outside
+    /// [`crate::time::SUPPORTED_RANGE`]), `periods` (more than [`MAX_PERIODS`]), `event`
+    /// (empty name) or `events_per_period` (a value of 0).
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};

@@ -431,8 +431,10 @@ impl Scorer {
     /// * [`Error::Empty`] when the table has no customers;
     /// * [`Error::InvalidParameter`] (`frequency_measure`) when frequency is purchase days but
     ///   the table has none;
-    /// * [`Error::NonFinite`] when a value is NaN or infinite (only possible in a table built
-    ///   by hand).
+    /// * [`Error::Overflow`] when a customer's monetary total is infinite (amounts whose sum
+    ///   passed `f64::MAX`);
+    /// * [`Error::NonFinite`] when a value is NaN (or a recency infinite; only possible in a
+    ///   table built by hand).
     ///
     /// ```
     /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams};
@@ -450,7 +452,14 @@ impl Scorer {
         }
         let p = &self.params;
         let measure = p.frequency_measure;
-        for c in &table.customers {
+        for (i, c) in table.customers.iter().enumerate() {
+            if c.monetary.is_infinite() {
+                // Finite amounts whose sum passed f64::MAX (the summaries add them up).
+                return Err(Error::Overflow {
+                    what: format!("the monetary total of customer {} of the table", i + 1),
+                    hint: crate::checked::SCALE_HINT,
+                });
+            }
             for (field, v) in [("recency_days", c.recency_days), ("monetary", c.monetary)] {
                 if !v.is_finite() {
                     return Err(Error::NonFinite {

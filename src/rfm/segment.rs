@@ -328,41 +328,62 @@ impl SegmentRules {
     /// ```
     #[must_use]
     pub fn unreachable(&self, bins: (u8, u8, u8)) -> Vec<UnreachableRule> {
+        // One table of the first matching rule per cell, then one pass over each rule's cells:
+        // linear in the number of rules (a rule covers at most 729 cells), where asking every
+        // earlier rule for every cell was quadratic (32k rules took minutes).
+        let first = self.first_matches();
         let mut out = Vec::new();
+        let mut seen = vec![false; self.rules.len()];
         for (i, rule) in self.rules.iter().enumerate() {
             let mut any_cell = false;
             let mut free_cell = false;
-            let mut covered_by: Vec<String> = Vec::new();
+            let mut covering: Vec<usize> = Vec::new();
             for r in rule.r[0]..=rule.r[1].min(bins.0) {
                 for f in rule.f[0]..=rule.f[1].min(bins.1) {
                     for m in rule.m[0]..=rule.m[1].min(bins.2) {
                         any_cell = true;
-                        match self.rules.iter().take(i).find(|x| x.matches(r, f, m)) {
-                            Some(earlier) => {
-                                if !covered_by.contains(&earlier.name) {
-                                    covered_by.push(earlier.name.clone());
-                                }
+                        let earliest = first[cell(r, f, m)];
+                        if earliest < i {
+                            if !std::mem::replace(&mut seen[earliest], true) {
+                                covering.push(earliest);
                             }
-                            None => free_cell = true,
+                        } else {
+                            free_cell = true;
                         }
                     }
                 }
             }
-            if !any_cell {
+            for j in &covering {
+                seen[*j] = false;
+            }
+            if !any_cell || !free_cell {
                 out.push(UnreachableRule {
                     index: i,
                     name: rule.name.clone(),
-                    covered_by: Vec::new(),
-                });
-            } else if !free_cell {
-                out.push(UnreachableRule {
-                    index: i,
-                    name: rule.name.clone(),
-                    covered_by,
+                    covered_by: covering
+                        .iter()
+                        .map(|j| self.rules[*j].name.clone())
+                        .collect(),
                 });
             }
         }
         out
+    }
+
+    /// The first matching rule of every (r, f, m) cell, 0..=9 each (index `cell(r, f, m)`), or
+    /// `rules.len()` where none matches: one pass per rule over its own cells, latest first.
+    fn first_matches(&self) -> Vec<usize> {
+        let mut table = vec![self.rules.len(); 1000];
+        for (i, rule) in self.rules.iter().enumerate().rev() {
+            for r in rule.r[0]..=rule.r[1].min(9) {
+                for f in rule.f[0]..=rule.f[1].min(9) {
+                    for m in rule.m[0]..=rule.m[1].min(9) {
+                        table[cell(r, f, m)] = i;
+                    }
+                }
+            }
+        }
+        table
     }
 
     /// Checks the rules against the scores actually produced (`bins = (r, f, m)`).
@@ -401,7 +422,8 @@ impl SegmentRules {
     /// Puts every scored customer in exactly one segment and summarizes the segments.
     ///
     /// # Errors
-    /// As [`SegmentRules::check_bins`].
+    /// As [`SegmentRules::check_bins`]; [`Error::Overflow`] naming the segment when its orders
+    /// pass `u64::MAX` or its revenue `f64::MAX`.
     ///
     /// ```
     /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams, SegmentRules};
@@ -417,15 +439,15 @@ impl SegmentRules {
         let rows = scores.customers.as_slice();
         let blocks = (0..rows.len().div_ceil(SEGMENT_BLOCK))
             .map(|b| plan.block(rows, b))
-            .collect();
-        Ok(plan.finish(blocks, self.unreachable(scores.bins())))
+            .collect::<Result<_>>()?;
+        plan.finish(blocks, self.unreachable(scores.bins()))
     }
 
     /// [`SegmentRules::segment`] with the customers split over rayon's current threads
     /// (feature `parallel`; the ids must be `Sync`). The same result, bit for bit.
     ///
     /// # Errors
-    /// As [`SegmentRules::check_bins`].
+    /// As [`SegmentRules::segment`].
     ///
     /// ```
     /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams, SegmentRules};
@@ -448,7 +470,8 @@ impl SegmentRules {
                 .map(|b| plan.block(rows, b))
                 .collect_into_vec(&mut blocks);
         }
-        Ok(plan.finish(blocks, self.unreachable(scores.bins())))
+        let blocks = blocks.into_iter().collect::<Result<_>>()?;
+        plan.finish(blocks, self.unreachable(scores.bins()))
     }
 
     /// The lookup table of every (r, f, m) and the names, after checking the bins.
@@ -458,17 +481,11 @@ impl SegmentRules {
         let others = u16::try_from(self.rules.len()).map_err(|_| {
             Error::invalid("segments", "at most 65,535 segment rules are supported")
         })?;
-        let mut table = vec![others; 1000];
-        for (cell, slot) in table.iter_mut().enumerate() {
-            let (r, f, m) = (
-                (cell / 100) as u8,
-                (cell / 10 % 10) as u8,
-                (cell % 10) as u8,
-            );
-            if let Some(i) = self.rules.iter().position(|x| x.matches(r, f, m)) {
-                *slot = i as u16;
-            }
-        }
+        let table = self
+            .first_matches()
+            .into_iter()
+            .map(|i| u16::try_from(i).unwrap_or(others))
+            .collect();
         let mut names: Vec<String> = self.rules.iter().map(|r| r.name.clone()).collect();
         names.push(OTHERS.to_string());
         Ok(SegmentPlan {
@@ -477,6 +494,11 @@ impl SegmentRules {
             names,
         })
     }
+}
+
+/// The index of score cell `(r, f, m)` (each 0..=9) in a 1000-cell table.
+fn cell(r: u8, f: u8, m: u8) -> usize {
+    usize::from(r) * 100 + usize::from(f) * 10 + usize::from(m)
 }
 
 /// Customers per block of [`SegmentRules::segment`]: a fixed size, whatever the threads, so
@@ -496,7 +518,7 @@ struct SegmentPlan {
 
 impl SegmentPlan {
     /// Block `b` of `rows`.
-    fn block<U>(&self, rows: &[ScoredCustomer<U>], b: usize) -> Block {
+    fn block<U>(&self, rows: &[ScoredCustomer<U>], b: usize) -> Result<Block> {
         let block = rows
             .get(b * SEGMENT_BLOCK..((b + 1) * SEGMENT_BLOCK).min(rows.len()))
             .unwrap_or_default();
@@ -508,16 +530,25 @@ impl SegmentPlan {
             let s = self.table.get(cell).copied().unwrap_or(self.others);
             if let Some((n, o, v)) = totals.get_mut(usize::from(s)) {
                 *n += 1;
-                *o += c.orders;
-                *v += c.monetary;
+                *o = crate::checked::add_count(*o, c.orders, || self.what("orders", s))?;
+                *v = crate::checked::add(*v, c.monetary, || self.what("revenue", s))?;
             }
             of.push(s);
         }
-        (of, totals)
+        Ok((of, totals))
+    }
+
+    /// `orders of segment "Champions"`, for an overflow.
+    fn what(&self, total: &str, segment: u16) -> String {
+        let name = self
+            .names
+            .get(usize::from(segment))
+            .map_or("", String::as_str);
+        format!("the {total} of segment {name:?}")
     }
 
     /// The segmentation from the blocks, in order.
-    fn finish(self, blocks: Vec<Block>, unreachable: Vec<UnreachableRule>) -> Segmentation {
+    fn finish(self, blocks: Vec<Block>, unreachable: Vec<UnreachableRule>) -> Result<Segmentation> {
         let width = self.names.len();
         let names = self.names;
         let mut customers = vec![0u64; width];
@@ -530,14 +561,24 @@ impl SegmentPlan {
                 if let (Some(cn), Some(co), Some(cv)) =
                     (customers.get_mut(i), orders.get_mut(i), revenue.get_mut(i))
                 {
-                    *cn += n;
-                    *co += o;
-                    *cv += v;
+                    *cn = crate::checked::add_count(*cn, n, || {
+                        format!("the customers of segment {:?}", names[i])
+                    })?;
+                    *co = crate::checked::add_count(*co, o, || {
+                        format!("the orders of segment {:?}", names[i])
+                    })?;
+                    *cv = crate::checked::add(*cv, v, || {
+                        format!("the revenue of segment {:?}", names[i])
+                    })?;
                 }
             }
         }
-        let total_customers: u64 = customers.iter().sum();
-        let total_revenue: f64 = revenue.iter().sum();
+        let total_customers = customers.iter().try_fold(0_u64, |a, n| {
+            crate::checked::add_count(a, *n, || "the customers of all segments".into())
+        })?;
+        let total_revenue = revenue.iter().try_fold(0.0, |a, v| {
+            crate::checked::add(a, *v, || "the revenue of all segments".into())
+        })?;
         let summary = names
             .iter()
             .enumerate()
@@ -564,12 +605,12 @@ impl SegmentPlan {
                 }
             })
             .collect();
-        Segmentation {
+        Ok(Segmentation {
             names,
             of_customer,
             summary,
             unreachable,
-        }
+        })
     }
 }
 

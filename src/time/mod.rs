@@ -39,6 +39,64 @@ pub use zone::{Zone, ZoneOffset};
 
 use crate::{Error, Result};
 
+/// The first year of the supported instants (UTC): 0001-01-01T00:00:00Z.
+///
+/// Every instant the crate reads or takes at a public entry point lies in
+/// `MIN_YEAR-01-01T00:00:00Z ..= MAX_YEAR-12-31T23:59:59.999999999Z` ([`SUPPORTED_RANGE`]):
+/// the time parser ([`parse_instant`]), the CSV reader, [`Calendar::periods`] /
+/// [`Calendar::grid`] (and so every model's range), and the models' as-of instants check it
+/// with [`check_instant`]. Inside this range every calendar computation (a week start, a month
+/// later, a zone offset) stays within chrono's dates, so none can overflow.
+pub const MIN_YEAR: i32 = 1;
+
+/// The last year of the supported instants (UTC): up to 9999-12-31T23:59:59.999999999Z. See
+/// [`MIN_YEAR`].
+pub const MAX_YEAR: i32 = 9999;
+
+/// The supported instants as the error messages print them.
+pub const SUPPORTED_RANGE: &str = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z";
+
+/// The most periods one calendar range may span ([`Calendar::periods`], [`Calendar::grid`] and
+/// so every model built on a range of periods): 100,000 periods are 273 years of days, 1,917
+/// years of weeks or 8,333 years of months. A longer range is refused with
+/// [`Error::TooLarge`] before anything is allocated; ask for a longer interval or a shorter
+/// range.
+pub const MAX_PERIODS: usize = 100_000;
+
+/// Whether `at` is a supported instant (see [`MIN_YEAR`]).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// assert!(userops::time::is_supported(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()));
+/// assert!(!userops::time::is_supported(chrono::DateTime::<Utc>::MIN_UTC));
+/// ```
+#[must_use]
+pub fn is_supported(at: DateTime<Utc>) -> bool {
+    (MIN_YEAR..=MAX_YEAR).contains(&at.year())
+}
+
+/// `at` itself when it is a supported instant (see [`MIN_YEAR`]).
+///
+/// # Errors
+/// [`Error::InstantOutOfRange`] naming `name` and the supported range.
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// let err = userops::time::check_instant("as_of", DateTime::<Utc>::MIN_UTC).unwrap_err();
+/// assert_eq!(err.to_string(), "`as_of` -262143-01-01 00:00:00 UTC is outside the supported \
+///     instants 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z; correct the date or leave the row out");
+/// ```
+pub fn check_instant(name: &'static str, at: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if is_supported(at) {
+        Ok(at)
+    } else {
+        Err(Error::InstantOutOfRange {
+            name,
+            at: at.to_string(),
+        })
+    }
+}
+
 /// The length of a calendar period.
 ///
 /// ```
@@ -135,7 +193,9 @@ impl Period {
             Interval::Week(first) => {
                 let back =
                     (7 + date.weekday().num_days_from_monday() - first.num_days_from_monday()) % 7;
-                date - TimeDelta::days(i64::from(back))
+                // Saturates at chrono's first date (outside the supported range anyway).
+                date.checked_sub_signed(TimeDelta::days(i64::from(back)))
+                    .unwrap_or(NaiveDate::MIN)
             }
             Interval::Month => date.with_day(1).unwrap_or(date),
         };
@@ -198,8 +258,10 @@ impl Period {
     #[must_use]
     pub fn offset(&self, n: i64) -> Period {
         let start = match self.interval {
-            Interval::Day => self.start.checked_add_signed(TimeDelta::days(n)),
-            Interval::Week(_) => self.start.checked_add_signed(TimeDelta::weeks(n)),
+            Interval::Day => TimeDelta::try_days(n).and_then(|d| self.start.checked_add_signed(d)),
+            Interval::Week(_) => {
+                TimeDelta::try_weeks(n).and_then(|d| self.start.checked_add_signed(d))
+            }
             Interval::Month => {
                 let months = u32::try_from(n.unsigned_abs()).unwrap_or(u32::MAX);
                 if n >= 0 {
@@ -428,7 +490,8 @@ impl<Tz: TimeZone> Calendar<Tz> {
     /// The periods from the one containing `from` to the one containing `to`, both included.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `to` is before `from`.
+    /// As [`Calendar::count_periods`]: `to` before `from`, an instant outside
+    /// [`SUPPORTED_RANGE`], more than [`MAX_PERIODS`] periods.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -440,21 +503,79 @@ impl<Tz: TimeZone> Calendar<Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn periods(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Period>> {
+        let n = self.count_periods(from, to)?;
+        let first = self.period_of(from);
+        let mut out = Vec::with_capacity(n);
+        let mut p = first;
+        for _ in 0..n {
+            out.push(p);
+            p = p.next();
+        }
+        Ok(out)
+    }
+
+    /// How many periods [`Calendar::periods`] would give for `from ..= to`, checked: both
+    /// within the supported instants (with a margin of one year on each side, for a model's
+    /// lead or lag period), `from <= to`, at most [`MAX_PERIODS`].
+    ///
+    /// # Errors
+    /// [`Error::InstantOutOfRange`] (`from` or `to` outside [`SUPPORTED_RANGE`] and its margin),
+    /// [`Error::InvalidParameter`] (`to` before `from`), [`Error::TooLarge`] (more than
+    /// [`MAX_PERIODS`] periods).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::time::{Calendar, Interval};
+    /// let cal = Calendar::new(Utc, Interval::Day);
+    /// let from = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap();
+    /// let to = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap();
+    /// assert_eq!(cal.count_periods(from, from)?, 1);
+    /// assert_eq!(cal.count_periods(from, to).unwrap_err().to_string(),
+    ///     "`to` asks for 3652059 periods (day), more than the cap of 100000 periods; \
+    ///      use a longer interval (week, month) or a shorter range");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn count_periods(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<usize> {
+        // A year of margin on each side: a model may add a lead period before a supported
+        // `from` (lifecycle's "previous period") or a lag after a supported `to`.
+        for (name, at) in [("from", from), ("to", to)] {
+            if !(MIN_YEAR - 1..=MAX_YEAR + 1).contains(&at.year()) {
+                return Err(Error::InstantOutOfRange {
+                    name,
+                    at: at.to_string(),
+                });
+            }
+        }
         if to < from {
             return Err(Error::invalid(
                 "to",
-                format!("`to` ({to}) is before `from` ({from})"),
+                format!("`to` ({to}) is before `from` ({from}); swap them"),
             ));
         }
         let first = self.period_of(from);
-        let n = first.periods_until(&self.period_of(to));
-        Ok((0..=n).map(|i| first.offset(i)).collect())
+        let n = first.periods_until(&self.period_of(to)).saturating_add(1);
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if n > MAX_PERIODS {
+            let unit = match self.interval {
+                Interval::Day => "day",
+                Interval::Week(_) => "week",
+                Interval::Month => "month",
+            };
+            return Err(Error::TooLarge {
+                name: "to",
+                requested: format!("{n} periods ({unit})"),
+                cap: format!("{MAX_PERIODS} periods"),
+                hint: "use a longer interval (week, month) or a shorter range",
+            });
+        }
+        Ok(n)
     }
 
     /// A precomputed grid of consecutive periods for fast bucketing of many instants.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `to` is before `from`.
+    /// As [`Calendar::count_periods`]: `to` before `from`, an instant outside
+    /// [`SUPPORTED_RANGE`], more than [`MAX_PERIODS`] periods.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -687,8 +808,11 @@ fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 /// * Unix seconds, integer or fractional, with 9 to 11 integer digits (1973 to 5138): a
 ///   7-digit typo of a date or a 13-digit millisecond stamp is an error, not a wrong instant
 ///
+/// The instant must lie in the supported range ([`SUPPORTED_RANGE`], see [`MIN_YEAR`]).
+///
 /// # Errors
-/// [`Error::TimeParse`] naming the text and the accepted formats.
+/// [`Error::TimeParse`] naming the text (at most [`crate::error::SHOWN_CHARS`] characters of
+/// it) and the accepted formats, or saying that the instant is outside the supported range.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -704,9 +828,21 @@ fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_instant<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc>> {
+    let at = parse_any_instant(text, zone)?;
+    if is_supported(at) {
+        Ok(at)
+    } else {
+        Err(Error::TimeParse {
+            text: crate::error::shorten(text),
+            reason: format!("outside the supported instants {SUPPORTED_RANGE}"),
+        })
+    }
+}
+
+fn parse_any_instant<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc>> {
     let t = text.trim();
     let fail = || Error::TimeParse {
-        text: text.to_string(),
+        text: crate::error::shorten(text),
         reason:
             "expected RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`, `YYYYMMDD` or Unix seconds"
                 .to_string(),

@@ -221,8 +221,19 @@ fn extreme_instants_are_errors_not_panics() {
 
 #[test]
 fn far_but_legal_instants_work_in_every_zone() {
-    // Year 150,000 (inside the accepted range): any zone, any interval, a long window.
-    let far = Utc.with_ymd_and_hms(150_000, 6, 1, 0, 0, 0).unwrap();
+    // The last months of the supported range (years 1 to 9999, issue 18; it was ±200,000
+    // years before the crate had one range): any zone, any interval, a long window.
+    let far = Utc.with_ymd_and_hms(9999, 6, 1, 0, 0, 0).unwrap();
+    let beyond = Utc.with_ymd_and_hms(150_000, 6, 1, 0, 0, 0).unwrap();
+    let cal = Calendar::new(Utc, Interval::Day);
+    assert_eq!(
+        RetentionParams::new(cal, beyond, 1)
+            .check()
+            .unwrap_err()
+            .to_string(),
+        "invalid parameter `date_to`: +150000-06-01 00:00:00 UTC is outside the supported \
+         instants 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+    );
     let log = vec![EventRecord::<u32>::new(1_u32, far)];
     for interval in [
         Interval::Day,
