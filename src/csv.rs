@@ -29,9 +29,10 @@ use std::path::Path;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::EventTable;
 use crate::error::{quote_if_needed, shorten};
 use crate::event::EventRecord;
-use crate::time::{Zone, parse_instant};
+use crate::time::{InstantParser, Zone, parse_instant};
 
 /// Whether `text` is a time the parser would read were it not for the supported range.
 fn time_in_any_range(text: &str, zone: Zone) -> bool {
@@ -142,6 +143,10 @@ pub struct CsvSpec {
     pub has_header: bool,
     /// The zone of times written without an offset.
     pub zone: Zone,
+    /// A `strftime` format for the time column (chrono's syntax, e.g. `%d.%m.%Y`), for what
+    /// the built-in detection cannot read; `None` reads every form
+    /// [`parse_instant`](crate::time::parse_instant) reads.
+    pub time_format: Option<String>,
 }
 
 impl CsvSpec {
@@ -162,6 +167,7 @@ impl CsvSpec {
             delimiter: Delimiter::Byte(b','),
             has_header: true,
             zone: Zone::Utc,
+            time_format: None,
         }
     }
 
@@ -264,6 +270,31 @@ impl CsvSpec {
         self.zone = zone;
         self
     }
+
+    /// Reads the time column with a `strftime` format (chrono's syntax) instead of detecting
+    /// the form; a value that does not match is a rejected row naming the format.
+    ///
+    /// ```
+    /// use userops::csv::{read_events, CsvSpec};
+    /// let spec = CsvSpec::new("u", "t").time_format("%d.%m.%Y");
+    /// let read = read_events("u,t\na,05.01.2025\nb,2025-01-05\n".as_bytes(), &spec)?;
+    /// assert_eq!(read.events[0].at.to_rfc3339(), "2025-01-05T00:00:00+00:00");
+    /// assert_eq!(read.rejected[0].line, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn time_format(mut self, format: impl Into<String>) -> Self {
+        self.time_format = Some(format.into());
+        self
+    }
+
+    /// The parser of this spec's time column.
+    fn instant_parser(&self) -> Result<InstantParser> {
+        match &self.time_format {
+            Some(format) => InstantParser::with_format(self.zone, format),
+            None => Ok(InstantParser::new(self.zone)),
+        }
+    }
 }
 
 /// Why a row was rejected.
@@ -364,30 +395,28 @@ impl CsvEvents {
     /// ```
     #[must_use]
     pub fn account(&self) -> String {
-        let mut s = format!(
-            "{} rows read: {} accepted, {} rejected",
-            self.rows_read,
-            self.events.len(),
-            self.rejected.len()
-        );
-        if !self.rejected.is_empty() {
-            let shown: Vec<String> = self
-                .rejected
-                .iter()
-                .take(3)
-                .map(ToString::to_string)
-                .collect();
-            s.push_str(" (");
-            s.push_str(&shown.join("; "));
-            if self.rejected.len() > 3 {
-                s.push_str("; and ");
-                s.push_str(&(self.rejected.len() - 3).to_string());
-                s.push_str(" more");
-            }
-            s.push(')');
-        }
-        s
+        account(self.rows_read, self.events.len(), &self.rejected)
     }
+}
+
+/// Rows read, accepted, rejected, and the first few rejections, on one line.
+fn account(rows_read: u64, accepted: usize, rejected: &[RejectedRow]) -> String {
+    let mut s = format!(
+        "{rows_read} rows read: {accepted} accepted, {} rejected",
+        rejected.len()
+    );
+    if !rejected.is_empty() {
+        let shown: Vec<String> = rejected.iter().take(3).map(ToString::to_string).collect();
+        s.push_str(" (");
+        s.push_str(&shown.join("; "));
+        if rejected.len() > 3 {
+            s.push_str("; and ");
+            s.push_str(&(rejected.len() - 3).to_string());
+            s.push_str(" more");
+        }
+        s.push(')');
+    }
+    s
 }
 
 /// Resolved column positions.
@@ -475,52 +504,50 @@ impl Layout {
             .unwrap_or(0)
     }
 
-    fn record(
-        &mut self,
-        fields: &[&str],
-        spec: &CsvSpec,
-    ) -> std::result::Result<EventRecord<String>, RejectReason> {
+    /// Whether `fields` has the number of fields this file's rows must have.
+    fn check_count(&self, fields: &[&str]) -> std::result::Result<(), RejectReason> {
         let needed = self.max_index() + 1;
         match self.expected {
-            Some(expected) if fields.len() != expected => {
-                return Err(RejectReason::WrongFieldCount {
-                    expected,
-                    found: fields.len(),
-                });
-            }
-            None if fields.len() < needed => {
-                return Err(RejectReason::WrongFieldCount {
-                    expected: needed,
-                    found: fields.len(),
-                });
-            }
-            _ => {}
+            Some(expected) if fields.len() != expected => Err(RejectReason::WrongFieldCount {
+                expected,
+                found: fields.len(),
+            }),
+            None if fields.len() < needed => Err(RejectReason::WrongFieldCount {
+                expected: needed,
+                found: fields.len(),
+            }),
+            _ => Ok(()),
         }
-        let event = self.event(fields, spec)?;
-        // Without a header, the first accepted row fixes the field count of the file: a bad
-        // first row must not make every later good row wrong.
-        self.expected.get_or_insert(fields.len());
-        Ok(event)
     }
 
-    fn event(
+    /// Notes an accepted row: without a header, the first accepted row fixes the field count
+    /// of the file (a bad first row must not make every later good row wrong).
+    fn accepted(&mut self, fields: &[&str]) {
+        self.expected.get_or_insert(fields.len());
+    }
+
+    /// The event of a row whose field count is right, or why it cannot be one.
+    fn parse<'a>(
         &self,
-        fields: &[&str],
+        fields: &[&'a str],
         spec: &CsvSpec,
-    ) -> std::result::Result<EventRecord<String>, RejectReason> {
+        parser: &InstantParser,
+    ) -> std::result::Result<Parsed<'a>, RejectReason> {
         let user = fields[self.user].trim();
         if user.is_empty() {
             return Err(RejectReason::UserMissing);
         }
         let time_text = fields[self.time].trim();
-        let at = match parse_instant(time_text, &spec.zone) {
+        let at = match parser.parse(time_text) {
             Ok(at) => at,
-            Err(_) if time_in_any_range(time_text, spec.zone) => {
+            Err(_) if spec.time_format.is_none() && time_in_any_range(time_text, spec.zone) => {
                 return Err(RejectReason::TimeOutOfRange(shorten(time_text)));
             }
             Err(_) => return Err(RejectReason::TimeUnparsable(shorten(time_text))),
         };
-        let mut event = EventRecord::new(user.to_string(), at);
+        let at = crate::time::check_instant("time", at)
+            .map_err(|_| RejectReason::TimeOutOfRange(shorten(time_text)))?;
+        let mut amount = 0.0;
         if let Some(i) = self.amount {
             let t = fields[i].trim();
             if !t.is_empty() {
@@ -530,15 +557,14 @@ impl Layout {
                 if !a.is_finite() {
                     return Err(RejectReason::AmountNotFinite(shorten(t)));
                 }
-                event.amount = a;
+                amount = a;
             }
         }
-        if let Some(i) = self.name {
-            let t = fields[i].trim();
-            if !t.is_empty() {
-                event.name = Some(t.to_string());
-            }
-        }
+        let name = self
+            .name
+            .map(|i| fields[i].trim())
+            .filter(|t| !t.is_empty());
+        let mut duration = None;
         if let Some(i) = self.duration {
             let t = fields[i].trim();
             if !t.is_empty() {
@@ -548,16 +574,205 @@ impl Layout {
                 if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
                     return Err(RejectReason::DurationInvalid(shorten(t)));
                 }
-                event =
-                    event.with_duration(TimeDelta::milliseconds((secs * 1000.0).round() as i64));
+                duration = Some(TimeDelta::milliseconds((secs * 1000.0).round() as i64));
             }
         }
-        event.attributes = self
+        Ok(Parsed {
+            user,
+            at,
+            amount,
+            name,
+            duration,
+        })
+    }
+}
+
+/// One row's event, its fields borrowed from the row.
+struct Parsed<'a> {
+    user: &'a str,
+    at: chrono::DateTime<chrono::Utc>,
+    amount: f64,
+    name: Option<&'a str>,
+    duration: Option<TimeDelta>,
+}
+
+/// Where a reader's rows go: events ([`CsvEvents`]) or columns ([`CsvTable`]). Both count
+/// rows and rejections alike.
+trait Sink {
+    /// Takes a row whose fields are split, or says why it cannot.
+    fn accept(
+        &mut self,
+        layout: &mut Layout,
+        fields: &[&str],
+        spec: &CsvSpec,
+        parser: &InstantParser,
+    ) -> std::result::Result<(), RejectReason>;
+    fn reject(&mut self, row: RejectedRow);
+    fn count_row(&mut self);
+    fn set_attribute_names(&mut self, names: &[String]);
+}
+
+impl Sink for CsvEvents {
+    fn accept(
+        &mut self,
+        layout: &mut Layout,
+        fields: &[&str],
+        spec: &CsvSpec,
+        parser: &InstantParser,
+    ) -> std::result::Result<(), RejectReason> {
+        layout.check_count(fields)?;
+        let row = layout.parse(fields, spec, parser)?;
+        let mut event = EventRecord::new(row.user.to_string(), row.at).with_amount(row.amount);
+        event.name = row.name.map(str::to_string);
+        if let Some(d) = row.duration {
+            event = event.with_duration(d);
+        }
+        event.attributes = layout
             .attributes
             .iter()
             .map(|i| fields[*i].trim().to_string())
             .collect();
-        Ok(event)
+        self.events.push(event);
+        layout.accepted(fields);
+        Ok(())
+    }
+    fn reject(&mut self, row: RejectedRow) {
+        self.rejected.push(row);
+    }
+    fn count_row(&mut self) {
+        self.rows_read += 1;
+    }
+    fn set_attribute_names(&mut self, names: &[String]) {
+        self.attribute_names = names.to_vec();
+    }
+}
+
+/// What [`read_table`] returns: the accepted rows as an [`EventTable`] (users and event names
+/// interned once each, no string or event object per row), every rejected row, and the count
+/// of data rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvTable {
+    /// Accepted rows, in file order.
+    pub table: EventTable<String>,
+    /// Rejected rows, in file order.
+    pub rejected: Vec<RejectedRow>,
+    /// Data rows read (header and blank lines excluded): `table.len() + rejected.len()`.
+    pub rows_read: u64,
+}
+
+impl CsvTable {
+    /// A one-line account: rows read, accepted, rejected, and the first few rejections.
+    ///
+    /// ```
+    /// let read = userops::csv::read_table("u,t\na,2025-01-01\n,2025-01-01\n".as_bytes(),
+    ///     &userops::csv::CsvSpec::new("u", "t"))?;
+    /// assert_eq!(read.account(), "2 rows read: 1 accepted, 1 rejected (line 3: user missing)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn account(&self) -> String {
+        account(self.rows_read, self.table.len(), &self.rejected)
+    }
+}
+
+impl Sink for CsvTable {
+    fn accept(
+        &mut self,
+        layout: &mut Layout,
+        fields: &[&str],
+        spec: &CsvSpec,
+        parser: &InstantParser,
+    ) -> std::result::Result<(), RejectReason> {
+        layout.check_count(fields)?;
+        let row = layout.parse(fields, spec, parser)?;
+        let name = match row.name {
+            Some(name) => Some(self.table.name_index(name).map_err(|e| too_many(&e))?),
+            None => None,
+        };
+        self.table
+            .push_parts(
+                row.user,
+                row.at.timestamp_micros(),
+                row.amount,
+                name,
+                row.duration,
+            )
+            .map_err(|e| too_many(&e))?;
+        layout.accepted(fields);
+        Ok(())
+    }
+    fn reject(&mut self, row: RejectedRow) {
+        self.rejected.push(row);
+    }
+    fn count_row(&mut self) {
+        self.rows_read += 1;
+    }
+    fn set_attribute_names(&mut self, _names: &[String]) {}
+}
+
+/// A dictionary past its cap, as a row's reason (the row is counted, not lost).
+fn too_many(e: &Error) -> RejectReason {
+    RejectReason::Malformed(shorten(&e.to_string()))
+}
+
+/// Reads a delimited file straight into an [`EventTable`]: the same rows accepted and
+/// rejected as [`read_events`], each user id and event name made into a string once (when it
+/// is first seen), times read by one parser chosen for the file. Attribute columns are not
+/// kept in a table: a spec that names any is an error.
+///
+/// # Errors
+/// As [`read_events`]; [`Error::InvalidParameter`] when the spec names attribute columns, or
+/// for a time format that names no date.
+///
+/// ```
+/// use userops::csv::{read_table, CsvSpec};
+/// use userops::event::Event;
+///
+/// let text = "user,time,amount,event\nana,2025-01-05 10:00:00,30,order\nbo,2025-01-06,,visit\nana,bad,1,order\n";
+/// let read = read_table(text.as_bytes(), &CsvSpec::new("user", "time").amount("amount").name("event"))?;
+/// assert_eq!((read.rows_read, read.table.len(), read.rejected.len()), (3, 2, 1));
+/// assert_eq!(read.table.users().values(), &["ana".to_string(), "bo".to_string()]);
+/// let first = read.table.row(0).unwrap();
+/// assert_eq!((first.user().as_str(), first.amount(), first.name()), ("ana", 30.0, Some("order")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_table<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvTable> {
+    if !spec.attributes.is_empty() {
+        return Err(Error::invalid(
+            "attributes",
+            "an event table keeps no attribute columns; read them with read_events",
+        ));
+    }
+    let mut out = CsvTable {
+        table: EventTable::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+    };
+    read_into(reader, spec, &mut out)?;
+    Ok(out)
+}
+
+/// Reads a file into an [`EventTable`]; see [`read_table`].
+///
+/// # Errors
+/// As [`read_table`], plus [`Error::Read`] naming the path when it cannot be opened.
+///
+/// ```
+/// let err = userops::csv::read_table_from_path("/no/such/file.csv", &userops::csv::CsvSpec::new("u", "t"));
+/// assert!(err.unwrap_err().to_string().contains("/no/such/file.csv"));
+/// ```
+pub fn read_table_from_path(path: impl AsRef<Path>, spec: &CsvSpec) -> Result<CsvTable> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Read(format!("cannot open {}: {e}", path.display())))?;
+    read_table(BufReader::with_capacity(1 << 20, file), spec)
+}
+
+fn read_into<R: Read, K: Sink>(reader: R, spec: &CsvSpec, out: &mut K) -> Result<()> {
+    let parser = spec.instant_parser()?;
+    match spec.delimiter {
+        Delimiter::Whitespace => read_whitespace(reader, spec, &parser, out),
+        Delimiter::Byte(b) => read_delimited(reader, spec, b, &parser, out),
     }
 }
 
@@ -574,10 +789,14 @@ impl Layout {
 /// assert_eq!(err.to_string(), "column \"user\" does not exist; the columns are: a, b");
 /// ```
 pub fn read_events<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
-    match spec.delimiter {
-        Delimiter::Whitespace => read_whitespace(reader, spec),
-        Delimiter::Byte(b) => read_delimited(reader, spec, b),
-    }
+    let mut out = CsvEvents {
+        events: Vec::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+        attribute_names: Vec::new(),
+    };
+    read_into(reader, spec, &mut out)?;
+    Ok(out)
 }
 
 /// Reads events from a file; see [`read_events`].
@@ -666,15 +885,15 @@ impl<R: Read> Read for TailReader<R> {
     }
 }
 
-fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<CsvEvents> {
+fn read_delimited<R: Read, K: Sink>(
+    reader: R,
+    spec: &CsvSpec,
+    delimiter: u8,
+    parser: &InstantParser,
+    out: &mut K,
+) -> Result<()> {
     let mut layout: Option<Layout> = None;
     let mut header_seen = false;
-    let mut out = CsvEvents {
-        events: Vec::new(),
-        rejected: Vec::new(),
-        rows_read: 0,
-        attribute_names: Vec::new(),
-    };
     read_rows(reader, delimiter, |line, row| {
         if spec.has_header && !header_seen {
             header_seen = true;
@@ -685,7 +904,7 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
             })?;
             let names: Vec<String> = fields.iter().map(|f| header_name(f)).collect();
             let l = resolve(spec, Some(&names))?;
-            out.attribute_names.clone_from(&l.attribute_names);
+            out.set_attribute_names(&l.attribute_names);
             layout = Some(l);
             return Ok(());
         }
@@ -693,14 +912,13 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
             Some(l) => l,
             None => {
                 let l = resolve(spec, None)?;
-                out.attribute_names.clone_from(&l.attribute_names);
+                out.set_attribute_names(&l.attribute_names);
                 layout.insert(l)
             }
         };
-        out.rows_read += 1;
-        match row.and_then(|fields| l.record(fields, spec)) {
-            Ok(e) => out.events.push(e),
-            Err(reason) => out.rejected.push(RejectedRow { line, reason }),
+        out.count_row();
+        if let Err(reason) = row.and_then(|fields| out.accept(l, fields, spec, parser)) {
+            out.reject(RejectedRow { line, reason });
         }
         Ok(())
     })?;
@@ -710,9 +928,9 @@ fn read_delimited<R: Read>(reader: R, spec: &CsvSpec, delimiter: u8) -> Result<C
     if layout.is_none() {
         // No data row: still check the columns (a file of only blank lines).
         let l = resolve(spec, None)?;
-        out.attribute_names.clone_from(&l.attribute_names);
+        out.set_attribute_names(&l.attribute_names);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A header field as a column name: trimmed, without a byte-order mark.
@@ -838,12 +1056,13 @@ fn unterminated_quote<R: Read>(
 }
 
 /// One line of a whitespace-separated file: the header, a blank line or a data row.
-fn whitespace_line(
+fn whitespace_line<K: Sink>(
     line: &[u8],
     line_no: u64,
     spec: &CsvSpec,
+    parser: &InstantParser,
     layout: &mut Option<Layout>,
-    out: &mut CsvEvents,
+    out: &mut K,
 ) -> Result<()> {
     let Ok(text) = std::str::from_utf8(line) else {
         if layout.is_none() && spec.has_header {
@@ -851,8 +1070,8 @@ fn whitespace_line(
                 "the header line (line {line_no}) is not valid UTF-8"
             )));
         }
-        out.rows_read += 1;
-        out.rejected.push(RejectedRow {
+        out.count_row();
+        out.reject(RejectedRow {
             line: line_no,
             reason: RejectReason::Malformed("not valid UTF-8".into()),
         });
@@ -866,39 +1085,37 @@ fn whitespace_line(
         if spec.has_header {
             let names: Vec<String> = fields.iter().map(ToString::to_string).collect();
             let l = resolve(spec, Some(&names))?;
-            out.attribute_names.clone_from(&l.attribute_names);
+            out.set_attribute_names(&l.attribute_names);
             *layout = Some(l);
             return Ok(());
         }
         let l = resolve(spec, None)?;
-        out.attribute_names.clone_from(&l.attribute_names);
+        out.set_attribute_names(&l.attribute_names);
         *layout = Some(l);
     }
     let Some(l) = layout.as_mut() else {
         return Ok(());
     };
-    out.rows_read += 1;
-    match l.record(&fields, spec) {
-        Ok(e) => out.events.push(e),
-        Err(reason) => out.rejected.push(RejectedRow {
+    out.count_row();
+    if let Err(reason) = out.accept(l, &fields, spec, parser) {
+        out.reject(RejectedRow {
             line: line_no,
             reason,
-        }),
+        });
     }
     Ok(())
 }
 
-fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
+fn read_whitespace<R: Read, K: Sink>(
+    reader: R,
+    spec: &CsvSpec,
+    parser: &InstantParser,
+    out: &mut K,
+) -> Result<()> {
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     let mut line_no = 0_u64;
     let mut layout: Option<Layout> = None;
-    let mut out = CsvEvents {
-        events: Vec::new(),
-        rejected: Vec::new(),
-        rows_read: 0,
-        attribute_names: Vec::new(),
-    };
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf)?;
@@ -914,11 +1131,11 @@ fn read_whitespace<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvEvents> {
         let chunk = chunk.strip_suffix(b"\r").unwrap_or(chunk);
         for line in chunk.split(|b| *b == b'\r') {
             line_no += 1;
-            whitespace_line(line, line_no, spec, &mut layout, &mut out)?;
+            whitespace_line(line, line_no, spec, parser, &mut layout, out)?;
         }
     }
     if layout.is_none() && spec.has_header {
         return Err(Error::Empty("the file has no header row"));
     }
-    Ok(out)
+    Ok(())
 }

@@ -145,3 +145,101 @@ fn invalid_utf8_rows_are_rejected_not_dropped() {
     assert_eq!(read.rejected.len(), 1);
     assert_eq!(read.rejected[0].line, 3);
 }
+
+#[test]
+fn cdnow_log_reads_into_a_table_with_its_published_counts() {
+    // Same published counts as above (6,919 transactions, 2,357 customers), as columns.
+    let read = userops::csv::read_table_from_path("tests/data/cdnow_sample.txt", &CsvSpec::cdnow())
+        .unwrap();
+    assert_eq!(read.rejected, vec![]);
+    assert_eq!((read.rows_read, read.table.len()), (6_919, 6_919));
+    assert_eq!(read.table.users().len(), 2_357);
+    let row = read.table.row(0).unwrap();
+    assert_eq!((row.user().as_str(), row.amount()), ("00004", 29.33));
+    assert_eq!(row.at(), Utc.with_ymd_and_hms(1997, 1, 1, 0, 0, 0).unwrap());
+}
+
+mod table_agrees_with_events {
+    use proptest::prelude::*;
+    use userops::csv::{CsvSpec, Delimiter, read_events, read_table};
+    use userops::event::Event;
+
+    /// A field: good values, bad values and the odd ones out.
+    fn field() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "ana",
+            "bo",
+            "",
+            " cy ",
+            "2025-01-02",
+            "2025-01-02 03:04:05",
+            "2025-01-02T03:04:05Z",
+            "20250102",
+            "1735804800",
+            "0000-01-01",
+            "2025-02-30",
+            "12.5",
+            "-3",
+            "NaN",
+            "x y",
+            "\"q\"",
+            "order",
+            "9999-12-31 23:59:59",
+            "2025-01-02 03:04:05.123456789",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        /// Rows read, accepted and rejected (with their lines and reasons) and every accepted
+        /// row's values are the same whether the file is read into events or into a table.
+        #[test]
+        fn same_rows_same_rejections(
+            rows in prop::collection::vec(prop::collection::vec(field(), 1..6), 0..25),
+            blank_every in 2usize..6,
+            whitespace in any::<bool>(),
+            header in any::<bool>(),
+        ) {
+            let sep = if whitespace { " " } else { "," };
+            let mut text = String::new();
+            if header {
+                text.push_str(&["user", "time", "amount", "event"].join(sep));
+                text.push('\n');
+            }
+            for (i, row) in rows.iter().enumerate() {
+                if i % blank_every == 0 {
+                    text.push('\n');
+                }
+                text.push_str(&row.join(sep));
+                text.push('\n');
+            }
+            let mut spec = if header {
+                CsvSpec::new("user", "time").amount("amount").name("event")
+            } else {
+                CsvSpec::new(0_usize, 1_usize).amount(2_usize).header(false)
+            };
+            if whitespace {
+                spec = spec.delimiter(Delimiter::Whitespace);
+            }
+            let events = read_events(text.as_bytes(), &spec);
+            let table = read_table(text.as_bytes(), &spec);
+            match (events, table) {
+                (Ok(e), Ok(t)) => {
+                    prop_assert_eq!(e.rows_read, t.rows_read);
+                    prop_assert_eq!(&e.rejected, &t.rejected);
+                    prop_assert_eq!(e.events.len(), t.table.len());
+                    prop_assert_eq!(e.rows_read as usize, e.events.len() + e.rejected.len());
+                    for (a, b) in e.events.iter().zip(t.table.rows()) {
+                        prop_assert_eq!(a.user(), b.user());
+                        prop_assert_eq!(a.at().timestamp_micros(), b.at().timestamp_micros());
+                        prop_assert_eq!(a.amount(), b.amount());
+                        prop_assert_eq!(a.name(), b.name());
+                        prop_assert_eq!(a.duration(), b.duration());
+                    }
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "events {:?} but table {:?}", a.map(|r| r.rows_read), b.map(|r| r.rows_read)),
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Events as columns: a dense user index, the instant, the amount, an event-name index and a
 //! duration, with the user and name dictionaries built once.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -192,7 +193,7 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     /// A table of every event of an iterator, in order.
     ///
     /// # Errors
-    /// [`crate::Error::TooManyUsers`] past the dictionary's limit.
+    /// As [`EventTable::push`], for the first event that fails.
     ///
     /// ```
     /// use chrono::DateTime;
@@ -218,7 +219,9 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     /// Appends one event.
     ///
     /// # Errors
-    /// [`crate::Error::TooManyUsers`] past the dictionary's limit (the table is unchanged).
+    /// [`crate::Error::TooManyUsers`] past the dictionary's limit;
+    /// [`crate::Error::InstantOutOfRange`] for an instant outside the supported years
+    /// ([`crate::time::MIN_YEAR`]..=[`crate::time::MAX_YEAR`]). The table is unchanged.
     ///
     /// ```
     /// use chrono::DateTime;
@@ -229,6 +232,7 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn push<E: Event<User = U>>(&mut self, event: &E) -> Result<()> {
+        let at = crate::time::check_instant("at", event.at())?;
         let name = match event.name() {
             Some(name) => self.name_index(name)?,
             None => NO_NAME,
@@ -239,7 +243,7 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
             .unwrap_or(NO_DURATION);
         self.push_indexed(
             event.user(),
-            event.at().timestamp_micros(),
+            at.timestamp_micros(),
             event.amount(),
             name,
             duration,
@@ -253,6 +257,7 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     ///
     /// # Errors
     /// [`crate::Error::TooManyUsers`] past the dictionary's limit;
+    /// [`crate::Error::InstantOutOfRange`] for an instant outside the supported years;
     /// [`crate::Error::InvalidParameter`] for an instant outside chrono's range or a name
     /// index the table does not have.
     ///
@@ -264,19 +269,28 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     /// assert_eq!(t.row(0).map(|r| r.at().to_rfc3339()), Some("2023-11-14T22:13:20+00:00".to_string()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn push_parts(
+    pub fn push_parts<Q>(
         &mut self,
-        user: &U,
+        user: &Q,
         at_micros: i64,
         amount: f64,
         name: Option<u32>,
         duration: Option<TimeDelta>,
-    ) -> Result<()> {
-        if DateTime::from_timestamp_micros(at_micros).is_none() {
-            return Err(crate::Error::invalid(
-                "at",
-                format!("{at_micros} microseconds since the epoch is outside chrono's range"),
-            ));
+    ) -> Result<()>
+    where
+        U: Borrow<Q>,
+        Q: Hash + Eq + Ord + ToOwned<Owned = U> + ?Sized,
+    {
+        match DateTime::from_timestamp_micros(at_micros) {
+            Some(at) => {
+                crate::time::check_instant("at", at)?;
+            }
+            None => {
+                return Err(crate::Error::invalid(
+                    "at",
+                    format!("{at_micros} microseconds since the epoch is outside chrono's range"),
+                ));
+            }
         }
         let name = match name {
             Some(i) if (i as usize) < self.names.len() => i,
@@ -309,15 +323,19 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     }
 
     #[inline]
-    fn push_indexed(
+    fn push_indexed<Q>(
         &mut self,
-        user: &U,
+        user: &Q,
         at: i64,
         amount: f64,
         name: u32,
         duration: i64,
-    ) -> Result<()> {
-        let user = self.users.intern(user)?;
+    ) -> Result<()>
+    where
+        U: Borrow<Q>,
+        Q: Hash + Eq + Ord + ToOwned<Owned = U> + ?Sized,
+    {
+        let user = self.users.intern_ref(user)?;
         self.user.push(user);
         self.at.push(at);
         self.amount.push(amount);

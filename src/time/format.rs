@@ -207,14 +207,13 @@ impl InstantParser {
         let mut micros = 0;
         if let Some((b'.', frac)) = rest.split_first() {
             let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 || n > 9 {
+            // Nanoseconds go the general way, which keeps them in a `DateTime`.
+            if n == 0 || n > 6 {
                 return None;
             }
             let mut value = 0_i64;
-            for (i, &c) in frac[..n].iter().enumerate() {
-                if i < 6 {
-                    value = value * 10 + i64::from(c - b'0');
-                }
+            for &c in &frac[..n] {
+                value = value * 10 + i64::from(c - b'0');
             }
             for _ in n..6 {
                 value *= 10;
@@ -249,7 +248,8 @@ impl InstantParser {
                     u32::try_from(second).ok()?,
                     u32::try_from(micros).ok()? * 1000,
                 )?;
-                Some(local_to_utc(&self.zone, date.and_time(time)).timestamp_micros())
+                let at = local_to_utc(&self.zone, date.and_time(time)).timestamp_micros();
+                (at < YEAR_10000_MICROS).then_some(at)
             }
         }
     }
