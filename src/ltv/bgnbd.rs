@@ -6,8 +6,8 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
     Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
-    check_all, check_horizon, check_positive, finite, fit_model, probability, subsample, sum_rows,
-    sum_rows_vec,
+    check_all, check_horizon, check_positive, expectation, finite, fit_model, probability,
+    subsample, sum_rows, sum_rows_vec,
 };
 use super::special::{hyp2f1, ln_poch, log_add_exp, trigamma_diff};
 use crate::{Error, Result};
@@ -379,7 +379,7 @@ impl TransactionModel for BgNbdParams {
         c.check("")?;
         check_horizon(t)?;
         let p_alive = alive_from_log_odds(self.log_odds(c));
-        finite(
+        expectation(
             "expected_purchases",
             p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
         )
@@ -500,7 +500,7 @@ impl TransactionModel for MbgNbdParams {
         c.check("")?;
         check_horizon(t)?;
         let p_alive = alive_from_log_odds(self.log_odds(c));
-        finite(
+        expectation(
             "expected_purchases",
             p_alive * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
         )
@@ -607,7 +607,7 @@ fn bounded_expectation(
     value: f64,
     bound: f64,
 ) -> Result<f64> {
-    let value = finite(field, value)?;
+    let value = expectation(field, value)?;
     let slack = 1e-9 * bound.abs().max(1.0);
     if value >= -slack && value <= bound + slack {
         Ok(value.clamp(0.0, bound.max(0.0)))

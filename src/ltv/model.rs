@@ -994,6 +994,26 @@ pub(crate) fn probability(field: &'static str, v: f64) -> Result<f64> {
     }
 }
 
+/// A model's expectation, which must be a finite number: NaN means the formula lost its
+/// precision ([`Error::Numerical`]), an infinity that the expectation overflowed
+/// ([`Error::Overflow`]); neither is a bad input value.
+pub(crate) fn expectation(field: &'static str, v: f64) -> Result<f64> {
+    if v.is_nan() {
+        Err(Error::Numerical(format!(
+            "{field} is NaN: the model's formula lost its precision for this customer and \
+             horizon; use a shorter horizon (at most {} months for CLV)",
+            crate::ltv::MAX_CLV_MONTHS
+        )))
+    } else if v.is_infinite() {
+        Err(Error::Overflow {
+            what: field.to_string(),
+            hint: "the customer's history or the horizon is beyond what the model can forecast: use a shorter horizon",
+        })
+    } else {
+        Ok(v)
+    }
+}
+
 pub(crate) fn finite(field: &'static str, v: f64) -> Result<f64> {
     if v.is_finite() {
         Ok(v)

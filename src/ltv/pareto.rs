@@ -10,7 +10,8 @@ use super::bgnbd::nbd_log_pmf;
 use super::model::sum_rows;
 use super::model::{
     Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
-    check_all, check_horizon, check_positive, finite, fit_model, subsample, sum_rows_vec,
+    check_all, check_horizon, check_positive, expectation, finite, fit_model, subsample,
+    sum_rows_vec,
 };
 use super::special::{ln_poch, log_add_exp};
 use crate::Result;
@@ -639,7 +640,7 @@ impl TransactionModel for ParetoNbdParams {
 
     fn expected_purchases(&self, c: &Customer, t: f64) -> Result<f64> {
         let p = self.p_alive(c)?;
-        finite(
+        expectation(
             "expected_purchases",
             p * self.expected_purchases_if_alive(c.frequency, c.age, t)?,
         )
@@ -652,14 +653,14 @@ impl TransactionModel for ParetoNbdParams {
         // (r+x)(β+T) / ((α+T)(s-1)) [1 - ((β+T)/(β+T+t))^(s-1)]
         let v = (self.r + x) * (self.beta + age) / (self.alpha + age)
             * power_bracket(self.s - 1.0, t / (self.beta + age));
-        finite("expected_purchases", v)
+        expectation("expected_purchases", v)
     }
 
     fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         // rβ/(α(s-1)) [1 - (β/(β+t))^(s-1)]
         let v = self.r * self.beta / self.alpha * power_bracket(self.s - 1.0, t / self.beta);
-        finite("expected_purchases", v)
+        expectation("expected_purchases", v)
     }
 
     fn purchases_pmf(&self, n: u32, t: f64) -> Result<f64> {

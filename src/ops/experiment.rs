@@ -1039,8 +1039,9 @@ pub fn sample_size_two_proportions(p1: f64, p2: f64, spec: &PowerSpec) -> Result
     }
     let per_group = (root / (p1 - p2).abs()).powi(2);
     let rounded = per_group.ceil();
-    // Not a saturated u64::MAX: a sample that large is an answer no one can honour.
-    if rounded.is_nan() || rounded >= u64::MAX as f64 {
+    // Not a saturated u64::MAX: a sample that large is an answer no one can honour. (The
+    // ratio is never NaN: root > 0 and p1 != p2.)
+    if rounded >= u64::MAX as f64 {
         return Err(Error::Overflow {
             what: format!("the sample size per group ({per_group:e} users)"),
             hint: "the effect is too small to detect with any sample: ask for a larger difference between p1 and p2",

@@ -512,3 +512,24 @@ fn a_sample_size_beyond_u64_max_is_an_overflow_not_a_saturated_count() {
          p1 and p2"
     ));
 }
+
+#[test]
+fn a_forecast_beyond_the_models_precision_says_so() {
+    use userops::ltv::{ParetoNbdParams, TransactionModel};
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let c = Customer::new(2, 30.43, 38.86).unwrap();
+    // The hypergeometric series of BG/NBD is NaN at a horizon of 1e20 weeks.
+    assert_eq!(
+        bg.expected_purchases(&c, 1e20).unwrap_err().to_string(),
+        "numerical precision lost: expected_purchases is NaN: the model's formula lost its \
+         precision for this customer and horizon; use a shorter horizon (at most 1200 months \
+         for CLV)"
+    );
+    // u32::MAX purchases over 1e300 weeks: Pareto/NBD's expectation passes f64::MAX.
+    let pn = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+    let big = Customer::new(u32::MAX, 1e300, 1e300).unwrap();
+    assert!(matches!(
+        pn.expected_purchases(&big, 52.0),
+        Err(Error::Overflow { .. })
+    ));
+}
