@@ -619,10 +619,11 @@ impl<U, Tz: NamedZone> PeriodTotals<U, Tz> {
                 return Err(invalid("a period appears twice"));
             }
         }
-        let first_active = parts.first_seen.iter().enumerate().all(|(u, at)| {
+        // Indices from 0: the dictionary holds at most 2^32 - 1 users.
+        let first_active = (0_u32..).zip(&parts.first_seen).all(|(u, at)| {
             periods
                 .get(&parts.calendar.period_of(*at))
-                .is_some_and(|p: &PeriodState| p.active.contains(&(u as u32)))
+                .is_some_and(|p: &PeriodState| p.active.contains(&u))
         });
         if !first_active {
             return Err(invalid(
