@@ -215,8 +215,9 @@ impl<U: Clone + Eq + Hash + Ord, W: Copy> UserRows<U, W> {
     /// summary keeps beside the rows).
     ///
     /// # Errors
-    /// [`Error::TooManyUsers`] when the union is over the limit; [`Error::MergeMismatch`]
-    /// when the rows differ in width. Either way this one is unchanged.
+    /// [`Error::MergeMismatch`] when the rows differ in width (this one unchanged);
+    /// [`Error::TooManyUsers`] when the union is over the limit (the dictionary may then
+    /// hold some of `other`'s users without rows: drop this state).
     ///
     /// ```
     /// let mut a = userops::engine::UserRows::<u8, u32>::new(vec![0]);
