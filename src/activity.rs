@@ -25,16 +25,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::Hash;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{Dictionary, PerUser};
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
-use crate::time::{Calendar, Period};
+use crate::fold::{Fold, Summary};
+use crate::time::{Calendar, NamedZone, Period};
 use crate::{Error, Result};
 
 /// What one user did, as an [`ActivitySummary`] keeps it.
@@ -54,13 +55,58 @@ pub struct UserActivity<U> {
     pub active_periods: Vec<Period>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ActivityState {
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
     events: u64,
     amount: f64,
     active: BTreeSet<Period>,
+}
+
+impl ActivityState {
+    /// A user's state after their first event.
+    fn first(at: DateTime<Utc>, amount: f64, period: Period) -> Self {
+        ActivityState {
+            first_seen: at,
+            last_seen: at,
+            events: 1,
+            amount,
+            active: BTreeSet::from([period]),
+        }
+    }
+
+    /// Adds one more event.
+    fn add(&mut self, at: DateTime<Utc>, amount: f64, period: Period) {
+        self.first_seen = self.first_seen.min(at);
+        self.last_seen = self.last_seen.max(at);
+        self.events += 1;
+        self.amount += amount;
+        self.active.insert(period);
+    }
+
+    /// Adds the events of another part.
+    fn absorb(&mut self, other: ActivityState) {
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.events += other.events;
+        self.amount += other.amount;
+        self.active.extend(other.active);
+    }
+
+    /// Whether a fold with `calendar` could have made this state: at least one event, first
+    /// seen no later than last seen, both in active periods of the calendar's interval.
+    fn fits<Tz: TimeZone>(&self, calendar: &Calendar<Tz>) -> bool {
+        let interval = calendar.interval();
+        self.events >= 1
+            && self.first_seen <= self.last_seen
+            && self
+                .active
+                .iter()
+                .all(|p| Period::containing(p.start(), interval) == *p)
+            && self.active.contains(&calendar.period_of(self.first_seen))
+            && self.active.contains(&calendar.period_of(self.last_seen))
+    }
 }
 
 /// Per-user activity: first seen, last seen, event count, amount total, active periods.
@@ -84,10 +130,15 @@ struct ActivityState {
 /// assert_eq!(ana.active_periods.len(), 2); // Jan 1 and Jan 3
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// The partial state serializes with serde as `{"calendar", "users": {"users", "states"}}`
+/// (one state per user: `first_seen`, `last_seen`, `events`, `amount`, `active`) and
+/// deserializes back to an equal summary, checked (a user without events, or whose first or
+/// last event is not in one of their active periods, is an error).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActivitySummary<U, Tz: TimeZone = crate::time::Zone> {
     calendar: Calendar<Tz>,
-    users: UserMap<U, ActivityState>,
+    users: PerUser<U, ActivityState>,
 }
 
 impl<U: Eq + Hash, Tz: TimeZone> ActivitySummary<U, Tz> {
@@ -101,7 +152,7 @@ impl<U: Eq + Hash, Tz: TimeZone> ActivitySummary<U, Tz> {
     pub fn new(calendar: Calendar<Tz>) -> Self {
         ActivitySummary {
             calendar,
-            users: UserMap::default(),
+            users: PerUser::new(),
         }
     }
 
@@ -144,25 +195,14 @@ where
         let amount = checked_amount(event)?;
         let at = event.at();
         let period = self.calendar.period_of(at);
-        match self.users.get_mut(event.user()) {
-            Some(s) => {
-                s.first_seen = s.first_seen.min(at);
-                s.last_seen = s.last_seen.max(at);
-                s.events += 1;
-                s.amount += amount;
-                s.active.insert(period);
-            }
-            None => {
-                self.users.insert(
-                    event.user().clone(),
-                    ActivityState {
-                        first_seen: at,
-                        last_seen: at,
-                        events: 1,
-                        amount,
-                        active: BTreeSet::from([period]),
-                    },
-                );
+        let known = self.users.len();
+        let user = self
+            .users
+            .index(event.user(), || ActivityState::first(at, amount, period))?
+            as usize;
+        if user < known {
+            if let Some(state) = self.users.states_mut().get_mut(user) {
+                state.add(at, amount, period);
             }
         }
         Ok(())
@@ -178,21 +218,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for ActivityS
                 "activity summaries use different calendars".into(),
             ));
         }
-        for (user, o) in other.users {
-            match self.users.get_mut(&user) {
-                Some(s) => {
-                    s.first_seen = s.first_seen.min(o.first_seen);
-                    s.last_seen = s.last_seen.max(o.last_seen);
-                    s.events += o.events;
-                    s.amount += o.amount;
-                    s.active.extend(o.active);
-                }
-                None => {
-                    self.users.insert(user, o);
-                }
-            }
-        }
-        Ok(())
+        self.users.merge(other.users, ActivityState::absorb)
     }
 
     fn finish(self) -> ActivityReport<U> {
@@ -210,6 +236,56 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for ActivityS
             .collect();
         users.sort_by(|a, b| a.user.cmp(&b.user));
         ActivityReport { users }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(bound(serialize = "U: Serialize, Tz: NamedZone"))]
+struct ActivityStateRef<'a, U, Tz: NamedZone> {
+    calendar: &'a Calendar<Tz>,
+    users: &'a PerUser<U, ActivityState>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"))]
+struct ActivityStateParts<U, Tz: NamedZone> {
+    calendar: Calendar<Tz>,
+    users: PerUser<U, ActivityState>,
+}
+
+impl<U: Serialize, Tz: NamedZone> Serialize for ActivitySummary<U, Tz> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        ActivityStateRef {
+            calendar: &self.calendar,
+            users: &self.users,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, U, Tz> Deserialize<'de> for ActivitySummary<U, Tz>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+    Tz: NamedZone,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let parts = ActivityStateParts::<U, Tz>::deserialize(deserializer)?;
+        if !parts.users.states().iter().all(|s| s.fits(&parts.calendar)) {
+            return Err(D::Error::custom(
+                "activity summary: a user without events, or with first or last seen outside \
+                 their active periods",
+            ));
+        }
+        Ok(ActivitySummary {
+            calendar: parts.calendar,
+            users: parts.users,
+        })
     }
 }
 
@@ -273,36 +349,38 @@ impl fmt::Display for PeriodReport {
     }
 }
 
-#[derive(Debug, Clone)]
-struct PeriodState<U> {
+/// Users by index in a [`PeriodTotals`]' dictionary.
+type UserSet = hashbrown::HashSet<u32, foldhash::fast::RandomState>;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct PeriodState {
     events: u64,
     revenue: f64,
     payments: u64,
-    active: HashSet<U>,
-    paying: HashSet<U>,
-}
-
-impl<U> Default for PeriodState<U> {
-    fn default() -> Self {
-        PeriodState {
-            events: 0,
-            revenue: 0.0,
-            payments: 0,
-            active: HashSet::new(),
-            paying: HashSet::new(),
-        }
-    }
+    /// Users (indices) with an event in the period.
+    active: UserSet,
+    /// Users (indices) with a payment in the period.
+    paying: UserSet,
 }
 
 /// Per-period totals: events, revenue, payments, active users, paying users, new users.
 ///
-/// Memory is proportional to active user-periods (distinct users are counted exactly).
+/// Memory is proportional to active user-periods (distinct users are counted exactly): each
+/// period keeps the indices of its active and paying users in the summary's user dictionary.
 /// See the [module docs](self) for an example.
-#[derive(Debug, Clone)]
+///
+/// The partial state serializes with serde as `{"calendar", "users", "first_seen",
+/// "periods"}` (the users in index order with each one's first event, then per period its
+/// totals and the sorted indices of its active and paying users) and deserializes back to an
+/// equal summary, checked (an index with no user, a paying user not active, a user not active
+/// in the period of their first event: an error).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PeriodTotals<U, Tz: TimeZone = crate::time::Zone> {
     calendar: Calendar<Tz>,
-    periods: BTreeMap<Period, PeriodState<U>>,
-    first_seen: UserMap<U, DateTime<Utc>>,
+    periods: BTreeMap<Period, PeriodState>,
+    users: Dictionary<U>,
+    /// Per user (by index), the first event's instant.
+    first_seen: Vec<DateTime<Utc>>,
 }
 
 impl<U: Eq + Hash, Tz: TimeZone> PeriodTotals<U, Tz> {
@@ -317,7 +395,8 @@ impl<U: Eq + Hash, Tz: TimeZone> PeriodTotals<U, Tz> {
         PeriodTotals {
             calendar,
             periods: BTreeMap::new(),
-            first_seen: UserMap::default(),
+            users: Dictionary::new(),
+            first_seen: Vec::new(),
         }
     }
 }
@@ -330,29 +409,24 @@ where
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
         let at = event.at();
+        let user = self.users.intern(event.user())?;
+        match self.first_seen.get_mut(user as usize) {
+            Some(first) => *first = (*first).min(at),
+            None => self.first_seen.push(at),
+        }
         let p = self.periods.entry(self.calendar.period_of(at)).or_default();
         p.events += 1;
         p.revenue += amount;
         if amount != 0.0 {
             p.payments += 1;
-            if !p.paying.contains(event.user()) {
-                p.paying.insert(event.user().clone());
-            }
+            p.paying.insert(user);
         }
-        if !p.active.contains(event.user()) {
-            p.active.insert(event.user().clone());
-        }
-        match self.first_seen.get_mut(event.user()) {
-            Some(f) => *f = (*f).min(at),
-            None => {
-                self.first_seen.insert(event.user().clone(), at);
-            }
-        }
+        p.active.insert(user);
         Ok(())
     }
 }
 
-impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for PeriodTotals<U, Tz> {
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for PeriodTotals<U, Tz> {
     type Output = PeriodReport;
 
     fn merge(&mut self, other: Self) -> Result<()> {
@@ -361,24 +435,34 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for PeriodTotals<U,
                 "period totals use different calendars".into(),
             ));
         }
+        // Other's user indices -> this summary's.
+        let map = self.users.absorb(&other.users)?;
+        for (&to, at) in map.iter().zip(other.first_seen) {
+            match self.first_seen.get_mut(to as usize) {
+                Some(first) => *first = (*first).min(at),
+                None => self.first_seen.push(at),
+            }
+        }
+        let here = |users: &UserSet| -> Vec<u32> {
+            users
+                .iter()
+                .filter_map(|u| map.get(*u as usize).copied())
+                .collect()
+        };
         for (period, o) in other.periods {
             let p = self.periods.entry(period).or_default();
             p.events += o.events;
             p.revenue += o.revenue;
             p.payments += o.payments;
-            p.active.extend(o.active);
-            p.paying.extend(o.paying);
-        }
-        for (u, at) in other.first_seen {
-            let f = self.first_seen.entry(u).or_insert(at);
-            *f = (*f).min(at);
+            p.active.extend(here(&o.active));
+            p.paying.extend(here(&o.paying));
         }
         Ok(())
     }
 
     fn finish(self) -> PeriodReport {
         let mut new_by_period: BTreeMap<Period, u64> = BTreeMap::new();
-        for at in self.first_seen.values() {
+        for at in &self.first_seen {
             *new_by_period
                 .entry(self.calendar.period_of(*at))
                 .or_default() += 1;
@@ -420,5 +504,137 @@ impl<U: Clone + Eq + Hash, Tz: TimeZone + PartialEq> Summary for PeriodTotals<U,
             revenue: rows.iter().map(|r| r.revenue).sum(),
             rows,
         }
+    }
+}
+
+/// One period of a serialized [`PeriodTotals`].
+#[derive(Serialize, Deserialize)]
+struct PeriodParts {
+    period: Period,
+    events: u64,
+    revenue: f64,
+    payments: u64,
+    active: Vec<u32>,
+    paying: Vec<u32>,
+}
+
+/// The users of a set, in index order.
+fn sorted(users: &UserSet) -> Vec<u32> {
+    let mut v: Vec<u32> = users.iter().copied().collect();
+    v.sort_unstable();
+    v
+}
+
+#[derive(Serialize)]
+#[serde(bound(serialize = "U: Serialize, Tz: NamedZone"))]
+struct PeriodTotalsRef<'a, U, Tz: NamedZone> {
+    calendar: &'a Calendar<Tz>,
+    users: &'a Dictionary<U>,
+    first_seen: &'a [DateTime<Utc>],
+    periods: Vec<PeriodParts>,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"))]
+struct PeriodTotalsParts<U, Tz: NamedZone> {
+    calendar: Calendar<Tz>,
+    users: Dictionary<U>,
+    first_seen: Vec<DateTime<Utc>>,
+    periods: Vec<PeriodParts>,
+}
+
+impl<U: Serialize, Tz: NamedZone> Serialize for PeriodTotals<U, Tz> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        PeriodTotalsRef {
+            calendar: &self.calendar,
+            users: &self.users,
+            first_seen: &self.first_seen,
+            periods: self
+                .periods
+                .iter()
+                .map(|(period, p)| PeriodParts {
+                    period: *period,
+                    events: p.events,
+                    revenue: p.revenue,
+                    payments: p.payments,
+                    active: sorted(&p.active),
+                    paying: sorted(&p.paying),
+                })
+                .collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, U, Tz> Deserialize<'de> for PeriodTotals<U, Tz>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+    Tz: NamedZone,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let parts = PeriodTotalsParts::<U, Tz>::deserialize(deserializer)?;
+        PeriodTotals::from_parts(parts).map_err(D::Error::custom)
+    }
+}
+
+impl<U, Tz: NamedZone> PeriodTotals<U, Tz> {
+    /// Period totals from their serialized parts, checked against what a fold can make.
+    fn from_parts(parts: PeriodTotalsParts<U, Tz>) -> Result<Self> {
+        let invalid = |what: &str| Error::invalid("period totals", what.to_string());
+        let n = parts.users.len();
+        if parts.first_seen.len() != n {
+            return Err(invalid("not one first-seen instant per user"));
+        }
+        let interval = parts.calendar.interval();
+        let mut periods = BTreeMap::new();
+        for p in parts.periods {
+            let increasing = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
+            let fits = Period::containing(p.period.start(), interval) == p.period
+                && increasing(&p.active)
+                && increasing(&p.paying)
+                && p.active.last().is_none_or(|u| (*u as usize) < n)
+                && p.paying.iter().all(|u| p.active.binary_search(u).is_ok())
+                && p.events >= p.active.len() as u64
+                && p.events >= p.payments
+                && p.payments >= p.paying.len() as u64;
+            if !fits {
+                return Err(invalid(
+                    "a period of another interval, or its users or counts inconsistent",
+                ));
+            }
+            let state = PeriodState {
+                events: p.events,
+                revenue: p.revenue,
+                payments: p.payments,
+                active: p.active.into_iter().collect(),
+                paying: p.paying.into_iter().collect(),
+            };
+            if periods.insert(p.period, state).is_some() {
+                return Err(invalid("a period appears twice"));
+            }
+        }
+        // Indices from 0: the dictionary holds at most 2^32 - 1 users.
+        let first_active = (0_u32..).zip(&parts.first_seen).all(|(u, at)| {
+            periods
+                .get(&parts.calendar.period_of(*at))
+                .is_some_and(|p: &PeriodState| p.active.contains(&u))
+        });
+        if !first_active {
+            return Err(invalid(
+                "a user not active in the period of their first event",
+            ));
+        }
+        Ok(PeriodTotals {
+            calendar: parts.calendar,
+            periods,
+            users: parts.users,
+            first_seen: parts.first_seen,
+        })
     }
 }

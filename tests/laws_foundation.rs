@@ -138,3 +138,108 @@ fn fold_par_equals_fold_on_sample_data() {
         .finish();
     assert!(same_periods(&seq, &par));
 }
+
+/// Folds `events` whole and in parts cut at `cuts`; each part goes to JSON and back (it must
+/// come back equal, and print the same JSON again); the parts read back are merged left to
+/// right. Returns the whole and the merged state.
+fn whole_and_parts_via_json<S>(
+    empty: impl Fn() -> S,
+    events: &[EventRecord<u8>],
+    cuts: &[usize],
+) -> Result<(S, S), TestCaseError>
+where
+    S: userops::fold::Fold<EventRecord<u8>>
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + std::fmt::Debug,
+{
+    let mut whole = empty();
+    for e in events {
+        whole.observe(e).unwrap();
+    }
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
+    cuts.extend([0, events.len()]);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut merged = empty();
+    for w in cuts.windows(2) {
+        let mut part = empty();
+        part.observe_many(&events[w[0]..w[1]]).unwrap();
+        let json = serde_json::to_string(&part).unwrap();
+        let back: S = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &part);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        merged.merge(back).unwrap();
+    }
+    Ok((whole, merged))
+}
+
+proptest! {
+    #[test]
+    fn activity_state_survives_json_and_merges_as_the_whole(ev in events(), cuts in prop::collection::vec(0_usize..80, 0..4)) {
+        let (whole, merged) = whole_and_parts_via_json(|| ActivitySummary::new(calendar()), &ev, &cuts)?;
+        prop_assert!(same_activity(&whole.finish(), &merged.finish()));
+    }
+
+    #[test]
+    fn period_totals_state_survives_json_and_merges_as_the_whole(ev in events(), cuts in prop::collection::vec(0_usize..80, 0..4)) {
+        let (whole, merged) = whole_and_parts_via_json(|| PeriodTotals::new(calendar()), &ev, &cuts)?;
+        prop_assert!(same_periods(&whole.finish(), &merged.finish()));
+    }
+}
+
+/// States edited into ones no fold could make are refused when read.
+#[test]
+fn impossible_activity_states_are_refused() {
+    let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
+    let log = vec![
+        EventRecord::<u8>::new(1_u8, t(1)).with_amount(2.5),
+        EventRecord::new(2_u8, t(9)),
+        EventRecord::new(1_u8, t(20)),
+    ];
+    let cal = || Calendar::new(Zone::Utc, Interval::Week(chrono::Weekday::Mon));
+    let activity = fold(ActivitySummary::new(cal()), &log).unwrap();
+    let good = serde_json::to_value(&activity).unwrap();
+    let back: ActivitySummary<u8, Zone> = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, activity);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<ActivitySummary<u8, Zone>>(v).is_err()
+    };
+    assert!(edit(
+        &|v| v["users"]["states"][0]["events"] = serde_json::json!(0)
+    ));
+    assert!(edit(
+        &|v| v["users"]["states"][0]["active"] = serde_json::json!([])
+    ));
+    assert!(edit(&|v| v["users"]["users"] = serde_json::json!([1, 1])));
+    assert!(edit(
+        &|v| v["users"]["states"][1]["first_seen"] = v["users"]["states"][0]["last_seen"].clone()
+    ));
+
+    let totals = fold(PeriodTotals::new(cal()), &log).unwrap();
+    let good = serde_json::to_value(&totals).unwrap();
+    // Week of Dec 30 (user 1, paying), week of Jan 6 (user 2), week of Jan 20 (user 1).
+    assert_eq!(good["periods"][0]["active"], serde_json::json!([0]));
+    assert_eq!(good["periods"][0]["paying"], serde_json::json!([0]));
+    assert_eq!(good["periods"][1]["active"], serde_json::json!([1]));
+    let back: PeriodTotals<u8, Zone> = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, totals);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<PeriodTotals<u8, Zone>>(v).is_err()
+    };
+    assert!(edit(&|v| v["periods"][1]["active"] = serde_json::json!([7]))); // no user 7
+    assert!(edit(&|v| v["periods"][1]["paying"] = serde_json::json!([1]))); // no payment
+    assert!(edit(
+        &|v| v["periods"][0]["active"] = serde_json::json!([0, 0])
+    ));
+    assert!(edit(&|v| {
+        v["first_seen"].as_array_mut().unwrap().pop();
+    }));
+    // User 2 first seen in the week of Dec 30, where they were not active.
+    assert!(edit(&|v| v["first_seen"][1] = v["first_seen"][0].clone()));
+}

@@ -575,3 +575,96 @@ fn display_prints_the_tables() {
     assert!(text.contains("2025-05"));
     assert!(text.contains("60.0%"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Parts of the log folded, each sent through JSON (it comes back equal and prints the
+    /// same JSON), the parts read back merged: the state of folding the whole log, and the
+    /// same reports. Windows that start after some events cover the history columns.
+    #[test]
+    fn state_survives_json_and_merges_as_the_whole(
+        log in arb_log(),
+        interval in arb_interval(),
+        z in 0u8..3,
+        a in 0i64..60,
+        b in 0i64..200,
+        cuts in prop::collection::vec(0usize..120, 0..4),
+    ) {
+        let cal = Calendar::new(zone(z), interval);
+        let (from, to) = window(interval, a, b);
+        let empty = || LifecycleSummary::<u8, Zone>::new(cal.clone(), from, to).unwrap();
+        let whole = fold(empty(), &log).unwrap();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(log.len())).collect();
+        cuts.extend([0, log.len()]);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut merged = empty();
+        for w in cuts.windows(2) {
+            let part = fold(empty(), &log[w[0]..w[1]]).unwrap();
+            let json = serde_json::to_string(&part).unwrap();
+            let back: LifecycleSummary<u8, Zone> = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &part);
+            prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            merged.merge(back).unwrap();
+        }
+        prop_assert_eq!(&merged, &whole);
+        let (whole, merged) = (whole.finish(), merged.finish());
+        prop_assert_eq!(
+            whole.stages(&StageParams::default(), None),
+            merged.stages(&StageParams::default(), None)
+        );
+        prop_assert_eq!(whole.posthog(None), merged.posthog(None));
+    }
+}
+
+/// A lifecycle state edited into one no fold could make is refused when read.
+#[test]
+fn impossible_lifecycle_states_are_refused() {
+    // Window March to May; user 'A' has history in January, 'B' only in the window.
+    let log = vec![
+        EventRecord::new('A', month(1)),
+        EventRecord::new('A', month(4)),
+        EventRecord::new('B', month(3)),
+    ];
+    let summary = fold(
+        LifecycleSummary::new(
+            Calendar::new(Zone::Utc, Interval::Month),
+            month(3),
+            month(5),
+        )
+        .unwrap(),
+        &log,
+    )
+    .unwrap();
+    let good = serde_json::to_value(&summary).unwrap();
+    // Lead period February + March..May: 4 bits; A active in April (bit 2), B in March (bit 1).
+    assert_eq!(good["rows"]["cells"], serde_json::json!([4, 2]));
+    assert_eq!(
+        good["first_before"],
+        serde_json::json!([month(1).timestamp_millis(), i64::MAX])
+    );
+    let back: LifecycleSummary<char, Zone> = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, summary);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<LifecycleSummary<char, Zone>>(v).is_err()
+    };
+    assert!(edit(&|v| v["rows"]["cells"] = serde_json::json!([4, 16]))); // bit 4: past May
+    assert!(edit(&|v| v["rows"]["cells"] = serde_json::json!([4]))); // a row short
+    assert!(edit(&|v| v["rows"]["users"] = serde_json::json!(["A", "A"])));
+    // History in the window itself, history for one user of two, first after last.
+    assert!(edit(
+        &|v| v["first_before"][0] = serde_json::json!(month(3).timestamp_millis())
+    ));
+    assert!(edit(&|v| v["first_before"] = serde_json::json!([0])));
+    assert!(edit(&|v| v["last_before"][0] = serde_json::json!(0)));
+    // A grid the calendar would not lay out (a period dropped; another calendar's periods).
+    assert!(edit(&|v| {
+        v["grid"]["periods"].as_array_mut().unwrap().remove(1);
+    }));
+    assert!(edit(
+        &|v| v["calendar"]["interval"] = serde_json::json!("day")
+    ));
+}

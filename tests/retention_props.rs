@@ -332,3 +332,141 @@ fn parallel_fold_equals_serial_fold_on_sample_data() {
         .finish();
     assert_eq!(serial, par);
 }
+
+/// Folds `events` whole and in parts cut at `cuts`; each part goes to JSON and back (it must
+/// come back equal, and print the same JSON again); the parts read back are merged left to
+/// right. Returns the whole and the merged state.
+fn whole_and_parts_via_json<S>(
+    empty: impl Fn() -> S,
+    events: &[EventRecord<u32>],
+    cuts: &[usize],
+) -> Result<(S, S), TestCaseError>
+where
+    S: userops::fold::Fold<EventRecord<u32>>
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + std::fmt::Debug,
+{
+    let mut whole = empty();
+    for e in events {
+        whole.observe(e).unwrap();
+    }
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
+    cuts.extend([0, events.len()]);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut merged = empty();
+    for w in cuts.windows(2) {
+        let mut part = empty();
+        part.observe_many(&events[w[0]..w[1]]).unwrap();
+        let json = serde_json::to_string(&part).unwrap();
+        let back: S = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &part);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        merged.merge(back).unwrap();
+    }
+    Ok((whole, merged))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn retention_state_survives_json_and_merges_as_the_whole(
+        setup in setup_strategy(),
+        log in log_strategy(),
+        cuts in prop::collection::vec(0_usize..80, 0..4),
+    ) {
+        let (whole, merged) = whole_and_parts_via_json(|| setup.empty(), &log, &cuts)?;
+        prop_assert_eq!(&merged, &whole);
+        prop_assert_eq!(merged.finish(), whole.finish());
+    }
+
+    #[test]
+    fn stickiness_state_survives_json_and_merges_as_the_whole(
+        setup in setup_strategy(),
+        log in log_strategy(),
+        span in 0_i64..60,
+        min in 1_u32..4,
+        op in 0_u8..3,
+        cuts in prop::collection::vec(0_usize..80, 0..4),
+    ) {
+        let from = base() + TimeDelta::days(setup.date_to_days % 20);
+        let spec = StickinessParams::new(setup.calendar(), from, from + TimeDelta::days(span))
+            .event(setup.start)
+            .events_per_period(match op {
+                0 => EventsPerPeriod::AtLeast(min),
+                1 => EventsPerPeriod::AtMost(min),
+                _ => EventsPerPeriod::Exactly(min),
+            })
+            .check()
+            .unwrap();
+        let (whole, merged) =
+            whole_and_parts_via_json(|| StickinessSummary::<u32>::new(spec.clone()), &log, &cuts)?;
+        prop_assert_eq!(&merged, &whole);
+        prop_assert_eq!(merged.finish(), whole.finish());
+    }
+}
+
+/// A state edited into one no fold could make is refused when read, never a panic later.
+#[test]
+fn impossible_states_are_refused() {
+    let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
+    let log = vec![
+        EventRecord::<u32>::new(1_u32, t(1)).with_name("a"),
+        EventRecord::new(2_u32, t(2)).with_name("b"),
+        EventRecord::new(1_u32, t(3)).with_name("b"),
+    ];
+    let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Day), t(3), 3)
+        .start_event("a")
+        .check()
+        .unwrap();
+    let summary = fold(RetentionSummary::new(spec), &log).unwrap();
+    let good = serde_json::to_value(&summary).unwrap();
+    assert!(serde_json::from_value::<RetentionSummary<u32>>(good.clone()).is_ok());
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<RetentionSummary<u32>>(v).is_err()
+    };
+    // One cell short, a user twice, a return bit in period 40 of 3, a grid with a gap, no
+    // periods at all, a blank event name, zero return events.
+    assert!(edit(&|v| {
+        v["rows"]["cells"].as_array_mut().unwrap().pop();
+    }));
+    assert!(edit(&|v| v["rows"]["users"] = serde_json::json!([1, 1])));
+    assert!(edit(
+        &|v| v["rows"]["cells"][2] = serde_json::json!(1_u64 << 40)
+    ));
+    assert!(edit(&|v| {
+        v["spec"]["grid"]["periods"]
+            .as_array_mut()
+            .unwrap()
+            .remove(1);
+    }));
+    assert!(edit(&|v| {
+        v["spec"]["grid"]["periods"] = serde_json::json!([]);
+        v["spec"]["grid"]["bounds"] = serde_json::json!([0]);
+    }));
+    assert!(edit(
+        &|v| v["spec"]["start_event"] = serde_json::json!({"named": " "})
+    ));
+    assert!(edit(
+        &|v| v["spec"]["min_return_events"] = serde_json::json!(0)
+    ));
+
+    let spec = StickinessParams::new(Calendar::new(Zone::Utc, Interval::Day), t(1), t(3))
+        .check()
+        .unwrap();
+    let summary = fold(StickinessSummary::new(spec), &log).unwrap();
+    let good = serde_json::to_value(&summary).unwrap();
+    let back: StickinessSummary<u32> = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, summary);
+    let mut v = good.clone();
+    v["active"]["cells"][0] = serde_json::json!(1_u64 << 5);
+    assert!(serde_json::from_value::<StickinessSummary<u32>>(v).is_err());
+    let mut v = good;
+    v["counts"] = serde_json::json!({"users": [7], "cells": [1, 0, 0]});
+    assert!(serde_json::from_value::<StickinessSummary<u32>>(v).is_err());
+}

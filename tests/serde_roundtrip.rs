@@ -59,12 +59,12 @@ fn foundation_and_activity() {
     rt("SampleUser", &data.users[0]);
     rt("ChannelSpend", &data.spend[0]);
     rt("SampleData", &data);
-    let a = fold(ActivitySummary::new(cal.clone()), &data.events)
-        .unwrap()
-        .finish();
-    rt("ActivityReport", &a);
-    let t = fold(PeriodTotals::new(cal), &data.events).unwrap().finish();
-    rt("PeriodReport", &t);
+    let a = fold(ActivitySummary::new(cal.clone()), &data.events).unwrap();
+    rt("ActivitySummary", &a);
+    rt("ActivityReport", &a.finish());
+    let t = fold(PeriodTotals::new(cal), &data.events).unwrap();
+    rt("PeriodTotals", &t);
+    rt("PeriodReport", &t.finish());
 }
 
 #[cfg(feature = "csv")]
@@ -100,12 +100,10 @@ fn retention_and_lifecycle() {
         .on_or_after(true)
         .check()
         .unwrap();
-    rt(
-        "RetentionReport",
-        &fold(RetentionSummary::new(spec), &data.events)
-            .unwrap()
-            .finish(),
-    );
+    rt("RetentionSpec", &spec);
+    let retention = fold(RetentionSummary::new(spec), &data.events).unwrap();
+    rt("RetentionSummary", &retention);
+    rt("RetentionReport", &retention.finish());
     let spec = StickinessParams::new(
         Calendar::new(Zone::Utc, Interval::Day),
         last - TimeDelta::days(13),
@@ -113,12 +111,10 @@ fn retention_and_lifecycle() {
     )
     .check()
     .unwrap();
-    rt(
-        "StickinessReport",
-        &fold(StickinessSummary::new(spec), &data.events)
-            .unwrap()
-            .finish(),
-    );
+    rt("StickinessSpec", &spec);
+    let stickiness = fold(StickinessSummary::new(spec), &data.events).unwrap();
+    rt("StickinessSummary", &stickiness);
+    rt("StickinessReport", &stickiness.finish());
     rt(
         "EventMatch",
         &EventMatch::parse("order", "return_event").unwrap(),
@@ -131,7 +127,9 @@ fn retention_and_lifecycle() {
     );
     let summary =
         LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, last).unwrap();
-    let activity = fold(summary, &data.events).unwrap().finish();
+    let summary = fold(summary, &data.events).unwrap();
+    rt("LifecycleSummary", &summary);
+    let activity = summary.finish();
     let signups: &dyn SignUp<u64> = &data;
     let params = StageParams::default();
     rt("StageParams", &params);

@@ -10,6 +10,9 @@
 //!   [`MAX_ENTRIES`] users (2³² − 1): past that, [`crate::Error::TooManyUsers`].
 //! * [`PerUser`] — a dictionary and one state per user: what every per-user summary keeps
 //!   instead of a map of its own; merges by index; serializes as `{users, states}`.
+//! * [`UserRows`] — a dictionary and one fixed-width row of cells per user in one flat
+//!   vector: the columnar [`PerUser`] of summaries whose state is a few words a user (period
+//!   bitsets, per-period counters).
 //! * [`EventTable`] — an event log as columns (user index, instant, amount, name index,
 //!   duration) with the dictionaries built once: what readers fill, and what every summary
 //!   folds (its rows are [`crate::event::Event`]s).
@@ -32,10 +35,13 @@
 mod dictionary;
 pub(crate) mod pages;
 mod per_user;
+mod rows;
 mod table;
 
 pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
+pub(crate) use rows::RowParts;
+pub use rows::UserRows;
 pub use table::{EventTable, Row, TableUsers};
 
 /// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint

@@ -3,10 +3,12 @@
 use std::hash::Hash;
 
 use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 
+use crate::engine::{RowParts, UserRows};
 use crate::event::{Event, UserAttribute};
-use crate::fold::{Fold, Summary, UserMap};
-use crate::time::{Calendar, Period, PeriodGrid, Zone};
+use crate::fold::{Fold, Summary};
+use crate::time::{Calendar, NamedZone, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
 
 /// No event before the window's lead period.
@@ -29,12 +31,15 @@ const NONE_BEFORE_MAX: i64 = i64::MIN;
 ///   the whole log).
 ///
 /// Events after the window only count for "first seen" (a user seen only after `to` is not
-/// known by `to` and appears in no report). Events may come in any order. Two fast paths:
-/// consecutive events of one user skip the user lookup, and while users arrive in increasing
-/// order (a database export ordered by user) no hash map is built at all; the map is built
-/// once, from the users seen so far, at the first user out of order. Merging parts of such a
-/// log, each part's users after the previous part's (what `fold_par` makes of it), appends
-/// them: only the one user a cut may split is merged, and no map is built either.
+/// known by `to` and appears in no report). Events may come in any order; users are indexed
+/// by the engine's dictionary ([`crate::engine::UserRows`]), in first-seen order.
+///
+/// The partial state serializes with serde as `{"calendar", "grid", "rows": {"users",
+/// "cells"}, "first_before", "last_before"}` (the grid is the lead period and the window;
+/// `cells` the activity words, user after user; the history columns empty or one Unix-ms
+/// instant per user) and deserializes back to an equal summary, checked: a grid the calendar
+/// would not lay out, an activity bit past the window or history after the lead period is an
+/// error.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -64,27 +69,42 @@ pub struct LifecycleSummary<U, Tz: TimeZone = Zone> {
     grid: PeriodGrid,
     /// The grid's boundaries as instants (compared without converting each event's time).
     bounds: Vec<DateTime<Utc>>,
-    /// `u64` words per user.
-    words: usize,
-    /// The user of each slot.
-    users: Vec<U>,
-    /// User -> slot, built only once users stop arriving in increasing order.
-    slots: UserMap<U, u32>,
-    /// Whether `users` is strictly increasing and `slots` not built yet: users grouped and
-    /// sorted (a database export ordered by user) never touch the hash map.
-    sorted: bool,
-    bits: Vec<u64>,
-    /// Per slot, the first and last instant before the lead period: both empty until some
-    /// user has such history (a window that covers the whole log never needs them), then
-    /// one entry per slot.
+    /// Per user, one bit per grid period in `u64` words (the lead period is bit 0).
+    activity: UserRows<U, u64>,
+    /// Per user, the first and last instant (Unix ms) before the lead period: both empty until
+    /// some user has such history (a window that covers the whole log never needs them), then
+    /// one entry per user.
     first_before: Vec<i64>,
     last_before: Vec<i64>,
-    /// The previous event's slot: the grouped-by-user fast path.
-    last: Option<u32>,
-    /// Activity bits of `last` not yet written to `bits` (one-word windows only).
-    pending: u64,
-    /// The last period hit, `[lo, hi)`, and its grid index.
+    /// The last period hit, `[lo, hi)`, and its grid index (a lookup cache, not state).
     period_cache: (DateTime<Utc>, DateTime<Utc>, usize),
+}
+
+impl<U, Tz: TimeZone> LifecycleSummary<U, Tz> {
+    /// An empty summary over `grid` (lead period first), a grid of `calendar`.
+    fn over(calendar: Calendar<Tz>, grid: PeriodGrid) -> Self {
+        let words = grid.len().div_ceil(64).max(1);
+        let bounds = grid
+            .bounds()
+            .iter()
+            .map(|ms| {
+                DateTime::<Utc>::from_timestamp_millis(*ms).unwrap_or(if *ms < 0 {
+                    DateTime::<Utc>::MIN_UTC
+                } else {
+                    DateTime::<Utc>::MAX_UTC
+                })
+            })
+            .collect();
+        LifecycleSummary {
+            calendar,
+            grid,
+            bounds,
+            activity: UserRows::new(vec![0; words]),
+            first_before: Vec::new(),
+            last_before: Vec::new(),
+            period_cache: (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, 0),
+        }
+    }
 }
 
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
@@ -116,33 +136,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
         }
         let lead = calendar.period_of(from).prev();
         let grid = calendar.grid(calendar.start_of(&lead), to)?;
-        let words = grid.len().div_ceil(64).max(1);
-        let bounds = grid
-            .bounds()
-            .iter()
-            .map(|ms| {
-                DateTime::<Utc>::from_timestamp_millis(*ms).unwrap_or(if *ms < 0 {
-                    DateTime::<Utc>::MIN_UTC
-                } else {
-                    DateTime::<Utc>::MAX_UTC
-                })
-            })
-            .collect();
-        Ok(LifecycleSummary {
-            calendar,
-            grid,
-            bounds,
-            words,
-            users: Vec::new(),
-            slots: UserMap::default(),
-            sorted: true,
-            bits: Vec::new(),
-            first_before: Vec::new(),
-            last_before: Vec::new(),
-            last: None,
-            pending: 0,
-            period_cache: (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, 0),
-        })
+        Ok(Self::over(calendar, grid))
     }
 
     /// The window's periods, `from` to `to` (the lead period excluded).
@@ -172,7 +166,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.users.len()
+        self.activity.len()
     }
 
     /// Whether no user has been seen.
@@ -187,54 +181,22 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+        self.activity.is_empty()
     }
 
-    #[inline]
-    fn slot_of(&mut self, user: &U) -> u32 {
-        if self.sorted {
-            if self.users.last().is_none_or(|last| last < user) {
-                return self.push_user(user);
-            }
-            // Out of order: index the users seen so far once, then use the map.
-            self.sorted = false;
-            self.slots.reserve(self.users.len());
-            for (i, u) in self.users.iter().enumerate() {
-                self.slots.insert(u.clone(), i as u32);
-            }
-        }
-        if let Some(s) = self.slots.get(user) {
-            return *s;
-        }
-        let slot = self.push_user(user);
-        self.slots.insert(user.clone(), slot);
-        slot
-    }
-
-    #[inline]
-    fn push_user(&mut self, user: &U) -> u32 {
-        let slot = self.users.len() as u32;
-        crate::engine::pages::push(&mut self.users, user.clone());
-        crate::engine::pages::reserve(&mut self.bits, self.words);
-        self.bits.resize(self.bits.len() + self.words, 0);
-        if !self.first_before.is_empty() {
-            self.first_before.push(NONE_BEFORE_MIN);
-            self.last_before.push(NONE_BEFORE_MAX);
-        }
-        slot
-    }
-
-    /// Gives every slot its history entries (none yet), once some user has history.
+    /// Gives every user its history entries (none yet), once some user has history.
     #[cold]
     #[inline(never)]
     fn keep_history(&mut self) {
-        let n = self.users.len();
+        let n = self.activity.len();
         self.first_before.resize(n, NONE_BEFORE_MIN);
         self.last_before.resize(n, NONE_BEFORE_MAX);
     }
 
+    /// Marks user `user` active in the period of `at`, or keeps `at` as history when it is
+    /// before the lead period.
     #[inline]
-    fn record(&mut self, slot: usize, at: DateTime<Utc>) {
+    fn record(&mut self, user: u32, at: DateTime<Utc>) {
         // Consecutive events of a user are mostly in the same period: reuse the last one.
         let (lo, hi, last_i) = self.period_cache;
         let found = if (lo..hi).contains(&at) {
@@ -244,9 +206,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
         };
         match found {
             Some(i) => {
-                if self.words == 1 {
-                    self.pending |= 1u64 << (i % 64);
-                } else if let Some(w) = self.bits.get_mut(slot * self.words + i / 64) {
+                if let Some(w) = self.activity.row_mut(user).get_mut(i / 64) {
                     *w |= 1u64 << (i % 64);
                 }
             }
@@ -255,33 +215,21 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
                 // user known (after the window), which the missing bits already say.
                 let millis = at.timestamp_millis();
                 if self.grid.bounds().first().is_some_and(|b| millis < *b) {
-                    if self.first_before.len() != self.users.len() {
+                    if self.first_before.len() != self.activity.len() {
                         self.keep_history();
                     }
-                    if let Some(f) = self.first_before.get_mut(slot) {
+                    if let Some(f) = self.first_before.get_mut(user as usize) {
                         *f = (*f).min(millis);
                     }
-                    if let Some(l) = self.last_before.get_mut(slot) {
+                    if let Some(l) = self.last_before.get_mut(user as usize) {
                         *l = (*l).max(millis);
                     }
                 }
             }
         }
     }
-}
 
-impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
-    /// Writes the pending bits of the current user.
-    #[inline]
-    fn flush(&mut self) {
-        if self.pending != 0 {
-            if let Some(w) = self.last.and_then(|s| self.bits.get_mut(s as usize)) {
-                *w |= self.pending;
-            }
-            self.pending = 0;
-        }
-    }
-
+    /// The grid index of the period of `at`, `None` outside the grid.
     #[inline(never)]
     fn locate(&mut self, at: DateTime<Utc>) -> Option<usize> {
         let b = &self.bounds;
@@ -313,42 +261,6 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
     }
 }
 
-impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> LifecycleSummary<U, Tz> {
-    /// Merges a flushed part whose users all come at or after this one's last user, both in
-    /// increasing order (what `fold_par` makes of a log ordered by user): the other part's
-    /// users are appended, and only the one user both parts may share (the chunk boundary) is
-    /// merged. No hash map is built and the result stays on the sorted fast path.
-    fn append(&mut self, mut other: Self) {
-        let w = self.words;
-        if !self.first_before.is_empty() || !other.first_before.is_empty() {
-            // History on either side: both keep it for every slot.
-            self.keep_history();
-            other.keep_history();
-        }
-        let mut users = other.users.into_iter();
-        let mut bits = other.bits.into_iter();
-        let mut first_before = other.first_before.into_iter();
-        let mut last_before = other.last_before.into_iter();
-        if self.users.last() == users.as_slice().first() {
-            users.next();
-            let start = self.bits.len().saturating_sub(w);
-            for x in self.bits.get_mut(start..).unwrap_or_default() {
-                *x |= bits.next().unwrap_or(0);
-            }
-            if let (Some(f), Some(of)) = (self.first_before.last_mut(), first_before.next()) {
-                *f = (*f).min(of);
-            }
-            if let (Some(l), Some(ol)) = (self.last_before.last_mut(), last_before.next()) {
-                *l = (*l).max(ol);
-            }
-        }
-        self.users.extend(users);
-        self.bits.extend(bits);
-        self.first_before.extend(first_before);
-        self.last_before.extend(last_before);
-    }
-}
-
 impl<E, Tz> Fold<E> for LifecycleSummary<E::User, Tz>
 where
     E: Event,
@@ -356,17 +268,11 @@ where
 {
     #[inline]
     fn observe(&mut self, event: &E) -> Result<()> {
-        let user = event.user();
-        let slot = match self.last {
-            Some(s) if self.users.get(s as usize) == Some(user) => s,
-            _ => {
-                self.flush();
-                let s = self.slot_of(user);
-                self.last = Some(s);
-                s
-            }
-        };
-        self.record(slot as usize, event.at());
+        let user = self.activity.index(event.user())?;
+        if !self.first_before.is_empty() && self.first_before.len() != self.activity.len() {
+            self.keep_history();
+        }
+        self.record(user, event.at());
         Ok(())
     }
 }
@@ -380,54 +286,31 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
                 "lifecycle summaries use different calendars or windows".into(),
             ));
         }
-        self.flush();
-        other.flush();
-        self.last = None;
-        if other.users.is_empty() {
-            return Ok(());
-        }
-        if self.users.is_empty() {
-            // Same calendar and window (checked above): the other part is the whole state.
-            *self = other;
-            self.last = None;
-            return Ok(());
-        }
-        if self.sorted
-            && other.sorted
-            && self
-                .users
-                .last()
-                .is_some_and(|last| other.users.first().is_some_and(|first| last <= first))
-        {
-            self.append(other);
-            return Ok(());
-        }
-        if !other.first_before.is_empty() {
+        let map = self.activity.merge(&other.activity, |mine, theirs| {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m |= t;
+            }
+        })?;
+        if !self.first_before.is_empty() || !other.first_before.is_empty() {
+            // History on either side: both keep it for every user.
             self.keep_history();
-        }
-        let w = self.words;
-        for (o, user) in other.users.iter().enumerate() {
-            let s = self.slot_of(user) as usize;
-            for k in 0..w {
-                let add = other.bits.get(o * w + k).copied().unwrap_or(0);
-                if let Some(x) = self.bits.get_mut(s * w + k) {
-                    *x |= add;
+            other.keep_history();
+            let theirs = other.first_before.iter().zip(&other.last_before);
+            for (&to, (&of, &ol)) in map.iter().zip(theirs) {
+                let to = to as usize;
+                if let (Some(f), Some(l)) =
+                    (self.first_before.get_mut(to), self.last_before.get_mut(to))
+                {
+                    *f = (*f).min(of);
+                    *l = (*l).max(ol);
                 }
-            }
-            if let (Some(f), Some(of)) = (self.first_before.get_mut(s), other.first_before.get(o)) {
-                *f = (*f).min(*of);
-            }
-            if let (Some(l), Some(ol)) = (self.last_before.get_mut(s), other.last_before.get(o)) {
-                *l = (*l).max(*ol);
             }
         }
         Ok(())
     }
 
-    fn finish(mut self) -> LifecycleActivity<U, Tz> {
-        self.flush();
-        let n_users = self.users.len();
-        drop(self.slots);
+    fn finish(self) -> LifecycleActivity<U, Tz> {
+        let n_users = self.activity.len();
         let from = self
             .grid
             .periods()
@@ -438,10 +321,11 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             let at = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC);
             from.periods_until(&self.calendar.period_of(at))
         };
-        let w = self.words;
+        let w = self.activity.stride();
         // Users with history before the lead period need the calendar (rare, done after); the
         // others only their bits: over all cores with the `parallel` feature.
-        let (bits, first_before, last_before) = (&self.bits, &self.first_before, &self.last_before);
+        let (bits, first_before, last_before) =
+            (self.activity.cells(), &self.first_before, &self.last_before);
         let mut first = crate::fold::map_collect(n_users, |s| {
             if first_before.get(s).is_some_and(|fb| *fb != NONE_BEFORE_MIN) {
                 return NOT_KNOWN; // set below
@@ -458,8 +342,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
         let mut prior = crate::fold::map_collect(n_users, |_| NO_PRIOR);
         // The calendar pass only when some user has history: the history columns exist only
         // then (and keep that user's instants through every merge).
-        let history = !first_before.is_empty();
-        if history {
+        if !first_before.is_empty() {
             for (s, (f, p)) in first.iter_mut().zip(prior.iter_mut()).enumerate() {
                 if let Some(&fb) = first_before.get(s).filter(|fb| **fb != NONE_BEFORE_MIN) {
                     *f = rel(fb);
@@ -469,16 +352,131 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
                 }
             }
         }
+        let (users, bits) = self.activity.into_parts();
         LifecycleActivity {
             calendar: self.calendar,
             grid: self.grid,
             words: w,
-            users: self.users,
+            users,
             first,
             prior,
-            bits: self.bits,
+            bits,
         }
     }
+}
+
+impl<U: PartialEq, Tz: TimeZone + PartialEq> PartialEq for LifecycleSummary<U, Tz> {
+    /// Same calendar, window, users, activity and history (the period lookup cache aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.calendar == other.calendar
+            && self.grid == other.grid
+            && self.activity == other.activity
+            && self.first_before == other.first_before
+            && self.last_before == other.last_before
+    }
+}
+
+#[derive(Serialize)]
+#[serde(bound(serialize = "U: Serialize, Tz: NamedZone"))]
+struct LifecycleStateRef<'a, U, Tz: NamedZone> {
+    calendar: &'a Calendar<Tz>,
+    grid: &'a PeriodGrid,
+    rows: &'a UserRows<U, u64>,
+    first_before: &'a [i64],
+    last_before: &'a [i64],
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de>, Tz: NamedZone"))]
+struct LifecycleState<U, Tz: NamedZone> {
+    calendar: Calendar<Tz>,
+    grid: PeriodGrid,
+    rows: RowParts<U, u64>,
+    first_before: Vec<i64>,
+    last_before: Vec<i64>,
+}
+
+impl<U: Serialize, Tz: NamedZone> Serialize for LifecycleSummary<U, Tz> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        LifecycleStateRef {
+            calendar: &self.calendar,
+            grid: &self.grid,
+            rows: &self.activity,
+            first_before: &self.first_before,
+            last_before: &self.last_before,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, U, Tz> Deserialize<'de> for LifecycleSummary<U, Tz>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+    Tz: NamedZone + PartialEq,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let state = LifecycleState::<U, Tz>::deserialize(deserializer)?;
+        LifecycleSummary::from_state(state).map_err(D::Error::custom)
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: NamedZone + PartialEq> LifecycleSummary<U, Tz> {
+    /// A summary from its serialized parts, checked against what a fold can make.
+    fn from_state(state: LifecycleState<U, Tz>) -> Result<Self> {
+        let invalid = |what: &str| Error::invalid("lifecycle summary", what.to_string());
+        let (Some(lead), Some(last)) = (state.grid.periods().first(), state.grid.periods().last())
+        else {
+            return Err(invalid("the grid has no period"));
+        };
+        let cal = &state.calendar;
+        let laid_out = cal.grid(cal.start_of(lead), cal.start_of(last))?;
+        if laid_out != state.grid {
+            return Err(invalid("the grid is not one the calendar lays out"));
+        }
+        let mut summary = LifecycleSummary::over(state.calendar, state.grid);
+        summary.activity = state.rows.rows(summary.activity.template().to_vec())?;
+        let n = summary.grid.len();
+        if summary.activity.rows().any(|row| bit_past(row, n)) {
+            return Err(invalid("an activity bit past the window"));
+        }
+        let users = summary.activity.len();
+        let lead_start = summary.grid.bounds().first().copied().unwrap_or(i64::MIN);
+        let history_fits = state.first_before.len() == state.last_before.len()
+            && (state.first_before.is_empty() || state.first_before.len() == users)
+            && state
+                .first_before
+                .iter()
+                .zip(&state.last_before)
+                .all(|(&f, &l)| {
+                    (f == NONE_BEFORE_MIN && l == NONE_BEFORE_MAX) || (f <= l && l < lead_start)
+                });
+        if !history_fits {
+            return Err(invalid(
+                "history columns not one instant per user before the lead period",
+            ));
+        }
+        summary.first_before = state.first_before;
+        summary.last_before = state.last_before;
+        Ok(summary)
+    }
+}
+
+/// Whether `row` has a bit at index `n` or above.
+fn bit_past(row: &[u64], n: usize) -> bool {
+    row.iter().enumerate().any(|(k, &w)| {
+        let first = k * 64;
+        if first >= n {
+            w != 0
+        } else {
+            n - first < 64 && w >> (n - first) != 0
+        }
+    })
 }
 
 /// `first` of a user seen only after the window.

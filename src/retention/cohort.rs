@@ -6,8 +6,9 @@ use std::hash::Hash;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::bits::{self, LastPeriod, UserBits, words_for};
+use super::bits::{self, LastPeriod, words_for};
 use super::params::{RetentionMode, RetentionSpec};
+use crate::engine::{RowParts, UserRows};
 use crate::event::Event;
 use crate::fold::{Fold, Summary};
 use crate::time::Interval;
@@ -30,7 +31,13 @@ fn row_template(words: usize, count_words: usize) -> Vec<u64> {
 ///
 /// Memory is proportional to users × periods in bits; events outside the window cost nothing
 /// (in first-time mode a start event before the window still records the user's first start,
-/// because it keeps them out of every cohort). Events grouped by user skip the hash map.
+/// because it keeps them out of every cohort).
+///
+/// The partial state serializes with serde as `{"spec", "rows": {"users", "cells"},
+/// "events_outside", "events_unmatched"}` (one row of `cells` per user: the first start's
+/// Unix ms, the start bits, the return bits, the return counts when needed) and
+/// deserializes back to an equal summary, checked: a row of the wrong width, a period bit
+/// past the window or settings `check` could not have made are an error.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -63,9 +70,10 @@ pub struct RetentionSummary<U> {
     /// Per user, one row: the first start event's instant in Unix ms as an `i64`'s bits
     /// ([`NO_START`] when none), `words` words of start bits, `words` words of return bits,
     /// and, when a return needs several events, one saturating byte per period counting them.
-    users: UserBits<U>,
+    users: UserRows<U, u64>,
     events_outside: u64,
     events_unmatched: u64,
+    /// The period of the last event (a lookup cache, not state).
     last_period: LastPeriod,
 }
 
@@ -96,7 +104,7 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
         RetentionSummary {
             spec,
             words,
-            users: UserBits::new(template),
+            users: UserRows::new(template),
             events_outside: 0,
             events_unmatched: 0,
             last_period: LastPeriod::default(),
@@ -112,6 +120,7 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// assert_eq!(RetentionSummary::<u64>::new(spec).len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -125,8 +134,9 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// assert!(RetentionSummary::<u64>::new(spec).is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.users.len() == 0
+        self.users.is_empty()
     }
 
     /// The settings.
@@ -138,6 +148,7 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
     /// assert_eq!(RetentionSummary::<u64>::new(spec).spec().periods(), 7);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use]
     pub fn spec(&self) -> &RetentionSpec {
         &self.spec
     }
@@ -161,9 +172,8 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
             return Ok(());
         }
         let words = self.words;
-        let slot = self.users.slot(event.user());
-        let row = self.users.words_mut(slot);
-        let Some((first, periods)) = row.split_first_mut() else {
+        let user = self.users.index(event.user())?;
+        let Some((first, periods)) = self.users.row_mut(user).split_first_mut() else {
             return Ok(());
         };
         if first_time && is_start {
@@ -199,10 +209,8 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
                 "retention summaries use different settings (window, events or mode)".into(),
             ));
         }
-        self.events_outside += other.events_outside;
-        self.events_unmatched += other.events_unmatched;
         let words = self.words;
-        self.users.absorb(&other.users, |mine, theirs| {
+        self.users.merge(&other.users, |mine, theirs| {
             if let (Some((m, mine)), Some((t, theirs))) =
                 (mine.split_first_mut(), theirs.split_first())
             {
@@ -213,7 +221,9 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
                 bits::or_into(mine_bits, their_bits);
                 bits::add_counts(mine_counts, their_counts);
             }
-        });
+        })?;
+        self.events_outside += other.events_outside;
+        self.events_unmatched += other.events_unmatched;
         Ok(())
     }
 
@@ -300,6 +310,95 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
             events_unmatched: self.events_unmatched,
             cohorts,
         }
+    }
+}
+
+impl<U: PartialEq> PartialEq for RetentionSummary<U> {
+    /// Same settings, users, rows and event counts (the period lookup cache aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+            && self.users == other.users
+            && self.events_outside == other.events_outside
+            && self.events_unmatched == other.events_unmatched
+    }
+}
+
+#[derive(Serialize)]
+struct RetentionStateRef<'a, U> {
+    spec: &'a RetentionSpec,
+    rows: &'a UserRows<U, u64>,
+    events_outside: u64,
+    events_unmatched: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de>"))]
+struct RetentionState<U> {
+    spec: RetentionSpec,
+    rows: RowParts<U, u64>,
+    events_outside: u64,
+    events_unmatched: u64,
+}
+
+impl<U: Serialize> Serialize for RetentionSummary<U> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        RetentionStateRef {
+            spec: &self.spec,
+            rows: &self.users,
+            events_outside: self.events_outside,
+            events_unmatched: self.events_unmatched,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, U> Deserialize<'de> for RetentionSummary<U>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let state = RetentionState::<U>::deserialize(deserializer)?;
+        let mut summary = RetentionSummary::new(state.spec);
+        let template = summary.users.template().to_vec();
+        summary.users = state.rows.rows(template).map_err(D::Error::custom)?;
+        summary.check_rows().map_err(D::Error::custom)?;
+        summary.events_outside = state.events_outside;
+        summary.events_unmatched = state.events_unmatched;
+        Ok(summary)
+    }
+}
+
+impl<U> RetentionSummary<U> {
+    /// Every row read back from serde is one a fold could have made: no start or return bit
+    /// or return count past the window, no start bit in first-time mode and no first start
+    /// in recurring mode.
+    fn check_rows(&self) -> Result<()> {
+        let (n, words) = (self.spec.periods(), self.words);
+        let first_time = self.spec.mode == RetentionMode::FirstTime;
+        for row in self.users.rows() {
+            let Some((first, periods)) = row.split_first() else {
+                continue;
+            };
+            let (starts, rest) = periods.split_at(words.min(periods.len()));
+            let (returns, counts) = rest.split_at(words.min(rest.len()));
+            let fits = bits::none_from(starts, if first_time { 0 } else { n })
+                && bits::none_from(returns, n)
+                && bits::no_count_from(counts, n)
+                && (first_time || *first as i64 == NO_START);
+            if !fits {
+                return Err(Error::invalid(
+                    "cells",
+                    "a user's row has periods past the window or the wrong mode's state",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

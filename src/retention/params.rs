@@ -423,15 +423,90 @@ fn check_periods(periods: usize) -> Result<()> {
 ///     "2020-07-05", "2020-07-12", "2020-07-19"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It serializes (with the summary that holds it) and deserializes back only as settings
+/// [`RetentionParams::check`] could have made: one to [`MAX_PERIODS`] consecutive periods of
+/// its interval with increasing boundaries, named events not blank, at least one return event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RetentionSpec {
     pub(crate) interval: Interval,
     pub(crate) grid: PeriodGrid,
+    #[serde(rename = "start_event")]
     pub(crate) start: EventMatch,
+    #[serde(rename = "return_event")]
     pub(crate) ret: EventMatch,
     pub(crate) mode: RetentionMode,
     pub(crate) on_or_after: bool,
+    #[serde(rename = "min_return_events")]
     pub(crate) min_returns: u8,
+}
+
+/// A [`RetentionSpec`] as read, before its check.
+#[derive(Deserialize)]
+struct RetentionSpecParts {
+    interval: Interval,
+    grid: PeriodGrid,
+    start_event: EventMatch,
+    return_event: EventMatch,
+    mode: RetentionMode,
+    on_or_after: bool,
+    min_return_events: u8,
+}
+
+impl<'de> Deserialize<'de> for RetentionSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let p = RetentionSpecParts::deserialize(deserializer)?;
+        let checked = check_grid(&p.grid, p.interval)
+            .and_then(|()| check_match(&p.start_event, "start_event"))
+            .and_then(|()| check_match(&p.return_event, "return_event"))
+            .and_then(|()| {
+                if p.min_return_events == 0 {
+                    Err(Error::invalid("min_return_events", "must be at least 1"))
+                } else {
+                    Ok(())
+                }
+            });
+        checked.map_err(D::Error::custom)?;
+        Ok(RetentionSpec {
+            interval: p.interval,
+            grid: p.grid,
+            start: p.start_event,
+            ret: p.return_event,
+            mode: p.mode,
+            on_or_after: p.on_or_after,
+            min_returns: p.min_return_events,
+        })
+    }
+}
+
+/// A grid read back from serde is one `check` could have laid out: 1 to [`MAX_PERIODS`]
+/// consecutive periods of `interval`, one more boundary than periods, boundaries increasing.
+fn check_grid(grid: &PeriodGrid, interval: Interval) -> Result<()> {
+    check_periods(grid.len())?;
+    let (periods, bounds) = (grid.periods(), grid.bounds());
+    let aligned = periods
+        .iter()
+        .all(|p| crate::time::Period::containing(p.start(), interval) == *p);
+    let consecutive = periods.windows(2).all(|w| w[0].next() == w[1]);
+    let increasing = bounds.windows(2).all(|w| w[0] < w[1]);
+    if !aligned || !consecutive || bounds.len() != periods.len() + 1 || !increasing {
+        return Err(Error::invalid(
+            "grid",
+            "not consecutive periods of the interval with increasing boundaries",
+        ));
+    }
+    Ok(())
+}
+
+/// A named event read back from serde is not blank.
+fn check_match(event: &EventMatch, field: &'static str) -> Result<()> {
+    match event {
+        EventMatch::Named(name) => EventMatch::parse(name, field).map(|_| ()),
+        EventMatch::Any => Ok(()),
+    }
 }
 
 impl RetentionSpec {
@@ -729,14 +804,67 @@ impl<Tz: TimeZone> StickinessParams<Tz> {
 /// assert_eq!(spec.periods(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It serializes (with the summary that holds it) and deserializes back only as settings
+/// [`StickinessParams::check`] could have made (see [`RetentionSpec`]; the range's end within
+/// its last period, a count of at least 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StickinessSpec {
     pub(crate) interval: Interval,
     pub(crate) grid: PeriodGrid,
     /// Events at or after this instant (Unix ms) are outside the range.
     pub(crate) end_ms: i64,
     pub(crate) event: EventMatch,
+    #[serde(rename = "events_per_period")]
     pub(crate) criterion: EventsPerPeriod,
+}
+
+/// A [`StickinessSpec`] as read, before its check.
+#[derive(Deserialize)]
+struct StickinessSpecParts {
+    interval: Interval,
+    grid: PeriodGrid,
+    end_ms: i64,
+    event: EventMatch,
+    events_per_period: EventsPerPeriod,
+}
+
+impl<'de> Deserialize<'de> for StickinessSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let p = StickinessSpecParts::deserialize(deserializer)?;
+        let b = p.grid.bounds();
+        let checked = check_grid(&p.grid, p.interval)
+            .and_then(|()| check_match(&p.event, "event"))
+            .and_then(|()| {
+                let last_period = b.len().checked_sub(2).and_then(|i| b.get(i..));
+                if last_period.is_some_and(|w| w[0] < p.end_ms && p.end_ms <= w[1]) {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(
+                        "end_ms",
+                        "not within the range's last period",
+                    ))
+                }
+            })
+            .and_then(|()| {
+                if p.events_per_period.value() == 0 {
+                    Err(Error::invalid("events_per_period", "must be at least 1"))
+                } else {
+                    Ok(())
+                }
+            });
+        checked.map_err(D::Error::custom)?;
+        Ok(StickinessSpec {
+            interval: p.interval,
+            grid: p.grid,
+            end_ms: p.end_ms,
+            event: p.event,
+            criterion: p.events_per_period,
+        })
+    }
 }
 
 impl StickinessSpec {

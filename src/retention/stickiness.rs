@@ -5,15 +5,21 @@ use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
-use super::bits::{self, LastPeriod, UserBits, words_for};
+use super::bits::{self, LastPeriod, words_for};
 use super::params::{EventsPerPeriod, StickinessSpec};
+use crate::engine::{RowParts, UserRows};
 use crate::event::Event;
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
 use crate::time::Interval;
 use crate::{Error, Result};
 
 /// The stickiness fold: per user, the periods of the range in which they did the event (one
 /// bit per period), or, when a period needs more than one event, the count per period.
+///
+/// The partial state serializes with serde as `{"spec", "active": {"users", "cells"},
+/// "counts": {"users", "cells"}, "events_outside", "events_unmatched"}` and deserializes back
+/// to an equal summary, checked (rows of the wrong width, bits past the range, or rows of the
+/// kind the criterion does not use are an error).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -37,11 +43,12 @@ use crate::{Error, Result};
 pub struct StickinessSummary<U> {
     spec: StickinessSpec,
     /// Per user: active-period bits (when one event makes a period count).
-    active: UserBits<U>,
+    active: UserRows<U, u64>,
     /// Per user and period: events, when a period needs more than "at least one".
-    counts: UserMap<U, Vec<u32>>,
+    counts: UserRows<U, u32>,
     events_outside: u64,
     events_unmatched: u64,
+    /// The period of the last event (a lookup cache, not state).
     last_period: LastPeriod,
 }
 
@@ -58,10 +65,11 @@ impl<U: Clone + Eq + Hash + Ord> StickinessSummary<U> {
     #[must_use]
     pub fn new(spec: StickinessSpec) -> Self {
         let words = words_for(spec.periods());
+        let periods = spec.periods();
         StickinessSummary {
             spec,
-            active: UserBits::new(vec![0; words]),
-            counts: UserMap::default(),
+            active: UserRows::new(vec![0; words]),
+            counts: UserRows::new(vec![0; periods]),
             events_outside: 0,
             events_unmatched: 0,
             last_period: LastPeriod::default(),
@@ -87,18 +95,11 @@ impl<E: Event> Fold<E> for StickinessSummary<E::User> {
             return Ok(());
         };
         if self.spec.criterion == EventsPerPeriod::AtLeast(1) {
-            let slot = self.active.slot(event.user());
-            bits::set(self.active.words_mut(slot), i);
+            let user = self.active.index(event.user())?;
+            bits::set(self.active.row_mut(user), i);
         } else {
-            let n = self.spec.periods();
-            let row = match self.counts.get_mut(event.user()) {
-                Some(r) => r,
-                None => self
-                    .counts
-                    .entry(event.user().clone())
-                    .or_insert_with(|| vec![0; n]),
-            };
-            if let Some(c) = row.get_mut(i) {
+            let user = self.counts.index(event.user())?;
+            if let Some(c) = self.counts.row_mut(user).get_mut(i) {
                 *c = c.saturating_add(1);
             }
         }
@@ -115,21 +116,15 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
                 "stickiness summaries use different settings (range, event or criteria)".into(),
             ));
         }
+        // One of the two is empty on both sides (the settings say which).
+        self.active.merge(&other.active, bits::or_into)?;
+        self.counts.merge(&other.counts, |mine, theirs| {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m = m.saturating_add(*t);
+            }
+        })?;
         self.events_outside += other.events_outside;
         self.events_unmatched += other.events_unmatched;
-        self.active.absorb(&other.active, bits::or_into);
-        for (user, theirs) in other.counts {
-            match self.counts.get_mut(&user) {
-                Some(mine) => {
-                    for (m, t) in mine.iter_mut().zip(theirs) {
-                        *m = m.saturating_add(t);
-                    }
-                }
-                None => {
-                    self.counts.insert(user, theirs);
-                }
-            }
-        }
         Ok(())
     }
 
@@ -147,7 +142,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
             tally(bits::count(w));
         }
         let criterion = self.spec.criterion;
-        for row in self.counts.values() {
+        for row in self.counts.rows() {
             tally(row.iter().filter(|c| criterion.accepts(**c)).count());
         }
         let mut cumulative = users.clone();
@@ -173,6 +168,86 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
             events_outside_range: self.events_outside,
             events_unmatched: self.events_unmatched,
         }
+    }
+}
+
+impl<U: PartialEq> PartialEq for StickinessSummary<U> {
+    /// Same settings, users, rows and event counts (the period lookup cache aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+            && self.active == other.active
+            && self.counts == other.counts
+            && self.events_outside == other.events_outside
+            && self.events_unmatched == other.events_unmatched
+    }
+}
+
+#[derive(Serialize)]
+struct StickinessStateRef<'a, U> {
+    spec: &'a StickinessSpec,
+    active: &'a UserRows<U, u64>,
+    counts: &'a UserRows<U, u32>,
+    events_outside: u64,
+    events_unmatched: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de>"))]
+struct StickinessState<U> {
+    spec: StickinessSpec,
+    active: RowParts<U, u64>,
+    counts: RowParts<U, u32>,
+    events_outside: u64,
+    events_unmatched: u64,
+}
+
+impl<U: Serialize> Serialize for StickinessSummary<U> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        StickinessStateRef {
+            spec: &self.spec,
+            active: &self.active,
+            counts: &self.counts,
+            events_outside: self.events_outside,
+            events_unmatched: self.events_unmatched,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, U> Deserialize<'de> for StickinessSummary<U>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let state = StickinessState::<U>::deserialize(deserializer)?;
+        let mut s = StickinessSummary::new(state.spec);
+        s.active = state
+            .active
+            .rows(s.active.template().to_vec())
+            .map_err(D::Error::custom)?;
+        s.counts = state
+            .counts
+            .rows(s.counts.template().to_vec())
+            .map_err(D::Error::custom)?;
+        let n = s.spec.periods();
+        let bits_only = s.spec.criterion == EventsPerPeriod::AtLeast(1);
+        let fits = (bits_only || s.active.is_empty())
+            && (!bits_only || s.counts.is_empty())
+            && s.active.rows().all(|row| bits::none_from(row, n));
+        if !fits {
+            return Err(D::Error::custom(
+                "stickiness state: a period past the range, or rows the criterion does not use",
+            ));
+        }
+        s.events_outside = state.events_outside;
+        s.events_unmatched = state.events_unmatched;
+        Ok(s)
     }
 }
 
