@@ -678,3 +678,38 @@ pub mod laws {
         Ok(state)
     }
 }
+
+/// [`FoldTable`] by [`observe_rows_as_events`] for summaries that have no road of their own
+/// through the columns yet.
+macro_rules! fold_table_by_rows {
+    ($($summary:ident<U $(, $tz:ident)?>),* $(,)?) => {$(
+        impl<U $(, $tz)?> FoldTable<U> for $summary<U $(, $tz)?>
+        where
+            U: Clone + Eq + std::hash::Hash + Ord + std::fmt::Debug,
+            $($tz: chrono::TimeZone + PartialEq,)?
+            Self: Summary,
+        {
+            fn observe_rows(
+                &mut self,
+                table: &crate::engine::EventTable<U>,
+                rows: std::ops::Range<usize>,
+            ) -> Result<()> {
+                observe_rows_as_events(self, table, rows)
+            }
+        }
+    )*};
+}
+
+use crate::activity::{ActivitySummary, PeriodTotals};
+use crate::lifecycle::LifecycleSummary;
+use crate::ops::health::DailyActivity;
+use crate::retention::{RetentionSummary, StickinessSummary};
+
+fold_table_by_rows!(
+    ActivitySummary<U, Tz>,
+    PeriodTotals<U, Tz>,
+    DailyActivity<U, Tz>,
+    LifecycleSummary<U, Tz>,
+    RetentionSummary<U>,
+    StickinessSummary<U>,
+);

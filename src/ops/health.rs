@@ -188,20 +188,6 @@ where
     }
 }
 
-impl<U, Tz> crate::fold::FoldTable<U> for DailyActivity<U, Tz>
-where
-    U: Clone + Eq + Hash + Ord + fmt::Debug,
-    Tz: TimeZone + PartialEq,
-{
-    fn observe_rows(
-        &mut self,
-        table: &crate::engine::EventTable<U>,
-        rows: std::ops::Range<usize>,
-    ) -> Result<()> {
-        crate::fold::observe_rows_as_events(self, table, rows)
-    }
-}
-
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for DailyActivity<U, Tz> {
     type Output = DailyActivityReport<U>;
 
