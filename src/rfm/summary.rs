@@ -33,17 +33,35 @@ impl PurchaseState {
         orders: 0,
     };
 
+    /// One more purchase at `ms` (milliseconds since the epoch) of `amount`.
+    ///
+    /// `Err(())` when the monetary total would leave the finite numbers (the state is then
+    /// unchanged); a count of orders cannot pass `u64::MAX` one purchase at a time.
     #[inline]
-    fn add(&mut self, ms: i64, amount: f64) {
+    fn add(&mut self, ms: i64, amount: f64) -> std::result::Result<(), ()> {
+        let monetary = self.monetary + amount;
+        if !monetary.is_finite() {
+            return Err(());
+        }
         self.last_ms = self.last_ms.max(ms);
-        self.monetary += amount;
+        self.monetary = monetary;
         self.orders += 1;
+        Ok(())
     }
 
-    fn merge(&mut self, o: &PurchaseState) {
-        self.last_ms = self.last_ms.max(o.last_ms);
-        self.monetary += o.monetary;
-        self.orders += o.orders;
+    /// Adds another part's state of the same customer.
+    fn merge(&mut self, o: &PurchaseState) -> Result<()> {
+        let monetary = crate::checked::add(self.monetary, o.monetary, || {
+            "a customer's monetary total".into()
+        })?;
+        let orders =
+            crate::checked::add_count(self.orders, o.orders, || "a customer's order count".into())?;
+        *self = PurchaseState {
+            last_ms: self.last_ms.max(o.last_ms),
+            monetary,
+            orders,
+        };
+        Ok(())
     }
 
     /// Days from the last purchase to `as_of_ms` (milliseconds since the epoch).
@@ -275,10 +293,13 @@ where
         if at > self.as_of {
             return Err(after_as_of(event, self.as_of));
         }
+        crate::time::check_instant("event time", at)?;
         let customer = self
             .customers
             .index(event.user(), || PurchaseState::EMPTY)?;
-        self.customers.states_mut()[customer as usize].add(at.timestamp_millis(), amount);
+        self.customers.states_mut()[customer as usize]
+            .add(at.timestamp_millis(), amount)
+            .map_err(|()| overflow(event))?;
         if let Some(zone) = &self.day_zone {
             self.days.insert((customer, Self::day_number(zone, at)));
         }
@@ -312,7 +333,13 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
                 });
             }
             let customer = users.index(user, &mut self.customers, || PurchaseState::EMPTY)?;
-            self.customers.states_mut()[customer as usize].add(at.div_euclid(1000), amount);
+            if self.customers.states_mut()[customer as usize]
+                .add(at.div_euclid(1000), amount)
+                .is_err()
+            {
+                let row = table.row(rows.start + i).ok_or(Error::Empty("table row"))?;
+                return Err(overflow(&row));
+            }
         }
         Ok(())
     }
@@ -324,6 +351,15 @@ fn non_finite<E: Event>(event: &E) -> Error {
     checked_amount(event)
         .err()
         .unwrap_or_else(|| Error::InvalidInput("amount is not finite".into()))
+}
+
+#[cold]
+#[inline(never)]
+fn overflow<E: Event>(event: &E) -> Error {
+    Error::Overflow {
+        what: format!("the monetary total of customer {:?}", event.user()),
+        hint: crate::checked::SCALE_HINT,
+    }
 }
 
 #[cold]
@@ -352,15 +388,22 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
                 "RFM summaries differ in payments_only or distinct_days".into(),
             ));
         }
+        // An overflow stops nothing midway (the states of the users it hits stay as they
+        // were) but the merge reports it: a summary that fails to merge is to be dropped.
+        let mut overflow = None;
         let map = self
             .customers
-            .merge_indexed(other.customers, |mine, theirs| mine.merge(&theirs))?;
+            .merge_indexed(other.customers, |mine, theirs| {
+                if let Err(e) = mine.merge(&theirs) {
+                    overflow.get_or_insert(e);
+                }
+            })?;
         for (customer, day) in other.days {
             if let Some(&to) = map.get(customer as usize) {
                 self.days.insert((to, day));
             }
         }
-        Ok(())
+        overflow.map_or(Ok(()), Err)
     }
 
     fn finish(self) -> RfmTable<U> {

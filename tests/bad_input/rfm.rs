@@ -125,39 +125,28 @@ fn nan_amounts_are_rejected_naming_the_user() {
     ));
 }
 
-/// Two parts whose sums overflow to +inf and to -inf merge into a NaN total (inf - inf):
-/// scoring the summary straight from its state reports it as scoring its table does, never a
-/// score for a NaN.
+/// Sums that would overflow to +inf and to -inf (whose merge would be a NaN, inf - inf) are
+/// refused where they happen, in the fold and in the merge: no summary ever holds a
+/// non-finite total for scoring to trip over.
 #[test]
-fn sums_that_overflow_to_nan_in_a_merge_are_rejected_when_scoring() {
+fn sums_that_would_overflow_are_refused_in_the_fold_and_the_merge() {
     let up = [
         EventRecord::<u8>::new(1_u8, t(1)).with_amount(f64::MAX),
         EventRecord::new(1_u8, t(2)).with_amount(f64::MAX),
-        EventRecord::new(2_u8, t(2)).with_amount(1.0),
     ];
     let down = [
         EventRecord::<u8>::new(1_u8, t(3)).with_amount(-f64::MAX),
         EventRecord::new(1_u8, t(4)).with_amount(-f64::MAX),
     ];
-    let mut s = fold(RfmSummary::new(t(10)), &up).unwrap();
-    s.merge(fold(RfmSummary::new(t(10)), &down).unwrap())
-        .unwrap();
-    for scorer in all_methods() {
-        let scorer = scorer.check().unwrap();
-        let direct = scorer.score_summary(s.clone());
-        let via_table = scorer.score(&s.clone().finish());
-        assert!(
-            matches!(
-                direct,
-                Err(Error::NonFinite {
-                    field: "monetary",
-                    ..
-                })
-            ),
-            "{direct:?}"
-        );
-        assert_eq!(format!("{direct:?}"), format!("{via_table:?}"));
+    for log in [&up, &down] {
+        let err = fold(RfmSummary::new(t(10)), log).unwrap_err();
+        assert!(matches!(err, Error::Overflow { .. }), "{err}");
     }
+    let mut s = fold(RfmSummary::new(t(10)), &up[..1]).unwrap();
+    let err = s
+        .merge(fold(RfmSummary::new(t(10)), &up[1..]).unwrap())
+        .unwrap_err();
+    assert!(matches!(err, Error::Overflow { .. }), "{err}");
 }
 
 #[test]
@@ -331,4 +320,44 @@ fn duplicate_customer_rows_are_rejected() {
     ])
     .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)));
+}
+
+#[test]
+fn a_monetary_total_past_the_largest_float_is_an_overflow_by_every_road() {
+    use userops::engine::EventTable;
+    use userops::fold::FoldTable;
+    // 1e308 + 1e308 is past f64::MAX (about 1.8e308): the second purchase overflows.
+    let log = vec![
+        EventRecord::<&str>::new("ana", t(1)).with_amount(1e308),
+        EventRecord::new("ana", t(2)).with_amount(1e308),
+    ];
+    let want = "overflow: the monetary total of customer \"ana\" is too large to represent; \
+        the values are too large to add up: rescale them (e.g. cents to millions) and run again";
+    let err = fold(RfmSummary::new(t(10)), &log).unwrap_err();
+    assert_eq!(err.to_string(), want);
+    let table = EventTable::from_events(&log).unwrap();
+    let err = RfmSummary::new(t(10)).observe_table(&table).unwrap_err();
+    assert_eq!(err.to_string(), want);
+    // One purchase in each part: the merge overflows.
+    let mut left = fold(RfmSummary::new(t(10)), &log[..1]).unwrap();
+    let right = fold(RfmSummary::new(t(10)), &log[1..]).unwrap();
+    let err = left.merge(right).unwrap_err();
+    assert!(matches!(err, Error::Overflow { .. }), "{err}");
+    // The state that failed is left, and the one before is still whole: 1e308 once.
+    let mut ok = RfmSummary::new(t(10));
+    ok.observe(&log[0]).unwrap();
+    assert!(ok.observe(&log[1]).is_err());
+    assert_eq!(ok.finish().customers[0].monetary, 1e308);
+}
+
+#[test]
+fn events_outside_the_supported_years_are_refused_by_the_fold() {
+    // Year 0 is before 0001-01-01, the first supported instant.
+    let early = Utc.with_ymd_and_hms(0, 6, 1, 0, 0, 0).unwrap();
+    let err = fold(
+        RfmSummary::new(t(10)),
+        [EventRecord::<u8>::new(1_u8, early).with_amount(1.0)],
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::InstantOutOfRange { .. }), "{err}");
 }
