@@ -33,6 +33,7 @@ mod dictionary;
 pub(crate) mod pages;
 mod per_user;
 mod table;
+pub(crate) mod zone;
 
 pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
