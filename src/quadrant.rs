@@ -44,8 +44,10 @@ use std::hash::Hash;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::PerUser;
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
+use crate::time::NamedZone;
 use crate::{Error, Result};
 
 /// Usage frequency: at or above the threshold is [`Frequency::High`]. Serialized as `"high"` /
@@ -515,11 +517,50 @@ pub fn classify(figures: &ProductFigures, params: &QuadrantParams) -> Result<Qua
 /// assert_eq!(f.payer_share, 1.0 / 3.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "U: Serialize, Tz: NamedZone",
+    deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"
+))]
 pub struct UsageSummary<U, Tz: TimeZone = crate::time::Zone> {
+    #[serde(with = "crate::engine::zone")]
     tz: Tz,
-    /// Per user: local day number (days from CE) → paid that day.
-    users: UserMap<U, BTreeMap<i32, bool>>,
+    /// Per user: the local days (days from CE) with an event, and whether the user paid on
+    /// each.
+    users: PerUser<U, ActiveDays>,
+}
+
+/// One user's active local days (days from CE) → paid that day; never empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+struct ActiveDays(BTreeMap<i32, bool>);
+
+impl ActiveDays {
+    fn add(&mut self, day: i32, paid: bool) {
+        *self.0.entry(day).or_insert(false) |= paid;
+    }
+}
+
+impl<'de> Deserialize<'de> for ActiveDays {
+    /// Only what a fold makes: at least one day, each a date chrono can represent.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let days = BTreeMap::<i32, bool>::deserialize(deserializer)?;
+        if days.is_empty() {
+            return Err(D::Error::custom(
+                "a user of a usage summary has no active day",
+            ));
+        }
+        if let Some(d) = days
+            .keys()
+            .find(|&&d| NaiveDate::from_num_days_from_ce_opt(d).is_none())
+        {
+            return Err(D::Error::custom(format!("day {d} is not a date")));
+        }
+        Ok(ActiveDays(days))
+    }
 }
 
 impl<U: Eq + Hash, Tz: TimeZone> UsageSummary<U, Tz> {
@@ -532,7 +573,7 @@ impl<U: Eq + Hash, Tz: TimeZone> UsageSummary<U, Tz> {
     pub fn new(tz: Tz) -> Self {
         UsageSummary {
             tz,
-            users: UserMap::default(),
+            users: PerUser::new(),
         }
     }
 }
@@ -549,19 +590,14 @@ where
             .with_timezone(&self.tz)
             .date_naive()
             .num_days_from_ce();
-        let paid = amount > 0.0;
-        if let Some(days) = self.users.get_mut(event.user()) {
-            let d = days.entry(day).or_insert(false);
-            *d |= paid;
-        } else {
-            self.users
-                .insert(event.user().clone(), BTreeMap::from([(day, paid)]));
-        }
+        self.users
+            .entry(event.user(), ActiveDays::default)?
+            .add(day, amount > 0.0);
         Ok(())
     }
 }
 
-impl<U: Eq + Hash, Tz: TimeZone + PartialEq> Summary for UsageSummary<U, Tz> {
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for UsageSummary<U, Tz> {
     type Output = Result<ProductFigures>;
 
     fn merge(&mut self, other: Self) -> Result<()> {
@@ -570,13 +606,11 @@ impl<U: Eq + Hash, Tz: TimeZone + PartialEq> Summary for UsageSummary<U, Tz> {
                 "usage summaries use different time zones".into(),
             ));
         }
-        for (user, days) in other.users {
-            let mine = self.users.entry(user).or_default();
-            for (d, paid) in days {
-                *mine.entry(d).or_insert(false) |= paid;
+        self.users.merge(other.users, |mine, theirs| {
+            for (day, paid) in theirs.0 {
+                mine.add(day, paid);
             }
-        }
-        Ok(())
+        })
     }
 
     fn finish(self) -> Result<ProductFigures> {
@@ -586,7 +620,7 @@ impl<U: Eq + Hash, Tz: TimeZone + PartialEq> Summary for UsageSummary<U, Tz> {
             active_user_days: 0,
             paying_user_months: 0,
         };
-        for days in self.users.values() {
+        for ActiveDays(days) in self.users.states() {
             // Days are sorted, so a month's days are consecutive.
             let mut month: Option<(i32, u32)> = None;
             let mut month_paid = false;

@@ -737,3 +737,104 @@ fn revenue_sums_that_overflow_are_errors_not_nan() {
     assert!(revenue_error(period_economics(&ledger).map(|_| ())));
     assert!(revenue_error(cohort_ltv(&ledger, None).map(|_| ())));
 }
+
+/// Folds each part of `events` (cut at `cuts`) alone, sends it through JSON text and back,
+/// and merges the parts read back, left to right.
+fn cohort_parts_through_json(events: &[EventRecord<u8>], cuts: &[usize]) -> CohortSummary<u8, Utc> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(events.len())).collect();
+    cuts.extend([0, events.len()]);
+    cuts.sort_unstable();
+    let mut merged = empty();
+    for w in cuts.windows(2) {
+        let part = fold(empty(), &events[w[0]..w[1]]).unwrap();
+        let text = serde_json::to_string(&part).unwrap();
+        merged.merge(serde_json::from_str(&text).unwrap()).unwrap();
+    }
+    merged
+}
+
+proptest! {
+    /// The ledger's partial state through JSON: parts folded apart, serialized, read back and
+    /// merged give the ledger of the whole log; the whole state reads back to a state that
+    /// writes the same text and finishes the same.
+    #[test]
+    fn cohort_summary_state_round_trips_and_parts_merge_through_json(
+        events in arb_events(true),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+        grouped in any::<bool>(),
+    ) {
+        let mut events = events;
+        if grouped {
+            events.sort_by_key(|e| e.user);
+        }
+        let whole = fold(empty(), &events).unwrap();
+        let text = serde_json::to_string(&whole).unwrap();
+        let back: CohortSummary<u8, Utc> = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let whole = whole.finish();
+        prop_assert_eq!(&back.finish(), &whole);
+        let merged = cohort_parts_through_json(&events, &cuts).finish();
+        prop_assert!(same_ledger(&merged, &whole), "{merged:?}\n{whole:?}");
+    }
+}
+
+/// A serialized ledger state that no fold could make is refused when read.
+#[test]
+fn cohort_summary_state_that_no_fold_makes_is_refused() {
+    let cell = |month: &str, revenue: f64| {
+        format!(
+            r#"{{"period":{{"start":"{month}-01","interval":"month"}},"revenue":{revenue},"paid":true}}"#
+        )
+    };
+    let text = |first_seen: &str, cells: &[String]| {
+        format!(
+            r#"{{"calendar":{{"zone":"UTC","interval":"month"}},"as_of":"2025-06-30T23:59:59Z",
+            "users":{{"users":[3],"states":[{{"first_seen":"{first_seen}","periods":[{}]}}]}}}}"#,
+            cells.join(",")
+        )
+    };
+    let read = |t: String| serde_json::from_str::<CohortSummary<u8, Utc>>(&t);
+    let good = read(text(
+        "2025-02-03T00:00:00Z",
+        &[cell("2025-02", 4.0), cell("2025-04", 1.0)],
+    ))
+    .unwrap()
+    .finish();
+    assert_eq!((good.users[0].user, good.users[0].periods.len()), (3, 2));
+    let bad_start =
+        r#"{"period":{"start":"2025-04-02","interval":"month"},"revenue":1.0,"paid":true}"#;
+    for (what, t) in [
+        (
+            "periods out of order",
+            text(
+                "2025-02-03T00:00:00Z",
+                &[cell("2025-04", 1.0), cell("2025-02", 4.0)],
+            ),
+        ),
+        (
+            "first period not the first-seen one",
+            text("2025-01-03T00:00:00Z", &[cell("2025-02", 4.0)]),
+        ),
+        (
+            "a period after the as-of one",
+            text(
+                "2025-02-03T00:00:00Z",
+                &[cell("2025-02", 4.0), cell("2025-07", 1.0)],
+            ),
+        ),
+        (
+            "first seen after the as-of instant",
+            text("2025-07-03T00:00:00Z", &[cell("2025-07", 4.0)]),
+        ),
+        ("no period", text("2025-02-03T00:00:00Z", &[])),
+        (
+            "a month that does not start on the 1st",
+            text(
+                "2025-02-03T00:00:00Z",
+                &[cell("2025-02", 4.0), bad_start.to_string()],
+            ),
+        ),
+    ] {
+        assert!(read(t).is_err(), "{what}");
+    }
+}

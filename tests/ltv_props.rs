@@ -418,3 +418,118 @@ fn projected_room_or_not_the_slice_road_agrees() {
         assert_eq!(report.customers.len() + late, distinct_users, "{name}");
     }
 }
+
+/// Folds each part of `events` (cut at `cuts`) alone, sends it through JSON text and back,
+/// and merges the parts read back, left to right.
+fn btyd_parts_through_json(events: &[EventRecord<u8>], cuts: &[usize]) -> BtydSummary<u8> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(events.len())).collect();
+    cuts.extend([0, events.len()]);
+    cuts.sort_unstable();
+    let mut merged = btyd_empty();
+    for w in cuts.windows(2) {
+        let mut part = btyd_empty();
+        userops::fold::Fold::observe_many(&mut part, &events[w[0]..w[1]]).unwrap();
+        let text = serde_json::to_string(&part).unwrap();
+        merged.merge(serde_json::from_str(&text).unwrap()).unwrap();
+    }
+    merged
+}
+
+proptest! {
+    /// The summary's partial state through JSON: parts folded apart, serialized, read back
+    /// and merged give the report of the whole log (in any order, grouped or not); the whole
+    /// state reads back to a state that writes the same text and finishes the same.
+    #[test]
+    fn summary_state_round_trips_and_parts_merge_through_json(
+        mut events in prop::collection::vec((0_u8..6, 0_i64..200, -5.0_f64..50.0), 0..60),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+        grouped in any::<bool>(),
+    ) {
+        if grouped {
+            events.sort_by_key(|e| e.0);
+        }
+        // Purchases after the holdout end (2025-03-31: 13-hour step 165 on) are errors.
+        events.retain(|e| e.1 < 160);
+        let log = btyd_log(&events);
+        let whole = fold(btyd_empty(), &log).unwrap();
+        let text = serde_json::to_string(&whole).unwrap();
+        let back: BtydSummary<u8> = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let whole = whole.finish();
+        prop_assert_eq!(&back.finish(), &whole);
+        let merged = btyd_parts_through_json(&log, &cuts).finish();
+        prop_assert!(same_btyd(&merged, &whole), "{merged:?}\n{whole:?}");
+        prop_assert_eq!(
+            (merged.first_purchase_after_calibration, merged.ignored_after_calibration),
+            (whole.first_purchase_after_calibration, whole.ignored_after_calibration)
+        );
+    }
+}
+
+/// A serialized BTYD state that no fold could make is refused when read, never accepted to
+/// fail later.
+#[test]
+fn summary_state_that_no_fold_makes_is_refused() {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // Calibration to 2025-02-15 (day 739297 from the common era), holdout to 2025-03-31.
+    let cal = chrono::Datelike::num_days_from_ce(&day(2025, 2, 15));
+    let text = |users: &str, days: &str, first: &str, holdout: f64| {
+        format!(
+            r#"{{"zone":"UTC","unit":"week","calibration_end":"2025-02-15","holdout_end":"2025-03-31",
+            "customers":{{"users":{users},"states":[{{"days":{days},"first_day":{first},
+            "first_amount":1.0,"calibration":1.0,"holdout":{holdout}}}]}},
+            "first_purchase_after_calibration":0,"ignored_after_calibration":0}}"#
+        )
+    };
+    let read = |t: String| serde_json::from_str::<BtydSummary<u8>>(&t);
+    // A state a fold makes: one purchase on the calibration end day.
+    let good = read(text("[1]", &format!("[{cal}]"), &cal.to_string(), 0.0)).unwrap();
+    assert_eq!(good.finish().customers[0].age, 0.0);
+    for (what, t) in [
+        (
+            "a day after the holdout end",
+            text(
+                "[1]",
+                &format!("[{cal}, {}]", cal + 60),
+                &cal.to_string(),
+                0.0,
+            ),
+        ),
+        (
+            "a first day that is not the earliest",
+            text(
+                "[1]",
+                &format!("[{}, {cal}]", cal - 3),
+                &cal.to_string(),
+                0.0,
+            ),
+        ),
+        ("no day at all", text("[1]", "[]", "null", 0.0)),
+        (
+            "the same day twice in a row",
+            text("[1]", &format!("[{cal}, {cal}]"), &cal.to_string(), 0.0),
+        ),
+        (
+            "holdout spend without a holdout day",
+            text("[1]", &format!("[{cal}]"), &cal.to_string(), 5.0),
+        ),
+        (
+            "calibration spend without a calibration day",
+            text("[1]", &format!("[{}]", cal + 1), "null", 0.0),
+        ),
+        (
+            "two users, one state",
+            text("[1, 2]", &format!("[{cal}]"), &cal.to_string(), 0.0),
+        ),
+    ] {
+        assert!(read(t).is_err(), "{what}");
+    }
+    let swapped = text("[1]", &format!("[{cal}]"), &cal.to_string(), 0.0).replace(
+        r#""holdout_end":"2025-03-31""#,
+        r#""holdout_end":"2025-01-31""#,
+    );
+    assert!(
+        read(swapped).is_err(),
+        "a holdout ending before the calibration"
+    );
+}

@@ -740,3 +740,162 @@ fn many_host_metrics() {
         .collect();
     assert_eq!(r.row(0).unwrap(), &expected[..]);
 }
+
+/// Cuts `events` at `cuts`, folds each part alone with `empty`, sends it through JSON text
+/// and back with `read`, and merges the parts read back, left to right.
+fn parts_through_json<S>(
+    empty: impl Fn() -> S,
+    read: impl Fn(&str) -> S,
+    events: &[Ev],
+    cuts: &[usize],
+) -> S
+where
+    S: userops::fold::Fold<Ev> + Serialize,
+{
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(events.len())).collect();
+    cuts.extend([0, events.len()]);
+    cuts.sort_unstable();
+    let mut merged = empty();
+    for w in cuts.windows(2) {
+        let mut part = empty();
+        part.observe_many(&events[w[0]..w[1]]).unwrap();
+        merged
+            .merge(read(&serde_json::to_string(&part).unwrap()))
+            .unwrap();
+    }
+    merged
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The metric summary's partial state through JSON (joined again to its tree): parts
+    /// folded apart, serialized, read back and merged give the report of the whole log; the
+    /// whole state reads back to a state that writes the same text and finishes the same.
+    #[test]
+    fn metric_summary_state_round_trips_and_parts_merge_through_json(
+        events in arb_events(),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+    ) {
+        let tree = law_tree();
+        let window = Window::new(t(1, 3, 0), t(2, 10, 0)).unwrap();
+        let empty = || MetricSummary::new(Arc::clone(&tree), Zone::Utc, window);
+        let read = |text: &str| {
+            let state: MetricState<u8, Zone> = serde_json::from_str(text).unwrap();
+            MetricSummary::from_state(Arc::clone(&tree), state).unwrap()
+        };
+        let whole = fold(empty(), &events).unwrap();
+        let text = serde_json::to_string(&whole).unwrap();
+        let back = read(&text);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let whole = whole.finish();
+        prop_assert_eq!(&back.finish(), &whole);
+        let merged = parts_through_json(empty, read, &events, &cuts).finish();
+        prop_assert!(reports_close(&merged, &whole), "{merged:?}\n{whole:?}");
+    }
+
+    /// The same for the preference summary.
+    #[test]
+    fn preference_summary_state_round_trips_and_parts_merge_through_json(
+        events in arb_events(),
+        cuts in prop::collection::vec(0_usize..60, 0..4),
+    ) {
+        let as_of = t(2, 10, 0);
+        let empty = || PreferenceSummary::months(Zone::Utc, as_of).unwrap();
+        let read = |text: &str| serde_json::from_str::<PreferenceSummary<u8>>(text).unwrap();
+        let whole = fold(empty(), &events).unwrap();
+        let text = serde_json::to_string(&whole).unwrap();
+        let back = read(&text);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let whole = whole.finish();
+        prop_assert_eq!(&back.finish(), &whole);
+        let merged = parts_through_json(empty, read, &events, &cuts).finish();
+        prop_assert_eq!(merged, whole);
+    }
+}
+
+/// A change to a serialized state.
+type Edit = fn(&mut serde_json::Value);
+
+/// Serialized metric and preference states that no fold could make are refused when read.
+#[test]
+fn summary_states_that_no_fold_makes_are_refused() {
+    let tree = law_tree();
+    let window = Window::new(t(1, 3, 0), t(2, 10, 0)).unwrap();
+    let log: Vec<Ev> = vec![
+        EventRecord::new(1_u8, t(1, 5, 9)).with_name("browse"),
+        EventRecord::new(2_u8, t(1, 9, 9))
+            .with_name("order")
+            .with_amount(4.0),
+    ];
+    let folded = fold(
+        MetricSummary::new(Arc::clone(&tree), Zone::Utc, window),
+        &log,
+    )
+    .unwrap();
+    let good: serde_json::Value = serde_json::to_value(&folded).unwrap();
+    let read = |v: &serde_json::Value| {
+        let state: MetricState<u8, Zone> = serde_json::from_value(v.clone())?;
+        MetricSummary::from_state(Arc::clone(&tree), state).map_err(|e| e.to_string())?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    };
+    read(&good).unwrap();
+    // Window days: 2025-01-03 is day 0, so 2025-01-05 is 2 and 2025-01-09 is 6.
+    assert_eq!(good["days"], serde_json::json!([[2], [6]]));
+    let edits: [(&str, Edit); 6] = [
+        ("another tree", |v| v["metrics"][0] = "other".into()),
+        ("a day outside the window", |v| {
+            v["days"][0] = serde_json::json!([2, 400])
+        }),
+        ("days out of order", |v| {
+            v["days"][1] = serde_json::json!([6, 3])
+        }),
+        ("a user without a day", |v| {
+            v["days"][1] = serde_json::json!([])
+        }),
+        ("sums short of a user", |v| {
+            let sums = v["sums"].as_array_mut().unwrap();
+            sums.pop();
+        }),
+        ("a user twice", |v| v["users"] = serde_json::json!([1, 1])),
+    ];
+    for (what, edit) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        assert!(read(&v).is_err(), "{what}");
+    }
+
+    let prefs = fold(
+        PreferenceSummary::months(Zone::Utc, t(2, 10, 0)).unwrap(),
+        &log,
+    )
+    .unwrap();
+    let good = serde_json::to_value(&prefs).unwrap();
+    let read = |v: &serde_json::Value| serde_json::from_value::<PreferenceSummary<u8>>(v.clone());
+    read(&good).unwrap();
+    // Months December to February: January is bit 1; user 1 used feature 0 ("browse") in it.
+    assert_eq!(
+        good["users"]["states"][0],
+        serde_json::json!({"active": 2, "used": [[0, 2]]})
+    );
+    let edits: [(&str, Edit); 5] = [
+        ("an unknown feature", |v| {
+            v["users"]["states"][0]["used"][0][0] = 7.into()
+        }),
+        ("a feature used in an inactive period", |v| {
+            v["users"]["states"][0]["used"][0][1] = 3.into()
+        }),
+        ("a period outside the window", |v| {
+            v["users"]["states"][0]["active"] = 10.into()
+        }),
+        ("a user never active", |v| {
+            v["users"]["states"][0] = serde_json::json!({"active": 0, "used": []})
+        }),
+        ("no period at all", |v| v["periods"] = 0.into()),
+    ];
+    for (what, edit) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        assert!(read(&v).is_err(), "{what}");
+    }
+}

@@ -206,3 +206,67 @@ fn quadrant_report_serde_round_trip() {
     assert_eq!(back, r);
     assert!(r.to_string().contains("games, video memberships"));
 }
+
+proptest::proptest! {
+    /// The usage summary's partial state through JSON: parts folded apart, serialized, read
+    /// back and merged give the figures of the whole log; the whole state reads back to a
+    /// state that writes the same text and finishes the same.
+    #[test]
+    fn usage_summary_state_round_trips_and_parts_merge_through_json(
+        rows in proptest::collection::vec((0_u8..6, 1_u32..4, 1_u32..29, proptest::bool::ANY), 0..60),
+        cuts in proptest::collection::vec(0_usize..60, 0..4),
+    ) {
+        use proptest::prelude::*;
+        let zone = Zone::parse("Asia/Tokyo").unwrap();
+        let log: Vec<EventRecord<u8>> = rows
+            .iter()
+            .map(|&(u, m, d, paid)| EventRecord::new(u, t(m, d)).with_amount(if paid { 2.5 } else { 0.0 }))
+            .collect();
+        let empty = || UsageSummary::<u8, Zone>::new(zone);
+        let read = |text: &str| serde_json::from_str::<UsageSummary<u8, Zone>>(text).unwrap();
+        let whole = fold(empty(), &log).unwrap();
+        let text = serde_json::to_string(&whole).unwrap();
+        prop_assert_eq!(&serde_json::to_string(&read(&text)).unwrap(), &text);
+        let whole = whole.finish();
+        prop_assert_eq!(&read(&text).finish(), &whole);
+        let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(log.len())).collect();
+        cuts.extend([0, log.len()]);
+        cuts.sort_unstable();
+        let mut merged = empty();
+        for w in cuts.windows(2) {
+            let part = fold(empty(), &log[w[0]..w[1]]).unwrap();
+            merged.merge(read(&serde_json::to_string(&part).unwrap())).unwrap();
+        }
+        prop_assert_eq!(merged.finish(), whole);
+    }
+}
+
+/// A serialized usage state that no fold could make is refused when read.
+#[test]
+fn usage_summary_state_that_no_fold_makes_is_refused() {
+    let read = |t: &str| serde_json::from_str::<UsageSummary<u8, Zone>>(t);
+    let good = r#"{"tz":"UTC","users":{"users":[1],"states":[{"739252":true}]}}"#;
+    // Day 739252 from the common era is 2025-01-01: one paying user-month with one day.
+    let f = read(good).unwrap().finish().unwrap();
+    assert_eq!((f.active_days_per_user_month, f.payer_share), (1.0, 1.0));
+    for (what, t) in [
+        (
+            "a user without a day",
+            r#"{"tz":"UTC","users":{"users":[1],"states":[{}]}}"#,
+        ),
+        (
+            "a day that is no date",
+            r#"{"tz":"UTC","users":{"users":[1],"states":[{"2147483647":true}]}}"#,
+        ),
+        (
+            "a user twice",
+            r#"{"tz":"UTC","users":{"users":[1,1],"states":[{"1":true},{"2":true}]}}"#,
+        ),
+        (
+            "an unknown zone",
+            r#"{"tz":"Mars/Olympus","users":{"users":[],"states":[]}}"#,
+        ),
+    ] {
+        assert!(read(t).is_err(), "{what}");
+    }
+}

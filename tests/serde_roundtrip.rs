@@ -599,6 +599,12 @@ const COVERED: &[(&str, &str)] = &[
     ("PeriodCell", "CohortLedger"),
     ("LedgerRow", "CohortLedger"),
     ("CohortLedger", "CohortLedger"),
+    // partial states: round trips and merges through JSON are property tests next to each
+    // summary's other laws (tests/ltv_props.rs, ltv_economics.rs, metric.rs, quadrant.rs)
+    ("CohortSummary", "CohortSummary (tests/ltv_economics.rs)"),
+    ("UsageSummary", "UsageSummary (tests/quadrant.rs)"),
+    ("PreferenceSummary", "PreferenceSummary (tests/metric.rs)"),
+    ("MetricState", "MetricSummary (tests/metric.rs)"),
     ("CohortLtvRow", "CohortLtvReport"),
     ("CohortLtvReport", "CohortLtvReport"),
     ("GammaGammaParams", "FitReport<GammaGammaParams>"),

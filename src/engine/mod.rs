@@ -37,6 +37,7 @@ pub(crate) mod pages;
 mod per_user;
 mod rows;
 mod table;
+pub(crate) mod zone;
 
 pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;

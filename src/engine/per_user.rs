@@ -162,6 +162,15 @@ impl<U, S> PerUser<U, S> {
     }
 }
 
+impl<U, S> PerUser<U, S> {
+    /// Room for `additional` more users and states without reallocating (memory advised for
+    /// huge pages): for a fold that can project how many users a slice will bring.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.users.reserve(additional);
+        super::pages::reserve(&mut self.states, additional);
+    }
+}
+
 impl<U: Clone + Eq + Hash + Ord, S> PerUser<U, S> {
     /// The state of `user`, made by `new_state` when the user is new.
     ///

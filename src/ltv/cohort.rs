@@ -46,9 +46,10 @@ use std::hash::Hash;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::PerUser;
 use crate::event::{Event, SignUp, UserAttribute, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
-use crate::time::{Calendar, Interval, Period, PeriodGrid, Zone};
+use crate::fold::{Fold, Summary};
+use crate::time::{Calendar, Interval, NamedZone, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
 
 /// The group name of users whose channel the host's [`UserAttribute`] does not know.
@@ -264,7 +265,7 @@ impl<U> CohortLedger<U> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct LedgerState {
     first_seen: DateTime<Utc>,
     periods: Vec<PeriodCell>,
@@ -316,8 +317,12 @@ impl LedgerState {
 /// (beyond 1.8e308) leave an infinite revenue in the ledger, and every report on it
 /// ([`cohort_ltv`], [`super::economics`]) is then [`Error::NonFinite`] naming `revenue`.
 ///
-/// Memory is one small vector per user (24 bytes per active period). Events grouped by user
-/// (a database export ordered by user) take a fast path without a hash-map lookup.
+/// Memory is one small vector per user (24 bytes per active period). Users live in the
+/// engine's user dictionary ([`crate::engine::PerUser`]): a run of one user's events costs
+/// one comparison, users in ascending order no hashing.
+///
+/// The partial state serializes (serde) as its calendar, as-of instant and, per user, the
+/// first-seen instant and period cells; deserializing checks that a fold could have made it.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -333,26 +338,65 @@ impl LedgerState {
 /// assert_eq!(ledger.len(), 300); // every sample user has a sign-up event
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(
+    bound(
+        serialize = "U: Serialize, Tz: NamedZone",
+        deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"
+    ),
+    try_from = "CohortParts<U, Tz>"
+)]
 pub struct CohortSummary<U, Tz: TimeZone = Zone> {
     calendar: Calendar<Tz>,
     as_of: DateTime<Utc>,
-    /// Users, once the input stopped coming in increasing user order (empty before).
-    users: UserMap<U, LedgerState>,
-    /// Users seen so far while the input comes grouped and in increasing user order (a
-    /// database export ordered by user): strictly increasing, no hash map needed.
-    ordered: Vec<(U, LedgerState)>,
-    /// Whether the input has been in increasing user order so far (`users` is then empty).
-    in_order: bool,
-    /// The user of the latest run of events: never also in `users` or `ordered`; in order,
-    /// greater than every user in `ordered`.
-    current: Option<(U, LedgerState)>,
+    users: PerUser<U, LedgerState>,
     /// A cache of period boundaries ending at the as-of period, grown backwards on demand, so
     /// that bucketing an event is a binary search instead of a time-zone conversion.
+    #[serde(skip)]
     grid: Option<PeriodGrid>,
     /// The last period found in the grid, with its bounds in Unix milliseconds `[from, to)`:
     /// consecutive events of one user mostly fall in the same period.
+    #[serde(skip)]
     last_hit: (i64, i64, Option<Period>),
+}
+
+/// A serialized [`CohortSummary`], checked on the way in.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"))]
+struct CohortParts<U, Tz: TimeZone> {
+    calendar: Calendar<Tz>,
+    as_of: DateTime<Utc>,
+    users: PerUser<U, LedgerState>,
+}
+
+impl<U: Eq + Hash, Tz: TimeZone> TryFrom<CohortParts<U, Tz>> for CohortSummary<U, Tz> {
+    type Error = Error;
+
+    /// Only a state a fold can make: each user's periods are periods of the calendar, in
+    /// strictly increasing order, the first one the period of the first-seen instant, none
+    /// after the as-of period.
+    fn try_from(parts: CohortParts<U, Tz>) -> Result<Self> {
+        let calendar = parts.calendar;
+        let interval = calendar.interval();
+        let last = calendar.period_of(parts.as_of);
+        for s in parts.users.states() {
+            let fits = s.first_seen <= parts.as_of
+                && s.periods.first().map(|c| c.period) == Some(calendar.period_of(s.first_seen))
+                && s.periods.windows(2).all(|w| w[0].period < w[1].period)
+                && s.periods.iter().all(|c| {
+                    c.period <= last && Period::containing(c.period.start(), interval) == c.period
+                });
+            if !fits {
+                return Err(Error::invalid(
+                    "users",
+                    "a user's first-seen instant or periods are not ones a fold with this calendar and as-of instant makes",
+                ));
+            }
+        }
+        let mut summary = CohortSummary::new(calendar, parts.as_of);
+        summary.users = parts.users;
+        Ok(summary)
+    }
 }
 
 /// The most periods the bucketing cache holds (beyond that, events are bucketed directly).
@@ -373,10 +417,7 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
         CohortSummary {
             calendar,
             as_of,
-            users: UserMap::default(),
-            ordered: Vec::new(),
-            in_order: true,
-            current: None,
+            users: PerUser::new(),
             grid: None,
             last_hit: (0, 0, None),
         }
@@ -392,7 +433,7 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
     /// assert_eq!(s.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.users.len() + self.ordered.len() + usize::from(self.current.is_some())
+        self.users.len()
     }
 
     /// Whether no user has been seen.
@@ -440,34 +481,6 @@ impl<U: Eq + Hash, Tz: TimeZone> CohortSummary<U, Tz> {
         }
         period
     }
-
-    /// Puts the current run's user where it belongs.
-    fn flush(&mut self) {
-        if let Some((user, state)) = self.current.take() {
-            if self.in_order {
-                self.ordered.push((user, state));
-            } else {
-                match self.users.get_mut(&user) {
-                    Some(s) => s.absorb(state),
-                    None => {
-                        self.users.insert(user, state);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Leaves the in-order fast path: every user moves into the hash map.
-    fn leave_order(&mut self) {
-        if self.in_order {
-            self.in_order = false;
-            self.users.reserve(self.ordered.len() + 1);
-            for (user, state) in self.ordered.drain(..) {
-                self.users.insert(user, state);
-            }
-            self.flush();
-        }
-    }
 }
 
 impl<E, Tz> Fold<E> for CohortSummary<E::User, Tz>
@@ -490,36 +503,11 @@ where
             revenue: amount,
             paid: amount > 0.0,
         };
-        if let Some((user, state)) = &mut self.current {
-            if user == event.user() {
-                state.add(at, cell);
-                return Ok(());
-            }
-        }
-        if self.in_order {
-            let last = match &self.current {
-                Some((u, _)) => Some(u),
-                None => self.ordered.last().map(|(u, _)| u),
-            };
-            if last.is_some_and(|last| event.user() <= last) {
-                self.leave_order();
-            }
-        }
-        if !self.in_order {
-            if let Some(state) = self.users.get_mut(event.user()) {
-                state.add(at, cell);
-                return Ok(());
-            }
-        }
-        // A user not seen before (in order: greater than every user so far).
-        self.flush();
-        self.current = Some((
-            event.user().clone(),
-            LedgerState {
-                first_seen: at,
-                periods: vec![cell],
-            },
-        ));
+        let first_seen = || LedgerState {
+            first_seen: at,
+            periods: Vec::new(),
+        };
+        self.users.entry(event.user(), first_seen)?.add(at, cell);
         Ok(())
     }
 }
@@ -527,7 +515,7 @@ where
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSummary<U, Tz> {
     type Output = CohortLedger<U>;
 
-    fn merge(&mut self, mut other: Self) -> Result<()> {
+    fn merge(&mut self, other: Self) -> Result<()> {
         if self.calendar != other.calendar {
             return Err(Error::MergeMismatch(
                 "cohort summaries use different calendars".into(),
@@ -540,37 +528,14 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
                 other.as_of.to_rfc3339()
             )));
         }
-        self.flush();
-        other.flush();
-        // Consecutive parts of input ordered by user: append, still without a hash map.
-        let follows = match (self.ordered.last(), other.ordered.first()) {
-            (Some((a, _)), Some((b, _))) => a < b,
-            _ => true,
-        };
-        if self.in_order && other.in_order && follows {
-            self.ordered.append(&mut other.ordered);
-            return Ok(());
-        }
-        self.leave_order();
-        for (user, state) in other.ordered.into_iter().chain(other.users) {
-            match self.users.get_mut(&user) {
-                Some(s) => s.absorb(state),
-                None => {
-                    self.users.insert(user, state);
-                }
-            }
-        }
-        Ok(())
+        self.users.merge(other.users, LedgerState::absorb)
     }
 
-    fn finish(mut self) -> CohortLedger<U> {
-        self.flush();
+    fn finish(self) -> CohortLedger<U> {
         let calendar = self.calendar;
-        let in_order = self.in_order;
         let mut users: Vec<LedgerRow<U>> = self
-            .ordered
+            .users
             .into_iter()
-            .chain(self.users)
             .map(|(user, s)| LedgerRow {
                 user,
                 first_seen: s.first_seen,
@@ -578,7 +543,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
                 periods: s.periods,
             })
             .collect();
-        if !in_order {
+        if !users.windows(2).all(|w| w[0].user < w[1].user) {
             users.sort_unstable_by(|a, b| a.user.cmp(&b.user));
         }
         CohortLedger {

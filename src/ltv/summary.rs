@@ -8,8 +8,11 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
+use crate::engine::PerUser;
+use crate::engine::pages::{self, Projection, Scale};
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
+use crate::time::NamedZone;
 use crate::{Error, Result};
 
 /// One customer's BTYD summary: calibration statistics and, when a holdout period is set,
@@ -202,6 +205,38 @@ impl Days {
     }
 }
 
+impl Days {
+    /// The days of a run, at `arena`'s end from `run_start`, settled: moved inline when
+    /// few, else kept as that range of the arena (or moved to the heap when the arena would
+    /// pass 2^32 days).
+    fn settle(arena: &mut Vec<i32>, run_start: usize) -> Days {
+        let run = arena.get(run_start..).unwrap_or_default();
+        let len = run.len();
+        if len <= INLINE_DAYS {
+            let mut days = [0; INLINE_DAYS];
+            if let Some(head) = days.get_mut(..len) {
+                head.copy_from_slice(run);
+            }
+            arena.truncate(run_start);
+            return Days::Inline {
+                len: len as u8, // <= INLINE_DAYS
+                days,
+            };
+        }
+        match (u32::try_from(run_start), u32::try_from(arena.len())) {
+            (Ok(start), Ok(_)) => Days::Arena {
+                start,
+                len: len as u32, // < 2^32: the end fits
+            },
+            _ => {
+                let days = Days::Heap(run.to_vec());
+                arena.truncate(run_start);
+                days
+            }
+        }
+    }
+}
+
 /// Takes in another summary's arena: appended to `arena`, the days of `states` (the other
 /// summary's) moved to their new ranges.
 fn adopt_arena(arena: &mut Vec<i32>, other_arena: &[i32], states: &mut [State]) {
@@ -286,6 +321,9 @@ impl Amounts {
 /// assert_eq!(report.ignored_after_calibration, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// The partial state serializes (serde) with its settings and, per customer, the purchase
+/// days and amounts; deserializing checks that a fold could have made it.
 #[derive(Debug, Clone)]
 pub struct BtydSummary<U, Tz: TimeZone = Utc> {
     zone: Tz,
@@ -294,17 +332,10 @@ pub struct BtydSummary<U, Tz: TimeZone = Utc> {
     holdout_end: Option<NaiveDate>,
     cal_day: i32,
     holdout_day: Option<i32>,
-    /// User → slot; built only once users stop arriving in ascending order.
-    index: UserMap<U, usize>,
-    users: Vec<U>,
-    states: Vec<State>,
-    last: usize,
-    /// Whether users so far arrived in strictly ascending runs (a log ordered by user): a new
-    /// run's user is then new, and `index` is not built at all.
-    ascending: bool,
+    customers: PerUser<U, State>,
     first_after: u64,
     ignored: u64,
-    /// The days of customers whose whole run came in one [`Fold::observe_many`] (see
+    /// The days of customers first seen in a run of [`Fold::observe_many`] (see
     /// [`Days::Arena`]).
     arena: Vec<i32>,
 }
@@ -341,11 +372,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
             holdout_end: None,
             cal_day: calibration_end.num_days_from_ce(),
             holdout_day: None,
-            index: UserMap::default(),
-            users: Vec::new(),
-            states: Vec::new(),
-            last: usize::MAX,
-            ascending: true,
+            customers: PerUser::new(),
             first_after: 0,
             ignored: 0,
             arena: Vec::new(),
@@ -387,7 +414,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
     /// assert_eq!(userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Day).len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.users.len()
+        self.customers.len()
     }
 
     /// Whether no customer has been seen.
@@ -397,61 +424,7 @@ impl<U: Eq + Hash, Tz: TimeZone> BtydSummary<U, Tz> {
     /// assert!(userops::ltv::BtydSummary::<u64>::new(end, userops::ltv::TimeUnit::Day).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
-    }
-
-    /// The slot of a user who is not the previous event's user.
-    #[inline(never)]
-    fn slot_of_new_run(&mut self, user: &U) -> usize
-    where
-        U: Ord + Clone,
-    {
-        if self.ascending {
-            match self.users.last() {
-                Some(prev) if prev >= user => self.build_index(),
-                _ => return self.push(user.clone(), false),
-            }
-        }
-        match self.index.get(user) {
-            Some(&i) => i,
-            None => self.push(user.clone(), true),
-        }
-    }
-
-    /// The order is broken: index every user seen so far, once.
-    fn build_index(&mut self)
-    where
-        U: Clone,
-    {
-        self.ascending = false;
-        self.index.reserve(self.users.len());
-        for (i, u) in self.users.iter().enumerate() {
-            self.index.insert(u.clone(), i);
-        }
-    }
-
-    /// Room for the users, states and arena days of a whole slice, projected from what the
-    /// events folded so far made.
-    #[cold]
-    #[inline(never)]
-    fn reserve_projected(&mut self, scale: crate::engine::pages::Scale) {
-        let (users, days) = (scale.room(self.users.len()), scale.room(self.arena.len()));
-        crate::engine::pages::reserve(&mut self.users, users);
-        crate::engine::pages::reserve(&mut self.states, users);
-        crate::engine::pages::reserve(&mut self.arena, days);
-    }
-
-    fn push(&mut self, user: U, indexed: bool) -> usize
-    where
-        U: Clone,
-    {
-        let i = self.users.len();
-        if indexed {
-            self.index.insert(user.clone(), i);
-        }
-        crate::engine::pages::push(&mut self.users, user);
-        crate::engine::pages::push(&mut self.states, State::empty());
-        i
+        self.customers.is_empty()
     }
 
     fn settings_differ(&self, other: &Self) -> bool
@@ -511,96 +484,82 @@ where
             self.ignored += 1;
             return Ok(());
         };
-        // Fast paths: events grouped by user skip the map lookup, and while users arrive in
-        // ascending order no map is built.
-        let i = self.slot_of(event.user());
-        let Some(s) = self.states.get_mut(i) else {
-            return Err(Error::InvalidInput("internal index out of range".into()));
-        };
-        s.add(purchase, &self.arena);
+        let i = self.customer(event.user())?;
+        if let Some(s) = self.customers.states_mut().get_mut(i) {
+            s.add(purchase, &self.arena);
+        }
         Ok(())
     }
 
-    /// A run of one user's events at a time: one slot lookup per run, the run's state taken
-    /// out of the table while the run is added, and the days of a customer first seen in the
-    /// run stored in the shared arena (no allocation per customer).
+    /// A run of one customer's purchases at a time: the run's state taken out of the table
+    /// while the run is added, and the days of a customer first seen in the run stored in
+    /// the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        let mut projection =
-            crate::engine::pages::Projection::new(self.users.is_empty(), events.len());
-        let mut rest = events;
-        while let Some((first, _)) = rest.split_first() {
-            if let Some(scale) = projection.due(rest.len()) {
+        let mut run: Option<Run> = None;
+        let mut outcome = Ok(());
+        let mut projection = Projection::new(self.is_empty(), events.len());
+        for (k, event) in events.iter().enumerate() {
+            if let Some(scale) = projection.due(events.len() - k) {
                 self.reserve_projected(scale);
             }
-            let user = first.user();
-            // The slot is looked up at the run's first purchase (an ignored or failing event
-            // makes none), its state taken out until the run ends.
-            let mut taken: Option<(usize, State)> = None;
-            // Whether the state had no day before the run: its days then go straight to the
-            // arena's end from `run_start` (consecutive repeats skipped) and are settled
-            // once at the end.
-            let mut fresh = false;
-            let run_start = self.arena.len();
-            let mut count = 0;
-            let mut failed = None;
-            // The taken state's amounts, in locals until the run ends.
-            let mut amounts = State::empty().amounts;
-            for (j, event) in rest.iter().enumerate() {
-                if event.user() != user {
+            let purchase = match self.classify(event) {
+                Class::Purchase(purchase) => purchase,
+                Class::Ignored => {
+                    self.ignored += 1;
+                    continue;
+                }
+                Class::Bad => {
+                    outcome = Err(self.purchase_error(event));
                     break;
                 }
-                crate::engine::prefetch_ahead(rest, j);
-                match self.classify(event) {
-                    Class::Bad => {
-                        failed = Some(self.purchase_error(event));
-                        break;
+            };
+            let i = match self.customer(event.user()) {
+                Ok(i) => i,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            let run = match &mut run {
+                Some(r) if r.customer == i => r,
+                _ => {
+                    if let Some(ended) = run.take() {
+                        self.end_run(ended);
                     }
-                    Class::Ignored => self.ignored += 1,
-                    Class::Purchase(purchase) => {
-                        if taken.is_none() {
-                            let i = self.slot_of(user);
-                            let state = self
-                                .states
-                                .get_mut(i)
-                                .map(|s| std::mem::replace(s, State::empty()))
-                                .ok_or_else(|| {
-                                    Error::InvalidInput("internal index out of range".into())
-                                })?;
-                            fresh = state.days.is_empty();
-                            amounts = state.amounts;
-                            taken = Some((i, state));
-                        }
-                        if let Some((_, state)) = &mut taken {
-                            if fresh {
-                                if self.arena.len() == run_start
-                                    || self.arena.last() != Some(&purchase.day)
-                                {
-                                    crate::engine::pages::push(&mut self.arena, purchase.day);
-                                }
-                            } else {
-                                state.days.push(purchase.day, &self.arena);
-                            }
-                            amounts.add(purchase);
-                        }
-                    }
+                    run.insert(self.start_run(i))
                 }
-                count += 1;
-            }
-            if let Some((i, mut state)) = taken {
-                state.amounts = amounts;
-                if fresh {
-                    state.days = self.settle_run_days(run_start);
-                }
-                if let Some(s) = self.states.get_mut(i) {
-                    *s = state;
-                }
-            }
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            rest = rest.get(count..).unwrap_or_default();
+            };
+            run.add(purchase, &mut self.arena);
         }
-        Ok(())
+        if let Some(ended) = run {
+            self.end_run(ended);
+        }
+        outcome
+    }
+}
+
+/// One customer's run of purchases in [`Fold::observe_many`]: the state, out of the table
+/// until the run ends.
+struct Run {
+    customer: usize,
+    state: State,
+    /// Whether the state had no day before the run: its days then go straight to the arena's
+    /// end from `start` (consecutive repeats skipped) and are settled when the run ends.
+    fresh: bool,
+    start: usize,
+}
+
+impl Run {
+    #[inline]
+    fn add(&mut self, p: Purchase, arena: &mut Vec<i32>) {
+        if self.fresh {
+            if arena.len() == self.start || arena.last() != Some(&p.day) {
+                arena.push(p.day);
+            }
+        } else {
+            self.state.days.push(p.day, arena);
+        }
+        self.state.amounts.add(p);
     }
 }
 
@@ -691,45 +650,197 @@ where
         }
     }
 
-    /// The days of a run, at the arena's end from `run_start`, settled: moved inline when
-    /// few, else kept as that range of the arena (or moved to the heap when the arena would
-    /// pass 2^32 days).
-    fn settle_run_days(&mut self, run_start: usize) -> Days {
-        let run = self.arena.get(run_start..).unwrap_or_default();
-        let len = run.len();
-        if len <= INLINE_DAYS {
-            let mut days = [0; INLINE_DAYS];
-            if let Some(head) = days.get_mut(..len) {
-                head.copy_from_slice(run);
-            }
-            self.arena.truncate(run_start);
-            return Days::Inline {
-                len: len as u8, // <= INLINE_DAYS
-                days,
-            };
-        }
-        match (u32::try_from(run_start), u32::try_from(self.arena.len())) {
-            (Ok(start), Ok(_)) => Days::Arena {
-                start,
-                len: len as u32, // < 2^32: the end fits
-            },
-            _ => {
-                let days = Days::Heap(run.to_vec());
-                self.arena.truncate(run_start);
-                days
-            }
+    /// The index of `user`'s state, an empty state made when the customer is new.
+    #[inline]
+    fn customer(&mut self, user: &U) -> Result<usize> {
+        Ok(self.customers.index(user, State::empty)? as usize)
+    }
+
+    /// Room for the customers and arena days of a whole slice, projected from what the events
+    /// folded so far made.
+    #[cold]
+    #[inline(never)]
+    fn reserve_projected(&mut self, scale: Scale) {
+        self.customers.reserve(scale.room(self.customers.len()));
+        let days = scale.room(self.arena.len());
+        pages::reserve(&mut self.arena, days);
+    }
+
+    /// Takes customer `i`'s state out of the table for a run.
+    fn start_run(&mut self, i: usize) -> Run {
+        let state = self
+            .customers
+            .states_mut()
+            .get_mut(i)
+            .map_or_else(State::empty, |s| std::mem::replace(s, State::empty()));
+        Run {
+            customer: i,
+            fresh: state.days.is_empty(),
+            state,
+            start: self.arena.len(),
         }
     }
 
-    /// The slot of `user` (the previous event's when it is the same user).
-    #[inline]
-    fn slot_of(&mut self, user: &U) -> usize {
-        let i = match self.users.get(self.last) {
-            Some(u) if u == user => self.last,
-            _ => self.slot_of_new_run(user),
-        };
-        self.last = i;
-        i
+    /// Puts a run's state back, its days settled.
+    fn end_run(&mut self, mut run: Run) {
+        if run.fresh {
+            run.state.days = Days::settle(&mut self.arena, run.start);
+        }
+        if let Some(s) = self.customers.states_mut().get_mut(run.customer) {
+            *s = run.state;
+        }
+    }
+}
+
+/// One customer's state as it serializes: the purchase days as stored (unsorted, no day
+/// twice in a row) and the amounts.
+#[derive(Serialize, Deserialize)]
+struct CustomerState<Days> {
+    days: Days,
+    /// The first calibration purchase day, if any (days from the common era).
+    first_day: Option<i32>,
+    first_amount: f64,
+    calibration: f64,
+    holdout: f64,
+}
+
+/// Every customer's state, with the arena their days are in: serializes as a list.
+struct StatesRef<'a> {
+    states: &'a [State],
+    arena: &'a [i32],
+}
+
+impl Serialize for StatesRef<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.states.iter().map(|s| CustomerState {
+            days: s.days.as_slice(self.arena),
+            first_day: (s.amounts.first_day != i32::MAX).then_some(s.amounts.first_day),
+            first_amount: s.amounts.first_amount,
+            calibration: s.amounts.calibration,
+            holdout: s.amounts.holdout,
+        }))
+    }
+}
+
+/// The customers as they serialize: `{"users": [...], "states": [...]}`, as a
+/// [`PerUser`] does.
+#[derive(Serialize)]
+struct CustomersRef<'a, U> {
+    users: &'a [U],
+    states: StatesRef<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(bound(serialize = "U: Serialize"))]
+struct BtydStateRef<'a, U> {
+    zone: String,
+    unit: TimeUnit,
+    calibration_end: NaiveDate,
+    holdout_end: Option<NaiveDate>,
+    customers: CustomersRef<'a, U>,
+    first_purchase_after_calibration: u64,
+    ignored_after_calibration: u64,
+}
+
+impl<U: Serialize, Tz: NamedZone> Serialize for BtydSummary<U, Tz> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        BtydStateRef {
+            zone: self.zone.zone_name(),
+            unit: self.unit,
+            calibration_end: self.calibration_end,
+            holdout_end: self.holdout_end,
+            customers: CustomersRef {
+                users: self.customers.users().values(),
+                states: StatesRef {
+                    states: self.customers.states(),
+                    arena: &self.arena,
+                },
+            },
+            first_purchase_after_calibration: self.first_after,
+            ignored_after_calibration: self.ignored,
+        }
+        .serialize(serializer)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"))]
+struct BtydParts<U, Tz: TimeZone> {
+    #[serde(with = "crate::engine::zone")]
+    zone: Tz,
+    unit: TimeUnit,
+    calibration_end: NaiveDate,
+    holdout_end: Option<NaiveDate>,
+    customers: PerUser<U, CustomerState<Vec<i32>>>,
+    first_purchase_after_calibration: u64,
+    ignored_after_calibration: u64,
+}
+
+impl<'de, U, Tz> Deserialize<'de> for BtydSummary<U, Tz>
+where
+    U: Deserialize<'de> + Clone + Eq + Hash + Ord,
+    Tz: NamedZone,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let parts = BtydParts::<U, Tz>::deserialize(deserializer)?;
+        BtydSummary::from_parts(parts).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> BtydSummary<U, Tz> {
+    /// The summary of a serialized state, if a fold could have made it: each customer has a
+    /// purchase day, none after the period's end, no day twice in a row; the first
+    /// calibration day is the earliest calibration day (none without one, and then no
+    /// calibration spend); no holdout spend without a holdout day.
+    fn from_parts(parts: BtydParts<U, Tz>) -> Result<Self> {
+        let mut summary = BtydSummary::with_zone(parts.zone, parts.calibration_end, parts.unit);
+        if let Some(h) = parts.holdout_end {
+            summary = summary.holdout(h)?;
+        }
+        let (cal, end) = (
+            summary.cal_day,
+            summary.holdout_day.unwrap_or(summary.cal_day),
+        );
+        let (users, customers) = parts.customers.into_parts();
+        let mut states = Vec::with_capacity(customers.len());
+        for c in customers {
+            let first = c.days.iter().copied().filter(|&d| d <= cal).min();
+            let fits = !c.days.is_empty()
+                && c.days.iter().all(|&d| d <= end)
+                && c.days.windows(2).all(|w| w[0] != w[1])
+                && c.first_day == first
+                && (first.is_some() || (c.calibration == 0.0 && c.first_amount == 0.0))
+                && (c.days.iter().any(|&d| d > cal) || c.holdout == 0.0);
+            if !fits {
+                return Err(Error::invalid(
+                    "customers",
+                    "a customer's days or amounts are not ones a fold with these settings makes",
+                ));
+            }
+            let start = summary.arena.len();
+            summary.arena.extend_from_slice(&c.days);
+            states.push(State {
+                days: Days::settle(&mut summary.arena, start),
+                amounts: Amounts {
+                    first_day: c.first_day.unwrap_or(i32::MAX),
+                    first_amount: c.first_amount,
+                    calibration: c.calibration,
+                    holdout: c.holdout,
+                },
+            });
+        }
+        summary.customers = PerUser::from_parts(users, states)?;
+        summary.first_after = parts.first_purchase_after_calibration;
+        summary.ignored = parts.ignored_after_calibration;
+        Ok(summary)
     }
 }
 
@@ -748,51 +859,11 @@ where
         }
         self.first_after += other.first_after;
         self.ignored += other.ignored;
-        let mut other = other;
-        let other_arena = std::mem::take(&mut other.arena);
-        adopt_arena(&mut self.arena, &other_arena, &mut other.states);
-        // Parts of a log ordered by user (fold_par's chunks): append, no map at all; a user
-        // cut in two by the chunk boundary is merged first.
-        if self.ascending
-            && other.ascending
-            && match (self.users.last(), other.users.first()) {
-                (Some(a), Some(b)) => a <= b,
-                _ => true,
-            }
-        {
-            let mut users = other.users.into_iter();
-            let mut states = other.states.into_iter();
-            if let (Some(a), Some(b)) = (self.users.last(), users.as_slice().first()) {
-                if a == b {
-                    users.next();
-                    if let (Some(mine), Some(theirs)) = (self.states.last_mut(), states.next()) {
-                        mine.merge(&theirs, &self.arena);
-                    }
-                }
-            }
-            self.users.extend(users);
-            self.states.extend(states);
-            self.last = usize::MAX;
-            return Ok(());
-        }
-        if self.ascending {
-            self.build_index();
-        }
-        for (user, state) in other.users.into_iter().zip(other.states) {
-            match self.index.get(&user) {
-                Some(&i) => {
-                    if let Some(s) = self.states.get_mut(i) {
-                        s.merge(&state, &self.arena);
-                    }
-                }
-                None => {
-                    self.index.insert(user.clone(), self.users.len());
-                    self.users.push(user);
-                    self.states.push(state);
-                }
-            }
-        }
-        Ok(())
+        let mut theirs = other.customers;
+        adopt_arena(&mut self.arena, &other.arena, theirs.states_mut());
+        let arena = &self.arena;
+        self.customers
+            .merge(theirs, |mine, theirs| mine.merge(&theirs, arena))
     }
 
     fn finish(self) -> BtydReport<U> {
@@ -802,11 +873,10 @@ where
             .holdout_day
             .map_or(0.0, |h| f64::from(h - cal) / unit_days);
         let mut first_after = self.first_after;
-        let mut rows: Vec<CustomerSummary<U>> =
-            crate::engine::pages::with_capacity(self.users.len());
+        let mut rows: Vec<CustomerSummary<U>> = Vec::with_capacity(self.customers.len());
         let mut scratch: Vec<i32> = Vec::new();
         let arena = self.arena;
-        for (user, s) in self.users.into_iter().zip(self.states) {
+        for (user, s) in self.customers.into_iter() {
             if s.amounts.first_day == i32::MAX {
                 first_after += 1;
                 continue;

@@ -77,7 +77,7 @@ pub use preference::{
     FeatureProfile, FeatureShare, GroupProfile, PreferenceReport, PreferenceSummary,
     UserPreferences,
 };
-pub use summary::{MetricInfo, MetricReport, MetricSummary, Window};
+pub use summary::{MetricInfo, MetricReport, MetricState, MetricSummary, Window};
 pub use tree::{Measure, MetricDef, MetricTree, MetricTreeBuilder, SecondaryMetric};
 pub use value::{
     Candidate, CandidateParams, ConversionCandidates, FallingParams, FallingUsage, FallingUser,

@@ -8,15 +8,16 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::summary::truncate;
+use crate::engine::{Dictionary, PerUser};
 use crate::event::Event;
-use crate::fold::{Fold, Summary, UserMap};
-use crate::time::{Calendar, Interval, Period};
+use crate::fold::{Fold, Summary};
+use crate::time::{Calendar, Interval, NamedZone, Period};
 use crate::{Error, Result};
 
 /// The default trailing window, in periods (three months).
 const DEFAULT_PERIODS: usize = 3;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct UserUse {
     /// Bit `i`: active in window period `i`.
     active: u64,
@@ -55,16 +56,70 @@ struct UserUse {
 /// assert_eq!(u.tags(3, 0.5), ["car_control", "community"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(
+    bound(
+        serialize = "U: Serialize, Tz: NamedZone",
+        deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"
+    ),
+    try_from = "PreferenceParts<U, Tz>"
+)]
 pub struct PreferenceSummary<U, Tz: TimeZone = crate::time::Zone> {
     calendar: Calendar<Tz>,
     as_of: DateTime<Utc>,
+    /// The window's first period (from the calendar, `as_of` and `periods`).
+    #[serde(skip)]
     first: Period,
     periods: usize,
-    features: Vec<String>,
-    feature_index: HashMap<String, u32>,
-    users: UserMap<U, UserUse>,
+    /// Every feature (event name) seen, by id.
+    features: Dictionary<String>,
+    users: PerUser<U, UserUse>,
     outside: u64,
+}
+
+/// A serialized [`PreferenceSummary`], checked on the way in.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"))]
+struct PreferenceParts<U, Tz: TimeZone> {
+    calendar: Calendar<Tz>,
+    as_of: DateTime<Utc>,
+    periods: usize,
+    features: Dictionary<String>,
+    users: PerUser<U, UserUse>,
+    outside: u64,
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone> TryFrom<PreferenceParts<U, Tz>>
+    for PreferenceSummary<U, Tz>
+{
+    type Error = Error;
+
+    /// Only a state a fold can make: every user active in some period of the window, each
+    /// feature of a user a known one, used at most once in the list, in periods the user was
+    /// active in.
+    fn try_from(parts: PreferenceParts<U, Tz>) -> Result<Self> {
+        let mut summary = PreferenceSummary::new(parts.calendar, parts.as_of, parts.periods)?;
+        let window = u64::MAX >> (64 - parts.periods);
+        let features = parts.features.len();
+        for u in parts.users.states() {
+            let unknown = u.used.iter().enumerate().any(|(k, &(f, mask))| {
+                f as usize >= features
+                    || mask == 0
+                    || mask & !u.active != 0
+                    || u.used.iter().take(k).any(|&(g, _)| g == f)
+            });
+            if u.active == 0 || u.active & !window != 0 || unknown {
+                return Err(Error::invalid(
+                    "users",
+                    "a user's periods or features are not ones a fold of this window makes",
+                ));
+            }
+        }
+        summary.features = parts.features;
+        summary.users = parts.users;
+        summary.outside = parts.outside;
+        Ok(summary)
+    }
 }
 
 impl<U: Eq + Hash, Tz: TimeZone> PreferenceSummary<U, Tz> {
@@ -95,9 +150,8 @@ impl<U: Eq + Hash, Tz: TimeZone> PreferenceSummary<U, Tz> {
             as_of,
             first,
             periods,
-            features: Vec::new(),
-            feature_index: HashMap::new(),
-            users: UserMap::default(),
+            features: Dictionary::new(),
+            users: PerUser::new(),
             outside: 0,
         })
     }
@@ -116,25 +170,28 @@ impl<U: Eq + Hash, Tz: TimeZone> PreferenceSummary<U, Tz> {
         PreferenceSummary::new(Calendar::new(tz, Interval::Month), as_of, DEFAULT_PERIODS)
     }
 
-    fn feature_id(&mut self, name: &str) -> u32 {
-        match self.feature_index.get(name) {
-            Some(&i) => i,
-            None => {
-                let i = self.features.len() as u32;
-                self.features.push(name.to_string());
-                self.feature_index.insert(name.to_string(), i);
-                i
-            }
+    fn feature_id(&mut self, name: &str) -> Result<u32> {
+        match self.features.find(name) {
+            Some(i) => Ok(i),
+            None => self.features.intern(&name.to_string()),
         }
     }
 }
 
-fn mark(user: &mut UserUse, bit: u64, feature: Option<u32>) {
-    user.active |= bit;
+impl UserUse {
+    const NONE: UserUse = UserUse {
+        active: 0,
+        used: Vec::new(),
+    };
+}
+
+/// Marks `user` active in the periods of `bits`, and using `feature` in them.
+fn mark(user: &mut UserUse, bits: u64, feature: Option<u32>) {
+    user.active |= bits;
     if let Some(f) = feature {
         match user.used.iter_mut().find(|(g, _)| *g == f) {
-            Some((_, mask)) => *mask |= bit,
-            None => user.used.push((f, bit)),
+            Some((_, mask)) => *mask |= bits,
+            None => user.used.push((f, bits)),
         }
     }
 }
@@ -156,18 +213,12 @@ where
             return Ok(());
         }
         let bit = 1_u64 << idx;
-        let feature = event.name().map(|n| self.feature_id(n));
-        match self.users.get_mut(event.user()) {
-            Some(u) => mark(u, bit, feature),
-            None => {
-                let mut u = UserUse {
-                    active: 0,
-                    used: Vec::new(),
-                };
-                mark(&mut u, bit, feature);
-                self.users.insert(event.user().clone(), u);
-            }
-        }
+        let feature = event.name().map(|n| self.feature_id(n)).transpose()?;
+        mark(
+            self.users.entry(event.user(), || UserUse::NONE)?,
+            bit,
+            feature,
+        );
         Ok(())
     }
 }
@@ -382,30 +433,24 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Preferenc
             ));
         }
         self.outside += other.outside;
-        let remap: Vec<u32> = other
-            .features
-            .iter()
-            .map(|name| self.feature_id(name))
-            .collect();
-        for (user, theirs) in other.users {
-            let mine = self.users.entry(user).or_insert(UserUse {
-                active: 0,
-                used: Vec::new(),
-            });
-            mine.active |= theirs.active;
-            for (f, mask) in theirs.used {
-                let g = remap.get(f as usize).copied().unwrap_or(f);
-                match mine.used.iter_mut().find(|(h, _)| *h == g) {
-                    Some((_, m)) => *m |= mask,
-                    None => mine.used.push((g, mask)),
-                }
+        // Their feature ids, as ids of this summary's features.
+        let remap = self.features.absorb(&other.features)?;
+        let mut theirs = other.users;
+        for u in theirs.states_mut() {
+            for (f, _) in &mut u.used {
+                *f = remap.get(*f as usize).copied().unwrap_or(*f);
             }
         }
-        Ok(())
+        self.users.merge(theirs, |mine, theirs| {
+            mine.active |= theirs.active;
+            for (f, mask) in theirs.used {
+                mark(mine, mask, Some(f));
+            }
+        })
     }
 
     fn finish(self) -> PreferenceReport<U> {
-        let features = self.features;
+        let features = self.features.into_values();
         let mut users: Vec<UserPreferences<U>> = self
             .users
             .into_iter()

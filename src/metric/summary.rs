@@ -2,6 +2,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -12,8 +13,10 @@ use super::tree::{
     BASE_SLOTS, MetricTree, Op, SLOT_AMOUNT, SLOT_EVENTS, SLOT_MILLIS, SLOT_PAYMENTS, SLOT_SESSIONS,
 };
 use super::{Measure, MetricDef};
+use crate::engine::Dictionary;
 use crate::event::{Event, checked_amount};
-use crate::fold::{Fold, Summary, UserMap};
+use crate::fold::{Fold, Summary};
+use crate::time::NamedZone;
 use crate::{Error, Result};
 
 /// The longest window, in days (active days are kept as 16-bit offsets into the window).
@@ -212,6 +215,21 @@ impl DaySet {
         }
     }
 
+    /// The set of `days`, strictly increasing.
+    fn from_sorted(days: Vec<u16>) -> DaySet {
+        let mut few = [0; INLINE_DAYS];
+        match few.get_mut(..days.len()) {
+            Some(head) => {
+                head.copy_from_slice(&days);
+                DaySet::Few {
+                    len: days.len() as u8, // <= INLINE_DAYS
+                    days: few,
+                }
+            }
+            None => DaySet::Many(days),
+        }
+    }
+
     fn union(&mut self, other: &DaySet) {
         for &d in other.as_slice() {
             self.insert(d);
@@ -392,26 +410,28 @@ pub(crate) fn truncate(s: &str, n: usize) -> String {
 /// * Compact per-user state: one row of `f64` sums in a dense table and a small inline day
 ///   set; event names of `Count` measures are interned once when the tree is built, so an
 ///   event costs a few byte compares, never an allocation.
-/// * Grouped-by-user fast path: when an event's user is the previous event's user, the map
-///   lookup is skipped.
+/// * Users live in the engine's user dictionary ([`crate::engine::Dictionary`]): a run of
+///   one user's events costs one comparison, users in ascending order no hashing.
 /// * Days are local days of zone `Tz`.
 ///
 /// `finish` evaluates every metric per user and gives [`MetricError::NotANumber`] naming the
 /// metric and user when one is not finite. Merging requires the same tree (the same `Arc`),
 /// zone and window. See the [module docs](super) for an example.
+///
+/// The partial state serializes (serde) as a [`MetricState`]; the tree, which holds the host's
+/// metrics as code, does not travel: [`MetricSummary::from_state`] joins a state read back to
+/// the tree it was folded with.
 pub struct MetricSummary<E: Event, Tz: TimeZone = crate::time::Zone> {
     tree: Arc<MetricTree<E>>,
     tz: Tz,
     window: Window,
     /// The local day number (days since 1970-01-01 in `tz`) of the window's start.
     first_day: i64,
-    /// User → row, built only once users arrive out of id order (until then `ids` is
-    /// strictly increasing and a binary search finds a user).
-    index: Option<UserMap<E::User, u32>>,
-    ids: Vec<E::User>,
+    users: Dictionary<E::User>,
+    /// Each user's sums, `tree.slots` of them, user after user (indexed like `users`).
     slots: Vec<f64>,
+    /// Each user's active days (indexed like `users`).
     days: Vec<DaySet>,
-    last: usize,
     outside: u64,
     scratch: Vec<f64>,
 }
@@ -423,11 +443,9 @@ impl<E: Event, Tz: TimeZone> Clone for MetricSummary<E, Tz> {
             tz: self.tz.clone(),
             window: self.window,
             first_day: self.first_day,
-            index: self.index.clone(),
-            ids: self.ids.clone(),
+            users: self.users.clone(),
             slots: self.slots.clone(),
             days: self.days.clone(),
-            last: self.last,
             outside: self.outside,
             scratch: Vec::new(),
         }
@@ -442,7 +460,7 @@ impl<E: Event, Tz: TimeZone + fmt::Debug> fmt::Debug for MetricSummary<E, Tz> {
             .field("tree", &self.tree)
             .field("tz", &self.tz)
             .field("window", &self.window)
-            .field("users", &self.ids.len())
+            .field("users", &self.users.len())
             .field("outside_window", &self.outside)
             .finish()
     }
@@ -468,11 +486,9 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
             tz,
             first_day,
             window,
-            index: None,
-            ids: Vec::new(),
+            users: Dictionary::new(),
             slots: Vec::new(),
             days: Vec::new(),
-            last: usize::MAX,
             outside: 0,
             scratch: Vec::with_capacity(hosts),
         }
@@ -490,7 +506,7 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.users.len()
     }
 
     /// Whether no user has been seen in the window.
@@ -505,57 +521,145 @@ impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.users.is_empty()
     }
 
+    /// The row of `user`, a row of zeros and no day when the user is new.
     #[inline]
-    fn user_slot(&mut self, user: &E::User) -> usize {
-        if let Some(id) = self.ids.get(self.last) {
-            if id == user {
-                return self.last;
-            }
+    fn user_row(&mut self, user: &E::User) -> Result<usize> {
+        let i = self.users.intern(user)? as usize;
+        if i == self.days.len() {
+            self.slots.resize(self.slots.len() + self.tree.slots, 0.0);
+            self.days.push(DaySet::EMPTY);
         }
-        let i = self.find_or_push(user, None);
-        self.last = i;
-        i
+        Ok(i)
     }
+}
 
-    /// The row of `user`, adding a row (with `days`) when the user is new.
-    fn find_or_push(&mut self, user: &E::User, days: Option<DaySet>) -> usize {
-        if let Some(index) = &self.index {
-            return match index.get(user) {
-                Some(&i) => i as usize,
-                None => self.push_user(user.clone(), days),
-            };
+/// The partial state of a [`MetricSummary`], as it serializes: the tree's metric names (to
+/// check the tree it is joined to again), the zone and window, the users with their sums and
+/// active days (as offsets from the window's first local day), and the events outside the
+/// window. [`MetricSummary::from_state`] turns it back into a summary.
+///
+/// ```
+/// use std::sync::Arc;
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::metric::{MetricState, MetricSummary, MetricTree, Window};
+///
+/// let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
+/// let log = vec![EventRecord::<u8>::new(2_u8, t(3)).with_amount(5.0), EventRecord::new(1_u8, t(4))];
+/// let tree = Arc::new(MetricTree::<EventRecord<u8>>::standard().build()?);
+/// let window = Window::new(t(1), t(31))?;
+/// let part = fold(MetricSummary::new(Arc::clone(&tree), Utc, window), &log)?;
+/// let json = serde_json::to_string(&part)?;
+/// let state: MetricState<u8, Utc> = serde_json::from_str(&json)?;
+/// let back = MetricSummary::from_state(tree, state)?;
+/// assert_eq!(serde_json::to_string(&back)?, json);
+/// assert_eq!(back.finish()?, part.finish()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "U: Serialize, Tz: NamedZone",
+    deserialize = "U: Deserialize<'de> + Clone + Eq + Hash + Ord, Tz: NamedZone"
+))]
+pub struct MetricState<U, Tz: TimeZone = crate::time::Zone> {
+    metrics: Vec<String>,
+    #[serde(with = "crate::engine::zone")]
+    zone: Tz,
+    window: Window,
+    users: Dictionary<U>,
+    sums: Vec<f64>,
+    days: Vec<Vec<u16>>,
+    outside_window: u64,
+}
+
+/// A [`MetricState`] borrowed from a summary: what [`MetricSummary`] serializes as.
+#[derive(Serialize)]
+#[serde(bound(serialize = "U: Serialize"))]
+struct MetricStateRef<'a, U> {
+    metrics: Vec<&'a str>,
+    zone: String,
+    window: Window,
+    users: &'a Dictionary<U>,
+    sums: &'a [f64],
+    days: Vec<&'a [u16]>,
+    outside_window: u64,
+}
+
+impl<E, Tz> Serialize for MetricSummary<E, Tz>
+where
+    E: Event,
+    E::User: Serialize,
+    Tz: NamedZone,
+{
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        MetricStateRef {
+            metrics: self.tree.defs.iter().map(|d| d.name.as_str()).collect(),
+            zone: self.tz.zone_name(),
+            window: self.window,
+            users: &self.users,
+            sums: &self.slots,
+            days: self.days.iter().map(DaySet::as_slice).collect(),
+            outside_window: self.outside,
         }
-        // Users so far arrived in increasing id order: a larger id is new, a smaller one is
-        // found by binary search; a new user out of order switches to the hash index.
-        match self.ids.last() {
-            Some(last) if user <= last => match self.ids.binary_search(user) {
-                Ok(i) => i,
-                Err(_) => {
-                    let mut index = UserMap::default();
-                    index.reserve(self.ids.len() * 2);
-                    for (i, id) in self.ids.iter().enumerate() {
-                        index.insert(id.clone(), i as u32);
-                    }
-                    self.index = Some(index);
-                    self.push_user(user.clone(), days)
-                }
-            },
-            _ => self.push_user(user.clone(), days),
-        }
+        .serialize(serializer)
     }
+}
 
-    fn push_user(&mut self, user: E::User, days: Option<DaySet>) -> usize {
-        let i = self.ids.len();
-        if let Some(index) = &mut self.index {
-            index.insert(user.clone(), i as u32);
+impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
+    /// The summary of a serialized partial state, with the tree it was folded with: the same
+    /// summary that was serialized (it merges with other parts folded with `tree`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when the state could not come from a fold with `tree`:
+    /// other metric names, a window that is not one, sums or day lists that do not match the
+    /// users, a user without an active day, days out of order or outside the window.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chrono::{DateTime, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::metric::{MetricState, MetricSummary, MetricTree, Window};
+    /// let tree = Arc::new(MetricTree::<EventRecord<u8>>::standard().build()?);
+    /// let empty = MetricSummary::new(Arc::clone(&tree), Utc, Window::trailing_days(DateTime::UNIX_EPOCH, 7)?);
+    /// let state: MetricState<u8, Utc> = serde_json::from_str(&serde_json::to_string(&empty)?)?;
+    /// assert!(MetricSummary::from_state(tree, state)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_state(tree: Arc<MetricTree<E>>, state: MetricState<E::User, Tz>) -> Result<Self> {
+        let bad =
+            |what: &str| Error::invalid("state", format!("not a metric summary's state: {what}"));
+        if !state.metrics.iter().eq(tree.defs.iter().map(|d| &d.name)) {
+            return Err(bad("its metrics are not the tree's"));
         }
-        self.ids.push(user);
-        self.slots.resize(self.slots.len() + self.tree.slots, 0.0);
-        self.days.push(days.unwrap_or(DaySet::EMPTY));
-        i
+        let window = Window::new(state.window.from, state.window.to)?;
+        let mut summary = MetricSummary::new(tree, state.zone, window);
+        let n = state.users.len();
+        if Some(state.sums.len()) != n.checked_mul(summary.tree.slots) || state.days.len() != n {
+            return Err(bad("sums or day lists do not match the users"));
+        }
+        let last_day = (crate::time::local_day(&summary.tz, window.to) - summary.first_day)
+            .clamp(0, i64::from(u16::MAX));
+        let days_fit = |days: &Vec<u16>| {
+            days.last().is_some_and(|&d| i64::from(d) <= last_day)
+                && days.windows(2).all(|w| w[0] < w[1])
+        };
+        if !state.days.iter().all(days_fit) {
+            return Err(bad(
+                "a user's days are empty, out of order or outside the window",
+            ));
+        }
+        summary.users = state.users;
+        summary.slots = state.sums;
+        summary.days = state.days.into_iter().map(DaySet::from_sorted).collect();
+        summary.outside = state.outside_window;
+        Ok(summary)
     }
 }
 
@@ -661,7 +765,7 @@ where
         let day = (crate::time::local_day(&self.tz, at) - self.first_day)
             .clamp(0, i64::from(u16::MAX)) as u16;
         let stride = tree.slots;
-        let i = self.user_slot(e.user());
+        let i = self.user_row(e.user())?;
         let start = i * stride;
         if let Some(row) = self.slots.get_mut(start..start + stride) {
             row[SLOT_EVENTS] += 1.0;
@@ -712,21 +816,24 @@ where
         }
         let stride = self.tree.slots;
         self.outside += other.outside;
-        for (j, (user, days)) in other.ids.iter().zip(other.days).enumerate() {
+        let before = self.users.len();
+        let rows = self.users.absorb(&other.users)?;
+        for (j, (i, days)) in rows.into_iter().zip(other.days).enumerate() {
+            let i = i as usize;
             let theirs = other.slots.get(j * stride..(j + 1) * stride).unwrap_or(&[]);
-            let before = self.ids.len();
-            let i = self.find_or_push(user, None);
+            if i >= before {
+                // New here: `absorb` appends other's new users in their order.
+                self.slots.extend_from_slice(theirs);
+                self.days.push(days);
+                continue;
+            }
             if let Some(row) = self.slots.get_mut(i * stride..(i + 1) * stride) {
                 for (a, b) in row.iter_mut().zip(theirs) {
                     *a += b;
                 }
             }
             if let Some(d) = self.days.get_mut(i) {
-                if i >= before {
-                    *d = days;
-                } else {
-                    d.union(&days);
-                }
+                d.union(&days);
             }
         }
         Ok(())
@@ -734,13 +841,14 @@ where
 
     fn finish(self) -> Result<MetricReport<E::User>> {
         let tree = &*self.tree;
-        let n = self.ids.len();
+        let ids = self.users.into_values();
+        let n = ids.len();
         let m = tree.defs.len();
         let stride = tree.slots;
-        let sorted = self.ids.windows(2).all(|w| w[0] <= w[1]);
+        let sorted = ids.windows(2).all(|w| w[0] <= w[1]);
         let mut order: Vec<usize> = (0..n).collect();
         if !sorted {
-            order.sort_unstable_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
+            order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
         }
         let months = self.window.days() / DAYS_PER_MONTH;
         let mut values = vec![0.0_f64; n * m];
@@ -761,7 +869,7 @@ where
                 if !v.is_finite() {
                     return Err(MetricError::NotANumber {
                         metric: tree.defs[k].name.clone(),
-                        user: format!("{:?}", self.ids[i]),
+                        user: format!("{:?}", ids[i]),
                         value: v,
                     }
                     .into());
@@ -770,9 +878,9 @@ where
             }
         }
         let users = if sorted {
-            self.ids
+            ids
         } else {
-            let mut ids: Vec<Option<E::User>> = self.ids.into_iter().map(Some).collect();
+            let mut ids: Vec<Option<E::User>> = ids.into_iter().map(Some).collect();
             order
                 .iter()
                 .filter_map(|&i| ids.get_mut(i).and_then(Option::take))
