@@ -31,39 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashMap;
-
 use crate::Result;
-
-/// The map type per-user summaries keep their state in (one place to change the hasher):
-/// std's `HashMap` with its randomly keyed SipHash, which ids chosen to collide cannot slow
-/// down (HashDoS). The `fast-hash` feature swaps in FxHash (see below). Build one with
-/// `UserMap::default()`, which works with either hasher.
-///
-/// Folds over logs grouped by user build no map at all; the hasher only matters for logs in
-/// another order.
-///
-/// ```
-/// let mut m: userops::fold::UserMap<u64, u32> = userops::fold::UserMap::default();
-/// m.insert(7, 1);
-/// assert_eq!(m.get(&7), Some(&1));
-/// ```
-#[cfg(not(feature = "fast-hash"))]
-pub type UserMap<K, V> = HashMap<K, V>;
-
-/// The map type per-user summaries keep their state in, with `FxHash` (feature `fast-hash`):
-/// 1.1–1.8× faster folds on logs not grouped by user (PERFORMANCE.md), but not keyed, so
-/// whoever chooses the ids (sign-up names, e-mails) could make them collide and slow a fold
-/// to quadratic time. Use it for ids the host assigns (database keys, UUIDs it generates).
-/// Build one with `UserMap::default()`.
-///
-/// ```
-/// let mut m: userops::fold::UserMap<u64, u32> = userops::fold::UserMap::default();
-/// m.insert(7, 1);
-/// assert_eq!(m.get(&7), Some(&1));
-/// ```
-#[cfg(feature = "fast-hash")]
-pub type UserMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// A mergeable state: the part of the fold contract that does not depend on the event type.
 ///
@@ -702,7 +670,11 @@ macro_rules! fold_table_by_rows {
 
 use crate::activity::{ActivitySummary, PeriodTotals};
 use crate::lifecycle::LifecycleSummary;
+use crate::ltv::BtydSummary;
+use crate::ltv::cohort::CohortSummary;
+use crate::metric::PreferenceSummary;
 use crate::ops::health::DailyActivity;
+use crate::quadrant::UsageSummary;
 use crate::retention::{RetentionSummary, StickinessSummary};
 
 fold_table_by_rows!(
@@ -712,4 +684,8 @@ fold_table_by_rows!(
     LifecycleSummary<U, Tz>,
     RetentionSummary<U>,
     StickinessSummary<U>,
+    BtydSummary<U, Tz>,
+    CohortSummary<U, Tz>,
+    PreferenceSummary<U, Tz>,
+    UsageSummary<U, Tz>,
 );

@@ -75,7 +75,7 @@
 //! |---|---|---|
 //! | `csv` | yes | the `csv` module (the `csv` crate) |
 //! | `parallel` | no | `fold::fold_par`, `rfm::Scorer::score_summary_par`, and the per-user passes of RFM scoring and lifecycle stages on rayon's current pool (rayon) |
-//! | `fast-hash` | no | `FxHash` instead of `SipHash` in per-user maps (`fold::UserMap`): faster on logs not grouped by user; for ids the host assigns, not ids an attacker can choose (hash flooding) |
+//! | `fast-hash` | no | no effect (kept for builds that name it): the engine's user dictionary always hashes with foldhash, randomly keyed |
 //!
 //! ## Errors and panics
 //!

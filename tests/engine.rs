@@ -140,6 +140,29 @@ fn every_table_summary_folds_as_its_events_do() {
     .check()
     .unwrap();
     same(|| StickinessSummary::new(spec.clone()), &log, &table);
+
+    use userops::ltv::cohort::CohortSummary;
+    use userops::ltv::{BtydSummary, TimeUnit};
+    use userops::metric::PreferenceSummary;
+    use userops::quadrant::UsageSummary;
+    let calibration_end = (data.end - TimeDelta::days(120)).date_naive();
+    same(
+        || BtydSummary::new(calibration_end, TimeUnit::Week),
+        &log,
+        &table,
+    );
+    same(|| CohortSummary::new(month.clone(), last), &log, &table);
+    same(
+        || PreferenceSummary::new(month.clone(), last, 6).unwrap(),
+        &log,
+        &table,
+    );
+    same_by(
+        || UsageSummary::new(Zone::Utc),
+        &log,
+        &table,
+        |r| r.unwrap(),
+    );
 }
 
 #[cfg(feature = "parallel")]

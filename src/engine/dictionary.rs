@@ -236,7 +236,8 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         self.intern_hashed(value)
     }
 
-    /// The index of `value`, if it was interned.
+    /// The index of `value`, if it was interned; by a borrowed form too (`&str` for a
+    /// dictionary of `String`s), making no owned value.
     ///
     /// ```
     /// let mut d = userops::engine::Dictionary::new();
@@ -260,36 +261,6 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         let values = &self.values;
         self.table
             .find(hash, |&i| values[i as usize].borrow() == value)
-            .copied()
-    }
-
-    /// The index of the value that borrows as `key` (a `&str` for a dictionary of `String`s),
-    /// if it was interned: a lookup that makes no owned value.
-    ///
-    /// ```
-    /// let mut names = userops::engine::Dictionary::new();
-    /// names.intern(&"order".to_string())?;
-    /// assert_eq!((names.find("order"), names.find("visit")), (Some(0), None));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn find<Q>(&self, key: &Q) -> Option<u32>
-    where
-        T: std::borrow::Borrow<Q>,
-        Q: Hash + Ord + ?Sized,
-    {
-        if self.ascending {
-            return self
-                .values
-                .binary_search_by(|v| v.borrow().cmp(key))
-                .ok()
-                .and_then(|i| u32::try_from(i).ok());
-        }
-        // `Borrow` guarantees the borrowed form hashes as the value does.
-        let hash = self.hasher.hash_one(key);
-        let values = &self.values;
-        self.table
-            .find(hash, |&i| values[i as usize].borrow() == key)
             .copied()
     }
 

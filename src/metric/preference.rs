@@ -171,7 +171,7 @@ impl<U: Eq + Hash, Tz: TimeZone> PreferenceSummary<U, Tz> {
     }
 
     fn feature_id(&mut self, name: &str) -> Result<u32> {
-        match self.features.find(name) {
+        match self.features.get(name) {
             Some(i) => Ok(i),
             None => self.features.intern(&name.to_string()),
         }
