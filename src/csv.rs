@@ -145,7 +145,7 @@ pub struct CsvSpec {
     pub zone: Zone,
     /// A `strftime` format for the time column (chrono's syntax, e.g. `%d.%m.%Y`), for what
     /// the built-in detection cannot read; `None` reads every form
-    /// [`parse_instant`](crate::time::parse_instant) reads.
+    /// [`parse_instant`] reads.
     pub time_format: Option<String>,
 }
 
