@@ -33,7 +33,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Dictionary, PerUser};
-use crate::event::{Event, checked_amount};
+use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, NamedZone, Period};
 use crate::{Error, Result};
@@ -193,7 +193,7 @@ where
 {
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
-        let at = event.at();
+        let at = checked_at(event)?;
         let period = self.calendar.period_of(at);
         let known = self.users.len();
         let user = self
@@ -408,7 +408,7 @@ where
 {
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
-        let at = event.at();
+        let at = checked_at(event)?;
         let user = self.users.intern(event.user())?;
         match self.first_seen.get_mut(user as usize) {
             Some(first) => *first = (*first).min(at),

@@ -318,3 +318,24 @@ pub fn checked_amount<E: Event>(event: &E) -> crate::Result<f64> {
         })
     }
 }
+
+/// An event's instant when it lies in the supported years ([`crate::time::MIN_YEAR`] to
+/// [`crate::time::MAX_YEAR`]); the shared guard every fold applies to the host's events, as
+/// the readers apply it to their rows.
+///
+/// # Errors
+/// [`crate::Error::InstantOutOfRange`] naming the instant.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::{checked_at, EventRecord};
+/// let ok = EventRecord::<u32>::new(1_u32, chrono::DateTime::UNIX_EPOCH);
+/// assert_eq!(checked_at(&ok)?, chrono::DateTime::UNIX_EPOCH);
+/// let early = EventRecord::<u32>::new(1_u32, Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap());
+/// assert!(checked_at(&early).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[inline]
+pub fn checked_at<E: Event>(event: &E) -> crate::Result<DateTime<Utc>> {
+    crate::time::check_instant("event time", event.at())
+}

@@ -45,7 +45,7 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::PerUser;
-use crate::event::{Event, checked_amount};
+use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::NamedZone;
 use crate::{Error, Result};
@@ -585,8 +585,7 @@ where
 {
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
-        let day = event
-            .at()
+        let day = checked_at(event)?
             .with_timezone(&self.tz)
             .date_naive()
             .num_days_from_ce();

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{RowParts, UserRows};
-use crate::event::{Event, UserAttribute};
+use crate::event::{Event, UserAttribute, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, NamedZone, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
@@ -272,7 +272,7 @@ where
         if !self.first_before.is_empty() && self.first_before.len() != self.activity.len() {
             self.keep_history();
         }
-        self.record(user, event.at());
+        self.record(user, checked_at(event)?);
         Ok(())
     }
 }

@@ -47,7 +47,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::PerUser;
-use crate::event::{Event, SignUp, UserAttribute, checked_amount};
+use crate::event::{Event, SignUp, UserAttribute, checked_amount, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, Interval, NamedZone, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
@@ -490,7 +490,7 @@ where
 {
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
-        let at = event.at();
+        let at = checked_at(event)?;
         if at > self.as_of {
             return Err(Error::AfterAsOf {
                 at: at.to_rfc3339(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Customer, TimeUnit};
 use crate::engine::PerUser;
 use crate::engine::pages::{self, Projection, Scale};
-use crate::event::{Event, checked_amount};
+use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::NamedZone;
 use crate::{Error, Result};
@@ -607,7 +607,11 @@ where
         if !amount.is_finite() {
             return Class::Bad;
         }
-        let Ok(day) = i32::try_from(crate::time::local_day(&self.zone, event.at())) else {
+        let at = event.at();
+        if !crate::time::is_supported(at) {
+            return Class::Bad;
+        }
+        let Ok(day) = i32::try_from(crate::time::local_day(&self.zone, at)) else {
             return Class::Bad;
         };
         if day > self.cal_day {
@@ -636,7 +640,10 @@ where
         if let Err(e) = checked_amount(event) {
             return e;
         }
-        let at = event.at();
+        let at = match checked_at(event) {
+            Ok(at) => at,
+            Err(e) => return e,
+        };
         if i32::try_from(crate::time::local_day(&self.zone, at)).is_err() {
             return Error::InvalidInput(format!("time {at} is out of range"));
         }

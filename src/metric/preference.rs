@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::summary::truncate;
 use crate::engine::{Dictionary, PerUser};
-use crate::event::Event;
+use crate::event::{Event, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, Interval, NamedZone, Period};
 use crate::{Error, Result};
@@ -202,7 +202,7 @@ where
     Tz: TimeZone + PartialEq,
 {
     fn observe(&mut self, event: &E) -> Result<()> {
-        let at = event.at();
+        let at = checked_at(event)?;
         if at > self.as_of {
             self.outside += 1;
             return Ok(());

@@ -76,7 +76,7 @@ use serde::{Deserialize, Serialize};
 
 use super::automation::{SegmentKind, SegmentMap};
 use crate::engine::PerUser;
-use crate::event::{Event, checked_amount};
+use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::{Calendar, Interval, Zone};
 use crate::{Error, Result};
@@ -175,7 +175,10 @@ where
 {
     fn observe(&mut self, event: &E) -> Result<()> {
         let amount = checked_amount(event)?;
-        let day = self.calendar.local_date(event.at()).num_days_from_ce();
+        let day = self
+            .calendar
+            .local_date(checked_at(event)?)
+            .num_days_from_ce();
         push_cell(
             self.users.entry(event.user(), Vec::new)?,
             DayCell {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::bits::{self, LastPeriod, words_for};
 use super::params::{RetentionMode, RetentionSpec};
 use crate::engine::{RowParts, UserRows};
-use crate::event::Event;
+use crate::event::{Event, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::Interval;
 use crate::{Error, Result};
@@ -164,7 +164,7 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
             self.events_unmatched += 1;
             return Ok(());
         }
-        let ms = event.at().timestamp_millis();
+        let ms = checked_at(event)?.timestamp_millis();
         let index = self.last_period.index_of(&self.spec.grid, ms);
         let first_time = self.spec.mode == RetentionMode::FirstTime;
         if index.is_none() && !(first_time && is_start) {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::bits::{self, LastPeriod, words_for};
 use super::params::{EventsPerPeriod, StickinessSpec};
 use crate::engine::{RowParts, UserRows};
-use crate::event::Event;
+use crate::event::{Event, checked_at};
 use crate::fold::{Fold, Summary};
 use crate::time::Interval;
 use crate::{Error, Result};
@@ -84,7 +84,7 @@ impl<E: Event> Fold<E> for StickinessSummary<E::User> {
             self.events_unmatched += 1;
             return Ok(());
         }
-        let ms = event.at().timestamp_millis();
+        let ms = checked_at(event)?.timestamp_millis();
         let index = if ms < self.spec.end_ms {
             self.last_period.index_of(&self.spec.grid, ms)
         } else {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{EventTable, PerUser, TableUsers};
-use crate::event::{Event, checked_amount};
+use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::Zone;
 use crate::{Error, Result};
@@ -289,11 +289,10 @@ where
         if self.payments_only && amount == 0.0 {
             return Ok(());
         }
-        let at = event.at();
+        let at = checked_at(event)?;
         if at > self.as_of {
             return Err(after_as_of(event, self.as_of));
         }
-        crate::time::check_instant("event time", at)?;
         let customer = self
             .customers
             .index(event.user(), || PurchaseState::EMPTY)?;

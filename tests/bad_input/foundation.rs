@@ -129,3 +129,43 @@ fn csv_empty_file_with_header_expected() {
     let err = read_events("".as_bytes(), &CsvSpec::new("id", "time")).unwrap_err();
     assert_eq!(err, Error::Empty("the file has no header row"));
 }
+
+/// Every fold refuses a host event outside the supported years (before 0001-01-01 or after
+/// 9999-12-31 UTC) with the same error, before any calendar arithmetic is done with it.
+#[test]
+fn every_fold_refuses_events_outside_the_supported_years() {
+    use chrono::{TimeZone, Utc};
+    use userops::Error;
+    use userops::activity::{ActivitySummary, PeriodTotals};
+    use userops::event::EventRecord;
+    use userops::fold::{Fold, fold};
+    use userops::ltv::cohort::CohortSummary;
+    use userops::ltv::{BtydSummary, TimeUnit};
+    use userops::ops::health::DailyActivity;
+    use userops::quadrant::UsageSummary;
+    use userops::rfm::RfmSummary;
+    use userops::time::{Calendar, Interval, Zone};
+
+    let as_of = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    for at in [
+        Utc.with_ymd_and_hms(0, 12, 31, 23, 0, 0).unwrap(),
+        chrono::DateTime::<Utc>::MIN_UTC,
+    ] {
+        let e = [EventRecord::<u8>::new(1_u8, at).with_amount(1.0)];
+        let month = Calendar::new(Zone::Utc, Interval::Month);
+        let refused = |r: userops::Result<()>| {
+            assert!(
+                matches!(r, Err(Error::InstantOutOfRange { .. })),
+                "{at}: {r:?}"
+            );
+        };
+        refused(fold(RfmSummary::new(as_of), &e).map(drop));
+        refused(fold(ActivitySummary::new(month.clone()), &e).map(drop));
+        refused(fold(PeriodTotals::new(month.clone()), &e).map(drop));
+        refused(fold(DailyActivity::new(Zone::Utc), &e).map(drop));
+        refused(fold(CohortSummary::new(month.clone(), as_of), &e).map(drop));
+        refused(fold(UsageSummary::new(Zone::Utc), &e).map(drop));
+        let mut btyd = BtydSummary::new(as_of.date_naive(), TimeUnit::Week);
+        refused(btyd.observe(&e[0]));
+    }
+}
