@@ -15,7 +15,8 @@ Outside CI (it needs duckdb and pyarrow, see README.md). Steps:
      and its per-stage seconds (read excluded);
    * whole process, CSV and Parquet, 2 cores vs DuckDB 2 threads: one fresh process per job
      (`scale --input FILE --stages X --threads 2`; `python -c` running DuckDB on
-     read_csv/read_parquet), wall time and peak RSS of the child (os.wait4).
+     read_csv/read_parquet), wall time and peak RSS of that process (os.wait4 in a small
+     launcher process, see LAUNCHER).
 
 Usage:
     python3 scripts/compare/compare_duckdb.py                      # 20k users, quick
@@ -200,20 +201,32 @@ def sql_for(job: str, ev: str, ctx: dict) -> str:
 
 
 
+# Runs a command and reports its own peak RSS. On Linux a child's ru_maxrss starts from the
+# high-water mark of the process that forked it (it is carried over at fork and exec), so a
+# child of this script, which holds DuckDB's tables, would report at least this script's
+# peak. A small fresh interpreter forks the command instead: its floor is its own ~10 MB.
+LAUNCHER = r"""
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+sys.stderr.write(f"\n@@measured {ru.ru_maxrss * 1024} {time.perf_counter() - t0} {code}\n")
+sys.exit(code)
+"""
+
+
 def run_rss(cmd: list[str]) -> tuple[float, int, str]:
-    """Runs cmd; returns (wall seconds, peak RSS bytes of the child from wait4, stdout)."""
-    import tempfile
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if p.returncode != 0:
-            sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err.read()}")
-        return wall, usage.ru_maxrss * 1024, out.read()
+    """Runs cmd; returns (wall seconds, peak RSS bytes of cmd's process, stdout)."""
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], cwd=REPO, text=True,
+                          capture_output=True)
+    lines = [l for l in done.stderr.splitlines() if l.startswith("@@measured ")]
+    if done.returncode != 0 or not lines:
+        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr}")
+    _, rss, wall, _ = lines[-1].split()
+    return float(wall), int(rss), done.stdout
 
 
 def cargo_build(features: str) -> Path:
