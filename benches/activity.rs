@@ -6,13 +6,14 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use userops::activity::{ActivitySummary, PeriodTotals};
 use userops::fold::{Summary, fold};
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{Order, SampleConfig, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn bench(c: &mut Criterion) {
-    // 100k users / ~1M events: big enough to measure, small enough to build quickly.
+    // 100k users / ~1M events in time order (an application's log): big enough to measure,
+    // small enough to build quickly.
     let cfg = SampleConfig::new(100_000).events_per_user(10.0);
-    let data = generate(&cfg).expect("sample");
+    let data = generate(&cfg).expect("sample").into_order(Order::Time);
     let n = data.events.len() as u64;
 
     let mut g = c.benchmark_group("activity");

@@ -15,6 +15,7 @@ use userops::ltv::{
 use userops::sample::Rng;
 
 /// A compact transaction (the host's own type).
+#[derive(Clone)]
 struct Tx {
     user: u64,
     at: DateTime<Utc>,
@@ -167,7 +168,18 @@ fn benches(c: &mut Criterion) {
 
     let log = transactions();
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    // In time order (an application's log), and grouped by customer (`_grouped`).
+    let mut by_time = log.clone();
+    by_time.sort_by_key(|t| t.at);
     g.bench_function("summary_10m_transactions", |b| {
+        b.iter(|| {
+            fold(BtydSummary::new(end, TimeUnit::Week), &by_time)
+                .unwrap()
+                .finish()
+        })
+    });
+    drop(by_time);
+    g.bench_function("summary_10m_transactions_grouped", |b| {
         b.iter(|| {
             fold(BtydSummary::new(end, TimeUnit::Week), &log)
                 .unwrap()

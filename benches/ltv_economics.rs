@@ -1,5 +1,5 @@
 //! Unit economics and cohort LTV at realistic size: the acquisition-ledger fold over the
-//! sample generator's log (grouped by user, as exported, and shuffled), and the models on the
+//! sample generator's log (in time order, grouped by user as exported, and shuffled), and the models on the
 //! finished ledger.
 //!
 //! `cargo bench --bench ltv_economics -- --warm-up-time 1 --measurement-time 3`
@@ -8,7 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use userops::fold::{Summary, fold};
 use userops::ltv::cohort::{CohortSummary, cohort_ltv};
 use userops::ltv::economics::{LtvParams, channel_economics, period_economics};
-use userops::sample::{SampleConfig, SampleEvent, generate};
+use userops::sample::{Order, SampleConfig, SampleEvent, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 const USERS: u64 = 100_000;
@@ -27,6 +27,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("ltv_economics");
     g.sample_size(10);
     g.throughput(Throughput::Elements(data.events.len() as u64));
+    let by_time = data.clone().into_order(Order::Time).events;
+    g.bench_function(format!("ledger_fold_time_ordered_{USERS}_users"), |b| {
+        b.iter(|| {
+            fold(CohortSummary::new(calendar.clone(), as_of), &by_time)
+                .expect("fold")
+                .finish()
+        })
+    });
     g.bench_function(format!("ledger_fold_grouped_{USERS}_users"), |b| {
         b.iter(|| {
             fold(CohortSummary::new(calendar.clone(), as_of), &data.events)

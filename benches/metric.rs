@@ -11,7 +11,7 @@ use userops::metric::{
     Measure, MetricSummary, MetricTree, SecondaryMetric, TierParams, ValueWeights, Window,
     population, value_scores,
 };
-use userops::sample::{SampleConfig, SampleEvent, generate};
+use userops::sample::{Order, SampleConfig, SampleEvent, generate};
 use userops::time::Zone;
 
 /// A host metric reading the host's own field: community sessions.
@@ -56,8 +56,10 @@ fn tree() -> MetricTree<SampleEvent> {
 }
 
 fn bench(c: &mut Criterion) {
-    let data =
-        generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(11)).expect("sample");
+    // In time order, as an application logs events.
+    let data = generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(11))
+        .expect("sample")
+        .into_order(Order::Time);
     eprintln!("{} events of {} users", data.events.len(), data.users.len());
     let tree = Arc::new(tree());
     let window = Window::new(

@@ -5,11 +5,13 @@ use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use userops::fold::{Summary, fold};
 use userops::ops::experiment::welch_t_test;
 use userops::ops::health::{DailyActivity, HealthModel, HealthParams};
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{Order, SampleConfig, generate};
 use userops::time::Zone;
 
 fn health(c: &mut Criterion) {
-    let data = generate(&SampleConfig::tour()).expect("sample");
+    let data = generate(&SampleConfig::tour())
+        .expect("sample")
+        .into_order(Order::Time);
     c.bench_function("ops/daily_activity_fold_tour", |b| {
         b.iter(|| fold(DailyActivity::new(Zone::Utc), black_box(&data.events)).map(|s| s.finish()))
     });

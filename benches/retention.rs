@@ -1,6 +1,6 @@
 //! Retention and stickiness folds over 10M events of 1M users, monthly, on one core (events
-//! grouped by user, as the sample generator and a database export ordered by user give them),
-//! and over 1M shuffled events of 100k users (the hash-map path).
+//! in time order, as an application logs them; `_grouped`: grouped by user, as a database
+//! export ordered by user gives them), and over 1M shuffled events of 100k users.
 //!
 //! `cargo bench --bench retention -- --warm-up-time 1 --measurement-time 3`
 
@@ -10,14 +10,17 @@ use userops::fold::{Summary, fold};
 use userops::retention::{
     RetentionMode, RetentionParams, RetentionSummary, StickinessParams, StickinessSummary,
 };
-use userops::sample::{SampleConfig, generate};
+use userops::sample::{Order, SampleConfig, generate};
 use userops::time::{Calendar, Interval, Zone};
 
 fn bench(c: &mut Criterion) {
-    // 1M users, ~9 events each plus the sign-up: ~10M events over 24 months, grouped by user.
-    let data =
-        generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(7)).expect("sample data");
+    // 1M users, ~9 events each plus the sign-up: ~10M events over 24 months, in time order
+    // (an application's log); `_grouped` is the same log grouped by user.
+    let data = generate(&SampleConfig::new(1_000_000).events_per_user(9.0).seed(7))
+        .expect("sample data")
+        .into_order(Order::Time);
     let events = &data.events;
+    let grouped = data.clone().into_order(Order::User).events;
     let last = data.end - TimeDelta::seconds(1);
     let months = data.config.months as usize;
     let mut group = c.benchmark_group("retention");
@@ -45,7 +48,15 @@ fn bench(c: &mut Criterion) {
                     .finish()
             })
         });
+        group.bench_function(format!("{label}_grouped"), |b| {
+            b.iter(|| {
+                fold(RetentionSummary::new(spec.clone()), &grouped)
+                    .expect("fold")
+                    .finish()
+            })
+        });
     }
+    drop(grouped);
 
     let la = Zone::parse("America/Los_Angeles").expect("zone");
     let spec = RetentionParams::new(Calendar::new(la, Interval::Month), last, months)

@@ -3,13 +3,15 @@
 //!
 //! ```text
 //! cargo run --release --example export_sample -- --users 100000 --events-per-user 10 --seed 1 --out sample.csv
-//!     [--months 24] [--orders-only] [--users-out users.csv] [--spend-out spend.csv]
+//!     [--months 24] [--order time|user] [--orders-only] [--users-out users.csv] [--spend-out spend.csv]
 //! ```
 //!
 //! The log has the header `user,time,amount,event` (time in UTC, `YYYY-MM-DD HH:MM:SS`), one
-//! row per event, grouped by user and in time order within a user, exactly as
-//! `userops::sample::generate(&SampleConfig::new(users).events_per_user(k).seed(s).months(m))`
-//! makes it. `--users-out` writes `user,signed_up,channel,region`; `--spend-out` writes
+//! row per event of
+//! `userops::sample::generate(&SampleConfig::new(users).events_per_user(k).seed(s).months(m))`,
+//! in time order (`--order time`, the default: `SampleData::into_order(Order::Time)`, users
+//! interleaved as in an application's log) or grouped by user in time order within a user
+//! (`--order user`, as generated). `--users-out` writes `user,signed_up,channel,region`; `--spend-out` writes
 //! `channel,month,spend`. A summary line goes to stderr.
 
 use std::fs::File;
@@ -17,18 +19,19 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use chrono::{Datelike, Timelike};
-use userops::sample::{FEATURES, SampleConfig, generate};
+use userops::sample::{FEATURES, Order, SampleConfig, generate};
 
 const HELP: &str = "export_sample: write the userops sample event log to CSV
 
 usage: cargo run --release --example export_sample -- --users N --events-per-user K --seed S --out FILE
-           [--months M] [--orders-only] [--users-out FILE] [--spend-out FILE]
+           [--months M] [--order time|user] [--orders-only] [--users-out FILE] [--spend-out FILE]
 
   --users N            number of users (ids 0..N)
   --events-per-user K  mean events per user, sign-up excluded (default 10)
   --seed S             generator seed (default 1)
   --months M           months of history from 2024-01-01 (default 24)
   --out FILE           the event log: user,time,amount,event (time UTC 'YYYY-MM-DD HH:MM:SS')
+  --order time|user    rows in time order (default) or grouped by user
   --orders-only        write only events with an amount (orders)
   --users-out FILE     also write user,signed_up,channel,region
   --spend-out FILE     also write channel,month,spend
@@ -40,6 +43,7 @@ struct Args {
     seed: u64,
     months: u32,
     out: String,
+    order: Order,
     orders_only: bool,
     users_out: Option<String>,
     spend_out: Option<String>,
@@ -51,6 +55,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
     let mut seed = 1;
     let mut months = 24;
     let mut out = None;
+    let mut order = Order::Time;
     let mut orders_only = false;
     let mut users_out = None;
     let mut spend_out = None;
@@ -89,6 +94,11 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
                     .map_err(|_| format!("--months: {v:?} is not a whole number"))?;
             }
             "--out" => out = Some(value("--out")?),
+            "--order" => {
+                order = value("--order")?
+                    .parse()
+                    .map_err(|e| format!("--order: {e}"))?;
+            }
             "--orders-only" => orders_only = true,
             "--users-out" => users_out = Some(value("--users-out")?),
             "--spend-out" => spend_out = Some(value("--spend-out")?),
@@ -101,6 +111,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
         seed,
         months,
         out: out.ok_or("--out is required")?,
+        order,
         orders_only,
         users_out,
         spend_out,
@@ -125,7 +136,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .events_per_user(args.events_per_user)
         .seed(args.seed)
         .months(args.months);
-    let data = generate(&config)?;
+    let data = generate(&config)?.into_order(args.order);
     let mut w = BufWriter::with_capacity(1 << 20, File::create(&args.out)?);
     writeln!(w, "user,time,amount,event")?;
     let mut rows = 0_u64;
@@ -159,9 +170,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         w.flush()?;
     }
     eprintln!(
-        "export_sample: {} users, {} events generated, {rows} rows written to {} (end {})",
+        "export_sample: {} users, {} events generated, {rows} rows in {} order written to {} (end {})",
         data.users.len(),
         data.events.len(),
+        args.order.name(),
         args.out,
         data.end.format("%Y-%m-%d")
     );

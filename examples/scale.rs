@@ -1,16 +1,21 @@
-//! Scale: every model on a generated log of a chosen size, one JSON line per stage.
+//! Scale: every model on a generated log of a chosen size, or on the user's own file, one
+//! JSON line per stage.
 //!
 //! ```sh
 //! cargo run --release --example scale -- --users 1000000 --events 10000000
 //! cargo run --release --features parallel --example scale -- --users 1000000 --events 10000000 --threads 2
+//! cargo run --release --example scale -- --input events.csv --user user --time time --amount amount --event event
+//! cargo run --release --features arrow,parallel --example scale -- --input events.parquet --threads 1,2
 //! ```
 //!
 //! Each line: `{"stage": "rfm", "users": N, "events": M, "seconds": s, "events_per_sec": e,
 //! "state_bytes": b, "threads": t, "events_folded": k}`. `seconds` covers the fold and the model
-//! (not the generation of the log); `events_folded` is the number of events the generator made
-//! for the requested M (Poisson counts plus one sign-up per user), and `events_per_sec` uses it; `state_bytes` is the heap the stage's summary holds when the fold is
-//! done, measured by a counting allocator. Stages: rfm, btyd_summary, bgnbd_fit, pareto_nbd_fit,
-//! gamma_gamma_fit, clv_predict, lifecycle, retention, metric_tree (`--stages a,b` picks some).
+//! (not the generation or the reading of the log); `events_folded` is the number of events the
+//! generator made for the requested M (Poisson counts plus one sign-up per user), and
+//! `events_per_sec` uses it; `state_bytes` is the heap the stage's summary holds when the fold
+//! is done, measured by a counting allocator. Stages: rfm, btyd_summary, bgnbd_fit,
+//! pareto_nbd_fit, gamma_gamma_fit, clv_predict, lifecycle, retention, metric_tree
+//! (`--stages a,b` picks some).
 //!
 //! The log comes from `userops::sample` with `SampleConfig::new(users).events_per_user(events /
 //! users)` and `--seed` (default 1), the same as `scripts/compare/`. In the rfm and
@@ -18,22 +23,52 @@
 //! btyd_summary's `seconds` is the fold and its finish (the summary table, as lifetimes'
 //! `summary_data_from_transaction_data` makes it); its extra field `rows_seconds` is the
 //! conversion of that table to the models' rows (`BtydReport::to_customers`).
-//! The log is grouped by user (ascending ids), the folds' fast path; `--order shuffled`
-//! scatters every user's events so that each fold takes its hash-map path. With `--threads T`
+//! The log is in time order (`--order time`, the default: users interleaved, as an application
+//! logs events); `--order user` keeps it grouped by user (ascending ids, the folds' fast path)
+//! and `--order shuffled` scatters every user's events. With `--threads T`
 //! the folds and the model passes that the `parallel` feature splits run on a pool of T
 //! threads (`--threads 1` with the feature: the same code on one thread). `--repeat K` runs
 //! the stages K times over on the same log (one line per run: take the min; profile one stage).
 //! `--threads 1,2` runs every stage at each thread count in turn, back to back (lines told
 //! apart by their `threads` field): on a machine whose speed drifts, the two-thread speed-up
 //! is best read from such pairs, run seconds apart, rather than from separate processes.
+//!
+//! ## Your own file: `--input FILE`
+//!
+//! A CSV file (the `csv` feature, on by default: `userops::csv::read_events`, then
+//! `engine::EventTable::from_events`) or, with the `arrow` feature, a Parquet file
+//! (`userops::io::arrow::read_parquet`, straight into the table), told apart by the extension
+//! (`.parquet`, `.pq`) or `--format csv|parquet`. Columns as in the `rfm`, `lifecycle`,
+//! `retention` and `clv` examples: `--user COL` (default `user`), `--time COL` (default
+//! `time`), `--amount COL`, `--event COL` (header names, or `#N` for a 0-based position),
+//! `--delimiter ,|;|tab|ws`, `--no-header`, `--zone ZONE` (or `--tz`: times without an offset,
+//! and the calendar of months). The first line is the `read` stage:
+//! `{"stage": "read", "users": N, "events": M, "seconds": s, "threads": 1, "rows_read": R,
+//! "rejected": J, "format": "csv"|"parquet"}` (`events` = accepted rows; the readers run on one
+//! thread). Every model stage then folds the table's rows (`EventTable::rows`, the table split
+//! into T ranges with `--threads T`), read excluded from its seconds. The models' settings:
+//!
+//! * `--as-of INSTANT` (a date is its midnight in `--zone`; default: the midnight after the
+//!   last event): RFM's as-of instant; the BTYD calibration ends the day before it;
+//! * lifecycle: monthly stages from the month of the first event to the instant before as-of;
+//! * retention: recurring monthly retention, any event to any event, over the months from the
+//!   first event's to the one before as-of (`--months K` sets the count);
+//! * metric_tree needs the generator's events and is not run on a file.
+//!
+//! `--dump DIR` writes each stage's result to `DIR/<stage>.json` after timing it (RFM score
+//! and segment counts and every customer's scores, lifecycle rows, retention cells, the BTYD
+//! summary), for `scripts/compare/compare_duckdb.py`'s parity checks.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
+use userops::engine::{EventTable, Row};
+use userops::event::Event;
 use userops::fold::{Fold, Summary};
-use userops::sample::{SampleConfig, SampleData, SampleEvent, generate};
+use userops::sample::{Order, SampleConfig, SampleData, SampleEvent, generate};
+use userops::time::Zone;
 
 /// Counts live heap bytes, so that a stage can report what its summary holds.
 struct Counting;
@@ -97,14 +132,41 @@ struct Args {
     thread_counts: Vec<usize>,
     seed: u64,
     months: u32,
+    /// Whether `--months` was given (for a file: the retention window).
+    months_given: bool,
     stages: Vec<String>,
-    /// Shuffle the events (the hash-map path) instead of keeping them grouped by user.
-    shuffled: bool,
+    /// Whether `--stages` was given.
+    stages_given: bool,
+    /// The order of the generated log; `None` = shuffled.
+    order: Option<Order>,
+    /// `--input`: the user's own file and how to read it.
+    input: Option<Input>,
+    /// `--dump DIR`: each stage's result as JSON in DIR (for the parity checks of
+    /// `scripts/compare/compare_duckdb.py`), written after its timing.
+    dump: Option<std::path::PathBuf>,
     /// Run every stage this many times (one line each) on the same generated log.
     repeat: u64,
 }
 
-const USAGE: &str = "usage: scale --users N --events M [--threads T[,T2...]] [--seed S] [--months K] [--order grouped|shuffled] [--stages rfm,lifecycle,...] [--repeat K]";
+/// `--input` and the column flags.
+#[derive(Clone, Debug)]
+struct Input {
+    path: String,
+    parquet: bool,
+    user: String,
+    time: String,
+    amount: Option<String>,
+    event: Option<String>,
+    delimiter: Option<String>,
+    no_header: bool,
+    zone: Zone,
+    as_of: Option<String>,
+}
+
+const USAGE: &str = "usage: scale --users N --events M [--threads T[,T2...]] [--seed S] [--months K] [--order time|user|shuffled] [--stages rfm,lifecycle,...] [--repeat K]
+       scale --input FILE [--format csv|parquet] [--user COL] [--time COL] [--amount COL] [--event COL]
+             [--delimiter ,|;|tab|ws] [--no-header] [--zone ZONE] [--as-of INSTANT] [--months K]
+             [--threads T[,T2...]] [--stages ...] [--repeat K] [--dump DIR]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -114,15 +176,36 @@ fn parse_args() -> Result<Args, String> {
         thread_counts: vec![1],
         seed: 1,
         months: 24,
+        months_given: false,
         stages: STAGES.iter().map(|s| s.to_string()).collect(),
-        shuffled: false,
+        stages_given: false,
+        order: Some(Order::Time),
+        input: None,
+        dump: None,
         repeat: 1,
     };
+    let mut input = Input {
+        path: String::new(),
+        parquet: false,
+        user: "user".into(),
+        time: "time".into(),
+        amount: None,
+        event: None,
+        delimiter: None,
+        no_header: false,
+        zone: Zone::Utc,
+        as_of: None,
+    };
+    let mut format = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
             println!("{USAGE}\nstages: {}", STAGES.join(", "));
             std::process::exit(0);
+        }
+        if flag == "--no-header" {
+            input.no_header = true;
+            continue;
         }
         let value = it
             .next()
@@ -148,20 +231,31 @@ fn parse_args() -> Result<Args, String> {
             "--repeat" => a.repeat = num(&value)?,
             "--months" => {
                 a.months =
-                    u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?
+                    u32::try_from(num(&value)?).map_err(|_| "--months is too large".to_string())?;
+                a.months_given = true;
             }
             "--order" => {
-                a.shuffled = match value.as_str() {
-                    "grouped" => false,
-                    "shuffled" => true,
-                    other => {
-                        return Err(format!(
-                            "--order: {other:?} is neither grouped nor shuffled"
-                        ));
-                    }
+                a.order = match value.as_str() {
+                    "shuffled" => None,
+                    other => Some(other.parse().map_err(|_| {
+                        format!("--order: {other:?} is none of time, user, shuffled")
+                    })?),
                 }
             }
+            "--input" => input.path = value,
+            "--format" => format = Some(value),
+            "--user" => input.user = value,
+            "--time" => input.time = value,
+            "--amount" => input.amount = Some(value),
+            "--event" => input.event = Some(value),
+            "--delimiter" => input.delimiter = Some(value),
+            "--zone" | "--tz" => {
+                input.zone = Zone::parse(&value).map_err(|e| format!("{flag}: {e}"))?;
+            }
+            "--as-of" => input.as_of = Some(value),
+            "--dump" => a.dump = Some(value.into()),
             "--stages" => {
+                a.stages_given = true;
                 a.stages = value.split(',').map(|s| s.trim().to_string()).collect();
                 if let Some(bad) = a.stages.iter().find(|s| !STAGES.contains(&s.as_str())) {
                     return Err(format!(
@@ -190,6 +284,24 @@ fn parse_args() -> Result<Args, String> {
         ));
     }
     a.threads = a.thread_counts.first().copied().unwrap_or(1);
+    if !input.path.is_empty() {
+        let lower = input.path.to_ascii_lowercase();
+        input.parquet = match format.as_deref() {
+            Some("parquet") => true,
+            Some("csv") => false,
+            Some(other) => return Err(format!("--format: {other:?} is neither csv nor parquet")),
+            None => lower.ends_with(".parquet") || lower.ends_with(".pq"),
+        };
+        if a.stages.iter().any(|s| s == "metric_tree") {
+            if a.stages_given {
+                return Err(
+                    "metric_tree needs the generator's events; it does not run on --input".into(),
+                );
+            }
+            a.stages.retain(|s| s != "metric_tree");
+        }
+        a.input = Some(input);
+    }
     if a.thread_counts.iter().any(|&t| t > 1) && !cfg!(feature = "parallel") {
         return Err("--threads above 1 needs the `parallel` feature: cargo run --release --features parallel --example scale -- ...".into());
     }
@@ -254,25 +366,135 @@ fn pool(threads: usize) -> Option<&'static rayon::ThreadPool> {
     Some(p)
 }
 
-/// Folds `events` with `empty` on one thread or, with `--threads T` and the `parallel`
-/// feature, over T threads; returns the summary and the heap it holds.
-fn run_fold<S>(args: &Args, empty: S, events: &[SampleEvent]) -> Result<(S, isize), Box<dyn Error>>
-where
-    S: Fold<SampleEvent> + Clone + Send + Sync,
-{
-    let before = live();
-    #[cfg(feature = "parallel")]
-    if args.threads > 1 {
-        let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
-        let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
-        let bytes = live() - before;
-        return Ok((s, bytes));
+/// What the stages fold: the generated events, or a table read from the user's file.
+trait Source: Sync {
+    /// The user id type.
+    type User: Clone
+        + Eq
+        + std::hash::Hash
+        + Ord
+        + Send
+        + Sync
+        + std::fmt::Debug
+        + std::fmt::Display;
+    /// One event.
+    type Event<'a>: Event<User = Self::User>
+    where
+        Self: 'a;
+    /// Number of events.
+    fn len(&self) -> usize;
+    /// Folds every event with `empty` on one thread or, with `--threads T` and the `parallel`
+    /// feature, over T threads; returns the summary and the heap it holds.
+    fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
+    where
+        S: for<'a> Fold<Self::Event<'a>> + Clone + Send + Sync;
+}
+
+impl Source for SampleData {
+    type User = u64;
+    type Event<'a> = SampleEvent;
+
+    fn len(&self) -> usize {
+        self.events.len()
     }
-    let _ = args;
-    let mut s = empty;
-    s.observe_many(events)?;
-    let bytes = live() - before;
-    Ok((s, bytes))
+
+    fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
+    where
+        S: for<'a> Fold<SampleEvent> + Clone + Send + Sync,
+    {
+        let events = &self.events[..];
+        let before = live();
+        #[cfg(feature = "parallel")]
+        if args.threads > 1 {
+            let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
+            let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
+            let bytes = live() - before;
+            return Ok((s, bytes));
+        }
+        let _ = args;
+        let mut s = empty;
+        s.observe_many(events)?;
+        let bytes = live() - before;
+        Ok((s, bytes))
+    }
+}
+
+impl Source for EventTable<String> {
+    type User = String;
+    type Event<'a> = Row<'a, String>;
+
+    fn len(&self) -> usize {
+        EventTable::len(self)
+    }
+
+    fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
+    where
+        S: for<'a> Fold<Row<'a, String>> + Clone + Send + Sync,
+    {
+        let before = live();
+        #[cfg(feature = "parallel")]
+        if args.threads > 1 {
+            use rayon::prelude::*;
+            // The table split into T ranges of rows, each folded on its own, then merged in
+            // order (the fold law: the parts merged equal the whole).
+            let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
+            let n = self.len();
+            let chunk = n.div_ceil(args.threads).max(1);
+            let parts: Vec<userops::Result<S>> = pool.install(|| {
+                (0..n.div_ceil(chunk))
+                    .into_par_iter()
+                    .map(|p| {
+                        let rows =
+                            (p * chunk..((p + 1) * chunk).min(n)).filter_map(|i| self.row(i));
+                        userops::fold::fold(empty.clone(), rows)
+                    })
+                    .collect()
+            });
+            let mut whole = empty;
+            for part in parts {
+                whole.merge(part?)?;
+            }
+            let bytes = live() - before;
+            return Ok((whole, bytes));
+        }
+        let _ = args;
+        let s = userops::fold::fold(empty, self.rows())?;
+        let bytes = live() - before;
+        Ok((s, bytes))
+    }
+}
+
+/// The models' settings: from the generator's settings, or from the user's flags and data.
+struct Settings {
+    zone: Zone,
+    /// RFM's as-of instant.
+    as_of: chrono::DateTime<chrono::Utc>,
+    /// The last day of the BTYD calibration period.
+    btyd_end: chrono::NaiveDate,
+    /// Lifecycle window.
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    /// Retention: the window ends with the period of `retention_last`.
+    retention_last: chrono::DateTime<chrono::Utc>,
+    retention_periods: usize,
+    /// Recurring retention, any event to any event (a file) rather than first-time, from
+    /// sign-up (the generator's log).
+    recurring: bool,
+}
+
+impl Settings {
+    fn of_sample(data: &SampleData) -> Settings {
+        Settings {
+            zone: Zone::Utc,
+            as_of: data.end,
+            btyd_end: (data.end - chrono::TimeDelta::days(1)).date_naive(),
+            from: data.config.start.and_time(chrono::NaiveTime::MIN).and_utc(),
+            to: data.end - chrono::TimeDelta::milliseconds(1),
+            retention_last: data.end - chrono::TimeDelta::seconds(1),
+            retention_periods: data.config.months as usize,
+            recurring: false,
+        }
+    }
 }
 
 fn main() {
@@ -290,13 +512,18 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    if let Some(input) = &args.input {
+        return run_input(args, input);
+    }
     let t = Instant::now();
     let cfg = SampleConfig::new(args.users)
         .events_per_user(args.events as f64 / args.users as f64)
         .months(args.months)
         .seed(args.seed);
     let mut data = generate(&cfg)?;
-    if args.shuffled {
+    if let Some(order) = args.order {
+        data = data.into_order(order);
+    } else {
         // Fisher-Yates with the sample generator's own random numbers: every user's events
         // scattered, so every fold takes its hash-map path.
         let mut rng = userops::sample::Rng::new(args.seed ^ 0x5eed);
@@ -306,15 +533,172 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         }
     }
     eprintln!(
-        "scale: generated {} events of {} users in {:.2} s",
+        "scale: generated {} events of {} users in {:.2} s ({} order)",
         data.events.len(),
         data.users.len(),
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        args.order.map_or("shuffled", Order::name)
     );
-    let report = Report {
-        args,
-        events: data.events.len(),
+    let settings = Settings::of_sample(&data);
+    run_stages(args, &data, &settings, Some(&data))
+}
+
+/// Reads `--input` into a table (the `read` line), then runs the stages on it.
+fn run_input(args: &Args, input: &Input) -> Result<(), Box<dyn Error>> {
+    let t = Instant::now();
+    let (table, rows_read, rejected, account) = read_input(input)?;
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("scale: {}: {account}", input.path);
+    if table.is_empty() {
+        return Err(format!("{}: no event could be read", input.path).into());
+    }
+    let args = &Args {
+        users: table.users().len() as u64,
+        events: table.len() as u64,
+        ..args.clone()
     };
+    println!(
+        "{{\"stage\": \"read\", \"users\": {}, \"events\": {}, \"seconds\": {secs:.6}, \"events_per_sec\": {:.0}, \"threads\": 1, \"rows_read\": {rows_read}, \"rejected\": {rejected}, \"format\": \"{}\"}}",
+        table.users().len(),
+        table.len(),
+        table.len() as f64 / secs.max(1e-9),
+        if input.parquet { "parquet" } else { "csv" },
+    );
+    let settings = file_settings(args, input, &table)?;
+    run_stages(args, &table, &settings, None)
+}
+
+/// The table, rows read, rows rejected, and the reader's account.
+type Read = (EventTable<String>, u64, u64, String);
+
+fn read_input(input: &Input) -> Result<Read, Box<dyn Error>> {
+    use userops::csv::Column;
+    if input.parquet {
+        #[cfg(feature = "arrow")]
+        {
+            use userops::io::arrow::{ArrowSpec, read_parquet};
+            let mut spec = ArrowSpec::new(Column::parse(&input.user), Column::parse(&input.time))
+                .zone(input.zone);
+            if let Some(a) = &input.amount {
+                spec = spec.amount(Column::parse(a));
+            }
+            if let Some(e) = &input.event {
+                spec = spec.name(Column::parse(e));
+            }
+            let (table, report) = read_parquet(&input.path, &spec)?;
+            return Ok((table, report.rows_read, report.rejected, report.account()));
+        }
+        #[cfg(not(feature = "arrow"))]
+        return Err("reading Parquet needs the `arrow` feature: cargo run --release --features arrow --example scale -- ...".into());
+    }
+    use userops::csv::{CsvSpec, Delimiter, read_events_from_path};
+    let mut spec = CsvSpec::new(Column::parse(&input.user), Column::parse(&input.time))
+        .zone(input.zone)
+        .header(!input.no_header);
+    if let Some(a) = &input.amount {
+        spec = spec.amount(Column::parse(a));
+    }
+    if let Some(e) = &input.event {
+        spec = spec.name(Column::parse(e));
+    }
+    if let Some(d) = &input.delimiter {
+        spec = spec.delimiter(match d.as_str() {
+            "ws" | "whitespace" => Delimiter::Whitespace,
+            "tab" => Delimiter::Byte(b'\t'),
+            "," | ";" | "|" => Delimiter::Byte(d.as_bytes()[0]),
+            other => {
+                return Err(format!(
+                    "--delimiter: expected ws, tab, ',', ';' or '|', got {other:?}"
+                )
+                .into());
+            }
+        });
+    }
+    let read = read_events_from_path(&input.path, &spec)?;
+    let account = read.account();
+    let rejected = read.rejected.len() as u64;
+    let table = EventTable::from_events(&read.events)?;
+    Ok((table, read.rows_read, rejected, account))
+}
+
+/// The models' settings for a file: `--as-of` or the midnight after the last event, and the
+/// months from the first event's.
+fn file_settings(
+    args: &Args,
+    input: &Input,
+    table: &EventTable<String>,
+) -> Result<Settings, Box<dyn Error>> {
+    use chrono::{DateTime, TimeDelta};
+    use userops::time::{Calendar, Interval, local_to_utc, parse_date_or_time};
+    let at = table.at_column();
+    let first = at.iter().copied().min().unwrap_or(0);
+    let last = at.iter().copied().max().unwrap_or(0);
+    let first = DateTime::from_timestamp_micros(first).ok_or("first instant out of range")?;
+    let last = DateTime::from_timestamp_micros(last).ok_or("last instant out of range")?;
+    let zone = input.zone;
+    let as_of = match &input.as_of {
+        Some(text) => parse_date_or_time(text, &zone).map_err(|e| format!("--as-of: {e}"))?,
+        None => {
+            let day = last.with_timezone(&zone).date_naive() + TimeDelta::days(1);
+            local_to_utc(&zone, day.and_time(chrono::NaiveTime::MIN))
+        }
+    };
+    if as_of <= first {
+        return Err(format!("--as-of {as_of} is not after the first event ({first})").into());
+    }
+    let calendar = Calendar::new(zone, Interval::Month);
+    let retention_last = as_of - TimeDelta::seconds(1);
+    let months = calendar
+        .period_of(first)
+        .periods_until(&calendar.period_of(retention_last))
+        + 1;
+    let retention_periods = if args.months_given {
+        args.months as usize
+    } else {
+        usize::try_from(months.max(1))?
+    };
+    Ok(Settings {
+        zone,
+        as_of,
+        btyd_end: (as_of - TimeDelta::days(1)).date_naive(),
+        from: first,
+        to: as_of - TimeDelta::milliseconds(1),
+        retention_last,
+        retention_periods,
+        recurring: true,
+    })
+}
+
+/// Every stage at every thread count, `--repeat` times.
+fn run_stages<L: Source>(
+    args: &Args,
+    log: &L,
+    settings: &Settings,
+    sample: Option<&SampleData>,
+) -> Result<(), Box<dyn Error>>
+where
+    userops::rfm::RfmSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::rfm::RfmTable<L::User>>
+        + Clone
+        + Send
+        + Sync,
+    userops::retention::RetentionSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::retention::RetentionReport>
+        + Clone
+        + Send
+        + Sync,
+    userops::lifecycle::LifecycleSummary<L::User, Zone>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::lifecycle::LifecycleActivity<L::User, Zone>>
+        + Clone
+        + Send
+        + Sync,
+    userops::ltv::BtydSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::ltv::BtydReport<L::User>>
+        + Clone
+        + Send
+        + Sync,
+{
+    let events = log.len();
     let mut btyd = None;
     let runs = (0..args.repeat).flat_map(|_| {
         args.stages
@@ -326,34 +710,32 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             threads,
             ..args.clone()
         };
-        let report = Report {
-            args,
-            events: report.events,
-        };
-        let report = &report;
+        let report = &Report { args, events };
         let model_stage = matches!(
             stage.as_str(),
             "bgnbd_fit" | "pareto_nbd_fit" | "gamma_gamma_fit" | "clv_predict"
         );
         if model_stage && btyd.is_none() {
-            btyd = Some(btyd_customers(args, &data)?.customers);
+            btyd = Some(btyd_customers(args, log, settings)?.customers);
         }
         match (stage.as_str(), &btyd) {
-            ("rfm", _) => stage_rfm(args, &data, report)?,
-            ("retention", _) => stage_retention(args, &data, report)?,
-            ("lifecycle", _) => stage_lifecycle(args, &data, report)?,
-            ("metric_tree", _) => stage_metric_tree(args, &data, report)?,
+            ("rfm", _) => stage_rfm(args, log, settings, report)?,
+            ("retention", _) => stage_retention(args, log, settings, report)?,
+            ("lifecycle", _) => stage_lifecycle(args, log, settings, report)?,
+            ("metric_tree", _) => match sample {
+                Some(data) => stage_metric_tree(args, data, report)?,
+                None => return Err("metric_tree needs the generator's events".into()),
+            },
             ("btyd_summary", _) => {
-                let run = btyd_customers(args, &data)?;
+                let run = btyd_customers(args, log, settings)?;
                 report.line_with(
                     "btyd_summary",
                     run.summary_secs,
-                    data.events.len(),
+                    events,
                     run.bytes,
                     &format!(", \"rows_seconds\": {:.6}", run.rows_secs),
                 );
-                let customers = run.customers;
-                btyd = Some(customers);
+                btyd = Some(run.customers);
             }
             (other, Some(customers)) => stage_btyd_model(other, customers, report)?,
             (other, None) => return Err(format!("unknown stage {other}").into()),
@@ -362,12 +744,24 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+fn stage_rfm<L: Source>(
+    args: &Args,
+    log: &L,
+    settings: &Settings,
+    report: &Report,
+) -> Result<(), Box<dyn Error>>
+where
+    userops::rfm::RfmSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::rfm::RfmTable<L::User>>
+        + Clone
+        + Send
+        + Sync,
+{
     use userops::rfm::{Method, RfmSummary, ScoreParams, SegmentRules};
     let rules = SegmentRules::standard();
     let scorer = ScoreParams::new(Method::Quantile).check()?;
     let t = Instant::now();
-    let (summary, bytes) = run_fold(args, RfmSummary::new(data.end), &data.events)?;
+    let (summary, bytes) = log.fold(args, RfmSummary::new(settings.as_of))?;
     let scores = in_pool(args, || {
         #[cfg(feature = "parallel")]
         if args.threads > 1 {
@@ -384,45 +778,116 @@ fn stage_rfm(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<
     })?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&segments);
-    report.line("rfm", secs, data.events.len(), bytes);
+    report.line("rfm", secs, log.len(), bytes);
+    if args.dump.is_some() {
+        let mut dist = [
+            std::collections::BTreeMap::<u8, u64>::new(),
+            std::collections::BTreeMap::new(),
+            std::collections::BTreeMap::new(),
+        ];
+        let mut customers = serde_json::Map::new();
+        for c in &scores.customers {
+            for (d, s) in dist.iter_mut().zip([c.r, c.f, c.m]) {
+                *d.entry(s).or_default() += 1;
+            }
+            customers.insert(c.user.to_string(), serde_json::json!([c.r, c.f, c.m]));
+        }
+        let segs: serde_json::Map<String, serde_json::Value> = segments
+            .summary
+            .iter()
+            .map(|s| (s.segment.clone(), s.customers.into()))
+            .collect();
+        let [r, f, m] = dist;
+        dump(
+            args,
+            "rfm",
+            &serde_json::json!({"r": r, "f": f, "m": m, "segments": segs, "customers": customers}),
+        )?;
+    }
     Ok(())
 }
 
-fn stage_retention(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+fn stage_retention<L: Source>(
+    args: &Args,
+    log: &L,
+    settings: &Settings,
+    report: &Report,
+) -> Result<(), Box<dyn Error>>
+where
+    userops::retention::RetentionSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::retention::RetentionReport>
+        + Clone
+        + Send
+        + Sync,
+{
     use userops::retention::{RetentionMode, RetentionParams, RetentionSummary};
-    use userops::time::{Calendar, Interval, Zone};
-    let last = data.end - chrono::TimeDelta::seconds(1);
-    let spec = RetentionParams::new(
-        Calendar::new(Zone::Utc, Interval::Month),
-        last,
-        data.config.months as usize,
-    )
-    .start_event("signup")
-    .return_event("*")
-    .mode(RetentionMode::FirstTime)
-    .check()?;
+    use userops::time::{Calendar, Interval};
+    let params = RetentionParams::new(
+        Calendar::new(settings.zone, Interval::Month),
+        settings.retention_last,
+        settings.retention_periods,
+    );
+    let params = if settings.recurring {
+        params
+            .start_event("*")
+            .return_event("*")
+            .mode(RetentionMode::Recurring)
+    } else {
+        params
+            .start_event("signup")
+            .return_event("*")
+            .mode(RetentionMode::FirstTime)
+    };
+    let spec = params.check()?;
     let t = Instant::now();
-    let (summary, bytes) = run_fold(args, RetentionSummary::new(spec), &data.events)?;
+    let (summary, bytes) = log.fold(args, RetentionSummary::new(spec))?;
     let table = in_pool(args, || summary.finish());
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&table);
-    report.line("retention", secs, data.events.len(), bytes);
+    report.line("retention", secs, log.len(), bytes);
+    let cohorts: Vec<&Vec<u64>> = table.cohorts.iter().map(|c| &c.counts).collect();
+    dump(
+        args,
+        "retention",
+        &serde_json::json!({ "cohorts": cohorts }),
+    )?;
     Ok(())
 }
 
-fn stage_lifecycle(args: &Args, data: &SampleData, report: &Report) -> Result<(), Box<dyn Error>> {
+fn stage_lifecycle<L: Source>(
+    args: &Args,
+    log: &L,
+    settings: &Settings,
+    report: &Report,
+) -> Result<(), Box<dyn Error>>
+where
+    userops::lifecycle::LifecycleSummary<L::User, Zone>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::lifecycle::LifecycleActivity<L::User, Zone>>
+        + Clone
+        + Send
+        + Sync,
+{
     use userops::lifecycle::{LifecycleSummary, StageParams};
-    use userops::time::{Calendar, Interval, Zone};
-    let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
-    let to = data.end - chrono::TimeDelta::milliseconds(1);
-    let empty = LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)?;
+    use userops::time::{Calendar, Interval};
+    let empty = LifecycleSummary::new(
+        Calendar::new(settings.zone, Interval::Month),
+        settings.from,
+        settings.to,
+    )?;
     let params = StageParams::default();
     let t = Instant::now();
-    let (summary, bytes) = run_fold(args, empty, &data.events)?;
+    let (summary, bytes) = log.fold(args, empty)?;
     let stages = in_pool(args, || summary.finish().stages(&params, None));
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&stages);
-    report.line("lifecycle", secs, data.events.len(), bytes);
+    report.line("lifecycle", secs, log.len(), bytes);
+    if args.dump.is_some() {
+        dump(
+            args,
+            "lifecycle",
+            &serde_json::json!({ "rows": stages.rows }),
+        )?;
+    }
     Ok(())
 }
 
@@ -433,18 +898,13 @@ fn stage_metric_tree(
 ) -> Result<(), Box<dyn Error>> {
     use std::sync::Arc;
     use userops::metric::{MetricSummary, MetricTree, Window};
-    use userops::time::Zone;
     // The benchmark's tree: the standard 4 primary and 8 secondary metrics.
     let tree: MetricTree<SampleEvent> = MetricTree::standard().build()?;
     let tree = Arc::new(tree);
     let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
     let window = Window::new(from, data.end)?;
     let t = Instant::now();
-    let (summary, bytes) = run_fold(
-        args,
-        MetricSummary::new(tree, Zone::Utc, window),
-        &data.events,
-    )?;
+    let (summary, bytes) = Source::fold(data, args, MetricSummary::new(tree, Zone::Utc, window))?;
     let rows = in_pool(args, || summary.finish())?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&rows);
@@ -452,20 +912,46 @@ fn stage_metric_tree(
     Ok(())
 }
 
-/// The BTYD summary in weeks, calibration ending the day before the sample's end; every event
-/// counts as a transaction (its amount, possibly 0, as the spend). Returns the models' rows,
-/// the summary's heap and the seconds of the fold and finish (the summary, as lifetimes'
-/// `summary_data_from_transaction_data` makes it) and of the conversion to the models' rows.
-fn btyd_customers(args: &Args, data: &SampleData) -> Result<BtydRun, Box<dyn Error>> {
+/// The BTYD summary in weeks, calibration ending the day before the as-of instant (the
+/// sample's end); every event counts as a transaction (its amount, possibly 0, as the spend).
+/// Returns the models' rows, the summary's heap and the seconds of the fold and finish (the
+/// summary, as lifetimes' `summary_data_from_transaction_data` makes it) and of the
+/// conversion to the models' rows.
+fn btyd_customers<L: Source>(
+    args: &Args,
+    log: &L,
+    settings: &Settings,
+) -> Result<BtydRun, Box<dyn Error>>
+where
+    userops::ltv::BtydSummary<L::User>: for<'a> Fold<L::Event<'a>>
+        + Summary<Output = userops::ltv::BtydReport<L::User>>
+        + Clone
+        + Send
+        + Sync,
+{
     use userops::ltv::{BtydSummary, TimeUnit};
-    let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
     let t = Instant::now();
-    let (summary, bytes) = run_fold(args, BtydSummary::new(end, TimeUnit::Week), &data.events)?;
+    let (summary, bytes) = log.fold(args, BtydSummary::new(settings.btyd_end, TimeUnit::Week))?;
     let report = summary.finish();
     let summary_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let customers = report.to_customers();
     let rows_secs = t.elapsed().as_secs_f64();
+    if args.dump.is_some() {
+        let customers: serde_json::Map<String, serde_json::Value> = report
+            .customers
+            .iter()
+            .map(|c| {
+                let row = serde_json::json!([c.frequency, c.recency, c.age, c.monetary]);
+                (c.user.to_string(), row)
+            })
+            .collect();
+        dump(
+            args,
+            "btyd_summary",
+            &serde_json::json!({ "customers": customers }),
+        )?;
+    }
     drop(report);
     Ok(BtydRun {
         customers,
@@ -473,6 +959,17 @@ fn btyd_customers(args: &Args, data: &SampleData) -> Result<BtydRun, Box<dyn Err
         summary_secs,
         rows_secs,
     })
+}
+
+/// Writes `value` to `DIR/name.json` with `--dump DIR`.
+fn dump(args: &Args, name: &str, value: &serde_json::Value) -> Result<(), Box<dyn Error>> {
+    if let Some(dir) = &args.dump {
+        std::fs::write(
+            dir.join(format!("{name}.json")),
+            serde_json::to_string(value)?,
+        )?;
+    }
+    Ok(())
 }
 
 /// What [`btyd_customers`] measured.

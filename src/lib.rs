@@ -61,6 +61,7 @@
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
+//! | `io` | readers straight into [`engine::EventTable`]: `io::arrow` reads Arrow record batches and Parquet files, with every rejected row accounted for (feature `arrow`) |
 //! | [`ltv`] | unit economics (ARPU, ARPPU, churn, LTV, CAC, LTV/CAC, payback), cohort LTV; BTYD summary of a transaction log; BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fitted by maximum likelihood; P(alive), expected purchases, CLV |
 //! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
 //! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
@@ -75,6 +76,7 @@
 //! |---|---|---|
 //! | `csv` | yes | the `csv` module (the `csv` crate) |
 //! | `parallel` | no | `fold::fold_par`, `rfm::Scorer::score_summary_par`, and the per-user passes of RFM scoring and lifecycle stages on rayon's current pool (rayon) |
+//! | `arrow` | no | the `io::arrow` module: Arrow `RecordBatch`es and Parquet files into an [`engine::EventTable`] (arrow-rs's `arrow-array`, `arrow-schema` and `parquet`, major 55); turns on `csv` for its column type |
 //! | `fast-hash` | no | no effect (kept for builds that name it): the engine's user dictionary always hashes with foldhash, randomly keyed |
 //!
 //! ## Errors and panics
@@ -150,6 +152,8 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod fold;
+#[cfg(feature = "arrow")]
+pub mod io;
 pub mod lifecycle;
 pub mod ltv;
 pub mod metric;

@@ -8,8 +8,10 @@
 //! PRNG (xoshiro256++ seeded by SplitMix64), never a global RNG or the wall clock.
 //!
 //! Events come out **grouped by user** (ids `0..users`) and in time order within a user,
-//! which is what a database export ordered by user looks like; shuffle them to test order
-//! independence.
+//! which is what a database export ordered by user looks like. An application's own event
+//! log is in time order instead, users interleaved: [`SampleData::into_order`] with
+//! [`Order::Time`] gives that (what the benchmarks and the `scale` example use by default);
+//! shuffle the events to test order independence.
 //!
 //! ```
 //! use userops::sample::{generate, SampleConfig};
@@ -294,7 +296,86 @@ pub struct SampleData {
     pub end: DateTime<Utc>,
 }
 
+/// The order of a generated log's events.
+///
+/// ```
+/// use userops::sample::Order;
+/// assert_eq!("time".parse::<Order>()?, Order::Time);
+/// assert_eq!("user".parse::<Order>()?, Order::User);
+/// assert!("random".parse::<Order>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Order {
+    /// Grouped by user, ids ascending, in time order within a user: as [`generate`] makes
+    /// it (a database export ordered by user).
+    User,
+    /// In time order, users interleaved, as an application writes its event log: sorted by
+    /// instant (stable), so events at the same instant stay in user-id order and one user's
+    /// events at the same instant in the order they were generated.
+    Time,
+}
+
+impl Order {
+    /// The flag value: `"user"` or `"time"`.
+    ///
+    /// ```
+    /// assert_eq!(userops::sample::Order::Time.name(), "time");
+    /// ```
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::User => "user",
+            Order::Time => "time",
+        }
+    }
+}
+
+impl std::str::FromStr for Order {
+    type Err = Error;
+
+    /// `user` (or `grouped`) and `time`, in any case.
+    fn from_str(s: &str) -> Result<Order> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "user" | "grouped" => Ok(Order::User),
+            "time" => Ok(Order::Time),
+            other => Err(Error::invalid(
+                "order",
+                format!("expected time or user, got {other:?}"),
+            )),
+        }
+    }
+}
+
 impl SampleData {
+    /// The same log with its events in `order`: [`Order::User`] leaves them as generated,
+    /// [`Order::Time`] sorts them by instant (a stable sort: ties stay in user-id order).
+    /// Only the order changes: the events are the same, and so is every model's result.
+    ///
+    /// ```
+    /// use userops::sample::{generate, Order, SampleConfig};
+    /// let data = generate(&SampleConfig::new(300))?.into_order(Order::Time);
+    /// assert!(data.events.windows(2).all(|w| w[0].at <= w[1].at));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn into_order(mut self, order: Order) -> Self {
+        match order {
+            Order::User => {
+                // As generated, unless the caller reordered them: grouped by user again.
+                if !self
+                    .events
+                    .windows(2)
+                    .all(|w| (w[0].user, w[0].at) <= (w[1].user, w[1].at))
+                {
+                    self.events.sort_by_key(|e| (e.user, e.at));
+                }
+            }
+            Order::Time => self.events.sort_by_key(|e| e.at),
+        }
+        self
+    }
+
     /// Only the orders (events with an amount), grouped by user.
     ///
     /// ```
@@ -685,6 +766,72 @@ pub fn generate(config: &SampleConfig) -> Result<SampleData> {
 mod tests {
     use super::*;
     use chrono::Datelike;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2024, 1, day, hour, 0, 0).unwrap()
+    }
+
+    fn event(user: u64, at: DateTime<Utc>, feature: u8) -> SampleEvent {
+        SampleEvent {
+            user,
+            at,
+            amount: 0.0,
+            duration_secs: 0,
+            feature,
+        }
+    }
+
+    #[test]
+    fn time_order_by_hand() {
+        let mut data = generate(&SampleConfig::new(1)).unwrap();
+        // Grouped by user, as generated: user 0 on days 2, 3 (two at 3 09:00), user 1 on 1, 3.
+        data.events = vec![
+            event(0, at(2, 9), 0),
+            event(0, at(3, 9), 2),
+            event(0, at(3, 9), 3),
+            event(1, at(1, 9), 0),
+            event(1, at(3, 9), 1),
+        ];
+        let time = data.clone().into_order(Order::Time);
+        let got: Vec<(u64, u32, u8)> = time
+            .events
+            .iter()
+            .map(|e| (e.user, e.at.day(), e.feature))
+            .collect();
+        // Day 1: user 1; day 2: user 0; day 3 at the same instant: user 0's two (in
+        // generated order) before user 1's.
+        assert_eq!(got, [(1, 1, 0), (0, 2, 0), (0, 3, 2), (0, 3, 3), (1, 3, 1)]);
+        // And back.
+        assert_eq!(time.into_order(Order::User).events, data.events);
+    }
+
+    #[test]
+    fn time_order_keeps_every_event_and_sorts_by_instant() {
+        let user = generate(&SampleConfig::new(2_000).months(6).seed(5)).unwrap();
+        let time = user.clone().into_order(Order::Time);
+        assert_eq!(time.events.len(), user.events.len());
+        // Times non-decreasing; at equal instants, user ids non-decreasing.
+        assert!(
+            time.events
+                .windows(2)
+                .all(|w| w[0].at < w[1].at || (w[0].at == w[1].at && w[0].user <= w[1].user))
+        );
+        // Users interleaved: the log is not grouped by user any more.
+        assert!(time.events.windows(2).any(|w| w[0].user > w[1].user));
+        // The same multiset of events.
+        let key = |e: &SampleEvent| (e.user, e.at, e.feature, e.amount.to_bits(), e.duration_secs);
+        let mut a: Vec<_> = user.events.iter().map(key).collect();
+        let mut b: Vec<_> = time.events.iter().map(key).collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        // Users, spend and end untouched.
+        assert_eq!(
+            (time.users, time.spend, time.end),
+            (user.users, user.spend, user.end)
+        );
+    }
 
     #[test]
     fn months_are_respected_and_events_are_grouped() {

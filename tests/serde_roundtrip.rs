@@ -59,6 +59,7 @@ fn foundation_and_activity() {
     rt("SampleUser", &data.users[0]);
     rt("ChannelSpend", &data.spend[0]);
     rt("SampleData", &data);
+    rt("Order", &userops::sample::Order::Time);
     let a = fold(ActivitySummary::new(cal.clone()), &data.events).unwrap();
     rt("ActivitySummary", &a);
     rt("ActivityReport", &a.finish());
@@ -80,6 +81,27 @@ fn csv_events() {
     );
     rt("CsvEvents", &events);
     rt("Column", &Column::parse("#2"));
+}
+
+#[cfg(feature = "arrow")]
+#[test]
+fn arrow_read_report() {
+    use std::sync::Arc;
+    use userops::io::arrow::{ArrowSpec, read_batches};
+    let batch = arrow_array::RecordBatch::try_from_iter([
+        (
+            "u",
+            Arc::new(arrow_array::StringArray::from(vec![Some("a"), None])) as _,
+        ),
+        (
+            "t",
+            Arc::new(arrow_array::StringArray::from(vec!["2025-01-02", "x"])) as _,
+        ),
+    ])
+    .unwrap();
+    let (_, report) = read_batches([&batch], &ArrowSpec::new("u", "t")).unwrap();
+    assert_eq!(report.rejections.len(), 1);
+    rt("ReadReport", &report);
 }
 
 #[test]
@@ -532,6 +554,9 @@ const COVERED: &[(&str, &str)] = &[
     ("RejectReason", "CsvEvents"),
     ("RejectedRow", "CsvEvents"),
     ("CsvEvents", "CsvEvents"),
+    ("Order", "Order"),
+    // io::arrow's RejectReason and RejectedRow share the csv names; ReadReport holds them.
+    ("ReadReport", "ReadReport"),
     // retention, lifecycle
     ("StickinessReport", "StickinessReport"),
     ("CohortRow", "RetentionReport"),
