@@ -35,8 +35,8 @@
 //!
 //! ## Your own file: `--input FILE`
 //!
-//! A CSV file (the `csv` feature, on by default: `userops::csv::read_events`, then
-//! `engine::EventTable::from_events`) or, with the `arrow` feature, a Parquet file
+//! A CSV file (the `csv` feature, on by default: `userops::csv::read_table`) or, with the
+//! `arrow` feature, a Parquet file
 //! (`userops::io::arrow::read_parquet`, straight into the table), told apart by the extension
 //! (`.parquet`, `.pq`) or `--format csv|parquet`. Columns as in the `rfm`, `lifecycle`,
 //! `retention` and `clv` examples: `--user COL` (default `user`), `--time COL` (default
@@ -66,7 +66,7 @@ use std::time::Instant;
 
 use userops::engine::{EventTable, Row};
 use userops::event::Event;
-use userops::fold::{Fold, Summary};
+use userops::fold::{Fold, FoldTable, Summary};
 use userops::sample::{Order, SampleConfig, SampleData, SampleEvent, generate};
 use userops::time::Zone;
 
@@ -387,7 +387,7 @@ trait Source: Sync {
     /// feature, over T threads; returns the summary and the heap it holds.
     fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
     where
-        S: for<'a> Fold<Self::Event<'a>> + Clone + Send + Sync;
+        S: for<'a> Fold<Self::Event<'a>> + FoldTable<Self::User> + Clone + Send + Sync;
 }
 
 impl Source for SampleData {
@@ -400,23 +400,34 @@ impl Source for SampleData {
 
     fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
     where
-        S: for<'a> Fold<SampleEvent> + Clone + Send + Sync,
+        S: for<'a> Fold<SampleEvent> + FoldTable<u64> + Clone + Send + Sync,
     {
-        let events = &self.events[..];
-        let before = live();
-        #[cfg(feature = "parallel")]
-        if args.threads > 1 {
-            let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
-            let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
-            let bytes = live() - before;
-            return Ok((s, bytes));
-        }
-        let _ = args;
-        let mut s = empty;
-        s.observe_many(events)?;
-        let bytes = live() - before;
-        Ok((s, bytes))
+        fold_events(args, empty, &self.events)
     }
+}
+
+/// Folds generated events with `empty`: `observe_many` on one thread, `fold_par` on T.
+fn fold_events<S>(
+    args: &Args,
+    empty: S,
+    events: &[SampleEvent],
+) -> Result<(S, isize), Box<dyn Error>>
+where
+    S: Fold<SampleEvent> + Clone + Send + Sync,
+{
+    let before = live();
+    #[cfg(feature = "parallel")]
+    if args.threads > 1 {
+        let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
+        let s = pool.install(|| userops::fold::fold_par(&empty, events))?;
+        let bytes = live() - before;
+        return Ok((s, bytes));
+    }
+    let _ = args;
+    let mut s = empty;
+    s.observe_many(events)?;
+    let bytes = live() - before;
+    Ok((s, bytes))
 }
 
 impl Source for EventTable<String> {
@@ -429,36 +440,21 @@ impl Source for EventTable<String> {
 
     fn fold<S>(&self, args: &Args, empty: S) -> Result<(S, isize), Box<dyn Error>>
     where
-        S: for<'a> Fold<Row<'a, String>> + Clone + Send + Sync,
+        S: for<'a> Fold<Row<'a, String>> + FoldTable<String> + Clone + Send + Sync,
     {
+        // By the table's columns (`FoldTable`): the user dictionary was built once, by the
+        // read; with T threads, T ranges of rows folded apart and merged in order.
         let before = live();
         #[cfg(feature = "parallel")]
         if args.threads > 1 {
-            use rayon::prelude::*;
-            // The table split into T ranges of rows, each folded on its own, then merged in
-            // order (the fold law: the parts merged equal the whole).
             let pool = pool(args.threads).ok_or("cannot start the thread pool")?;
-            let n = self.len();
-            let chunk = n.div_ceil(args.threads).max(1);
-            let parts: Vec<userops::Result<S>> = pool.install(|| {
-                (0..n.div_ceil(chunk))
-                    .into_par_iter()
-                    .map(|p| {
-                        let rows =
-                            (p * chunk..((p + 1) * chunk).min(n)).filter_map(|i| self.row(i));
-                        userops::fold::fold(empty.clone(), rows)
-                    })
-                    .collect()
-            });
-            let mut whole = empty;
-            for part in parts {
-                whole.merge(part?)?;
-            }
+            let s = pool.install(|| userops::fold::fold_table_par(&empty, self))?;
             let bytes = live() - before;
-            return Ok((whole, bytes));
+            return Ok((s, bytes));
         }
         let _ = args;
-        let s = userops::fold::fold(empty, self.rows())?;
+        let mut s = empty;
+        s.observe_table(self)?;
         let bytes = live() - before;
         Ok((s, bytes))
     }
@@ -591,7 +587,7 @@ fn read_input(input: &Input) -> Result<Read, Box<dyn Error>> {
         #[cfg(not(feature = "arrow"))]
         return Err("reading Parquet needs the `arrow` feature: cargo run --release --features arrow --example scale -- ...".into());
     }
-    use userops::csv::{CsvSpec, Delimiter, read_events_from_path};
+    use userops::csv::{CsvSpec, Delimiter, read_table_from_path};
     let mut spec = CsvSpec::new(Column::parse(&input.user), Column::parse(&input.time))
         .zone(input.zone)
         .header(!input.no_header);
@@ -614,11 +610,10 @@ fn read_input(input: &Input) -> Result<Read, Box<dyn Error>> {
             }
         });
     }
-    let read = read_events_from_path(&input.path, &spec)?;
+    let read = read_table_from_path(&input.path, &spec)?;
     let account = read.account();
     let rejected = read.rejected.len() as u64;
-    let table = EventTable::from_events(&read.events)?;
-    Ok((table, read.rows_read, rejected, account))
+    Ok((read.table, read.rows_read, rejected, account))
 }
 
 /// The models' settings for a file: `--as-of` or the midnight after the last event, and the
@@ -904,7 +899,11 @@ fn stage_metric_tree(
     let from = data.config.start.and_time(chrono::NaiveTime::MIN).and_utc();
     let window = Window::new(from, data.end)?;
     let t = Instant::now();
-    let (summary, bytes) = Source::fold(data, args, MetricSummary::new(tree, Zone::Utc, window))?;
+    let (summary, bytes) = fold_events(
+        args,
+        MetricSummary::new(tree, Zone::Utc, window),
+        &data.events,
+    )?;
     let rows = in_pool(args, || summary.finish())?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&rows);

@@ -669,20 +669,17 @@ macro_rules! fold_table_by_rows {
 }
 
 use crate::activity::{ActivitySummary, PeriodTotals};
-use crate::lifecycle::LifecycleSummary;
 use crate::ltv::BtydSummary;
 use crate::ltv::cohort::CohortSummary;
 use crate::metric::PreferenceSummary;
 use crate::ops::health::DailyActivity;
 use crate::quadrant::UsageSummary;
-use crate::retention::{RetentionSummary, StickinessSummary};
+use crate::retention::StickinessSummary;
 
 fold_table_by_rows!(
     ActivitySummary<U, Tz>,
     PeriodTotals<U, Tz>,
     DailyActivity<U, Tz>,
-    LifecycleSummary<U, Tz>,
-    RetentionSummary<U>,
     StickinessSummary<U>,
     BtydSummary<U, Tz>,
     CohortSummary<U, Tz>,

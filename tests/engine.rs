@@ -132,6 +132,13 @@ fn every_table_summary_folds_as_its_events_do() {
         .check()
         .unwrap();
     same(|| RetentionSummary::new(spec.clone()), &log, &table);
+    let spec = RetentionParams::new(month.clone(), last, 6)
+        .start_event("signup")
+        .mode(userops::retention::RetentionMode::FirstTime)
+        .on_or_after(true)
+        .check()
+        .unwrap();
+    same(|| RetentionSummary::new(spec.clone()), &log, &table);
     let spec = StickinessParams::new(
         Calendar::new(Zone::Utc, Interval::Day),
         last - TimeDelta::days(13),

@@ -43,7 +43,7 @@ pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
 pub(crate) use rows::RowParts;
 pub use rows::UserRows;
-pub use table::{EventTable, Row, TableUsers};
+pub use table::{EventTable, NO_NAME, Row, TableUsers};
 
 /// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint
 /// with no effect on any result (see `userops_prefetch`).

@@ -10,8 +10,8 @@ use super::Dictionary;
 use crate::Result;
 use crate::event::Event;
 
-/// The marker for "no value" in the name column.
-const NO_NAME: u32 = u32::MAX;
+/// The marker for "no event name" in [`EventTable::name_column`].
+pub const NO_NAME: u32 = u32::MAX;
 /// The marker for "no value" in the duration column.
 const NO_DURATION: i64 = i64::MIN;
 
@@ -151,6 +151,16 @@ impl<U> EventTable<U> {
     #[must_use]
     pub fn amount_column(&self) -> &[f64] {
         &self.amount
+    }
+
+    /// The event-name column: each row's index in [`EventTable::names`], or [`NO_NAME`].
+    ///
+    /// ```
+    /// assert!(userops::engine::EventTable::<u64>::new().name_column().is_empty());
+    /// ```
+    #[must_use]
+    pub fn name_column(&self) -> &[u32] {
+        &self.name
     }
 
     /// Row `i` as an [`Event`], if there is one.

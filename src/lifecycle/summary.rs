@@ -1,13 +1,14 @@
 //! The lifecycle fold: one activity bitmask per user over a window of calendar periods.
 
 use std::hash::Hash;
+use std::ops::Range;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{RowParts, UserRows};
+use crate::engine::{EventTable, RowParts, TableUsers, UserRows};
 use crate::event::{Event, UserAttribute, checked_at};
-use crate::fold::{Fold, Summary};
+use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::{Calendar, NamedZone, Period, PeriodGrid, Zone};
 use crate::{Error, Result};
 
@@ -269,10 +270,39 @@ where
     #[inline]
     fn observe(&mut self, event: &E) -> Result<()> {
         let user = self.activity.index(event.user())?;
+        self.observe_user(user, checked_at(event)?);
+        Ok(())
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> LifecycleSummary<U, Tz> {
+    /// Records an event of the user at index `user` (already in `activity`) at `at`.
+    #[inline]
+    fn observe_user(&mut self, user: u32, at: DateTime<Utc>) {
         if !self.first_before.is_empty() && self.first_before.len() != self.activity.len() {
             self.keep_history();
         }
-        self.record(user, checked_at(event)?);
+        self.record(user, at);
+    }
+}
+
+impl<U, Tz> FoldTable<U> for LifecycleSummary<U, Tz>
+where
+    U: Clone + Eq + Hash + Ord + std::fmt::Debug,
+    Tz: TimeZone + PartialEq,
+{
+    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        let mut users = TableUsers::new(table);
+        let columns = table.user_column()[rows.clone()]
+            .iter()
+            .zip(&table.at_column()[rows]);
+        for (&t, &micros) in columns {
+            // The table holds supported instants only (checked when each row was pushed).
+            let at = DateTime::from_timestamp_micros(micros).unwrap_or_default();
+            let user = users.index_with(t, |id| self.activity.index(id))?;
+            self.observe_user(user, at);
+        }
         Ok(())
     }
 }

@@ -2,15 +2,16 @@
 
 use std::fmt;
 use std::hash::Hash;
+use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::bits::{self, LastPeriod, words_for};
 use super::params::{RetentionMode, RetentionSpec};
-use crate::engine::{RowParts, UserRows};
+use crate::engine::{EventTable, NO_NAME, RowParts, TableUsers, UserRows};
 use crate::event::{Event, checked_at};
-use crate::fold::{Fold, Summary};
+use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::Interval;
 use crate::{Error, Result};
 
@@ -165,6 +166,21 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
             return Ok(());
         }
         let ms = checked_at(event)?.timestamp_millis();
+        self.observe_matched(ms, is_start, is_return, |users| users.index(event.user()))
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
+    /// Records a start and/or return event at `ms` (milliseconds since the epoch), its user's
+    /// row index given by `user` (asked only when the event is inside the window).
+    #[inline]
+    fn observe_matched(
+        &mut self,
+        ms: i64,
+        is_start: bool,
+        is_return: bool,
+        user: impl FnOnce(&mut UserRows<U, u64>) -> Result<u32>,
+    ) -> Result<()> {
         let index = self.last_period.index_of(&self.spec.grid, ms);
         let first_time = self.spec.mode == RetentionMode::FirstTime;
         if index.is_none() && !(first_time && is_start) {
@@ -172,7 +188,7 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
             return Ok(());
         }
         let words = self.words;
-        let user = self.users.index(event.user())?;
+        let user = user(&mut self.users)?;
         let Some((first, periods)) = self.users.row_mut(user).split_first_mut() else {
             return Ok(());
         };
@@ -195,6 +211,42 @@ impl<E: Event> Fold<E> for RetentionSummary<E::User> {
                 }
             }
             None => self.events_outside += 1,
+        }
+        Ok(())
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for RetentionSummary<U> {
+    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        // Whether each of the table's event names starts or returns, worked out once.
+        let (start, ret) = (&self.spec.start, &self.spec.ret);
+        let kinds: Vec<(bool, bool)> = table
+            .names()
+            .values()
+            .iter()
+            .map(|n| (start.matches(Some(n)), ret.matches(Some(n))))
+            .collect();
+        let unnamed = (start.matches(None), ret.matches(None));
+        let mut users = TableUsers::new(table);
+        let columns = table.user_column()[rows.clone()]
+            .iter()
+            .zip(&table.at_column()[rows.clone()])
+            .zip(&table.name_column()[rows]);
+        for ((&t, &micros), &name) in columns {
+            let (is_start, is_return) = match name {
+                NO_NAME => unnamed,
+                i => kinds.get(i as usize).copied().unwrap_or(unnamed),
+            };
+            if !is_start && !is_return {
+                self.events_unmatched += 1;
+                continue;
+            }
+            // Milliseconds as `DateTime::timestamp_millis` gives them (towards the past).
+            let ms = micros.div_euclid(1000);
+            self.observe_matched(ms, is_start, is_return, |rows| {
+                users.index_with(t, |id| rows.index(id))
+            })?;
         }
         Ok(())
     }
