@@ -669,7 +669,6 @@ macro_rules! fold_table_by_rows {
 }
 
 use crate::activity::{ActivitySummary, PeriodTotals};
-use crate::ltv::BtydSummary;
 use crate::ltv::cohort::CohortSummary;
 use crate::metric::PreferenceSummary;
 use crate::ops::health::DailyActivity;
@@ -681,7 +680,6 @@ fold_table_by_rows!(
     PeriodTotals<U, Tz>,
     DailyActivity<U, Tz>,
     StickinessSummary<U>,
-    BtydSummary<U, Tz>,
     CohortSummary<U, Tz>,
     PreferenceSummary<U, Tz>,
     UsageSummary<U, Tz>,

@@ -3,15 +3,16 @@
 
 use std::fmt;
 use std::hash::Hash;
+use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
-use crate::engine::PerUser;
 use crate::engine::pages::{self, Projection, Scale};
+use crate::engine::{EventTable, PerUser, TableUsers};
 use crate::event::{Event, checked_amount, checked_at};
-use crate::fold::{Fold, Summary};
+use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::NamedZone;
 use crate::{Error, Result};
 
@@ -495,25 +496,61 @@ where
     /// while the run is added, and the days of a customer first seen in the run stored in
     /// the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
+        self.fold_runs(events.iter(), |summary, event| {
+            summary.customer(event.user())
+        })
+    }
+}
+
+impl<U, Tz> FoldTable<U> for BtydSummary<U, Tz>
+where
+    U: Clone + Eq + Hash + Ord + fmt::Debug,
+    Tz: TimeZone + PartialEq,
+{
+    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        let mut users = TableUsers::new(table);
+        self.fold_runs(
+            table.rows().skip(rows.start).take(rows.len()),
+            |summary, row| {
+                users
+                    .index_with(row.user_index(), |id| {
+                        summary.customer(id).map(|i| i as u32)
+                    })
+                    .map(|i| i as usize)
+            },
+        )
+    }
+}
+
+impl<U: Clone + Eq + Hash + Ord + fmt::Debug, Tz: TimeZone + PartialEq> BtydSummary<U, Tz> {
+    /// Folds `events` a run of one customer's purchases at a time, each event's customer
+    /// index given by `customer` (the dictionary, or a table's user indices).
+    fn fold_runs<E: Event<User = U>>(
+        &mut self,
+        events: impl ExactSizeIterator<Item = E>,
+        mut customer: impl FnMut(&mut Self, &E) -> Result<usize>,
+    ) -> Result<()> {
         let mut run: Option<Run> = None;
         let mut outcome = Ok(());
-        let mut projection = Projection::new(self.is_empty(), events.len());
-        for (k, event) in events.iter().enumerate() {
-            if let Some(scale) = projection.due(events.len() - k) {
+        let total = events.len();
+        let mut projection = Projection::new(self.is_empty(), total);
+        for (k, event) in events.enumerate() {
+            if let Some(scale) = projection.due(total - k) {
                 self.reserve_projected(scale);
             }
-            let purchase = match self.classify(event) {
+            let purchase = match self.classify(&event) {
                 Class::Purchase(purchase) => purchase,
                 Class::Ignored => {
                     self.ignored += 1;
                     continue;
                 }
                 Class::Bad => {
-                    outcome = Err(self.purchase_error(event));
+                    outcome = Err(self.purchase_error(&event));
                     break;
                 }
             };
-            let i = match self.customer(event.user()) {
+            let i = match customer(self, &event) {
                 Ok(i) => i,
                 Err(e) => {
                     outcome = Err(e);
