@@ -448,11 +448,7 @@ pub mod laws {
         F: Fn(&S::Output, &S::Output) -> bool,
     {
         let whole = run(empty(), events.iter())?.finish();
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
-        cuts.push(0);
-        cuts.push(events.len());
-        cuts.sort_unstable();
-        cuts.dedup();
+        let cuts = bounds(events.len(), cuts);
         let mut merged = empty();
         for w in cuts.windows(2) {
             // The whole one event at a time, the parts as slices: the law covers
@@ -474,10 +470,72 @@ pub mod laws {
         }
     }
 
+    /// `cuts` (clamped to `len`, any order) with 0 and `len`, sorted and without repeats: the
+    /// bounds of the parts a law cuts a log into.
+    fn bounds(len: usize, cuts: &[usize]) -> Vec<usize> {
+        let mut b: Vec<usize> = cuts.iter().map(|c| (*c).min(len)).collect();
+        b.extend([0, len]);
+        b.sort_unstable();
+        b.dedup();
+        b
+    }
+
+    /// `events` folded whole (one event at a time), and the parts cut at `cuts` each folded
+    /// with [`Fold::observe_many`], written to JSON and read back, then merged left to right:
+    /// the two states, for a caller to compare as it needs. Each part must read back equal to
+    /// what was written and write the same JSON again.
+    ///
+    /// # Errors
+    /// A message when a part does not round-trip or a fold or merge step fails.
+    ///
+    /// ```
+    /// # use userops::fold::{laws, Fold, Summary};
+    /// # #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)] struct N(u32);
+    /// # impl Summary for N { type Output = u32;
+    /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
+    /// #   fn finish(self) -> u32 { self.0 } }
+    /// # impl Fold<u8> for N {
+    /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
+    /// let (whole, merged) = laws::whole_and_serialized_parts(N::default, &[1_u8, 2, 3], &[1])?;
+    /// assert_eq!(whole, merged);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn whole_and_serialized_parts<E, S>(
+        empty: impl Fn() -> S,
+        events: &[E],
+        cuts: &[usize],
+    ) -> Result<(S, S), String>
+    where
+        S: Fold<E> + PartialEq + Debug + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let whole = run(empty(), events.iter())?;
+        let mut merged = empty();
+        for w in bounds(events.len(), cuts).windows(2) {
+            let mut part = empty();
+            part.observe_many(&events[w[0]..w[1]])
+                .map_err(|err| format!("observe_many failed: {err}"))?;
+            let json = serde_json::to_string(&part).map_err(|e| format!("serialize: {e}"))?;
+            let back: S =
+                serde_json::from_str(&json).map_err(|e| format!("deserialize: {e}\n{json}"))?;
+            if back != part {
+                return Err(format!(
+                    "round trip changed the state:\n before: {part:?}\n after: {back:?}"
+                ));
+            }
+            let again = serde_json::to_string(&back).map_err(|e| format!("serialize: {e}"))?;
+            if again != json {
+                return Err(format!("written again differently:\n {json}\n {again}"));
+            }
+            merged
+                .merge(back)
+                .map_err(|e| format!("merge failed: {e}"))?;
+        }
+        Ok((whole, merged))
+    }
+
     /// The merge law through serialized state, as a distributed engine ships partial
-    /// aggregates: `events` cut at `cuts` into parts, each part folded, written to JSON and
-    /// read back (it must read back equal to what was written), the parts read back merged
-    /// left to right; the result must equal the whole folded at once.
+    /// aggregates: [`whole_and_serialized_parts`], then the two finished results must agree
+    /// by `same`.
     ///
     /// # Errors
     /// A message when a part does not round-trip, the results differ, or a step fails.
@@ -503,28 +561,8 @@ pub mod laws {
         S::Output: Debug,
         F: Fn(&S::Output, &S::Output) -> bool,
     {
-        let whole = run(empty(), events.iter())?.finish();
-        let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
-        cuts.push(0);
-        cuts.push(events.len());
-        cuts.sort_unstable();
-        cuts.dedup();
-        let mut merged = empty();
-        for w in cuts.windows(2) {
-            let part = run(empty(), events[w[0]..w[1]].iter())?;
-            let json = serde_json::to_string(&part).map_err(|e| format!("serialize: {e}"))?;
-            let back: S =
-                serde_json::from_str(&json).map_err(|e| format!("deserialize: {e}\n{json}"))?;
-            if back != part {
-                return Err(format!(
-                    "round trip changed the state:\n before: {part:?}\n after: {back:?}"
-                ));
-            }
-            merged
-                .merge(back)
-                .map_err(|e| format!("merge failed: {e}"))?;
-        }
-        let merged = merged.finish();
+        let (whole, merged) = whole_and_serialized_parts(empty, events, cuts)?;
+        let (whole, merged) = (whole.finish(), merged.finish());
         if same(&whole, &merged) {
             Ok(())
         } else {

@@ -348,25 +348,8 @@ where
         + PartialEq
         + std::fmt::Debug,
 {
-    let mut whole = empty();
-    for e in events {
-        whole.observe(e).unwrap();
-    }
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(events.len())).collect();
-    cuts.extend([0, events.len()]);
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut merged = empty();
-    for w in cuts.windows(2) {
-        let mut part = empty();
-        part.observe_many(&events[w[0]..w[1]]).unwrap();
-        let json = serde_json::to_string(&part).unwrap();
-        let back: S = serde_json::from_str(&json).unwrap();
-        prop_assert_eq!(&back, &part);
-        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
-        merged.merge(back).unwrap();
-    }
-    Ok((whole, merged))
+    userops::fold::laws::whole_and_serialized_parts(empty, events, cuts)
+        .map_err(TestCaseError::fail)
 }
 
 proptest! {
