@@ -25,7 +25,8 @@ clv — fit BTYD models (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) and forecast 
 
 USAGE:
   clv fit --model bgnbd|mbgnbd|pareto-nbd|gamma-gamma --summary FILE
-          [--frequency COL --recency COL --t COL --monetary COL] [--penalizer X] [--format json]
+          [--frequency COL --recency COL --t COL --monetary COL] [--unit day|week] [--penalizer X]
+          [--format json]
   clv fit --model M --input FILE --user COL --time COL --amount COL --unit day|week
           --calibration-end DATE [--delimiter ws|,|;|tab] [--no-header] [--penalizer X] [--format json]
   clv predict --model bgnbd|mbgnbd|pareto-nbd --params k=v,k=v,... --summary FILE --horizon T
@@ -46,7 +47,9 @@ predict prints CSV (default) id,p_alive,expected_purchases[,expected_spend,clv] 
   --horizon is in the summary's time unit; expected purchases are for (T, T + horizon].
   CLV (with --spend-params) sums monthly expected purchases x expected spend over --months months
   (default: horizon / units per month, at least 1), discounted by --discount per month (default 0),
-  as lifetimes' customer_lifetime_value; --unit (default week) sets units per month (4.345 weeks, 30 days).
+  as lifetimes' customer_lifetime_value.
+--unit (default week) is the time unit of the summary's recency and T, of --params and of
+  --horizon: a fitted model carries it, and a month is 4.345 weeks or 30 days.
 ";
 
 fn main() -> ExitCode {
@@ -340,6 +343,8 @@ fn from_log(_: &str, _: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
 
 fn fit(args: &Args, model: &str, format: &str) -> Res<()> {
     let (_, rows) = customers(args)?;
+    // The unit of the summary's (or the log summary's) recency and T: the fitted model carries it.
+    let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
     let options = FitOptions::new().penalizer(args.number("penalizer")?.unwrap_or(0.0))?;
     fn show<P: ModelParams>(r: FitReport<P>, format: &str) -> Res<()> {
         if format == "json" {
@@ -350,9 +355,9 @@ fn fit(args: &Args, model: &str, format: &str) -> Res<()> {
         Ok(())
     }
     match model {
-        "bgnbd" => show(BgNbdParams::fit(&rows, &options)?, format),
-        "mbgnbd" => show(MbgNbdParams::fit(&rows, &options)?, format),
-        "pareto-nbd" => show(ParetoNbdParams::fit(&rows, &options)?, format),
+        "bgnbd" => show(BgNbdParams::fit(&rows, unit, &options)?, format),
+        "mbgnbd" => show(MbgNbdParams::fit(&rows, unit, &options)?, format),
+        "pareto-nbd" => show(ParetoNbdParams::fit(&rows, unit, &options)?, format),
         _ => show(GammaGammaParams::fit(&rows, &options)?, format),
     }
 }
@@ -389,10 +394,12 @@ fn params(text: &str, names: &[&str], flag: &str) -> Res<Vec<f64>> {
 
 fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
     let p = args.need("params")?;
+    // The unit of the parameters and of the summary's recency and T (the same one).
+    let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
     let m: Box<dyn Model> = match model {
-        "bgnbd" => Box::new(BgNbdParams::from_values(&params(p, BgNbdParams::NAMES, "params")?)?),
-        "mbgnbd" => Box::new(MbgNbdParams::from_values(&params(p, MbgNbdParams::NAMES, "params")?)?),
-        "pareto-nbd" => Box::new(ParetoNbdParams::from_values(&params(p, ParetoNbdParams::NAMES, "params")?)?),
+        "bgnbd" => Box::new(BgNbdParams::from_values(&params(p, BgNbdParams::NAMES, "params")?, unit)?),
+        "mbgnbd" => Box::new(MbgNbdParams::from_values(&params(p, MbgNbdParams::NAMES, "params")?, unit)?),
+        "pareto-nbd" => Box::new(ParetoNbdParams::from_values(&params(p, ParetoNbdParams::NAMES, "params")?, unit)?),
         _ => return Err("predict needs a transaction model (bgnbd, mbgnbd, pareto-nbd); give the spend model with --spend-params".into()),
     };
     let horizon = args
@@ -401,15 +408,13 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
     let spend = args
         .get("spend-params")
         .map(|s| -> Res<GammaGammaParams> {
-            Ok(GammaGammaParams::from_values(&params(
-                s,
-                GammaGammaParams::NAMES,
-                "spend-params",
-            )?)?)
+            Ok(GammaGammaParams::from_values(
+                &params(s, GammaGammaParams::NAMES, "spend-params")?,
+                unit,
+            )?)
         })
         .transpose()?;
     let (ids, rows) = customers(args)?;
-    let unit = TimeUnit::parse(args.get("unit").unwrap_or("week"))?;
     // Refuse what cannot be honoured instead of clamping it: the horizon and the months are
     // bounded by the library's cap on the CLV horizon.
     let max_horizon = f64::from(MAX_CLV_MONTHS) * unit.per_month();
@@ -429,8 +434,7 @@ fn predict(args: &Args, model: &str, format: &str) -> Res<()> {
         }
         None => ((horizon / unit.per_month()).round() as u32).max(1),
     };
-    let options =
-        ClvOptions::new(months, unit)?.discount(args.number("discount")?.unwrap_or(0.0))?;
+    let options = ClvOptions::new(months)?.discount(args.number("discount")?.unwrap_or(0.0))?;
     let values = match &spend {
         Some(gg) => Some(m.clv_all(gg, &rows, &options)?),
         None => None,

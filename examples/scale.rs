@@ -993,12 +993,12 @@ fn stage_btyd_model(
     let t = Instant::now();
     match stage {
         "bgnbd_fit" => {
-            let fit = BgNbdParams::fit(customers, &options)?;
+            let fit = BgNbdParams::fit(customers, TimeUnit::Week, &options)?;
             std::hint::black_box(&fit);
             report.line(stage, t.elapsed().as_secs_f64(), customers.len(), 0);
         }
         "pareto_nbd_fit" => {
-            let fit = ParetoNbdParams::fit(customers, &options)?;
+            let fit = ParetoNbdParams::fit(customers, TimeUnit::Week, &options)?;
             std::hint::black_box(&fit);
             report.line(stage, t.elapsed().as_secs_f64(), customers.len(), 0);
         }
@@ -1015,14 +1015,14 @@ fn stage_btyd_model(
         }
         _ => {
             // Fitting is not timed here: only the prediction for every customer.
-            let purchases = BgNbdParams::fit(customers, &options)?.params;
+            let purchases = BgNbdParams::fit(customers, TimeUnit::Week, &options)?.params;
             let buyers: Vec<_> = customers
                 .iter()
                 .filter(|c| c.frequency > 0 && c.monetary > 0.0)
                 .cloned()
                 .collect();
             let spend = GammaGammaParams::fit(&buyers, &FitOptions::new())?.params;
-            let opts = ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?;
+            let opts = ClvOptions::new(12)?.discount(0.01)?;
             let t = Instant::now();
             let values = clv(&purchases, &spend, customers, &opts)?;
             std::hint::black_box(&values);

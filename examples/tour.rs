@@ -401,13 +401,17 @@ fn tour_clv(data: &SampleData) -> Result<(), Box<dyn Error>> {
     // The sample generator's customers never churn, so plain maximum likelihood sends the
     // dropout parameters a, b off to infinity (reported as not converged); a small L2 penalty,
     // as lifetimes recommends, keeps them finite.
-    let plain = BgNbdParams::fit(&customers, &FitOptions::new())?;
+    let plain = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new())?;
     println!("{plain}");
-    let purchases = BgNbdParams::fit(&customers, &FitOptions::new().penalizer(0.001)?)?;
+    let purchases = BgNbdParams::fit(
+        &customers,
+        TimeUnit::Week,
+        &FitOptions::new().penalizer(0.001)?,
+    )?;
     println!("with penalizer 0.001:\n{purchases}");
     let spend = GammaGammaParams::fit(&customers, &FitOptions::new())?;
     println!("{spend}");
-    let options = ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?;
+    let options = ClvOptions::new(12)?.discount(0.01)?;
     let rows = summary.customers.iter().map(|c| (c.user, c.customer()));
     let report = ClvReport::compute(&purchases.params, &spend.params, rows, &options)?;
     let total: f64 = report.rows.iter().map(|r| r.clv).sum();

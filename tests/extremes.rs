@@ -297,7 +297,7 @@ mod btyd {
     /// (Fader, Hardie & Lee 2005, "RFM and CLV", p = 6.25, q = 3.74, γ = 15.44), Pareto/NBD
     /// (Fader, Hardie & Lee 2005, "Counting your customers" the easy way, BTYD vignette).
     fn bgnbd() -> BgNbdParams {
-        BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap()
+        BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap()
     }
 
     fn heavy_summary(amount: f64) -> Customer {
@@ -332,10 +332,10 @@ mod btyd {
         assert!(rel_close(p, hand, 1e-9), "{p} vs {hand}");
         // MBG/NBD P(alive) = 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x))  (Batislam et al. 2007).
         let hand = 1.0 / (1.0 + a / (b + x) * ((alpha + t_age) / (alpha + tx)).powf(r + x));
-        let mbg = MbgNbdParams::new(r, alpha, a, b).unwrap();
+        let mbg = MbgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap();
         assert!(rel_close(mbg.p_alive(&c).unwrap(), hand, 1e-9));
         // Pareto/NBD at the BTYD vignette's CDNOW estimates.
-        let pnbd = ParetoNbdParams::new(0.5534, 10.5802, 0.6061, 11.6562).unwrap();
+        let pnbd = ParetoNbdParams::new(0.5534, 10.5802, 0.6061, 11.6562, TimeUnit::Week).unwrap();
         let models: [&dyn TransactionModel; 3] = [&bgnbd(), &mbg, &pnbd];
         for m in models {
             let p = m.p_alive(&c).unwrap();
@@ -370,7 +370,7 @@ mod btyd {
         }
         // CLV over 12 months: finite, not negative, at most the undiscounted
         // E[purchases in 12 months] × E[spend].
-        let opts = ClvOptions::new(12, TimeUnit::Week).unwrap();
+        let opts = ClvOptions::new(12).unwrap();
         let v = clv(&bgnbd(), &gg, &[c], &opts).unwrap();
         let weeks = 12.0 * TimeUnit::Week.per_month();
         let bound = bgnbd().expected_purchases(&c, weeks).unwrap() * gg.expected_spend(&c).unwrap();
@@ -389,7 +389,7 @@ mod btyd {
         // MBG/NBD: 1 / (1 + a/b · ((α+T)/α)^r).
         let (r, alpha, a, b) = (0.2426, 4.4137, 0.7930, 2.4262);
         let hand = 1.0 / (1.0 + a / b * ((alpha + c.age) / alpha).powf(r));
-        let p = MbgNbdParams::new(r, alpha, a, b)
+        let p = MbgNbdParams::new(r, alpha, a, b, TimeUnit::Week)
             .unwrap()
             .p_alive(&c)
             .unwrap();
@@ -425,7 +425,7 @@ mod btyd {
         };
         check(
             "bgnbd",
-            BgNbdParams::fit(&[c], &opts).map(|f| {
+            BgNbdParams::fit(&[c], TimeUnit::Week, &opts).map(|f| {
                 (
                     f.log_likelihood,
                     f.converged,
@@ -435,7 +435,7 @@ mod btyd {
         );
         check(
             "mbgnbd",
-            MbgNbdParams::fit(&[c], &opts).map(|f| {
+            MbgNbdParams::fit(&[c], TimeUnit::Week, &opts).map(|f| {
                 (
                     f.log_likelihood,
                     f.converged,
@@ -445,7 +445,7 @@ mod btyd {
         );
         check(
             "pareto",
-            ParetoNbdParams::fit(&[c], &opts).map(|f| {
+            ParetoNbdParams::fit(&[c], TimeUnit::Week, &opts).map(|f| {
                 (
                     f.log_likelihood,
                     f.converged,

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use userops::csv::{CsvSpec, read_events_from_path};
 use userops::fold::{Summary, fold};
 use userops::ltv::{
-    BgNbdParams, BtydSummary, ClvOptions, Customer, FitOptions, GammaGammaParams, MbgNbdParams,
-    ParetoNbdParams, TimeUnit, TransactionModel, clv,
+    BgNbdParams, BtydReport, BtydSummary, ClvOptions, ClvReport, Customer, FitOptions,
+    GammaGammaParams, MbgNbdParams, ParetoNbdParams, TimeUnit, TransactionModel, clv,
 };
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
@@ -129,7 +129,7 @@ fn bgnbd_cdnow_matches_fader_hardie_lee() {
     // the published point has the same log-likelihood to 6 decimals, and ours is no worse
     // (checked below). lifetimes asserts 0.243, 4.414, 0.793, 2.426 (3 decimals) on the CSV.
     let data = cdnow_exact();
-    let fit = BgNbdParams::fit(&data, &FitOptions::new()).unwrap();
+    let fit = BgNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new()).unwrap();
     assert!(fit.converged, "{}", fit.message);
     let p = &fit.params;
     assert_eq!(round_to(p.r, 4), 0.2426, "{fit}");
@@ -140,14 +140,14 @@ fn bgnbd_cdnow_matches_fader_hardie_lee() {
         );
     }
     assert_eq!(round_to(fit.log_likelihood, 2), -9582.43);
-    let at_published = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let at_published = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let ll_published: f64 = data
         .iter()
         .map(|c| at_published.log_likelihood(c).unwrap())
         .sum();
     assert!(fit.log_likelihood >= ll_published - 1e-6);
     assert!((fit.log_likelihood - ll_published).abs() < 1e-3);
-    let on_csv = BgNbdParams::fit(&cdnow(), &FitOptions::new())
+    let on_csv = BgNbdParams::fit(&cdnow(), TimeUnit::Week, &FitOptions::new())
         .unwrap()
         .params;
     for (got, want) in [
@@ -193,7 +193,7 @@ fn bgnbd_cdnow_matches_fader_hardie_lee() {
 
 #[test]
 fn bgnbd_pmf_sums_to_one_and_to_the_mean() {
-    let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let t = 39.0;
     let probs: Vec<f64> = (0..400).map(|n| m.purchases_pmf(n, t).unwrap()).collect();
     let total: f64 = probs.iter().sum();
@@ -211,7 +211,7 @@ fn bgnbd_pmf_sums_to_one_and_to_the_mean() {
 fn mbgnbd_cdnow_matches_btydplus() {
     // lifetimes test_estimation.py, "params out is close to BTYDplus": MBG/NBD on the CDNOW
     // summary gives r 0.525, alpha 6.183, a 0.891, b 1.614 (3 decimals).
-    let fit = MbgNbdParams::fit(&cdnow_exact(), &FitOptions::new()).unwrap();
+    let fit = MbgNbdParams::fit(&cdnow_exact(), TimeUnit::Week, &FitOptions::new()).unwrap();
     assert!(fit.converged, "{}", fit.message);
     let p = &fit.params;
     for (got, want) in [(p.r, 0.525), (p.alpha, 6.183), (p.a, 0.891), (p.b, 1.614)] {
@@ -229,7 +229,7 @@ fn mbgnbd_cdnow_matches_btydplus() {
 fn pareto_nbd_cdnow_matches_fader_hardie() {
     // Fader & Hardie's Pareto/NBD note and the BTYD walkthrough: r = 0.553, alpha = 10.58,
     // s = 0.606, beta = 11.67, LL = -9594.98. lifetimes asserts 0.553, 10.578, 0.606, 11.669.
-    let fit = ParetoNbdParams::fit(&cdnow_exact(), &FitOptions::new()).unwrap();
+    let fit = ParetoNbdParams::fit(&cdnow_exact(), TimeUnit::Week, &FitOptions::new()).unwrap();
     assert!(fit.converged, "{}", fit.message);
     let p = &fit.params;
     assert_eq!(round_to(p.r, 3), 0.553, "{fit}");
@@ -251,7 +251,7 @@ fn pareto_nbd_cdnow_matches_fader_hardie() {
 #[test]
 fn pareto_nbd_heavy_buyers_at_t_are_finite() {
     // Other libraries return NaN for frequency 97-303 with recency == T.
-    let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67).unwrap();
+    let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67, TimeUnit::Week).unwrap();
     for x in [97, 150, 200, 303, 1000] {
         for t in [38.86, 78.0] {
             let c = Customer::new(x, t, t).unwrap();
@@ -268,7 +268,7 @@ fn pareto_nbd_heavy_buyers_at_t_are_finite() {
         }
     }
     // The parameters of lifetimes' overflow test (s large relative to r, alpha tiny).
-    let m = ParetoNbdParams::new(10.465, 7.98565181e-03, 3.0516, 2.820).unwrap();
+    let m = ParetoNbdParams::new(10.465, 7.98565181e-03, 3.0516, 2.820, TimeUnit::Week).unwrap();
     for (x, tx, t) in [(400, 5.0, 6.0), (500, 1.0, 37.0), (500, 4.0, 37.0)] {
         let c = Customer::new(x, tx, t).unwrap();
         assert!(m.log_likelihood(&c).unwrap().is_finite());
@@ -279,7 +279,7 @@ fn pareto_nbd_heavy_buyers_at_t_are_finite() {
 
 #[test]
 fn pareto_nbd_pmf_sums_to_one_and_to_the_mean() {
-    let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67).unwrap();
+    let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67, TimeUnit::Week).unwrap();
     let t = 39.0;
     let probs: Vec<f64> = (0..300).map(|n| m.purchases_pmf(n, t).unwrap()).collect();
     let total: f64 = probs.iter().sum();
@@ -322,13 +322,94 @@ fn gamma_gamma_cdnow_matches_fader_hardie() {
     }
 }
 
+// --- Time units ----------------------------------------------------------------------------
+
+/// The CDNOW calibration summary from the transaction log, in `unit`.
+fn cdnow_report(unit: TimeUnit) -> BtydReport<String> {
+    let mut spec = CsvSpec::cdnow();
+    spec.user = 1_usize.into();
+    let log = read_events_from_path(format!("{DATA}cdnow_sample.txt"), &spec).unwrap();
+    let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    fold(BtydSummary::new(end, unit), &log.events)
+        .unwrap()
+        .finish()
+}
+
+#[test]
+fn a_model_fitted_in_days_answers_in_its_own_unit_or_converts() {
+    // Issue 19: a BG/NBD fitted on a summary in days, then asked for CLV "in weeks", silently
+    // returned 13,506 instead of 75,045 (a month read as 4.345 days). The fitted model now
+    // carries its unit: CLV counts a month in it, and rows in another unit are converted.
+    let days = cdnow_report(TimeUnit::Day);
+    let weeks = cdnow_report(TimeUnit::Week);
+    let by_day = BgNbdParams::fit(&days.to_customers(), TimeUnit::Day, &FitOptions::new()).unwrap();
+    let by_week =
+        BgNbdParams::fit(&weeks.to_customers(), TimeUnit::Week, &FitOptions::new()).unwrap();
+    assert!(by_day.converged && by_week.converged);
+    assert_eq!(by_day.params.unit, TimeUnit::Day);
+    // The same data in days: alpha is a time, 7 times larger; r, a, b the same; the
+    // log-likelihood lower by x ln 7 summed over customers (the rate density is per day).
+    // Converted to weeks it is Fader, Hardie & Lee's (2005) published fit.
+    let converted = by_day.params.in_unit(TimeUnit::Week);
+    for (got, published) in [
+        (converted.r, 0.2426),
+        (converted.alpha, 4.4137),
+        (converted.a, 0.7930),
+        (converted.b, 2.4262),
+    ] {
+        assert!((got - published).abs() < 0.0005, "{got} vs {published}");
+    }
+    let repeat: f64 = weeks.customers.iter().map(|c| f64::from(c.frequency)).sum();
+    assert!(
+        (by_day.log_likelihood + repeat * 7f64.ln() - (-9582.43)).abs() < 0.01,
+        "{}",
+        by_day.log_likelihood
+    );
+    // Fader, Hardie & Lee's customer (x = 2, t_x = 30.43, T = 38.86 weeks) makes 1.226
+    // purchases in the next 39 weeks: the day model, asked in days, says the same.
+    let c = Customer::new(2, 30.43 * 7.0, 38.86 * 7.0).unwrap();
+    assert!((by_day.params.expected_purchases(&c, 273.0).unwrap() - 1.226).abs() < 0.001);
+    // P(alive) of every customer: the day model on day rows = the week model on week rows.
+    let (pa_d, pa_w) = (
+        by_day.params.p_alive_all(&days.to_customers()).unwrap(),
+        by_week.params.p_alive_all(&weeks.to_customers()).unwrap(),
+    );
+    for (d, w) in pa_d.iter().zip(&pa_w) {
+        assert!((d - w).abs() < 1e-4, "{d} vs {w}");
+    }
+
+    // CLV, 12 months at 1 % a month: the day model on the day summary, the day model on the
+    // week summary (converted to days) and the week model on the week summary agree within
+    // the fit's tolerance. The old API's mistake (day rows, months counted as 4.345 days)
+    // cannot be written any more: the options have no unit.
+    let spend = GammaGammaParams::fit(&weeks.to_customers(), &FitOptions::new())
+        .unwrap()
+        .params;
+    let options = ClvOptions::new(12).unwrap().discount(0.01).unwrap();
+    let total = |r: &ClvReport<String>| r.rows.iter().map(|v| v.clv).sum::<f64>();
+    let day_day = ClvReport::from_summary(&by_day.params, &spend, &days, &options).unwrap();
+    let day_week = ClvReport::from_summary(&by_day.params, &spend, &weeks, &options).unwrap();
+    let week_week = ClvReport::from_summary(&by_week.params, &spend, &weeks, &options).unwrap();
+    assert_eq!(day_week.unit, TimeUnit::Day);
+    let want = total(&week_week);
+    for got in [total(&day_day), total(&day_week)] {
+        assert!((got - want).abs() < 1e-4 * want, "{got} vs {want}");
+    }
+    // The plain road (rows without a unit, in the model's): the same value.
+    let plain: f64 = clv(&by_day.params, &spend, &days.to_customers(), &options)
+        .unwrap()
+        .iter()
+        .sum();
+    assert!((plain - want).abs() < 1e-4 * want);
+}
+
 // --- CLV -----------------------------------------------------------------------------------
 
 #[test]
 fn clv_matches_the_lifetimes_formula_by_hand() {
     // lifetimes' customer_lifetime_value (freq 'W'): Σ_{m=1..M} spend × (E(4.345 m) -
     // E(4.345 (m-1))) / (1 + d)^m. Two months, d = 1 %, written out here.
-    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     let c = Customer::new(2, 30.43, 38.86).unwrap().with_monetary(22.35);
     let spend = 6.25 * (15.44 + 2.0 * 22.35) / (6.25 * 2.0 + 3.74 - 1.0);
@@ -339,10 +420,7 @@ fn clv_matches_the_lifetimes_formula_by_hand() {
         &bg,
         &gg,
         &[c],
-        &ClvOptions::new(2, TimeUnit::Week)
-            .unwrap()
-            .discount(0.01)
-            .unwrap(),
+        &ClvOptions::new(2).unwrap().discount(0.01).unwrap(),
     )
     .unwrap();
     assert!((got[0] - want).abs() < 1e-9 * want);
@@ -355,12 +433,12 @@ fn covariance_is_the_inverse_hessian_behind_the_standard_errors() {
     // against a Hessian taken here by central differences of the log-likelihood alone (no
     // gradient code involved), on the CDNOW Pareto/NBD fit.
     let data = cdnow();
-    let fit = ParetoNbdParams::fit(&data, &FitOptions::new()).unwrap();
+    let fit = ParetoNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new()).unwrap();
     let cov = fit.covariance.as_ref().expect("covariance");
     let se = fit.std_errors.as_ref().unwrap().values();
     let p = fit.params.values();
     let nll = |q: &[f64]| -> f64 {
-        let m = ParetoNbdParams::new(q[0], q[1], q[2], q[3]).unwrap();
+        let m = ParetoNbdParams::new(q[0], q[1], q[2], q[3], TimeUnit::Week).unwrap();
         -data
             .iter()
             .map(|c| m.log_likelihood(c).unwrap())

@@ -14,9 +14,9 @@ use userops::ltv::{
 
 fn models(r: f64, alpha: f64, a: f64, b: f64) -> Vec<Box<dyn TransactionModel>> {
     vec![
-        Box::new(BgNbdParams::new(r, alpha, a, b).unwrap()),
-        Box::new(MbgNbdParams::new(r, alpha, a, b).unwrap()),
-        Box::new(ParetoNbdParams::new(r, alpha, a, b).unwrap()),
+        Box::new(BgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap()),
+        Box::new(MbgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap()),
+        Box::new(ParetoNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap()),
     ]
 }
 
@@ -64,11 +64,11 @@ proptest! {
         c in customer_strategy(), spend in 1.0_f64..100.0,
         d1 in 0.0_f64..0.2, dd in 0.001_f64..0.2, months in 1_u32..36,
     ) {
-        let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+        let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
         let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
         let c = if c.frequency > 0 { c.with_monetary(spend) } else { c };
-        let lo = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1).unwrap()).unwrap()[0];
-        let hi = clv(&bg, &gg, &[c], &ClvOptions::new(months, TimeUnit::Week).unwrap().discount(d1 + dd).unwrap()).unwrap()[0];
+        let lo = clv(&bg, &gg, &[c], &ClvOptions::new(months).unwrap().discount(d1).unwrap()).unwrap()[0];
+        let hi = clv(&bg, &gg, &[c], &ClvOptions::new(months).unwrap().discount(d1 + dd).unwrap()).unwrap()[0];
         // Strictly lower unless the customer is (numerically) surely gone and both are 0.
         prop_assert!(hi >= 0.0 && hi <= lo, "{lo} {hi}");
         if lo > 1e-12 {
@@ -224,22 +224,23 @@ fn reports_round_trip_through_json() {
                 _ => false,
             }
     }
-    let fit = BgNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
+    let fit = BgNbdParams::fit(&rows, TimeUnit::Week, &userops::ltv::FitOptions::new()).unwrap();
     let back: FitReport<BgNbdParams> =
         serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
     assert!(same(&back, &fit));
-    let fit = ParetoNbdParams::fit(&rows, &userops::ltv::FitOptions::new()).unwrap();
+    let fit =
+        ParetoNbdParams::fit(&rows, TimeUnit::Week, &userops::ltv::FitOptions::new()).unwrap();
     let back: FitReport<ParetoNbdParams> =
         serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
     assert!(same(&back, &fit));
 
-    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     let clv = ClvReport::compute(
         &bg,
         &gg,
         vec![(7_u32, rows[1])],
-        &ClvOptions::new(6, TimeUnit::Week).unwrap(),
+        &ClvOptions::new(6).unwrap(),
     )
     .unwrap();
     let back: ClvReport<u32> = serde_json::from_str(&serde_json::to_string(&clv).unwrap()).unwrap();
@@ -259,6 +260,7 @@ fn bgnbd_expectation_never_leaves_its_bounds() {
         1177336.3203279243,
         0.0100390625,
         0.0008497767444454328,
+        TimeUnit::Week,
     )
     .unwrap();
     match m.expected_purchases_new(35.0) {
@@ -269,7 +271,7 @@ fn bgnbd_expectation_never_leaves_its_bounds() {
         Err(err) => assert!(matches!(err, userops::Error::Numerical(_)), "{err:?}"),
     }
     // The published CDNOW fit (Fader, Hardie & Lee 2005) still answers, inside the bound.
-    let cdnow = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let cdnow = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let e = cdnow.expected_purchases_new(39.0).unwrap();
     assert!(e > 0.0 && e < 0.2426 * 39.0 / 4.4137);
 }
@@ -317,7 +319,7 @@ fn pmf_at_extreme_parameters_is_a_probability() {
         86596432.33600654,
         2.371373705661655e-8,
     );
-    let m = MbgNbdParams::new(r, alpha, a, b).unwrap();
+    let m = MbgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap();
     check(
         "MBG/NBD P(X(251) = 0)",
         m.purchases_pmf(0, 251.0),
@@ -330,7 +332,7 @@ fn pmf_at_extreme_parameters_is_a_probability() {
         172854597.35820055,
         4.216965034285822e-6,
     );
-    let m = BgNbdParams::new(r, alpha, a, b).unwrap();
+    let m = BgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap();
     check(
         "BG/NBD P(X(255) = 1)",
         m.purchases_pmf(1, 255.0),
@@ -343,7 +345,7 @@ fn pmf_at_extreme_parameters_is_a_probability() {
         172854597.35820055,
         132262519.70069748,
     );
-    let m = MbgNbdParams::new(r, alpha, a, b).unwrap();
+    let m = MbgNbdParams::new(r, alpha, a, b, TimeUnit::Week).unwrap();
     check(
         "MBG/NBD P(X(8) = 0)",
         m.purchases_pmf(0, 8.0),
@@ -364,7 +366,7 @@ fn pareto_fit_on_a_ridge_is_not_converged() {
     for (x, tx, t) in [(15, 6.726274509803922, 25.6), (1, 0.0371764705882353, 0.79)] {
         let mut customers = vec![Customer::new(x, tx, t).unwrap()];
         customers.extend((0..22).map(|_| Customer::new(0, 0.0, 0.0).unwrap()));
-        let fit = ParetoNbdParams::fit(&customers, &FitOptions::new()).unwrap();
+        let fit = ParetoNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new()).unwrap();
         if fit.converged {
             let sum: f64 = customers
                 .iter()

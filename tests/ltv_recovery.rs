@@ -2,6 +2,7 @@
 //! maximum-likelihood fit must land within 3 standard errors of the truth, and report
 //! convergence.
 
+use userops::ltv::TimeUnit;
 use userops::ltv::{
     BgNbdParams, Customer, FitOptions, FitReport, GammaGammaParams, MbgNbdParams, ModelParams,
     ParetoNbdParams,
@@ -46,9 +47,14 @@ fn assert_recovers<P: ModelParams>(fit: &FitReport<P>, truth: &P) {
 
 #[test]
 fn bgnbd_recovers_its_parameters() {
-    let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
+    let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5, TimeUnit::Week).unwrap();
     assert_recovers(
-        &BgNbdParams::fit(&bgnbd_data(&truth, N, 11), &FitOptions::new()).unwrap(),
+        &BgNbdParams::fit(
+            &bgnbd_data(&truth, N, 11),
+            TimeUnit::Week,
+            &FitOptions::new(),
+        )
+        .unwrap(),
         &truth,
     );
 }
@@ -57,13 +63,13 @@ fn bgnbd_recovers_its_parameters() {
 fn bgnbd_recovers_its_parameters_through_the_warm_start() {
     // Above 200,000 customers a fit starts from a fit on a subsample and refines it by
     // Newton's method with the exact Hessian: the same truth comes back.
-    let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5).unwrap();
+    let truth = BgNbdParams::new(0.25, 4.0, 0.8, 2.5, TimeUnit::Week).unwrap();
     let data = bgnbd_data(&truth, 250_000, 12);
-    let fit = BgNbdParams::fit(&data, &FitOptions::new()).unwrap();
+    let fit = BgNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new()).unwrap();
     assert_recovers(&fit, &truth);
     // Standard errors shrink like 1/sqrt(n): a fit on the first 100,000 has errors about
     // sqrt(2.5) = 1.58 times larger.
-    let small = BgNbdParams::fit(&data[..N], &FitOptions::new()).unwrap();
+    let small = BgNbdParams::fit(&data[..N], TimeUnit::Week, &FitOptions::new()).unwrap();
     let (se, se_small) = (
         fit.std_errors.unwrap().values(),
         small.std_errors.unwrap().values(),
@@ -101,7 +107,7 @@ fn bgnbd_data(truth: &BgNbdParams, n: usize, seed: u64) -> Vec<Customer> {
 fn mbgnbd_recovers_its_parameters() {
     // Seeds 21, 31, 41 and 51 recover all four within 3 SE; seed 12 missed b by 3.04 SE
     // (a, b, r move together along the likelihood ridge): chance, not bias.
-    let truth = MbgNbdParams::new(0.5, 6.0, 0.9, 1.6).unwrap();
+    let truth = MbgNbdParams::new(0.5, 6.0, 0.9, 1.6, TimeUnit::Week).unwrap();
     let mut rng = Rng::new(51);
     let data: Vec<Customer> = (0..N)
         .map(|_| {
@@ -122,14 +128,14 @@ fn mbgnbd_recovers_its_parameters() {
         })
         .collect();
     assert_recovers(
-        &MbgNbdParams::fit(&data, &FitOptions::new()).unwrap(),
+        &MbgNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new()).unwrap(),
         &truth,
     );
 }
 
 #[test]
 fn pareto_nbd_recovers_its_parameters() {
-    let truth = ParetoNbdParams::new(0.55, 10.5, 0.6, 11.7).unwrap();
+    let truth = ParetoNbdParams::new(0.55, 10.5, 0.6, 11.7, TimeUnit::Week).unwrap();
     let mut rng = Rng::new(13);
     let data: Vec<Customer> = (0..N)
         .map(|_| {
@@ -150,7 +156,7 @@ fn pareto_nbd_recovers_its_parameters() {
         })
         .collect();
     assert_recovers(
-        &ParetoNbdParams::fit(&data, &FitOptions::new()).unwrap(),
+        &ParetoNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new()).unwrap(),
         &truth,
     );
 }

@@ -267,23 +267,20 @@ fn ltv() {
     );
     let opts = FitOptions::new().penalizer(0.001).unwrap();
     rt("FitOptions", &opts);
-    let bg = BgNbdParams::fit(&customers, &opts).unwrap();
+    let bg = BgNbdParams::fit(&customers, TimeUnit::Week, &opts).unwrap();
     rt("FitReport<BgNbdParams>", &bg);
     rt(
         "FitReport<MbgNbdParams>",
-        &MbgNbdParams::fit(&customers, &opts).unwrap(),
+        &MbgNbdParams::fit(&customers, TimeUnit::Week, &opts).unwrap(),
     );
     rt(
         "FitReport<ParetoNbdParams>",
-        &ParetoNbdParams::fit(&customers, &opts).unwrap(),
+        &ParetoNbdParams::fit(&customers, TimeUnit::Week, &opts).unwrap(),
     );
     let gg = GammaGammaParams::fit(&customers, &FitOptions::new()).unwrap();
     rt("FitReport<GammaGammaParams>", &gg);
     rt("TimeUnit", &TimeUnit::Day);
-    let options = ClvOptions::new(12, TimeUnit::Week)
-        .unwrap()
-        .discount(0.01)
-        .unwrap();
+    let options = ClvOptions::new(12).unwrap().discount(0.01).unwrap();
     rt("ClvOptions", &options);
     let rows = summary.customers.iter().map(|c| (c.user, c.customer()));
     rt(

@@ -91,25 +91,25 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let t = f64::from(b.u8());
-    if let Ok(m) = BgNbdParams::new(b.param(), b.param(), b.param(), b.param()) {
+    if let Ok(m) = BgNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week) {
         check_model(&m, &customers, t);
         if let Ok(g) = GammaGammaParams::new(b.param(), b.param(), b.param()) {
-            if let Ok(opts) = ClvOptions::new(u32::from(b.u8() % 24), TimeUnit::Week) {
+            if let Ok(opts) = ClvOptions::new(u32::from(b.u8() % 24)) {
                 if let Ok(values) = clv(&m, &g, &customers, &opts) {
                     assert!(values.iter().all(|v| v.is_finite()));
                 }
             }
         }
     }
-    if let Ok(m) = MbgNbdParams::new(b.param(), b.param(), b.param(), b.param()) {
+    if let Ok(m) = MbgNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week) {
         check_model(&m, &customers, t);
     }
-    if let Ok(m) = ParetoNbdParams::new(b.param(), b.param(), b.param(), b.param()) {
+    if let Ok(m) = ParetoNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week) {
         check_model(&m, &customers, t);
     }
     // Fits on tiny data: any answer, never a panic or a NaN log-likelihood reported as converged.
     if b.u8() % 8 == 0 && !customers.is_empty() {
-        if let Ok(fit) = BgNbdParams::fit(&customers, &FitOptions::new()) {
+        if let Ok(fit) = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new()) {
             assert!(!fit.converged || fit.log_likelihood.is_finite());
         }
         if let Ok(fit) = GammaGammaParams::fit(&customers, &FitOptions::new()) {
@@ -117,7 +117,7 @@ fuzz_target!(|data: &[u8]| {
         }
         // The Pareto/NBD fit sums its likelihood over (x, t_x) / (x, T) tail pairs; the
         // per-customer likelihood takes another series: the two must agree.
-        if let Ok(fit) = ParetoNbdParams::fit(&customers, &FitOptions::new()) {
+        if let Ok(fit) = ParetoNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new()) {
             assert!(!fit.converged || fit.log_likelihood.is_finite());
             // (A fit that ran off to the boundary reports not converged; there, at parameters
             // like r = 1e15, lnΓ(r + x) - lnΓ(r) keeps no digits in either sum.)

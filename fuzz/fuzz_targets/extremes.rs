@@ -76,12 +76,12 @@ fn lifetime_value(b: &mut Bytes) {
         2 => f64::from(b.u8()) / 100.0,
         _ => b.f64(),
     };
-    let Ok(options) = ClvOptions::new(months, TimeUnit::Week).and_then(|o| o.discount(discount))
+    let Ok(options) = ClvOptions::new(months).and_then(|o| o.discount(discount))
     else {
         return;
     };
     let (Ok(bg), Ok(gg)) = (
-        BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262),
+        BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week),
         GammaGammaParams::new(6.25, 3.74, 15.44),
     ) else {
         return;

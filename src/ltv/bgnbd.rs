@@ -5,42 +5,50 @@ use statrs::function::beta::{checked_beta_reg, checked_ln_beta};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
-    check_all, check_horizon, check_positive, expectation, finite, fit_model, probability,
-    subsample, sum_rows, sum_rows_vec,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TimeUnit, TransactionModel,
+    WARM_START_ABOVE, Warm, check_all, check_horizon, check_positive, expectation, finite,
+    fit_model, probability, subsample, sum_rows, sum_rows_vec,
 };
 use super::special::{hyp2f1, ln_poch, log_add_exp, trigamma_diff};
 use crate::{Error, Result};
 
 /// BG/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, dropout after each repeat purchase
-/// with probability `p ~ Beta(a, b)`.
+/// with probability `p ~ Beta(a, b)`, in a time [`unit`](BgNbdParams::unit): `α` is a time
+/// (rates are per unit), and customer rows and horizons given to the model are in that unit.
+/// [`BgNbdParams::in_unit`] converts the model exactly.
 ///
 /// ```
-/// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
+/// use userops::ltv::{BgNbdParams, Customer, TimeUnit, TransactionModel};
 /// // Fader, Hardie & Lee (2005) on CDNOW: the customer with x = 2, t_x = 30.43, T = 38.86
 /// // is expected to make 1.226 purchases in the next 39 weeks.
-/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
 /// let e = m.expected_purchases(&Customer::new(2, 30.43, 38.86)?, 39.0)?;
 /// assert!((e - 1.226).abs() < 0.001);
+/// // The same model in days: the same customer and horizon, measured in days.
+/// let d = m.in_unit(TimeUnit::Day);
+/// let e_days = d.expected_purchases(&Customer::new(2, 30.43 * 7.0, 38.86 * 7.0)?, 273.0)?;
+/// assert!((e_days - e).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BgNbdParams {
     /// Shape of the purchase-rate gamma.
     pub r: f64,
-    /// Scale (rate) of the purchase-rate gamma, in the time unit of the data.
+    /// Scale (rate) of the purchase-rate gamma: a time, in `unit`.
     pub alpha: f64,
     /// First shape of the dropout beta.
     pub a: f64,
     /// Second shape of the dropout beta.
     pub b: f64,
+    /// The time unit of `alpha`, of the customer rows and of the horizons.
+    pub unit: TimeUnit,
 }
 
 /// MBG/NBD parameters: as BG/NBD, but a customer may also drop out right at the first purchase.
 ///
 /// ```
-/// use userops::ltv::{MbgNbdParams, Customer, TransactionModel};
-/// let m = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614)?;
+/// use userops::ltv::{MbgNbdParams, Customer, TimeUnit, TransactionModel};
+/// let m = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614, TimeUnit::Week)?;
 /// // Unlike BG/NBD, a customer without repeat purchases is not surely alive.
 /// assert!(m.p_alive(&Customer::new(0, 0.0, 1.0)?)? < 1.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -49,52 +57,82 @@ pub struct BgNbdParams {
 pub struct MbgNbdParams {
     /// Shape of the purchase-rate gamma.
     pub r: f64,
-    /// Scale (rate) of the purchase-rate gamma.
+    /// Scale (rate) of the purchase-rate gamma: a time, in `unit`.
     pub alpha: f64,
     /// First shape of the dropout beta.
     pub a: f64,
     /// Second shape of the dropout beta.
     pub b: f64,
+    /// The time unit of `alpha`, of the customer rows and of the horizons.
+    pub unit: TimeUnit,
 }
 
 macro_rules! four_params {
     ($t:ident, $model:literal) => {
         impl $t {
-            /// Checked parameters `(r, alpha, a, b)`.
+            /// Checked parameters `(r, alpha, a, b)` in time unit `unit` (`alpha` is a time).
             ///
             /// # Errors
             /// [`crate::Error::InvalidParameter`] unless all are finite and `> 0`.
             ///
             /// ```
-            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, 4.4, 0.79, 2.4).is_ok());")]
-            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, -4.4, 0.79, 2.4).is_err());")]
+            /// use userops::ltv::TimeUnit;
+            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, 4.4, 0.79, 2.4, TimeUnit::Week).is_ok());")]
+            #[doc = concat!("assert!(userops::ltv::", stringify!($t), "::new(0.24, -4.4, 0.79, 2.4, TimeUnit::Week).is_err());")]
             /// ```
-            pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
-                check_positive(Self::NAMES, &[r, alpha, a, b])?;
-                Ok($t { r, alpha, a, b })
+            pub fn new(r: f64, alpha: f64, a: f64, b: f64, unit: TimeUnit) -> Result<Self> {
+                Self::from_values(&[r, alpha, a, b], unit)
             }
 
-            /// Fits the model to customers by maximum likelihood (on unique `(x, t_x, T)` rows
-            /// with weights).
+            /// The same model in time unit `unit`: `α` is a time, so it scales by the ratio of
+            /// the units (`α` in weeks = `α` in days / 7); `r`, `a`, `b` have no unit. Every
+            /// prediction for a customer and horizon measured in `unit` is then the prediction
+            /// of this model for the same customer and horizon measured in its own unit.
+            ///
+            /// ```
+            /// use userops::ltv::TimeUnit;
+            #[doc = concat!("let w = userops::ltv::", stringify!($t), "::new(0.24, 4.9, 0.79, 2.4, TimeUnit::Week)?;")]
+            /// let d = w.in_unit(TimeUnit::Day);
+            /// assert_eq!((d.alpha, d.unit), (4.9 * 7.0, TimeUnit::Day));
+            /// assert_eq!(d.in_unit(TimeUnit::Week), w);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[must_use]
+            pub fn in_unit(&self, unit: TimeUnit) -> Self {
+                $t { alpha: self.unit.convert(self.alpha, unit), unit, ..self.clone() }
+            }
+
+            /// Fits the model by maximum likelihood (on unique `(x, t_x, T)` rows with
+            /// weights) to customers whose recency and `T` are measured in `unit`; the fitted
+            /// model carries that unit.
+            ///
+            /// The fit does not depend on the unit (the model fitted in days, converted to weeks
+            /// with [`Self::in_unit`], is the model fitted in weeks), except with an L2
+            /// penalizer, which weighs `α` in the unit it is given in.
             ///
             /// # Errors
             /// An invalid customer row (named), no customers, or a likelihood that is not
             /// finite at the optimum. Non-convergence is reported in the report, not as `Err`.
             ///
             /// ```
-            /// use userops::ltv::{Customer, FitOptions};
+            /// use userops::ltv::{Customer, FitOptions, TimeUnit};
             /// let data: Vec<Customer> = (0..200)
             ///     .map(|i| Customer::new(i % 4, if i % 4 == 0 { 0.0 } else { (i % 30) as f64 }, 30.0))
             ///     .collect::<Result<_, _>>()?;
-            #[doc = concat!("let fit = userops::ltv::", stringify!($t), "::fit(&data, &FitOptions::new())?;")]
+            #[doc = concat!("let fit = userops::ltv::", stringify!($t), "::fit(&data, TimeUnit::Day, &FitOptions::new())?;")]
             /// assert!(fit.log_likelihood < 0.0);
+            /// assert_eq!(fit.params.unit, TimeUnit::Day);
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
-            pub fn fit(customers: &[Customer], options: &FitOptions) -> Result<FitReport<Self>> {
+            pub fn fit(
+                customers: &[Customer],
+                unit: TimeUnit,
+                options: &FitOptions,
+            ) -> Result<FitReport<Self>> {
                 check_all(customers)?;
                 // Large data: start from the estimates on an evenly spaced subsample.
                 let warm = if customers.len() > WARM_START_ABOVE {
-                    Warm::from(Self::fit(&subsample(customers), options))
+                    Warm::from(Self::fit(&subsample(customers), unit, options))
                 } else {
                     None
                 };
@@ -104,7 +142,16 @@ macro_rules! four_params {
                 let grad = |p: &[f64]| -> (f64, Vec<f64>) { Self::rows_ll_grad(p, &rows) };
                 let hess = |p: &[f64]| Self::rows_ll_grad_hess(p, &rows);
                 let scales = [1.0, max_t / 10.0, 1.0, 1.0];
-                fit_model::<Self>(&ll, Some(&grad), Some(&hess), rows.total, &scales, warm, *options)
+                fit_model::<Self>(
+                    &ll,
+                    Some(&grad),
+                    Some(&hess),
+                    rows.total,
+                    &scales,
+                    warm,
+                    *options,
+                    unit,
+                )
             }
         }
 
@@ -114,9 +161,12 @@ macro_rules! four_params {
             fn values(&self) -> Vec<f64> {
                 vec![self.r, self.alpha, self.a, self.b]
             }
-            fn from_values(v: &[f64]) -> Result<Self> {
+            fn from_values(v: &[f64], unit: TimeUnit) -> Result<Self> {
                 check_positive(Self::NAMES, v)?;
-                Ok($t { r: v[0], alpha: v[1], a: v[2], b: v[3] })
+                Ok($t { r: v[0], alpha: v[1], a: v[2], b: v[3], unit })
+            }
+            fn time_unit(&self) -> Option<TimeUnit> {
+                Some(self.unit)
             }
         }
     };
@@ -361,6 +411,10 @@ impl TransactionModel for BgNbdParams {
         "bgnbd"
     }
 
+    fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
     fn log_likelihood(&self, c: &Customer) -> Result<f64> {
         c.check("")?;
         finite("log_likelihood", self.one(c))
@@ -480,6 +534,10 @@ impl MbgNbdParams {
 impl TransactionModel for MbgNbdParams {
     fn model_name(&self) -> &'static str {
         "mbgnbd"
+    }
+
+    fn unit(&self) -> TimeUnit {
+        self.unit
     }
 
     fn log_likelihood(&self, c: &Customer) -> Result<f64> {
@@ -713,8 +771,8 @@ mod batch_tests {
                 Customer::new(x, tx, t).unwrap()
             })
             .collect();
-        let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
-        let mbg = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614).unwrap();
+        let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
+        let mbg = MbgNbdParams::new(0.525, 6.183, 0.891, 1.614, TimeUnit::Week).unwrap();
         let models: [&dyn TransactionModel; 2] = [&bg, &mbg];
         for m in models {
             let all = m.p_alive_all(&customers).unwrap();
@@ -777,9 +835,9 @@ mod hessian_tests {
         let rows = Rows::from_customers(&customers);
         for penalizer in [0.0, 0.001] {
             let options = FitOptions::new().penalizer(penalizer).unwrap();
-            let bg = BgNbdParams::fit(&customers, &options).unwrap();
+            let bg = BgNbdParams::fit(&customers, TimeUnit::Week, &options).unwrap();
             compare(&bg, &rows, options, false);
-            let mbg = MbgNbdParams::fit(&customers, &options).unwrap();
+            let mbg = MbgNbdParams::fit(&customers, TimeUnit::Week, &options).unwrap();
             compare(&mbg, &rows, options, true);
         }
     }
@@ -801,8 +859,17 @@ mod hessian_tests {
         let grad = |p: &[f64]| bg_ll_grad(p, rows, modified);
         let max_t = rows.t.iter().fold(0.0_f64, |m, v| m.max(*v));
         let scales = [1.0, max_t / 10.0, 1.0, 1.0];
-        let plain: FitReport<P> =
-            fit_model(&ll, Some(&grad), None, rows.total, &scales, None, options).unwrap();
+        let plain: FitReport<P> = fit_model(
+            &ll,
+            Some(&grad),
+            None,
+            rows.total,
+            &scales,
+            None,
+            options,
+            TimeUnit::Week,
+        )
+        .unwrap();
         let what = format!("modified={modified} {options:?}");
         fit_checks::assert_same_optimum(fast, &plain, &what);
         // The objective the fit minimizes, -ll/n + penalizer Σ p², agrees (with a penalty the

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::gamma_gamma::GammaGammaParams;
 use super::keys::Ranked;
 use super::model::{Customer, TimeUnit, TransactionModel};
+use super::summary::BtydReport;
 use crate::{Error, Result};
 
 /// The longest CLV horizon, in months (100 years): the forecast is summed month by month, so
@@ -17,21 +18,24 @@ pub const MAX_CLV_MONTHS: u32 = 1200;
 
 /// Horizon and discounting of a CLV computation.
 ///
+/// The options name no time unit: a month is counted in the transaction model's own unit
+/// ([`TransactionModel::unit`]: 4.345 weeks, or the same month in days, see
+/// [`TimeUnit::per_month`]), so a model fitted in days cannot be read as one in weeks.
+///
 /// ```
-/// use userops::ltv::{ClvOptions, TimeUnit};
-/// let o = ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?;
+/// use userops::ltv::ClvOptions;
+/// let o = ClvOptions::new(12)?.discount(0.01)?;
 /// assert_eq!((o.months, o.monthly_discount), (12, 0.01));
-/// assert!(ClvOptions::new(0, TimeUnit::Week).is_err());
+/// assert!(ClvOptions::new(0).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClvOptions {
     /// Horizon in months.
     pub months: u32,
     /// Discount rate per month (`0.01` = 1 % a month).
     pub monthly_discount: f64,
-    /// The time unit the model was fitted in (weeks: 4.345 a month; days: 30 a month).
-    pub unit: TimeUnit,
 }
 
 impl ClvOptions {
@@ -42,13 +46,12 @@ impl ClvOptions {
     /// [`MAX_CLV_MONTHS`].
     ///
     /// ```
-    /// assert!(userops::ltv::ClvOptions::new(12, userops::ltv::TimeUnit::Day).is_ok());
+    /// assert!(userops::ltv::ClvOptions::new(12).is_ok());
     /// ```
-    pub fn new(months: u32, unit: TimeUnit) -> Result<Self> {
+    pub fn new(months: u32) -> Result<Self> {
         let options = ClvOptions {
             months,
             monthly_discount: 0.0,
-            unit,
         };
         options.check()?;
         Ok(options)
@@ -62,8 +65,8 @@ impl ClvOptions {
     /// [`Error::TooLarge`] naming `months` above [`MAX_CLV_MONTHS`].
     ///
     /// ```
-    /// use userops::ltv::{ClvOptions, TimeUnit};
-    /// let o = ClvOptions { months: 1_000_000, monthly_discount: 0.0, unit: TimeUnit::Week };
+    /// use userops::ltv::ClvOptions;
+    /// let o = ClvOptions { months: 1_000_000, monthly_discount: 0.0 };
     /// assert_eq!(o.check().unwrap_err().to_string(), "`months` asks for 1000000 months, \
     ///     more than the cap of 1200 months; forecast at most 100 years ahead");
     /// ```
@@ -97,7 +100,7 @@ impl ClvOptions {
     /// [`Error::InvalidParameter`] naming `discount` unless finite and `> -1`.
     ///
     /// ```
-    /// assert!(userops::ltv::ClvOptions::new(12, userops::ltv::TimeUnit::Day)?.discount(-1.0).is_err());
+    /// assert!(userops::ltv::ClvOptions::new(12)?.discount(-1.0).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn discount(mut self, monthly_discount: f64) -> Result<Self> {
@@ -113,14 +116,14 @@ impl ClvOptions {
 }
 
 /// Discounted expected purchases of a customer alive at `T`: `Σ_m (E(m f) - E((m-1) f)) /
-/// (1+d)^m` with `f` units per month.
+/// (1+d)^m` with `f` of the model's time units per month.
 fn discounted_if_alive<M: TransactionModel + ?Sized>(
     model: &M,
     x: u32,
     age: f64,
     o: &ClvOptions,
 ) -> Result<f64> {
-    let f = o.unit.per_month();
+    let f = model.unit().per_month();
     let mut prev = 0.0;
     let mut total = 0.0;
     let mut factor = 1.0;
@@ -151,6 +154,10 @@ fn discounted_if_alive<M: TransactionModel + ?Sized>(
 /// purchases per month, discounted (as `lifetimes`' `customer_lifetime_value`). Customers with
 /// the same `(x, t_x, T)` share one purchase forecast.
 ///
+/// The customer rows are in the model's time unit ([`TransactionModel::unit`]), and a month is
+/// counted in that unit. For rows that carry their unit, take [`ClvReport::from_summary`],
+/// which converts them.
+///
 /// # Errors
 /// Options that fail [`ClvOptions::check`], an invalid customer row, `q <= 1` in the spend
 /// model, or a forecast that is not finite ([`Error::Overflow`]: e.g. a discount rate near -1
@@ -158,12 +165,16 @@ fn discounted_if_alive<M: TransactionModel + ?Sized>(
 ///
 /// ```
 /// use userops::ltv::{clv, BgNbdParams, ClvOptions, Customer, GammaGammaParams, TimeUnit};
-/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
 /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
 /// let c = [Customer::new(2, 30.43, 38.86)?.with_monetary(22.35)];
-/// let plain = clv(&bg, &gg, &c, &ClvOptions::new(12, TimeUnit::Week)?)?;
-/// let discounted = clv(&bg, &gg, &c, &ClvOptions::new(12, TimeUnit::Week)?.discount(0.01)?)?;
+/// let plain = clv(&bg, &gg, &c, &ClvOptions::new(12)?)?;
+/// let discounted = clv(&bg, &gg, &c, &ClvOptions::new(12)?.discount(0.01)?)?;
 /// assert!(discounted[0] < plain[0]);
+/// // The same model and customer in days: the same value.
+/// let in_days = [Customer::new(2, 30.43 * 7.0, 38.86 * 7.0)?.with_monetary(22.35)];
+/// let days = clv(&bg.in_unit(TimeUnit::Day), &gg, &in_days, &ClvOptions::new(12)?)?;
+/// assert!((days[0] - plain[0]).abs() < 1e-3 * plain[0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn clv<M: TransactionModel + Sync + ?Sized>(
@@ -278,13 +289,13 @@ pub struct CustomerValue<U> {
 ///
 /// ```
 /// use userops::ltv::{BgNbdParams, ClvOptions, ClvReport, Customer, GammaGammaParams, TimeUnit};
-/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
 /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
 /// let rows = vec![
 ///     ("ana", Customer::new(2, 30.43, 38.86)?.with_monetary(22.35)),
 ///     ("bo", Customer::new(0, 0.0, 38.86)?),
 /// ];
-/// let report = ClvReport::compute(&bg, &gg, rows, &ClvOptions::new(12, TimeUnit::Week)?)?;
+/// let report = ClvReport::compute(&bg, &gg, rows, &ClvOptions::new(12)?)?;
 /// assert_eq!(report.rows[0].user, "ana");
 /// let json = serde_json::to_string(&report)?;
 /// assert_eq!(serde_json::from_str::<ClvReport<String>>(&json)?.rows.len(), 2);
@@ -294,6 +305,8 @@ pub struct CustomerValue<U> {
 pub struct ClvReport<U> {
     /// The transaction model's name.
     pub model: String,
+    /// The time unit of the rows' recency and `T` (the model's).
+    pub unit: TimeUnit,
     /// Horizon and discounting.
     pub options: ClvOptions,
     /// One row per customer, highest CLV first.
@@ -301,16 +314,16 @@ pub struct ClvReport<U> {
 }
 
 impl<U> ClvReport<U> {
-    /// Forecasts every customer.
+    /// Forecasts every customer; the rows are in the model's time unit, as for [`clv`].
     ///
     /// # Errors
     /// As [`clv`].
     ///
     /// ```
     /// # use userops::ltv::*;
-    /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
     /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
-    /// let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1, TimeUnit::Week)?)?;
+    /// let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1)?)?;
     /// assert_eq!(r.rows.len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -322,7 +335,7 @@ impl<U> ClvReport<U> {
     ) -> Result<ClvReport<U>> {
         let (users, rows): (Vec<U>, Vec<Customer>) = customers.into_iter().unzip();
         let values = clv(model, spend, &rows, options)?;
-        let horizon = f64::from(options.months) * options.unit.per_month();
+        let horizon = f64::from(options.months) * model.unit().per_month();
         let mut out = Vec::with_capacity(rows.len());
         for ((user, c), value) in users.into_iter().zip(rows).zip(values) {
             out.push(CustomerValue {
@@ -337,18 +350,60 @@ impl<U> ClvReport<U> {
         out.sort_by(|a, b| b.clv.total_cmp(&a.clv));
         Ok(ClvReport {
             model: model.model_name().to_string(),
+            unit: model.unit(),
             options: *options,
             rows: out,
         })
+    }
+
+    /// Forecasts every customer of a BTYD summary, whatever unit it was built in: its rows are
+    /// converted exactly into the model's time unit ([`BtydReport::customers_in`]), so a
+    /// model fitted in days and a summary in weeks give the value of the model in weeks. The
+    /// report's rows are in the model's unit.
+    ///
+    /// # Errors
+    /// As [`clv`].
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// use userops::ltv::{BgNbdParams, BtydSummary, ClvOptions, ClvReport, GammaGammaParams, TimeUnit};
+    /// let day = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
+    /// let log = vec![EventRecord::<u32>::new(1_u32, day(1)).with_amount(20.0),
+    ///                EventRecord::new(1_u32, day(15)).with_amount(30.0)];
+    /// let end = NaiveDate::from_ymd_opt(2025, 1, 29).unwrap();
+    /// let weeks = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish();
+    /// let days = fold(BtydSummary::new(end, TimeUnit::Day), &log)?.finish();
+    /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
+    /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
+    /// let o = ClvOptions::new(12)?;
+    /// let a = ClvReport::from_summary(&bg, &gg, &weeks, &o)?;
+    /// let b = ClvReport::from_summary(&bg, &gg, &days, &o)?;
+    /// assert!((a.rows[0].clv - b.rows[0].clv).abs() < 1e-9 * a.rows[0].clv);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_summary<M: TransactionModel + Sync + ?Sized>(
+        model: &M,
+        spend: &GammaGammaParams,
+        summary: &BtydReport<U>,
+        options: &ClvOptions,
+    ) -> Result<ClvReport<U>>
+    where
+        U: Clone,
+    {
+        let rows = summary.customers_in(model.unit());
+        let users = summary.customers.iter().map(|c| c.user.clone());
+        ClvReport::compute(model, spend, users.zip(rows), options)
     }
 
     /// The `n` most valuable customers.
     ///
     /// ```
     /// # use userops::ltv::*;
-    /// # let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// # let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
     /// # let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
-    /// # let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1, TimeUnit::Week)?)?;
+    /// # let r = ClvReport::compute(&bg, &gg, vec![(1, Customer::new(0, 0.0, 5.0)?)], &ClvOptions::new(1)?)?;
     /// assert_eq!(r.top(0).rows.len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -363,10 +418,11 @@ impl<U: fmt::Display> fmt::Display for ClvReport<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "CLV over {} months ({} + gamma-gamma, {:.1} % monthly discount)",
+            "CLV over {} months ({} + gamma-gamma, {:.1} % monthly discount, times in {}s)",
             self.options.months,
             self.model,
-            self.options.monthly_discount * 100.0
+            self.options.monthly_discount * 100.0,
+            self.unit
         )?;
         writeln!(
             f,

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, WARM_START_ABOVE, Warm, check_positive, finite,
-    fit_model, subsample, sum_rows, sum_rows_vec,
+    Customer, FitOptions, FitReport, ModelParams, TimeUnit, WARM_START_ABOVE, Warm, check_positive,
+    finite, fit_model, subsample, sum_rows, sum_rows_vec,
 };
 use super::special::trigamma;
 use crate::{Error, Result};
@@ -41,13 +41,17 @@ impl ModelParams for GammaGammaParams {
     fn values(&self) -> Vec<f64> {
         vec![self.p, self.q, self.gamma]
     }
-    fn from_values(v: &[f64]) -> Result<Self> {
+    /// Spend has no time unit: `_unit` is ignored.
+    fn from_values(v: &[f64], _unit: TimeUnit) -> Result<Self> {
         check_positive(Self::NAMES, v)?;
         Ok(GammaGammaParams {
             p: v[0],
             q: v[1],
             gamma: v[2],
         })
+    }
+    fn time_unit(&self) -> Option<TimeUnit> {
+        None
     }
 }
 
@@ -102,7 +106,8 @@ impl GammaGammaParams {
     /// assert!(userops::ltv::GammaGammaParams::new(6.25, f64::NAN, 15.44).is_err());
     /// ```
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<Self> {
-        Self::from_values(&[p, q, gamma])
+        check_positive(Self::NAMES, &[p, q, gamma])?;
+        Ok(GammaGammaParams { p, q, gamma })
     }
 
     /// Fits the model by maximum likelihood to the repeat buyers among `customers`
@@ -145,6 +150,8 @@ impl GammaGammaParams {
             &scales,
             warm,
             *options,
+            // Spend per transaction has no time unit; the parameters ignore it.
+            TimeUnit::Day,
         )
     }
 
@@ -642,8 +649,17 @@ mod tests {
         let ll = |p: &[f64]| rows_ll(p, &rows);
         let grad = |p: &[f64]| rows_ll_grad(p, &rows);
         let scales = [1.0, 1.0, rows.mean_m];
-        let plain: FitReport<GammaGammaParams> =
-            fit_model(&ll, Some(&grad), None, rows.total, &scales, None, options).unwrap();
+        let plain: FitReport<GammaGammaParams> = fit_model(
+            &ll,
+            Some(&grad),
+            None,
+            rows.total,
+            &scales,
+            None,
+            options,
+            TimeUnit::Week,
+        )
+        .unwrap();
         // Standard errors within 1 % also because p, q, γ are so correlated that the inverse
         // Hessian moves faster than the Hessian.
         fit_checks::assert_same_optimum(&fast, &plain, "gamma-gamma");

@@ -25,7 +25,7 @@
 //! last purchase is close to `T`.
 //!
 //! ```
-//! use userops::ltv::{BgNbdParams, Customer, FitOptions, TransactionModel};
+//! use userops::ltv::{BgNbdParams, Customer, FitOptions, TimeUnit, TransactionModel};
 //! let customers = vec![
 //!     Customer::new(2, 30.43, 38.86)?,
 //!     Customer::new(1, 1.71, 38.86)?,
@@ -34,7 +34,7 @@
 //!     Customer::new(5, 35.0, 38.86)?,
 //!     Customer::new(0, 0.0, 30.0)?,
 //! ];
-//! let fit = BgNbdParams::fit(&customers, &FitOptions::new())?;
+//! let fit = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new())?;
 //! let p = fit.params.p_alive(&customers[0])?;
 //! assert!((0.0..=1.0).contains(&p));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

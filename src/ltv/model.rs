@@ -58,18 +58,37 @@ impl TimeUnit {
         }
     }
 
-    /// Units in one month, as `lifetimes`' `customer_lifetime_value` counts them (30 days,
-    /// 4.345 weeks).
+    /// `value`, a time in this unit, in unit `to` (`TimeUnit::Day.convert(14.0, TimeUnit::Week)`
+    /// is 2 weeks). Exact when `to` is this unit.
     ///
     /// ```
-    /// assert_eq!(userops::ltv::TimeUnit::Week.per_month(), 4.345);
+    /// use userops::ltv::TimeUnit;
+    /// assert_eq!(TimeUnit::Day.convert(14.0, TimeUnit::Week), 2.0);
+    /// assert_eq!(TimeUnit::Week.convert(2.0, TimeUnit::Day), 14.0);
+    /// assert_eq!(TimeUnit::Week.convert(2.5, TimeUnit::Week), 2.5);
+    /// ```
+    #[must_use]
+    pub fn convert(self, value: f64, to: TimeUnit) -> f64 {
+        match (self, to) {
+            (TimeUnit::Day, TimeUnit::Week) => value / 7.0,
+            (TimeUnit::Week, TimeUnit::Day) => value * 7.0,
+            _ => value,
+        }
+    }
+
+    /// Units in one month: 4.345 weeks, as `lifetimes`' `customer_lifetime_value` counts a
+    /// month of a weekly model, and the same month in days (4.345 × 7 = 30.415), so that a
+    /// CLV does not depend on the unit a model was fitted in. (`lifetimes` counts 30 days for
+    /// a daily model, a month 1.4 % shorter than its weekly one.)
+    ///
+    /// ```
+    /// use userops::ltv::TimeUnit;
+    /// assert_eq!(TimeUnit::Week.per_month(), 4.345);
+    /// assert_eq!(TimeUnit::Day.per_month(), TimeUnit::Week.convert(4.345, TimeUnit::Day));
     /// ```
     #[must_use]
     pub fn per_month(self) -> f64 {
-        match self {
-            TimeUnit::Day => 30.0,
-            TimeUnit::Week => 4.345,
-        }
+        TimeUnit::Week.convert(4.345, self)
     }
 }
 
@@ -86,6 +105,11 @@ impl fmt::Display for TimeUnit {
 /// (time of the last purchase since the first), age `T` (time since the first purchase at the
 /// end of calibration) and monetary (mean spend of the repeat purchases; only the spend model
 /// reads it).
+///
+/// A row is a plain set of numbers: its times are in the [`TimeUnit`] of the model it is given
+/// to ([`TransactionModel::unit`]). A [`crate::ltv::BtydReport`] carries its unit and hands out
+/// rows in any unit ([`crate::ltv::BtydReport::customers_in`]); the unit-checked roads
+/// ([`crate::ltv::ClvReport::from_summary`]) take the report itself.
 ///
 /// ```
 /// use userops::ltv::Customer;
@@ -239,11 +263,16 @@ pub trait ModelParams:
     const NAMES: &'static [&'static str];
     /// Values in [`ModelParams::NAMES`] order.
     fn values(&self) -> Vec<f64>;
-    /// Builds checked parameters from values in [`ModelParams::NAMES`] order.
+    /// Builds checked parameters from values in [`ModelParams::NAMES`] order, in time unit
+    /// `unit`. The purchase-count models' rates are per unit time, so their parameters carry
+    /// the unit; the spend model's (Gamma-Gamma, money per transaction) have no time unit and
+    /// ignore it.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] unless every value is finite and positive.
-    fn from_values(values: &[f64]) -> Result<Self>;
+    fn from_values(values: &[f64], unit: TimeUnit) -> Result<Self>;
+    /// The time unit the parameters are in; `None` for the spend model, which has none.
+    fn time_unit(&self) -> Option<TimeUnit>;
 }
 
 /// Checks that `values` has `names.len()` finite positive entries.
@@ -329,8 +358,8 @@ impl FitOptions {
 /// `{"model","params","log_likelihood","customers","converged","std_errors",...}`.
 ///
 /// ```
-/// use userops::ltv::{BgNbdParams, FitReport};
-/// let p = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// use userops::ltv::{BgNbdParams, FitReport, TimeUnit};
+/// let p = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
 /// let report = FitReport { model: "bgnbd".into(), params: p.clone(), log_likelihood: -9582.43,
 ///     customers: 2357, converged: true, std_errors: None, penalizer: 0.0, evaluations: 0,
 ///     message: String::new(), covariance: None };
@@ -375,9 +404,13 @@ impl<P: ModelParams> fmt::Display for FitReport<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} fit on {} customers: log-likelihood {:.2}, {}",
+            "{} fit on {} customers{}: log-likelihood {:.2}, {}",
             self.model,
             self.customers,
+            self.params
+                .time_unit()
+                .map(|u| format!(" (times in {u}s)"))
+                .unwrap_or_default(),
             self.log_likelihood,
             if self.converged {
                 "converged".to_string()
@@ -664,6 +697,7 @@ pub(crate) fn fit_model<P: ModelParams>(
     scales: &[f64],
     warm: Option<Warm>,
     options: FitOptions,
+    unit: TimeUnit,
 ) -> Result<FitReport<P>> {
     let (scales, h0, warm) = match warm {
         Some(w) => (w.scales, w.inv_hessian, true),
@@ -775,7 +809,7 @@ pub(crate) fn fit_model<P: ModelParams>(
         None => optim::minimize(&objective, &start, BOUND, if warm { 0.05 } else { 0.5 }),
     };
     let p = natural(&opt.x);
-    let params = P::from_values(&p)?;
+    let params = P::from_values(&p, unit)?;
     // With a gradient, one call gives the log-likelihood and the gradient the forward
     // differences of the Hessian start from.
     let at_hess = seen_hess
@@ -857,7 +891,7 @@ pub(crate) fn fit_model<P: ModelParams>(
     });
     let std_errors = covariance.as_ref().and_then(|inv| {
         let se: Vec<f64> = (0..p.len()).map(|i| inv[i][i].sqrt()).collect();
-        P::from_values(&se).ok()
+        P::from_values(&se, unit).ok()
     });
     let covariance = if std_errors.is_some() {
         covariance
@@ -887,8 +921,8 @@ pub(crate) fn fit_model<P: ModelParams>(
 /// What the purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD) predict for a customer.
 ///
 /// ```
-/// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
-/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+/// use userops::ltv::{BgNbdParams, Customer, TimeUnit, TransactionModel};
+/// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
 /// let c = Customer::new(2, 30.43, 38.86)?;
 /// let p = m.p_alive(&c)?;
 /// assert!(p > 0.0 && p < 1.0);
@@ -898,6 +932,11 @@ pub(crate) fn fit_model<P: ModelParams>(
 pub trait TransactionModel {
     /// The model's name (`bgnbd`, ...).
     fn model_name(&self) -> &'static str;
+
+    /// The time unit of the model: every customer row and horizon given to it is measured
+    /// in this unit (convert the model with its `in_unit`, or the rows with
+    /// [`crate::ltv::BtydReport::customers_in`]).
+    fn unit(&self) -> TimeUnit;
 
     /// Log-likelihood of one customer's `(x, t_x, T)`.
     ///
@@ -918,8 +957,8 @@ pub trait TransactionModel {
     /// As [`TransactionModel::p_alive`], for the first customer that fails.
     ///
     /// ```
-    /// use userops::ltv::{BgNbdParams, Customer, TransactionModel};
-    /// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262)?;
+    /// use userops::ltv::{BgNbdParams, Customer, TimeUnit, TransactionModel};
+    /// let m = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
     /// let cs = [Customer::new(2, 30.43, 38.86)?, Customer::new(0, 0.0, 38.86)?];
     /// let all = m.p_alive_all(&cs)?;
     /// assert_eq!(all.len(), 2);

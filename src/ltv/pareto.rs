@@ -9,19 +9,21 @@ use super::bgnbd::nbd_log_pmf;
 #[cfg(test)]
 use super::model::sum_rows;
 use super::model::{
-    Customer, FitOptions, FitReport, ModelParams, Rows, TransactionModel, WARM_START_ABOVE, Warm,
-    check_all, check_horizon, check_positive, expectation, finite, fit_model, subsample,
-    sum_rows_vec,
+    Customer, FitOptions, FitReport, ModelParams, Rows, TimeUnit, TransactionModel,
+    WARM_START_ABOVE, Warm, check_all, check_horizon, check_positive, expectation, finite,
+    fit_model, subsample, sum_rows_vec,
 };
 use super::special::{ln_poch, log_add_exp};
 use crate::Result;
 
 /// Pareto/NBD parameters: purchase rates `λ ~ Gamma(r, α)`, lifetimes exponential with
-/// rates `μ ~ Gamma(s, β)`.
+/// rates `μ ~ Gamma(s, β)`, in a time [`unit`](ParetoNbdParams::unit): `α` and `β` are
+/// times, and customer rows and horizons given to the model are in that unit.
+/// [`ParetoNbdParams::in_unit`] converts the model exactly.
 ///
 /// ```
-/// use userops::ltv::{ParetoNbdParams, Customer, TransactionModel};
-/// let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67)?;
+/// use userops::ltv::{ParetoNbdParams, Customer, TimeUnit, TransactionModel};
+/// let m = ParetoNbdParams::new(0.553, 10.58, 0.606, 11.67, TimeUnit::Week)?;
 /// // A heavy buyer whose last purchase is at T: finite, and surely alive.
 /// let c = Customer::new(300, 38.0, 38.0)?;
 /// assert!(m.log_likelihood(&c)?.is_finite());
@@ -32,12 +34,14 @@ use crate::Result;
 pub struct ParetoNbdParams {
     /// Shape of the purchase-rate gamma.
     pub r: f64,
-    /// Scale (rate) of the purchase-rate gamma.
+    /// Scale (rate) of the purchase-rate gamma: a time, in `unit`.
     pub alpha: f64,
     /// Shape of the dropout-rate gamma.
     pub s: f64,
-    /// Scale (rate) of the dropout-rate gamma.
+    /// Scale (rate) of the dropout-rate gamma: a time, in `unit`.
     pub beta: f64,
+    /// The time unit of `alpha` and `beta`, of the customer rows and of the horizons.
+    pub unit: TimeUnit,
 }
 
 impl ModelParams for ParetoNbdParams {
@@ -46,14 +50,18 @@ impl ModelParams for ParetoNbdParams {
     fn values(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.s, self.beta]
     }
-    fn from_values(v: &[f64]) -> Result<Self> {
+    fn from_values(v: &[f64], unit: TimeUnit) -> Result<Self> {
         check_positive(Self::NAMES, v)?;
         Ok(ParetoNbdParams {
             r: v[0],
             alpha: v[1],
             s: v[2],
             beta: v[3],
+            unit,
         })
+    }
+    fn time_unit(&self) -> Option<TimeUnit> {
+        Some(self.unit)
     }
 }
 
@@ -524,38 +532,67 @@ pub(crate) fn pnbd_ll_grad(p: &[f64], pr: &PairRows) -> (f64, Vec<f64>) {
 }
 
 impl ParetoNbdParams {
-    /// Checked parameters `(r, alpha, s, beta)`.
+    /// Checked parameters `(r, alpha, s, beta)` in time unit `unit` (`alpha` and `beta` are
+    /// times).
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] unless all are finite and `> 0`.
     ///
     /// ```
-    /// assert!(userops::ltv::ParetoNbdParams::new(0.55, 10.6, 0.61, 11.7).is_ok());
-    /// assert!(userops::ltv::ParetoNbdParams::new(0.55, 10.6, 0.0, 11.7).is_err());
+    /// use userops::ltv::TimeUnit;
+    /// assert!(userops::ltv::ParetoNbdParams::new(0.55, 10.6, 0.61, 11.7, TimeUnit::Week).is_ok());
+    /// assert!(userops::ltv::ParetoNbdParams::new(0.55, 10.6, 0.0, 11.7, TimeUnit::Week).is_err());
     /// ```
-    pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
-        Self::from_values(&[r, alpha, s, beta])
+    pub fn new(r: f64, alpha: f64, s: f64, beta: f64, unit: TimeUnit) -> Result<Self> {
+        Self::from_values(&[r, alpha, s, beta], unit)
     }
 
-    /// Fits the model by maximum likelihood on unique `(x, t_x, T)` rows with weights.
+    /// The same model in time unit `unit`: `α` and `β` are times, so they scale by the ratio
+    /// of the units (in weeks = in days / 7); `r` and `s` have no unit.
+    ///
+    /// ```
+    /// use userops::ltv::{ParetoNbdParams, TimeUnit};
+    /// let w = ParetoNbdParams::new(0.55, 10.6, 0.61, 11.7, TimeUnit::Week)?;
+    /// let d = w.in_unit(TimeUnit::Day);
+    /// assert_eq!((d.alpha, d.beta, d.unit), (10.6 * 7.0, 11.7 * 7.0, TimeUnit::Day));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn in_unit(&self, unit: TimeUnit) -> Self {
+        ParetoNbdParams {
+            alpha: self.unit.convert(self.alpha, unit),
+            beta: self.unit.convert(self.beta, unit),
+            unit,
+            ..self.clone()
+        }
+    }
+
+    /// Fits the model by maximum likelihood on unique `(x, t_x, T)` rows with weights, to
+    /// customers whose recency and `T` are measured in `unit`; the fitted model carries that
+    /// unit. As for BG/NBD, the fit does not depend on the unit except through an L2
+    /// penalizer.
     ///
     /// # Errors
     /// An invalid customer row (named), no customers, or a likelihood that is not finite at
     /// the optimum. Non-convergence is reported in the report, not as `Err`.
     ///
     /// ```
-    /// use userops::ltv::{Customer, FitOptions, ParetoNbdParams};
+    /// use userops::ltv::{Customer, FitOptions, ParetoNbdParams, TimeUnit};
     /// let data: Vec<Customer> = (0..200)
     ///     .map(|i| Customer::new(i % 4, if i % 4 == 0 { 0.0 } else { (i % 30) as f64 }, 30.0))
     ///     .collect::<Result<_, _>>()?;
-    /// let fit = ParetoNbdParams::fit(&data, &FitOptions::new())?;
+    /// let fit = ParetoNbdParams::fit(&data, TimeUnit::Week, &FitOptions::new())?;
     /// assert!(fit.log_likelihood < 0.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn fit(customers: &[Customer], options: &FitOptions) -> Result<FitReport<Self>> {
+    pub fn fit(
+        customers: &[Customer],
+        unit: TimeUnit,
+        options: &FitOptions,
+    ) -> Result<FitReport<Self>> {
         check_all(customers)?;
         let warm = if customers.len() > WARM_START_ABOVE {
-            Warm::from(Self::fit(&subsample(customers), options))
+            Warm::from(Self::fit(&subsample(customers), unit, options))
         } else {
             None
         };
@@ -573,6 +610,7 @@ impl ParetoNbdParams {
             &scales,
             warm,
             *options,
+            unit,
         )
     }
 
@@ -619,6 +657,10 @@ fn power_bracket(k: f64, u: f64) -> f64 {
 impl TransactionModel for ParetoNbdParams {
     fn model_name(&self) -> &'static str {
         "pareto-nbd"
+    }
+
+    fn unit(&self) -> TimeUnit {
+        self.unit
     }
 
     fn log_likelihood(&self, c: &Customer) -> Result<f64> {

@@ -91,6 +91,51 @@ impl<U> BtydReport<U> {
             .map(CustomerSummary::customer)
             .collect()
     }
+
+    /// The rows the models take, in the order of `customers`, with recency and `T` converted
+    /// into time unit `unit` (give a model its own [`crate::ltv::TransactionModel::unit`]).
+    ///
+    /// ```
+    /// use userops::ltv::{BtydReport, CustomerSummary, TimeUnit};
+    /// let r = BtydReport::<u32> { unit: TimeUnit::Day,
+    ///     calibration_end: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), holdout_end: None,
+    ///     customers: vec![CustomerSummary { user: 1, frequency: 1, recency: 7.0, age: 14.0,
+    ///         monetary: 5.0, frequency_holdout: 0, monetary_holdout: 0.0, duration_holdout: 0.0 }],
+    ///     first_purchase_after_calibration: 0, ignored_after_calibration: 0 };
+    /// let weeks = r.customers_in(TimeUnit::Week);
+    /// assert_eq!((weeks[0].recency, weeks[0].age), (1.0, 2.0));
+    /// ```
+    pub fn customers_in(&self, unit: TimeUnit) -> Vec<Customer> {
+        self.customers
+            .iter()
+            .map(|c| Customer {
+                recency: self.unit.convert(c.recency, unit),
+                age: self.unit.convert(c.age, unit),
+                ..c.customer()
+            })
+            .collect()
+    }
+
+    /// The same report with its times (recency, `T`, holdout duration) in time unit `unit`.
+    ///
+    /// ```
+    /// use userops::ltv::{BtydReport, TimeUnit};
+    /// let r = BtydReport::<u32> { unit: TimeUnit::Week,
+    ///     calibration_end: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), holdout_end: None,
+    ///     customers: vec![], first_purchase_after_calibration: 0, ignored_after_calibration: 0 };
+    /// assert_eq!(r.in_unit(TimeUnit::Day).unit, TimeUnit::Day);
+    /// ```
+    #[must_use]
+    pub fn in_unit(mut self, unit: TimeUnit) -> Self {
+        let from = self.unit;
+        for c in &mut self.customers {
+            c.recency = from.convert(c.recency, unit);
+            c.age = from.convert(c.age, unit);
+            c.duration_holdout = from.convert(c.duration_holdout, unit);
+        }
+        self.unit = unit;
+        self
+    }
 }
 
 impl<U: fmt::Debug> fmt::Display for BtydReport<U> {

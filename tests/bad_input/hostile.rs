@@ -178,7 +178,7 @@ fn a_daily_range_over_all_supported_years_is_refused_not_allocated() {
 
 #[test]
 fn a_clv_horizon_beyond_the_cap_is_refused() {
-    let err = ClvOptions::new(u32::MAX, TimeUnit::Week).unwrap_err();
+    let err = ClvOptions::new(u32::MAX).unwrap_err();
     assert_eq!(
         err.to_string(),
         "`months` asks for 4294967295 months, more than the cap of 1200 months; forecast at \
@@ -187,9 +187,8 @@ fn a_clv_horizon_beyond_the_cap_is_refused() {
     let hand_built = ClvOptions {
         months: 5000,
         monthly_discount: 0.0,
-        unit: TimeUnit::Week,
     };
-    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     let c = [Customer::new(2, 30.43, 38.86).unwrap().with_monetary(22.35)];
     assert!(matches!(
@@ -239,13 +238,10 @@ fn segment_revenue_that_overflows_is_an_error_not_inf() {
 #[test]
 fn clv_with_a_discount_near_minus_one_is_an_error_not_inf() {
     // Each month is worth 1 / (1 - 0.999) = 1000 times the one before: 1000^103 > f64::MAX.
-    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let gg = GammaGammaParams::new(6.25, 3.74, 15.44).unwrap();
     let c = [Customer::new(2, 30.43, 38.86).unwrap().with_monetary(22.35)];
-    let options = ClvOptions::new(120, TimeUnit::Week)
-        .unwrap()
-        .discount(-0.999)
-        .unwrap();
+    let options = ClvOptions::new(120).unwrap().discount(-0.999).unwrap();
     let err = clv(&bg, &gg, &c, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -513,7 +509,7 @@ fn a_sample_size_beyond_u64_max_is_an_overflow_not_a_saturated_count() {
 #[test]
 fn a_forecast_beyond_the_models_precision_says_so() {
     use userops::ltv::{ParetoNbdParams, TransactionModel};
-    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262).unwrap();
+    let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week).unwrap();
     let c = Customer::new(2, 30.43, 38.86).unwrap();
     // The hypergeometric series of BG/NBD is NaN at a horizon of 1e20 weeks.
     assert_eq!(
@@ -523,7 +519,7 @@ fn a_forecast_beyond_the_models_precision_says_so() {
          for CLV)"
     );
     // u32::MAX purchases over 1e300 weeks: Pareto/NBD's expectation passes f64::MAX.
-    let pn = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67).unwrap();
+    let pn = ParetoNbdParams::new(0.55, 10.58, 0.61, 11.67, TimeUnit::Week).unwrap();
     let big = Customer::new(u32::MAX, 1e300, 1e300).unwrap();
     assert!(matches!(
         pn.expected_purchases(&big, 52.0),

@@ -24,7 +24,7 @@ fn recency_after_t_is_rejected() {
             monetary: 0.0,
         },
     ];
-    match BgNbdParams::fit(&rows, &FitOptions::new()) {
+    match BgNbdParams::fit(&rows, TimeUnit::Week, &FitOptions::new()) {
         Err(Error::InvalidInput(m)) => assert!(m.contains("row 1"), "{m}"),
         other => panic!("expected InvalidInput, got {other:?}"),
     }
@@ -54,7 +54,7 @@ fn negative_and_non_finite_values_are_rejected() {
         Customer::new(1, 1.0, f64::INFINITY),
         Err(Error::NonFinite { field: "T", .. })
     ));
-    let m = BgNbdParams::new(0.24, 4.4, 0.79, 2.4).unwrap();
+    let m = BgNbdParams::new(0.24, 4.4, 0.79, 2.4, TimeUnit::Week).unwrap();
     let c = Customer::new(1, 1.0, 2.0).unwrap();
     assert!(matches!(
         m.expected_purchases(&c, -1.0),
@@ -71,11 +71,11 @@ fn negative_and_non_finite_values_are_rejected() {
         })
     ));
     assert!(matches!(
-        BgNbdParams::new(0.24, -4.4, 0.79, 2.4),
+        BgNbdParams::new(0.24, -4.4, 0.79, 2.4, TimeUnit::Week),
         Err(Error::InvalidParameter { name: "alpha", .. })
     ));
     assert!(matches!(
-        ParetoNbdParams::new(0.5, 10.0, f64::NAN, 11.0),
+        ParetoNbdParams::new(0.5, 10.0, f64::NAN, 11.0, TimeUnit::Week),
         Err(Error::InvalidParameter { name: "s", .. })
     ));
     assert!(matches!(
@@ -115,15 +115,15 @@ fn frequency_zero_with_recency_is_rejected() {
 #[test]
 fn empty_set_is_an_error() {
     assert!(matches!(
-        BgNbdParams::fit(&[], &FitOptions::new()),
+        BgNbdParams::fit(&[], TimeUnit::Week, &FitOptions::new()),
         Err(Error::Empty(_))
     ));
     assert!(matches!(
-        MbgNbdParams::fit(&[], &FitOptions::new()),
+        MbgNbdParams::fit(&[], TimeUnit::Week, &FitOptions::new()),
         Err(Error::Empty(_))
     ));
     assert!(matches!(
-        ParetoNbdParams::fit(&[], &FitOptions::new()),
+        ParetoNbdParams::fit(&[], TimeUnit::Week, &FitOptions::new()),
         Err(Error::Empty(_))
     ));
     assert!(matches!(
@@ -143,9 +143,12 @@ fn all_zero_frequency_is_reported_not_converged() {
         .map(|i| Customer::new(0, 0.0, 10.0 + f64::from(i % 30)).unwrap())
         .collect();
     for fit in [
-        BgNbdParams::fit(&rows, &FitOptions::new()).map(|f| (f.converged, f.message)),
-        MbgNbdParams::fit(&rows, &FitOptions::new()).map(|f| (f.converged, f.message)),
-        ParetoNbdParams::fit(&rows, &FitOptions::new()).map(|f| (f.converged, f.message)),
+        BgNbdParams::fit(&rows, TimeUnit::Week, &FitOptions::new())
+            .map(|f| (f.converged, f.message)),
+        MbgNbdParams::fit(&rows, TimeUnit::Week, &FitOptions::new())
+            .map(|f| (f.converged, f.message)),
+        ParetoNbdParams::fit(&rows, TimeUnit::Week, &FitOptions::new())
+            .map(|f| (f.converged, f.message)),
     ] {
         match fit {
             Ok((converged, message)) => assert!(!converged && !message.is_empty()),
@@ -212,13 +215,11 @@ fn summary_rejects_nan_amounts_and_events_after_the_holdout() {
 #[test]
 fn clv_options_are_checked() {
     assert!(matches!(
-        ClvOptions::new(0, TimeUnit::Week),
+        ClvOptions::new(0),
         Err(Error::InvalidParameter { name: "months", .. })
     ));
     assert!(matches!(
-        ClvOptions::new(12, TimeUnit::Week)
-            .unwrap()
-            .discount(f64::NAN),
+        ClvOptions::new(12).unwrap().discount(f64::NAN),
         Err(Error::InvalidParameter {
             name: "discount",
             ..
