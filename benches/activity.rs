@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
                 &data.events,
             )
             .expect("fold");
-            black_box(s.finish())
+            black_box(s.finish().unwrap())
         })
     });
     g.bench_function("period_totals_monthly_la", |b| {
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
                 &data.events,
             )
             .expect("fold");
-            black_box(s.finish())
+            black_box(s.finish().unwrap())
         })
     });
     g.finish();

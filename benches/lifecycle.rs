@@ -119,6 +119,7 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
             fold(sum, &s.events)
                 .unwrap()
                 .finish()
+                .unwrap()
                 .stages(&StageParams::default(), None)
         })
     });
@@ -128,6 +129,7 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
             fold(sum, &s.events)
                 .unwrap()
                 .finish()
+                .unwrap()
                 .stages(&StageParams::default(), None)
         })
     });
@@ -135,7 +137,11 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
         b.iter(|| {
             let sum =
                 LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to).unwrap();
-            fold(sum, &s.events).unwrap().finish().posthog(None)
+            fold(sum, &s.events)
+                .unwrap()
+                .finish()
+                .unwrap()
+                .posthog(None)
         })
     });
     // The same over two threads (feature `parallel`; wall clock only: the CPU-time measure
@@ -155,6 +161,7 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
                     userops::fold::fold_par(&sum, &s.events)
                         .unwrap()
                         .finish()
+                        .unwrap()
                         .stages(&StageParams::default(), None)
                 })
             })
@@ -168,6 +175,7 @@ fn run<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Setup) {
             fold(sum, &s.by_time)
                 .unwrap()
                 .finish()
+                .unwrap()
                 .stages(&StageParams::default(), None)
         })
     });

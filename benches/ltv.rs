@@ -176,6 +176,7 @@ fn benches(c: &mut Criterion) {
             fold(BtydSummary::new(end, TimeUnit::Week), &by_time)
                 .unwrap()
                 .finish()
+                .unwrap()
         })
     });
     drop(by_time);
@@ -184,6 +185,7 @@ fn benches(c: &mut Criterion) {
             fold(BtydSummary::new(end, TimeUnit::Week), &log)
                 .unwrap()
                 .finish()
+                .unwrap()
         })
     });
     drop(log);

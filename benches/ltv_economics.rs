@@ -33,6 +33,7 @@ fn bench(c: &mut Criterion) {
             fold(CohortSummary::new(calendar.clone(), as_of), &by_time)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
     g.bench_function(format!("ledger_fold_grouped_{USERS}_users"), |b| {
@@ -40,6 +41,7 @@ fn bench(c: &mut Criterion) {
             fold(CohortSummary::new(calendar.clone(), as_of), &data.events)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
     g.bench_function(format!("ledger_fold_shuffled_{USERS}_users"), |b| {
@@ -47,11 +49,13 @@ fn bench(c: &mut Criterion) {
             fold(CohortSummary::new(calendar.clone(), as_of), &shuffled)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
     let mut ledger = fold(CohortSummary::new(calendar.clone(), as_of), &data.events)
         .expect("fold")
-        .finish();
+        .finish()
+        .unwrap();
     ledger.use_sign_up(&data, &calendar).expect("sign-up");
     let channel = data.channel();
     let params = LtvParams::new(0.7).expect("params");

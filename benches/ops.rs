@@ -13,11 +13,15 @@ fn health(c: &mut Criterion) {
         .expect("sample")
         .into_order(Order::Time);
     c.bench_function("ops/daily_activity_fold_tour", |b| {
-        b.iter(|| fold(DailyActivity::new(Zone::Utc), black_box(&data.events)).map(|s| s.finish()))
+        b.iter(|| {
+            fold(DailyActivity::new(Zone::Utc), black_box(&data.events))
+                .map(|s| s.finish().unwrap())
+        })
     });
     let daily = fold(DailyActivity::new(Zone::Utc), &data.events)
         .expect("fold")
-        .finish();
+        .finish()
+        .unwrap();
     let model = HealthModel::new(HealthParams::default()).expect("params");
     let to = (data.end - TimeDelta::days(1)).date_naive();
     let from = to - TimeDelta::days(364);

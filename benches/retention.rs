@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
                 fold(RetentionSummary::new(spec.clone()), events)
                     .expect("fold")
                     .finish()
+                    .unwrap()
             })
         });
         group.bench_function(format!("{label}_grouped"), |b| {
@@ -53,6 +54,7 @@ fn bench(c: &mut Criterion) {
                 fold(RetentionSummary::new(spec.clone()), &grouped)
                     .expect("fold")
                     .finish()
+                    .unwrap()
             })
         });
     }
@@ -70,6 +72,7 @@ fn bench(c: &mut Criterion) {
             fold(RetentionSummary::new(spec.clone()), events)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
 
@@ -85,6 +88,7 @@ fn bench(c: &mut Criterion) {
             fold(StickinessSummary::new(spec.clone()), events)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
     group.finish();
@@ -112,6 +116,7 @@ fn bench(c: &mut Criterion) {
             fold(RetentionSummary::new(spec.clone()), &shuffled)
                 .expect("fold")
                 .finish()
+                .unwrap()
         })
     });
     group.finish();

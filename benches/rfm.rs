@@ -108,16 +108,25 @@ fn bench(c: &mut Criterion) {
     }
     group.bench_function("summary+table+scores+segments (via RfmTable)", |b| {
         b.iter(|| {
-            let table = fold(RfmSummary::new(as_of), &orders).unwrap().finish();
+            let table = fold(RfmSummary::new(as_of), &orders)
+                .unwrap()
+                .finish()
+                .unwrap();
             let scores = scorer.score(&table).unwrap();
             let seg = rules.segment(&scores).unwrap();
             std::hint::black_box(seg.summary.len())
         })
     });
-    let table = fold(RfmSummary::new(as_of), &orders).unwrap().finish();
+    let table = fold(RfmSummary::new(as_of), &orders)
+        .unwrap()
+        .finish()
+        .unwrap();
     group.bench_function("summary only", |b| {
         b.iter(|| {
-            let t = fold(RfmSummary::new(as_of), &orders).unwrap().finish();
+            let t = fold(RfmSummary::new(as_of), &orders)
+                .unwrap()
+                .finish()
+                .unwrap();
             std::hint::black_box(t.customers.len())
         })
     });

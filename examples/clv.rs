@@ -326,7 +326,7 @@ fn from_log(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
         .map_err(|_| format!("--calibration-end: {end:?} is not a date (YYYY-MM-DD)"))?;
     let log = read_events_from_path(path, &spec)?;
     eprintln!("{}", log.account());
-    let report = fold(BtydSummary::new(end, unit), &log.events)?.finish();
+    let report = fold(BtydSummary::new(end, unit), &log.events)?.finish()?;
     eprintln!(
         "{} customers; {} transactions after {end} ignored",
         report.customers.len(),

@@ -93,7 +93,7 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     );
 
     // 1. The index, day by day (summarized by its Display).
-    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
+    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish()?;
     let params = HealthParams {
         warning_line: line,
         healthy_line: (2.0 * line).min(100.0), // "healthy" at twice the warning line
@@ -120,8 +120,8 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
 
     // 3. Month by month: churn and an LTV proxy through the three-colour rules.
     let months = Calendar::new(Zone::Utc, Interval::Month);
-    let activity = fold(ActivitySummary::new(months.clone()), &data.events)?.finish();
-    let totals = fold(PeriodTotals::new(months), &data.events)?.finish();
+    let activity = fold(ActivitySummary::new(months.clone()), &data.events)?.finish()?;
+    let totals = fold(PeriodTotals::new(months), &data.events)?.finish()?;
     let mut active: BTreeMap<Period, BTreeSet<u64>> = BTreeMap::new();
     for u in &activity.users {
         for p in &u.active_periods {

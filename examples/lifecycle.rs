@@ -201,7 +201,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         None
     };
 
-    let activity = fold(summary, &read.events)?.finish();
+    let activity = fold(summary, &read.events)?.finish()?;
     if args.posthog {
         let out = activity.posthog(signups);
         if args.json {

@@ -170,7 +170,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         .zone(zone);
     let read = read_events_from_path(&args.input, &csv)?;
     eprintln!("{}", read.account());
-    let report = fold(RetentionSummary::new(spec), &read.events)?.finish();
+    let report = fold(RetentionSummary::new(spec), &read.events)?.finish()?;
     if report.cohort_users == 0 {
         eprintln!(
             "warning: no user is in any cohort: no {:?} event falls in the window {} .. {} \

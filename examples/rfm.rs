@@ -223,7 +223,7 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
         eprintln!("{}", read.account());
         let as_of = as_of.ok_or("--as-of is required")?;
         let summary = RfmSummary::new(as_of).payments_only(a.payments_only);
-        fold(summary, &read.events)?.finish()
+        fold(summary, &read.events)?.finish()?
     };
 
     let method = match &a.binning {

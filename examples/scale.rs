@@ -836,7 +836,7 @@ where
     let spec = params.check()?;
     let t = Instant::now();
     let (summary, bytes) = log.fold(args, RetentionSummary::new(spec))?;
-    let table = in_pool(args, || summary.finish());
+    let table = in_pool(args, || summary.finish())?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&table);
     report.line("retention", secs, log.len(), bytes);
@@ -872,7 +872,7 @@ where
     let params = StageParams::default();
     let t = Instant::now();
     let (summary, bytes) = log.fold(args, empty)?;
-    let stages = in_pool(args, || summary.finish().stages(&params, None));
+    let stages = in_pool(args, || summary.finish().map(|a| a.stages(&params, None)))?;
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&stages);
     report.line("lifecycle", secs, log.len(), bytes);
@@ -931,7 +931,7 @@ where
     use userops::ltv::{BtydSummary, TimeUnit};
     let t = Instant::now();
     let (summary, bytes) = log.fold(args, BtydSummary::new(settings.btyd_end, TimeUnit::Week))?;
-    let report = summary.finish();
+    let report = summary.finish()?;
     let summary_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let customers = report.to_customers();

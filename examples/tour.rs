@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)),
         &data.events,
     )?
-    .finish();
+    .finish()?;
     println!("{months}\n");
 
     tour_value(&data)?;
@@ -101,7 +101,8 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
         PreferenceSummary::months(Zone::Utc, data.end - chrono::TimeDelta::milliseconds(1))?,
         &data.events,
     )?
-    .finish();
+    .finish()
+    .unwrap();
     println!("{prefs}\n");
     // Dormant: active in the three months, but not in the last 30 days. Reach them through
     // what they used most.
@@ -127,7 +128,7 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
     // as-of instant, so the last month is complete.
     let as_of = data.end - chrono::TimeDelta::milliseconds(1);
     let calendar = Calendar::new(Zone::Utc, Interval::Month);
-    let mut ledger = fold(CohortSummary::new(calendar.clone(), as_of), &data.events)?.finish();
+    let mut ledger = fold(CohortSummary::new(calendar.clone(), as_of), &data.events)?.finish()?;
     // Acquisition month = sign-up month (the sample knows every user's sign-up).
     ledger.use_sign_up(data, &calendar)?;
 
@@ -156,7 +157,7 @@ fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
     use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
 
     section("RFM: scores, segments, health (orders only, as of the end of the sample)");
-    let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish();
+    let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish()?;
     let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
     println!("{scores}\n");
     let segments = SegmentRules::standard().segment(&scores)?;
@@ -180,7 +181,7 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     );
     let to = data.end - chrono::TimeDelta::milliseconds(1);
     let summary = LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, to)?;
-    let activity = fold(summary, &data.events)?.finish();
+    let activity = fold(summary, &data.events)?.finish()?;
     let signups: &dyn SignUp<u64> = data;
     let params = StageParams::default();
     let report = activity.stages(&params, Some(signups));
@@ -248,7 +249,7 @@ fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
         .return_event("*")
         .mode(RetentionMode::FirstTime)
         .check()?;
-    let table = fold(RetentionSummary::new(spec), &data.events)?.finish();
+    let table = fold(RetentionSummary::new(spec), &data.events)?.finish()?;
     println!("{table}\n");
 
     section("Stickiness: users by number of active weeks in the last 12 weeks (Monday start)");
@@ -260,7 +261,7 @@ fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
     )
     .event("*")
     .check()?;
-    let sticky = fold(StickinessSummary::new(spec), &data.events)?.finish();
+    let sticky = fold(StickinessSummary::new(spec), &data.events)?.finish()?;
     println!("{sticky}\n");
     Ok(())
 }
@@ -279,7 +280,7 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use userops::ops::warning::{WarningFigures, WarningThresholds};
 
     section("Ops: user health index over the last 180 days");
-    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish();
+    let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish()?;
     // The sample product is used a few times a month: a warning line of 12 (healthy from 24)
     // suits it; the library's defaults (40 / 60) suit a daily-use product.
     let model = HealthModel::new(HealthParams {
@@ -345,7 +346,7 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let mut reach = ReachSummary::default();
     reach.add_counts("email", 1_180, 1_121, 291, 38)?; // made-up outcomes
     reach.add_counts("push", 240, 226, 61, 5)?;
-    println!("{}\n", reach.finish());
+    println!("{}\n", reach.finish()?);
 
     section("Ops: three-colour warning (made-up figures for one month)");
     let figures = WarningFigures::default()
@@ -396,7 +397,7 @@ fn tour_clv(data: &SampleData) -> Result<(), Box<dyn Error>> {
     };
     section("Customer lifetime value: BG/NBD + Gamma-Gamma on the orders, top 10 by 12-month CLV");
     let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
-    let summary = fold(BtydSummary::new(end, TimeUnit::Week), data.orders())?.finish();
+    let summary = fold(BtydSummary::new(end, TimeUnit::Week), data.orders())?.finish()?;
     let customers = summary.to_customers();
     // The sample generator's customers never churn, so plain maximum likelihood sends the
     // dropout parameters a, b off to infinity (reported as not converged); a small L2 penalty,

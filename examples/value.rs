@@ -224,7 +224,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             PreferenceSummary::months(args.zone, as_of - TimeDelta::milliseconds(1))?,
             events.iter().copied(),
         )?
-        .finish();
+        .finish()?;
         Some(prefs.profile(|_| true))
     } else {
         None

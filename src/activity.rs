@@ -18,7 +18,7 @@
 //!     EventRecord::new(1_u32, at(2, 5)),
 //!     EventRecord::new(2_u32, at(2, 9)).with_amount(5.0),
 //! ];
-//! let months = fold(PeriodTotals::new(Calendar::new(Utc, Interval::Month)), &log)?.finish();
+//! let months = fold(PeriodTotals::new(Calendar::new(Utc, Interval::Month)), &log)?.finish()?;
 //! assert_eq!(months.rows[1].period.to_string(), "2025-02");
 //! assert_eq!((months.rows[1].active_users, months.rows[1].new_users), (2, 1));
 //! assert_eq!(months.rows[0].revenue, 10.0);
@@ -124,7 +124,7 @@ impl ActivityState {
 ///     EventRecord::new("ana", at(1)),
 ///     EventRecord::new("ana", at(3)).with_amount(1.5),
 /// ];
-/// let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Day)), &log)?.finish();
+/// let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Day)), &log)?.finish()?;
 /// let ana = &report.users[0];
 /// assert_eq!((ana.first_seen, ana.last_seen, ana.events, ana.amount), (at(1), at(3), 3, 4.0));
 /// assert_eq!(ana.active_periods.len(), 2); // Jan 1 and Jan 3
@@ -221,7 +221,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for ActivityS
         self.users.merge(other.users, ActivityState::absorb)
     }
 
-    fn finish(self) -> ActivityReport<U> {
+    fn finish(self) -> Result<ActivityReport<U>> {
         let mut users: Vec<UserActivity<U>> = self
             .users
             .into_iter()
@@ -235,7 +235,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for ActivityS
             })
             .collect();
         users.sort_by(|a, b| a.user.cmp(&b.user));
-        ActivityReport { users }
+        Ok(ActivityReport { users })
     }
 }
 
@@ -460,7 +460,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for PeriodTot
         Ok(())
     }
 
-    fn finish(self) -> PeriodReport {
+    fn finish(self) -> Result<PeriodReport> {
         let mut new_by_period: BTreeMap<Period, u64> = BTreeMap::new();
         for at in &self.first_seen {
             *new_by_period
@@ -498,12 +498,12 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for PeriodTot
                 rows.push(row);
             }
         }
-        PeriodReport {
+        Ok(PeriodReport {
             users: self.first_seen.len() as u64,
             events: rows.iter().map(|r| r.events).sum(),
             revenue: rows.iter().map(|r| r.revenue).sum(),
             rows,
-        }
+        })
     }
 }
 

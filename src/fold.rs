@@ -17,7 +17,7 @@
 //! impl Summary for Count {
 //!     type Output = u64;
 //!     fn merge(&mut self, other: Self) -> Result<()> { self.0 += other.0; Ok(()) }
-//!     fn finish(self) -> u64 { self.0 }
+//!     fn finish(self) -> Result<u64> { Ok(self.0) }
 //! }
 //! impl<E> Fold<E> for Count {
 //!     fn observe(&mut self, _event: &E) -> Result<()> { self.0 += 1; Ok(()) }
@@ -26,8 +26,8 @@
 //! let whole = fold(Count::default(), [1, 2, 3, 4, 5])?;
 //! let mut left = fold(Count::default(), [1, 2])?;
 //! left.merge(fold(Count::default(), [3, 4, 5])?)?;
-//! assert_eq!(whole.finish(), 5);
-//! assert_eq!(left.finish(), 5);
+//! assert_eq!(whole.finish()?, 5);
+//! assert_eq!(left.finish()?, 5);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -49,8 +49,15 @@ pub trait Summary: Sized {
     /// [`crate::Error::MergeMismatch`] when the two states were built with different settings.
     fn merge(&mut self, other: Self) -> Result<()>;
 
-    /// The finished summary.
-    fn finish(self) -> Self::Output;
+    /// The finished summary: the report.
+    ///
+    /// Every summary's `finish` has this one shape, `Result<Report>`, whether or not it can
+    /// fail today, so that a host writes `summary.finish()?` everywhere.
+    ///
+    /// # Errors
+    /// When the folded data cannot make a report (no events at all where the report needs
+    /// some, a computed value that is not a finite number); the error says which.
+    fn finish(self) -> Result<Self::Output>;
 }
 
 /// A [`Summary`] that observes events of type `E` one at a time.
@@ -80,7 +87,7 @@ pub trait Fold<E>: Summary {
     /// let log = vec![EventRecord::<u8>::new(1_u8, t).with_amount(5.0), EventRecord::new(1_u8, t).with_amount(2.0)];
     /// let mut summary = RfmSummary::new(t);
     /// summary.observe_many(&log)?;
-    /// assert_eq!(summary.finish().customers[0].monetary, 7.0);
+    /// assert_eq!(summary.finish()?.customers[0].monetary, 7.0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
@@ -114,7 +121,7 @@ pub trait Fold<E>: Summary {
 /// let table = EventTable::from_events(&log)?;
 /// let mut by_columns = RfmSummary::new(t(10));
 /// by_columns.observe_table(&table)?;
-/// assert_eq!(by_columns.finish(), fold(RfmSummary::new(t(10)), &log)?.finish());
+/// assert_eq!(by_columns.finish()?, fold(RfmSummary::new(t(10)), &log)?.finish()?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait FoldTable<U>: Summary {
@@ -155,7 +162,7 @@ pub trait FoldTable<U>: Summary {
 /// let table = EventTable::from_events([EventRecord::<u8>::new(1_u8, DateTime::UNIX_EPOCH)])?;
 /// let mut days = DailyActivity::new(chrono::Utc);
 /// observe_rows_as_events(&mut days, &table, 0..table.len())?;
-/// assert_eq!(days.finish().users.len(), 1);
+/// assert_eq!(days.finish()?.users.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn observe_rows_as_events<S, U>(
@@ -189,7 +196,7 @@ where
 /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
 /// let log: Vec<_> = (0..10_000_u32).map(|i| EventRecord::<u32>::new(i % 100, t).with_amount(1.0)).collect();
 /// let table = EventTable::from_events(&log)?;
-/// let report = fold_table_par(&RfmSummary::new(t), &table)?.finish();
+/// let report = fold_table_par(&RfmSummary::new(t), &table)?.finish()?;
 /// assert_eq!(report.customers.len(), 100);
 /// assert!(report.customers.iter().all(|c| c.orders == 100));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -238,7 +245,7 @@ where
 /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
 /// let events = vec![EventRecord::<u32>::new(1_u32, t), EventRecord::new(2_u32, t)];
 /// let summary = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &events)?;
-/// assert_eq!(summary.finish().users.len(), 2);
+/// assert_eq!(summary.finish()?.users.len(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn fold<S, I>(mut state: S, events: I) -> Result<S>
@@ -268,7 +275,7 @@ where
 /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
 /// let events: Vec<_> = (0..10_000_u32).map(|u| EventRecord::<u32>::new(u % 100, t)).collect();
 /// let summary = fold_par(&ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &events)?;
-/// assert_eq!(summary.finish().users.len(), 100);
+/// assert_eq!(summary.finish()?.users.len(), 100);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "parallel")]
@@ -385,7 +392,7 @@ where
 /// impl Summary for Sum {
 ///     type Output = f64;
 ///     fn merge(&mut self, o: Self) -> Result<()> { self.0 += o.0; Ok(()) }
-///     fn finish(self) -> f64 { self.0 }
+///     fn finish(self) -> Result<f64> { Ok(self.0) }
 /// }
 /// impl Fold<f64> for Sum {
 ///     fn observe(&mut self, e: &f64) -> Result<()> { self.0 += e; Ok(()) }
@@ -431,7 +438,7 @@ pub mod laws {
     /// # #[derive(Debug, Clone, Default)] struct N(u32);
     /// # impl Summary for N { type Output = u32;
     /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
-    /// #   fn finish(self) -> u32 { self.0 } }
+    /// #   fn finish(self) -> userops::Result<u32> { Ok(self.0) } }
     /// # impl Fold<u8> for N {
     /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
     /// laws::merge_law(N::default, &[1_u8, 2, 3], &[2], |a, b| a == b).unwrap();
@@ -447,7 +454,7 @@ pub mod laws {
         S::Output: Debug,
         F: Fn(&S::Output, &S::Output) -> bool,
     {
-        let whole = run(empty(), events.iter())?.finish();
+        let whole = run(empty(), events.iter())?;
         let cuts = bounds(events.len(), cuts);
         let mut merged = empty();
         for w in cuts.windows(2) {
@@ -460,7 +467,9 @@ pub mod laws {
                 .merge(part)
                 .map_err(|e| format!("merge failed: {e}"))?;
         }
-        let merged = merged.finish();
+        let Some((whole, merged)) = finish_both(whole, merged, "whole", "parts")? else {
+            return Ok(());
+        };
         if same(&whole, &merged) {
             Ok(())
         } else {
@@ -493,7 +502,7 @@ pub mod laws {
     /// # #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)] struct N(u32);
     /// # impl Summary for N { type Output = u32;
     /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
-    /// #   fn finish(self) -> u32 { self.0 } }
+    /// #   fn finish(self) -> userops::Result<u32> { Ok(self.0) } }
     /// # impl Fold<u8> for N {
     /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
     /// let (whole, merged) = laws::whole_and_serialized_parts(N::default, &[1_u8, 2, 3], &[1])?;
@@ -545,7 +554,7 @@ pub mod laws {
     /// # #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)] struct N(u32);
     /// # impl Summary for N { type Output = u32;
     /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
-    /// #   fn finish(self) -> u32 { self.0 } }
+    /// #   fn finish(self) -> userops::Result<u32> { Ok(self.0) } }
     /// # impl Fold<u8> for N {
     /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
     /// laws::serde_merge_law(N::default, &[1_u8, 2, 3], &[1, 2], |a, b| a == b).unwrap();
@@ -562,7 +571,9 @@ pub mod laws {
         F: Fn(&S::Output, &S::Output) -> bool,
     {
         let (whole, merged) = whole_and_serialized_parts(empty, events, cuts)?;
-        let (whole, merged) = (whole.finish(), merged.finish());
+        let Some((whole, merged)) = finish_both(whole, merged, "whole", "parts")? else {
+            return Ok(());
+        };
         if same(&whole, &merged) {
             Ok(())
         } else {
@@ -583,7 +594,7 @@ pub mod laws {
     /// # #[derive(Debug, Clone, Default)] struct N(u32);
     /// # impl Summary for N { type Output = u32;
     /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
-    /// #   fn finish(self) -> u32 { self.0 } }
+    /// #   fn finish(self) -> userops::Result<u32> { Ok(self.0) } }
     /// # impl Fold<u8> for N {
     /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
     /// laws::order_law(N::default, &[1_u8, 2, 3], &[2, 0, 1], |a, b| a == b).unwrap();
@@ -609,8 +620,12 @@ pub mod laws {
             }
             seen[i] = true;
         }
-        let forward = run(empty(), events.iter())?.finish();
-        let shuffled = run(empty(), permutation.iter().map(|&i| &events[i]))?.finish();
+        let forward = run(empty(), events.iter())?;
+        let shuffled = run(empty(), permutation.iter().map(|&i| &events[i]))?;
+        let Some((forward, shuffled)) = finish_both(forward, shuffled, "in order", "shuffled")?
+        else {
+            return Ok(());
+        };
         if same(&forward, &shuffled) {
             Ok(())
         } else {
@@ -632,7 +647,7 @@ pub mod laws {
     /// # #[derive(Debug, Clone, Default)] struct N(u32);
     /// # impl Summary for N { type Output = u32;
     /// #   fn merge(&mut self, o: Self) -> userops::Result<()> { self.0 += o.0; Ok(()) }
-    /// #   fn finish(self) -> u32 { self.0 } }
+    /// #   fn finish(self) -> userops::Result<u32> { Ok(self.0) } }
     /// # impl Fold<u8> for N {
     /// #   fn observe(&mut self, _: &u8) -> userops::Result<()> { self.0 += 1; Ok(()) } }
     /// laws::slice_law(N::default, &[1_u8, 2, 3], |a, b| a == b).unwrap();
@@ -662,13 +677,35 @@ pub mod laws {
                 ));
             }
         }
-        let (one, many) = (one.finish(), many.finish());
+        let Some((one, many)) = finish_both(one, many, "one at a time", "observe_many")? else {
+            return Ok(());
+        };
         if same(&one, &many) {
             Ok(())
         } else {
             Err(format!(
                 "slice law broken:\n one at a time: {one:?}\n observe_many: {many:?}"
             ))
+        }
+    }
+
+    /// Both states finished: `Some` of the two reports; `None` when both fail with the same
+    /// error (the law holds: the same data gives the same refusal); a message when only one
+    /// fails or the two errors differ.
+    fn finish_both<S: super::Summary>(
+        a: S,
+        b: S,
+        a_name: &str,
+        b_name: &str,
+    ) -> Result<Option<(S::Output, S::Output)>, String> {
+        match (a.finish(), b.finish()) {
+            (Ok(a), Ok(b)) => Ok(Some((a, b))),
+            (Err(x), Err(y)) if x.to_string() == y.to_string() => Ok(None),
+            (a, b) => Err(format!(
+                "finish differs:\n {a_name}: {:?}\n {b_name}: {:?}",
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            )),
         }
     }
 

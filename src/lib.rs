@@ -43,7 +43,7 @@
 //!     Order { customer: 1, placed: t(20), total: 12.5 },
 //!     Order { customer: 2, placed: t(7), total: 99.0 },
 //! ];
-//! let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &orders)?.finish();
+//! let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &orders)?.finish()?;
 //! assert_eq!(report.users[0].amount, 42.5);
 //! assert_eq!(report.users[1].events, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -597,7 +597,7 @@ where
 }
 
 impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for UsageSummary<U, Tz> {
-    type Output = Result<ProductFigures>;
+    type Output = ProductFigures;
 
     fn merge(&mut self, other: Self) -> Result<()> {
         if self.tz != other.tz {
@@ -673,7 +673,7 @@ mod tests {
             .unwrap();
         assert_eq!(f.counts.unwrap().active_user_days, 2);
         assert_eq!(f.payer_share, 1.0);
-        let same = |a: &Result<ProductFigures>, b: &Result<ProductFigures>| a == b;
+        let same = |a: &ProductFigures, b: &ProductFigures| a == b;
         laws::merge_law(|| UsageSummary::new(Utc), &log, &[1], same).unwrap();
         laws::order_law(|| UsageSummary::new(Utc), &log, &[2, 0, 1], same).unwrap();
     }

@@ -78,7 +78,8 @@ mod rfm {
     fn ten_thousand_purchases_of_1e12_over_50_years() {
         let table = fold(RfmSummary::new(as_of()), heavy(1, 1e12))
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         let c = &table.customers[0];
         assert_eq!(c.orders, 10_000);
         assert_eq!(c.monetary, 1e16); // exact, see the header
@@ -108,7 +109,10 @@ mod rfm {
     fn micro_amounts_and_giant_amounts_side_by_side() {
         let mut log = heavy(1, 1e12);
         log.extend(heavy(2, 1e-6));
-        let table = fold(RfmSummary::new(as_of()), &log).unwrap().finish();
+        let table = fold(RfmSummary::new(as_of()), &log)
+            .unwrap()
+            .finish()
+            .unwrap();
         let tiny = table.customers.iter().find(|c| c.user == 2).unwrap();
         // 10,000 × 1e-6 = 0.01, up to the rounding of 10,000 additions.
         assert!(rel_close(tiny.monetary, 0.01, 1e-9), "{}", tiny.monetary);
@@ -184,6 +188,7 @@ mod lifecycle {
         let report = fold(summary, heavy(1, 1e12))
             .unwrap()
             .finish()
+            .unwrap()
             .stages(&StageParams::default(), None);
         assert_eq!(report.rows.len(), 600);
         // Month 0: new; month 1: retained after being new; then retained every month.
@@ -256,7 +261,8 @@ mod retention {
         let spec = RetentionParams::new(cal(), last, 600).check().unwrap();
         let report = fold(RetentionSummary::new(spec), heavy(1, 1e12))
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         // Recurring: the user starts a cohort every month and returns every later month, so
         // every cell of the 600-row triangle is 1 and every rate 1.
         assert_eq!(report.cohorts.len(), 600);
@@ -272,14 +278,16 @@ mod retention {
             .unwrap();
         let report = fold(RetentionSummary::new(spec), heavy(1, 1e12))
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         assert_eq!(report.cohorts[0].counts, vec![1; 600]);
         assert!(report.cohorts[1..].iter().all(|c| c.size() == 0));
         // Stickiness over the 600 months: one user, active in all 600.
         let spec = StickinessParams::new(cal(), start(), last).check().unwrap();
         let s = fold(StickinessSummary::new(spec), heavy(1, 1e12))
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         assert_eq!(s.total_users, 1);
         assert_eq!(s.users[599], 1);
         assert_eq!(s.cumulative, vec![1; 600]);
@@ -304,7 +312,8 @@ mod btyd {
         let end = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
         let report = fold(BtydSummary::new(end, TimeUnit::Week), heavy(1, amount))
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         report.customers[0].customer()
     }
 
@@ -502,6 +511,7 @@ mod economics {
         )
         .unwrap()
         .finish()
+        .unwrap()
     }
 
     #[test]
@@ -629,7 +639,10 @@ mod ops {
     #[test]
     fn health_of_the_heavy_customer() {
         let log = heavy(1, 1e12);
-        let days = fold(DailyActivity::new(Zone::Utc), &log).unwrap().finish();
+        let days = fold(DailyActivity::new(Zone::Utc), &log)
+            .unwrap()
+            .finish()
+            .unwrap();
         let model = HealthModel::new(HealthParams::default()).unwrap();
         let to = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
         let report = model.score(&days, to - TimeDelta::days(27), to).unwrap();
@@ -732,6 +745,7 @@ fn ten_million_users() {
     let report = fold(lc, &log)
         .unwrap()
         .finish()
+        .unwrap()
         .stages(&StageParams::default(), None);
     assert_eq!(report.rows.len(), 12);
     let btyd = fold(
@@ -742,6 +756,7 @@ fn ten_million_users() {
         &log,
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     assert_eq!(btyd.customers.len() as u64, USERS);
 }

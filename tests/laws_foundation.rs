@@ -76,17 +76,17 @@ proptest! {
 
     #[test]
     fn reports_survive_a_serde_round_trip(ev in events()) {
-        let a = fold(ActivitySummary::new(calendar()), &ev).unwrap().finish();
+        let a = fold(ActivitySummary::new(calendar()), &ev).unwrap().finish().unwrap();
         let back: ActivityReport<u8> = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
         prop_assert_eq!(a, back);
-        let p = fold(PeriodTotals::new(calendar()), &ev).unwrap().finish();
+        let p = fold(PeriodTotals::new(calendar()), &ev).unwrap().finish().unwrap();
         let back: PeriodReport = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         prop_assert!(same_periods(&p, &back));
     }
 
     #[test]
     fn period_totals_account_for_every_event(ev in events()) {
-        let p = fold(PeriodTotals::new(calendar()), &ev).unwrap().finish();
+        let p = fold(PeriodTotals::new(calendar()), &ev).unwrap().finish().unwrap();
         prop_assert_eq!(p.events as usize, ev.len());
         prop_assert_eq!(p.rows.iter().map(|r| r.new_users).sum::<u64>(), p.users);
     }
@@ -113,7 +113,10 @@ fn activity_by_hand() {
         EventRecord::<String>::new("bo", t(3, 0)),
     ];
     let cal = Calendar::new(Utc, Interval::Week(chrono::Weekday::Sun));
-    let r = fold(ActivitySummary::new(cal), &ev).unwrap().finish();
+    let r = fold(ActivitySummary::new(cal), &ev)
+        .unwrap()
+        .finish()
+        .unwrap();
     let ana = &r.users[0];
     assert_eq!(ana.user, "ana");
     assert_eq!(
@@ -132,10 +135,12 @@ fn fold_par_equals_fold_on_sample_data() {
     let cal = Calendar::new(Zone::Utc, Interval::Month);
     let seq = fold(PeriodTotals::new(cal.clone()), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let par = userops::fold::fold_par(&PeriodTotals::new(cal), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     assert!(same_periods(&seq, &par));
 }
 
@@ -162,13 +167,13 @@ proptest! {
     #[test]
     fn activity_state_survives_json_and_merges_as_the_whole(ev in events(), cuts in prop::collection::vec(0_usize..80, 0..4)) {
         let (whole, merged) = whole_and_parts_via_json(|| ActivitySummary::new(calendar()), &ev, &cuts)?;
-        prop_assert!(same_activity(&whole.finish(), &merged.finish()));
+        prop_assert!(same_activity(&whole.finish().unwrap(), &merged.finish().unwrap()));
     }
 
     #[test]
     fn period_totals_state_survives_json_and_merges_as_the_whole(ev in events(), cuts in prop::collection::vec(0_usize..80, 0..4)) {
         let (whole, merged) = whole_and_parts_via_json(|| PeriodTotals::new(calendar()), &ev, &cuts)?;
-        prop_assert!(same_periods(&whole.finish(), &merged.finish()));
+        prop_assert!(same_periods(&whole.finish().unwrap(), &merged.finish().unwrap()));
     }
 }
 

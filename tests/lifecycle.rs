@@ -64,7 +64,7 @@ fn car_signups() -> HashMap<char, DateTime<Utc>> {
 fn car_report() -> StageReport {
     let summary =
         LifecycleSummary::new(Calendar::new(Utc, Interval::Month), month(1), month(5)).unwrap();
-    let activity = fold(summary, car_log()).unwrap().finish();
+    let activity = fold(summary, car_log()).unwrap().finish().unwrap();
     let signups = car_signups();
     activity.stages(&StageParams::default(), Some(&signups))
 }
@@ -286,6 +286,7 @@ fn history_before_the_window_sets_the_opening_stage() {
     let r = fold(summary, &log)
         .unwrap()
         .finish()
+        .unwrap()
         .stages(&StageParams::default(), None);
     // Lead period February: A retained_new (new in January), B dormant, C new.
     assert_eq!(tuple(&r.opening), [1, 0, 1, 0, 0, 1, 0, 3, 2]);
@@ -438,7 +439,7 @@ proptest! {
             .filter_map(|(u, h)| h.map(|h| (u as u8, base() + chrono::TimeDelta::hours(h))))
             .collect();
         let summary = LifecycleSummary::new(cal.clone(), from, to).unwrap();
-        let activity = fold(summary, &log).unwrap().finish();
+        let activity = fold(summary, &log).unwrap().finish().unwrap();
         let params = StageParams::new(churn_after).unwrap();
         let report = activity.stages(&params, Some(&signups as &dyn SignUp<u8>));
         let want = oracle(&log, &signups, &cal, from, to, i64::from(churn_after));
@@ -475,11 +476,11 @@ proptest! {
         let cal = Calendar::new(zone(z), interval);
         let (from, to) = window(interval, 0, b);
         let whole = fold(LifecycleSummary::new(cal.clone(), from, to).unwrap(), &log)
-            .unwrap().finish().stages(&StageParams::default(), None);
+            .unwrap().finish().unwrap().stages(&StageParams::default(), None);
         prop_assume!(whole.rows.len() > skip);
         let later_from = cal.start_of(&whole.rows[skip].period);
         let part = fold(LifecycleSummary::new(cal.clone(), later_from, to).unwrap(), &log)
-            .unwrap().finish().stages(&StageParams::default(), None);
+            .unwrap().finish().unwrap().stages(&StageParams::default(), None);
         prop_assert_eq!(&part.rows[..], &whole.rows[skip..]);
         prop_assert_eq!(&part.opening, &whole.rows[skip - 1]);
         prop_assert_eq!(&part.decomposition[..], &whole.decomposition[skip..]);
@@ -514,7 +515,7 @@ proptest! {
     fn reports_survive_a_serde_round_trip(log in arb_log(), interval in arb_interval()) {
         let cal = Calendar::new(Zone::Utc, interval);
         let (from, to) = window(interval, 8, 60);
-        let activity = fold(LifecycleSummary::new(cal, from, to).unwrap(), &log).unwrap().finish();
+        let activity = fold(LifecycleSummary::new(cal, from, to).unwrap(), &log).unwrap().finish().unwrap();
         let report = activity.stages(&StageParams::default(), None);
         let back: StageReport = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
         prop_assert!(same_json(&back, &report));
@@ -545,7 +546,7 @@ proptest! {
 fn breakdown_keeps_users_without_a_value() {
     let summary =
         LifecycleSummary::new(Calendar::new(Utc, Interval::Month), month(1), month(5)).unwrap();
-    let activity = fold(summary, car_log()).unwrap().finish();
+    let activity = fold(summary, car_log()).unwrap().finish().unwrap();
     // "Drives the car but never opens the app" is only known for some users.
     let attr: HashMap<char, String> = [
         ('A', "app".to_string()),
@@ -609,7 +610,7 @@ proptest! {
             merged.merge(back).unwrap();
         }
         prop_assert_eq!(&merged, &whole);
-        let (whole, merged) = (whole.finish(), merged.finish());
+        let (whole, merged) = (whole.finish().unwrap(), merged.finish().unwrap());
         prop_assert_eq!(
             whole.stages(&StageParams::default(), None),
             merged.stages(&StageParams::default(), None)

@@ -60,7 +60,7 @@ fn run(
     let from = parse_instant(from, &zone).unwrap();
     let to = parse_instant(to, &zone).unwrap();
     let summary = LifecycleSummary::new(Calendar::new(zone, interval), from, to).unwrap();
-    let activity = fold(summary, &events).unwrap().finish();
+    let activity = fold(summary, &events).unwrap().finish().unwrap();
     let out = activity.posthog(created);
     // The same answer whatever the order of the events (PostHog's SQL has no order).
     let mut reversed = events.clone();
@@ -72,7 +72,11 @@ fn run(
     )
     .unwrap();
     assert_eq!(
-        fold(summary, &reversed).unwrap().finish().posthog(created),
+        fold(summary, &reversed)
+            .unwrap()
+            .finish()
+            .unwrap()
+            .posthog(created),
         out
     );
     out

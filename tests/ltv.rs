@@ -54,6 +54,7 @@ fn cdnow_exact() -> Vec<Customer> {
     fold(BtydSummary::new(end, TimeUnit::Week), &log.events)
         .unwrap()
         .finish()
+        .unwrap()
         .to_customers()
 }
 
@@ -76,7 +77,8 @@ fn cdnow_log_summarizes_to_the_published_summary() {
     let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
     let report = fold(BtydSummary::new(end, TimeUnit::Week), &log.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let ours: HashMap<u64, _> = report
         .customers
         .iter()
@@ -333,6 +335,7 @@ fn cdnow_report(unit: TimeUnit) -> BtydReport<String> {
     fold(BtydSummary::new(end, unit), &log.events)
         .unwrap()
         .finish()
+        .unwrap()
 }
 
 #[test]

@@ -87,6 +87,7 @@ fn ledger() -> CohortLedger<u32> {
     )
     .unwrap()
     .finish()
+    .unwrap()
 }
 
 #[test]
@@ -341,7 +342,8 @@ fn weekly_periods_count_churn_by_week() {
     let cal = Calendar::new(Utc, Interval::Week(Weekday::Mon));
     let l = fold(CohortSummary::new(cal, d(16)), &events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let r = period_economics(&l).unwrap();
     assert_eq!(r.rows.len(), 2);
     assert_eq!(r.rows[0].period.to_string(), "2025-03-03");
@@ -366,7 +368,8 @@ fn one_user_one_period_has_no_nan() {
         &events,
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     let e = period_economics(&l).unwrap();
     assert_eq!((e.arpu, e.arppu, e.churn_rate), (Some(0.0), None, None));
     let ch: HashMap<u8, String> = [(1, "ads".to_string())].into();
@@ -386,7 +389,8 @@ fn sample_data_end_to_end() {
     let cal = Calendar::new(userops::time::Zone::Utc, Interval::Month);
     let mut l = fold(CohortSummary::new(cal.clone(), as_of), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     assert_eq!(l.use_sign_up(&data, &cal).unwrap(), 2_000);
     // Every user is acquired in their sign-up month: the per-channel counts equal the users.
     let ch = data.channel();
@@ -509,18 +513,18 @@ proptest! {
         let mut sorted = events;
         sorted.sort_by_key(|e| (e.user, e.at));
         laws::merge_law(empty, &sorted, &cuts, same_ledger).map_err(TestCaseError::fail)?;
-        let whole = fold(empty(), &sorted).unwrap().finish();
+        let whole = fold(empty(), &sorted).unwrap().finish().unwrap();
         let cut = cuts.first().copied().unwrap_or(0).min(sorted.len());
         let mut backwards = fold(empty(), &sorted[cut..]).unwrap();
         backwards.merge(fold(empty(), &sorted[..cut]).unwrap()).unwrap();
-        prop_assert!(same_ledger(&whole, &backwards.finish()));
+        prop_assert!(same_ledger(&whole, &backwards.finish().unwrap()));
         // Folding more events after a merge keeps working (in order or not).
         let mut again = fold(empty(), &sorted[..cut]).unwrap();
         again.merge(empty()).unwrap();
         for e in &sorted[cut..] {
             userops::fold::Fold::observe(&mut again, e).unwrap();
         }
-        prop_assert!(same_ledger(&whole, &again.finish()));
+        prop_assert!(same_ledger(&whole, &again.finish().unwrap()));
     }
 
     #[test]
@@ -539,15 +543,15 @@ proptest! {
         // The grouped-by-user fast path gives the same ledger as arbitrary order.
         let mut grouped = events.clone();
         grouped.sort_by_key(|e| (e.user, e.at));
-        let a = fold(empty(), &events).unwrap().finish();
-        let b = fold(empty(), &grouped).unwrap().finish();
+        let a = fold(empty(), &events).unwrap().finish().unwrap();
+        let b = fold(empty(), &grouped).unwrap().finish().unwrap();
         prop_assert!(same_ledger(&a, &b));
     }
 
     #[test]
     fn cohort_ltv_never_decreases_without_refunds(events in arb_events(false), split in any::<bool>()) {
         prop_assume!(!events.is_empty());
-        let ledger = fold(empty(), &events).unwrap().finish();
+        let ledger = fold(empty(), &events).unwrap().finish().unwrap();
         let channel = |u: &u8| Some(if split && u % 2 == 0 { "even" } else { "odd" }.to_string());
         let r = cohort_ltv(&ledger, Some(&channel)).unwrap();
         for row in r.cohorts.iter().chain(&r.channels).chain(&r.cells).chain([&r.total]) {
@@ -561,7 +565,7 @@ proptest! {
     #[test]
     fn reports_round_trip_through_json(events in arb_events(true), margin in 0.0..=1.0_f64, d in 0.0..=1.0_f64) {
         prop_assume!(!events.is_empty());
-        let ledger = fold(empty(), &events).unwrap().finish();
+        let ledger = fold(empty(), &events).unwrap().finish().unwrap();
         round_trip(&ledger);
         let channel = |u: &u8| (u % 3 != 0).then(|| format!("c{}", u % 3));
         round_trip(&cohort_ltv(&ledger, Some(&channel)).unwrap());
@@ -605,7 +609,7 @@ proptest! {
             .map(|(u, s, a)| EventRecord::new(*u, t0 + chrono::TimeDelta::seconds(*s)).with_amount(*a))
             .collect();
         let as_of = t0 + chrono::TimeDelta::days(40);
-        let ledger = fold(CohortSummary::new(cal.clone(), as_of), &events).unwrap().finish();
+        let ledger = fold(CohortSummary::new(cal.clone(), as_of), &events).unwrap().finish().unwrap();
         let mut want: BTreeMap<(u8, userops::time::Period), f64> = BTreeMap::new();
         for e in &events {
             *want.entry((e.user, cal.period_of(e.at))).or_default() += e.amount;
@@ -626,10 +630,11 @@ fn parallel_fold_equals_sequential_fold() {
     let data = generate(&SampleConfig::new(3_000).seed(11)).unwrap();
     let as_of = data.end - chrono::TimeDelta::milliseconds(1);
     let empty = CohortSummary::new(Calendar::new(Utc, Interval::Month), as_of);
-    let seq = fold(empty.clone(), &data.events).unwrap().finish();
+    let seq = fold(empty.clone(), &data.events).unwrap().finish().unwrap();
     let par = userops::fold::fold_par(&empty, &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     assert_eq!(seq.len(), 3_000);
     assert!(
         seq.users.len() == par.users.len()
@@ -695,8 +700,12 @@ fn revenue_sums_that_overflow_are_errors_not_nan() {
             })
         )
     };
-    let ledger_of =
-        |log: &[EventRecord<u8>]| fold(CohortSummary::new(cal(), feb), log).unwrap().finish();
+    let ledger_of = |log: &[EventRecord<u8>]| {
+        fold(CohortSummary::new(cal(), feb), log)
+            .unwrap()
+            .finish()
+            .unwrap()
+    };
     let max = f64::MAX;
     // One user's cell overflows (+inf), another's (−inf): the month would be NaN.
     let ledger = ledger_of(&[
@@ -771,9 +780,9 @@ proptest! {
         let text = serde_json::to_string(&whole).unwrap();
         let back: CohortSummary<u8, Utc> = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
-        let whole = whole.finish();
-        prop_assert_eq!(&back.finish(), &whole);
-        let merged = cohort_parts_through_json(&events, &cuts).finish();
+        let whole = whole.finish().unwrap();
+        prop_assert_eq!(&back.finish().unwrap(), &whole);
+        let merged = cohort_parts_through_json(&events, &cuts).finish().unwrap();
         prop_assert!(same_ledger(&merged, &whole), "{merged:?}\n{whole:?}");
     }
 }
@@ -799,7 +808,8 @@ fn cohort_summary_state_that_no_fold_makes_is_refused() {
         &[cell("2025-02", 4.0), cell("2025-04", 1.0)],
     ))
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     assert_eq!((good.users[0].user, good.users[0].periods.len()), (3, 2));
     let bad_start =
         r#"{"period":{"start":"2025-04-02","interval":"month"},"revenue":1.0,"paid":true}"#;

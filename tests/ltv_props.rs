@@ -193,7 +193,8 @@ fn reports_round_trip_through_json() {
     let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
     let report = fold(BtydSummary::new(end, TimeUnit::Day), &log)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let back: BtydReport<u32> =
         serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
     assert_eq!(back, report);
@@ -411,7 +412,7 @@ fn projected_room_or_not_the_slice_road_agrees() {
         laws::slice_law(empty, &log, |a, b| a == b)
             .map_err(|e| format!("{name}: {e}"))
             .unwrap();
-        let report = fold(empty(), &log).unwrap().finish();
+        let report = fold(empty(), &log).unwrap().finish().unwrap();
         let distinct_users = common::distinct_users(&users);
         assert_eq!(distinct_users, distinct, "{name}: the count written above");
         // Users whose first purchase is after the calibration end (2025-02-15) are counted
@@ -457,9 +458,9 @@ proptest! {
         let text = serde_json::to_string(&whole).unwrap();
         let back: BtydSummary<u8> = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
-        let whole = whole.finish();
-        prop_assert_eq!(&back.finish(), &whole);
-        let merged = btyd_parts_through_json(&log, &cuts).finish();
+        let whole = whole.finish().unwrap();
+        prop_assert_eq!(&back.finish().unwrap(), &whole);
+        let merged = btyd_parts_through_json(&log, &cuts).finish().unwrap();
         prop_assert!(same_btyd(&merged, &whole), "{merged:?}\n{whole:?}");
         prop_assert_eq!(
             (merged.first_purchase_after_calibration, merged.ignored_after_calibration),
@@ -486,7 +487,7 @@ fn summary_state_that_no_fold_makes_is_refused() {
     let read = |t: String| serde_json::from_str::<BtydSummary<u8>>(&t);
     // A state a fold makes: one purchase on the calibration end day.
     let good = read(text("[1]", &format!("[{cal}]"), &cal.to_string(), 0.0)).unwrap();
-    assert_eq!(good.finish().customers[0].age, 0.0);
+    assert_eq!(good.finish().unwrap().customers[0].age, 0.0);
     for (what, t) in [
         (
             "a day after the holdout end",

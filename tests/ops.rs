@@ -381,7 +381,10 @@ fn health_index_by_hand_with_money() {
         .collect();
     log.push(EventRecord::new(1_u32, at(22)).with_amount(50.0));
     log.push(EventRecord::new(2_u32, at(22)));
-    let days = fold(DailyActivity::new(Utc), &log).unwrap().finish();
+    let days = fold(DailyActivity::new(Utc), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let p = HealthParams {
         contribution_target: ContributionTarget::Fixed(100.0),
         ..HealthParams::default()
@@ -418,7 +421,10 @@ fn payer_quantile_target_by_hand() {
         EventRecord::new(2_u8, at(6, 29)).with_amount(180.0), // Jan 1 + 179 days
         EventRecord::new(3_u8, at(1, 5)),
     ];
-    let days = fold(DailyActivity::new(Utc), &log).unwrap().finish();
+    let days = fold(DailyActivity::new(Utc), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let m = HealthModel::new(HealthParams::default()).unwrap();
     near(m.contribution_target(&days).unwrap(), 171.0, 1e-9);
 }
@@ -471,7 +477,7 @@ proptest! {
     #[test]
     fn health_index_is_within_bounds(n in 1usize..200, seed in 0u64..1000) {
         let log = sample_log(n, seed);
-        let days = fold(DailyActivity::new(Utc), &log).unwrap().finish();
+        let days = fold(DailyActivity::new(Utc), &log).unwrap().finish().unwrap();
         let r = HealthModel::new(HealthParams::default()).unwrap()
             .score(&days, day(1, 1), day(5, 30)).unwrap();
         for d in &r.days {
@@ -536,7 +542,7 @@ proptest! {
         laws::merge_law(Nps::default, &scores, &[cut], |a, b| a == b).unwrap();
         let rev: Vec<usize> = (0..scores.len()).rev().collect();
         laws::order_law(Nps::default, &scores, &rev, |a, b| a == b).unwrap();
-        let r = fold(Nps::default(), &scores).unwrap().finish().report(0.95).unwrap();
+        let r = fold(Nps::default(), &scores).unwrap().finish().unwrap().report(0.95).unwrap();
         prop_assert!(r.ci_low <= r.score + 1e-9 && r.score <= r.ci_high + 1e-9);
         prop_assert!((-100.0..=100.0).contains(&r.ci_low) && (-100.0..=100.0).contains(&r.ci_high));
         round_trip::<NpsReport>(&r);
@@ -652,7 +658,7 @@ fn reach_report_rates() {
     let mut r = ReachSummary::default();
     r.add_counts("email", 1000, 950, 190, 19).unwrap();
     r.add_counts("sms", 200, 198, 0, 0).unwrap();
-    let rep = r.finish();
+    let rep = r.finish().unwrap();
     let email = &rep.channels[0];
     assert_eq!(email.delivery_rate, Some(0.95));
     assert_eq!(email.open_rate, Some(0.2));

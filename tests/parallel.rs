@@ -110,11 +110,14 @@ fn parts_in_descending_order_are_merged_by_map() {
     let raw: Vec<(u8, u32, i32)> = (0..40u8).map(|i| (i, u32::from(i) * 97, 100)).collect();
     let ev = log(&raw, true);
     let (first, second) = ev.split_at(20);
-    let whole = fold(RfmSummary::new(as_of()), &ev).unwrap().finish();
+    let whole = fold(RfmSummary::new(as_of()), &ev)
+        .unwrap()
+        .finish()
+        .unwrap();
     let mut late = fold(RfmSummary::new(as_of()), second).unwrap();
     late.merge(fold(RfmSummary::new(as_of()), first).unwrap())
         .unwrap();
-    let mut merged = late.finish();
+    let mut merged = late.finish().unwrap();
     assert_eq!(merged.customers.len(), whole.customers.len());
     merged.customers.sort_by_key(|c| c.user);
     assert!(same_tables(&whole, &merged));
@@ -148,7 +151,7 @@ mod par {
         let cal = Calendar::new(Zone::Utc, Interval::Month);
         let empty = LifecycleSummary::new(cal, at(2025, 1, 1), at(2025, 3, 31)).unwrap();
         for threads in [1, 2] {
-            let a = pool(threads).install(|| fold_par(&empty, &log).unwrap().finish());
+            let a = pool(threads).install(|| fold_par(&empty, &log).unwrap().finish().unwrap());
             assert_eq!(a.first_period(200_000), Some(-7), "{threads} threads");
             assert_eq!(a.first_period(0), Some(1), "{threads} threads");
         }
@@ -167,8 +170,8 @@ mod par {
         let one = fold(empty.clone(), &data.events).unwrap();
         let two = pool(2).install(|| fold_par(&empty, &data.events)).unwrap();
         assert!(same_tables_u64(
-            &one.clone().finish(),
-            &two.clone().finish()
+            &one.clone().finish().unwrap(),
+            &two.clone().finish().unwrap()
         ));
         let scored_one = pool(1)
             .install(|| scorer.score_summary(two.clone()))
@@ -197,12 +200,14 @@ mod par {
             fold(empty.clone(), &data.events)
                 .unwrap()
                 .finish()
+                .unwrap()
                 .stages(&params, None)
         });
         let two = pool(2).install(|| {
             fold_par(&empty, &data.events)
                 .unwrap()
                 .finish()
+                .unwrap()
                 .stages(&params, None)
         });
         assert_eq!(one, two);
@@ -214,8 +219,8 @@ mod par {
             to,
         )
         .unwrap();
-        let one = pool(1).install(|| fold(late.clone(), &data.events).unwrap().finish());
-        let two = pool(2).install(|| fold_par(&late, &data.events).unwrap().finish());
+        let one = pool(1).install(|| fold(late.clone(), &data.events).unwrap().finish().unwrap());
+        let two = pool(2).install(|| fold_par(&late, &data.events).unwrap().finish().unwrap());
         let with_history = (0..one.len())
             .filter(|&i| one.first_period(i) < Some(-1))
             .count();

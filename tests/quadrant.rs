@@ -189,7 +189,7 @@ fn usage_summary_fold_laws() {
             log.push(EventRecord::<u8>::new(u, t(1 + d % 3, 1 + (d * 5) % 28)).with_amount(amount));
         }
     }
-    let same = |a: &userops::Result<ProductFigures>, b: &userops::Result<ProductFigures>| a == b;
+    let same = |a: &ProductFigures, b: &ProductFigures| a == b;
     laws::merge_law(|| UsageSummary::new(Zone::Utc), &log, &[3, 17, 30], same).unwrap();
     let perm: Vec<usize> = (0..log.len()).rev().collect();
     laws::order_law(|| UsageSummary::new(Zone::Utc), &log, &perm, same).unwrap();
@@ -227,6 +227,7 @@ proptest::proptest! {
         let whole = fold(empty(), &log).unwrap();
         let text = serde_json::to_string(&whole).unwrap();
         prop_assert_eq!(&serde_json::to_string(&read(&text)).unwrap(), &text);
+        // An empty log is refused alike (`Error::Empty`).
         let whole = whole.finish();
         prop_assert_eq!(&read(&text).finish(), &whole);
         let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(log.len())).collect();

@@ -93,7 +93,10 @@ impl Query {
             .min_return_events(self.min_occurrences)
             .check()
             .unwrap();
-        let report = fold(RetentionSummary::new(spec), log).unwrap().finish();
+        let report = fold(RetentionSummary::new(spec), log)
+            .unwrap()
+            .finish()
+            .unwrap();
         report.cohorts.into_iter().map(|c| c.counts).collect()
     }
 
@@ -873,7 +876,10 @@ fn dst_days_are_one_day_each_in_los_angeles() {
         ["2025-03-08", "2025-03-09", "2025-03-10"]
     );
     // The DST day runs from 08:00Z to 07:00Z the next day: 23 hours.
-    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+    let report = fold(RetentionSummary::new(spec), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let counts: Vec<Vec<u64>> = report.cohorts.iter().map(|c| c.counts.clone()).collect();
     // 03-08: a -> back 03-09 and 03-10; 03-09: a and b -> both back on 03-10; 03-10: a, b.
     assert_eq!(counts, vec![vec![1, 1, 1], vec![2, 2], vec![2]]);
@@ -886,7 +892,10 @@ fn dst_days_are_one_day_each_in_los_angeles() {
         .mode(RetentionMode::FirstTime)
         .check()
         .unwrap();
-    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+    let report = fold(RetentionSummary::new(spec), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let counts: Vec<Vec<u64>> = report.cohorts.iter().map(|c| c.counts.clone()).collect();
     assert_eq!(counts, vec![vec![1, 1, 1], vec![1, 1], vec![0]]);
 }
@@ -925,7 +934,10 @@ fn stickiness(
         .events_per_period(criterion)
         .check()
         .unwrap();
-    fold(StickinessSummary::new(spec), log).unwrap().finish()
+    fold(StickinessSummary::new(spec), log)
+        .unwrap()
+        .finish()
+        .unwrap()
 }
 
 #[test]
@@ -1125,13 +1137,15 @@ fn first_time_signup_cohorts_are_the_new_users_of_each_month() {
     .unwrap();
     let table = fold(RetentionSummary::new(spec), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let totals = fold(
         PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)),
         &data.events,
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     let sizes: Vec<u64> = table.cohorts.iter().map(|c| c.size()).collect();
     let new_users: Vec<u64> = totals.rows.iter().map(|r| r.new_users).collect();
     assert_eq!(sizes, new_users);
@@ -1150,7 +1164,10 @@ fn mean_retention_curve_of_the_day_interval_table() {
         .check()
         .unwrap();
     let log = day_interval_pageviews();
-    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+    let report = fold(RetentionSummary::new(spec), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     let mean = report.mean_rates();
     assert_eq!(mean[0], Some(1.0));
     assert!((mean[1].unwrap() - 5.0 / 9.0).abs() < 1e-12);

@@ -188,7 +188,7 @@ proptest! {
 
     #[test]
     fn retention_agrees_with_the_definition(setup in setup_strategy(), log in log_strategy()) {
-        let report = fold(setup.empty(), &log).unwrap().finish();
+        let report = fold(setup.empty(), &log).unwrap().finish().unwrap();
         prop_assert_eq!(counts(&report), reference(&setup, &log));
     }
 
@@ -210,7 +210,7 @@ proptest! {
 
     #[test]
     fn retention_cells_are_bounded(setup in setup_strategy(), log in log_strategy()) {
-        let report = fold(setup.empty(), &log).unwrap().finish();
+        let report = fold(setup.empty(), &log).unwrap().finish().unwrap();
         let n = setup.periods;
         prop_assert_eq!(report.cohorts.len(), n);
         for (i, row) in report.cohorts.iter().enumerate() {
@@ -235,8 +235,8 @@ proptest! {
     fn on_or_after_is_at_least_on(setup in setup_strategy(), log in log_strategy()) {
         let on = Setup { on_or_after: false, ..setup.clone() };
         let after = Setup { on_or_after: true, ..setup };
-        let a = counts(&fold(on.empty(), &log).unwrap().finish());
-        let b = counts(&fold(after.empty(), &log).unwrap().finish());
+        let a = counts(&fold(on.empty(), &log).unwrap().finish().unwrap());
+        let b = counts(&fold(after.empty(), &log).unwrap().finish().unwrap());
         for (ra, rb) in a.iter().zip(&b) {
             for (x, y) in ra.iter().zip(rb) {
                 prop_assert!(x <= y);
@@ -246,7 +246,7 @@ proptest! {
 
     #[test]
     fn retention_report_serde_round_trip(setup in setup_strategy(), log in log_strategy()) {
-        let report = fold(setup.empty(), &log).unwrap().finish();
+        let report = fold(setup.empty(), &log).unwrap().finish().unwrap();
         let json = serde_json::to_string(&report).unwrap();
         let back: RetentionReport = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(back, report);
@@ -277,7 +277,7 @@ proptest! {
         let mut perm: Vec<usize> = (0..log.len()).collect();
         perm.reverse();
         laws::order_law(empty, &log, &perm, |a, b| a == b).map_err(TestCaseError::fail)?;
-        let r = fold(empty(), &log).unwrap().finish();
+        let r = fold(empty(), &log).unwrap().finish().unwrap();
         prop_assert_eq!(r.users.len(), spec.periods());
         prop_assert_eq!(r.users.iter().sum::<u64>(), r.total_users);
         prop_assert_eq!(r.cumulative.first().copied().unwrap_or(0), r.total_users);
@@ -326,10 +326,12 @@ fn parallel_fold_equals_serial_fold_on_sample_data() {
     .unwrap();
     let serial = fold(RetentionSummary::new(spec.clone()), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     let par = userops::fold::fold_par(&RetentionSummary::new(spec), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     assert_eq!(serial, par);
 }
 
@@ -363,7 +365,7 @@ proptest! {
     ) {
         let (whole, merged) = whole_and_parts_via_json(|| setup.empty(), &log, &cuts)?;
         prop_assert_eq!(&merged, &whole);
-        prop_assert_eq!(merged.finish(), whole.finish());
+        prop_assert_eq!(merged.finish().unwrap(), whole.finish().unwrap());
     }
 
     #[test]
@@ -388,7 +390,7 @@ proptest! {
         let (whole, merged) =
             whole_and_parts_via_json(|| StickinessSummary::<u32>::new(spec.clone()), &log, &cuts)?;
         prop_assert_eq!(&merged, &whole);
-        prop_assert_eq!(merged.finish(), whole.finish());
+        prop_assert_eq!(merged.finish().unwrap(), whole.finish().unwrap());
     }
 }
 

@@ -21,7 +21,10 @@ fn orders_table() -> RfmTable<String> {
     assert!(read.rejected.is_empty(), "{}", read.account());
     // analysis_date <- as.Date("2006-12-31")
     let as_of = Utc.with_ymd_and_hms(2006, 12, 31, 0, 0, 0).unwrap();
-    fold(RfmSummary::new(as_of), &read.events).unwrap().finish()
+    fold(RfmSummary::new(as_of), &read.events)
+        .unwrap()
+        .finish()
+        .unwrap()
 }
 
 fn customers_table() -> RfmTable<String> {

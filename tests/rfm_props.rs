@@ -69,10 +69,10 @@ proptest! {
         let empty = || RfmSummary::new(as_of()).distinct_days(Zone::Utc);
         laws::merge_law(empty, &ev, &cuts, same_tables).map_err(TestCaseError::fail)?;
         // Parts merged left to right keep the whole's first-seen order, row for row.
-        let whole = fold(empty(), &ev).unwrap().finish();
+        let whole = fold(empty(), &ev).unwrap().finish().unwrap();
         let mut left = fold(empty(), &ev[..ev.len() / 2]).unwrap();
         left.merge(fold(empty(), &ev[ev.len() / 2..]).unwrap()).unwrap();
-        let merged = left.finish();
+        let merged = left.finish().unwrap();
         prop_assert!(whole.customers.iter().zip(&merged.customers).all(|(a, b)| same_rows(a, b)));
     }
 
@@ -116,9 +116,9 @@ proptest! {
         }
         let empty = || RfmSummary::new(as_of()).payments_only(payments_only);
         let table = userops::engine::EventTable::from_events(&ev).unwrap();
-        let by_events = fold(empty(), &ev).map(Summary::finish);
+        let by_events = fold(empty(), &ev).and_then(Summary::finish);
         let mut whole = empty();
-        let by_columns = whole.observe_table(&table).map(|()| whole.finish());
+        let by_columns = whole.observe_table(&table).map(|()| whole.finish().unwrap());
         prop_assert_eq!(&by_events, &by_columns);
         if by_events.is_ok() {
             let cut = cut.min(ev.len());
@@ -127,7 +127,7 @@ proptest! {
             let mut right = empty();
             right.observe_rows(&table, cut..ev.len()).unwrap();
             left.merge(right).unwrap();
-            let merged = left.finish();
+            let merged = left.finish().unwrap();
             prop_assert!(same_tables(&merged, by_events.as_ref().unwrap()));
         }
     }
@@ -181,12 +181,12 @@ proptest! {
         // Scored straight from the parts as through the table (which reads them row by row);
         // the table itself is checked against the whole log's below.
         let scorer = ScoreParams::new(Method::Quantile).check().unwrap();
-        let via_table = scorer.score(&merged.clone().finish()).unwrap();
+        let via_table = scorer.score(&merged.clone().finish().unwrap()).unwrap();
         prop_assert_eq!(&scorer.score_summary(merged.clone()).unwrap(), &via_table);
         #[cfg(feature = "parallel")]
         prop_assert_eq!(&scorer.score_summary_par(merged.clone()).unwrap(), &via_table);
-        let whole = fold(empty(), &ev).unwrap().finish();
-        let table = merged.clone().finish();
+        let whole = fold(empty(), &ev).unwrap().finish().unwrap();
+        let table = merged.clone().finish().unwrap();
         prop_assert_eq!(whole.customers.len(), table.customers.len());
         prop_assert!(whole.customers.iter().zip(&table.customers).all(|(a, b)| same_rows(a, b)));
         // More events: half one at a time, half as a slice; then an unordered part.
@@ -199,8 +199,8 @@ proptest! {
         let unordered = events(&unordered);
         merged.merge(fold(empty(), &unordered).unwrap()).unwrap();
         let all: Vec<_> = ev.iter().chain(&more).chain(&unordered).cloned().collect();
-        let whole = fold(empty(), &all).unwrap().finish();
-        let merged = merged.finish();
+        let whole = fold(empty(), &all).unwrap().finish().unwrap();
+        let merged = merged.finish().unwrap();
         prop_assert_eq!(whole.customers.len(), merged.customers.len());
         prop_assert!(whole.customers.iter().zip(&merged.customers).all(|(a, b)| same_rows(a, b)),
                      "whole {:?}\nmerged {:?}", whole, merged);
@@ -257,7 +257,7 @@ proptest! {
         for method in methods() {
             for measure in [userops::rfm::FrequencyMeasure::Orders, userops::rfm::FrequencyMeasure::PurchaseDays] {
                 let scorer = ScoreParams::new(method.clone()).bins(bins).frequency_measure(measure).check().unwrap();
-                prop_assert_eq!(scorer.score_summary(s()).unwrap(), scorer.score(&s().finish()).unwrap());
+                prop_assert_eq!(scorer.score_summary(s()).unwrap(), scorer.score(&s().finish().unwrap()).unwrap());
             }
         }
     }
@@ -427,8 +427,11 @@ fn parallel_fold_equals_sequential_fold() {
         .collect();
     let ev = events(&raw);
     let empty = RfmSummary::new(as_of()).distinct_days(Zone::Utc);
-    let seq = fold(empty.clone(), &ev).unwrap().finish();
-    let par = userops::fold::fold_par(&empty, &ev).unwrap().finish();
+    let seq = fold(empty.clone(), &ev).unwrap().finish().unwrap();
+    let par = userops::fold::fold_par(&empty, &ev)
+        .unwrap()
+        .finish()
+        .unwrap();
     assert!(same_tables(&seq, &par));
 }
 
@@ -465,7 +468,10 @@ fn projected_room_or_not_the_slice_road_agrees() {
         laws::slice_law(|| RfmSummary::new(as_of()), &ev, |a, b| a == b)
             .map_err(|e| format!("{name}: {e}"))
             .unwrap();
-        let table = fold(RfmSummary::new(as_of()), &ev).unwrap().finish();
+        let table = fold(RfmSummary::new(as_of()), &ev)
+            .unwrap()
+            .finish()
+            .unwrap();
         let orders: u64 = table.customers.iter().map(|c| c.orders).sum();
         assert_eq!(orders, u64::from(n), "{name}");
         let distinct_users = common::distinct_users(&users);

@@ -62,10 +62,10 @@ fn foundation_and_activity() {
     rt("Order", &userops::sample::Order::Time);
     let a = fold(ActivitySummary::new(cal.clone()), &data.events).unwrap();
     rt("ActivitySummary", &a);
-    rt("ActivityReport", &a.finish());
+    rt("ActivityReport", &a.finish().unwrap());
     let t = fold(PeriodTotals::new(cal), &data.events).unwrap();
     rt("PeriodTotals", &t);
-    rt("PeriodReport", &t.finish());
+    rt("PeriodReport", &t.finish().unwrap());
 }
 
 #[cfg(feature = "csv")]
@@ -125,7 +125,7 @@ fn retention_and_lifecycle() {
     rt("RetentionSpec", &spec);
     let retention = fold(RetentionSummary::new(spec), &data.events).unwrap();
     rt("RetentionSummary", &retention);
-    rt("RetentionReport", &retention.finish());
+    rt("RetentionReport", &retention.finish().unwrap());
     let spec = StickinessParams::new(
         Calendar::new(Zone::Utc, Interval::Day),
         last - TimeDelta::days(13),
@@ -136,7 +136,7 @@ fn retention_and_lifecycle() {
     rt("StickinessSpec", &spec);
     let stickiness = fold(StickinessSummary::new(spec), &data.events).unwrap();
     rt("StickinessSummary", &stickiness);
-    rt("StickinessReport", &stickiness.finish());
+    rt("StickinessReport", &stickiness.finish().unwrap());
     rt(
         "EventMatch",
         &EventMatch::parse("order", "return_event").unwrap(),
@@ -151,7 +151,7 @@ fn retention_and_lifecycle() {
         LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), from, last).unwrap();
     let summary = fold(summary, &data.events).unwrap();
     rt("LifecycleSummary", &summary);
-    let activity = summary.finish();
+    let activity = summary.finish().unwrap();
     let signups: &dyn SignUp<u64> = &data;
     let params = StageParams::default();
     rt("StageParams", &params);
@@ -181,7 +181,8 @@ fn rfm() {
     let data = data();
     let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     rt("RfmTable", &table);
     for method in [
         Method::Quantile,
@@ -231,7 +232,8 @@ fn ltv() {
     let calendar = Calendar::new(Zone::Utc, Interval::Month);
     let mut ledger = fold(CohortSummary::new(calendar.clone(), as_of), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     ledger.use_sign_up(&data, &calendar).unwrap();
     rt("CohortLedger", &ledger);
     rt("PeriodEconomicsReport", &period_economics(&ledger).unwrap());
@@ -258,7 +260,8 @@ fn ltv() {
         data.orders(),
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     rt("BtydReport", &summary);
     let customers = summary.to_customers();
     rt(
@@ -365,7 +368,8 @@ fn quadrant_and_metric() {
         &data.events,
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     rt("PreferenceReport", &prefs);
     rt("GroupProfile", &prefs.profile(|u| u % 2 == 0));
     rt("Measure", &Measure::per_active_day("searches"));
@@ -391,7 +395,8 @@ fn ops() {
     let data = data();
     let daily = fold(DailyActivity::new(Zone::Utc), &data.events)
         .unwrap()
-        .finish();
+        .finish()
+        .unwrap();
     rt("DailyActivityReport", &daily);
     let hp = HealthParams {
         warning_line: 12.0,
@@ -467,7 +472,7 @@ fn ops() {
     let mut reach = ReachSummary::default();
     reach.add_counts("email", 1_180, 1_121, 291, 38).unwrap();
     rt("ReachSummary", &reach);
-    rt("ReachReport", &reach.finish());
+    rt("ReachReport", &reach.finish().unwrap());
     let plan = CompensationPlan {
         kind: SegmentKind::Health,
         ..CompensationPlan::new()

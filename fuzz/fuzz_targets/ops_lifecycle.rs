@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(s) = fold(summary, &events) {
             let churn_after = u32::from(b.u8() % 5);
             if let Ok(params) = StageParams::new(churn_after) {
-                let report = s.finish().stages(&params, None);
+                let report = s.finish().unwrap().stages(&params, None);
                 for row in &report.rows {
                     assert!(row.active_rate.is_finite() && (0.0..=1.0).contains(&row.active_rate));
                 }

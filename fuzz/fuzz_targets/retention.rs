@@ -116,8 +116,8 @@ fuzz_target!(|data: &[u8]| {
         let right = fold(RetentionSummary::new(spec.clone()), &events[split..]);
         if let (Ok(whole), Ok(mut left), Ok(right)) = (whole, left, right) {
             left.merge(right).expect("same settings merge");
-            let merged = left.finish();
-            let report = whole.finish();
+            let merged = left.finish().unwrap();
+            let report = whole.finish().unwrap();
             assert_eq!(
                 merged, report,
                 "merge of parts differs from the fold of the whole"
@@ -172,8 +172,8 @@ fuzz_target!(|data: &[u8]| {
         let right = fold(StickinessSummary::new(spec.clone()), &events[split..]);
         if let (Ok(whole), Ok(mut left), Ok(right)) = (whole, left, right) {
             left.merge(right).expect("same settings merge");
-            let merged = left.finish();
-            let report = whole.finish();
+            let merged = left.finish().unwrap();
+            let report = whole.finish().unwrap();
             assert_eq!(
                 merged, report,
                 "merge of parts differs from the fold of the whole"

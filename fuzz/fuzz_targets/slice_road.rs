@@ -129,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(scorer) = ScoreParams::new(Method::Quantile).check() {
                 let direct = scorer.score_summary(merged.clone());
-                let via_table = scorer.score(&merged.finish());
+                let via_table = scorer.score(&merged.finish().unwrap());
                 match (direct, via_table) {
                     (Ok(a), Ok(b)) => assert_eq!(a, b),
                     (Err(_), Err(_)) => {}
@@ -176,5 +176,5 @@ fuzz_target!(|data: &[u8]| {
             panic!("{e}");
         }
     }
-    let _ = whole.finish().to_customers();
+    let _ = whole.finish().unwrap().to_customers();
 });

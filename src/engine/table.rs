@@ -43,7 +43,7 @@ const NO_DURATION: i64 = i64::MIN;
 /// assert_eq!((table.len(), table.users().len(), table.names().len()), (3, 2, 1));
 /// assert_eq!(table.row(2).map(|r| (*r.user(), r.amount())), Some((7, 2.0)));
 ///
-/// let report = fold(RfmSummary::new(t(10)), table.rows())?.finish();
+/// let report = fold(RfmSummary::new(t(10)), table.rows())?.finish()?;
 /// assert_eq!(report.customers[0].monetary, 7.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

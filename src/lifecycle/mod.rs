@@ -26,7 +26,7 @@
 //! let log = vec![m(1, 1), m(1, 2), m(2, 1), m(3, 1), m(3, 2), m(3, 3)];
 //! let summary = LifecycleSummary::new(Calendar::new(Utc, Interval::Month),
 //!     Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2025, 3, 31, 0, 0, 0).unwrap())?;
-//! let report = fold(summary, &log)?.finish().stages(&StageParams::default(), None);
+//! let report = fold(summary, &log)?.finish()?.stages(&StageParams::default(), None);
 //! let march = &report.rows[2];
 //! assert_eq!((march.new, march.retained, march.woken, march.known, march.active), (1, 1, 1, 3, 3));
 //! for d in &report.decomposition {
@@ -133,7 +133,7 @@ impl<U: Clone, Tz: TimeZone> LifecycleActivity<U, Tz> {
     ///
     /// let t = Utc.with_ymd_and_hms(2025, 1, 5, 0, 0, 0).unwrap();
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t, t)?;
-    /// let a = fold(s, [1_u32, 2, 3].map(|u| EventRecord::<u32>::new(u, t)))?.finish();
+    /// let a = fold(s, [1_u32, 2, 3].map(|u| EventRecord::<u32>::new(u, t)))?.finish()?;
     /// let channel = |u: &u32| (*u != 3).then(|| if *u == 1 { "ads" } else { "organic" }.to_string());
     /// let by = a.breakdown(&channel, |part| part.stages(&StageParams::default(), None));
     /// let names: Vec<_> = by.groups.iter().map(|g| (g.value.as_str(), g.report.rows[0].new)).collect();

@@ -40,7 +40,7 @@ use crate::event::SignUp;
 /// let d = |day| Utc.with_ymd_and_hms(2020, 1, day, 12, 0, 0).unwrap();
 /// let log = [9, 10, 12].map(|day| EventRecord::<&str>::new("p1", d(day)));
 /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), d(9), d(13))?;
-/// let ph = fold(s, &log)?.finish().posthog(None);
+/// let ph = fold(s, &log)?.finish()?.posthog(None);
 /// assert_eq!(ph.new, [1, 0, 0, 0, 0]);
 /// assert_eq!(ph.returning, [0, 1, 0, 0, 0]);
 /// assert_eq!(ph.resurrecting, [0, 0, 0, 1, 0]);
@@ -76,7 +76,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// let d = |day| Utc.with_ymd_and_hms(2020, 1, day, 12, 0, 0).unwrap();
     /// let created = |_: &&str| Some(d(1)); // created long before its first event in the window
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), d(9), d(10))?;
-    /// let ph = fold(s, [EventRecord::<&str>::new("p1", d(9))])?.finish().posthog(Some(&created));
+    /// let ph = fold(s, [EventRecord::<&str>::new("p1", d(9))])?.finish()?.posthog(Some(&created));
     /// assert_eq!((ph.new[0], ph.resurrecting[0]), (0, 1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -190,7 +190,7 @@ impl StageParams {
 /// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
 /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
 /// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
-///     .finish().stages(&StageParams::default(), None);
+///     .finish()?.stages(&StageParams::default(), None);
 /// assert_eq!((report.rows[1].retained_new, report.rows[1].known, report.rows[1].active_rate), (1, 1, 1.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -291,7 +291,7 @@ impl StageRow {
 /// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
 /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
 /// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
-///     .finish().stages(&StageParams::default(), None);
+///     .finish()?.stages(&StageParams::default(), None);
 /// use userops::lifecycle::Stage;
 /// assert_eq!(report.transitions[1].count(Some(Stage::New), Stage::RetainedNew), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -375,7 +375,7 @@ impl TransitionMatrix {
 /// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
 /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
 /// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
-///     .finish().stages(&StageParams::default(), None);
+///     .finish()?.stages(&StageParams::default(), None);
 /// let feb = &report.decomposition[1];
 /// assert_eq!((feb.new_prev, feb.new_retention, feb.active), (1, 1.0, 1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -445,7 +445,7 @@ impl Decomposition {
 /// let t = |m| Utc.with_ymd_and_hms(2025, m, 2, 0, 0, 0).unwrap();
 /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(2))?;
 /// let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(1_u8, t(2))])?
-///     .finish().stages(&StageParams::default(), None);
+///     .finish()?.stages(&StageParams::default(), None);
 /// assert_eq!(report.rows.len(), 2);
 /// assert!(report.to_string().contains("retained_new"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -510,7 +510,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// // Active in January and April: new, dormant, churned, returned.
     /// let log = [1, 4].map(|month| EventRecord::<u8>::new(1_u8, m(month)));
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), m(1), m(4))?;
-    /// let report = fold(s, &log)?.finish().stages(&StageParams::default(), None);
+    /// let report = fold(s, &log)?.finish()?.stages(&StageParams::default(), None);
     /// let stage_of = |i: usize| userops::lifecycle::Stage::ALL.into_iter()
     ///     .find(|st| report.rows[i].count(*st) == 1).unwrap().name();
     /// assert_eq!((0..4).map(stage_of).collect::<Vec<_>>(), ["new", "dormant", "churned", "returned"]);

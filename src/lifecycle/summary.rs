@@ -57,7 +57,7 @@ const NONE_BEFORE_MAX: i64 = i64::MIN;
 /// ];
 /// let cal = Calendar::new(Utc, Interval::Month);
 /// let summary = LifecycleSummary::new(cal, at(1, 1), at(3, 31))?;
-/// let activity = fold(summary, &log)?.finish();
+/// let activity = fold(summary, &log)?.finish()?;
 /// let report = activity.stages(&StageParams::default(), None);
 /// assert_eq!(report.rows[1].retained_new, 1); // user 1: new in January, back in February
 /// assert_eq!(report.rows[1].new, 1); // user 2
@@ -339,7 +339,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
         Ok(())
     }
 
-    fn finish(self) -> LifecycleActivity<U, Tz> {
+    fn finish(self) -> Result<LifecycleActivity<U, Tz>> {
         let n_users = self.activity.len();
         let from = self
             .grid
@@ -383,7 +383,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             }
         }
         let (users, bits) = self.activity.into_parts();
-        LifecycleActivity {
+        Ok(LifecycleActivity {
             calendar: self.calendar,
             grid: self.grid,
             words: w,
@@ -391,7 +391,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Lifecycle
             first,
             prior,
             bits,
-        }
+        })
     }
 }
 
@@ -531,7 +531,7 @@ pub(crate) const NO_PRIOR: i64 = i64::MIN;
 /// let at = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
 /// let log = vec![EventRecord::<&str>::new("ana", at(1)), EventRecord::new("ana", at(3))];
 /// let summary = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), at(2), at(4))?;
-/// let activity = fold(summary, &log)?.finish();
+/// let activity = fold(summary, &log)?.finish()?;
 /// assert_eq!(activity.len(), 1);
 /// assert_eq!(activity.active_periods(0), vec![-1, 1]); // Jan 1 (lead) and Jan 3
 /// assert_eq!(activity.first_period(0), Some(-1));
@@ -559,7 +559,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::lifecycle::LifecycleSummary;
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish()?;
     /// assert_eq!(a.periods().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -575,7 +575,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::lifecycle::LifecycleSummary;
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish()?;
     /// assert_eq!(a.lead_period().map(|p| p.to_string()), Some("2024-12".to_string()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -591,7 +591,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::lifecycle::LifecycleSummary;
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish()?;
     /// assert_eq!(a.calendar().interval(), Interval::Month);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -607,7 +607,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::lifecycle::LifecycleSummary;
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish()?;
     /// assert_eq!(a.len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -623,7 +623,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::lifecycle::LifecycleSummary;
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish();
+    /// let a = LifecycleSummary::<u8, _>::new(Calendar::new(Utc, Interval::Month), t, t)?.finish()?;
     /// assert!(a.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -641,7 +641,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t, t)?;
-    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t)])?.finish();
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t)])?.finish()?;
     /// assert_eq!(a.users(), &[7]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -660,7 +660,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::time::{Calendar, Interval};
     /// let t = |m| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap();
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1), t(3))?;
-    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(3))])?.finish();
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(3))])?.finish()?;
     /// assert_eq!(a.active_periods(0), vec![2]);
     /// assert!(a.active_periods(5).is_empty()); // no such user
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -689,7 +689,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::time::{Calendar, Interval};
     /// let t = |m| Utc.with_ymd_and_hms(2025, m, 1, 0, 0, 0).unwrap();
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(5), t(6))?;
-    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(1)), EventRecord::new(7_u8, t(6))])?.finish();
+    /// let a = fold(s, [EventRecord::<u8>::new(7_u8, t(1)), EventRecord::new(7_u8, t(6))])?.finish()?;
     /// assert_eq!(a.first_period(0), Some(-4)); // January is 4 months before May
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -750,7 +750,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     /// # use userops::time::{Calendar, Interval};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t, t)?;
-    /// let a = fold(s, [EventRecord::<u8>::new(1_u8, t), EventRecord::new(2_u8, t)])?.finish();
+    /// let a = fold(s, [EventRecord::<u8>::new(1_u8, t), EventRecord::new(2_u8, t)])?.finish()?;
     /// let parts = a.split_by(&|u: &u8| (*u == 1).then(|| "ads".to_string()));
     /// assert_eq!(parts.iter().map(|(k, p)| (k.as_str(), p.len())).collect::<Vec<_>>(),
     ///            [("(unknown)", 1), ("ads", 1)]);

@@ -373,8 +373,8 @@ impl<U> ClvReport<U> {
     /// let log = vec![EventRecord::<u32>::new(1_u32, day(1)).with_amount(20.0),
     ///                EventRecord::new(1_u32, day(15)).with_amount(30.0)];
     /// let end = NaiveDate::from_ymd_opt(2025, 1, 29).unwrap();
-    /// let weeks = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish();
-    /// let days = fold(BtydSummary::new(end, TimeUnit::Day), &log)?.finish();
+    /// let weeks = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish()?;
+    /// let days = fold(BtydSummary::new(end, TimeUnit::Day), &log)?.finish()?;
     /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
     /// let gg = GammaGammaParams::new(6.25, 3.74, 15.44)?;
     /// let o = ClvOptions::new(12)?;

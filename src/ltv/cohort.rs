@@ -31,7 +31,7 @@
 //!     EventRecord::new(2_u32, at(1, 9)),                           // bo signs up, never pays
 //! ];
 //! let as_of = at(2, 28);
-//! let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), as_of), &log)?.finish();
+//! let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), as_of), &log)?.finish()?;
 //! let report = cohort_ltv(&ledger, None)?;
 //! // The January cohort has 2 users: (10) / 2 = 5 per user in month 0, (10 + 5) / 2 = 7.5 by month 1.
 //! assert_eq!(report.cohorts[0].users, 2);
@@ -92,7 +92,7 @@ pub struct PeriodCell {
 /// # use userops::time::{Calendar, Interval};
 /// let t = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(7_u8, t).with_amount(4.0)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish()?;
 /// let row = &ledger.users[0];
 /// assert_eq!((row.user, row.acquired.to_string(), row.periods.len()), (7, "2025-03".to_string(), 1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -121,7 +121,7 @@ impl<U> LedgerRow<U> {
     /// # use userops::time::{Calendar, Interval};
     /// # let t = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
     /// let log = vec![EventRecord::<u8>::new(1_u8, t), EventRecord::new(2_u8, t).with_amount(1.0)];
-    /// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish();
+    /// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish()?;
     /// assert!(!ledger.users[0].ever_paid());
     /// assert!(ledger.users[1].ever_paid());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -142,7 +142,7 @@ impl<U> LedgerRow<U> {
 /// # use userops::time::{Calendar, Interval};
 /// let t = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(2_u8, t), EventRecord::new(1_u8, t)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish()?;
 /// assert_eq!(ledger.len(), 2);
 /// assert_eq!(ledger.users[0].user, 1); // ordered by user
 /// assert_eq!(ledger.as_of_period.to_string(), "2025-03");
@@ -218,7 +218,7 @@ impl<U> CohortLedger<U> {
     /// let cal = Calendar::new(Utc, Interval::Month);
     /// let mar = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
     /// let log = vec![EventRecord::<u8>::new(1_u8, mar)];
-    /// let mut ledger = fold(CohortSummary::new(cal.clone(), mar), &log)?.finish();
+    /// let mut ledger = fold(CohortSummary::new(cal.clone(), mar), &log)?.finish()?;
     /// let signups: HashMap<u8, _> = [(1, Utc.with_ymd_and_hms(2025, 1, 20, 0, 0, 0).unwrap())].into();
     /// assert_eq!(ledger.use_sign_up(&signups, &cal)?, 1);
     /// assert_eq!(ledger.users[0].acquired.to_string(), "2025-01");
@@ -334,7 +334,7 @@ impl LedgerState {
 /// let data = generate(&SampleConfig::new(300).months(6))?;
 /// let as_of = data.end - chrono::TimeDelta::milliseconds(1);
 /// let ledger = fold(CohortSummary::new(Calendar::new(Zone::Utc, Interval::Month), as_of), &data.events)?
-///     .finish();
+///     .finish()?;
 /// assert_eq!(ledger.len(), 300); // every sample user has a sign-up event
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -531,7 +531,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
         self.users.merge(other.users, LedgerState::absorb)
     }
 
-    fn finish(self) -> CohortLedger<U> {
+    fn finish(self) -> Result<CohortLedger<U>> {
         let calendar = self.calendar;
         let mut users: Vec<LedgerRow<U>> = self
             .users
@@ -546,12 +546,12 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for CohortSum
         if !users.windows(2).all(|w| w[0].user < w[1].user) {
             users.sort_unstable_by(|a, b| a.user.cmp(&b.user));
         }
-        CohortLedger {
+        Ok(CohortLedger {
             interval: calendar.interval(),
             as_of: self.as_of,
             as_of_period: calendar.period_of(self.as_of),
             users,
-        }
+        })
     }
 }
 
@@ -615,7 +615,7 @@ impl CohortLtvRow {
 /// # use userops::time::{Calendar, Interval};
 /// let t = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(1_u8, t).with_amount(8.0), EventRecord::new(2_u8, t)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish()?;
 /// let report = cohort_ltv(&ledger, None)?;
 /// assert_eq!(report.total.ltv, vec![4.0]); // 8 over 2 acquired users
 /// assert!(report.to_string().contains("2025-03"));
@@ -732,7 +732,7 @@ fn pooled<'a>(
 ///     EventRecord::new(2_u8, at(2)).with_amount(4.0),
 /// ];
 /// let channel: HashMap<u8, String> = [(1, "ads".to_string())].into();
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish()?;
 /// let report = cohort_ltv(&ledger, Some(&channel))?;
 /// assert_eq!(report.channels[0].channel.as_deref(), Some("(unknown)"));
 /// assert_eq!(report.channels[1].channel.as_deref(), Some("ads"));

@@ -278,7 +278,7 @@ pub fn payback_period(cac: f64, margin: f64, cumulative_revenue: &[f64]) -> Resu
 /// # use userops::time::{Calendar, Interval};
 /// let t = Utc.with_ymd_and_hms(2025, 3, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(1_u8, t).with_amount(8.0), EventRecord::new(2_u8, t)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), t), &log)?.finish()?;
 /// let row = &period_economics(&ledger)?.rows[0];
 /// assert_eq!((row.arpu, row.arppu, row.churn_rate), (Some(4.0), Some(8.0), None));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -317,7 +317,7 @@ pub struct PeriodEconomicsRow {
 /// # use userops::time::{Calendar, Interval};
 /// let at = |m| Utc.with_ymd_and_hms(2025, m, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(1_u8, at(1)), EventRecord::new(2_u8, at(1)), EventRecord::new(2_u8, at(2))];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish()?;
 /// let report = period_economics(&ledger)?;
 /// assert_eq!(report.rows[1].churn_rate, Some(0.5)); // 1 of the 2 January users is gone
 /// assert!(report.to_string().contains("2025-02"));
@@ -471,7 +471,7 @@ impl Periods {
 ///     EventRecord::new(2_u8, at(1)),
 ///     EventRecord::new(1_u8, at(2)).with_amount(10.0),
 /// ];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish()?;
 /// let report = period_economics(&ledger)?;
 /// assert_eq!(report.rows[0].arpu, Some(15.0));  // 30 / 2 active
 /// assert_eq!(report.rows[0].arppu, Some(30.0)); // 30 / 1 payer
@@ -508,7 +508,7 @@ pub fn period_economics<U>(ledger: &CohortLedger<U>) -> Result<PeriodEconomicsRe
 /// let at = |m| Utc.with_ymd_and_hms(2025, m, 5, 0, 0, 0).unwrap();
 /// let log = vec![EventRecord::<u8>::new(1_u8, at(1)).with_amount(9.0), EventRecord::new(2_u8, at(1))];
 /// let channel: HashMap<u8, String> = [(1, "ads".to_string())].into();
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(1)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(1)), &log)?.finish()?;
 /// let by = period_economics_by_channel(&ledger, &channel)?;
 /// assert_eq!(by["ads"].arpu, Some(9.0));
 /// assert_eq!(by["(unknown)"].arpu, Some(0.0));
@@ -652,7 +652,7 @@ pub struct ChannelEconomicsRow {
 /// let log = vec![EventRecord::<u8>::new(1_u8, at(1)).with_amount(40.0), EventRecord::new(1_u8, at(2))];
 /// let channel: HashMap<u8, String> = [(1, "ads".to_string())].into();
 /// let spend = [("ads", NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), 20.0)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(2)), &log)?.finish()?;
 /// let report = channel_economics(&ledger, &channel, &spend, &LtvParams::new(0.5)?)?;
 /// assert_eq!(report.rows[0].cac, 20.0);
 /// assert_eq!(report.rows[0].payback_periods, Some(1)); // 0.5 × 40 = 20 covers it at once
@@ -738,7 +738,7 @@ pub struct ChannelPeriodCac {
 /// ];
 /// let channel: HashMap<u8, String> = [(1, "ads".to_string()), (2, "ads".to_string())].into();
 /// let spend = [("ads", NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), 30.0)];
-/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(1)), &log)?.finish();
+/// let ledger = fold(CohortSummary::new(Calendar::new(Utc, Interval::Month), at(1)), &log)?.finish()?;
 /// let report = channel_economics(&ledger, &channel, &spend, &LtvParams::new(1.0)?)?;
 /// assert_eq!(report.rows[0].cac, 15.0); // 30 / 2 users
 /// assert_eq!(report.rows[0].ltv, None); // one period: no churn observed yet

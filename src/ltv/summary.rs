@@ -358,7 +358,7 @@ impl Amounts {
 ///     EventRecord::new(4_u32, at(12, 12)).with_amount(26.48),
 /// ];
 /// let end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
-/// let report = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish();
+/// let report = fold(BtydSummary::new(end, TimeUnit::Week), &log)?.finish()?;
 /// let c = &report.customers[0];
 /// assert_eq!(c.frequency, 2);
 /// assert!((c.recency - 213.0 / 7.0).abs() < 1e-12); // Jan 1 -> Aug 2
@@ -955,7 +955,7 @@ where
             .merge(theirs, |mine, theirs| mine.merge(&theirs, arena))
     }
 
-    fn finish(self) -> BtydReport<U> {
+    fn finish(self) -> Result<BtydReport<U>> {
         let unit_days = self.unit.days();
         let cal = self.cal_day;
         let duration_holdout = self
@@ -1009,14 +1009,14 @@ where
             });
         }
         rows.sort_by(|a, b| a.user.cmp(&b.user));
-        BtydReport {
+        Ok(BtydReport {
             unit: self.unit,
             calibration_end: self.calibration_end,
             holdout_end: self.holdout_end,
             customers: rows,
             first_purchase_after_calibration: first_after,
             ignored_after_calibration: self.ignored,
-        }
+        })
     }
 }
 
@@ -1039,10 +1039,12 @@ mod tests {
         ];
         let ny = fold(BtydSummary::with_zone(zone, end, TimeUnit::Day), &log)
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         let utc = fold(BtydSummary::new(end, TimeUnit::Day), &log)
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         assert_eq!((ny.customers[0].frequency, ny.customers[0].age), (0, 30.0));
         assert_eq!(
             (utc.customers[0].frequency, utc.customers[0].age),
@@ -1063,10 +1065,12 @@ mod tests {
         ];
         let paris = fold(BtydSummary::with_zone(zone, end, TimeUnit::Day), &log)
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         let utc = fold(BtydSummary::new(end, TimeUnit::Day), &log)
             .unwrap()
-            .finish();
+            .finish()
+            .unwrap();
         assert_eq!(
             (paris.customers[0].frequency, paris.customers[0].age),
             (0, 29.0)

@@ -48,7 +48,7 @@ struct UserUse {
 ///     EventRecord::new(1_u32, t(3, 2)).with_name("car_control"),
 ///     EventRecord::new(1_u32, t(3, 9)).with_name("community"),
 /// ];
-/// let prefs = fold(PreferenceSummary::months(Zone::Utc, t(3, 31))?, &log)?.finish();
+/// let prefs = fold(PreferenceSummary::months(Zone::Utc, t(3, 31))?, &log)?.finish()?;
 /// let u = &prefs.users[0];
 /// assert_eq!(u.active_periods, 2);
 /// assert_eq!((u.shares[0].feature.as_str(), u.shares[0].share), ("car_control", 1.0));
@@ -449,7 +449,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Preferenc
         })
     }
 
-    fn finish(self) -> PreferenceReport<U> {
+    fn finish(self) -> Result<PreferenceReport<U>> {
         let features = self.features.into_values();
         let mut users: Vec<UserPreferences<U>> = self
             .users
@@ -483,13 +483,13 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for Preferenc
         users.sort_by(|a, b| a.user.cmp(&b.user));
         let mut names = features;
         names.sort();
-        PreferenceReport {
+        Ok(PreferenceReport {
             periods: (0..self.periods as i64)
                 .map(|i| self.first.offset(i))
                 .collect(),
             features: names,
             users,
             outside_window: self.outside,
-        }
+        })
     }
 }

@@ -800,7 +800,7 @@ where
     E: Event,
     Tz: TimeZone + PartialEq,
 {
-    type Output = Result<MetricReport<E::User>>;
+    type Output = MetricReport<E::User>;
 
     fn merge(&mut self, other: Self) -> Result<()> {
         if !Arc::ptr_eq(&self.tree, &other.tree) {

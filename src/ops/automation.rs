@@ -485,7 +485,7 @@ impl<U> LastActive<U> {
     /// use userops::ops::automation::LastActive;
     /// use userops::time::{Calendar, Interval};
     /// let log = vec![EventRecord::<u32>::new(1_u32, Utc.with_ymd_and_hms(2025, 2, 3, 0, 0, 0).unwrap())];
-    /// let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &log)?.finish();
+    /// let report = fold(ActivitySummary::new(Calendar::new(Utc, Interval::Month)), &log)?.finish()?;
     /// let last = LastActive::from_activity(&report);
     /// assert_eq!(last[0].last_active.to_string(), "2025-02");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -922,7 +922,7 @@ struct Funnel {
 ///     Delivery::new("email"),
 ///     Delivery::new("sms").delivered().opened(),
 /// ];
-/// let report = fold(ReachSummary::default(), &outcomes)?.finish();
+/// let report = fold(ReachSummary::default(), &outcomes)?.finish()?;
 /// let email = &report.channels[0];
 /// assert_eq!((email.sent, email.delivered, email.opened, email.converted), (3, 2, 1, 1));
 /// assert_eq!(email.open_rate, Some(0.5));
@@ -1026,7 +1026,7 @@ impl Summary for ReachSummary {
         Ok(())
     }
 
-    fn finish(self) -> ReachReport {
+    fn finish(self) -> Result<ReachReport> {
         let row = |channel: String, f: Funnel| {
             let rate = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
             ChannelReach {
@@ -1048,10 +1048,10 @@ impl Summary for ReachSummary {
             total.opened += f.opened;
             total.converted += f.converted;
         }
-        ReachReport {
+        Ok(ReachReport {
             channels: self.channels.into_iter().map(|(c, f)| row(c, f)).collect(),
             total: row("(all)".to_string(), total),
-        }
+        })
     }
 }
 

@@ -405,7 +405,7 @@ pub fn two_proportions(
 /// ```
 /// use userops::fold::{fold, Summary};
 /// use userops::ops::experiment::Moments;
-/// let m = fold(Moments::default(), [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])?.finish();
+/// let m = fold(Moments::default(), [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])?.finish()?;
 /// assert_eq!(m.n, 8);
 /// assert!((m.mean - 5.0).abs() < 1e-12);
 /// assert!((m.variance().unwrap() - 32.0 / 7.0).abs() < 1e-12);
@@ -480,8 +480,8 @@ impl Summary for Moments {
         Ok(())
     }
 
-    fn finish(self) -> Moments {
-        self
+    fn finish(self) -> Result<Moments> {
+        Ok(self)
     }
 }
 

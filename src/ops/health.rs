@@ -55,7 +55,7 @@
 //!
 //! let at = |d| Utc.with_ymd_and_hms(2025, 1, d, 12, 0, 0).unwrap();
 //! let log: Vec<EventRecord<u32>> = (1..=28).map(|d| EventRecord::new(1_u32, at(d))).collect();
-//! let days = fold(DailyActivity::new(Zone::Utc), &log)?.finish();
+//! let days = fold(DailyActivity::new(Zone::Utc), &log)?.finish()?;
 //! let model = HealthModel::new(HealthParams::default())?;
 //! let day = |d| NaiveDate::from_ymd_opt(2025, 1, d).unwrap();
 //! let report = model.score(&days, day(1), day(28))?;
@@ -108,7 +108,7 @@ struct DayCell {
 ///     EventRecord::new(7_u32, at(2, 18)),
 ///     EventRecord::new(7_u32, at(4, 10)).with_amount(-1.0),
 /// ];
-/// let r = fold(DailyActivity::new(Zone::Utc), &log)?.finish();
+/// let r = fold(DailyActivity::new(Zone::Utc), &log)?.finish()?;
 /// let days = &r.users[0].days;
 /// assert_eq!(days.len(), 2);
 /// assert_eq!((days[0].events, days[0].amount), (2, 5.0));
@@ -203,7 +203,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for DailyActi
         self.users.merge(other.users, std::iter::Extend::extend)
     }
 
-    fn finish(self) -> DailyActivityReport<U> {
+    fn finish(self) -> Result<DailyActivityReport<U>> {
         let mut users: Vec<UserDays<U>> = self
             .users
             .into_iter()
@@ -229,7 +229,7 @@ impl<U: Clone + Eq + Hash + Ord, Tz: TimeZone + PartialEq> Summary for DailyActi
             })
             .collect();
         users.sort_by(|a, b| a.user.cmp(&b.user));
-        DailyActivityReport { users }
+        Ok(DailyActivityReport { users })
     }
 }
 
@@ -880,7 +880,7 @@ impl HealthModel {
     /// # use userops::fold::{fold, Summary};
     /// # use userops::ops::health::{DailyActivity, HealthModel};
     /// let log = vec![EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())];
-    /// let days = fold(DailyActivity::new(Utc), &log)?.finish();
+    /// let days = fold(DailyActivity::new(Utc), &log)?.finish()?;
     /// let d = |x| NaiveDate::from_ymd_opt(2025, 1, x).unwrap();
     /// let r = HealthModel::new(Default::default())?.score(&days, d(1), d(10))?;
     /// assert_eq!(r.days.len(), 10);
@@ -996,7 +996,7 @@ impl HealthModel {
     /// # use userops::fold::{fold, Summary};
     /// # use userops::ops::health::{DailyActivity, HealthModel};
     /// let log = vec![EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())];
-    /// let days = fold(DailyActivity::new(Utc), &log)?.finish();
+    /// let days = fold(DailyActivity::new(Utc), &log)?.finish()?;
     /// let d = |x| NaiveDate::from_ymd_opt(2025, 1, x).unwrap();
     /// let model = HealthModel::new(Default::default())?;
     /// let s = model.user_series(&days, &days.users[0], d(1), d(5))?;
@@ -1075,7 +1075,7 @@ impl HealthModel {
     /// let log: Vec<_> = (1..=31)
     ///     .map(|d| EventRecord::<u8>::new(1_u8, Utc.with_ymd_and_hms(2025, 1, d, 9, 0, 0).unwrap()))
     ///     .collect();
-    /// let days = fold(DailyActivity::new(Utc), &log)?.finish();
+    /// let days = fold(DailyActivity::new(Utc), &log)?.finish()?;
     /// let model = HealthModel::new(Default::default())?;
     /// let d = |m, x| NaiveDate::from_ymd_opt(2025, m, x).unwrap();
     /// let alerts = model.user_alerts(&days, d(1, 1), d(2, 28))?;

@@ -33,7 +33,7 @@ use crate::{Error, Result};
 /// use userops::ops::nps::Nps;
 /// let mut a = fold(Nps::default(), [10_i64, 9, 2])?;
 /// a.merge(fold(Nps::default(), [7_i64])?)?;
-/// let counts = a.finish();
+/// let counts = a.finish()?;
 /// assert_eq!(counts.answers(), 4);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -153,8 +153,8 @@ impl Summary for Nps {
         }
         Ok(())
     }
-    fn finish(self) -> Nps {
-        self
+    fn finish(self) -> Result<Nps> {
+        Ok(self)
     }
 }
 

@@ -58,7 +58,7 @@ fn row_template(words: usize, count_words: usize) -> Vec<u64> {
 ///     .start_event("signup")
 ///     .return_event("open")
 ///     .check()?;
-/// let table = fold(RetentionSummary::new(spec), &log)?.finish();
+/// let table = fold(RetentionSummary::new(spec), &log)?.finish()?;
 /// assert_eq!(table.cohorts[0].counts, [1, 1, 0, 0]); // ana: Jan 1, back on Jan 2
 /// assert_eq!(table.cohorts[1].counts, [1, 0, 1]);    // bo: Jan 2, back on Jan 4
 /// assert_eq!(table.cohorts[3].counts, [0]);          // Jan 4: later cells not observable yet
@@ -279,7 +279,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
         Ok(())
     }
 
-    fn finish(self) -> RetentionReport {
+    fn finish(self) -> Result<RetentionReport> {
         let n = self.spec.periods();
         let mut counts: Vec<Vec<u64>> = (0..n).map(|i| vec![0; n - i]).collect();
         let first_time = self.spec.mode == RetentionMode::FirstTime;
@@ -348,7 +348,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
                 counts,
             })
             .collect();
-        RetentionReport {
+        Ok(RetentionReport {
             interval: self.spec.interval,
             mode: self.spec.mode,
             on_or_after: self.spec.on_or_after,
@@ -361,7 +361,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RetentionSummary<U> {
             events_outside_window: self.events_outside,
             events_unmatched: self.events_unmatched,
             cohorts,
-        }
+        })
     }
 }
 

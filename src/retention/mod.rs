@@ -41,7 +41,7 @@
 //!     .return_event("*")
 //!     .mode(RetentionMode::FirstTime)
 //!     .check()?;
-//! let table = fold(RetentionSummary::new(spec), &log)?.finish();
+//! let table = fold(RetentionSummary::new(spec), &log)?.finish()?;
 //! assert_eq!(table.cohorts[0].period, "2025-01");
 //! assert_eq!(table.cohorts[0].counts, [1, 1, 1]);
 //! assert_eq!(table.cohorts[1].counts, [1, 1]);

@@ -34,7 +34,7 @@ use crate::{Error, Result};
 ///     .map(|(u, d)| EventRecord::new(u, day(d)))
 ///     .collect();
 /// let spec = StickinessParams::new(Calendar::new(Utc, Interval::Day), day(1), day(3)).check()?;
-/// let report = fold(StickinessSummary::new(spec), &log)?.finish();
+/// let report = fold(StickinessSummary::new(spec), &log)?.finish()?;
 /// assert_eq!(report.users, [1, 1, 0]);      // one user active 1 day, one active 2 days
 /// assert_eq!(report.cumulative, [2, 1, 0]); // 2 users active 1+ days, 1 active 2+ days
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -128,7 +128,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
         Ok(())
     }
 
-    fn finish(self) -> StickinessReport {
+    fn finish(self) -> Result<StickinessReport> {
         let n = self.spec.periods();
         let mut users = vec![0_u64; n];
         let mut tally = |active: usize| {
@@ -151,7 +151,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
                 *c += next;
             }
         }
-        StickinessReport {
+        Ok(StickinessReport {
             interval: self.spec.interval,
             event: self.spec.event.to_string(),
             events_per_period: criterion,
@@ -167,7 +167,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for StickinessSummary<U> {
             cumulative,
             events_outside_range: self.events_outside,
             events_unmatched: self.events_unmatched,
-        }
+        })
     }
 }
 

@@ -39,7 +39,7 @@
 //!         orders.push(EventRecord::<&str>::new(*user, day(1 + i % 6, 1 + k)).with_amount(20.0 + 15.0 * f64::from(i)));
 //!     }
 //! }
-//! let table = fold(RfmSummary::new(day(7, 1)), &orders)?.finish();
+//! let table = fold(RfmSummary::new(day(7, 1)), &orders)?.finish()?;
 //! let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
 //! let segments = SegmentRules::standard().segment(&scores)?;
 //! let health = HealthParams::default().assess(&scores)?;

@@ -238,7 +238,7 @@ impl Scorer {
     }
 
     /// Scores every customer of a summary straight from its per-user state, without building
-    /// the [`RfmTable`] first (the same result as `score(&summary.finish())`, with less memory
+    /// the [`RfmTable`] first (the same result as `score(&summary.finish()?)`, with less memory
     /// and one pass less).
     ///
     /// # Errors
@@ -253,7 +253,7 @@ impl Scorer {
     /// let log: Vec<_> = (1..=9_u32).map(|d| EventRecord::<u32>::new(d, day(d)).with_amount(f64::from(d))).collect();
     /// let scorer = ScoreParams::new(Method::Quantile).check()?;
     /// let direct = scorer.score_summary(fold(RfmSummary::new(day(10)), &log)?)?;
-    /// let via_table = scorer.score(&fold(RfmSummary::new(day(10)), &log)?.finish())?;
+    /// let via_table = scorer.score(&fold(RfmSummary::new(day(10)), &log)?.finish()?)?;
     /// assert_eq!(direct, via_table);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

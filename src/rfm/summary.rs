@@ -130,7 +130,7 @@ impl<U> SummaryParts<U> {
 ///     EventRecord::new("ana", day(11)).with_amount(12.0),
 ///     EventRecord::new("bo", day(21)).with_amount(99.0),
 /// ];
-/// let table = fold(RfmSummary::new(day(31)), &orders)?.finish();
+/// let table = fold(RfmSummary::new(day(31)), &orders)?.finish()?;
 /// let ana = &table.customers[0];
 /// assert_eq!((ana.recency_days, ana.orders, ana.monetary, ana.mean_monetary), (20.0, 2, 42.0, 21.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -174,7 +174,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     /// use userops::fold::{fold, Summary};
     /// let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     /// let log = vec![EventRecord::<u8>::new(1_u8, t), EventRecord::new(1_u8, t).with_amount(5.0)];
-    /// let table = fold(userops::rfm::RfmSummary::new(t).payments_only(true), &log)?.finish();
+    /// let table = fold(userops::rfm::RfmSummary::new(t).payments_only(true), &log)?.finish()?;
     /// assert_eq!(table.customers[0].orders, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -201,7 +201,7 @@ impl<U: Clone + Eq + Hash> RfmSummary<U> {
     ///     EventRecord::new(1_u8, at(2, 9)).with_amount(5.0),
     /// ];
     /// let s = userops::rfm::RfmSummary::new(at(3, 0)).distinct_days(Zone::Utc);
-    /// let table = fold(s, &log)?.finish();
+    /// let table = fold(s, &log)?.finish()?;
     /// assert_eq!((table.customers[0].orders, table.customers[0].purchase_days), (3, Some(2)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -405,11 +405,11 @@ impl<U: Clone + Eq + Hash + Ord> Summary for RfmSummary<U> {
         overflow.map_or(Ok(()), Err)
     }
 
-    fn finish(self) -> RfmTable<U> {
+    fn finish(self) -> Result<RfmTable<U>> {
         let as_of = self.as_of;
         let mut table = Self::table_from_parts(self.into_parts());
         table.as_of = Some(as_of);
-        table
+        Ok(table)
     }
 }
 

@@ -74,7 +74,7 @@ fn empty_input_folds_to_an_empty_report() {
         &events,
     )
     .unwrap();
-    assert!(userops::fold::Summary::finish(s).users.is_empty());
+    assert!(userops::fold::Summary::finish(s).unwrap().users.is_empty());
 }
 
 #[test]

@@ -67,6 +67,7 @@ fn zero_periods_to_forecast_or_average() {
     let report = fold(s, [EventRecord::<u8>::new(1_u8, t(1))])
         .unwrap()
         .finish()
+        .unwrap()
         .stages(&StageParams::default(), None);
     let err = Rates::trailing(&report, 0).unwrap_err();
     assert!(
@@ -192,7 +193,7 @@ fn negative_or_nan_counts_and_expected_new_users() {
 fn empty_data_gives_empty_reports_and_clear_errors() {
     let s =
         LifecycleSummary::<u32, _>::new(Calendar::new(Utc, Interval::Month), t(1), t(3)).unwrap();
-    let activity = s.finish();
+    let activity = s.finish().unwrap();
     let report = activity.stages(&StageParams::default(), None);
     assert!(
         report
@@ -243,7 +244,7 @@ fn extreme_instants_are_refused_not_panics() {
         EventRecord::new(1_u8, last),
         EventRecord::new(2_u8, last),
     ];
-    let activity = fold(s(), &events).unwrap().finish();
+    let activity = fold(s(), &events).unwrap().finish().unwrap();
     let report = activity.stages(&StageParams::default(), None);
     // User 1 is known (since year 1) and churned; user 2 only appears after `to`.
     assert_eq!(report.rows[0].churned, 1);

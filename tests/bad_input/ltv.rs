@@ -131,7 +131,9 @@ fn empty_set_is_an_error() {
         Err(Error::Empty(_))
     ));
     let end = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
-    let report = BtydSummary::<u32>::new(end, TimeUnit::Day).finish();
+    let report = BtydSummary::<u32>::new(end, TimeUnit::Day)
+        .finish()
+        .unwrap();
     assert!(report.customers.is_empty());
 }
 

@@ -32,6 +32,7 @@ fn ledger() -> CohortLedger<u8> {
     )
     .unwrap()
     .finish()
+    .unwrap()
 }
 
 fn channels() -> HashMap<u8, String> {
@@ -46,6 +47,7 @@ fn empty_ledger() -> CohortLedger<u8> {
     )
     .unwrap()
     .finish()
+    .unwrap()
 }
 
 #[test]
@@ -270,7 +272,8 @@ fn amounts_whose_sums_overflow_are_non_finite_revenue() {
         &events,
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     assert!(matches!(
         period_economics(&ledger),
         Err(Error::NonFinite {

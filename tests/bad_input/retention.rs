@@ -110,7 +110,10 @@ fn date_to_before_all_events_gives_empty_cohorts_and_says_why() {
     ];
     for mode in [RetentionMode::Recurring, RetentionMode::FirstTime] {
         let spec = params(7).mode(mode).start_event("signup").check().unwrap();
-        let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+        let report = fold(RetentionSummary::new(spec), &log)
+            .unwrap()
+            .finish()
+            .unwrap();
         assert_eq!(report.cohort_users, 0);
         assert!(
             report
@@ -177,10 +180,16 @@ fn events_without_names_match_only_the_any_pattern() {
         .return_event("open")
         .check()
         .unwrap();
-    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+    let report = fold(RetentionSummary::new(spec), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     assert_eq!((report.cohort_users, report.events_unmatched), (0, 1));
     let spec = params(1).check().unwrap();
-    let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+    let report = fold(RetentionSummary::new(spec), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     assert_eq!(report.cohorts[0].counts, [1]);
 }
 
@@ -243,7 +252,10 @@ fn far_but_legal_instants_work_in_every_zone() {
         for zone in ["UTC", "US/Pacific", "+14:00", "-12:00"] {
             let cal = Calendar::new(Zone::parse(zone).unwrap(), interval);
             let spec = RetentionParams::new(cal, far, 1_000).check().unwrap();
-            let report = fold(RetentionSummary::new(spec), &log).unwrap().finish();
+            let report = fold(RetentionSummary::new(spec), &log)
+                .unwrap()
+                .finish()
+                .unwrap();
             assert_eq!(report.cohort_users, 1);
         }
     }

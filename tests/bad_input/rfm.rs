@@ -30,7 +30,8 @@ fn empty_data_is_an_empty_error_for_every_method() {
         Vec::<EventRecord<String>>::new(),
     )
     .unwrap()
-    .finish();
+    .finish()
+    .unwrap();
     assert!(table.customers.is_empty());
     for p in all_methods() {
         let err = p.check().unwrap().score(&table).unwrap_err();
@@ -49,7 +50,10 @@ fn empty_data_is_an_empty_error_for_every_method() {
 #[test]
 fn one_customer_gets_a_defined_score_from_every_method() {
     let log = vec![EventRecord::<&str>::new("solo", t(1)).with_amount(20.0)];
-    let table = fold(RfmSummary::new(t(10)), &log).unwrap().finish();
+    let table = fold(RfmSummary::new(t(10)), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
     for p in all_methods() {
         let s = p.clone().check().unwrap().score(&table).unwrap();
         let c = &s.customers[0];
@@ -347,7 +351,7 @@ fn a_monetary_total_past_the_largest_float_is_an_overflow_by_every_road() {
     let mut ok = RfmSummary::new(t(10));
     ok.observe(&log[0]).unwrap();
     assert!(ok.observe(&log[1]).is_err());
-    assert_eq!(ok.finish().customers[0].monetary, 1e308);
+    assert_eq!(ok.finish().unwrap().customers[0].monetary, 1e308);
 }
 
 #[test]
