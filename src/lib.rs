@@ -67,6 +67,7 @@
 //! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
 //! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`ops`] | user health index and alerts, three-colour warnings, experiment significance tests, automation rules, NPS |
+//! | [`report`] | how reports print: long reports show their head and tail with a count, `{:#}` shows every row |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
@@ -159,6 +160,7 @@ pub mod ltv;
 pub mod metric;
 pub mod ops;
 pub mod quadrant;
+pub mod report;
 pub mod retention;
 pub mod rfm;
 pub mod sample;

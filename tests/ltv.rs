@@ -406,6 +406,24 @@ fn a_model_fitted_in_days_answers_in_its_own_unit_or_converts() {
     assert!((plain - want).abs() < 1e-4 * want);
 }
 
+#[test]
+fn the_cdnow_summary_prints_its_head_and_tail() {
+    // Issue 19: the BTYD summary's Display printed all 2,357 CDNOW customers. Now: title and
+    // header, the first 10, "… 2,337 more customers …" (2,357 - 20), the last 10; `{:#}` all.
+    let report = cdnow_report(TimeUnit::Week);
+    let text = report.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 10 + 1 + 10, "{text}");
+    assert_eq!(lines[12], "… 2,337 more customers …");
+    let first = format!("{:?}", report.customers[0].user);
+    let last = format!("{:?}", report.customers[2356].user);
+    assert!(
+        lines[2].starts_with(&first) && lines[22].starts_with(&last),
+        "{text}"
+    );
+    assert_eq!(format!("{report:#}").lines().count(), 2 + 2357);
+}
+
 // --- CLV -----------------------------------------------------------------------------------
 
 #[test]

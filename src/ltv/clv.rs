@@ -287,6 +287,9 @@ pub struct CustomerValue<U> {
 
 /// Every customer's forecast over a horizon, most valuable first.
 ///
+/// `Display` prints the first and the last [`crate::report::HEAD_ROWS`] customers and a count
+/// of those between; `{:#}` prints every customer ([`crate::report`]).
+///
 /// ```
 /// use userops::ltv::{BgNbdParams, ClvOptions, ClvReport, Customer, GammaGammaParams, TimeUnit};
 /// let bg = BgNbdParams::new(0.2426, 4.4137, 0.7930, 2.4262, TimeUnit::Week)?;
@@ -429,7 +432,7 @@ impl<U: fmt::Display> fmt::Display for ClvReport<U> {
             "{:<12} {:>5} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
             "customer", "x", "t_x", "T", "p_alive", "purchases", "spend", "clv"
         )?;
-        for r in &self.rows {
+        crate::report::rows(f, &self.rows, "customers", |f, r| {
             writeln!(
                 f,
                 "{:<12} {:>5} {:>8.2} {:>8.2} {:>8.3} {:>10.2} {:>10.2} {:>10.2}",
@@ -441,8 +444,7 @@ impl<U: fmt::Display> fmt::Display for ClvReport<U> {
                 r.expected_purchases,
                 r.expected_spend,
                 r.clv
-            )?;
-        }
-        Ok(())
+            )
+        })
     }
 }

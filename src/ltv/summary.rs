@@ -60,6 +60,9 @@ impl<U> CustomerSummary<U> {
 
 /// The finished [`BtydSummary`]: one row per customer whose first purchase is in calibration,
 /// ordered by customer.
+///
+/// `Display` prints the first and the last [`crate::report::HEAD_ROWS`] customers and a count
+/// of those between; `{:#}` prints every customer ([`crate::report`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BtydReport<U> {
     /// The time unit of recency, T and the holdout duration.
@@ -155,7 +158,7 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
             "{:<12} {:>9} {:>9} {:>9} {:>10} {:>9}",
             "customer", "frequency", "recency", "T", "monetary", "holdout"
         )?;
-        for c in &self.customers {
+        crate::report::rows(f, &self.customers, "customers", |f, c| {
             writeln!(
                 f,
                 "{:<12} {:>9} {:>9.2} {:>9.2} {:>10.2} {:>9}",
@@ -165,9 +168,8 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
                 c.age,
                 c.monetary,
                 c.frequency_holdout
-            )?;
-        }
-        Ok(())
+            )
+        })
     }
 }
 

@@ -250,20 +250,17 @@ impl<U: fmt::Debug> fmt::Display for KeyUsers<U> {
             self.treatment,
             self.holdout
         )?;
-        for u in self.users.iter().take(10) {
-            write!(
+        writeln!(f)?;
+        crate::report::rows(f, &self.users, "users", |f, u| {
+            writeln!(
                 f,
-                "\n{:>5} {:<20} {:>12.3} {}",
+                "{:>5} {:<20} {:>12.3} {}",
                 u.rank,
                 truncate(&format!("{:?}", u.user), 20),
                 u.score,
                 if u.holdout { "hold-out" } else { "treat" }
-            )?;
-        }
-        if self.users.len() > 10 {
-            write!(f, "\n  … {} more", self.users.len() - 10)?;
-        }
-        Ok(())
+            )
+        })
     }
 }
 

@@ -407,16 +407,15 @@ impl<U: fmt::Debug> fmt::Display for PreferenceReport<U> {
             self.users.len(),
             self.features.len()
         )?;
-        write!(f, "{}", self.profile(|_| true))?;
-        for u in self.users.iter().take(5) {
-            write!(
+        writeln!(f, "{}", self.profile(|_| true))?;
+        crate::report::rows(f, &self.users, "users", |f, u| {
+            writeln!(
                 f,
-                "\n{:<12} tags: {}",
+                "{:<12} tags: {}",
                 truncate(&format!("{:?}", u.user), 12),
                 u.tags(3, 0.3).join(", ")
-            )?;
-        }
-        Ok(())
+            )
+        })
     }
 }
 

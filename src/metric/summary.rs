@@ -385,13 +385,20 @@ impl<U: fmt::Debug> fmt::Display for MetricReport<U> {
         for m in &self.metrics {
             write!(f, " {:>14}", truncate(&m.name, 14))?;
         }
-        for (i, u) in self.users.iter().enumerate() {
-            write!(f, "\n{:<12}", truncate(&format!("{u:?}"), 12))?;
+        writeln!(f)?;
+        let rows: Vec<usize> = (0..self.users.len()).collect();
+        crate::report::rows(f, &rows, "users", |f, &i| {
+            write!(f, "{:<12}", truncate(&format!("{:?}", self.users[i]), 12))?;
             for v in self.row(i).unwrap_or(&[]) {
                 write!(f, " {v:>14.2}")?;
             }
-        }
-        Ok(())
+            writeln!(f)
+        })?;
+        write!(
+            f,
+            "{} users",
+            crate::report::thousands(self.users.len() as u64)
+        )
     }
 }
 

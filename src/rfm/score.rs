@@ -755,7 +755,7 @@ impl<U: fmt::Display> fmt::Display for RfmScores<U> {
             "{:<20} {:>12} {:>9} {:>12} {:>2} {:>2} {:>2} {:>5} {:>6}",
             "customer", "recency_days", "frequency", "monetary", "r", "f", "m", "rfm", "sum"
         )?;
-        for c in self.customers.iter().take(10) {
+        crate::report::rows(f, &self.customers, "customers", |f, c| {
             writeln!(
                 f,
                 "{:<20} {:>12} {:>9} {:>12.2} {:>2} {:>2} {:>2} {:>5} {:>6}",
@@ -768,11 +768,8 @@ impl<U: fmt::Display> fmt::Display for RfmScores<U> {
                 c.m,
                 c.rfm_score,
                 Trim(c.score_sum).to_string()
-            )?;
-        }
-        if self.customers.len() > 10 {
-            writeln!(f, "... {} more customers", self.customers.len() - 10)?;
-        }
+            )
+        })?;
         write!(f, "{} customers scored", self.customers.len())
     }
 }

@@ -675,7 +675,7 @@ impl<U: fmt::Display> fmt::Display for RfmTable<U> {
             "{:<20} {:>12} {:>8} {:>12} {:>10}",
             "customer", "recency_days", "orders", "monetary", "mean"
         )?;
-        for c in self.customers.iter().take(20) {
+        crate::report::rows(f, &self.customers, "customers", |f, c| {
             writeln!(
                 f,
                 "{:<20} {:>12.1} {:>8} {:>12.2} {:>10.2}",
@@ -684,11 +684,8 @@ impl<U: fmt::Display> fmt::Display for RfmTable<U> {
                 c.orders,
                 c.monetary,
                 c.mean_monetary
-            )?;
-        }
-        if self.customers.len() > 20 {
-            writeln!(f, "... {} more customers", self.customers.len() - 20)?;
-        }
+            )
+        })?;
         write!(f, "{} customers", self.customers.len())
     }
 }
