@@ -257,6 +257,146 @@ impl<U, F: Fn(&U) -> Option<String>> UserAttribute<U> for F {
     }
 }
 
+/// A [`UserAttribute`] read off the host's events: each user's value on their earliest event
+/// that carries one ("first touch": the channel of a customer's first order is the channel
+/// that acquired them). Events at the same instant with different values resolve to the
+/// smallest value, so the attribute does not depend on the order of the events, and parts
+/// [`merge`](FirstTouch::merge) into the attribute of the whole.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::{FirstTouch, UserAttribute};
+/// let at = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+/// // (customer, day, channel on the order)
+/// let orders = [(1_u32, at(9), "email"), (1, at(2), "ads"), (2, at(5), "organic")];
+/// let channel = FirstTouch::from_events(&orders, |o| &o.0, |o| o.1, |o| Some(o.2));
+/// assert_eq!(channel.attribute(&1).as_deref(), Some("ads"));
+/// assert_eq!(channel.attribute(&2).as_deref(), Some("organic"));
+/// assert_eq!(channel.attribute(&3), None);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstTouch<U: Eq + Hash> {
+    values: HashMap<U, (DateTime<Utc>, String)>,
+}
+
+impl<U: Eq + Hash> Default for FirstTouch<U> {
+    fn default() -> Self {
+        FirstTouch {
+            values: HashMap::new(),
+        }
+    }
+}
+
+impl<U: Eq + Hash + Clone> FirstTouch<U> {
+    /// No user yet.
+    ///
+    /// ```
+    /// assert!(userops::event::FirstTouch::<u32>::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        FirstTouch::default()
+    }
+
+    /// Takes `value`, seen on `user`'s event at `at`, when it is earlier than the value kept
+    /// (or as early and smaller).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::{FirstTouch, UserAttribute};
+    /// let mut t = FirstTouch::new();
+    /// t.observe(&7_u32, Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap(), "b");
+    /// t.observe(&7_u32, Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap(), "a");
+    /// assert_eq!(t.attribute(&7).as_deref(), Some("a"));
+    /// ```
+    pub fn observe(&mut self, user: &U, at: DateTime<Utc>, value: &str) {
+        match self.values.get_mut(user) {
+            Some((kept_at, kept)) => {
+                if (at, value) < (*kept_at, kept.as_str()) {
+                    *kept_at = at;
+                    value.clone_into(kept);
+                }
+            }
+            None => {
+                self.values.insert(user.clone(), (at, value.to_string()));
+            }
+        }
+    }
+
+    /// Adds what another part has seen: the result is the attribute of both parts' events.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::{FirstTouch, UserAttribute};
+    /// let (mut a, mut b) = (FirstTouch::new(), FirstTouch::new());
+    /// a.observe(&1_u32, Utc.with_ymd_and_hms(2025, 1, 9, 0, 0, 0).unwrap(), "email");
+    /// b.observe(&1_u32, Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap(), "ads");
+    /// a.merge(b);
+    /// assert_eq!(a.attribute(&1).as_deref(), Some("ads"));
+    /// ```
+    pub fn merge(&mut self, other: Self) {
+        for (user, (at, value)) in other.values {
+            self.observe(&user, at, &value);
+        }
+    }
+
+    /// The attribute of `events`: `user` and `at` of each event, and `value` its attribute
+    /// (`None` for an event that does not carry one). For an [`Event`] type, pass
+    /// `Event::user` and `Event::at`.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::{Event, EventRecord, FirstTouch, UserAttribute};
+    /// let at = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+    /// let log = [EventRecord::<u8>::new(1_u8, at(3)).with_name("ads"), EventRecord::new(1_u8, at(1))];
+    /// let t = FirstTouch::from_events(&log, Event::user, Event::at, Event::name);
+    /// assert_eq!(t.attribute(&1).as_deref(), Some("ads")); // the earlier event carries none
+    /// ```
+    pub fn from_events<'a, E: 'a>(
+        events: impl IntoIterator<Item = &'a E>,
+        user: impl Fn(&'a E) -> &'a U,
+        at: impl Fn(&'a E) -> DateTime<Utc>,
+        value: impl Fn(&'a E) -> Option<&'a str>,
+    ) -> Self
+    where
+        U: 'a,
+    {
+        let mut touch = FirstTouch::new();
+        for e in events {
+            if let Some(v) = value(e) {
+                touch.observe(user(e), at(e), v);
+            }
+        }
+        touch
+    }
+
+    /// Users with a value.
+    ///
+    /// ```
+    /// assert_eq!(userops::event::FirstTouch::<u32>::new().len(), 0);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no user has a value.
+    ///
+    /// ```
+    /// assert!(userops::event::FirstTouch::<u32>::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl<U: Eq + Hash> UserAttribute<U> for FirstTouch<U> {
+    fn attribute(&self, user: &U) -> Option<String> {
+        self.values.get(user).map(|(_, v)| v.clone())
+    }
+}
+
 /// A user's sign-up (creation) time, where the host has one. Lifecycle models use it to decide
 /// when a user is "new"; without it, the first activity decides.
 ///

@@ -53,7 +53,7 @@
 //!
 //! | module | what it owns |
 //! |---|---|
-//! | [`event`] | host traits: [`event::Event`], [`event::UserAttribute`], [`event::SignUp`], the owned [`event::EventRecord`] |
+//! | [`event`] | host traits: [`event::Event`], [`event::UserAttribute`] (and [`event::FirstTouch`], one read off the events), [`event::SignUp`], the owned [`event::EventRecord`] |
 //! | [`time`] | calendar periods (day, week with a chosen first weekday, month) in any zone, exact durations, time parsing |
 //! | [`fold`] | the observe / merge / finish contract, [`fold::fold`], `fold_par`, [`fold::FoldTable`], the law checks |
 //! | [`engine`] | the ingestion layer under every per-user model: the user [`engine::Dictionary`] (dense `u32` indices, one policy at 2³² users), [`engine::PerUser`] state vectors, the columnar [`engine::EventTable`]; every speed trick the models share |

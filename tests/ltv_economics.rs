@@ -848,3 +848,103 @@ fn cohort_summary_state_that_no_fold_makes_is_refused() {
         assert!(read(t).is_err(), "{what}");
     }
 }
+
+/// Issue 19: channel LTV/CAC needed a hand-built per-user channel map although the channel is
+/// on every order. `channel_economics_from_events` reads it off the orders (each customer's
+/// first order's channel) and must give what the hand-built map gives, and the figures below,
+/// worked out by hand from the module's definitions.
+#[test]
+fn channel_economics_straight_from_orders() {
+    use chrono::DateTime;
+    use userops::event::Event;
+    use userops::ltv::economics::channel_economics_from_events;
+
+    struct Order {
+        customer: u32,
+        placed: DateTime<Utc>,
+        total: f64,
+        channel: &'static str,
+    }
+    impl Event for Order {
+        type User = u32;
+        fn user(&self) -> &u32 {
+            &self.customer
+        }
+        fn at(&self) -> DateTime<Utc> {
+            self.placed
+        }
+        fn amount(&self) -> f64 {
+            self.total
+        }
+    }
+    let at = |m, d| Utc.with_ymd_and_hms(2025, m, d, 12, 0, 0).unwrap();
+    let order = |customer, placed, total, channel| Order {
+        customer,
+        placed,
+        total,
+        channel,
+    };
+    // Customer 1 came through ads and later orders from an email (still an ads customer).
+    let orders = [
+        order(1, at(1, 5), 40.0, "ads"),
+        order(1, at(2, 5), 20.0, "email"),
+        order(1, at(3, 5), 10.0, "email"),
+        order(2, at(1, 10), 30.0, "ads"),
+        order(3, at(2, 3), 50.0, "organic"),
+        order(3, at(3, 3), 50.0, "organic"),
+    ];
+    let spend = [("ads", NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), 60.0)];
+    let month = Calendar::new(Utc, Interval::Month);
+    let params = LtvParams::new(1.0).unwrap();
+    let report = channel_economics_from_events(
+        month.clone(),
+        at(3, 20),
+        &orders,
+        |o| Some(o.channel),
+        &spend,
+        &params,
+    )
+    .unwrap();
+
+    let names: Vec<&str> = report.rows.iter().map(|r| r.channel.as_str()).collect();
+    assert_eq!(names, ["ads", "organic"]);
+    let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+    // ads: customers 1 and 2, spend 60 -> CAC 30. Active: Jan 2 (revenue 70), Feb 1 (20),
+    // Mar 1 (10): ARPU 100 / 4 = 25. At risk 2 (Jan) + 1 (Feb), lost 1 (customer 2 in Feb):
+    // churn 1/3. LTV = 25 / (1/3) = 75; LTV/CAC = 2.5. The Jan cohort's first month brings
+    // 70 / 2 = 35 per customer >= 30: paid back in 1 period.
+    let ads = &report.rows[0];
+    assert_eq!((ads.new_users, ads.spend, ads.cac), (2, 60.0, 30.0));
+    assert!(close(ads.arpu, 25.0) && close(ads.churn_rate, 1.0 / 3.0));
+    assert!(close(ads.ltv, 75.0) && close(ads.ltv_cac, 2.5));
+    assert_eq!(ads.payback_periods, Some(1));
+    // organic: customer 3, no spend -> CAC 0, no LTV/CAC. Active Feb and Mar (50 each): ARPU
+    // 50; never lost: churn 0, so no LTV without a discount rate.
+    let organic = &report.rows[1];
+    assert_eq!(
+        (organic.new_users, organic.spend, organic.cac),
+        (1, 0.0, 0.0)
+    );
+    assert!(close(organic.arpu, 50.0) && close(organic.churn_rate, 0.0));
+    assert_eq!((organic.ltv, organic.ltv_cac), (None, None));
+    // All: 3 customers, CAC 60 / 3 = 20. Active Jan 2 (70), Feb 2 (70), Mar 2 (60): ARPU
+    // 200 / 6; at risk 2 + 2, lost 1: churn 1/4; LTV = (200/6) / (1/4) = 133.33; / 20 = 6.67.
+    let all = &report.total;
+    assert_eq!((all.new_users, all.cac), (3, 20.0));
+    assert!(close(all.arpu, 200.0 / 6.0) && close(all.churn_rate, 0.25));
+    assert!(close(all.ltv, 800.0 / 6.0) && close(all.ltv_cac, 800.0 / 120.0));
+
+    // The hand-built map of the old road gives the same report.
+    let map: HashMap<u32, String> = [(1, "ads"), (2, "ads"), (3, "organic")]
+        .into_iter()
+        .map(|(u, c)| (u, c.to_string()))
+        .collect();
+    let ledger = fold(CohortSummary::new(month, at(3, 20)), &orders)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(
+        channel_economics(&ledger, &map, &spend, &params).unwrap(),
+        report
+    );
+}

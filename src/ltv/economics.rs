@@ -2,7 +2,8 @@
 //! channel, LTV/CAC and the payback period.
 //!
 //! Everything here is computed from a [`CohortLedger`] (the mergeable per-user fold of
-//! [`super::cohort`]) or from figures the host already has.
+//! [`super::cohort`]) or from figures the host already has; [`channel_economics_from_events`]
+//! goes straight from events that carry their acquisition channel.
 //!
 //! ## Definitions
 //!
@@ -58,15 +59,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cohort::{
-    CohortLedger, LedgerRow, UNKNOWN_CHANNEL, check_revenue, cohort_ltv, revenue_overflow,
+    CohortLedger, CohortSummary, LedgerRow, UNKNOWN_CHANNEL, check_revenue, cohort_ltv,
+    revenue_overflow,
 };
-use crate::event::UserAttribute;
+use crate::event::{Event, FirstTouch, UserAttribute};
+use crate::fold::{Summary, fold};
 use crate::sample::ChannelSpend;
-use crate::time::{Interval, Period};
+use crate::time::{Calendar, Interval, Period};
 use crate::{Error, Result};
 
 /// The settings of an LTV: the margin and the per-period discount rate. Checked when built.
@@ -699,6 +702,59 @@ pub struct ChannelPeriodCac {
     pub new_users: u64,
     /// Spend / new users (`None` when no user was acquired in the period).
     pub cac: Option<f64>,
+}
+
+/// [`channel_economics`] straight from the host's events, when the acquisition channel is
+/// written on the events themselves (on every order, say) rather than kept in a per-user map:
+/// each user's channel is the one on their earliest event that carries one
+/// ([`FirstTouch`]), and the ledger is the [`CohortSummary`] of the events with `calendar`
+/// through `as_of`.
+///
+/// # Errors
+/// As [`CohortSummary`]'s fold (an event after `as_of`, a bad amount) and as
+/// [`channel_economics`].
+///
+/// ```
+/// use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+/// use userops::event::Event;
+/// use userops::ltv::economics::{channel_economics_from_events, LtvParams};
+/// use userops::time::{Calendar, Interval};
+///
+/// struct Order { customer: u32, placed: DateTime<Utc>, total: f64, channel: &'static str }
+/// impl Event for Order {
+///     type User = u32;
+///     fn user(&self) -> &u32 { &self.customer }
+///     fn at(&self) -> DateTime<Utc> { self.placed }
+///     fn amount(&self) -> f64 { self.total }
+/// }
+/// let at = |m| Utc.with_ymd_and_hms(2025, m, 5, 0, 0, 0).unwrap();
+/// let orders = [
+///     Order { customer: 1, placed: at(1), total: 10.0, channel: "ads" },
+///     Order { customer: 2, placed: at(1), total: 0.0, channel: "ads" },
+/// ];
+/// let spend = [("ads", NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), 30.0)];
+/// let report = channel_economics_from_events(Calendar::new(Utc, Interval::Month), at(1),
+///     &orders, |o| Some(o.channel), &spend, &LtvParams::new(1.0)?)?;
+/// assert_eq!((report.rows[0].channel.as_str(), report.rows[0].cac), ("ads", 15.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn channel_economics_from_events<E, Tz, S, I>(
+    calendar: Calendar<Tz>,
+    as_of: DateTime<Utc>,
+    events: &[E],
+    channel: impl Fn(&E) -> Option<&str>,
+    spend: I,
+    params: &LtvParams,
+) -> Result<ChannelEconomicsReport>
+where
+    E: Event,
+    Tz: TimeZone + PartialEq,
+    I: IntoIterator<Item = S>,
+    S: AcquisitionSpend,
+{
+    let ledger = fold(CohortSummary::new(calendar, as_of), events)?.finish()?;
+    let first = FirstTouch::from_events(events, Event::user, Event::at, |e| channel(e));
+    channel_economics(&ledger, &first, spend, params)
 }
 
 /// CAC, LTV, LTV/CAC and payback period per acquisition channel.
