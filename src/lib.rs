@@ -71,6 +71,52 @@
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
 //!
+//! ## Conventions
+//!
+//! The rules every module follows, on one page (issue 19). Where a module departs from one,
+//! it is listed here with the reason.
+//!
+//! **Finishing a summary.** Every [`fold::Summary::finish`] returns `Result<Report>`, whether
+//! or not that summary can fail today: `summary.finish()?` everywhere.
+//!
+//! **Instants and days.** An instant is a `chrono::DateTime<Utc>`, everywhere: event times,
+//! as-of instants, the bounds of a window. A `chrono::NaiveDate` appears only where a *day* of
+//! a local calendar is meant, never an instant: the start day of a [`time::Period`], the last
+//! day of a BTYD calibration or holdout period (BTYD counts purchase days), the days of the
+//! health index, a cohort row's first day, a spend row's month, the sample's first day. The
+//! zone of such a day is the one the API names (the summary's or the calendar's zone).
+//!
+//! **Ranges.**
+//! * A range of instants is half-open, `[from, to)`: `from` is the first instant in, `to` the
+//!   first instant after. [`metric::Window`], a generated history (`sample`:
+//!   `[start, end)`), a retention report's `window_start` / `window_end`, the bounds of a
+//!   [`time::PeriodGrid`].
+//! * An as-of instant is the moment a snapshot is taken: events at or before it count, events
+//!   after it are refused ([`Error::AfterAsOf`]) or counted as outside. A window that *ends*
+//!   at an as-of instant is still a range, `[from, as_of)`: [`metric::Window::trailing_days`]
+//!   leaves out an event stamped exactly `as_of`, which an RFM or cohort summary as of that
+//!   instant counts.
+//! * A range of calendar periods or days is given by its first and last period or day, both
+//!   included, as a calendar says "January through March": [`time::Calendar::periods`] (the
+//!   period containing `from` through the one containing `to`), the lifecycle summary's
+//!   `from` / `to`, stickiness's `from` / `to` (PostHog's `date_from` / `date_to`: events
+//!   through the end of `to`'s day), retention's `date_to` (its last period) with a count of
+//!   periods, the health index's `from` / `to` days, a BTYD summary's `calibration_end` and
+//!   `holdout_end` (last days, as the BTYD literature states its periods: CDNOW's calibration
+//!   "ends 1997-09-30"). As instants, each is the half-open range from the start of the first
+//!   period or day to the end of the last.
+//! * Score ranges are inclusive integers, as R's `rfm` writes them: scores `1..=k`, a segment
+//!   rule's `[lowest, highest]`.
+//!
+//! **Time units.** Exact durations ([`time::days_between`], [`time::weeks_between`]) are never
+//! bucketed. The BTYD models carry the [`ltv::TimeUnit`] they were fitted in: their customer
+//! rows and horizons are in that unit, a CLV month is counted in it (4.345 weeks = 30.415
+//! days), and `in_unit` converts a model exactly ([`ltv::BgNbdParams::in_unit`]).
+//!
+//! **Printing reports.** A report with a row per user prints its first and last
+//! [`report::HEAD_ROWS`] rows and a count of the rows between; `{:#}` prints every row
+//! ([`report`]).
+//!
 //! ## Feature flags
 //!
 //! | feature | default | what it adds |

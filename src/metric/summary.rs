@@ -72,7 +72,9 @@ impl Window {
         Ok(Window { from, to })
     }
 
-    /// The `days` days before `as_of` (exact 24-hour days).
+    /// The `days` days before `as_of` (exact 24-hour days): `[as_of - days, as_of)`, a range
+    /// of instants, so an event stamped exactly `as_of` is outside (see the crate's
+    /// conventions).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when `days` is 0 or the start is out of range.
