@@ -689,6 +689,9 @@ pub mod laws {
         }
     }
 
+    /// Two finished reports.
+    type Pair<O> = (O, O);
+
     /// Both states finished: `Some` of the two reports; `None` when both fail with the same
     /// error (the law holds: the same data gives the same refusal); a message when only one
     /// fails or the two errors differ.
@@ -697,7 +700,7 @@ pub mod laws {
         b: S,
         a_name: &str,
         b_name: &str,
-    ) -> Result<Option<(S::Output, S::Output)>, String> {
+    ) -> Result<Option<Pair<S::Output>>, String> {
         match (a.finish(), b.finish()) {
             (Ok(a), Ok(b)) => Ok(Some((a, b))),
             (Err(x), Err(y)) if x.to_string() == y.to_string() => Ok(None),

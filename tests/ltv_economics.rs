@@ -901,7 +901,7 @@ fn channel_economics_straight_from_orders() {
         at(3, 20),
         &orders,
         |o| Some(o.channel),
-        &spend,
+        spend,
         &params,
     )
     .unwrap();
@@ -944,7 +944,7 @@ fn channel_economics_straight_from_orders() {
         .finish()
         .unwrap();
     assert_eq!(
-        channel_economics(&ledger, &map, &spend, &params).unwrap(),
+        channel_economics(&ledger, &map, spend, &params).unwrap(),
         report
     );
 }

@@ -753,7 +753,7 @@ where
     S: AcquisitionSpend,
 {
     let ledger = fold(CohortSummary::new(calendar, as_of), events)?.finish()?;
-    let first = FirstTouch::from_events(events, Event::user, Event::at, |e| channel(e));
+    let first = FirstTouch::from_events(events, Event::user, Event::at, &channel);
     channel_economics(&ledger, &first, spend, params)
 }
 

@@ -689,6 +689,10 @@ impl Warm {
 /// data, `customers` the number of customers behind it, `scales` the typical size of each
 /// parameter (the optimizer works on `ln(param / scale)` starting at 0), replaced by the
 /// estimates of a `warm` start when there is one.
+// The likelihood, its derivatives, the data's size and scales, the start, the options and the
+// data's time unit: each is a different thing, and a struct for one private call would only
+// rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_model<P: ModelParams>(
     total_ll: &(dyn Fn(&[f64]) -> f64 + Sync),
     gradient: Option<LlGrad<'_>>,

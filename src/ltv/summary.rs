@@ -108,6 +108,7 @@ impl<U> BtydReport<U> {
     /// let weeks = r.customers_in(TimeUnit::Week);
     /// assert_eq!((weeks[0].recency, weeks[0].age), (1.0, 2.0));
     /// ```
+    #[must_use]
     pub fn customers_in(&self, unit: TimeUnit) -> Vec<Customer> {
         self.customers
             .iter()
