@@ -59,6 +59,7 @@
 //! | [`engine`] | the ingestion layer under every per-user model: the user [`engine::Dictionary`] (dense `u32` indices, one policy at 2³² users), [`engine::PerUser`] state vectors, the columnar [`engine::EventTable`]; every speed trick the models share |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
+//! | [`funnel`] | conversion funnels (ordered, strict, unordered; window, exclusions, breakdowns, first or every entry), per-step conversion and drop-off, time to convert, conversion trend, PostHog-compatible |
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | `io` | readers straight into [`engine::EventTable`]: `io::arrow` reads Arrow record batches and Parquet files, with every rejected row accounted for (feature `arrow`) |
@@ -152,6 +153,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod funnel;
 #[cfg(feature = "arrow")]
 pub mod io;
 pub mod lifecycle;
