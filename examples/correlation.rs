@@ -69,22 +69,34 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    let need = |k: &str| flags.get(k).cloned().ok_or_else(|| format!("--{k} is required"));
+    let need = |k: &str| {
+        flags
+            .get(k)
+            .cloned()
+            .ok_or_else(|| format!("--{k} is required"))
+    };
     let tz = match flags.get("tz") {
         Some(z) => Zone::parse(z)?,
         None => Zone::Utc,
     };
-    let window = |k: &str, default: &str| parse_window(flags.get(k).map_or(default, String::as_str));
+    let window =
+        |k: &str, default: &str| parse_window(flags.get(k).map_or(default, String::as_str));
     let mut params = CorrelationParams::new(
         need("start-event")?,
         need("return-event")?,
         parse_instant(&need("as-of")?, &tz)?,
     )
     .behaviour(window("behaviour", "7d")?)
-    .retained_between(window("retained-from", "7d")?, window("retained-to", "28d")?);
+    .retained_between(
+        window("retained-from", "7d")?,
+        window("retained-to", "28d")?,
+    );
     if let Some(list) = flags.get("at-least") {
-        let thresholds: Result<Vec<u32>, _> = list.split(',').map(|s| s.trim().parse::<u32>()).collect();
-        params = params.at_least(thresholds.map_err(|_| format!("--at-least wants whole numbers, got {list:?}"))?);
+        let thresholds: Result<Vec<u32>, _> =
+            list.split(',').map(|s| s.trim().parse::<u32>()).collect();
+        params = params.at_least(
+            thresholds.map_err(|_| format!("--at-least wants whole numbers, got {list:?}"))?,
+        );
     }
     if let Some(list) = flags.get("exclude") {
         params = params.exclude(list.split(',').map(str::trim));

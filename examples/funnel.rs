@@ -20,7 +20,9 @@ use std::time::Instant;
 use chrono::Weekday;
 use userops::csv::{CsvSpec, read_events_from_path, read_table_from_path};
 use userops::fold::{FoldTable, Summary, fold};
-use userops::funnel::{Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder, parse_window};
+use userops::funnel::{
+    Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder, parse_window,
+};
 use userops::time::{Calendar, Interval, Zone, parse_weekday};
 
 const USAGE: &str = "usage: funnel --input FILE --user COL --time COL --event COL --steps A,B,C \
@@ -81,22 +83,46 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    let need = |k: &str| flags.get(k).cloned().ok_or_else(|| format!("--{k} is required"));
-    let steps: Vec<String> = need("steps")?.split(',').map(|s| s.trim().to_string()).collect();
+    let need = |k: &str| {
+        flags
+            .get(k)
+            .cloned()
+            .ok_or_else(|| format!("--{k} is required"))
+    };
+    let steps: Vec<String> = need("steps")?
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
     let mut params = FunnelParams::new(&steps)
-        .window(parse_window(flags.get("window").map_or("14d", String::as_str))?)
-        .order(StepOrder::parse(flags.get("order").map_or("ordered", String::as_str))?)
-        .entry(Entry::parse(flags.get("entry").map_or("every", String::as_str))?);
+        .window(parse_window(
+            flags.get("window").map_or("14d", String::as_str),
+        )?)
+        .order(StepOrder::parse(
+            flags.get("order").map_or("ordered", String::as_str),
+        )?)
+        .entry(Entry::parse(
+            flags.get("entry").map_or("every", String::as_str),
+        )?);
     if let Some(b) = flags.get("bins") {
-        params = params.bins(b.parse().map_err(|_| format!("--bins must be a whole number, got {b:?}"))?);
+        params = params.bins(
+            b.parse()
+                .map_err(|_| format!("--bins must be a whole number, got {b:?}"))?,
+        );
     }
     for x in &exclusions {
         let parts: Vec<&str> = x.rsplitn(3, ':').collect();
         let [to, from, name] = parts[..] else {
             return Err(format!("--exclude wants NAME:FROM:TO, got {x:?}").into());
         };
-        let step = |s: &str| s.parse::<usize>().map_err(|_| format!("--exclude: {s:?} is not a step number"));
-        params = params.exclude(Exclusion::new(StepMatch::named(name), step(from)?, step(to)?));
+        let step = |s: &str| {
+            s.parse::<usize>()
+                .map_err(|_| format!("--exclude: {s:?} is not a step number"))
+        };
+        params = params.exclude(Exclusion::new(
+            StepMatch::named(name),
+            step(from)?,
+            step(to)?,
+        ));
     }
     let spec = params.check()?;
     let tz = match flags.get("tz") {
@@ -114,12 +140,20 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
         eprintln!("{}", read.account());
         let mut by: HashMap<String, String> = HashMap::new();
         for e in &read.events {
-            if let Some(v) = e.attributes.first().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            if let Some(v) = e
+                .attributes
+                .first()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+            {
                 by.entry(e.user.clone()).or_insert_with(|| v.to_string());
             }
         }
         started = Instant::now();
-        (fold(FunnelSummary::new(spec), &read.events)?.finish(), Some(by))
+        (
+            fold(FunnelSummary::new(spec), &read.events)?.finish(),
+            Some(by),
+        )
     } else {
         let read = read_table_from_path(&input, &csv)?;
         eprintln!("{}", read.account());
@@ -133,7 +167,10 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
         None => outcomes.report(),
     };
     if timing {
-        eprintln!("{{\"stage\": \"funnel\", \"seconds\": {}}}", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{{\"stage\": \"funnel\", \"seconds\": {}}}",
+            started.elapsed().as_secs_f64()
+        );
     }
     let trend = match flags.get("trend") {
         Some(i) => {

@@ -20,7 +20,8 @@ use userops::journey::JourneySummary;
 use userops::paths::{Direction, PathParams, paths};
 use userops::time::Zone;
 
-const USAGE: &str = "usage: paths --input FILE --user COL --time COL --event COL (--from NAME | --to NAME) \
+const USAGE: &str =
+    "usage: paths --input FILE --user COL --time COL --event COL (--from NAME | --to NAME) \
 [--depth N] [--session-gap GAP] [--tz ZONE] [--format table|json]
 
   --input FILE        CSV file with a header row (columns by name, or #N for the N-th, 0-based)
@@ -62,14 +63,21 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    let need = |k: &str| flags.get(k).cloned().ok_or_else(|| format!("--{k} is required"));
+    let need = |k: &str| {
+        flags
+            .get(k)
+            .cloned()
+            .ok_or_else(|| format!("--{k} is required"))
+    };
     let (event, direction) = match (flags.get("from"), flags.get("to")) {
         (Some(e), None) => (e.clone(), Direction::After),
         (None, Some(e)) => (e.clone(), Direction::Before),
         _ => return Err("give one of --from NAME or --to NAME".into()),
     };
     let depth = match flags.get("depth") {
-        Some(d) => d.parse().map_err(|_| format!("--depth must be a whole number, got {d:?}"))?,
+        Some(d) => d
+            .parse()
+            .map_err(|_| format!("--depth must be a whole number, got {d:?}"))?,
         None => 5,
     };
     let mut params = PathParams::new(event, direction, depth);

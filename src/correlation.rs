@@ -186,7 +186,10 @@ impl CorrelationParams {
             ("return_event", &self.return_event),
         ] {
             if name.trim().is_empty() {
-                return Err(Error::invalid(field, "the event name is empty; give a name or *"));
+                return Err(Error::invalid(
+                    field,
+                    "the event name is empty; give a name or *",
+                ));
             }
         }
         crate::time::check_instant("as_of", self.as_of)?;
@@ -199,7 +202,10 @@ impl CorrelationParams {
         if behaviour <= 0 {
             return Err(Error::invalid(
                 "behaviour",
-                format!("the behaviour window must be positive, got {}", self.behaviour),
+                format!(
+                    "the behaviour window must be positive, got {}",
+                    self.behaviour
+                ),
             ));
         }
         if from < 0 || to <= from {
@@ -434,9 +440,19 @@ impl fmt::Display for RetentionCorrelation {
             self.retained,
             self.censored,
             self.too_rare,
-            if self.skewed { "; skewed (over 10:1)" } else { "" }
+            if self.skewed {
+                "; skewed (over 10:1)"
+            } else {
+                ""
+            }
         )?;
-        let w = self.rows.iter().map(|r| r.event.len()).max().unwrap_or(5).max(5);
+        let w = self
+            .rows
+            .iter()
+            .map(|r| r.event.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         writeln!(
             f,
             "{:<w$} {:>5} {:>8} {:>8} {:>10} {:>7} {:>10} {:>10} {:>10}",
@@ -507,11 +523,12 @@ pub fn correlate<U>(journeys: &Journeys<U>, spec: &CorrelationSpec) -> Retention
             }
             users += 1;
             let (lo, hi) = (t0.saturating_add(spec.from), t0.saturating_add(spec.to));
-            let kept = events.iter().enumerate().any(|(j, &(t, n))| {
-                j != s && t >= lo && t < hi && ret.is_none_or(|x| x == n)
-            });
+            let kept = events
+                .iter()
+                .enumerate()
+                .any(|(j, &(t, n))| j != s && t >= lo && t < hi && ret.is_none_or(|x| x == n));
             retained += u64::from(kept);
-            counts.iter_mut().for_each(|c| *c = 0);
+            counts.fill(0);
             let end = t0.saturating_add(spec.behaviour);
             for (j, &(t, n)) in events.iter().enumerate().skip(s) {
                 if t >= end {

@@ -98,10 +98,7 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for JourneySumma
             .zip(&table.at_column()[rows.clone()])
             .zip(&table.name_column()[rows]);
         for ((&t, &at), &name) in columns {
-            let Some(&code) = (name != NO_NAME)
-                .then(|| map.get(name as usize))
-                .flatten()
-            else {
+            let Some(&code) = (name != NO_NAME).then(|| map.get(name as usize)).flatten() else {
                 self.events_unnamed += 1;
                 continue;
             };
@@ -290,7 +287,12 @@ where
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let s = State::<U>::deserialize(d)?;
-        if let Some(bad) = s.events.codes().iter().find(|&&c| c as usize >= s.names.len()) {
+        if let Some(bad) = s
+            .events
+            .codes()
+            .iter()
+            .find(|&&c| c as usize >= s.names.len())
+        {
             return Err(D::Error::custom(Error::invalid(
                 "events",
                 format!("name index {bad} but only {} names", s.names.len()),

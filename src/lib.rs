@@ -149,8 +149,8 @@
 )]
 
 pub mod activity;
-pub mod correlation;
 mod checked;
+pub mod correlation;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod engine;
@@ -158,9 +158,9 @@ pub mod error;
 pub mod event;
 pub mod fold;
 pub mod funnel;
-pub mod journey;
 #[cfg(feature = "arrow")]
 pub mod io;
+pub mod journey;
 pub mod lifecycle;
 pub mod ltv;
 pub mod metric;

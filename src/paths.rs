@@ -264,9 +264,17 @@ impl fmt::Display for PathReport {
             .max()
             .unwrap_or(4)
             .max(4);
-        writeln!(f, "{:>4}  {:<w$}  {:<w$} {:>10}", "step", "from", "to", "users")?;
+        writeln!(
+            f,
+            "{:>4}  {:<w$}  {:<w$} {:>10}",
+            "step", "from", "to", "users"
+        )?;
         for r in &self.rows {
-            writeln!(f, "{:>4}  {:<w$}  {:<w$} {:>10}", r.step, r.from, r.to, r.users)?;
+            writeln!(
+                f,
+                "{:>4}  {:<w$}  {:<w$} {:>10}",
+                r.step, r.from, r.to, r.users
+            )?;
         }
         Ok(())
     }

@@ -128,7 +128,12 @@ fn thresholds_censoring_and_q_values() {
         .unwrap();
     let r = correlate(&journeys(&log), &spec);
     assert_eq!((r.users, r.retained, r.censored), (40, 20, 1));
-    let row = |n: u32| r.rows.iter().find(|x| x.event == "search" && x.at_least == n).unwrap();
+    let row = |n: u32| {
+        r.rows
+            .iter()
+            .find(|x| x.event == "search" && x.at_least == n)
+            .unwrap()
+    };
     // Searched at least once: everyone; odds (20+1)(0+1) / ((20+1)(0+1)) = 1; c = d = 0,
     // so no chi-square.
     assert_eq!((row(1).a, row(1).b, row(1).odds_ratio), (20, 20, 1.0));
@@ -170,8 +175,22 @@ fn benjamini_hochberg_by_hand() {
         .check()
         .unwrap();
     let r = correlate(&journeys(&log), &spec);
-    let p = |e: &str| r.rows.iter().find(|x| x.event == e).unwrap().p_value.unwrap();
-    let q = |e: &str| r.rows.iter().find(|x| x.event == e).unwrap().q_value.unwrap();
+    let p = |e: &str| {
+        r.rows
+            .iter()
+            .find(|x| x.event == e)
+            .unwrap()
+            .p_value
+            .unwrap()
+    };
+    let q = |e: &str| {
+        r.rows
+            .iter()
+            .find(|x| x.event == e)
+            .unwrap()
+            .q_value
+            .unwrap()
+    };
     // x1: a = 25, b = 3; x2: a = 18, b = 12; x3: a = 15, b = 15.
     assert!((p("x1") - TwoByTwo::new(25, 3, 5, 27).p_value().unwrap()).abs() < 1e-15);
     assert!((p("x2") - TwoByTwo::new(18, 12, 12, 18).p_value().unwrap()).abs() < 1e-15);
@@ -179,7 +198,11 @@ fn benjamini_hochberg_by_hand() {
     let q3 = p("x3").min(1.0);
     let q2 = q3.min(1.5 * p("x2"));
     let q1 = q2.min(3.0 * p("x1"));
-    assert!((q("x3") - q3).abs() < 1e-15 && (q("x2") - q2).abs() < 1e-15 && (q("x1") - q1).abs() < 1e-15);
+    assert!(
+        (q("x3") - q3).abs() < 1e-15
+            && (q("x2") - q2).abs() < 1e-15
+            && (q("x1") - q1).abs() < 1e-15
+    );
     let order: Vec<&str> = r.rows.iter().map(|x| x.event.as_str()).collect();
     assert_eq!(order, ["x1", "x2", "x3"]);
 }
@@ -236,7 +259,16 @@ fn paths_by_hand() {
             (3, s("ad"), s("home"), 1),
         ]
     );
-    assert_eq!(paths(&j, &PathParams::new("home", Direction::After, 1).check().unwrap()).users, 3);
+    assert_eq!(
+        paths(
+            &j,
+            &PathParams::new("home", Direction::After, 1)
+                .check()
+                .unwrap()
+        )
+        .users,
+        3
+    );
 }
 
 fn arb_log() -> impl Strategy<Value = Vec<EventRecord<u8>>> {

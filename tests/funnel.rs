@@ -56,7 +56,10 @@ fn posthog_funnel_events() {
     let log = journeys(&[
         ("stopped_after_signup", &["user signed up"]),
         ("stopped_after_pay", &["user signed up", "paid"]),
-        ("had_anonymous_id", &["user signed up", "paid", "watched movie"]),
+        (
+            "had_anonymous_id",
+            &["user signed up", "paid", "watched movie"],
+        ),
         ("just_did_movie", &["watched movie"]),
         ("wrong_order", &["paid", "user signed up", "watched movie"]),
     ]);
@@ -75,7 +78,10 @@ fn posthog_funnel_with_any_event() {
         ("stopped_after_pay", &["user signed up", "watched movie"]),
         ("completed_movie", &["user signed up", "watched movie"]),
         ("just_did_movie", &["watched movie"]),
-        ("wrong_order", &["watched movie", "user signed up", "watched movie"]),
+        (
+            "wrong_order",
+            &["watched movie", "user signed up", "watched movie"],
+        ),
     ]);
     let r = run(FunnelParams::new(["*", "*", "*"]), &log);
     assert_eq!(counts(&r), [5, 3, 1]);
@@ -85,10 +91,16 @@ fn posthog_funnel_with_any_event() {
 #[test]
 fn posthog_repeat_steps() {
     let log = journeys(&[
-        ("stopped_after_signup1", &["user signed up", "user signed up"]),
+        (
+            "stopped_after_signup1",
+            &["user signed up", "user signed up"],
+        ),
         ("stopped_after_signup2", &["user signed up"]),
     ]);
-    let r = run(FunnelParams::new(["user signed up", "user signed up"]), &log);
+    let r = run(
+        FunnelParams::new(["user signed up", "user signed up"]),
+        &log,
+    );
     assert_eq!(counts(&r), [2, 1]);
 }
 
@@ -100,7 +112,10 @@ fn posthog_advanced_repeat_steps() {
         ("s1", &["user signed up"]),
         ("p1", &["user signed up", pv]),
         ("p2", &["user signed up", pv, "blaah blaa", pv]),
-        ("p3", &["user signed up", pv, "blaah blaa", pv, pv, "blaah blaa"]),
+        (
+            "p3",
+            &["user signed up", pv, "blaah blaa", pv, pv, "blaah blaa"],
+        ),
         ("p4", &["user signed up", pv, pv, pv, pv]),
     ]);
     let r = run(FunnelParams::new(["user signed up", pv, pv, pv, pv]), &log);
@@ -298,7 +313,10 @@ fn posthog_basic_strict_funnel() {
         ("person7", &[b, su, pv, iv, b]),
         ("stopped_after_insightview6", &[iv, pv]),
     ]);
-    let r = run(FunnelParams::new([su, pv, iv]).order(StepOrder::Strict), &log);
+    let r = run(
+        FunnelParams::new([su, pv, iv]).order(StepOrder::Strict),
+        &log,
+    );
     assert_eq!(counts(&r), [7, 2, 1]);
 }
 
@@ -382,7 +400,11 @@ fn breakdowns_trend_and_histogram() {
             Some(self.name)
         }
         fn property(&self, key: &str) -> Option<&str> {
-            if key == "$browser" { self.browser } else { None }
+            if key == "$browser" {
+                self.browser
+            } else {
+                None
+            }
         }
     }
     let h = |who, day, hour, name, browser| Hit {
@@ -433,7 +455,8 @@ fn breakdowns_trend_and_histogram() {
         ]
     );
     // By a user attribute: odd / even ids.
-    let by_parity = outcomes.report_by(&|u: &u32| Some(if u % 2 == 0 { "even" } else { "odd" }.to_string()));
+    let by_parity =
+        outcomes.report_by(&|u: &u32| Some(if u % 2 == 0 { "even" } else { "odd" }.to_string()));
     let groups: Vec<(String, Vec<u64>)> = by_parity
         .breakdowns
         .iter()
@@ -441,7 +464,10 @@ fn breakdowns_trend_and_histogram() {
         .collect();
     assert_eq!(
         groups,
-        [("even".to_string(), vec![2, 0]), ("odd".to_string(), vec![2, 2])]
+        [
+            ("even".to_string(), vec![2, 0]),
+            ("odd".to_string(), vec![2, 2])
+        ]
     );
     // Trend by day: Jan 1 two entered, one converted; Jan 2 two entered, one converted.
     let trend = outcomes.trend(&Calendar::new(Utc, Interval::Day));

@@ -225,11 +225,36 @@ impl<U: Clone + Eq + Hash + Ord, C> UserEvents<U, C> {
         }
         let map = self.users.absorb(&other.users)?;
         super::pages::reserve(&mut self.user, other.user.len());
-        self.user
-            .extend(other.user.iter().map(|&u| map.get(u as usize).copied().unwrap_or(u)));
+        self.user.extend(
+            other
+                .user
+                .iter()
+                .map(|&u| map.get(u as usize).copied().unwrap_or(u)),
+        );
         self.at.extend(other.at);
         self.code.extend(other.code);
         Ok(())
+    }
+
+    /// An empty log whose users are `users` (indices as there): for a fold that reads a
+    /// table's rows by the table's own user indices, with no lookup per user.
+    ///
+    /// ```
+    /// let mut users = userops::engine::Dictionary::new();
+    /// users.intern(&"ana")?;
+    /// let mut log = userops::engine::UserEvents::<&str, u8>::with_users(users);
+    /// log.push_indexed(0, 5, 1)?;
+    /// assert_eq!(log.grouped().user(0), &[(5, 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_users(users: Dictionary<U>) -> Self {
+        UserEvents {
+            users,
+            user: Vec::new(),
+            at: Vec::new(),
+            code: Vec::new(),
+        }
     }
 
     /// The log from its columns.

@@ -53,5 +53,7 @@ pub use params::{
     Breakdown, Entry, EventFacts, Exclusion, FunnelParams, FunnelSpec, MAX_BINS, MAX_EXCLUSIONS,
     MAX_STEPS, Predicate, StepMatch, StepOrder, parse_window,
 };
-pub use report::{BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow};
+pub use report::{
+    BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow,
+};
 pub use summary::FunnelSummary;

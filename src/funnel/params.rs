@@ -157,7 +157,9 @@ impl fmt::Debug for StepMatch {
         match self {
             StepMatch::Any => f.write_str("Any"),
             StepMatch::Named(n) => f.debug_tuple("Named").field(n).finish(),
-            StepMatch::Where { label, .. } => f.debug_struct("Where").field("label", label).finish(),
+            StepMatch::Where { label, .. } => {
+                f.debug_struct("Where").field("label", label).finish()
+            }
         }
     }
 }
@@ -528,7 +530,11 @@ impl FunnelParams {
                 hint: "split the funnel into two funnels that share a step",
             });
         }
-        for s in self.steps.iter().chain(self.exclusions.iter().map(|x| &x.event)) {
+        for s in self
+            .steps
+            .iter()
+            .chain(self.exclusions.iter().map(|x| &x.event))
+        {
             if let StepMatch::Named(name) = s {
                 if name.trim().is_empty() {
                     return Err(Error::invalid(
@@ -577,7 +583,10 @@ impl FunnelParams {
             }
         }
         if self.bins == 0 {
-            return Err(Error::invalid("bins", "the histogram needs at least one bin"));
+            return Err(Error::invalid(
+                "bins",
+                "the histogram needs at least one bin",
+            ));
         }
         if self.bins > MAX_BINS {
             return Err(Error::TooLarge {

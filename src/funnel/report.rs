@@ -128,7 +128,15 @@ fn write_steps(f: &mut fmt::Formatter<'_>, steps: &[StepRow]) -> fmt::Result {
     writeln!(
         f,
         "{:>4}  {:<w$} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
-        "step", "name", "users", "overall", "from prev", "dropped", "drop-off", "avg time", "median"
+        "step",
+        "name",
+        "users",
+        "overall",
+        "from prev",
+        "dropped",
+        "drop-off",
+        "avg time",
+        "median"
     )?;
     for s in steps {
         writeln!(

@@ -190,9 +190,7 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
         let rows = rows.start.min(table.len())..rows.end.min(table.len());
         // Each of the table's names as a code, worked out once (a table row has no
         // properties, so no breakdown value).
-        let decide = |name: Option<&str>| {
-            self.step_mask(|s| s.matches_name(name).unwrap_or(false))
-        };
+        let decide = |name: Option<&str>| self.step_mask(|s| s.matches_name(name).unwrap_or(false));
         let codes: Vec<(u64, u64)> = table
             .names()
             .values()
@@ -201,23 +199,39 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
             .collect();
         let unnamed = decide(None);
         let keep_all = self.spec.keeps_every_event();
-        let mut users = TableUsers::new(table);
         let columns = table.user_column()[rows.clone()]
             .iter()
             .zip(&table.at_column()[rows.clone()])
             .zip(&table.name_column()[rows]);
-        for ((&t, &at), &name) in columns {
+        let kept = |name: u32| {
             let (steps, exclusions) = match name {
                 NO_NAME => unnamed,
                 i => codes.get(i as usize).copied().unwrap_or(unnamed),
             };
-            if steps == 0 && exclusions == 0 && !keep_all {
+            (steps != 0 || exclusions != 0 || keep_all)
+                .then(|| code(steps, exclusions, NO_BREAKDOWN))
+        };
+        if self.events.is_empty() && self.events.users().is_empty() {
+            // A fresh summary takes the table's users as they are: a row's user index is
+            // the table's, with no lookup.
+            self.events = UserEvents::with_users(table.users().clone());
+            for ((&t, &at), &name) in columns {
+                match kept(name) {
+                    Some(c) => self.events.push_indexed(t, at, c)?,
+                    None => self.events_unmatched += 1,
+                }
+            }
+            return Ok(());
+        }
+        let mut users = TableUsers::new(table);
+        for ((&t, &at), &name) in columns {
+            let Some(c) = kept(name) else {
                 self.events_unmatched += 1;
                 continue;
-            }
+            };
             let events = &mut self.events;
             let u = users.index_with(t, |id| events.user_index(id))?;
-            events.push_indexed(u, at, code(steps, exclusions, NO_BREAKDOWN))?;
+            events.push_indexed(u, at, c)?;
         }
         Ok(())
     }
@@ -314,11 +328,11 @@ where
         let s = State::<U>::deserialize(d)?;
         let n = s.spec.steps.len();
         let x = s.spec.exclusions.len();
-        let allowed = (1_u64 << n) - 1 | (((1_u64 << x) - 1) << EXCLUSION_SHIFT) | OTHER;
+        let allowed = ((1_u64 << n) - 1) | (((1_u64 << x) - 1) << EXCLUSION_SHIFT) | OTHER;
         for &c in s.events.codes() {
             let b = breakdown_of(c);
             if (c & 0xFFFF_FFFF) & !allowed != 0
-                || (c & 0xFFFF_FFFF) == 0
+                || c.trailing_zeros() >= 32
                 || (b != NO_BREAKDOWN && b as usize >= s.breakdowns.len())
             {
                 return Err(D::Error::custom(format!(
