@@ -183,14 +183,26 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
         None => None,
     };
     match flags.get("format").map_or("table", String::as_str) {
-        "json" => println!("{}", serde_json::json!({"funnel": report, "trend": trend})),
+        "json" => out(&format!(
+            "{}\n",
+            serde_json::json!({"funnel": report, "trend": trend})
+        ))?,
         "table" => {
-            print!("{report}");
+            out(&report.to_string())?;
             if let Some(t) = trend {
-                print!("\n{t}");
+                out(&format!("\n{t}"))?;
             }
         }
         other => return Err(format!("--format must be table or json, got {other:?}").into()),
     }
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+fn out(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

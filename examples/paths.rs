@@ -98,9 +98,18 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
     summary.observe_table(&read.table)?;
     let report = paths(&summary.finish(), &spec);
     match flags.get("format").map_or("table", String::as_str) {
-        "json" => println!("{}", serde_json::to_string(&report)?),
-        "table" => print!("{report}"),
+        "json" => out(&format!("{}\n", serde_json::to_string(&report)?))?,
+        "table" => out(&report.to_string())?,
         other => return Err(format!("--format must be table or json, got {other:?}").into()),
     }
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
+fn out(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
