@@ -88,6 +88,33 @@ pub trait Event {
     fn duration(&self) -> Option<TimeDelta> {
         None
     }
+
+    /// The value of an event property (`"$browser"`, `"plan"`, `"utm_source"`), when the
+    /// host has it: what a funnel is broken down by
+    /// ([`crate::funnel::Breakdown::EventProperty`]) and what a step predicate may test.
+    /// `None` (the default) means the event does not have that property.
+    ///
+    /// ```
+    /// use chrono::{DateTime, Utc};
+    /// use userops::event::Event;
+    ///
+    /// struct Visit { who: u32, at: DateTime<Utc>, browser: String }
+    /// impl Event for Visit {
+    ///     type User = u32;
+    ///     fn user(&self) -> &u32 { &self.who }
+    ///     fn at(&self) -> DateTime<Utc> { self.at }
+    ///     fn property(&self, key: &str) -> Option<&str> {
+    ///         (key == "$browser").then_some(self.browser.as_str())
+    ///     }
+    /// }
+    /// let v = Visit { who: 1, at: DateTime::UNIX_EPOCH, browser: "Safari".into() };
+    /// assert_eq!(v.property("$browser"), Some("Safari"));
+    /// assert_eq!(v.property("plan"), None);
+    /// ```
+    fn property(&self, key: &str) -> Option<&str> {
+        let _ = key;
+        None
+    }
 }
 
 impl<E: Event + ?Sized> Event for &E {
@@ -106,6 +133,9 @@ impl<E: Event + ?Sized> Event for &E {
     }
     fn duration(&self) -> Option<TimeDelta> {
         (**self).duration()
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        (**self).property(key)
     }
 }
 

@@ -59,6 +59,10 @@
 //! | [`engine`] | the ingestion layer under every per-user model: the user [`engine::Dictionary`] (dense `u32` indices, one policy at 2³² users), [`engine::PerUser`] state vectors, the columnar [`engine::EventTable`]; every speed trick the models share |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
+//! | [`funnel`] | conversion funnels (ordered, strict, unordered; window, exclusions, breakdowns, first or every entry), per-step conversion and drop-off, time to convert, conversion trend, PostHog-compatible |
+//! | [`journey`] | each user's named events in time order: the fold under paths and correlation |
+//! | [`paths`] | the most common next / previous events after / before an event, as Sankey rows (step, from, to, users) |
+//! | [`correlation`] | what predicts retention: odds ratio, phi, χ² p-value and Benjamini–Hochberg q-value per event and "did X at least n times within d days" |
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | `io` | readers straight into [`engine::EventTable`]: `io::arrow` reads Arrow record batches and Parquet files, with every rejected row accounted for (feature `arrow`) |
@@ -193,18 +197,22 @@
 
 pub mod activity;
 mod checked;
+pub mod correlation;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod funnel;
 #[cfg(feature = "arrow")]
 pub mod io;
+pub mod journey;
 pub mod lifecycle;
 pub mod ltv;
 pub mod metric;
 pub mod ops;
+pub mod paths;
 pub mod quadrant;
 pub mod report;
 pub mod retention;

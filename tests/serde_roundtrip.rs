@@ -536,7 +536,81 @@ fn ops() {
 
 /// Which test value covers each `Serialize + Deserialize` type of `src/` (directly or inside a
 /// report). Keep it in step with the derives: the test below reads the sources.
+#[test]
+fn conversion_analytics() {
+    use userops::correlation::{CorrelationParams, TwoByTwo, correlate};
+    use userops::funnel::{Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder};
+    use userops::journey::JourneySummary;
+    use userops::paths::{Direction, PathParams, paths};
+    let data = data();
+    let params = FunnelParams::new(["signup", "browse", "order"])
+        .order(StepOrder::Ordered)
+        .entry(Entry::Every)
+        .window(TimeDelta::days(7))
+        .exclude(Exclusion::new(StepMatch::named("community"), 0, 1))
+        .breakdown_by_property("plan");
+    let spec = params.check().unwrap();
+    rt("FunnelSpec", &spec);
+    rt("StepOrder", &StepOrder::Unordered);
+    rt("Entry", &Entry::First);
+    rt("Exclusion", &Exclusion::new(StepMatch::named("x"), 0, 2));
+    let summary = fold(FunnelSummary::new(spec), &data.events).unwrap();
+    rt("FunnelSummary", &summary);
+    let outcomes = summary.finish().unwrap();
+    let report = outcomes.report();
+    assert!(report.steps[0].count > 0 && report.time_to_convert.histogram.len() == 10);
+    rt("FunnelReport", &report);
+    let by = outcomes.report_by(&data.channel());
+    assert!(!by.breakdowns.is_empty());
+    rt("FunnelReport by channel", &by);
+    rt(
+        "FunnelTrend",
+        &outcomes.trend(&Calendar::new(Zone::Utc, Interval::Month)),
+    );
+    let journeys = fold(JourneySummary::new(), &data.events).unwrap();
+    rt("JourneySummary", &journeys);
+    let journeys = journeys.finish().unwrap();
+    let path = PathParams::new("signup", Direction::After, 3).session_gap(TimeDelta::hours(1));
+    rt("PathParams", &path);
+    let path = path.check().unwrap();
+    rt("PathSpec", &path);
+    let report = paths(&journeys, &path);
+    assert!(!report.rows.is_empty());
+    rt("PathReport", &report);
+    let corr = CorrelationParams::new("signup", "*", data.end).at_least([1, 3]);
+    rt("CorrelationParams", &corr);
+    let corr = corr.check().unwrap();
+    rt("CorrelationSpec", &corr);
+    let report = correlate(&journeys, &corr);
+    assert!(!report.rows.is_empty());
+    rt("RetentionCorrelation", &report);
+    rt("TwoByTwo", &TwoByTwo::new(1, 2, 3, 4));
+}
+
 const COVERED: &[(&str, &str)] = &[
+    // conversion analytics
+    ("StepOrder", "StepOrder"),
+    ("Entry", "Entry"),
+    ("Exclusion", "Exclusion"),
+    ("Breakdown", "FunnelSpec"),
+    ("FunnelSpec", "FunnelSpec"),
+    ("StepRow", "FunnelReport"),
+    ("HistogramBin", "FunnelReport"),
+    ("TimeToConvert", "FunnelReport"),
+    ("BreakdownRow", "FunnelReport"),
+    ("FunnelReport", "FunnelReport"),
+    ("TrendRow", "FunnelTrend"),
+    ("FunnelTrend", "FunnelTrend"),
+    ("Direction", "PathParams"),
+    ("PathParams", "PathParams"),
+    ("PathSpec", "PathSpec"),
+    ("PathRow", "PathReport"),
+    ("PathReport", "PathReport"),
+    ("CorrelationParams", "CorrelationParams"),
+    ("CorrelationSpec", "CorrelationSpec"),
+    ("TwoByTwo", "TwoByTwo"),
+    ("CorrelationRow", "RetentionCorrelation"),
+    ("RetentionCorrelation", "RetentionCorrelation"),
     // foundation
     ("Interval", "Interval"),
     ("Period", "Period"),

@@ -13,6 +13,9 @@
 //! * [`UserRows`] — a dictionary and one fixed-width row of cells per user in one flat
 //!   vector: the columnar [`PerUser`] of summaries whose state is a few words a user (period
 //!   bitsets, per-period counters).
+//! * [`UserEvents`] — a dictionary and each user's events as (instant, code) columns, grouped
+//!   by user and sorted by time on demand: the state of the folds whose answer depends on the
+//!   order of a user's events (funnels, paths, behaviour in the first days).
 //! * [`EventTable`] — an event log as columns (user index, instant, amount, name index,
 //!   duration) with the dictionaries built once: what readers fill, and what every summary
 //!   folds (its rows are [`crate::event::Event`]s).
@@ -37,6 +40,7 @@ pub(crate) mod pages;
 mod per_user;
 mod rows;
 mod table;
+mod user_events;
 pub(crate) mod zone;
 
 pub use dictionary::{Dictionary, MAX_ENTRIES};
@@ -44,6 +48,7 @@ pub use per_user::PerUser;
 pub(crate) use rows::RowParts;
 pub use rows::UserRows;
 pub use table::{EventTable, NO_NAME, Row, TableUsers};
+pub use user_events::{Grouped, UserEvents};
 
 /// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint
 /// with no effect on any result (see `userops_prefetch`).
