@@ -604,7 +604,8 @@ where
         let users = Dictionary::from_values(state.users).map_err(D::Error::custom)?;
         let mut channels = Dictionary::with_limit(MAX_CHANNELS);
         for c in &state.channels {
-            if channels.intern(c).map_err(D::Error::custom)? as usize + 1 != channels.len() {
+            let before = channels.len();
+            if channels.intern(c).map_err(D::Error::custom)? as usize != before {
                 return Err(D::Error::custom(format!("channel {c:?} listed twice")));
             }
         }
