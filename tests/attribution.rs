@@ -56,11 +56,17 @@ const MARKOV1: Model = Model::Markov { order: 1 };
 /// conversions 0.2 / 0.4 / 0.4, value 200 / 400 / 400.
 #[test]
 fn markov_analyzecore_tutorial() {
-    let table = paths(&[("C1 > C2 > C3", 1, 1000.0, 0), ("C1", 0, 0.0, 1), ("C2 > C3", 0, 0.0, 1)]);
+    let table = paths(&[
+        ("C1 > C2 > C3", 1, 1000.0, 0),
+        ("C1", 0, 0.0, 1),
+        ("C2 > C3", 0, 0.0, 1),
+    ]);
     let report = run(&[MARKOV1], &table);
-    for (channel, effect, conversions, value) in
-        [("C1", 0.5, 0.2, 200.0), ("C2", 1.0, 0.4, 400.0), ("C3", 1.0, 0.4, 400.0)]
-    {
+    for (channel, effect, conversions, value) in [
+        ("C1", 0.5, 0.2, 200.0),
+        ("C2", 1.0, 0.4, 400.0),
+        ("C3", 1.0, 0.4, 400.0),
+    ] {
         let (re, re_value) = removal(&report, MARKOV1, channel);
         assert_close(re, effect, channel);
         assert_close(re_value, effect, channel);
@@ -90,18 +96,36 @@ fn markov_puzyrov_removal_effect_example() {
         &[Model::FirstTouch, Model::LastTouch, Model::Linear, MARKOV1],
         &table,
     );
-    assert_close(removal(&report, MARKOV1, "google ads").0, 0.75, "RE google ads");
+    assert_close(
+        removal(&report, MARKOV1, "google ads").0,
+        0.75,
+        "RE google ads",
+    );
     assert_close(removal(&report, MARKOV1, "mailing").0, 0.5, "RE mailing");
     assert_close(credit(&report, MARKOV1, "google ads").0, 2.4, "google ads");
     assert_close(credit(&report, MARKOV1, "mailing").0, 1.6, "mailing");
     // Heuristics by hand: first touch google ads 2 + 1 = 3, mailing 1; last touch 2 and 2;
     // linear google ads 2 + 0.5, mailing 1 + 0.5.
-    assert_close(credit(&report, Model::FirstTouch, "google ads").0, 3.0, "first");
+    assert_close(
+        credit(&report, Model::FirstTouch, "google ads").0,
+        3.0,
+        "first",
+    );
     assert_close(credit(&report, Model::LastTouch, "mailing").0, 2.0, "last");
-    assert_close(credit(&report, Model::Linear, "google ads").0, 2.5, "linear");
+    assert_close(
+        credit(&report, Model::Linear, "google ads").0,
+        2.5,
+        "linear",
+    );
     assert_close(credit(&report, Model::Linear, "mailing").0, 1.5, "linear");
     // The value is 0 everywhere: nothing to credit, no NaN.
-    assert!(report.models.iter().flat_map(|m| &m.channels).all(|c| c.value == 0.0));
+    assert!(
+        report
+            .models
+            .iter()
+            .flat_map(|m| &m.channels)
+            .all(|c| c.value == 0.0)
+    );
 }
 
 /// Value credited by value removal effects, as ChannelAttribution draws each conversion's
@@ -154,7 +178,10 @@ fn markov_second_order_remembers_where_journeys_came_from() {
 /// 1/3); without A: 0 (effect 1). Credits 1 · (1/3)/(4/3) = 1/4 and 3/4.
 #[test]
 fn markov_with_a_loop_by_hand() {
-    let report = run(&[MARKOV1], &paths(&[("A > B > A", 1, 0.0, 0), ("A > A", 0, 0.0, 1)]));
+    let report = run(
+        &[MARKOV1],
+        &paths(&[("A > B > A", 1, 0.0, 0), ("A > A", 0, 0.0, 1)]),
+    );
     assert_close(removal(&report, MARKOV1, "B").0, 1.0 / 3.0, "RE B");
     assert_close(credit(&report, MARKOV1, "B").0, 0.25, "B");
     assert_close(credit(&report, MARKOV1, "A").0, 0.75, "A");
@@ -222,9 +249,13 @@ fn time_decay_and_position_based_by_hand() {
         EventRecord::<u8>::new(1_u8, at(1, 12)).with_name("display"),
         EventRecord::new(1_u8, at(8, 12)).with_name("search"),
         EventRecord::new(1_u8, at(15, 12)).with_name("email"),
-        EventRecord::new(1_u8, at(15, 12)).with_name("order").with_amount(70.0),
+        EventRecord::new(1_u8, at(15, 12))
+            .with_name("order")
+            .with_amount(70.0),
     ];
-    let journeys = fold(JourneySummary::new(order_rules(30)), &log).unwrap().finish();
+    let journeys = fold(JourneySummary::new(order_rules(30)), &log)
+        .unwrap()
+        .finish();
     let report = AttributionParams::new([Model::time_decay()])
         .check()
         .unwrap()
@@ -242,14 +273,22 @@ fn time_decay_and_position_based_by_hand() {
         EventRecord::new(1_u8, at(1, 2)).with_name("b"),
         EventRecord::new(1_u8, at(1, 3)).with_name("c"),
         EventRecord::new(1_u8, at(1, 4)).with_name("d"),
-        EventRecord::new(1_u8, at(1, 5)).with_name("order").with_amount(100.0),
+        EventRecord::new(1_u8, at(1, 5))
+            .with_name("order")
+            .with_amount(100.0),
         EventRecord::new(2_u8, at(1, 1)).with_name("a"),
         EventRecord::new(2_u8, at(1, 2)).with_name("d"),
-        EventRecord::new(2_u8, at(1, 3)).with_name("order").with_amount(10.0),
+        EventRecord::new(2_u8, at(1, 3))
+            .with_name("order")
+            .with_amount(10.0),
         EventRecord::new(3_u8, at(1, 1)).with_name("c"),
-        EventRecord::new(3_u8, at(1, 3)).with_name("order").with_amount(1.0),
+        EventRecord::new(3_u8, at(1, 3))
+            .with_name("order")
+            .with_amount(1.0),
     ];
-    let journeys = fold(JourneySummary::new(order_rules(30)), &log).unwrap().finish();
+    let journeys = fold(JourneySummary::new(order_rules(30)), &log)
+        .unwrap()
+        .finish();
     let custom = Model::PositionBased {
         first: 0.3,
         last: 0.3,
@@ -281,25 +320,43 @@ fn journeys_in_a_lookback_window_by_hand() {
     let log = vec![
         EventRecord::<&str>::new("u1", at(20, 0)).with_name("social"),
         EventRecord::new("u1", at(1, 0)).with_name("search"),
-        EventRecord::new("u1", at(12, 0)).with_name("order").with_amount(30.0),
+        EventRecord::new("u1", at(12, 0))
+            .with_name("order")
+            .with_amount(30.0),
         EventRecord::new("u1", at(10, 0)).with_name("email"),
-        EventRecord::new("u1", at(14, 0)).with_name("order").with_amount(20.0),
+        EventRecord::new("u1", at(14, 0))
+            .with_name("order")
+            .with_amount(20.0),
         EventRecord::new("u1", at(13, 0)).with_name("display"),
-        EventRecord::new("u2", at(3, 0)).with_name("order").with_amount(5.0),
+        EventRecord::new("u2", at(3, 0))
+            .with_name("order")
+            .with_amount(5.0),
         EventRecord::new("u3", at(3, 0)).with_name("email"),
         EventRecord::new("u3", at(4, 0)).with_name("pageview"),
     ];
     let rules = order_rules(7).channels(ChannelRule::Mapped(
-        [("search", "search"), ("email", "email"), ("display", "paid"), ("social", "paid")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
+        [
+            ("search", "search"),
+            ("email", "email"),
+            ("display", "paid"),
+            ("social", "paid"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
     ));
     let journeys = fold(JourneySummary::new(rules), &log).unwrap().finish();
     assert_eq!(journeys.channels(), ["email", "paid", "search"]);
     let shown: Vec<(Vec<u32>, Vec<i64>, bool, f64)> = journeys
         .iter()
-        .map(|j| (j.channels.to_vec(), j.lags_ms.to_vec(), j.converted, j.value))
+        .map(|j| {
+            (
+                j.channels.to_vec(),
+                j.lags_ms.to_vec(),
+                j.converted,
+                j.value,
+            )
+        })
         .collect();
     let day = 86_400_000;
     assert_eq!(
@@ -315,7 +372,10 @@ fn journeys_in_a_lookback_window_by_hand() {
     assert_eq!(journeys.unattributed_conversions(), 1);
     assert_eq!(journeys.unattributed_value(), 5.0);
     let table = journeys.paths().unwrap();
-    assert_eq!((table.conversions(), table.value(), table.nulls()), (2, 50.0, 3));
+    assert_eq!(
+        (table.conversions(), table.value(), table.nulls()),
+        (2, 50.0, 3)
+    );
     let report = AttributionParams::heuristics_and_markov()
         .check()
         .unwrap()
@@ -325,7 +385,10 @@ fn journeys_in_a_lookback_window_by_hand() {
         (report.conversions, report.value, report.non_converting),
         (2, 50.0, 3)
     );
-    assert_eq!((report.unattributed_conversions, report.unattributed_value), (1, 5.0));
+    assert_eq!(
+        (report.unattributed_conversions, report.unattributed_value),
+        (1, 5.0)
+    );
 }
 
 /// A touchpoint at the conversion's instant belongs to it; a payment rule makes every
@@ -334,12 +397,19 @@ fn journeys_in_a_lookback_window_by_hand() {
 fn instants_at_the_edges() {
     let log = vec![
         EventRecord::<u8>::new(1_u8, at(1, 0)).with_name("edge"),
-        EventRecord::new(1_u8, at(8, 0)).with_name("same").with_amount(0.0),
-        EventRecord::new(1_u8, at(8, 0)).with_name("checkout").with_amount(9.0),
+        EventRecord::new(1_u8, at(8, 0))
+            .with_name("same")
+            .with_amount(0.0),
+        EventRecord::new(1_u8, at(8, 0))
+            .with_name("checkout")
+            .with_amount(9.0),
     ];
     let rules = JourneyRules::new().lookback(TimeDelta::days(7)).unwrap();
     let journeys = fold(JourneySummary::new(rules), &log).unwrap().finish();
-    let all: Vec<_> = journeys.iter().map(|j| (j.channels.len(), j.converted)).collect();
+    let all: Vec<_> = journeys
+        .iter()
+        .map(|j| (j.channels.len(), j.converted))
+        .collect();
     assert_eq!(all, [(2, true)]);
 }
 
@@ -359,7 +429,9 @@ fn the_table_road_equals_the_event_road() {
         .collect();
     let table = EventTable::from_events(&log).unwrap();
     for rules in [order_rules(5), JourneyRules::new()] {
-        let by_events = fold(JourneySummary::new(rules.clone()), &log).unwrap().finish();
+        let by_events = fold(JourneySummary::new(rules.clone()), &log)
+            .unwrap()
+            .finish();
         let mut by_table = JourneySummary::new(rules);
         by_table.observe_table(&table).unwrap();
         assert_eq!(by_table.finish(), by_events);
@@ -379,7 +451,9 @@ fn credits_sum_to_conversions_and_value_on_every_model() {
             }
         })
         .collect();
-    let journeys: Journeys = fold(JourneySummary::new(order_rules(10)), &log).unwrap().finish();
+    let journeys: Journeys = fold(JourneySummary::new(order_rules(10)), &log)
+        .unwrap()
+        .finish();
     let models = [
         Model::FirstTouch,
         Model::LastTouch,
@@ -391,7 +465,11 @@ fn credits_sum_to_conversions_and_value_on_every_model() {
         Model::Markov { order: 3 },
         Model::Shapley,
     ];
-    let report = AttributionParams::new(models).check().unwrap().attribute(&journeys).unwrap();
+    let report = AttributionParams::new(models)
+        .check()
+        .unwrap()
+        .attribute(&journeys)
+        .unwrap();
     assert!(
         report.conversions > 0 && report.non_converting > 0,
         "{report}"
@@ -401,45 +479,92 @@ fn credits_sum_to_conversions_and_value_on_every_model() {
         let v: f64 = m.channels.iter().map(|c| c.value).sum();
         assert_close(c, report.conversions as f64, &m.model.to_string());
         assert_close(v, report.value, &m.model.to_string());
-        assert!(m.channels.iter().all(|c| c.conversions >= 0.0 && c.value >= 0.0));
+        assert!(
+            m.channels
+                .iter()
+                .all(|c| c.conversions >= 0.0 && c.value >= 0.0)
+        );
     }
     let text = report.to_string();
-    assert!(text.contains("markov(3)") && text.contains("removal effects"), "{text}");
+    assert!(
+        text.contains("markov(3)") && text.contains("removal effects"),
+        "{text}"
+    );
 }
 
 #[test]
 fn caps_and_bad_input_are_clear_errors() {
     // Shapley: 21 channels on one converting path.
-    let names: Vec<String> = (0..=MAX_SHAPLEY_CHANNELS).map(|i| format!("c{i}")).collect();
+    let names: Vec<String> = (0..=MAX_SHAPLEY_CHANNELS)
+        .map(|i| format!("c{i}"))
+        .collect();
     let mut b = PathTable::builder();
     b.add(&names, 1, 1.0, 0).unwrap();
     let table = b.build();
-    let err = AttributionParams::new([Model::Shapley]).check().unwrap().attribute_paths(&table);
-    assert!(matches!(err, Err(Error::TooLarge { name: "shapley channels", .. })), "{err:?}");
+    let err = AttributionParams::new([Model::Shapley])
+        .check()
+        .unwrap()
+        .attribute_paths(&table);
+    assert!(
+        matches!(
+            err,
+            Err(Error::TooLarge {
+                name: "shapley channels",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     // ... while the Markov model takes them.
-    assert!(AttributionParams::new([MARKOV1]).check().unwrap().attribute_paths(&table).is_ok());
+    assert!(
+        AttributionParams::new([MARKOV1])
+            .check()
+            .unwrap()
+            .attribute_paths(&table)
+            .is_ok()
+    );
 
     // Markov: more states than the cap (pairs of 40 channels, order 2).
     let mut b = PathTable::builder();
     for i in 0..40 {
         for j in 0..40 {
-            b.add(&[format!("c{i}"), format!("c{j}")], 1, 0.0, 1).unwrap();
+            b.add(&[format!("c{i}"), format!("c{j}")], 1, 0.0, 1)
+                .unwrap();
         }
     }
     let table = b.build();
-    assert!(40 * 40 > MAX_MARKOV_STATES);
+    const { assert!(40 * 40 > MAX_MARKOV_STATES) };
     let err = AttributionParams::new([Model::Markov { order: 2 }])
         .check()
         .unwrap()
         .attribute_paths(&table);
-    assert!(matches!(err, Err(Error::TooLarge { name: "markov states", .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(Error::TooLarge {
+                name: "markov states",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 
     // Models out of range.
     for m in [
-        Model::TimeDecay { half_life_days: 0.0 },
-        Model::TimeDecay { half_life_days: f64::NAN },
-        Model::PositionBased { first: 0.6, last: 0.6 },
-        Model::PositionBased { first: 0.0, last: 0.0 },
+        Model::TimeDecay {
+            half_life_days: 0.0,
+        },
+        Model::TimeDecay {
+            half_life_days: f64::NAN,
+        },
+        Model::PositionBased {
+            first: 0.6,
+            last: 0.6,
+        },
+        Model::PositionBased {
+            first: 0.0,
+            last: 0.0,
+        },
         Model::Markov { order: 0 },
         Model::Markov { order: 9 },
     ] {
@@ -450,11 +575,19 @@ fn caps_and_bad_input_are_clear_errors() {
     let t = at(1, 0);
     let mut s = JourneySummary::new(order_rules(7));
     assert!(matches!(
-        s.observe_one(EventRecord::<u8>::new(1_u8, t).with_name("order").with_amount(f64::NAN)),
+        s.observe_one(
+            EventRecord::<u8>::new(1_u8, t)
+                .with_name("order")
+                .with_amount(f64::NAN)
+        ),
         Err(Error::NonFinite { .. })
     ));
     assert!(matches!(
-        s.observe_one(EventRecord::<u8>::new(1_u8, t).with_name("order").with_amount(-3.0)),
+        s.observe_one(
+            EventRecord::<u8>::new(1_u8, t)
+                .with_name("order")
+                .with_amount(-3.0)
+        ),
         Err(Error::Negative { .. })
     ));
     let year0 = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
@@ -472,11 +605,17 @@ fn caps_and_bad_input_are_clear_errors() {
     assert!(b.add_text("a", ">", 1, f64::NAN, 0).is_err());
     assert!(b.add_text("a", "", 1, 1.0, 0).is_err());
     assert!(b.add_text("a", ">", u64::MAX, 0.0, 0).is_ok());
-    assert!(matches!(b.add_text("b", ">", 1, 0.0, 0), Err(Error::Overflow { .. })));
+    assert!(matches!(
+        b.add_text("b", ">", 1, 0.0, 0),
+        Err(Error::Overflow { .. })
+    ));
 
     // Merging summaries with different rules.
     let mut a = JourneySummary::<u8>::new(order_rules(7));
-    assert!(matches!(a.merge(JourneySummary::new(order_rules(8))), Err(Error::MergeMismatch(_))));
+    assert!(matches!(
+        a.merge(JourneySummary::new(order_rules(8))),
+        Err(Error::MergeMismatch(_))
+    ));
 }
 
 /// Serialized states that would break the fold's invariants are refused on the way in.
@@ -489,14 +628,20 @@ fn serialized_states_are_checked() {
     let back: JourneySummary<u8> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, s);
     for (from, to) in [
-        ("[0,0,", "[5,0,"),                    // unknown user
-        ("[0,0,", "[0,3,"),                    // unknown channel
-        (",4.0]", ",-4.0]"),                   // negative conversion value
-        ("\"channels\":[\"email\"]", "\"channels\":[\"email\",\"email\"]"), // duplicate channel
+        ("[0,0,", "[5,0,"),  // unknown user
+        ("[0,0,", "[0,3,"),  // unknown channel
+        (",4.0]", ",-4.0]"), // negative conversion value
+        (
+            "\"channels\":[\"email\"]",
+            "\"channels\":[\"email\",\"email\"]",
+        ), // duplicate channel
     ] {
         let bad = json.replacen(from, to, 1);
         assert_ne!(bad, json, "{from} not in {json}");
-        assert!(serde_json::from_str::<JourneySummary<u8>>(&bad).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<JourneySummary<u8>>(&bad).is_err(),
+            "{bad}"
+        );
     }
     let journeys = s.finish();
     let json = serde_json::to_string(&journeys).unwrap();

@@ -20,8 +20,8 @@ fn events() -> impl Strategy<Value = Vec<EventRecord<u8>>> {
             let base: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
             rows.into_iter()
                 .map(|(u, h, name, cents)| {
-                    let e = EventRecord::new(u, base + TimeDelta::hours(h / 3))
-                        .with_name(NAMES[name]);
+                    let e =
+                        EventRecord::new(u, base + TimeDelta::hours(h / 3)).with_name(NAMES[name]);
                     if name == 4 {
                         e.with_amount(f64::from(cents) / 4.0)
                     } else {

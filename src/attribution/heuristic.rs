@@ -18,7 +18,8 @@ fn weights(model: &Model, n: usize, lags_ms: &[i64], weights: &mut Vec<f64>) {
     match *model {
         Model::FirstTouch => weights[0] = 1.0,
         Model::LastTouch => weights[n - 1] = 1.0,
-        Model::Linear => weights.fill(1.0 / n as f64),
+        // Markov and Shapley are not rule based and never asked here.
+        Model::Linear | Model::Markov { .. } | Model::Shapley => weights.fill(1.0 / n as f64),
         Model::TimeDecay { half_life_days } => {
             // 2^(-lag / half-life), taken relative to the latest touchpoint so that old
             // journeys do not underflow to all zeros (the ratios are the same).
@@ -47,8 +48,6 @@ fn weights(model: &Model, n: usize, lags_ms: &[i64], weights: &mut Vec<f64>) {
                 weights[n - 1] = last;
             }
         },
-        // Not rule based: never asked here.
-        Model::Markov { .. } | Model::Shapley => weights.fill(1.0 / n as f64),
     }
 }
 

@@ -86,7 +86,7 @@ impl Journeys {
     /// Journeys from a summary's points (`users` users, channels named by `names`).
     pub(crate) fn from_points(
         users: usize,
-        names: Vec<String>,
+        names: &[String],
         points: Vec<Point>,
         lookback_ms: Option<i64>,
     ) -> Journeys {
@@ -237,6 +237,7 @@ impl Journeys {
     /// ```
     /// assert_eq!(userops::attribution::Journeys::default().iter().count(), 0);
     /// ```
+    #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Journey<'_>> + '_ {
         (0..self.len()).map(move |i| {
             let r = self.starts[i]..self.starts[i + 1];
@@ -349,7 +350,10 @@ impl TryFrom<JourneysParts> for Journeys {
         if p.touch_channels.len() != p.touch_lags_ms.len() {
             return bad("touch_channels and touch_lags_ms differ in length");
         }
-        if p.touch_channels.iter().any(|&c| c as usize >= p.channels.len()) {
+        if p.touch_channels
+            .iter()
+            .any(|&c| c as usize >= p.channels.len())
+        {
             return bad("a touchpoint of an unknown channel");
         }
         if p.touch_lags_ms.iter().any(|&l| l < 0) {
@@ -359,8 +363,7 @@ impl TryFrom<JourneysParts> for Journeys {
         if p.values.len() != n || p.starts.len() != n + 1 || p.starts.first() != Some(&0) {
             return bad("starts, converted and values do not describe the same journeys");
         }
-        if p.starts.last() != Some(&p.touch_channels.len())
-            || !p.starts.is_sorted_by(|a, b| a < b)
+        if p.starts.last() != Some(&p.touch_channels.len()) || !p.starts.is_sorted_by(|a, b| a < b)
         {
             return bad("every journey must have touchpoints, the starts rising to their number");
         }

@@ -142,8 +142,12 @@ pub(crate) fn attribute(paths: &PathTable, order: usize) -> Result<Credit> {
     }
     let fundamental = solve(a, n, identity, n)?;
     let at = |i: usize, j: usize| fundamental[i * n + j];
-    let h: Vec<f64> = (0..n).map(|i| (0..n).map(|j| at(i, j) * r[j]).sum()).collect();
-    let hv: Vec<f64> = (0..n).map(|i| (0..n).map(|j| at(i, j) * rv[j]).sum()).collect();
+    let h: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| at(i, j) * r[j]).sum())
+        .collect();
+    let hv: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| at(i, j) * rv[j]).sum())
+        .collect();
     let (p, pv) = (h[0], hv[0]);
 
     let channels = paths.channels().len();
@@ -164,7 +168,11 @@ pub(crate) fn attribute(paths: &PathTable, order: usize) -> Result<Credit> {
             .collect();
         let rhs: Vec<f64> = set.iter().flat_map(|&i| [h[i], hv[i]]).collect();
         let x = solve(block, k, rhs, 2)?;
-        let lost: f64 = set.iter().enumerate().map(|(q, &s)| at(0, s) * x[2 * q]).sum();
+        let lost: f64 = set
+            .iter()
+            .enumerate()
+            .map(|(q, &s)| at(0, s) * x[2 * q])
+            .sum();
         let lost_value: f64 = set
             .iter()
             .enumerate()
@@ -202,7 +210,7 @@ fn solve(mut a: Vec<f64>, n: usize, mut b: Vec<f64>, m: usize) -> Result<Vec<f64
             .max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
             .unwrap_or(col);
         let p = a[pivot * n + col];
-        if !(p.abs() > 1e-300) {
+        if p.is_nan() || p.abs() <= 1e-300 {
             return Err(Error::Numerical(format!(
                 "the Markov chain's system is singular at state {col}; a state from which \
                  no journey ends cannot be solved"

@@ -14,7 +14,7 @@
 //! [`Journeys::paths`] aggregates journeys into unique paths with their conversions, value and
 //! nulls ([`PathTable`]: ChannelAttribution's `path, total_conversions,
 //! total_conversion_value, total_null`); a host with such a table passes it directly
-//! ([`PathTable::builder`]).
+//! ([`PathTable::builder`], or from a file with `read_paths`, feature `csv`).
 //!
 //! # The models
 //!
@@ -70,6 +70,8 @@ mod journeys;
 mod markov;
 mod params;
 mod paths;
+#[cfg(feature = "csv")]
+mod read;
 mod report;
 mod shapley;
 mod summary;
@@ -78,6 +80,8 @@ pub use journeys::{Journey, Journeys};
 pub use markov::MAX_MARKOV_STATES;
 pub use params::{AttributionParams, AttributionSpec, MAX_MARKOV_ORDER, Model};
 pub use paths::{PathRow, PathTable, PathTableBuilder};
+#[cfg(feature = "csv")]
+pub use read::{PathColumns, PathFile, RejectedPath, read_paths};
 pub use report::{AttributionReport, ChannelCredit, ModelCredit};
 pub use shapley::MAX_SHAPLEY_CHANNELS;
 pub use summary::{ChannelRule, ConversionRule, JourneyRules, JourneySummary, MAX_CHANNELS};

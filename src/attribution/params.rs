@@ -176,7 +176,10 @@ impl Model {
             ("position_based", None) => Model::position_based(),
             ("position_based", Some(a)) => {
                 let (f, l) = a.split_once(',').ok_or_else(|| {
-                    Error::invalid("model", format!("give position_based:FIRST,LAST, got {text:?}"))
+                    Error::invalid(
+                        "model",
+                        format!("give position_based:FIRST,LAST, got {text:?}"),
+                    )
                 })?;
                 Model::PositionBased {
                     first: number(f.trim())?,
@@ -186,7 +189,10 @@ impl Model {
             ("markov", None) => Model::Markov { order: 1 },
             ("markov", Some(a)) => Model::Markov {
                 order: a.parse().map_err(|_| {
-                    Error::invalid("model", format!("markov order {a:?} is not from 1 to {MAX_MARKOV_ORDER}"))
+                    Error::invalid(
+                        "model",
+                        format!("markov order {a:?} is not from 1 to {MAX_MARKOV_ORDER}"),
+                    )
                 })?,
             },
             _ => {
@@ -374,7 +380,7 @@ impl AttributionSpec {
                 (Model::Shapley, Some(p)) => shapley::attribute(p)?,
                 _ => heuristic::attribute_journeys(model, journeys),
             };
-            models.push(model_credit(*model, channels, credit));
+            models.push(model_credit(*model, channels, &credit));
         }
         Ok(AttributionReport {
             channels: channels.to_vec(),
@@ -415,7 +421,7 @@ impl AttributionSpec {
                 Model::Shapley => shapley::attribute(paths)?,
                 _ => heuristic::attribute_paths(model, paths),
             };
-            models.push(model_credit(*model, channels, credit));
+            models.push(model_credit(*model, channels, &credit));
         }
         Ok(AttributionReport {
             channels: channels.to_vec(),
@@ -438,7 +444,7 @@ pub(crate) struct Credit {
     pub(crate) removal_effects: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-fn model_credit(model: Model, channels: &[String], credit: Credit) -> ModelCredit {
+fn model_credit(model: Model, channels: &[String], credit: &Credit) -> ModelCredit {
     let channels = channels
         .iter()
         .enumerate()

@@ -107,7 +107,10 @@ impl fmt::Display for AttributionReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = 24;
         for (title, pick) in [
-            ("conversions", (|c: &ChannelCredit| c.conversions) as fn(&ChannelCredit) -> f64),
+            (
+                "conversions",
+                (|c: &ChannelCredit| c.conversions) as fn(&ChannelCredit) -> f64,
+            ),
             ("value", |c: &ChannelCredit| c.value),
         ] {
             write!(f, "{:<20}", format!("{title} by"))?;

@@ -198,7 +198,9 @@ impl JourneyRules {
         }
         match (name, &self.channels) {
             (Some(n), ChannelRule::EveryName) => Mark::Touch(n),
-            (Some(n), ChannelRule::Mapped(map)) => map.get(n).map_or(Mark::Other, |c| Mark::Touch(c)),
+            (Some(n), ChannelRule::Mapped(map)) => {
+                map.get(n).map_or(Mark::Other, |c| Mark::Touch(c))
+            }
             (None, _) => Mark::Other,
         }
     }
@@ -379,12 +381,14 @@ impl<U: Clone + Eq + Hash + Ord> JourneySummary<U> {
     }
 
     fn channel_index(&mut self, channel: &str) -> Result<u32> {
-        self.channels.intern_ref(channel).map_err(|_| Error::TooLarge {
-            name: "channels",
-            requested: format!("more than {MAX_CHANNELS} channels"),
-            cap: format!("{MAX_CHANNELS} channels"),
-            hint: "map event names to fewer channels (ChannelRule::Mapped)",
-        })
+        self.channels
+            .intern_ref(channel)
+            .map_err(|_| Error::TooLarge {
+                name: "channels",
+                requested: format!("more than {MAX_CHANNELS} channels"),
+                cap: format!("{MAX_CHANNELS} channels"),
+                hint: "map event names to fewer channels (ChannelRule::Mapped)",
+            })
     }
 }
 
@@ -503,8 +507,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for JourneySummary<U> {
     fn merge(&mut self, other: Self) -> Result<()> {
         if self.rules != other.rules {
             return Err(Error::MergeMismatch(
-                "journey summaries with different rules (conversions, channels or lookback)"
-                    .into(),
+                "journey summaries with different rules (conversions, channels or lookback)".into(),
             ));
         }
         let users = self.users.absorb(&other.users)?;
@@ -527,7 +530,7 @@ impl<U: Clone + Eq + Hash + Ord> Summary for JourneySummary<U> {
     fn finish(self) -> Journeys {
         Journeys::from_points(
             self.users.len(),
-            self.channels.into_values(),
+            self.channels.values(),
             self.points,
             self.rules.lookback_ms,
         )
@@ -615,7 +618,9 @@ where
                 return Err(D::Error::custom(format!("a point of unknown user {user}")));
             }
             if channel != CONVERSION && channel as usize >= channels.len() {
-                return Err(D::Error::custom(format!("a point of unknown channel {channel}")));
+                return Err(D::Error::custom(format!(
+                    "a point of unknown channel {channel}"
+                )));
             }
             let at = DateTime::from_timestamp_millis(at_ms)
                 .ok_or_else(|| D::Error::custom(format!("instant {at_ms} ms out of range")))?;
