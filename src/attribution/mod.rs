@@ -28,9 +28,13 @@
 //! * The Markov model is computed exactly, not by simulation: absorption probabilities of the
 //!   absorbing chain from its fundamental matrix (see `markov.rs` for the algebra), capped at
 //!   [`MAX_MARKOV_STATES`] states. It agrees with ChannelAttribution's `markov_model`
-//!   (`var_null` given) up to that package's simulation error: same states (for order `k`,
-//!   the windows of `k` consecutive channels, a shorter path one state), same removal
-//!   effects, and value credited by value removal effects.
+//!   (`var_null` given) up to that package's simulation error (checked against version
+//!   2.2.5 in tests/attribution.rs): same states (for order `k`, the windows of `k`
+//!   consecutive channels, a shorter path one state, a state repeated in a row one visit),
+//!   same removal effects, and value credited by value removal effects. One difference: the
+//!   package simulates at most `max_step` steps (by default the longest path) and counts
+//!   longer walks as lost, so on chains with loops its default results are a little off the
+//!   exact ones (about 1% in that test); with a large `max_step` they agree.
 //! * The Shapley model's worth of a set of channels is the conversions of the journeys whose
 //!   channels all lie in it; capped at [`MAX_SHAPLEY_CHANNELS`] channels.
 //!
