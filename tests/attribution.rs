@@ -533,6 +533,24 @@ fn the_table_road_equals_the_event_road() {
         by_table.observe_table(&table).unwrap();
         assert_eq!(by_table.finish(), by_events);
     }
+    // Bad rows fail alike on both roads: a NaN amount on a touchpoint, a negative order.
+    for bad in [
+        EventRecord::new(3_u32, at(2, 0))
+            .with_name("email")
+            .with_amount(f64::NAN),
+        EventRecord::new(3_u32, at(2, 0))
+            .with_name("order")
+            .with_amount(-1.0),
+    ] {
+        let mut log = log.clone();
+        log.insert(10, bad);
+        let table = EventTable::from_events(&log).unwrap();
+        let by_events = fold(JourneySummary::new(order_rules(5)), &log).unwrap_err();
+        let mut by_table = JourneySummary::new(order_rules(5));
+        let by_table = by_table.observe_table(&table).unwrap_err();
+        // As text: a NaN in the error is not equal to itself.
+        assert_eq!(by_table.to_string(), by_events.to_string());
+    }
 }
 
 #[test]

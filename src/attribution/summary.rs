@@ -470,6 +470,11 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for JourneySummary<U>
             .zip(&table.amount_column()[rows.clone()])
             .zip(&table.name_column()[rows.clone()]);
         for (i, (((&user, &at), &amount), &name)) in columns.enumerate() {
+            if !amount.is_finite() {
+                // The event road refuses any event with such an amount; it names the user.
+                let row = table.row(rows.start + i).ok_or(Error::Empty("table row"))?;
+                return self.observe(&row);
+            }
             let name = name as usize;
             let conversion = if payments {
                 amount != 0.0
@@ -484,7 +489,7 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for JourneySummary<U>
                     _ => continue,
                 }
             };
-            if conversion && !(amount.is_finite() && amount >= 0.0) {
+            if conversion && amount < 0.0 {
                 // The plain road reports the row with its user.
                 let row = table.row(rows.start + i).ok_or(Error::Empty("table row"))?;
                 return self.observe(&row);
