@@ -70,6 +70,7 @@
 //! | [`quadrant`] | product frequency × payment quadrant and the value metrics each quadrant calls for |
 //! | [`metric`] | primary/secondary metric tree, per-user value score, value tiers, Pareto share, growth levers, key users, preference tags |
 //! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
+//! | [`attribution`] | multi-touch attribution: per-user touchpoints and conversions in a lookback window, journeys and ChannelAttribution-style path tables; first/last touch, linear, time decay, position based, exact Markov removal effect (any order), Shapley value |
 //! | [`ops`] | user health index and alerts, three-colour warnings, experiment significance tests, automation rules, NPS |
 //! | [`report`] | how reports print: long reports show their head and tail with a count, `{:#}` shows every row |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
@@ -196,6 +197,7 @@
 )]
 
 pub mod activity;
+pub mod attribution;
 mod checked;
 pub mod correlation;
 #[cfg(feature = "csv")]

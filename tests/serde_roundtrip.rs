@@ -380,6 +380,51 @@ fn quadrant_and_metric() {
 }
 
 #[test]
+fn attribution() {
+    use std::collections::BTreeMap;
+    use userops::attribution::{
+        AttributionParams, ChannelRule, ConversionRule, JourneyRules, JourneySummary, Model,
+        PathColumns, read_paths,
+    };
+    let data = data();
+    let rules = JourneyRules::new().lookback(TimeDelta::days(14)).unwrap();
+    rt("JourneyRules", &rules);
+    rt(
+        "ConversionRule",
+        &ConversionRule::Named(vec!["order".into()]),
+    );
+    rt(
+        "ChannelRule",
+        &ChannelRule::Mapped(BTreeMap::from([("a".to_string(), "b".to_string())])),
+    );
+    let summary = fold(JourneySummary::new(rules), &data.events).unwrap();
+    rt("JourneySummary", &summary);
+    let journeys = summary.finish().unwrap();
+    assert!(journeys.conversions() > 0);
+    rt("Journeys", &journeys);
+    let paths = journeys.paths().unwrap();
+    rt("PathTable", &paths);
+    let models = [
+        Model::FirstTouch,
+        Model::time_decay(),
+        Model::position_based(),
+        Model::Markov { order: 2 },
+        Model::Shapley,
+    ];
+    rt("Model", &models);
+    let params = AttributionParams::new(models);
+    rt("AttributionParams", &params);
+    let report = params.check().unwrap().attribute(&journeys).unwrap();
+    rt("AttributionReport", &report);
+    let file = read_paths(
+        "path,conv\na > b,1\n,1\n".as_bytes(),
+        &PathColumns::new("path", "conv"),
+    )
+    .unwrap();
+    rt("RejectedPath", &file.rejected);
+}
+
+#[test]
 fn ops() {
     use userops::ops::automation::{
         Attributes, Compensation, CompensationPlan, LastActive, MatchMode, ReachSummary, Rule,
@@ -611,6 +656,19 @@ const COVERED: &[(&str, &str)] = &[
     ("TwoByTwo", "TwoByTwo"),
     ("CorrelationRow", "RetentionCorrelation"),
     ("RetentionCorrelation", "RetentionCorrelation"),
+    // attribution
+    ("ConversionRule", "ConversionRule"),
+    ("ChannelRule", "ChannelRule"),
+    ("JourneyRules", "JourneyRules"),
+    ("Journeys", "Journeys"),
+    ("PathRow", "PathTable"),
+    ("PathTable", "PathTable"),
+    ("Model", "Model"),
+    ("AttributionParams", "AttributionParams"),
+    ("ChannelCredit", "AttributionReport"),
+    ("ModelCredit", "AttributionReport"),
+    ("AttributionReport", "AttributionReport"),
+    ("RejectedPath", "RejectedPath"),
     // foundation
     ("Interval", "Interval"),
     ("Period", "Period"),
