@@ -104,7 +104,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(m) = MbgNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week) {
         check_model(&m, &customers, t);
     }
-    if let Ok(m) = ParetoNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week) {
+    if let Ok(m) = ParetoNbdParams::new(b.param(), b.param(), b.param(), b.param(), TimeUnit::Week)
+    {
         check_model(&m, &customers, t);
     }
     // Fits on tiny data: any answer, never a panic or a NaN log-likelihood reported as converged.

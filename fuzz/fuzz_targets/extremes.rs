@@ -76,8 +76,7 @@ fn lifetime_value(b: &mut Bytes) {
         2 => f64::from(b.u8()) / 100.0,
         _ => b.f64(),
     };
-    let Ok(options) = ClvOptions::new(months).and_then(|o| o.discount(discount))
-    else {
+    let Ok(options) = ClvOptions::new(months).and_then(|o| o.discount(discount)) else {
         return;
     };
     let (Ok(bg), Ok(gg)) = (
