@@ -4,7 +4,7 @@
 //! cargo run --release --example clv -- fit --model bgnbd|mbgnbd|pareto-nbd|gamma-gamma \
 //!     --summary FILE [--frequency COL --recency COL --t COL --monetary COL] [--penalizer X] [--format json]
 //! cargo run --release --example clv -- fit --model M --input FILE --user COL --time COL \
-//!     --amount COL --unit day|week --calibration-end DATE [--delimiter ws|,|;|tab] [--no-header]
+//!     --amount COL --unit day|week --calibration-end DATE [--delimiter ws|,|;|tab] [--header|--no-header]
 //! cargo run --release --example clv -- predict --model M --params k=v,k=v,... --summary FILE \
 //!     --horizon T [--spend-params p=..,q=..,gamma=..] [--discount RATE] [--format csv|json]
 //! ```
@@ -28,7 +28,7 @@ USAGE:
           [--frequency COL --recency COL --t COL --monetary COL] [--unit day|week] [--penalizer X]
           [--format json]
   clv fit --model M --input FILE --user COL --time COL --amount COL --unit day|week
-          --calibration-end DATE [--delimiter ws|,|;|tab] [--no-header] [--penalizer X] [--format json]
+          --calibration-end DATE [--delimiter ws|,|;|tab] [--header|--no-header] [--penalizer X] [--format json]
   clv predict --model bgnbd|mbgnbd|pareto-nbd --params k=v,k=v,... --summary FILE --horizon T
           [--spend-params p=..,q=..,gamma=..] [--discount RATE] [--months N] [--unit day|week]
           [--id COL] [--format csv|json]
@@ -37,8 +37,10 @@ SUMMARY FILES are CSV with a header. Default columns: id = ID|id|customer_id (el
 column), frequency = frequency|x, recency = recency|t_x, T = T, monetary =
 monetary_value|monetary|zbar.
 
-TRANSACTION LOGS (--input): COL is a header name or #N (0-based position); with --no-header only
-#N. Purchases are counted per distinct day; recency and T are in --unit (default week).
+TRANSACTION LOGS (--input): COL is a header name or #N (0-based position). The separator
+(comma, semicolon, tab, |, or runs of spaces) and whether the first row is a header are read
+off the file's first lines; --delimiter, --header and --no-header overrule them. Without a
+header, columns are #N only. Purchases are counted per distinct day; recency and T are in --unit (default week).
 
 fit prints a table, or with --format json:
   {\"model\",\"params\",\"log_likelihood\",\"customers\",\"converged\",\"std_errors\",...}
@@ -93,7 +95,7 @@ impl Args {
             let Some(name) = a.strip_prefix("--") else {
                 return Err(format!("unexpected argument {a:?}").into());
             };
-            if name == "no-header" {
+            if name == "no-header" || name == "header" {
                 switches.push(name.to_string());
                 i += 1;
                 continue;
@@ -302,6 +304,17 @@ fn from_log(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
     );
     if let Some(a) = args.get("amount") {
         spec = spec.amount(Column::parse(a));
+    }
+    // Separator and header as the file's first lines show them, unless given.
+    let mut start = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path)?, 64 * 1024),
+        &mut start,
+    )?;
+    let sniffed = userops::csv::sniff(&start);
+    spec = spec.delimiter(sniffed.delimiter).header(sniffed.has_header);
+    if args.switches.iter().any(|s| s == "header") {
+        spec = spec.header(true);
     }
     if let Some(d) = args.get("delimiter") {
         spec = spec.delimiter(match d {

@@ -243,3 +243,24 @@ mod table_agrees_with_events {
         }
     }
 }
+
+/// `csv::sniff` on the reference files as they are: the CDNOW log is whitespace-separated with
+/// no header (Fader & Hardie's `CDNOW_sample.txt`: id, id, date, quantity, amount), the R `rfm`
+/// orders are a comma-separated export with a header (`customer_id,order_date,revenue`).
+#[test]
+fn sniff_reads_the_reference_files() {
+    use userops::csv::{Delimiter, sniff};
+    let start = |path: &str| {
+        let bytes = std::fs::read(path).unwrap();
+        bytes[..bytes.len().min(4096)].to_vec()
+    };
+    let cdnow = sniff(&start("tests/data/cdnow_sample.txt"));
+    assert_eq!(cdnow.delimiter, Delimiter::Whitespace);
+    assert!(!cdnow.has_header);
+    let orders = sniff(&start("tests/data/rfm_orders.csv"));
+    assert_eq!(orders.delimiter, Delimiter::Byte(b','));
+    assert!(orders.has_header);
+    let summary = sniff(&start("tests/data/cdnow_summary.csv"));
+    assert_eq!(summary.delimiter, Delimiter::Byte(b','));
+    assert!(summary.has_header);
+}

@@ -41,6 +41,9 @@ fn time_in_any_range(text: &str, zone: Zone) -> bool {
 }
 use crate::{Error, Result};
 
+mod sniff;
+pub use sniff::{Sniffed, sniff};
+
 /// A column, by header name or by 0-based position.
 ///
 /// ```
