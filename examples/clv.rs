@@ -306,13 +306,7 @@ fn from_log(path: &str, args: &Args) -> Res<(Vec<String>, Vec<Customer>)> {
         spec = spec.amount(Column::parse(a));
     }
     // Separator and header as the file's first lines show them, unless given.
-    let mut start = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::open(path)?, 64 * 1024),
-        &mut start,
-    )?;
-    let sniffed = userops::csv::sniff(&start);
-    spec = spec.delimiter(sniffed.delimiter).header(sniffed.has_header);
+    spec = spec.sniffed(path)?;
     if args.switches.iter().any(|s| s == "header") {
         spec = spec.header(true);
     }

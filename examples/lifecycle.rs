@@ -16,7 +16,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc, Weekday};
-use userops::csv::{CsvSpec, read_events_from_path};
+use userops::csv::{Column, CsvSpec, read_events_from_path};
 use userops::event::SignUp;
 use userops::fold::{Summary, fold};
 use userops::lifecycle::{LifecycleSummary, StageParams};
@@ -26,7 +26,7 @@ const USAGE: &str = "usage: lifecycle --input FILE --user COL --time COL [--crea
     --interval day|week|month [--week-start monday|sunday] [--tz ZONE]
     --from DATE --to DATE --model stages|posthog [--churn-after N] [--format table|json]
 
-  --input FILE        CSV file with a header row
+  --input FILE        CSV, TSV, ;- or whitespace-separated file (separator and header detected)
   --user COL          user id column (name, or #N for the N-th column from 0)
   --time COL          event time column (RFC 3339, YYYY-MM-DD HH:MM:SS, YYYY-MM-DD, YYYYMMDD, Unix seconds)
   --created COL       optional: the user's creation / sign-up time (earliest value per user);
@@ -162,9 +162,11 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let to = parse_instant(&args.to, &args.tz)?;
     let summary = LifecycleSummary::new(Calendar::new(args.tz, interval), from, to)?;
 
-    let mut spec = CsvSpec::new(args.user.as_str(), args.time.as_str()).zone(args.tz);
+    let mut spec = CsvSpec::new(Column::parse(&args.user), Column::parse(&args.time))
+        .zone(args.tz)
+        .sniffed(&args.input)?;
     if let Some(c) = &args.created {
-        spec = spec.attribute(c.as_str());
+        spec = spec.attribute(Column::parse(c));
     }
     let read = read_events_from_path(&args.input, &spec)?;
     eprintln!("{}", read.account());

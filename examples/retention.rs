@@ -27,7 +27,7 @@ const USAGE: &str = "usage: retention --input FILE --user COL --time COL --event
 [--tz ZONE] --date-to DATETIME --periods N --mode recurring|first-time [--on-or-after] \
 [--min-return-events N] [--format table|json]
 
-  --input FILE          CSV file with a header row (columns by name, or #N for the N-th, 0-based)
+  --input FILE          CSV, TSV, ;- or whitespace-separated (separator, header detected; columns by name or #N, 0-based)
   --user COL            user id column
   --time COL            event time column (RFC 3339, YYYY-MM-DD[ HH:MM:SS], YYYYMMDD, unix seconds)
   --event COL           event name column
@@ -167,7 +167,8 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         .check()?;
     let csv = CsvSpec::new(Column::parse(&args.user), Column::parse(&args.time))
         .name(Column::parse(&args.event))
-        .zone(zone);
+        .zone(zone)
+        .sniffed(&args.input)?;
     let read = read_events_from_path(&args.input, &csv)?;
     eprintln!("{}", read.account());
     let report = fold(RetentionSummary::new(spec), &read.events)?.finish()?;

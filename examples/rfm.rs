@@ -218,7 +218,8 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
             Column::parse(a.time.as_deref().unwrap_or_default()),
         )
         .amount(Column::parse(a.amount.as_deref().unwrap_or_default()))
-        .zone(zone);
+        .zone(zone)
+        .sniffed(input)?;
         let read = read_events_from_path(input, &spec)?;
         eprintln!("{}", read.account());
         let as_of = as_of.ok_or("--as-of is required")?;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use userops::csv::{CsvSpec, read_events_from_path};
+use userops::csv::{Column, CsvSpec, read_events_from_path};
 use userops::event::EventRecord;
 use userops::fold::{Summary, fold};
 use userops::metric::{
@@ -34,7 +34,7 @@ USAGE:
           --as-of DATE [--format table|json] [--window-days N] [--zone ZONE]
 
 OPTIONS:
-    --input FILE       CSV file of events (one row per event, with a header)
+    --input FILE       events, one per row: CSV, TSV, ;- or whitespace-separated (detected)
     --user COL         user id column (name, or #N for the N-th column, 1-based)
     --time COL         event time column
     --amount COL       money paid in the event (optional)
@@ -165,15 +165,17 @@ struct Output {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
-    let mut spec = CsvSpec::new(args.user.as_str(), args.time.as_str()).zone(args.zone);
+    let mut spec = CsvSpec::new(Column::parse(&args.user), Column::parse(&args.time))
+        .zone(args.zone)
+        .sniffed(&args.input)?;
     if let Some(c) = &args.amount {
-        spec = spec.amount(c.as_str());
+        spec = spec.amount(Column::parse(c));
     }
     if let Some(c) = &args.duration {
-        spec = spec.duration(c.as_str());
+        spec = spec.duration(Column::parse(c));
     }
     if let Some(c) = &args.event {
-        spec = spec.name(c.as_str());
+        spec = spec.name(Column::parse(c));
     }
     let read = read_events_from_path(&args.input, &spec)?;
     eprintln!("{}", read.account());

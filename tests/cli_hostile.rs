@@ -304,3 +304,76 @@ fn clv_reads_the_cdnow_log_without_header_flags() {
         );
     }
 }
+
+/// The CDNOW log (whitespace-separated, no header) read by `rfm` and `lifecycle` with the same
+/// column flags as `clv`. The sample is 1/10th of the customers who made their first CDNOW
+/// purchase in the first quarter of 1997 (Fader & Hardie): 2,357 customers, 6,919 purchases,
+/// so every customer is new in January, February or March 1997 and nobody is new afterwards.
+#[test]
+fn rfm_and_lifecycle_read_the_cdnow_log() {
+    let columns = [
+        "--input",
+        "tests/data/cdnow_sample.txt",
+        "--user",
+        "#1",
+        "--time",
+        "#2",
+    ];
+    let out = run(
+        "rfm",
+        &[
+            &columns[..],
+            &["--amount", "#4", "--as-of", "1998-07-01", "--format", "csv"],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("6919 rows read: 6919 accepted, 0 rejected"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1 + 2357,
+        "a header and one row per customer"
+    );
+
+    let out = run(
+        "lifecycle",
+        &[
+            &columns[..],
+            &[
+                "--interval",
+                "month",
+                "--from",
+                "1997-01-01",
+                "--to",
+                "1997-12-31",
+            ],
+            &["--model", "stages", "--format", "json"],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Each month's "new" count: January to March sum to the customers, the rest are 0.
+    let news: Vec<u64> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["new"].as_u64().unwrap())
+        .collect();
+    assert_eq!(news.len(), 12);
+    assert_eq!(news[..3].iter().sum::<u64>(), 2357);
+    assert!(news[3..].iter().all(|&n| n == 0), "{news:?}");
+}

@@ -291,6 +291,32 @@ impl CsvSpec {
         self
     }
 
+    /// Takes the separator and header from the first 64 KiB of the file at `path`, as
+    /// [`sniff`] reads them (what a command-line tool does when the user names neither).
+    ///
+    /// # Errors
+    /// [`Error::Read`] naming the file if it cannot be opened or read.
+    ///
+    /// ```
+    /// use userops::csv::{CsvSpec, Delimiter};
+    /// let spec = CsvSpec::new("#1", "#2").sniffed("tests/data/cdnow_sample.txt")?;
+    /// assert_eq!((spec.delimiter, spec.has_header), (Delimiter::Whitespace, false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sniffed(self, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let cannot =
+            |e: std::io::Error| Error::Read(format!("cannot read {}: {e}", path.display()));
+        let mut start = Vec::new();
+        std::fs::File::open(path)
+            .map_err(cannot)?
+            .take(64 * 1024)
+            .read_to_end(&mut start)
+            .map_err(cannot)?;
+        let found = sniff(&start);
+        Ok(self.delimiter(found.delimiter).header(found.has_header))
+    }
+
     /// The parser of this spec's time column.
     fn instant_parser(&self) -> Result<InstantParser> {
         match &self.time_format {
