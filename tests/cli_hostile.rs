@@ -202,7 +202,7 @@ fn sample_tools_refuse_sizes_and_days_they_cannot_honour() {
     );
     assert_eq!(
         refusal(&out),
-        "export_sample: `users` asks for 18446744073709551615 users, more than the cap of \
+        "error: `users` asks for 18446744073709551615 users, more than the cap of \
          20000000 users; generate fewer users (or several logs with different seeds)"
     );
     for days in ["0", "99999"] {

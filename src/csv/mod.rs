@@ -150,6 +150,10 @@ pub struct CsvSpec {
     /// the built-in detection cannot read; `None` reads every form
     /// [`parse_instant`] reads.
     pub time_format: Option<String>,
+    /// Amounts and durations written with a decimal comma (`12,50`, as in files exported
+    /// with `;` separators in much of Europe). A dot is still read as the decimal mark; a
+    /// value with both (`1.234,50`) is rejected rather than guessed.
+    pub decimal_comma: bool,
 }
 
 impl CsvSpec {
@@ -171,6 +175,7 @@ impl CsvSpec {
             has_header: true,
             zone: Zone::Utc,
             time_format: None,
+            decimal_comma: false,
         }
     }
 
@@ -291,6 +296,25 @@ impl CsvSpec {
         self
     }
 
+    /// Reads amounts and durations with a decimal comma (`12,50`); see
+    /// [`CsvSpec::decimal_comma`].
+    ///
+    /// ```
+    /// use userops::csv::{read_events, CsvSpec, Delimiter};
+    /// let text = "kunde;datum;betrag\nana;2025-01-05;12,50\nbo;2025-01-06;7.25\ncy;2025-01-07;1.234,5\n";
+    /// let spec = CsvSpec::new("kunde", "datum").amount("betrag")
+    ///     .delimiter(Delimiter::Byte(b';')).decimal_comma(true);
+    /// let read = read_events(text.as_bytes(), &spec)?;
+    /// let amounts: Vec<f64> = read.events.iter().map(|e| e.amount).collect();
+    /// assert_eq!((amounts, read.rejected.len()), (vec![12.5, 7.25], 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn decimal_comma(mut self, on: bool) -> Self {
+        self.decimal_comma = on;
+        self
+    }
+
     /// Takes the separator and header from the first 64 KiB of the file at `path`, as
     /// [`sniff`] reads them (what a command-line tool does when the user names neither).
     ///
@@ -324,6 +348,18 @@ impl CsvSpec {
             None => Ok(InstantParser::new(self.zone)),
         }
     }
+}
+
+/// A number as written, with a decimal comma read as a dot when `decimal_comma` is on (a
+/// value with both a comma and a dot is not read).
+fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {
+    if decimal_comma && text.contains(',') {
+        if text.contains('.') || text.matches(',').count() > 1 {
+            return None;
+        }
+        return text.replace(',', ".").parse().ok();
+    }
+    text.parse().ok()
 }
 
 /// Why a row was rejected.
@@ -580,9 +616,8 @@ impl Layout {
         if let Some(i) = self.amount {
             let t = fields[i].trim();
             if !t.is_empty() {
-                let a: f64 = t
-                    .parse()
-                    .map_err(|_| RejectReason::AmountNotNumber(shorten(t)))?;
+                let a: f64 = parse_number(t, spec.decimal_comma)
+                    .ok_or_else(|| RejectReason::AmountNotNumber(shorten(t)))?;
                 if !a.is_finite() {
                     return Err(RejectReason::AmountNotFinite(shorten(t)));
                 }
@@ -597,9 +632,8 @@ impl Layout {
         if let Some(i) = self.duration {
             let t = fields[i].trim();
             if !t.is_empty() {
-                let secs: f64 = t
-                    .parse()
-                    .map_err(|_| RejectReason::DurationInvalid(shorten(t)))?;
+                let secs: f64 = parse_number(t, spec.decimal_comma)
+                    .ok_or_else(|| RejectReason::DurationInvalid(shorten(t)))?;
                 if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
                     return Err(RejectReason::DurationInvalid(shorten(t)));
                 }

@@ -1,0 +1,106 @@
+//! The `userops` command line: the library's models for your own file.
+//!
+//! ```text
+//! userops rfm --input orders.csv --user customer --time date --amount revenue --as-of 2025-12-31
+//! userops lifecycle --input events.csv --user user --time time --interval month \
+//!     --from 2024-01-01 --to 2025-12-31 --model stages
+//! userops clv fit --model bgnbd --input tests/data/cdnow_sample.txt --user '#1' --time '#2' \
+//!     --amount '#4' --unit week --calibration-end 1997-09-30
+//! userops sample --output events.csv
+//! ```
+//!
+//! Every subcommand shares one input section (`--input`, `--delimiter`, `--header`,
+//! `--no-header`, `--time-format`, `--zone`, `--drop-after-as-of`) and one output section
+//! (`--format table|csv|json`, `--output FILE`). The reader's account — rows read, accepted,
+//! rejected — is always one line on stderr; a progress bar joins it for reads over a second
+//! when stderr is a terminal.
+//!
+//! The library's examples (`cargo run --example rfm -- ...`) are these subcommands under their
+//! old names: [`run_as`] is their whole `main`.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod cmd;
+pub mod input;
+pub mod output;
+
+/// A subcommand's result: any error, shown as `error: ...` with exit code 1.
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// User-operations models for your own event file.
+#[derive(Debug, Parser)]
+#[command(name = "userops", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to compute.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// RFM scores and segments (order-level or customer-level rows).
+    Rfm(cmd::rfm::RfmArgs),
+    /// Lifecycle stages (new, retained, woken, returned, dormant, churned) or PostHog's view.
+    Lifecycle(cmd::lifecycle::LifecycleArgs),
+    /// Cohort retention table with PostHog's definitions.
+    Retention(cmd::retention::RetentionArgs),
+    /// Fit BTYD models (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) and forecast customer value.
+    Clv(cmd::clv::ClvArgs),
+    /// Product quadrant, metric tree, value tiers, Pareto share and growth levers.
+    Value(cmd::value::ValueArgs),
+    /// A/B tests: two proportions (R prop.test) or two means (Welch's t-test).
+    Experiment(cmd::experiment::ExperimentArgs),
+    /// User health index, alerts and three-colour warnings (a file, or the built-in sample).
+    Health(cmd::health::HealthArgs),
+    /// Write the built-in sample event log (user,time,amount,event) as CSV.
+    Sample(cmd::sample::SampleArgs),
+}
+
+/// Runs the command line on `args` (the first is the program name) and returns the exit
+/// code: 0 done, 1 an error in the work (printed as `error: ...`), 2 a usage error.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Rfm(a) => cmd::rfm::run(a),
+        Command::Lifecycle(a) => cmd::lifecycle::run(a),
+        Command::Retention(a) => cmd::retention::run(a),
+        Command::Clv(a) => cmd::clv::run(a),
+        Command::Value(a) => cmd::value::run(a),
+        Command::Experiment(a) => cmd::experiment::run(a),
+        Command::Health(a) => cmd::health::run(a),
+        Command::Sample(a) => cmd::sample::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one subcommand on this process's arguments: `userops <subcommand> <args...>`. The
+/// whole `main` of the library's command-line examples.
+pub fn run_as(subcommand: &str) -> ExitCode {
+    let mut args: Vec<OsString> = vec!["userops".into(), subcommand.into()];
+    args.extend(std::env::args_os().skip(1));
+    run(args)
+}
