@@ -80,7 +80,7 @@ pub struct ClvCommon {
     pub amount: Option<String>,
     /// Transaction log: the last day of the calibration period (later purchases are counted
     /// and left out).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub calibration_end: Option<String>,
 }
 

@@ -55,10 +55,10 @@ pub struct LifecycleArgs {
     #[arg(long, value_name = "DAY")]
     pub week_start: Option<String>,
     /// The first bucket (the bucket containing this instant).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub from: String,
     /// The last bucket (the bucket containing this instant).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub to: String,
     /// stages or posthog.
     #[arg(long, value_enum)]

@@ -48,7 +48,7 @@ pub struct RetentionArgs {
     #[arg(long, value_name = "DAY", default_value = "sunday")]
     pub week_start: String,
     /// Any instant of the window's last period.
-    #[arg(long, value_name = "DATETIME")]
+    #[arg(long, value_name = "DATETIME", allow_hyphen_values = true)]
     pub date_to: String,
     /// Number of periods (cohorts) in the window.
     #[arg(long, value_name = "N")]

@@ -38,7 +38,7 @@ pub struct RfmArgs {
     #[arg(long, value_name = "COL")]
     pub amount: Option<String>,
     /// The day recency is counted to (order-level rows: required).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub as_of: Option<String>,
     /// Scores per dimension, 2 to 9.
     #[arg(long, default_value_t = 5)]

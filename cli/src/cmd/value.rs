@@ -45,7 +45,7 @@ pub struct ValueArgs {
     pub event: Option<String>,
     /// Last day included (a date means through the end of that day; a date-time is used as
     /// given).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub as_of: String,
     /// Length of the value window before as-of, in days; the window before it is the earlier
     /// period for falling usage and global lift.
