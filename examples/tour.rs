@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         data.config.start
     );
 
-    section("Overview: users, events, revenue and active users per month");
+    section(
+        "Overview: users, events, revenue and active users per month",
+        "What the log holds, month by month: the scale every later section works at.",
+    );
     let months = fold(
         PeriodTotals::new(Calendar::new(Zone::Utc, Interval::Month)),
         &data.events,
@@ -49,12 +52,18 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use userops::quadrant::{QuadrantParams, UsageSummary, classify};
     use userops::sample::SampleEvent;
 
-    section("Product quadrant: usage frequency × direct payment");
+    section(
+        "Product quadrant: usage frequency × direct payment",
+        "What kind of product this is decides which value metrics it must watch.",
+    );
     let figures = fold(UsageSummary::new(Zone::Utc), &data.events)?.finish()?;
     let quadrant = classify(&figures, &QuadrantParams::default())?;
     println!("{quadrant}\n");
 
-    section("Metric tree: primary metrics and their secondary metrics (last 90 days)");
+    section(
+        "Metric tree: primary metrics and their secondary metrics (last 90 days)",
+        "Each primary metric with the secondary metrics that explain its moves, per user.",
+    );
     /// The host's own secondary metric, read from its own event type.
     struct CommunitySessions;
     impl SecondaryMetric<SampleEvent> for CommunitySessions {
@@ -80,7 +89,10 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
     .finish()?;
     println!("{}\n", population(&report, 10)?);
 
-    section("User value: score weighted as the quadrant recommends, tiers, Pareto share");
+    section(
+        "User value: score weighted as the quadrant recommends, tiers, Pareto share",
+        "Who the valuable users are, how concentrated value is, and whom to treat by hand.",
+    );
     let value = value_scores(
         &report,
         &ValueWeights::for_quadrant(&quadrant.quadrant()),
@@ -96,7 +108,10 @@ fn tour_value(data: &SampleData) -> Result<(), Box<dyn Error>> {
     );
     println!("{keys}\n");
 
-    section("Preference tags: features used in a user's active months (last 3 months)");
+    section(
+        "Preference tags: features used in a user's active months (last 3 months)",
+        "What each user comes for: the features to lead with when reaching out.",
+    );
     let prefs = fold(
         PreferenceSummary::months(Zone::Utc, data.end - chrono::TimeDelta::milliseconds(1))?,
         &data.events,
@@ -132,13 +147,19 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
     // Acquisition month = sign-up month (the sample knows every user's sign-up).
     ledger.use_sign_up(data, &calendar)?;
 
-    section("LTV / CAC: ARPU, ARPPU and churn per month");
+    section(
+        "LTV / CAC: ARPU, ARPPU and churn per month",
+        "Revenue per user and churn per month: the inputs of every LTV figure below.",
+    );
     println!("{}", period_economics(&ledger)?);
     println!(
         "(churn counts a user who skips a month as lost; users who come back show in the realized cohort LTV below)\n"
     );
 
-    section("LTV / CAC per acquisition channel (70% margin, 1% monthly discount)");
+    section(
+        "LTV / CAC per acquisition channel (70% margin, 1% monthly discount)",
+        "Which channels pay back what they cost to acquire a user.",
+    );
     let params = LtvParams::new(0.7)?.with_discount_rate(0.01)?;
     let channel = data.channel();
     println!(
@@ -146,7 +167,10 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
         channel_economics(&ledger, &channel, &data.spend, &params)?
     );
 
-    section("Cohort LTV: cumulative revenue per acquired user by months since sign-up");
+    section(
+        "Cohort LTV: cumulative revenue per acquired user by months since sign-up",
+        "Realized value per acquired user over time, by sign-up month and by channel.",
+    );
     println!("{}\n", cohort_ltv(&ledger, Some(&channel))?);
     Ok(())
 }
@@ -156,7 +180,10 @@ fn tour_ltv_cac(data: &SampleData) -> Result<(), Box<dyn Error>> {
 fn tour_rfm(data: &userops::sample::SampleData) -> Result<(), Box<dyn Error>> {
     use userops::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
 
-    section("RFM: scores, segments, health (orders only, as of the end of the sample)");
+    section(
+        "RFM: scores, segments, health (orders only, as of the end of the sample)",
+        "Recency, frequency and monetary scores put every customer in a segment with a play.",
+    );
     let table = fold(RfmSummary::new(data.end).payments_only(true), &data.events)?.finish()?;
     let scores = ScoreParams::new(Method::Quantile).check()?.score(&table)?;
     println!("{scores}\n");
@@ -174,6 +201,7 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
 
     section(
         "Lifecycle: user stages per month (sign-up makes a user new; churn after 2 silent months)",
+        "Where every user stands each month, and how the flows add up to next month's active users.",
     );
     let from = userops::time::local_to_utc(
         &Zone::Utc,
@@ -187,7 +215,10 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let report = activity.stages(&params, Some(signups));
     println!("{report}");
 
-    section("Lifecycle: forecast of the next 6 months from the trailing 3-month rates");
+    section(
+        "Lifecycle: forecast of the next 6 months from the trailing 3-month rates",
+        "Next months' active users if the recent flow rates hold.",
+    );
     let rates = Rates::trailing(&report, 3)?;
     let tail = &report.rows[report.rows.len().saturating_sub(3)..];
     let expected_new = tail.iter().map(|r| r.new as f64).sum::<f64>() / tail.len().max(1) as f64;
@@ -195,7 +226,10 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let projection = forecast(&start, &rates, &[expected_new; 6])?;
     println!("{projection}");
 
-    section("Lifecycle: target plan (active rate +5 points in 6 months, one lever at a time)");
+    section(
+        "Lifecycle: target plan (active rate +5 points in 6 months, one lever at a time)",
+        "How far each lever must move alone to reach a target active rate.",
+    );
     let target = (projection.rows.last().map_or(0.0, |r| r.active_rate) + 0.05).min(1.0);
     for lever in Lever::ALL {
         print!(
@@ -205,7 +239,10 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     }
     println!();
 
-    section("Lifecycle: the last three months by acquisition channel");
+    section(
+        "Lifecycle: the last three months by acquisition channel",
+        "The same stages split by where users came from.",
+    );
     let by_channel = activity.breakdown(&data.channel(), |part| {
         let r = part.stages(&params, Some(signups));
         r.rows[r.rows.len().saturating_sub(3)..].to_vec()
@@ -231,8 +268,9 @@ fn tour_lifecycle(data: &SampleData) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn section(title: &str) {
-    println!("== {title} ==");
+/// A section's title and one line on why it matters.
+fn section(title: &str, why: &str) {
+    println!("== {title} ==\n{why}");
 }
 
 /// Retention: monthly first-time cohorts (start = sign-up, return = any event, `*`) over the
@@ -242,7 +280,10 @@ fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
         RetentionMode, RetentionParams, RetentionSummary, StickinessParams, StickinessSummary,
     };
 
-    section("Retention: monthly sign-up cohorts, back for any event (first-time, last 12 months)");
+    section(
+        "Retention: monthly sign-up cohorts, back for any event (first-time, last 12 months)",
+        "Of each month's sign-ups, how many come back 1, 2, ... months later.",
+    );
     let last_instant = data.end - chrono::TimeDelta::seconds(1);
     let spec = RetentionParams::new(Calendar::new(Zone::Utc, Interval::Month), last_instant, 12)
         .start_event("signup")
@@ -252,7 +293,10 @@ fn tour_retention(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let table = fold(RetentionSummary::new(spec), &data.events)?.finish()?;
     println!("{table}\n");
 
-    section("Stickiness: users by number of active weeks in the last 12 weeks (Monday start)");
+    section(
+        "Stickiness: users by number of active weeks in the last 12 weeks (Monday start)",
+        "How habitual use is: the share of users active in k of the last 12 weeks.",
+    );
     let from = last_instant - chrono::TimeDelta::weeks(11);
     let spec = StickinessParams::new(
         Calendar::new(Zone::Utc, Interval::Week(chrono::Weekday::Mon)),
@@ -279,7 +323,10 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use userops::ops::nps::Nps;
     use userops::ops::warning::{WarningFigures, WarningThresholds};
 
-    section("Ops: user health index over the last 180 days");
+    section(
+        "Ops: user health index over the last 180 days",
+        "One index of activity, contribution and loyalty, with alerts and anomalous days.",
+    );
     let daily = fold(DailyActivity::new(Zone::Utc), &data.events)?.finish()?;
     // The sample product is used a few times a month: a warning line of 12 (healthy from 24)
     // suits it; the library's defaults (40 / 60) suit a daily-use product.
@@ -292,7 +339,10 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     let health = model.score(&daily, to - TimeDelta::days(179), to)?;
     println!("{health}\n");
 
-    section("Ops: automation rules on the health bands (evaluated for the last day)");
+    section(
+        "Ops: automation rules on the health bands (evaluated for the last day)",
+        "Who today's rules would reach, on which channel, and what the reach funnel gives.",
+    );
     let segments = health.segment_map();
     let attributes = Attributes::new().with("channel", data.channel());
     let audience: Vec<LastActive<u64>> = daily
@@ -348,7 +398,10 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
     reach.add_counts("push", 240, 226, 61, 5)?;
     println!("{}\n", reach.finish()?);
 
-    section("Ops: three-colour warning (made-up figures for one month)");
+    section(
+        "Ops: three-colour warning (made-up figures for one month)",
+        "Thresholds that turn a month's churn, complaints and LTV into yellow, orange or red.",
+    );
     let figures = WarningFigures::default()
         .label("this month")
         .complaints(31, 600)?
@@ -356,7 +409,10 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
         .ltv(84.0, 70.5)?;
     println!("{}\n", WarningThresholds::default().evaluate(&figures)?);
 
-    section("Ops: experiment — new onboarding vs control (made-up conversions)");
+    section(
+        "Ops: experiment — new onboarding vs control (made-up conversions)",
+        "Whether a change worked: the test, its interval, and the sample size to plan.",
+    );
     let test = two_proportions(
         Proportion::new(120, 2_400),
         Proportion::new(156, 2_400),
@@ -368,7 +424,10 @@ fn tour_ops(data: &SampleData) -> Result<(), Box<dyn Error>> {
         sample_size_for_mde(0.05, 0.01, &PowerSpec::default())?
     );
 
-    section("Ops: NPS on made-up survey scores");
+    section(
+        "Ops: NPS on made-up survey scores",
+        "Net promoter score with its confidence interval.",
+    );
     let mut rng = userops::sample::Rng::new(11);
     let weights = [1, 1, 1, 2, 2, 4, 5, 9, 14, 12, 10];
     let total: u64 = weights.iter().sum();
@@ -395,21 +454,33 @@ fn tour_clv(data: &SampleData) -> Result<(), Box<dyn Error>> {
     use userops::ltv::{
         BgNbdParams, BtydSummary, ClvOptions, ClvReport, FitOptions, GammaGammaParams, TimeUnit,
     };
-    section("Customer lifetime value: BG/NBD + Gamma-Gamma on the orders, top 10 by 12-month CLV");
+    section(
+        "Customer lifetime value: BG/NBD + Gamma-Gamma on the orders, top 10 by 12-month CLV",
+        "Each customer's probability of being alive and expected value over the next 12 months.",
+    );
     let end = (data.end - chrono::TimeDelta::days(1)).date_naive();
     let summary = fold(BtydSummary::new(end, TimeUnit::Week), data.orders())?.finish()?;
     let customers = summary.to_customers();
-    // The sample generator's customers never churn, so plain maximum likelihood sends the
-    // dropout parameters a, b off to infinity (reported as not converged); a small L2 penalty,
-    // as lifetimes recommends, keeps them finite.
+    // Plain maximum likelihood first; if it does not converge (the sample's customers never
+    // churn, so the dropout parameters a, b run off to infinity), a small L2 penalty on the
+    // log-parameters, as lifetimes recommends, keeps them finite. Only the fit used is shown.
     let plain = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new())?;
-    println!("{plain}");
-    let purchases = BgNbdParams::fit(
-        &customers,
-        TimeUnit::Week,
-        &FitOptions::new().penalizer(0.001)?,
-    )?;
-    println!("with penalizer 0.001:\n{purchases}");
+    let purchases = if plain.converged {
+        println!("fit used: plain maximum likelihood (it converged)");
+        plain
+    } else {
+        println!(
+            "fit used: penalized (L2 0.001 on the log-parameters, as lifetimes recommends), \
+             because plain maximum likelihood does not converge here: {}",
+            plain.message
+        );
+        BgNbdParams::fit(
+            &customers,
+            TimeUnit::Week,
+            &FitOptions::new().penalizer(0.001)?,
+        )?
+    };
+    println!("{purchases}");
     let spend = GammaGammaParams::fit(&customers, &FitOptions::new())?;
     println!("{spend}");
     let options = ClvOptions::new(12)?.discount(0.01)?;

@@ -427,15 +427,23 @@ impl<U: fmt::Display> fmt::Display for ClvReport<U> {
             self.options.monthly_discount * 100.0,
             self.unit
         )?;
+        let unit = format!("{}s", self.unit);
         writeln!(
             f,
-            "{:<12} {:>5} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
-            "customer", "x", "t_x", "T", "p_alive", "purchases", "spend", "clv"
+            "{:<12} {:>7} {:>11} {:>11} {:>8} {:>10} {:>12} {:>10}",
+            "customer",
+            "repeats",
+            format!("t_x ({unit})"),
+            format!("T ({unit})"),
+            "p_alive",
+            "purchases",
+            "spend/order",
+            "clv"
         )?;
         crate::report::rows(f, &self.rows, "customers", |f, r| {
             writeln!(
                 f,
-                "{:<12} {:>5} {:>8.2} {:>8.2} {:>8.3} {:>10.2} {:>10.2} {:>10.2}",
+                "{:<12} {:>7} {:>11.2} {:>11.2} {:>8.3} {:>10.2} {:>12.2} {:>10.2}",
                 r.user.to_string(),
                 r.customer.frequency,
                 r.customer.recency,

@@ -251,6 +251,11 @@ impl<U: fmt::Debug> fmt::Display for KeyUsers<U> {
             self.holdout
         )?;
         writeln!(f)?;
+        writeln!(
+            f,
+            "{:>5} {:<20} {:>12} group",
+            "rank", "user", "value score"
+        )?;
         crate::report::rows(f, &self.users, "users", |f, u| {
             writeln!(
                 f,

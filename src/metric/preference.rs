@@ -408,10 +408,15 @@ impl<U: fmt::Debug> fmt::Display for PreferenceReport<U> {
             self.features.len()
         )?;
         writeln!(f, "{}", self.profile(|_| true))?;
+        writeln!(
+            f,
+            "{:<12} tags (up to 3 features used in 30% or more of the user's active periods)",
+            "user"
+        )?;
         crate::report::rows(f, &self.users, "users", |f, u| {
             writeln!(
                 f,
-                "{:<12} tags: {}",
+                "{:<12} {}",
                 truncate(&format!("{:?}", u.user), 12),
                 u.tags(3, 0.3).join(", ")
             )
