@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use userops::csv::{Column, CsvEvents, CsvSpec, Delimiter, read_events, sniff};
+use userops::csv::{Column, CsvEvents, CsvSpec, Delimiter, read_events, read_table, sniff};
+use userops::engine::EventTable;
 use userops::event::EventRecord;
 use userops::time::Zone;
 
@@ -183,6 +184,58 @@ impl InputArgs {
         }
         eprintln!("{line}");
         Ok(loaded)
+    }
+
+    /// Reads the events straight into an [`EventTable`] (each user id and event name stored
+    /// once), for the models that fold tables (funnels, journeys, paths, correlation); prints
+    /// the account line on stderr. Attribute and duration columns are not kept in a table.
+    pub fn load_table(&self, columns: &Columns) -> Res<EventTable<String>> {
+        let path = self.path()?;
+        let (table, account) = if is_parquet(path) {
+            self.table_parquet(path, columns)?
+        } else {
+            let read = match self.stdin_bytes()? {
+                Some(bytes) => {
+                    let spec = self.spec(columns, &bytes[..bytes.len().min(64 * 1024)]);
+                    read_table(&bytes[..], &spec)?
+                }
+                None => {
+                    let spec = self.spec(columns, &file_start(path)?);
+                    let file = std::fs::File::open(path)
+                        .map_err(|e| format!("cannot read {path}: {e}"))?;
+                    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    read_table(std::io::BufReader::new(Progress::new(file, size)), &spec)
+                        .map_err(|e| format!("{path}: {e}"))?
+                }
+            };
+            let account = read.account();
+            (read.table, account)
+        };
+        eprintln!("{account}");
+        Ok(table)
+    }
+
+    #[cfg(feature = "parquet")]
+    fn table_parquet(&self, path: &str, columns: &Columns) -> Res<(EventTable<String>, String)> {
+        use userops::io::arrow::{ArrowSpec, read_parquet};
+        let mut spec = ArrowSpec::new(Column::parse(&columns.user), Column::parse(&columns.time))
+            .zone(self.zone);
+        if let Some(c) = &columns.amount {
+            spec = spec.amount(Column::parse(c));
+        }
+        if let Some(c) = &columns.name {
+            spec = spec.name(Column::parse(c));
+        }
+        let (table, report) = read_parquet(path, &spec)?;
+        Ok((table, report.account()))
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn table_parquet(&self, path: &str, columns: &Columns) -> Res<(EventTable<String>, String)> {
+        Err(self
+            .load_parquet(path, columns)
+            .err()
+            .unwrap_or_else(|| "Parquet input".into()))
     }
 
     fn spec(&self, columns: &Columns, start: &[u8]) -> CsvSpec {

@@ -58,6 +58,14 @@ pub enum Command {
     Health(cmd::health::HealthArgs),
     /// Write the built-in sample event log (user,time,amount,event) as CSV.
     Sample(cmd::sample::SampleArgs),
+    /// The most common paths after or before an event, as Sankey rows (PostHog's paths).
+    Paths(cmd::paths::PathsArgs),
+    /// What predicts retention: odds ratio, phi, χ² and q-value per event (PostHog's
+    /// correlation).
+    Correlation(cmd::correlation::CorrelationArgs),
+    /// Multi-touch attribution: first/last touch, linear, time decay, position based, Markov
+    /// removal effect, Shapley value.
+    Attribution(cmd::attribution::AttributionArgs),
 }
 
 /// Runs the command line on `args` (the first is the program name) and returns the exit
@@ -87,6 +95,9 @@ where
         Command::Experiment(a) => cmd::experiment::run(a),
         Command::Health(a) => cmd::health::run(a),
         Command::Sample(a) => cmd::sample::run(a),
+        Command::Paths(a) => cmd::paths::run(a),
+        Command::Correlation(a) => cmd::correlation::run(a),
+        Command::Attribution(a) => cmd::attribution::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,12 @@
 //! One module per subcommand: its flags (clap) and its work.
 
+pub mod attribution;
 pub mod clv;
+pub mod correlation;
 pub mod experiment;
 pub mod health;
 pub mod lifecycle;
+pub mod paths;
 pub mod retention;
 pub mod rfm;
 pub mod sample;
