@@ -18,6 +18,8 @@
 //! The library's examples (`cargo run --example rfm -- ...`) are these subcommands under their
 //! old names: [`run_as`] is their whole `main`.
 
+#![deny(missing_docs)]
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -70,6 +72,15 @@ pub enum Command {
 
 /// Runs the command line on `args` (the first is the program name) and returns the exit
 /// code: 0 done, 1 an error in the work (printed as `error: ...`), 2 a usage error.
+///
+/// ```
+/// use std::process::ExitCode;
+/// // R: prop.test(c(20, 10), c(100, 100), correct = FALSE), printed as a table on stdout.
+/// let args = ["userops", "experiment", "proportions", "--control-n", "100", "--control-x",
+///     "10", "--treatment-n", "100", "--treatment-x", "20"];
+/// assert_eq!(userops_cli::run(args), ExitCode::SUCCESS);
+/// assert_eq!(userops_cli::run(["userops", "rfm", "--no-such-flag"]), ExitCode::from(2));
+/// ```
 pub fn run<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,

@@ -25,8 +25,10 @@ ChannelAttribution's path;total_conversions;total_conversion_value;total_null.\n
 CSV output: model,channel,conversions,value,removal_effect,value_removal_effect"
 )]
 pub struct AttributionArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// Event-level: user id column (name, or #N from 0).

@@ -67,6 +67,7 @@ pub struct ClvCommon {
     /// Time unit of recency, T, the parameters and the horizon: day or week.
     #[arg(long, default_value = "week")]
     pub unit: String,
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
     /// Transaction log: the customer id column (name, or #N from 0).
@@ -100,8 +101,10 @@ impl ClvCommon {
 /// Flags of `userops clv fit`.
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
+    /// The model and where the customers come from.
     #[command(flatten)]
     pub common: ClvCommon,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// L2 penalty on the log-parameters (lifetimes' penalizer_coef).
@@ -117,6 +120,7 @@ pub struct FitArgs {
 /// Flags of `userops clv predict`.
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
+    /// The model and where the customers come from.
     #[command(flatten)]
     pub common: ClvCommon,
     /// The model's parameters: k=v,k=v (r, alpha, a, b; or r, alpha, s, beta).

@@ -55,6 +55,7 @@ pub struct ProportionsArgs {
     /// Confidence level of the interval.
     #[arg(long, value_name = "C", default_value_t = 0.95)]
     pub confidence: f64,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -62,6 +63,7 @@ pub struct ProportionsArgs {
 /// Flags of `userops experiment means`.
 #[derive(Debug, Clone, Args)]
 pub struct MeansArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
     /// The group column.
@@ -79,6 +81,7 @@ pub struct MeansArgs {
     /// Confidence level of the interval.
     #[arg(long, value_name = "C", default_value_t = 0.95)]
     pub confidence: f64,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -28,8 +28,10 @@ before and not in it, over users active the month before) and an LTV proxy (reve
 user over the trailing three months against the three months before)."
 )]
 pub struct HealthArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// With --input: the user id column (name, or #N from 0).

@@ -29,8 +29,10 @@ pub enum Model {
 --model stages prints the stage counts per period (users), the decomposition with the active \
 rate and the transition matrix.")]
 pub struct LifecycleArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// User id column (name, or #N from 0).

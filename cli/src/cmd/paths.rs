@@ -18,8 +18,10 @@ events before it. JSON output: {\"rows\": [{\"step\": 1, \"from\": \"...\", \"to
 \"users\": N}, ...], ...}; CSV output: step,from,to,users."
 )]
 pub struct PathsArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// User id column (name, or #N from 0).

@@ -18,8 +18,10 @@ the one containing --date-to. JSON output: {\"cohorts\": [{\"period\": \"...\", 
 [n0, n1, ...]}, ...], ...}; counts are users."
 )]
 pub struct RetentionArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// User id column (name, or #N from 0).

@@ -24,8 +24,10 @@ with --summary: segment,customers,orders,revenue,aov\n\
 Recency is in days (fractional) before --as-of; monetary is in the amount column's currency."
 )]
 pub struct RfmArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// User id column (name, or #N from 0).

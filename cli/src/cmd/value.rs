@@ -24,8 +24,10 @@ use crate::output::{Format, OutputArgs};
 /// Flags of `userops value`.
 #[derive(Debug, Clone, Args)]
 pub struct ValueArgs {
+    /// Which file and how to read it.
     #[command(flatten)]
     pub input: InputArgs,
+    /// How and where the result is written.
     #[command(flatten)]
     pub output: OutputArgs,
     /// User id column (name, or #N from 0).
