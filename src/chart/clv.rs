@@ -53,12 +53,18 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
     age: f64,
 ) -> Result<String> {
     if !(age.is_finite() && age > 0.0) {
-        return Err(Error::invalid("age", format!("must be a finite number of time units > 0, got {age}")));
+        return Err(Error::invalid(
+            "age",
+            format!("must be a finite number of time units > 0, got {age}"),
+        ));
     }
     if let MatrixKind::ExpectedPurchases { horizon } = kind
         && !(horizon.is_finite() && horizon >= 0.0)
     {
-        return Err(Error::invalid("horizon", format!("must be finite and >= 0, got {horizon}")));
+        return Err(Error::invalid(
+            "horizon",
+            format!("must be finite and >= 0, got {horizon}"),
+        ));
     }
     let unit = format!("{:?}", model.unit()).to_lowercase();
     let frequencies = steps(f64::from(max_frequency));
@@ -71,8 +77,11 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
         ),
         MatrixKind::ExpectedPurchases { horizon } => (
             "clv-expected",
-            format!("Expected purchases in the next {} {unit}s, by frequency and recency", num(horizon)),
-            format!("expected purchases in {} {unit}s", num(horizon)),
+            format!(
+                "Expected purchases in the next {}, by frequency and recency",
+                span(horizon, &unit)
+            ),
+            "expected purchases".to_string(),
         ),
     };
     let mut values: Vec<(f64, f64, f64)> = Vec::new();
@@ -84,7 +93,9 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
             let c = Customer::new(f as u32, r.min(age), age)?;
             let v = match kind {
                 MatrixKind::PAlive => model.p_alive(&c)?,
-                MatrixKind::ExpectedPurchases { horizon } => model.expected_purchases(&c, horizon)?,
+                MatrixKind::ExpectedPurchases { horizon } => {
+                    model.expected_purchases(&c, horizon)?
+                }
             };
             values.push((f, r, svg::finite("matrix cell", v)?));
         }
@@ -93,7 +104,12 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
         MatrixKind::PAlive => 1.0,
         MatrixKind::ExpectedPurchases { .. } => values.iter().map(|v| v.2).fold(0.0, f64::max),
     };
-    let frame = Frame { width: 700.0, height: 520.0, right: 160.0, ..Frame::standard() };
+    let frame = Frame {
+        width: 700.0,
+        height: 520.0,
+        right: 160.0,
+        ..Frame::standard()
+    };
     let mut s = Svg::new(
         id,
         frame,
@@ -130,25 +146,54 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
     let every = (recencies.len() / 10).max(1);
     for (j, r) in recencies.iter().enumerate() {
         if j % every == 0 {
-            s.text(frame.x0() + cw * (j as f64 + 0.5), frame.y1() + 18.0, "middle", " class=\"band-label\"", &num(*r));
+            s.text(
+                frame.x0() + cw * (j as f64 + 0.5),
+                frame.y1() + 18.0,
+                "middle",
+                " class=\"band-label\"",
+                &num(*r),
+            );
         }
     }
     let every = (frequencies.len() / 10).max(1);
     for (i, f) in frequencies.iter().enumerate() {
         if i % every == 0 {
-            s.text(frame.x0() - 8.0, frame.y1() - ch * (i as f64 + 0.5) + 4.0, "end", " class=\"band-label\"", &num(*f));
+            s.text(
+                frame.x0() - 8.0,
+                frame.y1() - ch * (i as f64 + 0.5) + 4.0,
+                "end",
+                " class=\"band-label\"",
+                &num(*f),
+            );
         }
     }
     s.raw("</g>");
-    s.x_label(&format!("recency: time of the last purchase ({unit}s since the first)"));
+    s.x_label(&format!(
+        "recency: time of the last purchase ({unit}s since the first)"
+    ));
     let c = num((frame.y0() + frame.y1()) / 2.0);
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"24\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 24 {c})\">frequency (repeat purchases)</text>"
     ));
     let (lo_label, hi_label) = (format!("0: {}", "low"), format!("{}: high", num(hi)));
     let dark = ramp(1.0);
-    s.legend(&what, &[(lo_label.as_str(), "#f7fbff", "box"), (hi_label.as_str(), dark.as_str(), "box")]);
+    s.legend(
+        &what,
+        &[
+            (lo_label.as_str(), "#f7fbff", "box"),
+            (hi_label.as_str(), dark.as_str(), "box"),
+        ],
+    );
     Ok(s.finish())
+}
+
+/// `1 week`, `4 weeks`.
+fn span(n: f64, unit: &str) -> String {
+    if n == 1.0 {
+        unit.to_string()
+    } else {
+        format!("{} {unit}s", num(n))
+    }
 }
 
 /// `0..=max` in whole steps, at most [`MAX_MATRIX_CELLS`] values (even steps, `max` last).
@@ -156,7 +201,10 @@ fn steps(max: f64) -> Vec<f64> {
     let max = max.max(0.0);
     let n = f64::from(MAX_MATRIX_CELLS - 1);
     let step = (max / n).ceil().max(1.0);
-    let mut out: Vec<f64> = (0..MAX_MATRIX_CELLS).map(|i| f64::from(i) * step).take_while(|v| *v < max).collect();
+    let mut out: Vec<f64> = (0..MAX_MATRIX_CELLS)
+        .map(|i| f64::from(i) * step)
+        .take_while(|v| *v < max)
+        .collect();
     out.push(max);
     out
 }
@@ -183,7 +231,10 @@ fn steps(max: f64) -> Vec<f64> {
 /// assert!(svg.contains("data-purchases=\"2\" data-series=\"actual\" data-value=\"1\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(report: &BtydReport<U>, model: &M) -> Result<String> {
+pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(
+    report: &BtydReport<U>,
+    model: &M,
+) -> Result<String> {
     let customers = report.customers_in(model.unit());
     if customers.is_empty() {
         return Err(Error::Empty("no customers to compare the model with"));
@@ -193,7 +244,9 @@ pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(report: &BtydReport<U>,
     let mut by_age: BTreeMap<u64, f64> = BTreeMap::new();
     for c in &customers {
         actual[(c.frequency.min(MAX_COUNT)) as usize] += 1.0;
-        *by_age.entry(svg::finite("T", c.age)?.to_bits()).or_insert(0.0) += 1.0;
+        *by_age
+            .entry(svg::finite("T", c.age)?.to_bits())
+            .or_insert(0.0) += 1.0;
     }
     let mut expected = vec![0.0; buckets];
     for (bits, count) in &by_age {
@@ -207,9 +260,18 @@ pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(report: &BtydReport<U>,
         expected[MAX_COUNT as usize] += count * (1.0 - below).max(0.0);
     }
     let labels: Vec<String> = (0..buckets)
-        .map(|i| if i == MAX_COUNT as usize { format!("{MAX_COUNT}+") } else { i.to_string() })
+        .map(|i| {
+            if i == MAX_COUNT as usize {
+                format!("{MAX_COUNT}+")
+            } else {
+                i.to_string()
+            }
+        })
         .collect();
-    let series = [("actual", &actual, SERIES[0]), ("model", &expected, SERIES[3])];
+    let series = [
+        ("actual", &actual, SERIES[0]),
+        ("model", &expected, SERIES[3]),
+    ];
     grouped_bars(
         "clv-repeat",
         "Customers by repeat purchases: actual vs model",
@@ -237,9 +299,18 @@ fn grouped_bars(
 ) -> Result<String> {
     let frame = Frame::standard();
     let mut s = Svg::new(id, frame, title, desc);
-    let hi = series.iter().flat_map(|(_, v, _)| v.iter()).copied().fold(0.0, f64::max);
+    let hi = series
+        .iter()
+        .flat_map(|(_, v, _)| v.iter())
+        .copied()
+        .fold(0.0, f64::max);
     let tick_values = svg::ticks(0.0, hi.max(1.0), 5);
-    let y = Linear::new(0.0, tick_values.last().copied().unwrap_or(1.0), frame.y1(), frame.y0());
+    let y = Linear::new(
+        0.0,
+        tick_values.last().copied().unwrap_or(1.0),
+        frame.y1(),
+        frame.y0(),
+    );
     s.y_axis(&y, &tick_values, y_label, svg::short);
     let band = (frame.x1() - frame.x0()) / labels.len().max(1) as f64;
     let width = band * 0.8 / series.len().max(1) as f64;
@@ -297,7 +368,10 @@ fn grouped_bars(
 /// assert!(svg.contains("data-series=\"actual\" data-frequency=\"2\" data-customers=\"2\" data-value=\"2\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(report: &BtydReport<U>, model: &M) -> Result<String> {
+pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(
+    report: &BtydReport<U>,
+    model: &M,
+) -> Result<String> {
     if report.holdout_end.is_none() {
         return Err(Error::InvalidInput(
             "the BTYD report has no holdout period: fold it with BtydSummary::holdout(end) to compare calibration with holdout".into(),
@@ -318,7 +392,12 @@ pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(report: &BtydReport<
         n[k] += 1;
         actual[k] += f64::from(summary.frequency_holdout);
         let horizon = report.unit.convert(summary.duration_holdout, model.unit());
-        let key = (c.frequency, c.recency.to_bits(), c.age.to_bits(), horizon.to_bits());
+        let key = (
+            c.frequency,
+            c.recency.to_bits(),
+            c.age.to_bits(),
+            horizon.to_bits(),
+        );
         let entry = same.entry(key).or_insert((0, f64::NAN));
         entry.0 += 1;
         if entry.1.is_nan() {
@@ -326,10 +405,14 @@ pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(report: &BtydReport<
         }
     }
     for ((frequency, ..), (count, p)) in &same {
-        predicted[(*frequency).min(MAX_COUNT) as usize] += *count as f64 * svg::finite("prediction", *p)?;
+        predicted[(*frequency).min(MAX_COUNT) as usize] +=
+            *count as f64 * svg::finite("prediction", *p)?;
     }
     let mean = |v: &[f64]| -> Vec<Option<f64>> {
-        v.iter().zip(&n).map(|(s, c)| (*c > 0).then(|| s / *c as f64)).collect()
+        v.iter()
+            .zip(&n)
+            .map(|(s, c)| (*c > 0).then(|| s / *c as f64))
+            .collect()
     };
     let (actual, predicted) = (mean(&actual), mean(&predicted));
     let frame = Frame::standard();
@@ -342,13 +425,37 @@ pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(report: &BtydReport<
             model.model_name()
         ),
     );
-    let hi = actual.iter().chain(&predicted).flatten().copied().fold(0.0, f64::max);
+    let hi = actual
+        .iter()
+        .chain(&predicted)
+        .flatten()
+        .copied()
+        .fold(0.0, f64::max);
     let tick_values = svg::ticks(0.0, hi.max(0.1), 5);
-    let y = Linear::new(0.0, tick_values.last().copied().unwrap_or(1.0), frame.y1(), frame.y0());
-    s.y_axis(&y, &tick_values, "mean purchases in holdout (count per customer)", num);
+    let y = Linear::new(
+        0.0,
+        tick_values.last().copied().unwrap_or(1.0),
+        frame.y1(),
+        frame.y0(),
+    );
+    s.y_axis(
+        &y,
+        &tick_values,
+        "mean purchases in holdout (count per customer)",
+        num,
+    );
     let x = Linear::new(-0.5, MAX_COUNT as f64 + 0.5, frame.x0(), frame.x1());
     let centres: Vec<(f64, String)> = (0..buckets)
-        .map(|i| (x.at(i as f64), if i == MAX_COUNT as usize { format!("{MAX_COUNT}+") } else { i.to_string() }))
+        .map(|i| {
+            (
+                x.at(i as f64),
+                if i == MAX_COUNT as usize {
+                    format!("{MAX_COUNT}+")
+                } else {
+                    i.to_string()
+                },
+            )
+        })
         .collect();
     s.band_labels(&centres);
     s.x_label("repeat purchases in calibration (count)");
@@ -377,7 +484,13 @@ pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(report: &BtydReport<
         }
         s.raw("</g>");
     }
-    s.legend("series", &[("actual (solid)", SERIES[0], "line"), ("model (dashed)", "#d62728", "line")]);
+    s.legend(
+        "series",
+        &[
+            ("actual (solid)", SERIES[0], "line"),
+            ("model (dashed)", "#d62728", "line"),
+        ],
+    );
     Ok(s.finish())
 }
 
@@ -399,9 +512,23 @@ mod tests {
         // Frequencies 0..=3, recencies 0..=5: frequency 0 has recency 0 only: 1 + 3 × 6 cells.
         assert_eq!(svg.matches("class=\"cell\"").count(), 19);
         // BG/NBD: a customer without repeat purchases is alive for sure (P = 1).
-        assert_eq!(attr(tag(&svg, &["data-frequency=\"0\" data-recency=\"0\""]), "data-value"), 1.0);
+        assert_eq!(
+            attr(
+                tag(&svg, &["data-frequency=\"0\" data-recency=\"0\""]),
+                "data-value"
+            ),
+            1.0
+        );
         // P(alive) rises with recency at fixed frequency (a recent buyer is more likely alive).
-        let p = |r: u8| attr(tag(&svg, &[&format!("data-frequency=\"3\" data-recency=\"{r}\"")]), "data-value");
+        let p = |r: u8| {
+            attr(
+                tag(
+                    &svg,
+                    &[&format!("data-frequency=\"3\" data-recency=\"{r}\"")],
+                ),
+                "data-value",
+            )
+        };
         assert!(p(5) > p(1));
         // Recency = T: the closed form 1 / (1 + a/(b+x−1) ((α+T)/(α+T))^(r+x)) = (b+x−1)/(b+x−1+a)
         // = 4.4262 / 5.2192 at x = 3.
@@ -435,30 +562,57 @@ mod tests {
             unit: TimeUnit::Week,
             calibration_end: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             holdout_end: Some(chrono::NaiveDate::from_ymd_opt(2025, 2, 5).unwrap()),
-            customers: vec![summary(1, 0, 0.0, 1), summary(2, 1, 4.0, 0), summary(3, 1, 8.0, 2), summary(4, 9, 9.0, 3)],
+            customers: vec![
+                summary(1, 0, 0.0, 1),
+                summary(2, 1, 4.0, 0),
+                summary(3, 1, 8.0, 2),
+                summary(4, 9, 9.0, 3),
+            ],
             first_purchase_after_calibration: 0,
             ignored_after_calibration: 0,
         };
         let m = cdnow();
         let svg = repeat_purchases(&report, &m).unwrap();
-        let bar = |n: &str, s: &str| attr(tag(&svg, &[&format!("data-purchases=\"{n}\" data-series=\"{s}\"")]), "data-value");
+        let bar = |n: &str, s: &str| {
+            attr(
+                tag(
+                    &svg,
+                    &[&format!("data-purchases=\"{n}\" data-series=\"{s}\"")],
+                ),
+                "data-value",
+            )
+        };
         assert_eq!(bar("0", "actual"), 1.0);
         assert_eq!(bar("1", "actual"), 2.0);
         assert_eq!(bar("7+", "actual"), 1.0);
         // The model's bars are probabilities summed over 4 customers: they add up to 4 (up
         // to the two-decimal rounding of each of 8 bars).
-        let total: f64 = ["0", "1", "2", "3", "4", "5", "6", "7+"].iter().map(|n| bar(n, "model")).sum();
+        let total: f64 = ["0", "1", "2", "3", "4", "5", "6", "7+"]
+            .iter()
+            .map(|n| bar(n, "model"))
+            .sum();
         assert!((total - 4.0).abs() < 0.05, "{total}");
         // Each customer's P(X(10) = 0) by the model, times 4.
         assert!((bar("0", "model") - 4.0 * m.purchases_pmf(0, 10.0).unwrap()).abs() < 0.006);
 
         let svg = calibration_holdout(&report, &m).unwrap();
-        let point = |f: &str, s: &str| tag(&svg, &["class=\"point\"", &format!("data-series=\"{s}\" data-frequency=\"{f}\"")]);
+        let point = |f: &str, s: &str| {
+            tag(
+                &svg,
+                &[
+                    "class=\"point\"",
+                    &format!("data-series=\"{s}\" data-frequency=\"{f}\""),
+                ],
+            )
+        };
         // Frequency 1: customers 2 and 3 made 0 and 2 holdout purchases: mean 1.
         assert_eq!(attr(point("1", "actual"), "data-value"), 1.0);
         assert_eq!(attr(point("1", "actual"), "data-customers"), 2.0);
-        let expected = (m.expected_purchases(&Customer::new(1, 4.0, 10.0).unwrap(), 5.0).unwrap()
-            + m.expected_purchases(&Customer::new(1, 8.0, 10.0).unwrap(), 5.0).unwrap())
+        let expected = (m
+            .expected_purchases(&Customer::new(1, 4.0, 10.0).unwrap(), 5.0)
+            .unwrap()
+            + m.expected_purchases(&Customer::new(1, 8.0, 10.0).unwrap(), 5.0)
+                .unwrap())
             / 2.0;
         assert!((attr(point("1", "model"), "data-value") - expected).abs() < 0.006);
         assert!(!svg.contains("data-frequency=\"2\""));

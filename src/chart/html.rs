@@ -103,10 +103,16 @@ impl ReportOptions {
             return Err(Error::invalid("value_days", "must be at least 1 day"));
         }
         if !(2..=9).contains(&self.rfm_bins) {
-            return Err(Error::invalid("rfm_bins", format!("must be 2 to 9, got {}", self.rfm_bins)));
+            return Err(Error::invalid(
+                "rfm_bins",
+                format!("must be 2 to 9, got {}", self.rfm_bins),
+            ));
         }
         if !(self.penalizer.is_finite() && self.penalizer >= 0.0) {
-            return Err(Error::invalid("penalizer", format!("must be finite and >= 0, got {}", self.penalizer)));
+            return Err(Error::invalid(
+                "penalizer",
+                format!("must be finite and >= 0, got {}", self.penalizer),
+            ));
         }
         Ok(())
     }
@@ -123,6 +129,113 @@ pub const SECTIONS: [(&str, &str); 7] = [
     ("value", "Product value"),
     ("health", "User health"),
 ];
+
+/// One chart of a report: the `id` of its `<svg>` element (`lifecycle-bars`, ...), its SVG
+/// text and the caption the report prints under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportChart {
+    /// The section it belongs to (an id of [`SECTIONS`]).
+    pub section: &'static str,
+    /// The `id` of the `<svg>` element.
+    pub id: String,
+    /// The SVG text (one `<svg>` element, a file of its own as it is).
+    pub svg: String,
+    /// What the report prints under it.
+    pub caption: String,
+}
+
+/// What a section holds, in order: text (HTML) and charts.
+enum Part {
+    Html(String),
+    Chart(String, String),
+}
+
+/// Every chart of the report of `table` as of `as_of`, in page order, each on its own (for
+/// a host that lays them out itself, or writes one to a file); sections that cannot be
+/// computed on the data give no chart. See [`report`].
+///
+/// # Errors
+/// As [`report`].
+///
+/// ```
+/// use userops::engine::EventTable;
+/// use userops::sample::{generate, SampleConfig};
+/// let data = generate(&SampleConfig::new(300).months(6))?;
+/// let table = EventTable::from_events(&data.events)?;
+/// let charts = userops::chart::html::charts(&table, data.end - chrono::TimeDelta::seconds(1), &Default::default())?;
+/// let bars = charts.iter().find(|c| c.id == "lifecycle-bars").unwrap();
+/// assert!(bars.svg.starts_with("<svg"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn charts<U>(
+    table: &EventTable<U>,
+    as_of: DateTime<Utc>,
+    options: &ReportOptions,
+) -> Result<Vec<ReportChart>>
+where
+    U: Clone + Eq + Hash + Ord + std::fmt::Debug,
+{
+    let mut out = Vec::new();
+    for (section, parts) in sections(table, as_of, options)? {
+        for part in parts.into_iter().flatten() {
+            if let Part::Chart(svg, caption) = part {
+                let id = svg
+                    .split("id=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_default()
+                    .to_string();
+                out.push(ReportChart {
+                    section,
+                    id,
+                    svg,
+                    caption,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every section's parts, or why it could not be computed.
+#[allow(clippy::type_complexity)]
+fn sections<U>(
+    table: &EventTable<U>,
+    as_of: DateTime<Utc>,
+    options: &ReportOptions,
+) -> Result<Vec<(&'static str, Result<Vec<Part>>)>>
+where
+    U: Clone + Eq + Hash + Ord + std::fmt::Debug,
+{
+    options.check()?;
+    if table.is_empty() {
+        return Err(Error::Empty("no events to report on"));
+    }
+    crate::time::check_instant("as_of", as_of)?;
+    let cut = as_of.timestamp_micros();
+    let all_before = table.at_column().iter().all(|t| *t <= cut);
+    let input = Input {
+        table,
+        as_of,
+        cut,
+        all_before,
+    };
+    Ok(SECTIONS
+        .iter()
+        .map(|(id, _)| {
+            let parts = match *id {
+                "overview" => overview(&input, options),
+                "rfm" => rfm(&input, options),
+                "lifecycle" => lifecycle(&input, options),
+                "retention" => retention(&input, options),
+                "clv" => clv(&input, options),
+                "value" => value(&input, options),
+                _ => health(&input, options),
+            };
+            (*id, parts)
+        })
+        .collect())
+}
 
 /// The one-file HTML report of `table` as of `as_of`: an overview, and a section per model
 /// (RFM heatmap and segments; lifecycle stages and the last period's decomposition; the
@@ -149,19 +262,15 @@ pub const SECTIONS: [(&str, &str); 7] = [
 /// assert!(html.contains("id=\"lifecycle-bars\"") && !html.contains("<script"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn report<U>(table: &EventTable<U>, as_of: DateTime<Utc>, options: &ReportOptions) -> Result<String>
+pub fn report<U>(
+    table: &EventTable<U>,
+    as_of: DateTime<Utc>,
+    options: &ReportOptions,
+) -> Result<String>
 where
     U: Clone + Eq + Hash + Ord + std::fmt::Debug,
 {
-    options.check()?;
-    if table.is_empty() {
-        return Err(Error::Empty("no events to report on"));
-    }
-    crate::time::check_instant("as_of", as_of)?;
-    let cut = as_of.timestamp_micros();
-    let all_before = table.at_column().iter().all(|t| *t <= cut);
-    let input = Input { table, as_of, cut, all_before };
-
+    let sections = sections(table, as_of, options)?;
     let mut page = String::with_capacity(512 * 1024);
     let _ = write!(
         page,
@@ -175,21 +284,33 @@ where
         let _ = write!(page, "<a href=\"#{id}\">{}</a>", esc(heading));
     }
     page.push_str("</nav></header><main>");
-    for (id, heading) in SECTIONS {
-        let body = match id {
-            "overview" => overview(&input, options),
-            "rfm" => rfm(&input, options),
-            "lifecycle" => lifecycle(&input, options),
-            "retention" => retention(&input, options),
-            "clv" => clv(&input, options),
-            "value" => value(&input, options),
-            _ => health(&input, options),
-        };
-        let _ = write!(page, "<section class=\"model\" id=\"{id}\"><h2>{}</h2>", esc(heading));
-        match body {
-            Ok(html) => page.push_str(&html),
+    for ((id, parts), (_, heading)) in sections.into_iter().zip(SECTIONS) {
+        let _ = write!(
+            page,
+            "<section class=\"model\" id=\"{id}\"><h2>{}</h2>",
+            esc(heading)
+        );
+        match parts {
+            Ok(parts) => {
+                for part in parts {
+                    match part {
+                        Part::Html(html) => page.push_str(&html),
+                        Part::Chart(svg, caption) => {
+                            let _ = write!(
+                                page,
+                                "<figure>{svg}<figcaption>{}</figcaption></figure>",
+                                esc_long(&caption)
+                            );
+                        }
+                    }
+                }
+            }
             Err(e) => {
-                let _ = write!(page, "<p class=\"note\">Not drawn: {}</p>", esc_long(&e.to_string()));
+                let _ = write!(
+                    page,
+                    "<p class=\"note\">Not drawn: {}</p>",
+                    esc_long(&e.to_string())
+                );
             }
         }
         page.push_str("</section>");
@@ -206,7 +327,9 @@ table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #e
 
 /// Outside text of any length (an error message), escaped.
 fn esc_long(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 struct Input<'t, U> {
@@ -218,7 +341,10 @@ struct Input<'t, U> {
 
 impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> Input<'_, U> {
     /// Folds the rows at or before the as-of instant, by the columns when all rows are.
-    fn fold_table<S: FoldTable<U> + for<'a> crate::fold::Fold<Row<'a, U>>>(&self, mut s: S) -> Result<S> {
+    fn fold_table<S: FoldTable<U> + for<'a> crate::fold::Fold<Row<'a, U>>>(
+        &self,
+        mut s: S,
+    ) -> Result<S> {
         if self.all_before {
             s.observe_table(self.table)?;
             Ok(s)
@@ -234,14 +360,22 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> Input<'_, U> {
     }
 }
 
-fn figure(svg: &str, caption: &str) -> String {
-    format!("<figure>{svg}<figcaption>{}</figcaption></figure>", esc_long(caption))
+fn figure(svg: String, caption: impl Into<String>) -> Part {
+    Part::Chart(svg, caption.into())
 }
 
-fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, _o: &ReportOptions) -> Result<String> {
+fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    _o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let (mut events, mut revenue, mut payments) = (0u64, 0.0f64, 0u64);
     let (mut first, mut last) = (i64::MAX, i64::MIN);
-    for ((t, a), _) in input.table.at_column().iter().zip(input.table.amount_column()).zip(input.table.user_column()) {
+    for (t, a) in input
+        .table
+        .at_column()
+        .iter()
+        .zip(input.table.amount_column())
+    {
         if *t > input.cut {
             continue;
         }
@@ -254,66 +388,124 @@ fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, 
         last = last.max(*t);
     }
     let when = |m: i64| {
-        DateTime::<Utc>::from_timestamp_micros(m).map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
+        DateTime::<Utc>::from_timestamp_micros(m)
+            .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
     };
     let mut out = String::from("<table class=\"overview\"><tbody>");
     for (k, v) in [
         ("users", input.table.users().len().to_string()),
         ("events up to the as-of instant", events.to_string()),
-        ("events after it (left out)", (input.table.len() as u64 - events).to_string()),
+        (
+            "events after it (left out)",
+            (input.table.len() as u64 - events).to_string(),
+        ),
         ("payments", payments.to_string()),
         ("revenue", num(revenue)),
-        ("first event", if events > 0 { when(first) } else { String::new() }),
-        ("last event", if events > 0 { when(last) } else { String::new() }),
+        (
+            "first event",
+            if events > 0 {
+                when(first)
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "last event",
+            if events > 0 {
+                when(last)
+            } else {
+                String::new()
+            },
+        ),
     ] {
         let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     out.push_str("</tbody></table>");
-    Ok(out)
+    Ok(vec![Part::Html(out)])
 }
 
-fn rfm<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
-    let table = input.fold_table(RfmSummary::new(input.as_of).payments_only(true))?.finish()?;
-    let scores = ScoreParams::new(Method::Quantile).bins(o.rfm_bins).check()?.score(&table)?;
+fn rfm<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
+    let table = input
+        .fold_table(RfmSummary::new(input.as_of).payments_only(true))?
+        .finish()?;
+    let scores = ScoreParams::new(Method::Quantile)
+        .bins(o.rfm_bins)
+        .check()?
+        .score(&table)?;
     let segments = SegmentRules::standard().segment(&scores)?;
-    Ok(format!(
-        "{}{}",
-        figure(&super::rfm_heatmap(&scores)?, &format!("{} paying customers scored 1 to {} by quantiles.", scores.customers.len(), o.rfm_bins)),
-        figure(&super::rfm_segments(&segments)?, "The standard 11-segment map.")
-    ))
+    Ok(vec![
+        figure(
+            super::rfm_heatmap(&scores)?,
+            format!(
+                "{} paying customers scored 1 to {} by quantiles.",
+                scores.customers.len(),
+                o.rfm_bins
+            ),
+        ),
+        figure(
+            super::rfm_segments(&segments)?,
+            "The standard 11-segment map.",
+        ),
+    ])
 }
 
 /// The calendar of the report and the first instant of its window.
-fn window(input_as_of: DateTime<Utc>, o: &ReportOptions) -> (Calendar<Zone>, DateTime<Utc>) {
+fn window(as_of: DateTime<Utc>, o: &ReportOptions) -> (Calendar<Zone>, DateTime<Utc>) {
     let calendar = Calendar::new(o.zone.clone(), o.interval);
-    let last = calendar.period_of(input_as_of);
+    let last = calendar.period_of(as_of);
     let first = last.offset(-(o.periods as i64 - 1));
     let from = calendar.start_of(&first);
     (calendar, from)
 }
 
-fn lifecycle<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
+fn lifecycle<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let (calendar, from) = window(input.as_of, o);
     let summary = LifecycleSummary::new(calendar, from, input.as_of)?;
-    let report = input.fold_table(summary)?.finish()?.stages(&StageParams::new(o.churn_after)?, None);
-    let mut out = figure(
-        &super::lifecycle_bars(&report)?,
-        &format!("A user is new in the period of their first event and churned after {} silent periods.", o.churn_after),
-    );
+    let report = input
+        .fold_table(summary)?
+        .finish()?
+        .stages(&StageParams::new(o.churn_after)?, None);
+    let mut out = vec![figure(
+        super::lifecycle_bars(&report)?,
+        format!(
+            "A user is new in the period of their first event and churned after {} silent periods.",
+            o.churn_after
+        ),
+    )];
     if let Some(d) = report.decomposition.last() {
-        out.push_str(&figure(&super::lifecycle_waterfall(d)?, "Active users of the last period = new + retained + retained new + woken + returned."));
+        out.push(figure(
+            super::lifecycle_waterfall(d)?,
+            "Active users of the last period = new + retained + retained new + woken + returned.",
+        ));
     }
     Ok(out)
 }
 
-fn retention<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
+fn retention<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let (calendar, _) = window(input.as_of, o);
-    let spec = RetentionParams::new(calendar, input.as_of, o.periods).mode(RetentionMode::FirstTime).check()?;
+    let spec = RetentionParams::new(calendar, input.as_of, o.periods)
+        .mode(RetentionMode::FirstTime)
+        .check()?;
     let report = input.fold_table(RetentionSummary::new(spec))?.finish()?;
-    Ok(figure(&super::retention_heatmap(&report)?, "First-time cohorts: a user joins the cohort of their first event; any event counts as a return."))
+    Ok(vec![figure(
+        super::retention_heatmap(&report)?,
+        "First-time cohorts: a user joins the cohort of their first event; any event counts as a return.",
+    )])
 }
 
-fn clv<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
+fn clv<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let last_day = input.as_of.with_timezone(&o.zone).date_naive();
     let calibration_end = last_day - TimeDelta::days(i64::from(o.holdout_days));
     let mut summary = BtydSummary::with_zone(o.zone.clone(), calibration_end, TimeUnit::Week);
@@ -322,27 +514,54 @@ fn clv<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &R
     }
     let btyd = fold(summary, input.rows().filter(|r| r.amount() > 0.0))?.finish()?;
     let customers = btyd.to_customers();
-    let fit = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new().penalizer(o.penalizer)?)?;
+    let fit = BgNbdParams::fit(
+        &customers,
+        TimeUnit::Week,
+        &FitOptions::new().penalizer(o.penalizer)?,
+    )?;
     let model = &fit.params;
-    let max_frequency = customers.iter().map(|c| c.frequency).max().unwrap_or(0).max(1);
+    let max_frequency = customers
+        .iter()
+        .map(|c| c.frequency)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let age = customers.iter().map(|c| c.age).fold(0.0, f64::max).max(1.0);
-    let mut out = format!(
+    let mut out = vec![Part::Html(format!(
         "<p>BG/NBD fitted on {} customers' purchase days up to {calibration_end} (weeks): r = {}, α = {}, a = {}, b = {}{}.</p>",
         customers.len(),
         num4(model.r),
         num4(model.alpha),
         num4(model.a),
         num4(model.b),
-        if fit.converged { "" } else { " (the fit did not converge: read with care)" }
-    );
-    out.push_str(&figure(&super::clv_matrix(model, super::MatrixKind::PAlive, max_frequency, age)?, "As lifetimes' probability-alive matrix, for a customer as old as the oldest."));
-    out.push_str(&figure(
-        &super::clv_matrix(model, super::MatrixKind::ExpectedPurchases { horizon: 1.0 }, max_frequency, age)?,
+        if fit.converged {
+            ""
+        } else {
+            " (the fit did not converge: read with care)"
+        }
+    ))];
+    out.push(figure(
+        super::clv_matrix(model, super::MatrixKind::PAlive, max_frequency, age)?,
+        "As lifetimes' probability-alive matrix, for a customer as old as the oldest.",
+    ));
+    out.push(figure(
+        super::clv_matrix(
+            model,
+            super::MatrixKind::ExpectedPurchases { horizon: 1.0 },
+            max_frequency,
+            age,
+        )?,
         "As lifetimes' frequency-recency matrix: expected purchases in the next week.",
     ));
-    out.push_str(&figure(&super::repeat_purchases(&btyd, model)?, "Model check: customers by repeat purchases in calibration, actual vs expected."));
+    out.push(figure(
+        super::repeat_purchases(&btyd, model)?,
+        "Model check: customers by repeat purchases in calibration, actual vs expected.",
+    ));
     if o.holdout_days > 0 {
-        out.push_str(&figure(&super::calibration_holdout(&btyd, model)?, &format!("Model check on the {} held-out days.", o.holdout_days)));
+        out.push(figure(
+            super::calibration_holdout(&btyd, model)?,
+            format!("Model check on the {} held-out days.", o.holdout_days),
+        ));
     }
     Ok(out)
 }
@@ -351,28 +570,50 @@ fn num4(x: f64) -> String {
     format!("{x:.4}")
 }
 
-fn value<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
+fn value<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let figures = fold(UsageSummary::new(o.zone.clone()), input.rows())?.finish()?;
     let quadrant = classify(&figures, &QuadrantParams::default())?;
     let tree = Arc::new(MetricTree::<Row<'_, U>>::standard().build()?);
     let window = Window::trailing_days(input.as_of, o.value_days)?;
-    let metrics = fold(MetricSummary::new(tree, o.zone.clone(), window), input.rows())?.finish()?;
-    let scores = value_scores(&metrics, &ValueWeights::for_quadrant(&quadrant.quadrant()), &TierParams::default())?;
-    Ok(format!(
-        "{}{}",
-        figure(&super::quadrant_chart(&quadrant)?, &quadrant.label),
-        figure(&super::pareto_curve(&scores)?, &format!("Value score over the last {} days, weighted as the quadrant recommends.", o.value_days))
-    ))
+    let metrics = fold(
+        MetricSummary::new(tree, o.zone.clone(), window),
+        input.rows(),
+    )?
+    .finish()?;
+    let scores = value_scores(
+        &metrics,
+        &ValueWeights::for_quadrant(&quadrant.quadrant()),
+        &TierParams::default(),
+    )?;
+    Ok(vec![
+        figure(super::quadrant_chart(&quadrant)?, quadrant.label.clone()),
+        figure(
+            super::pareto_curve(&scores)?,
+            format!(
+                "Value score over the last {} days, weighted as the quadrant recommends.",
+                o.value_days
+            ),
+        ),
+    ])
 }
 
-fn health<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>, o: &ReportOptions) -> Result<String> {
+fn health<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
+    input: &Input<'_, U>,
+    o: &ReportOptions,
+) -> Result<Vec<Part>> {
     let daily = fold(DailyActivity::new(o.zone.clone()), input.rows())?.finish()?;
     let model = HealthModel::new(o.health.clone())?;
     let to = input.as_of.with_timezone(&o.zone).date_naive();
     let from = to - TimeDelta::days(i64::from(o.health_days) - 1);
     let report = model.score(&daily, from, to)?;
-    Ok(figure(
-        &super::health_index(&report, o.health.healthy_line)?,
-        &format!("Alert after {} consecutive days below the warning line.", o.health.consecutive_days),
-    ))
+    Ok(vec![figure(
+        super::health_index(&report, o.health.healthy_line)?,
+        format!(
+            "Alert after {} consecutive days below the warning line.",
+            o.health.consecutive_days
+        ),
+    )])
 }

@@ -45,7 +45,8 @@ const RATE: &str = "#d62728";
 /// ```
 pub fn lifecycle_bars(report: &StageReport) -> Result<String> {
     let frame = Frame {
-        right: 190.0,
+        width: 820.0,
+        right: 230.0,
         ..Frame::standard()
     };
     let mut s = Svg::new(
@@ -115,13 +116,25 @@ pub fn lifecycle_bars(report: &StageReport) -> Result<String> {
             );
             if stage == Stage::Churned && v > 0.0 {
                 // Hatching keeps churned apart from retained in greyscale.
-                s.rect(x, y_hi, width, y_lo - y_hi, &hatch, " class=\"hatch\" aria-hidden=\"true\"");
+                s.rect(
+                    x,
+                    y_hi,
+                    width,
+                    y_lo - y_hi,
+                    &hatch,
+                    " class=\"hatch\" aria-hidden=\"true\"",
+                );
             }
             bottom -= v;
         }
         let cx = x + width / 2.0;
         centres.push((cx, period.clone()));
-        points.push((cx, rate.at(svg::finite("active_rate", row.active_rate)?), period, row.active_rate));
+        points.push((
+            cx,
+            rate.at(svg::finite("active_rate", row.active_rate)?),
+            period,
+            row.active_rate,
+        ));
     }
     s.raw("</g>");
     let line: Vec<(f64, f64)> = points.iter().map(|(x, y, _, _)| (*x, *y)).collect();
@@ -142,9 +155,14 @@ pub fn lifecycle_bars(report: &StageReport) -> Result<String> {
     if n == 0 {
         s.empty_note("no periods");
     }
-    let mut items: Vec<(&str, &str, &str)> = UP.iter().rev().map(|(st, f)| (st.name(), *f, "box")).collect();
+    let mut items: Vec<(&str, &str, &str)> = UP
+        .iter()
+        .rev()
+        .map(|(st, f)| (st.name(), *f, "box"))
+        .collect();
     items.extend(DOWN.iter().map(|(st, f)| (st.name(), *f, "box")));
     items.push(("active rate", RATE, "line"));
+    s.legend_x = Some(frame.x1() + 64.0);
     s.legend("stage", &items);
     Ok(s.finish())
 }
@@ -170,7 +188,14 @@ pub(crate) fn right_percent_axis(s: &mut Svg, scale: &Linear, label: &str) {
     for k in 0..=5 {
         let v = f64::from(k) * 0.2;
         let yy = scale.at(v);
-        s.line(f.x1(), yy, f.x1() + 5.0, yy, "#333333", &format!(" class=\"tick\" data-axis=\"y2\" data-value=\"{}\"", num(v)));
+        s.line(
+            f.x1(),
+            yy,
+            f.x1() + 5.0,
+            yy,
+            "#333333",
+            &format!(" class=\"tick\" data-axis=\"y2\" data-value=\"{}\"", num(v)),
+        );
         s.text(f.x1() + 8.0, yy + 4.0, "start", "", &format!("{}%", k * 20));
     }
     let x = f.x1() + 44.0;
@@ -244,7 +269,12 @@ pub fn lifecycle_waterfall(d: &Decomposition) -> Result<String> {
     );
     let total = steps.iter().map(|x| x.1).sum::<f64>().max(d.active as f64);
     let tick_values = svg::ticks(0.0, total.max(1.0), 6);
-    let y = Linear::new(0.0, tick_values.last().copied().unwrap_or(1.0), frame.y1(), frame.y0());
+    let y = Linear::new(
+        0.0,
+        tick_values.last().copied().unwrap_or(1.0),
+        frame.y1(),
+        frame.y0(),
+    );
     s.y_axis(&y, &tick_values, "active users (count)", svg::short);
     let band = (frame.x1() - frame.x0()) / 6.0;
     let width = band * 0.6;
@@ -273,7 +303,13 @@ pub fn lifecycle_waterfall(d: &Decomposition) -> Result<String> {
                 num(*from)
             ),
         );
-        s.text(x + width / 2.0, y_hi - 4.0, "middle", " class=\"value-label\"", &num(*v));
+        s.text(
+            x + width / 2.0,
+            y_hi - 4.0,
+            "middle",
+            " class=\"value-label\"",
+            &num(*v),
+        );
         centres.push((x + width / 2.0, (*name).to_string()));
     }
     s.raw("</g>");
@@ -347,8 +383,8 @@ pub(crate) mod tests {
             EventRecord::new(3, t(2, 20)),
             EventRecord::new(3, t(3, 20)),
         ];
-        let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1, 1), t(4, 30))
-            .unwrap();
+        let s =
+            LifecycleSummary::new(Calendar::new(Utc, Interval::Month), t(1, 1), t(4, 30)).unwrap();
         fold(s, &log)
             .unwrap()
             .finish()
@@ -363,7 +399,13 @@ pub(crate) mod tests {
         assert_eq!(attrs(&svg, "class=\"bar\"", "data-stage").len(), 4 * 7);
         let value = |p: &str, st: &str| {
             attr(
-                tag(&svg, &[&format!("data-period=\"{p}\""), &format!("data-stage=\"{st}\"")]),
+                tag(
+                    &svg,
+                    &[
+                        &format!("data-period=\"{p}\""),
+                        &format!("data-stage=\"{st}\""),
+                    ],
+                ),
                 "data-value",
             )
         };
@@ -424,6 +466,9 @@ pub(crate) mod tests {
 
     #[test]
     fn same_input_same_bytes() {
-        assert_eq!(lifecycle_bars(&report()).unwrap(), lifecycle_bars(&report()).unwrap());
+        assert_eq!(
+            lifecycle_bars(&report()).unwrap(),
+            lifecycle_bars(&report()).unwrap()
+        );
     }
 }

@@ -67,7 +67,7 @@ pub fn retention_heatmap(report: &RetentionReport) -> Result<String> {
             y + ch / 2.0 + 4.0,
             "end",
             " class=\"band-label\"",
-            &format!("{} ({} users)", row.period, row.size()),
+            &format!("{} ({} users)", svg::cut(&row.period), row.size()),
         );
         for k in 0..row.counts.len() {
             let rate = row.rate(k).unwrap_or(0.0);
@@ -98,10 +98,19 @@ pub fn retention_heatmap(report: &RetentionReport) -> Result<String> {
     }
     s.raw("</g><g class=\"axis x-axis\">");
     for k in 0..cols {
-        s.text(frame.x0() + cw * (k as f64 + 0.5), frame.y1() + 18.0, "middle", " class=\"band-label\"", &k.to_string());
+        s.text(
+            frame.x0() + cw * (k as f64 + 0.5),
+            frame.y1() + 18.0,
+            "middle",
+            " class=\"band-label\"",
+            &k.to_string(),
+        );
     }
     s.raw("</g>");
-    s.x_label(&format!("{} since the cohort's start (periods)", interval_name(report)));
+    s.x_label(&format!(
+        "{} since the cohort's start (periods)",
+        interval_name(report)
+    ));
     let c = num((frame.y0() + frame.y1()) / 2.0);
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"14\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {c})\">cohort (users)</text>"
@@ -112,8 +121,12 @@ pub fn retention_heatmap(report: &RetentionReport) -> Result<String> {
     let mid = ramp(0.5);
     let dark = ramp(1.0);
     s.legend(
-        "retained (% of cohort)",
-        &[("0%", "#f7fbff", "box"), ("50%", mid.as_str(), "box"), ("100%", dark.as_str(), "box")],
+        "retained",
+        &[
+            ("0%", "#f7fbff", "box"),
+            ("50%", mid.as_str(), "box"),
+            ("100%", dark.as_str(), "box"),
+        ],
     );
     Ok(s.finish())
 }
@@ -155,11 +168,15 @@ mod tests {
             .mode(RetentionMode::FirstTime)
             .check()
             .unwrap();
-        let report = fold(RetentionSummary::new(spec), &log).unwrap().finish().unwrap();
+        let report = fold(RetentionSummary::new(spec), &log)
+            .unwrap()
+            .finish()
+            .unwrap();
         let svg = retention_heatmap(&report).unwrap();
         // A triangle: 3 + 2 + 1 cells.
         assert_eq!(attrs(&svg, "class=\"cell\"", "data-offset").len(), 6);
-        let cell = |c: &str, k: u8| tag(&svg, &[&format!("data-cohort=\"{c}\" data-offset=\"{k}\"")]);
+        let cell =
+            |c: &str, k: u8| tag(&svg, &[&format!("data-cohort=\"{c}\" data-offset=\"{k}\"")]);
         assert_eq!(attr(cell("2025-01", 0), "data-users"), 2.0);
         assert_eq!(attr(cell("2025-01", 1), "data-value"), 0.5);
         assert_eq!(attr(cell("2025-01", 2), "data-value"), 1.0);

@@ -118,8 +118,20 @@ pub fn rfm_heatmap<U>(scores: &RfmScores<U>) -> Result<String> {
     }
     s.raw("</g><g class=\"axis\">");
     for i in 1..=k {
-        s.text(frame.x0() + cw * (i as f64 - 0.5), frame.y1() + 18.0, "middle", " class=\"band-label\"", &i.to_string());
-        s.text(frame.x0() - 8.0, frame.y1() - ch * (i as f64 - 0.5) + 4.0, "end", " class=\"band-label\"", &i.to_string());
+        s.text(
+            frame.x0() + cw * (i as f64 - 0.5),
+            frame.y1() + 18.0,
+            "middle",
+            " class=\"band-label\"",
+            &i.to_string(),
+        );
+        s.text(
+            frame.x0() - 8.0,
+            frame.y1() - ch * (i as f64 - 0.5) + 4.0,
+            "end",
+            " class=\"band-label\"",
+            &i.to_string(),
+        );
     }
     s.raw("</g>");
     s.x_label("frequency score (1 = fewest orders)");
@@ -127,15 +139,23 @@ pub fn rfm_heatmap<U>(scores: &RfmScores<U>) -> Result<String> {
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"30\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 30 {c})\">recency score (5 = most recent)</text>"
     ).replace("(5 =", &format!("({k} =")));
-    let lo_label = if all.is_empty() { "no customers".to_string() } else { format!("low: {}", svg::short(lo)) };
-    let hi_label = if all.is_empty() { String::new() } else { format!("high: {}", svg::short(hi)) };
+    let lo_label = if all.is_empty() {
+        "no customers".to_string()
+    } else {
+        format!("low: {}", svg::short(lo))
+    };
+    let hi_label = if all.is_empty() {
+        String::new()
+    } else {
+        format!("high: {}", svg::short(hi))
+    };
     let mut items = vec![(lo_label.as_str(), "#f7fbff", "box")];
     let dark = ramp(1.0);
     if !all.is_empty() {
         items.push((hi_label.as_str(), dark.as_str(), "box"));
     }
     items.push(("no customers", "#e0e0e0", "box"));
-    s.legend("mean monetary (money per customer)", &items);
+    s.legend("mean monetary", &items);
     Ok(s.finish())
 }
 
@@ -182,17 +202,38 @@ pub fn rfm_segments(segments: &Segmentation) -> Result<String> {
         .map(|r| r.customer_share.max(r.revenue_share))
         .fold(0.0, f64::max);
     let tick_values = svg::ticks(0.0, (max_share * 100.0).max(1.0), 5);
-    let x = Linear::new(0.0, tick_values.last().copied().unwrap_or(100.0), frame.x0(), frame.x1());
-    s.x_axis(&x, &tick_values, "share of all customers / of all revenue (%)", |v| format!("{}%", num(v)));
+    let x = Linear::new(
+        0.0,
+        tick_values.last().copied().unwrap_or(100.0),
+        frame.x0(),
+        frame.x1(),
+    );
+    s.x_axis(
+        &x,
+        &tick_values,
+        "share of all customers / of all revenue (%)",
+        |v| format!("{}%", num(v)),
+    );
     let band = (frame.y1() - frame.y0()) / n.max(1) as f64;
     let bar = band * 0.36;
     s.raw("<g class=\"marks\">");
     for (i, r) in rows.iter().enumerate() {
         let y = frame.y0() + band * i as f64 + band * 0.12;
-        s.text(frame.x0() - 8.0, y + bar + 4.0, "end", " class=\"band-label\"", &r.segment);
+        s.text(
+            frame.x0() - 8.0,
+            y + bar + 4.0,
+            "end",
+            " class=\"band-label\"",
+            &svg::cut(&r.segment),
+        );
         for (j, (measure, share, count, fill)) in [
             ("customers", r.customer_share, r.customers as f64, SERIES[0]),
-            ("revenue", r.revenue_share, svg::finite("revenue", r.revenue)?, SERIES[3]),
+            (
+                "revenue",
+                r.revenue_share,
+                svg::finite("revenue", r.revenue)?,
+                SERIES[3],
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -227,7 +268,10 @@ pub fn rfm_segments(segments: &Segmentation) -> Result<String> {
     }
     s.legend(
         "measure",
-        &[("customers (share)", SERIES[0], "box"), ("revenue (share)", SERIES[3], "box")],
+        &[
+            ("customers (share)", SERIES[0], "box"),
+            ("revenue (share)", SERIES[3], "box"),
+        ],
     );
     Ok(s.finish())
 }
@@ -243,10 +287,10 @@ mod tests {
     /// monetary >= 100 scores 2.
     fn scores() -> RfmScores<&'static str> {
         let table = RfmTable::from_customers(vec![
-            CustomerRow::new("a", 10.0, 5, 500.0),  // r2 f2
-            CustomerRow::new("b", 20.0, 4, 300.0),  // r2 f2
-            CustomerRow::new("c", 300.0, 1, 40.0),  // r1 f1
-            CustomerRow::new("d", 30.0, 1, 10.0),   // r2 f1
+            CustomerRow::new("a", 10.0, 5, 500.0), // r2 f2
+            CustomerRow::new("b", 20.0, 4, 300.0), // r2 f2
+            CustomerRow::new("c", 300.0, 1, 40.0), // r1 f1
+            CustomerRow::new("d", 30.0, 1, 10.0),  // r2 f1
         ])
         .unwrap();
         ScoreParams::new(Method::Quantile)
@@ -264,7 +308,12 @@ mod tests {
     fn heatmap_cells_are_hand_computed_means() {
         let svg = rfm_heatmap(&scores()).unwrap();
         assert_eq!(attrs(&svg, "class=\"cell\"", "data-r").len(), 4);
-        let cell = |r: u8, f: u8| tag(&svg, &["class=\"cell\"", &format!("data-r=\"{r}\" data-f=\"{f}\"")]);
+        let cell = |r: u8, f: u8| {
+            tag(
+                &svg,
+                &["class=\"cell\"", &format!("data-r=\"{r}\" data-f=\"{f}\"")],
+            )
+        };
         // r2 f2: a and b, (500 + 300) / 2 = 400.
         assert_eq!(attr(cell(2, 2), "data-value"), 400.0);
         assert_eq!(attr(cell(2, 2), "data-customers"), 2.0);
@@ -287,7 +336,10 @@ mod tests {
         let seg = rules.segment(&scores).unwrap();
         let svg = rfm_segments(&seg).unwrap();
         // Two bars per summary row (the summary also lists the empty catch-all segment).
-        assert_eq!(attrs(&svg, "class=\"bar\"", "data-segment").len(), 2 * seg.summary.len());
+        assert_eq!(
+            attrs(&svg, "class=\"bar\"", "data-segment").len(),
+            2 * seg.summary.len()
+        );
         // By hand: best = a, b (2 of 4 customers, 800 of 850 revenue); rest = c, d (2 of 4,
         // 50 of 850). The largest share, 800/850 = 94.1%, puts the last axis tick at 100%
         // (ticks of 20), over a plot of 760 - 170 - 170 = 420 px.
@@ -299,7 +351,12 @@ mod tests {
             ("rest", "customers", 2.0, 0.5),
             ("rest", "revenue", 50.0, 50.0 / 850.0),
         ] {
-            let bar = tag(&svg, &[&format!("data-segment=\"{segment}\" data-measure=\"{measure}\"")]);
+            let bar = tag(
+                &svg,
+                &[&format!(
+                    "data-segment=\"{segment}\" data-measure=\"{measure}\""
+                )],
+            );
             assert_eq!(attr(bar, "data-count"), count);
             assert!((attr(bar, "data-value") - share).abs() < 1e-6);
             assert!((attr(bar, "width") - share * 420.0).abs() < 0.01);

@@ -37,14 +37,18 @@ pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64> {
     }
 }
 
-/// Text escaped for an SVG/HTML text node or a quoted attribute, cut to [`SHOWN`] characters.
+/// Outside text shown as a label (a segment name, a cohort), cut to [`SHOWN`] characters.
+pub(crate) fn cut(text: &str) -> String {
+    match text.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Text escaped for an SVG/HTML text node or a quoted attribute.
 pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for (i, c) in text.chars().enumerate() {
-        if i == SHOWN {
-            out.push('…');
-            break;
-        }
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -150,6 +154,8 @@ impl Frame {
 pub(crate) struct Svg {
     pub out: String,
     pub frame: Frame,
+    /// Left edge of the legend (default: 16 px right of the plot).
+    pub legend_x: Option<f64>,
 }
 
 /// Fill of a pattern drawn over a colour (hatching), so that two series with close lightness
@@ -174,7 +180,11 @@ impl Svg {
             t = esc(title),
             d = esc(desc),
         );
-        Svg { out, frame }
+        Svg {
+            out,
+            frame,
+            legend_x: None,
+        }
     }
 
     /// The hatch pattern's reference for this chart.
@@ -236,7 +246,13 @@ impl Svg {
     /// A left axis with ticks at `values` on `scale`, labelled `label` (with its unit).
     /// Each tick is a `<line class="tick" data-axis="y" data-value="..">`: a browser measures
     /// the scale from two of them.
-    pub(crate) fn y_axis(&mut self, scale: &Linear, values: &[f64], label: &str, fmt: fn(f64) -> String) {
+    pub(crate) fn y_axis(
+        &mut self,
+        scale: &Linear,
+        values: &[f64],
+        label: &str,
+        fmt: fn(f64) -> String,
+    ) {
         let f = self.frame;
         self.raw("<g class=\"axis y-axis\">");
         for v in values {
@@ -262,7 +278,13 @@ impl Svg {
     }
 
     /// A bottom axis with ticks at `values` on `scale`, labelled `label`.
-    pub(crate) fn x_axis(&mut self, scale: &Linear, values: &[f64], label: &str, fmt: fn(f64) -> String) {
+    pub(crate) fn x_axis(
+        &mut self,
+        scale: &Linear,
+        values: &[f64],
+        label: &str,
+        fmt: fn(f64) -> String,
+    ) {
         let f = self.frame;
         self.raw("<g class=\"axis x-axis\">");
         for v in values {
@@ -301,7 +323,13 @@ impl Svg {
         self.raw("<g class=\"axis x-axis\">");
         for (i, (x, label)) in centres.iter().enumerate() {
             if i % every == 0 {
-                self.text(*x, f.y1() + 18.0, "middle", " class=\"band-label\"", label);
+                self.text(
+                    *x,
+                    f.y1() + 18.0,
+                    "middle",
+                    " class=\"band-label\"",
+                    &cut(label),
+                );
             }
         }
         self.raw("</g>");
@@ -310,7 +338,7 @@ impl Svg {
     /// A legend at the right: one swatch per `(label, fill, kind)`; `kind` is `box` or `line`.
     pub(crate) fn legend(&mut self, title: &str, items: &[(&str, &str, &str)]) {
         let f = self.frame;
-        let x = f.x1() + 16.0;
+        let x = self.legend_x.unwrap_or(f.x1() + 16.0);
         let mut y = f.y0();
         self.raw("<g class=\"legend\">");
         self.text(x, y, "start", " font-weight=\"bold\"", title);
@@ -319,7 +347,14 @@ impl Svg {
             if *kind == "line" {
                 self.line(x, y - 4.0, x + 14.0, y - 4.0, fill, " stroke-width=\"3\"");
             } else {
-                self.rect(x, y - 11.0, 14.0, 14.0, fill, " stroke=\"#333333\" stroke-width=\"0.5\"");
+                self.rect(
+                    x,
+                    y - 11.0,
+                    14.0,
+                    14.0,
+                    fill,
+                    " stroke=\"#333333\" stroke-width=\"0.5\"",
+                );
             }
             self.text(x + 20.0, y, "start", " class=\"legend-item\"", label);
         }
@@ -357,7 +392,11 @@ pub(crate) const SERIES: [&str; 6] = [
 
 /// The sequential ramp of the heatmaps: light to dark blue, monotone in lightness.
 pub(crate) fn ramp(t: f64) -> String {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     // From #f7fbff (L* 98) to #08306b (L* 21), linear in RGB: monotone in lightness.
     let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
     format!(
@@ -390,9 +429,18 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_range() {
         // 0..=87 in about 5 steps: raw step 17.4 -> 20.
-        assert_eq!(ticks(0.0, 87.0, 5), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
-        assert_eq!(ticks(0.0, 0.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
-        assert_eq!(ticks(-30.0, 45.0, 4), vec![-40.0, -20.0, 0.0, 20.0, 40.0, 60.0]);
+        assert_eq!(
+            ticks(0.0, 87.0, 5),
+            vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
+        assert_eq!(
+            ticks(0.0, 0.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(
+            ticks(-30.0, 45.0, 4),
+            vec![-40.0, -20.0, 0.0, 20.0, 40.0, 60.0]
+        );
     }
 
     #[test]

@@ -27,10 +27,21 @@ use crate::{Error, Result};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
-    let days = svg::finite("active_days_per_user_month", report.measured.active_days_per_user_month)?;
+    let days = svg::finite(
+        "active_days_per_user_month",
+        report.measured.active_days_per_user_month,
+    )?;
     let share = svg::finite("payer_share", report.measured.payer_share)?;
-    let (tx, ty) = (report.thresholds.high_frequency_days(), report.thresholds.direct_payer_share());
-    let frame = Frame { width: 700.0, height: 520.0, right: 200.0, ..Frame::standard() };
+    let (tx, ty) = (
+        report.thresholds.high_frequency_days(),
+        report.thresholds.direct_payer_share(),
+    );
+    let frame = Frame {
+        width: 700.0,
+        height: 520.0,
+        right: 200.0,
+        ..Frame::standard()
+    };
     let mut s = Svg::new(
         "value-quadrant",
         frame,
@@ -44,7 +55,10 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
             report.label
         ),
     );
-    let (xm, ym) = ((frame.x0() + frame.x1()) / 2.0, (frame.y0() + frame.y1()) / 2.0);
+    let (xm, ym) = (
+        (frame.x0() + frame.x1()) / 2.0,
+        (frame.y0() + frame.y1()) / 2.0,
+    );
     let px = |v: f64| {
         if v <= tx {
             Linear::new(0.0, tx, frame.x0(), xm).at(v)
@@ -61,10 +75,34 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
     };
     s.raw("<g class=\"marks\">");
     for (frequency, payment, x, y, label) in [
-        (Frequency::Low, Payment::Direct, frame.x0(), frame.y0(), "low frequency, paid directly"),
-        (Frequency::High, Payment::Direct, xm, frame.y0(), "high frequency, paid directly"),
-        (Frequency::Low, Payment::None, frame.x0(), ym, "low frequency, no direct payment"),
-        (Frequency::High, Payment::None, xm, ym, "high frequency, no direct payment"),
+        (
+            Frequency::Low,
+            Payment::Direct,
+            frame.x0(),
+            frame.y0(),
+            "low frequency, paid directly",
+        ),
+        (
+            Frequency::High,
+            Payment::Direct,
+            xm,
+            frame.y0(),
+            "high frequency, paid directly",
+        ),
+        (
+            Frequency::Low,
+            Payment::None,
+            frame.x0(),
+            ym,
+            "low frequency, no direct payment",
+        ),
+        (
+            Frequency::High,
+            Payment::None,
+            xm,
+            ym,
+            "high frequency, no direct payment",
+        ),
     ] {
         let selected = frequency == report.frequency && payment == report.payment;
         s.rect(
@@ -79,7 +117,17 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
                 match payment { Payment::Direct => "direct", Payment::None => "none" },
             ),
         );
-        s.text(x + (xm - frame.x0()) / 2.0, y + 20.0, "middle", if selected { " font-weight=\"bold\"" } else { " fill=\"#555555\"" }, label);
+        s.text(
+            x + (xm - frame.x0()) / 2.0,
+            y + 20.0,
+            "middle",
+            if selected {
+                " font-weight=\"bold\""
+            } else {
+                " fill=\"#555555\""
+            },
+            label,
+        );
     }
     let (cx, cy) = (px(days), py(share));
     let _ = write!(
@@ -91,15 +139,45 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
         num(days),
         share
     );
-    s.text(cx + 10.0, cy - 8.0, "start", " font-weight=\"bold\"", "this product");
+    s.text(
+        cx + 10.0,
+        cy - 8.0,
+        "start",
+        " font-weight=\"bold\"",
+        "this product",
+    );
     s.raw("</g><g class=\"axis\">");
-    for (v, label) in [(0.0, "0".to_string()), (tx, num(tx)), (31.0, "31".to_string())] {
-        s.line(px(v), frame.y1(), px(v), frame.y1() + 5.0, "#333333", &format!(" class=\"tick\" data-axis=\"x\" data-value=\"{}\"", num(v)));
+    for (v, label) in [
+        (0.0, "0".to_string()),
+        (tx, num(tx)),
+        (31.0, "31".to_string()),
+    ] {
+        s.line(
+            px(v),
+            frame.y1(),
+            px(v),
+            frame.y1() + 5.0,
+            "#333333",
+            &format!(" class=\"tick\" data-axis=\"x\" data-value=\"{}\"", num(v)),
+        );
         s.text(px(v), frame.y1() + 18.0, "middle", "", &label);
     }
     for v in [0.0, ty, 1.0] {
-        s.line(frame.x0() - 5.0, py(v), frame.x0(), py(v), "#333333", &format!(" class=\"tick\" data-axis=\"y\" data-value=\"{}\"", num(v)));
-        s.text(frame.x0() - 8.0, py(v) + 4.0, "end", "", &format!("{}%", num(v * 100.0)));
+        s.line(
+            frame.x0() - 5.0,
+            py(v),
+            frame.x0(),
+            py(v),
+            "#333333",
+            &format!(" class=\"tick\" data-axis=\"y\" data-value=\"{}\"", num(v)),
+        );
+        s.text(
+            frame.x0() - 8.0,
+            py(v) + 4.0,
+            "end",
+            "",
+            &format!("{}%", num(v * 100.0)),
+        );
     }
     s.raw("</g>");
     s.x_label("usage frequency (active days per user per month; split at the threshold)");
@@ -107,7 +185,14 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"16\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {c})\">payer share (% of active users; split at the threshold)</text>"
     ));
-    s.legend("quadrant", &[("this product's quadrant", "#c6dbef", "box"), ("other quadrants", "#f0f0f0", "box"), ("this product", SERIES[0], "box")]);
+    s.legend(
+        "quadrant",
+        &[
+            ("this product's quadrant", "#c6dbef", "box"),
+            ("other quadrants", "#f0f0f0", "box"),
+            ("this product", SERIES[0], "box"),
+        ],
+    );
     Ok(s.finish())
 }
 
@@ -140,7 +225,13 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
     let mut v: Vec<f64> = report
         .users
         .iter()
-        .map(|u| if u.score.is_finite() { u.score.max(0.0) } else { 0.0 })
+        .map(|u| {
+            if u.score.is_finite() {
+                u.score.max(0.0)
+            } else {
+                0.0
+            }
+        })
         .collect();
     v.sort_unstable_by(|a, b| b.total_cmp(a));
     let n = v.len();
@@ -160,7 +251,12 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
         let frac = slices - whole as f64;
         (prefix[whole] + v.get(whole).map_or(0.0, |x| frac * x)) / total
     };
-    let frame = Frame { width: 640.0, height: 480.0, right: 170.0, ..Frame::standard() };
+    let frame = Frame {
+        width: 640.0,
+        height: 480.0,
+        right: 170.0,
+        ..Frame::standard()
+    };
     let top20 = held(0.2);
     let mut s = Svg::new(
         "value-pareto",
@@ -177,7 +273,14 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
     let ticks: Vec<f64> = (0..=5).map(|i| f64::from(i) * 0.2).collect();
     s.y_axis(&y, &ticks, "cumulative share of value (%)", pct);
     s.x_axis(&x, &ticks, "share of users, highest value first (%)", pct);
-    s.line(x.at(0.0), y.at(0.0), x.at(1.0), y.at(1.0), "#999999", " class=\"even\" stroke-dasharray=\"4 4\"");
+    s.line(
+        x.at(0.0),
+        y.at(0.0),
+        x.at(1.0),
+        y.at(1.0),
+        "#999999",
+        " class=\"even\" stroke-dasharray=\"4 4\"",
+    );
     // Tier boundaries: the share of users in each tier and the tiers above it.
     s.raw("<g class=\"tiers\">");
     let mut above = 0u64;
@@ -198,7 +301,13 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
                 esc(&tier.name)
             ),
         );
-        s.text(x.at(q) + 3.0, frame.y1() - 6.0, "start", " font-size=\"10\"", &format!("{} and above", tier.name));
+        s.text(
+            x.at(q) + 3.0,
+            frame.y1() - 6.0,
+            "start",
+            " font-size=\"10\"",
+            &format!("{} and above", tier.name),
+        );
     }
     s.raw("</g>");
     let pts: Vec<(f64, f64, f64)> = (0..=CURVE_POINTS)
@@ -208,7 +317,13 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
         })
         .collect();
     s.raw("<g class=\"marks\">");
-    s.polyline(&pts.iter().map(|(q, h, _)| (x.at(*q), y.at(*h))).collect::<Vec<_>>(), SERIES[1], " class=\"curve\"");
+    s.polyline(
+        &pts.iter()
+            .map(|(q, h, _)| (x.at(*q), y.at(*h)))
+            .collect::<Vec<_>>(),
+        SERIES[1],
+        " class=\"curve\"",
+    );
     for (q, h, _) in &pts {
         let _ = write!(
             s.out,
@@ -219,8 +334,21 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
         );
     }
     s.raw("</g>");
-    s.text(x.at(0.2) + 6.0, y.at(top20) + 16.0, "start", " font-weight=\"bold\"", &format!("top 20% hold {}%", num(top20 * 100.0)));
-    s.legend("curve", &[("users by value", SERIES[1], "line"), ("even spread", "#999999", "line"), ("tier boundary", "#525252", "line")]);
+    s.text(
+        x.at(0.2) + 6.0,
+        y.at(top20) + 16.0,
+        "start",
+        " font-weight=\"bold\"",
+        &format!("top 20% hold {}%", num(top20 * 100.0)),
+    );
+    s.legend(
+        "curve",
+        &[
+            ("users by value", SERIES[1], "line"),
+            ("even spread", "#999999", "line"),
+            ("tier boundary", "#525252", "line"),
+        ],
+    );
     Ok(s.finish())
 }
 
@@ -249,7 +377,12 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
 /// ```
 pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<String> {
     let warning = report.warning_line;
-    if !(warning.is_finite() && healthy_line.is_finite() && 0.0 <= warning && warning <= healthy_line && healthy_line <= 100.0) {
+    if !(warning.is_finite()
+        && healthy_line.is_finite()
+        && 0.0 <= warning
+        && warning <= healthy_line
+        && healthy_line <= 100.0)
+    {
         return Err(Error::invalid(
             "healthy_line",
             format!("need 0 <= warning line ({warning}) <= healthy line ({healthy_line}) <= 100"),
@@ -287,10 +420,20 @@ pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<St
             frame.x1() - frame.x0(),
             y.at(lo) - y.at(hi),
             fill,
-            &format!(" class=\"band\" data-band=\"{name}\" data-from=\"{}\" data-to=\"{}\"", num(lo), num(hi)),
+            &format!(
+                " class=\"band\" data-band=\"{name}\" data-from=\"{}\" data-to=\"{}\"",
+                num(lo),
+                num(hi)
+            ),
         );
         if hi - lo >= 6.0 {
-            s.text(frame.x1() - 6.0, y.at(hi) + 14.0, "end", " class=\"band-name\" fill=\"#333333\"", name);
+            s.text(
+                frame.x1() - 6.0,
+                y.at(hi) + 14.0,
+                "end",
+                " class=\"band-name\" fill=\"#333333\"",
+                name,
+            );
         }
     }
     s.raw("</g>");
@@ -300,12 +443,29 @@ pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<St
     s.raw("<g class=\"axis x-axis\">");
     for d in date_ticks.iter().filter(|d| **d <= span) {
         let date = first + chrono::TimeDelta::days(*d as i64);
-        s.line(x.at(*d), frame.y1(), x.at(*d), frame.y1() + 5.0, "#333333", &format!(" class=\"tick\" data-axis=\"x\" data-value=\"{date}\""));
+        s.line(
+            x.at(*d),
+            frame.y1(),
+            x.at(*d),
+            frame.y1() + 5.0,
+            "#333333",
+            &format!(" class=\"tick\" data-axis=\"x\" data-value=\"{date}\""),
+        );
         s.text(x.at(*d), frame.y1() + 18.0, "middle", "", &date.to_string());
     }
     s.raw("</g>");
     s.x_label("day (date)");
-    s.line(frame.x0(), y.at(warning), frame.x1(), y.at(warning), "#b2182b", &format!(" class=\"alert-line\" data-value=\"{}\" stroke-width=\"2\" stroke-dasharray=\"8 4\"", num(warning)));
+    s.line(
+        frame.x0(),
+        y.at(warning),
+        frame.x1(),
+        y.at(warning),
+        "#b2182b",
+        &format!(
+            " class=\"alert-line\" data-value=\"{}\" stroke-width=\"2\" stroke-dasharray=\"8 4\"",
+            num(warning)
+        ),
+    );
     s.raw("<g class=\"marks\">");
     let mut pts = Vec::with_capacity(series.len());
     for (d, v) in &series {
@@ -324,7 +484,17 @@ pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<St
     }
     for a in &report.alerts {
         let ax = day_x(a.fired_on);
-        s.line(ax, frame.y0(), ax, frame.y1(), "#b2182b", &format!(" class=\"alert\" data-date=\"{}\" stroke-width=\"1\"", a.fired_on));
+        s.line(
+            ax,
+            frame.y0(),
+            ax,
+            frame.y1(),
+            "#b2182b",
+            &format!(
+                " class=\"alert\" data-date=\"{}\" stroke-width=\"1\"",
+                a.fired_on
+            ),
+        );
     }
     s.raw("</g>");
     if series.is_empty() {
@@ -355,13 +525,22 @@ mod tests {
     fn quadrant_places_the_product_on_the_split_scales() {
         // 2 active days per month (half the 4-day threshold), 1% payers (half of 2%): the
         // point sits at the middle of the low/no-payment square.
-        let report = classify(&ProductFigures::given(2.0, 0.01).unwrap(), &QuadrantParams::default()).unwrap();
+        let report = classify(
+            &ProductFigures::given(2.0, 0.01).unwrap(),
+            &QuadrantParams::default(),
+        )
+        .unwrap();
         let svg = quadrant_chart(&report).unwrap();
         let q = tag(&svg, &["class=\"quadrant\"", "data-selected=\"true\""]);
         assert!(q.contains("data-frequency=\"low\" data-payment=\"none\""));
         let p = tag(&svg, &["class=\"product\""]);
         // Plot x 78..500 (mid 289), y 52..456 (mid 254): the middle of the lower-left square.
-        let frame = Frame { width: 700.0, height: 520.0, right: 200.0, ..Frame::standard() };
+        let frame = Frame {
+            width: 700.0,
+            height: 520.0,
+            right: 200.0,
+            ..Frame::standard()
+        };
         assert_eq!((frame.x1(), frame.y1()), (500.0, 456.0));
         assert!((attr(p, "cx") - (78.0 + (289.0 - 78.0) / 2.0)).abs() < 0.01);
         assert!((attr(p, "cy") - (456.0 - (456.0 - 254.0) / 2.0)).abs() < 0.01);
@@ -370,15 +549,42 @@ mod tests {
     #[test]
     fn pareto_points_follow_the_published_examples() {
         // pareto_share's documented example: scores 1, 1, 1, 1, 6: the top fifth holds 6/10.
-        let users: Vec<UserValue<usize>> =
-            [1.0, 1.0, 6.0, 1.0, 1.0].iter().enumerate().map(|(i, s)| UserValue { user: i, score: *s, tier: 0 }).collect();
+        let users: Vec<UserValue<usize>> = [1.0, 1.0, 6.0, 1.0, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| UserValue {
+                user: i,
+                score: *s,
+                tier: 0,
+            })
+            .collect();
         let tiers = vec![
-            TierRow { name: "low".into(), above: None, users: 4, value_share: 0.4 },
-            TierRow { name: "top".into(), above: Some(2.0), users: 1, value_share: 0.6 },
+            TierRow {
+                name: "low".into(),
+                above: None,
+                users: 4,
+                value_share: 0.4,
+            },
+            TierRow {
+                name: "top".into(),
+                above: Some(2.0),
+                users: 1,
+                value_share: 0.6,
+            },
         ];
-        let report = ValueReport { weights: vec![], users, tiers, pareto_share: 0.6 };
+        let report = ValueReport {
+            weights: vec![],
+            users,
+            tiers,
+            pareto_share: 0.6,
+        };
         let svg = pareto_curve(&report).unwrap();
-        let point = |q: &str| attr(tag(&svg, &["class=\"point\"", &format!("data-users=\"{q}\"")]), "data-value");
+        let point = |q: &str| {
+            attr(
+                tag(&svg, &["class=\"point\"", &format!("data-users=\"{q}\"")]),
+                "data-value",
+            )
+        };
         assert_eq!(point("0.200000"), 0.6);
         // Top 10%: half of the 6 = 3 of 10.
         assert_eq!(point("0.100000"), 0.3);
@@ -405,7 +611,12 @@ mod tests {
             to: day(5, 0.0, 0).date,
             contribution_target: None,
             warning_line: 40.0,
-            days: vec![day(1, 50.0, 3), day(2, 0.0, 0), day(3, 25.0, 3), day(5, 75.0, 3)],
+            days: vec![
+                day(1, 50.0, 3),
+                day(2, 0.0, 0),
+                day(3, 25.0, 3),
+                day(5, 75.0, 3),
+            ],
             users: vec![],
             alerts: vec![],
             anomalies: vec![],
@@ -420,7 +631,9 @@ mod tests {
         assert!((attr(tag(&svg, &["data-date=\"2025-01-05\""]), "cx") - 590.0).abs() < 0.01);
         let band = tag(&svg, &["data-band=\"watch\""]);
         assert!((attr(band, "height") - 304.0 * 0.2).abs() < 0.01);
-        assert!((attr(tag(&svg, &["class=\"alert-line\""]), "y1") - (356.0 - 304.0 * 0.4)).abs() < 0.01);
+        assert!(
+            (attr(tag(&svg, &["class=\"alert-line\""]), "y1") - (356.0 - 304.0 * 0.4)).abs() < 0.01
+        );
         assert!(health_index(&report, 30.0).is_err());
     }
 }
