@@ -82,7 +82,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     };
     let mut spec = CsvSpec::new(Column::parse(need("user")?), Column::parse(need("time")?))
         .amount(Column::parse(need("amount")?))
-        .zone(zone.clone())
+        .zone(zone)
         .sniffed(input)?;
     if let Some(d) = map.get("delimiter") {
         spec = spec.delimiter(match d.as_str() {

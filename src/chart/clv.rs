@@ -171,7 +171,7 @@ pub fn clv_matrix<M: TransactionModel + ?Sized>(
     s.x_label(&format!(
         "recency: time of the last purchase ({unit}s since the first)"
     ));
-    let c = num((frame.y0() + frame.y1()) / 2.0);
+    let c = num(f64::midpoint(frame.y0(), frame.y1()));
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"24\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 24 {c})\">frequency (repeat purchases)</text>"
     ));
@@ -272,7 +272,7 @@ pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(
         ("actual", &actual, SERIES[0]),
         ("model", &expected, SERIES[3]),
     ];
-    grouped_bars(
+    Ok(grouped_bars(
         "clv-repeat",
         "Customers by repeat purchases: actual vs model",
         &format!(
@@ -284,7 +284,7 @@ pub fn repeat_purchases<U, M: TransactionModel + ?Sized>(
         &series,
         "repeat purchases in calibration (count)",
         "customers (count)",
-    )
+    ))
 }
 
 /// Bars for each label, one per series, on one count scale from 0.
@@ -296,7 +296,7 @@ fn grouped_bars(
     series: &[(&str, &Vec<f64>, &str)],
     x_label: &str,
     y_label: &str,
-) -> Result<String> {
+) -> String {
     let frame = Frame::standard();
     let mut s = Svg::new(id, frame, title, desc);
     let hi = series
@@ -340,7 +340,7 @@ fn grouped_bars(
     s.x_label(x_label);
     let items: Vec<(&str, &str, &str)> = series.iter().map(|(n, _, f)| (*n, *f, "box")).collect();
     s.legend("series", &items);
-    Ok(s.finish())
+    s.finish()
 }
 
 /// Mean purchases in the holdout period by number of repeat purchases in calibration
@@ -444,7 +444,7 @@ pub fn calibration_holdout<U, M: TransactionModel + ?Sized>(
         "mean purchases in holdout (count per customer)",
         num,
     );
-    let x = Linear::new(-0.5, MAX_COUNT as f64 + 0.5, frame.x0(), frame.x1());
+    let x = Linear::new(-0.5, f64::from(MAX_COUNT) + 0.5, frame.x0(), frame.x1());
     let centres: Vec<(f64, String)> = (0..buckets)
         .map(|i| {
             (
@@ -608,12 +608,12 @@ mod tests {
         // Frequency 1: customers 2 and 3 made 0 and 2 holdout purchases: mean 1.
         assert_eq!(attr(point("1", "actual"), "data-value"), 1.0);
         assert_eq!(attr(point("1", "actual"), "data-customers"), 2.0);
-        let expected = (m
-            .expected_purchases(&Customer::new(1, 4.0, 10.0).unwrap(), 5.0)
-            .unwrap()
-            + m.expected_purchases(&Customer::new(1, 8.0, 10.0).unwrap(), 5.0)
-                .unwrap())
-            / 2.0;
+        let expected = f64::midpoint(
+            m.expected_purchases(&Customer::new(1, 4.0, 10.0).unwrap(), 5.0)
+                .unwrap(),
+            m.expected_purchases(&Customer::new(1, 8.0, 10.0).unwrap(), 5.0)
+                .unwrap(),
+        );
         assert!((attr(point("1", "model"), "data-value") - expected).abs() < 0.006);
         assert!(!svg.contains("data-frequency=\"2\""));
     }

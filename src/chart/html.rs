@@ -224,7 +224,7 @@ where
         .iter()
         .map(|(id, _)| {
             let parts = match *id {
-                "overview" => overview(&input, options),
+                "overview" => Ok(overview(&input)),
                 "rfm" => rfm(&input, options),
                 "lifecycle" => lifecycle(&input, options),
                 "retention" => retention(&input, options),
@@ -364,10 +364,7 @@ fn figure(svg: String, caption: impl Into<String>) -> Part {
     Part::Chart(svg, caption.into())
 }
 
-fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
-    input: &Input<'_, U>,
-    _o: &ReportOptions,
-) -> Result<Vec<Part>> {
+fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(input: &Input<'_, U>) -> Vec<Part> {
     let (mut events, mut revenue, mut payments) = (0u64, 0.0f64, 0u64);
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     for (t, a) in input
@@ -421,7 +418,7 @@ fn overview<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
         let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     out.push_str("</tbody></table>");
-    Ok(vec![Part::Html(out)])
+    vec![Part::Html(out)]
 }
 
 fn rfm<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
@@ -454,7 +451,7 @@ fn rfm<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
 
 /// The calendar of the report and the first instant of its window.
 fn window(as_of: DateTime<Utc>, o: &ReportOptions) -> (Calendar<Zone>, DateTime<Utc>) {
-    let calendar = Calendar::new(o.zone.clone(), o.interval);
+    let calendar = Calendar::new(o.zone, o.interval);
     let last = calendar.period_of(as_of);
     let first = last.offset(-(o.periods as i64 - 1));
     let from = calendar.start_of(&first);
@@ -508,7 +505,7 @@ fn clv<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
 ) -> Result<Vec<Part>> {
     let last_day = input.as_of.with_timezone(&o.zone).date_naive();
     let calibration_end = last_day - TimeDelta::days(i64::from(o.holdout_days));
-    let mut summary = BtydSummary::with_zone(o.zone.clone(), calibration_end, TimeUnit::Week);
+    let mut summary = BtydSummary::with_zone(o.zone, calibration_end, TimeUnit::Week);
     if o.holdout_days > 0 {
         summary = summary.holdout(last_day)?;
     }
@@ -574,15 +571,11 @@ fn value<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
     input: &Input<'_, U>,
     o: &ReportOptions,
 ) -> Result<Vec<Part>> {
-    let figures = fold(UsageSummary::new(o.zone.clone()), input.rows())?.finish()?;
+    let figures = fold(UsageSummary::new(o.zone), input.rows())?.finish()?;
     let quadrant = classify(&figures, &QuadrantParams::default())?;
     let tree = Arc::new(MetricTree::<Row<'_, U>>::standard().build()?);
     let window = Window::trailing_days(input.as_of, o.value_days)?;
-    let metrics = fold(
-        MetricSummary::new(tree, o.zone.clone(), window),
-        input.rows(),
-    )?
-    .finish()?;
+    let metrics = fold(MetricSummary::new(tree, o.zone, window), input.rows())?.finish()?;
     let scores = value_scores(
         &metrics,
         &ValueWeights::for_quadrant(&quadrant.quadrant()),
@@ -604,8 +597,8 @@ fn health<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
     input: &Input<'_, U>,
     o: &ReportOptions,
 ) -> Result<Vec<Part>> {
-    let daily = fold(DailyActivity::new(o.zone.clone()), input.rows())?.finish()?;
-    let model = HealthModel::new(o.health.clone())?;
+    let daily = fold(DailyActivity::new(o.zone), input.rows())?.finish()?;
+    let model = HealthModel::new(o.health)?;
     let to = input.as_of.with_timezone(&o.zone).date_naive();
     let from = to - TimeDelta::days(i64::from(o.health_days) - 1);
     let report = model.score(&daily, from, to)?;

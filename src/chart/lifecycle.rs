@@ -18,7 +18,7 @@ const DOWN: [(Stage, &str); 2] = [(Stage::Dormant, "#fdae6b"), (Stage::Churned, 
 /// The active-rate line.
 const RATE: &str = "#d62728";
 
-/// Stacked bars of a [`StageReport`]: per period, new / retained / retained_new / woken /
+/// Stacked bars of a [`StageReport`]: per period, new / retained / `retained_new` / woken /
 /// returned above the axis and dormant / churned below, on one count scale; the active rate
 /// as a line on a percentage scale at the right.
 ///
@@ -81,7 +81,7 @@ pub fn lifecycle_bars(report: &StageReport) -> Result<String> {
     let n = report.rows.len();
     let band = (frame.x1() - frame.x0()) / n.max(1) as f64;
     let width = (band * 0.7).max(1.0);
-    let hatch = s.hatch("lifecycle-bars");
+    let hatch = svg::hatch("lifecycle-bars");
     let mut centres = Vec::with_capacity(n);
     let mut points = Vec::with_capacity(n);
     s.raw("<g class=\"marks\">");
@@ -199,7 +199,7 @@ pub(crate) fn right_percent_axis(s: &mut Svg, scale: &Linear, label: &str) {
         s.text(f.x1() + 8.0, yy + 4.0, "start", "", &format!("{}%", k * 20));
     }
     let x = f.x1() + 44.0;
-    let c = num((f.y0() + f.y1()) / 2.0);
+    let c = num(f64::midpoint(f.y0(), f.y1()));
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"{x}\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(90 {x} {c})\">{}</text>",
         esc(label),
@@ -367,9 +367,9 @@ pub(crate) mod tests {
     /// user 1 active Jan, Feb, Mar, Apr; user 2 active Jan, then Apr; user 3 active Feb, Mar.
     /// By hand (the PostHog-style stage rules in src/lifecycle):
     /// Jan: 1 new, 2 new                    -> new 2
-    /// Feb: 1 retained_new, 2 dormant, 3 new -> new 1, retained_new 1, dormant 1
-    /// Mar: 1 retained, 2 churned (2 silent months), 3 retained_new
-    ///                                       -> retained 1, retained_new 1, churned 1
+    /// Feb: 1 `retained_new`, 2 dormant, 3 new -> new 1, `retained_new` 1, dormant 1
+    /// Mar: 1 retained, 2 churned (2 silent months), 3 `retained_new`
+    ///                                       -> retained 1, `retained_new` 1, churned 1
     /// Apr: 1 retained, 2 returned, 3 dormant -> retained 1, returned 1, dormant 1
     fn report() -> StageReport {
         let t = |m, d| Utc.with_ymd_and_hms(2025, m, d, 12, 0, 0).unwrap();

@@ -111,7 +111,7 @@ pub fn retention_heatmap(report: &RetentionReport) -> Result<String> {
         "{} since the cohort's start (periods)",
         interval_name(report)
     ));
-    let c = num((frame.y0() + frame.y1()) / 2.0);
+    let c = num(f64::midpoint(frame.y0(), frame.y1()));
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"14\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {c})\">cohort (users)</text>"
     ));

@@ -135,7 +135,7 @@ pub fn rfm_heatmap<U>(scores: &RfmScores<U>) -> Result<String> {
     }
     s.raw("</g>");
     s.x_label("frequency score (1 = fewest orders)");
-    let c = num((frame.y0() + frame.y1()) / 2.0);
+    let c = num(f64::midpoint(frame.y0(), frame.y1()));
     s.raw(&format!(
         "<text class=\"axis-label\" x=\"30\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 30 {c})\">recency score (5 = most recent)</text>"
     ).replace("(5 =", &format!("({k} =")));

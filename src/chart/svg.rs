@@ -158,10 +158,6 @@ pub(crate) struct Svg {
     pub legend_x: Option<f64>,
 }
 
-/// Fill of a pattern drawn over a colour (hatching), so that two series with close lightness
-/// still differ in greyscale.
-pub(crate) const HATCH: &str = "url(#hatch)";
-
 impl Svg {
     /// Opens the document: `id` names the chart (unique within an HTML page), `title` and
     /// `desc` are what a screen reader says.
@@ -185,11 +181,6 @@ impl Svg {
             frame,
             legend_x: None,
         }
-    }
-
-    /// The hatch pattern's reference for this chart.
-    pub(crate) fn hatch(&self, id: &str) -> String {
-        HATCH.replace("hatch", &format!("{id}-hatch"))
     }
 
     pub(crate) fn raw(&mut self, text: &str) {
@@ -267,7 +258,7 @@ impl Svg {
             );
             self.text(f.x0() - 8.0, y + 4.0, "end", "", &fmt(*v));
         }
-        let cy = (f.y0() + f.y1()) / 2.0;
+        let cy = f64::midpoint(f.y0(), f.y1());
         let _ = write!(
             self.out,
             "<text class=\"axis-label\" x=\"16\" y=\"{c}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {c})\">{}</text>",
@@ -307,7 +298,7 @@ impl Svg {
     pub(crate) fn x_label(&mut self, label: &str) {
         let f = self.frame;
         self.text(
-            (f.x0() + f.x1()) / 2.0,
+            f64::midpoint(f.x0(), f.x1()),
             f.height - 14.0,
             "middle",
             " class=\"axis-label\"",
@@ -365,8 +356,8 @@ impl Svg {
     pub(crate) fn empty_note(&mut self, text: &str) {
         let f = self.frame;
         self.text(
-            (f.x0() + f.x1()) / 2.0,
-            (f.y0() + f.y1()) / 2.0,
+            f64::midpoint(f.x0(), f.x1()),
+            f64::midpoint(f.y0(), f.y1()),
             "middle",
             " class=\"empty\" fill=\"#666666\"",
             text,
@@ -377,6 +368,12 @@ impl Svg {
         self.out.push_str("</svg>");
         self.out
     }
+}
+
+/// The fill of chart `id`'s hatch pattern (white diagonal lines drawn over a colour), so that
+/// two series with close lightness still differ in greyscale.
+pub(crate) fn hatch(id: &str) -> String {
+    format!("url(#{id}-hatch)")
 }
 
 /// Categorical colours ordered by lightness (dark to light): neighbours differ by at least
@@ -435,7 +432,7 @@ mod tests {
         );
         assert_eq!(
             ticks(0.0, 0.0, 5),
-            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+            vec![0.0, 0.2, 0.4, 0.600_000_000_000_000_1, 0.8, 1.0]
         );
         assert_eq!(
             ticks(-30.0, 45.0, 4),

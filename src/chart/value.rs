@@ -56,8 +56,8 @@ pub fn quadrant_chart(report: &QuadrantReport) -> Result<String> {
         ),
     );
     let (xm, ym) = (
-        (frame.x0() + frame.x1()) / 2.0,
-        (frame.y0() + frame.y1()) / 2.0,
+        f64::midpoint(frame.x0(), frame.x1()),
+        f64::midpoint(frame.y0(), frame.y1()),
     );
     let px = |v: f64| {
         if v <= tx {
