@@ -18,17 +18,18 @@ pub const MAX_COHORTS: usize = 36;
 /// None today (the result is always `Ok`); kept fallible like every chart.
 ///
 /// ```
-/// use userops::retention::{CohortRow, RetentionReport};
-/// # let mut report: RetentionReport = serde_json::from_str(r#"{"interval":"Month","mode":"FirstTime",
-/// #   "on_or_after":false,"min_return_events":1,"start_event":"*","return_event":"*",
-/// #   "window_start":"2025-01-01T00:00:00Z","window_end":"2025-03-01T00:00:00Z",
-/// #   "cohort_users":10,"events_outside_window":0,"events_unmatched":0,"cohorts":[]}"#)?;
-/// report.cohorts = vec![
-///     CohortRow { period: "2025-01".into(), start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), counts: vec![10, 4] },
-///     CohortRow { period: "2025-02".into(), start: chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap(), counts: vec![5] },
-/// ];
+/// use chrono::{TimeZone, Utc};
+/// use userops::event::EventRecord;
+/// use userops::fold::{fold, Summary};
+/// use userops::retention::{RetentionParams, RetentionSummary};
+/// use userops::time::{Calendar, Interval};
+/// let t = |m| Utc.with_ymd_and_hms(2025, m, 3, 12, 0, 0).unwrap();
+/// // User 1 in January and February, user 2 in January only.
+/// let log = [EventRecord::<u8>::new(1_u8, t(1)), EventRecord::new(2, t(1)), EventRecord::new(1, t(2))];
+/// let spec = RetentionParams::new(Calendar::new(Utc, Interval::Month), t(2), 2).check()?;
+/// let report = fold(RetentionSummary::new(spec), &log)?.finish()?;
 /// let svg = userops::chart::retention_heatmap(&report)?;
-/// assert!(svg.contains("data-cohort=\"2025-01\" data-offset=\"1\" data-users=\"4\" data-value=\"0.400000\""));
+/// assert!(svg.contains("data-cohort=\"2025-01\" data-offset=\"1\" data-users=\"1\" data-value=\"0.500000\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn retention_heatmap(report: &RetentionReport) -> Result<String> {

@@ -15,7 +15,7 @@ use crate::rfm::{RfmScores, Segmentation};
 ///
 /// ```
 /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams};
-/// let table = RfmTable::from_customers(vec![
+/// let table = RfmTable::<&str>::from_customers(vec![
 ///     CustomerRow::new("a", 10.0, 3, 300.0),
 ///     CustomerRow::new("b", 200.0, 1, 20.0),
 /// ])?;
@@ -170,7 +170,7 @@ pub fn rfm_heatmap<U>(scores: &RfmScores<U>) -> Result<String> {
 ///
 /// ```
 /// use userops::rfm::{CustomerRow, Method, RfmTable, ScoreParams, SegmentRules};
-/// let table = RfmTable::from_customers(vec![
+/// let table = RfmTable::<&str>::from_customers(vec![
 ///     CustomerRow::new("a", 10.0, 3, 300.0),
 ///     CustomerRow::new("b", 200.0, 1, 20.0),
 /// ])?;
