@@ -610,3 +610,95 @@ fn health<U: Clone + Eq + Hash + Ord + std::fmt::Debug>(
         ),
     )])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventRecord;
+    use crate::sample::{SampleConfig, generate};
+
+    fn sample() -> (EventTable<u64>, DateTime<Utc>) {
+        let data = generate(&SampleConfig::new(400).months(8).seed(3)).unwrap();
+        let table = EventTable::from_events(&data.events).unwrap();
+        (table, data.end - TimeDelta::seconds(1))
+    }
+
+    #[test]
+    fn events_after_as_of_change_no_chart() {
+        let (table, as_of) = sample();
+        let options = ReportOptions::default();
+        let before = charts(&table, as_of, &options).unwrap();
+        assert_eq!(
+            before.len(),
+            12,
+            "{:?}",
+            before.iter().map(|c| &c.id).collect::<Vec<_>>()
+        );
+        // Later events, from a known user and from a new one, with and without money.
+        let mut later = table.clone();
+        let after = as_of + TimeDelta::days(3);
+        later
+            .push(&EventRecord::new(1_u64, after).with_amount(50.0))
+            .unwrap();
+        later.push(&EventRecord::new(999_999_u64, after)).unwrap();
+        assert_eq!(charts(&later, as_of, &options).unwrap(), before);
+        // The page counts them in its overview, and is otherwise the same.
+        let page = report(&later, as_of, &options).unwrap();
+        assert!(page.contains("<th>events after it (left out)</th><td>2</td>"));
+    }
+
+    #[test]
+    fn same_table_same_bytes_and_no_fetch() {
+        let (table, as_of) = sample();
+        let options = ReportOptions::default();
+        let page = report(&table, as_of, &options).unwrap();
+        assert_eq!(page, report(&table, as_of, &options).unwrap());
+        for (id, _) in SECTIONS {
+            assert!(page.contains(&format!("<section class=\"model\" id=\"{id}\">")));
+        }
+        assert!(!page.contains("<script") && !page.contains("<link") && !page.contains("https:"));
+    }
+
+    #[test]
+    fn options_out_of_range_are_errors() {
+        let (table, as_of) = sample();
+        for bad in [
+            ReportOptions {
+                periods: 0,
+                ..Default::default()
+            },
+            ReportOptions {
+                periods: MAX_REPORT_PERIODS + 1,
+                ..Default::default()
+            },
+            ReportOptions {
+                health_days: 0,
+                ..Default::default()
+            },
+            ReportOptions {
+                rfm_bins: 1,
+                ..Default::default()
+            },
+            ReportOptions {
+                penalizer: f64::NAN,
+                ..Default::default()
+            },
+        ] {
+            assert!(report(&table, as_of, &bad).is_err(), "{bad:?}");
+        }
+        assert!(report(&EventTable::<u64>::new(), as_of, &ReportOptions::default()).is_err());
+    }
+
+    #[test]
+    fn a_section_that_cannot_be_computed_leaves_a_note() {
+        // No payments at all: RFM and CLV say why; the other sections still draw.
+        let t = |d: i64| DateTime::<Utc>::from_timestamp(1_735_689_600 + d * 86_400, 0).unwrap();
+        let log: Vec<EventRecord<u64>> = (0..200_i64)
+            .map(|i| EventRecord::new(i.unsigned_abs() % 20, t(i % 60)))
+            .collect();
+        let table = EventTable::from_events(&log).unwrap();
+        let page = report(&table, t(61), &ReportOptions::default()).unwrap();
+        assert_eq!(page.matches("class=\"note\"").count(), 2, "{page}");
+        assert!(page.contains("id=\"lifecycle-bars\""));
+    }
+}

@@ -14,7 +14,10 @@ const UP: [(Stage, &str); 5] = [
     (Stage::Returned, SERIES[4]),
 ];
 /// Stages drawn below the axis, top to bottom.
-const DOWN: [(Stage, &str); 2] = [(Stage::Dormant, "#fdae6b"), (Stage::Churned, SERIES[5])];
+const DOWN: [(Stage, &str); 2] = [(Stage::Dormant, DORMANT), (Stage::Churned, SERIES[5])];
+/// Dormant: L* 70, between `retained_new` (62) and woken (81) above the axis, and churned
+/// (36, hatched) below it.
+const DORMANT: &str = "#fd8d3c";
 /// The active-rate line.
 const RATE: &str = "#d62728";
 
@@ -160,7 +163,8 @@ pub fn lifecycle_bars(report: &StageReport) -> Result<String> {
         .rev()
         .map(|(st, f)| (st.name(), *f, "box"))
         .collect();
-    items.extend(DOWN.iter().map(|(st, f)| (st.name(), *f, "box")));
+    items.push((Stage::Dormant.name(), DORMANT, "box"));
+    items.push((Stage::Churned.name(), SERIES[5], hatch.as_str()));
     items.push(("active rate", RATE, "line"));
     s.legend_x = Some(frame.x1() + 64.0);
     s.legend("stage", &items);
@@ -462,6 +466,41 @@ pub(crate) mod tests {
             end += attr(step(name), "data-value");
         }
         assert_eq!(end, 2.0);
+    }
+
+    #[test]
+    fn stacked_fills_differ_in_greyscale() {
+        // CIE L* of an sRGB colour (IEC 61966-2-1 linearisation, CIE 1976 lightness).
+        let lightness = |hex: &str| {
+            let c = |i: usize| {
+                let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+                if v <= 0.040_45 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            let y = 0.2126 * c(1) + 0.7152 * c(3) + 0.0722 * c(5);
+            if y > 0.008_856 {
+                116.0 * y.cbrt() - 16.0
+            } else {
+                903.3 * y
+            }
+        };
+        assert!((lightness("#777777") - 50.0).abs() < 0.5); // mid grey is L* 50
+        // Neighbours in a stack differ by at least 9 points of L*; below the axis too.
+        for pair in UP.windows(2) {
+            let d = (lightness(pair[0].1) - lightness(pair[1].1)).abs();
+            assert!(d >= 9.0, "{:?} vs {:?}: {d}", pair[0].0, pair[1].0);
+        }
+        assert!((lightness(DOWN[0].1) - lightness(DOWN[1].1)).abs() >= 9.0);
+        // The health bands, each against each.
+        let bands = ["#ef8a62", "#fff7bc", "#a1d99b"];
+        for (i, a) in bands.iter().enumerate() {
+            for b in &bands[i + 1..] {
+                assert!((lightness(a) - lightness(b)).abs() >= 10.0, "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -326,7 +326,8 @@ impl Svg {
         self.raw("</g>");
     }
 
-    /// A legend at the right: one swatch per `(label, fill, kind)`; `kind` is `box` or `line`.
+    /// A legend at the right: one swatch per `(label, fill, kind)`; `kind` is `box`, `line`,
+    /// or a pattern's `url(#..)` drawn over a box.
     pub(crate) fn legend(&mut self, title: &str, items: &[(&str, &str, &str)]) {
         let f = self.frame;
         let x = self.legend_x.unwrap_or(f.x1() + 16.0);
@@ -338,14 +339,12 @@ impl Svg {
             if *kind == "line" {
                 self.line(x, y - 4.0, x + 14.0, y - 4.0, fill, " stroke-width=\"3\"");
             } else {
-                self.rect(
-                    x,
-                    y - 11.0,
-                    14.0,
-                    14.0,
-                    fill,
-                    " stroke=\"#333333\" stroke-width=\"0.5\"",
-                );
+                let frame = " stroke=\"#333333\" stroke-width=\"0.5\"";
+                self.rect(x, y - 11.0, 14.0, 14.0, fill, frame);
+                if kind.starts_with("url(") {
+                    // A pattern drawn over the swatch, as over the marks.
+                    self.rect(x, y - 11.0, 14.0, 14.0, kind, "");
+                }
             }
             self.text(x + 20.0, y, "start", " class=\"legend-item\"", label);
         }
@@ -377,14 +376,14 @@ pub(crate) fn hatch(id: &str) -> String {
 }
 
 /// Categorical colours ordered by lightness (dark to light): neighbours differ by at least
-/// 12 points of CIE L*, so the series stay apart in greyscale.
+/// 9 points of CIE L*, so the series stay apart in greyscale.
 pub(crate) const SERIES: [&str; 6] = [
     "#08306b", // L* 21
-    "#2c7fb8", // L* 50
-    "#41ab5d", // L* 62
+    "#2c7fb8", // L* 51
+    "#41ab5d", // L* 63
     "#a6d96a", // L* 81
     "#fee391", // L* 91
-    "#993404", // L* 33 (used beside light colours only)
+    "#993404", // L* 36 (used beside light colours only)
 ];
 
 /// The sequential ramp of the heatmaps: light to dark blue, monotone in lightness.

@@ -410,9 +410,9 @@ pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<St
     let day_x = |d: chrono::NaiveDate| x.at((d - first).num_days() as f64);
     s.raw("<g class=\"bands\">");
     for (name, lo, hi, fill) in [
-        ("critical", 0.0, warning, "#f4a582"),
+        ("critical", 0.0, warning, "#ef8a62"),
         ("watch", warning, healthy_line, "#fff7bc"),
-        ("healthy", healthy_line, 100.0, "#d9f0d3"),
+        ("healthy", healthy_line, 100.0, "#a1d99b"),
     ] {
         s.rect(
             frame.x0(),
@@ -505,9 +505,9 @@ pub fn health_index<U>(report: &HealthReport<U>, healthy_line: f64) -> Result<St
         &[
             ("index", SERIES[0], "line"),
             ("alert line (warning)", "#b2182b", "line"),
-            ("healthy band", "#d9f0d3", "box"),
+            ("healthy band", "#a1d99b", "box"),
             ("watch band", "#fff7bc", "box"),
-            ("critical band", "#f4a582", "box"),
+            ("critical band", "#ef8a62", "box"),
         ],
     );
     Ok(s.finish())
