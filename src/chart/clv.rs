@@ -11,11 +11,20 @@ use crate::ltv::{BtydReport, Customer, TransactionModel};
 use crate::{Error, Result};
 
 /// Most rows or columns a matrix draws: larger grids are sampled at even steps.
+///
+/// ```
+/// assert_eq!(userops::chart::MAX_MATRIX_CELLS, 40);
+/// ```
 pub const MAX_MATRIX_CELLS: u32 = 40;
 /// Repeat-purchase counts drawn one by one; higher counts are pooled into one `N+` bucket.
 const MAX_COUNT: u32 = 7;
 
 /// What a [`clv_matrix`] cell shows.
+///
+/// ```
+/// let kind = userops::chart::MatrixKind::ExpectedPurchases { horizon: 4.0 };
+/// assert_ne!(kind, userops::chart::MatrixKind::PAlive);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MatrixKind {
     /// The probability the customer is alive at `T`.

@@ -22,8 +22,16 @@ use crate::time::{Calendar, Interval, Zone};
 use crate::{Error, Result};
 
 /// Most periods a report's lifecycle and retention sections cover.
+///
+/// ```
+/// assert_eq!(userops::chart::html::MAX_REPORT_PERIODS, 120);
+/// ```
 pub const MAX_REPORT_PERIODS: usize = 120;
 /// Most days of the health index a report draws.
+///
+/// ```
+/// assert_eq!(userops::chart::html::MAX_HEALTH_DAYS, 3660);
+/// ```
 pub const MAX_HEALTH_DAYS: u32 = 3660;
 
 /// What the report computes and how: the business's zone and period, how far back each
@@ -120,6 +128,10 @@ impl ReportOptions {
 
 /// The sections of a report, in page order: `(id, heading)`. Each is a
 /// `<section class="model" id="..">`; the charts in it are `<svg class="chart" id="..">`.
+///
+/// ```
+/// assert_eq!(userops::chart::html::SECTIONS[0].0, "overview");
+/// ```
 pub const SECTIONS: [(&str, &str); 7] = [
     ("overview", "Overview"),
     ("rfm", "RFM: recency, frequency, monetary"),
@@ -131,7 +143,13 @@ pub const SECTIONS: [(&str, &str); 7] = [
 ];
 
 /// One chart of a report: the `id` of its `<svg>` element (`lifecycle-bars`, ...), its SVG
-/// text and the caption the report prints under it.
+/// text and the caption the report prints under it ([`charts`] gives them).
+///
+/// ```
+/// let chart = userops::chart::html::ReportChart { section: "lifecycle",
+///     id: "lifecycle-bars".into(), svg: "<svg></svg>".into(), caption: String::new() };
+/// assert_eq!(chart.section, "lifecycle");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportChart {
     /// The section it belongs to (an id of [`SECTIONS`]).

@@ -37,7 +37,7 @@ mod rfm;
 pub(crate) mod svg;
 mod value;
 
-pub use clv::{MatrixKind, calibration_holdout, clv_matrix, repeat_purchases};
+pub use clv::{MAX_MATRIX_CELLS, MatrixKind, calibration_holdout, clv_matrix, repeat_purchases};
 pub use lifecycle::{lifecycle_bars, lifecycle_waterfall};
 pub use retention::{MAX_COHORTS, retention_heatmap};
 pub use rfm::{rfm_heatmap, rfm_segments};

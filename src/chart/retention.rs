@@ -5,6 +5,10 @@ use crate::Result;
 use crate::retention::RetentionReport;
 
 /// Most cohorts drawn; a longer report shows its latest ones.
+///
+/// ```
+/// assert_eq!(userops::chart::MAX_COHORTS, 36);
+/// ```
 pub const MAX_COHORTS: usize = 36;
 
 /// The cohort triangle of a [`RetentionReport`] as a heatmap with percentages, as PostHog
