@@ -284,7 +284,7 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
     // Tier boundaries: the share of users in each tier and the tiers above it.
     s.raw("<g class=\"tiers\">");
     let mut above = 0u64;
-    for tier in report.tiers.iter().rev() {
+    for (i, tier) in report.tiers.iter().rev().enumerate() {
         above += tier.users;
         if above as usize >= n {
             break;
@@ -303,7 +303,8 @@ pub fn pareto_curve<U>(report: &ValueReport<U>) -> Result<String> {
         );
         s.text(
             x.at(q) + 3.0,
-            frame.y1() - 6.0,
+            // Boundaries can sit close together: each label on a line of its own.
+            frame.y1() - 6.0 - 13.0 * i as f64,
             "start",
             " font-size=\"10\"",
             &format!("{} and above", tier.name),
