@@ -72,6 +72,7 @@
 //! | [`rfm`] | recency / frequency / monetary summary, four binning methods (one reproducing R `rfm` 0.3), segment rules, segment summary, health and value × activity quadrant |
 //! | [`attribution`] | multi-touch attribution: per-user touchpoints and conversions in a lookback window, journeys and ChannelAttribution-style path tables; first/last touch, linear, time decay, position based, exact Markov removal effect (any order), Shapley value |
 //! | [`ops`] | user health index and alerts, three-colour warnings, experiment significance tests, automation rules, NPS |
+//! | `chart` | every model's report as an SVG chart (RFM heatmap and segments, lifecycle bars and waterfall, retention triangle, CLV matrices and checks, quadrant, Pareto curve, health index), and the one-file HTML report (feature `charts`) |
 //! | [`report`] | how reports print: long reports show their head and tail with a count, `{:#}` shows every row |
 //! | [`sample`] | a deterministic, seeded generator of a realistic product's event log |
 //! | [`error`] | the crate's error type |
@@ -129,6 +130,7 @@
 //! | `csv` | yes | the `csv` module (the `csv` crate) |
 //! | `parallel` | no | `fold::fold_par`, `rfm::Scorer::score_summary_par`, and the per-user passes of RFM scoring and lifecycle stages on rayon's current pool (rayon) |
 //! | `arrow` | no | the `io::arrow` module: Arrow `RecordBatch`es and Parquet files into an [`engine::EventTable`] (arrow-rs's `arrow-array`, `arrow-schema` and `parquet`, major 55); turns on `csv` for its column type |
+//! | `charts` | no | the `chart` module: every model's report as an SVG chart, and the one-file HTML report (no dependency) |
 //! | `fast-hash` | no | no effect (kept for builds that name it): the engine's user dictionary always hashes with foldhash, randomly keyed |
 //!
 //! ## Errors and panics
@@ -198,6 +200,8 @@
 
 pub mod activity;
 pub mod attribution;
+#[cfg(feature = "charts")]
+pub mod chart;
 mod checked;
 pub mod correlation;
 #[cfg(feature = "csv")]
