@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod health;
 pub mod lifecycle;
 pub mod paths;
+pub mod report;
 pub mod retention;
 pub mod rfm;
 pub mod sample;
