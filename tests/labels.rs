@@ -283,3 +283,150 @@ fn outcomes_match_prop_test_and_the_hand_estimates() {
     // Incremental users: 179 − 300 · 0.5075 = 179 − 152.25 = 26.75.
     assert!((row.incremental_users.unwrap() - 26.75).abs() < 1e-9);
 }
+
+/// The shape of the article's Q3 table: for July–September, keep old retention at the
+/// first-half peak (93%), wake 95% of dormant users and win back 14% of churned users; the
+/// monthly active users and rate, and the average against an 85% goal. Numbers by hand.
+#[test]
+fn q3_multi_lever_plan_by_hand() {
+    use userops::lifecycle::{ForecastStart, Lever, LeverTargets, Rates, plan_levers};
+    // End of June: 1000 known = 50 new + 750 old active + 100 dormant + 100 churned.
+    let start = ForecastStart {
+        period: None,
+        churn_after: 2,
+        known: 1000.0,
+        new: 50.0,
+        old_active: 750.0,
+        dormant: 100.0,
+        churned: 100.0,
+    };
+    // First-half rates: old retention 90%, new retention 60%, wake 30%, return 5%.
+    let base = Rates::new(0.90, 0.60, 0.30, 0.05, 0.0).unwrap();
+    let q3 = LeverTargets::new()
+        .set(Lever::OldRetention, 0.93)
+        .set(Lever::WakeRate, 0.95)
+        .set(Lever::ReturnRate, 0.14);
+    let plan = plan_levers(&start, &base, &[q3.clone(), q3.clone(), q3], &[50.0; 3]).unwrap();
+    // July:  old = 0.93·750 + 0.6·50 + 0.95·100 + 0.14·100 = 697.5 + 30 + 95 + 14 = 836.5
+    //        dormant = 0.07·750 + 0.4·50 = 52.5 + 20 = 72.5
+    //        churned = 0.05·100 + 0.86·100 = 5 + 86 = 91
+    //        active = 50 + 836.5 = 886.5 of 1050 known: 84.4286%
+    // August: old = 0.93·836.5 + 30 + 0.95·72.5 + 0.14·91 = 777.945 + 30 + 68.875 + 12.74 = 889.56
+    //        dormant = 0.07·836.5 + 20 = 78.555; churned = 0.05·72.5 + 0.86·91 = 3.625 + 78.26 = 81.885
+    //        active = 939.56 of 1100: 85.4145%
+    // September: old = 0.93·889.56 + 30 + 0.95·78.555 + 0.14·81.885
+    //        = 827.2908 + 30 + 74.62725 + 11.4639 = 943.38195
+    //        dormant = 0.07·889.56 + 20 = 82.2692; churned = 0.05·78.555 + 0.86·81.885 = 74.34885
+    //        active = 993.38195 of 1150: 86.3810%
+    // Average rate (0.8442857 + 0.8541455 + 0.8638104) / 3 = 0.8540805 >= 85%.
+    let expect = [
+        (886.5, 72.5, 91.0, 1050.0),
+        (939.56, 78.555, 81.885, 1100.0),
+        (993.38195, 82.2692, 74.34885, 1150.0),
+    ];
+    for (row, (active, dormant, churned, known)) in plan.rows.iter().zip(expect) {
+        let p = &row.projection;
+        assert!((p.active - active).abs() < 1e-9, "{p:?}");
+        assert!((p.dormant - dormant).abs() < 1e-9);
+        assert!((p.churned - churned).abs() < 1e-9);
+        assert_eq!(p.known, known);
+        assert_eq!(row.rates.wake_rate, 0.95);
+    }
+    assert!((plan.average_active_rate - 0.8540805).abs() < 1e-7);
+    assert!(plan.average_active_rate >= 0.85);
+    // (886.5 + 939.56 + 993.38195) / 3 = 939.81398
+    assert!((plan.average_active - 939.81398).abs() < 1e-5);
+    // Without the levers, July: old = 0.9·750 + 30 + 0.3·100 + 0.05·100 = 740, active 790.
+    let flat = plan_levers(&start, &base, &[LeverTargets::new()], &[50.0]).unwrap();
+    assert!((flat.rows[0].projection.active - 790.0).abs() < 1e-9);
+}
+
+/// The reverse question on one period, where the rate is linear in each lever: 53 active of
+/// 110 today (0.75·40 + 0.5·10 + 0.25·20 + 0.1·30 = 43 old + 10 new); 55 (50%) needs 2 more.
+#[test]
+fn smallest_change_by_hand() {
+    use userops::lifecycle::{
+        ChangeOutcome, ForecastStart, Lever, LeverTargets, Rates, smallest_change,
+    };
+    let start = ForecastStart {
+        period: None,
+        churn_after: 2,
+        known: 100.0,
+        new: 10.0,
+        old_active: 40.0,
+        dormant: 20.0,
+        churned: 30.0,
+    };
+    let base = Rates::new(0.75, 0.5, 0.25, 0.1, 0.0).unwrap();
+    let levers = [Lever::OldRetention, Lever::WakeRate, Lever::ReturnRate];
+    let answers =
+        smallest_change(&start, &base, &[LeverTargets::new()], &[10.0], &levers, 0.5).unwrap();
+    let change = |i: usize| match answers[i].outcome {
+        ChangeOutcome::Reachable { change } => change,
+        ref other => panic!("{other:?}"),
+    };
+    // Old retention alone: 2 / 40 old active = 0.05. Wake alone: 2 / 20 dormant = 0.10.
+    // Return alone: 2 / 30 churned = 0.0667. Together: 2 / (40 + 20 + 30) = 0.02222.
+    assert!((change(0) - 0.05).abs() < 1e-9);
+    assert!((change(1) - 0.10).abs() < 1e-9);
+    assert!((change(2) - 2.0 / 30.0).abs() < 1e-9);
+    assert_eq!(answers[3].levers, levers);
+    assert!((change(3) - 2.0 / 90.0).abs() < 1e-9);
+    // New retention at most 1 adds 0.5·10 = 5: 58 of 110 < 60%.
+    let new_only = smallest_change(
+        &start,
+        &base,
+        &[LeverTargets::new()],
+        &[10.0],
+        &[Lever::NewRetention],
+        0.6,
+    )
+    .unwrap();
+    match new_only[0].outcome {
+        ChangeOutcome::Unreachable { rate_at_max } => {
+            assert!((rate_at_max - 58.0 / 110.0).abs() < 1e-12)
+        }
+        ref other => panic!("{other:?}"),
+    }
+}
+
+/// The return curve on a hand-built log with a known cliff after 2 idle months. Window
+/// January–June, transitions observed into February–June. Patterns (active months):
+/// * 40 users "Jan, Mar": idle 1 in Feb → back in Mar; idle 1 in Apr, 2 in May, not back.
+///   At risk: g1 ×2 (1 back), g2 ×1.
+/// * 30 users "Jan, Apr": idle 1 in Feb, 2 in Mar → back in Apr; idle 1 in May.
+///   At risk: g1 ×2, g2 ×1 (1 back).
+/// * 30 users "Jan": idle 1..4 in Feb..May, never back. At risk: g1..g4 once each.
+/// * 2 users "Jan, Jun": idle 1..4 in Feb..May, back in June. At risk g1..g4, g4 back.
+/// Totals: g1 at risk 2·40 + 2·30 + 30 + 2 = 172, back 40 (23.3%); g2 102, back 30 (29.4%);
+/// g3 32, back 0 (0%); g4 32, back 2 (6.25%). Largest drop: g2 → g3 (29.4 points), so the
+/// knee is 2 idle months and the suggested churn_after 3.
+#[test]
+fn return_curve_finds_the_known_cliff() {
+    let mut log = Vec::new();
+    let mut user = 0_u32;
+    for (count, months) in [
+        (40, vec![1, 3]),
+        (30, vec![1, 4]),
+        (30, vec![1]),
+        (2, vec![1, 6]),
+    ] {
+        for _ in 0..count {
+            user += 1;
+            for mo in &months {
+                log.push(EventRecord::<u32>::new(user, m(*mo)));
+            }
+        }
+    }
+    let activity = fold(LifecycleSummary::new(monthly(), m(1), m(6)).unwrap(), &log)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let curve = activity.return_curve(5).unwrap();
+    let got: Vec<(u64, u64)> = curve.rows.iter().map(|r| (r.at_risk, r.returned)).collect();
+    assert_eq!(got, [(172, 40), (102, 30), (32, 0), (32, 2), (0, 0)]);
+    assert_eq!(curve.rows[4].rate, None);
+    assert_eq!(curve.knee, Some(2));
+    assert_eq!(curve.suggested_churn_after, Some(3));
+    assert!(activity.return_curve(0).is_err());
+}
