@@ -103,6 +103,24 @@ impl LabelOptions {
     }
 }
 
+/// The instant of the table's last event (`None` for an empty table): the default as-of
+/// instant of a labels run over a whole log.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use userops::engine::EventTable;
+/// use userops::event::EventRecord;
+/// let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+/// let table = EventTable::from_events([EventRecord::<u8>::new(1_u8, t(9)), EventRecord::new(2_u8, t(3))])?;
+/// assert_eq!(userops::labels::latest_event(&table), Some(t(9)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn latest_event<U>(table: &EventTable<U>) -> Option<DateTime<Utc>> {
+    let micros = table.at_column().iter().copied().max()?;
+    DateTime::<Utc>::from_timestamp_micros(micros)
+}
+
 /// Labels every user of an event table: lifecycle stages over the `periods` periods ending
 /// with the one containing `as_of`, and (when set in `options`) RFM scores, segments and
 /// health as of `as_of`. The entry point of the `labels` command.
