@@ -358,14 +358,15 @@ impl<U: fmt::Display + Clone> fmt::Display for LabelTable<U> {
 /// let m = |month| Utc.with_ymd_and_hms(2025, month, 10, 0, 0, 0).unwrap();
 /// let log: Vec<_> = (1..=6_u32).map(|u| EventRecord::<u32>::new(u, m(u)).with_amount(f64::from(u))).collect();
 /// let activity = fold(LifecycleSummary::new(Calendar::new(Utc, Interval::Month), m(1), m(6))?, &log)?.finish()?;
-/// let scores = ScoreParams::new(Method::Quantile).bins(3).check()?.score(&fold(RfmSummary::new(m(6)), &log)?.finish()?)?;
+/// let scores = ScoreParams::new(Method::Quantile).check()?.score(&fold(RfmSummary::new(m(6)), &log)?.finish()?)?;
 /// let segments = SegmentRules::standard().segment(&scores)?;
 /// let table = Labeler::new(&activity, StageParams::default())
 ///     .rfm(&scores, &segments)
-///     .health(HealthParams { healthy_min_r: 3, warning_min_r: 2, high_value_min_m: 3, active_min_r: 2 })
+///     .health(HealthParams::default())
 ///     .build()?;
 /// let six = table.row(5).unwrap();
-/// assert_eq!((six.user, six.rfm), (6, Some([3, 1, 3])));
+/// // User 6 bought last and paid most: top recency and monetary scores, healthy.
+/// assert_eq!((six.user, six.rfm.map(|[r, _, m]| (r, m))), (6, Some((5, 5))));
 /// assert_eq!(six.health.map(|h| h.name()), Some("healthy"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
