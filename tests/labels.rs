@@ -398,6 +398,7 @@ fn smallest_change_by_hand() {
 ///   At risk: g1 ×2, g2 ×1 (1 back).
 /// * 30 users "Jan": idle 1..4 in Feb..May, never back. At risk: g1..g4 once each.
 /// * 2 users "Jan, Jun": idle 1..4 in Feb..May, back in June. At risk g1..g4, g4 back.
+///
 /// Totals: g1 at risk 2·40 + 2·30 + 30 + 2 = 172, back 40 (23.3%); g2 102, back 30 (29.4%);
 /// g3 32, back 0 (0%); g4 32, back 2 (6.25%). Largest drop: g2 → g3 (29.4 points), so the
 /// knee is 2 idle months and the suggested churn_after 3.

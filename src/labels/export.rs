@@ -76,7 +76,8 @@ impl<U> LabelTable<U> {
                 line.push(',');
                 line.push_str(s.map_or("", |s| s.name()));
             }
-            line.push_str(&format!(",{}", r.inactive_periods));
+            line.push(',');
+            line.push_str(&r.inactive_periods.to_string());
             let opt = |v: Option<String>| v.unwrap_or_default();
             if self.rfm.is_some() {
                 let [a, b, c] = r.rfm.map_or([None; 3], |s| s.map(Some));
@@ -96,11 +97,10 @@ impl<U> LabelTable<U> {
                 line.push_str(&field(&opt(r.value_tier)));
             }
             if self.clv.is_some() {
-                line.push_str(&format!(
-                    ",{},{}",
-                    opt(r.p_alive.map(|x| x.to_string())),
-                    opt(r.clv.map(|x| x.to_string()))
-                ));
+                line.push(',');
+                line.push_str(&opt(r.p_alive.map(|x| x.to_string())));
+                line.push(',');
+                line.push_str(&opt(r.clv.map(|x| x.to_string())));
             }
             if self.tags.is_some() {
                 line.push(',');

@@ -531,7 +531,7 @@ impl<'a, U: Clone + Eq + Hash, Tz: TimeZone> Labeler<'a, U, Tz> {
         let last = n as i64 - 1;
         for (i, user) in all.iter().enumerate() {
             codes.clear();
-            activity.stage_codes(i, &self.params, &mut codes);
+            activity.stage_codes(i, self.params, &mut codes);
             if codes
                 .last()
                 .is_none_or(|c| usize::from(*c) >= Stage::ALL.len())

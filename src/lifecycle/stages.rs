@@ -745,7 +745,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
     pub fn user_stages(&self, i: usize, params: &StageParams, out: &mut Vec<Option<Stage>>) {
         out.clear();
         let mut codes = Vec::with_capacity(self.periods().len());
-        self.stage_codes(i, params, &mut codes);
+        self.stage_codes(i, *params, &mut codes);
         out.extend(
             codes
                 .iter()
@@ -755,7 +755,7 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
 
     /// User `i`'s stage codes in each window period appended to `out` (`Stage as u8`,
     /// [`NOT_KNOWN_CODE`] before the user is known).
-    pub(crate) fn stage_codes(&self, i: usize, params: &StageParams, out: &mut Vec<u8>) {
+    pub(crate) fn stage_codes(&self, i: usize, params: StageParams, out: &mut Vec<u8>) {
         let n = self.periods().len();
         let k = self.first_raw(i);
         if i >= self.len() || k == NOT_KNOWN || k > n as i64 - 1 {
