@@ -1,9 +1,9 @@
 //! The per-user label table of an event file: lifecycle stage per period, inactivity, RFM
-//! scores and segment, health.
+//! scores and segment, health, preference tags.
 //!
 //! ```text
 //! cargo run --release --example labels -- --input FILE --user COL --time COL [--amount COL]
-//!     [--delimiter C] [--header|--no-header] [--as-of DATE] [--periods N] [--churn-after N]
+//!     [--name COL] [--delimiter C] [--header|--no-header] [--as-of DATE] [--periods N] [--churn-after N]
 //!     [--format csv|json] [--output FILE]
 //! ```
 //!
@@ -15,7 +15,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use userops::csv::{Column, CsvSpec, Delimiter, read_table_from_path};
-use userops::labels::{LabelOptions, label_events, latest_event};
+use userops::labels::{LabelOptions, TagOptions, label_events, latest_event};
 use userops::lifecycle::StageParams;
 use userops::time::{Zone, parse_instant};
 
@@ -25,6 +25,8 @@ const USAGE: &str = "usage: labels --input FILE --user COL --time COL [options]
   --user COL          user id column (name, or #N for the N-th column from 0)
   --time COL          event time column (RFC 3339, YYYY-MM-DD HH:MM:SS, YYYY-MM-DD, YYYYMMDD, Unix seconds)
   --amount COL        optional: amount paid (RFM monetary); without it every amount is 0
+  --name COL          optional: event name column; with it, each user's preference tags
+                      (features used in at least 30% of their active months, top 3)
   --delimiter C       between fields (default: detected)
   --header, --no-header  whether the first line names the columns (default: detected)
   --as-of DATE        snapshot instant (default: the last event); later events are refused
@@ -39,6 +41,7 @@ struct Args {
     user: String,
     time: String,
     amount: Option<String>,
+    name: Option<String>,
     delimiter: Option<Delimiter>,
     header: Option<bool>,
     as_of: Option<String>,
@@ -67,6 +70,7 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
             "--user" => user = Some(value("--user")?),
             "--time" => time = Some(value("--time")?),
             "--amount" => a.amount = Some(value("--amount")?),
+            "--name" => a.name = Some(value("--name")?),
             "--delimiter" => {
                 let v = value("--delimiter")?;
                 a.delimiter = Some(match v.as_str() {
@@ -114,6 +118,9 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
     if let Some(c) = &a.amount {
         spec = spec.amount(Column::parse(c));
     }
+    if let Some(c) = &a.name {
+        spec = spec.name(Column::parse(c));
+    }
     if let Some(d) = a.delimiter {
         spec = spec.delimiter(d);
     }
@@ -128,6 +135,9 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
     };
     let mut options = LabelOptions::monthly(as_of, a.periods);
     options.stage_params = StageParams::new(a.churn_after)?;
+    if a.name.is_some() {
+        options.tags = Some(TagOptions::default());
+    }
     let labels = label_events(&read.table, &options)?;
     let mut out: Box<dyn Write> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),

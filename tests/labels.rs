@@ -431,3 +431,34 @@ fn return_curve_finds_the_known_cliff() {
     assert_eq!(curve.suggested_churn_after, Some(3));
     assert!(activity.return_curve(0).is_err());
 }
+
+/// Preference tags from event names: a feature used in at least `min_share` of the user's
+/// active periods is a tag (shares by hand: car_control 3 of 3 months, community 1 of 3).
+#[test]
+fn tags_come_from_event_names() {
+    use userops::labels::{TOP_TAG, TagOptions};
+    use userops::ops::automation::{SegmentKind, SegmentSource};
+    let named = |u: u32, mo: u32, name: &str| EventRecord::<u32>::new(u, m(mo)).with_name(name);
+    let log = vec![
+        named(1, 1, "car_control"),
+        named(1, 2, "car_control"),
+        named(1, 3, "car_control"),
+        named(1, 3, "community"),
+        named(2, 3, "community"),
+    ];
+    let mut options = LabelOptions::monthly(m(3), 3);
+    options.rfm = None;
+    options.health = None;
+    options.tags = Some(TagOptions {
+        top: 3,
+        min_share: 0.5,
+    });
+    let labels = label_events(&EventTable::from_events(&log).unwrap(), &options).unwrap();
+    let tags = |u: u32| labels.rows().find(|r| r.user == u).unwrap().tags;
+    assert_eq!(tags(1), ["car_control"]); // community: 1/3 < 0.5
+    assert_eq!(tags(2), ["community"]); // 1 of 1 active month
+    let source = labels.segments();
+    let kind = SegmentKind::Custom(TOP_TAG.to_string());
+    assert_eq!(source.segment(&kind, &1), Some("car_control"));
+    assert_eq!(source.labels(&kind), ["car_control", "community"]);
+}

@@ -50,6 +50,7 @@ pub use table::{ClvLabels, LabelTable, Labeler, RfmLabels, TierLabels, UserLabel
 use crate::engine::EventTable;
 use crate::fold::{FoldTable, Summary};
 use crate::lifecycle::{LifecycleSummary, StageParams};
+use crate::metric::PreferenceSummary;
 use crate::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
 use crate::time::{Calendar, Interval, Zone};
 use crate::{Error, Result};
@@ -78,6 +79,32 @@ pub struct LabelOptions {
     pub segments: SegmentRules,
     /// Health thresholds on the RFM recency score; `None` leaves health out.
     pub health: Option<HealthParams>,
+    /// Preference tags from the event names over the last `periods` periods (at most 64);
+    /// `None` leaves tags out.
+    pub tags: Option<TagOptions>,
+}
+
+/// Which features become a user's preference tags ([`crate::metric::UserPreferences::tags`]).
+///
+/// ```
+/// let t = userops::labels::TagOptions::default();
+/// assert_eq!((t.top, t.min_share), (3, 0.3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TagOptions {
+    /// At most this many tags per user, most preferred first.
+    pub top: usize,
+    /// A feature becomes a tag when used in at least this share of the user's active periods.
+    pub min_share: f64,
+}
+
+impl Default for TagOptions {
+    fn default() -> Self {
+        TagOptions {
+            top: 3,
+            min_share: 0.3,
+        }
+    }
 }
 
 impl LabelOptions {
@@ -99,6 +126,7 @@ impl LabelOptions {
             rfm: Some(ScoreParams::new(Method::Quantile)),
             segments: SegmentRules::standard(),
             health: Some(HealthParams::default()),
+            tags: None,
         }
     }
 }
@@ -123,7 +151,7 @@ pub fn latest_event<U>(table: &EventTable<U>) -> Option<DateTime<Utc>> {
 
 /// Labels every user of an event table: lifecycle stages over the `periods` periods ending
 /// with the one containing `as_of`, and (when set in `options`) RFM scores, segments and
-/// health as of `as_of`. The entry point of the `labels` command.
+/// health as of `as_of`, and preference tags from the event names. The entry point of the `labels` command.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] (`periods`) for 0 periods or more than
@@ -160,7 +188,19 @@ where
     let mut lifecycle = LifecycleSummary::new(cal.clone(), cal.start_of(&first), options.as_of)?;
     lifecycle.observe_table(table)?;
     let activity = lifecycle.finish()?;
-    let labeler = Labeler::new(&activity, options.stage_params);
+    let preferences = match options.tags {
+        Some(_) => {
+            let mut p =
+                PreferenceSummary::new(cal.clone(), options.as_of, options.periods.min(64))?;
+            p.observe_table(table)?;
+            Some(p.finish()?)
+        }
+        None => None,
+    };
+    let mut labeler = Labeler::new(&activity, options.stage_params);
+    if let (Some(p), Some(t)) = (&preferences, options.tags) {
+        labeler = labeler.tags(p, t.top, t.min_share);
+    }
     let Some(score) = &options.rfm else {
         if options.health.is_some() {
             return Err(Error::invalid(
