@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example labels -- --input FILE --user COL --time COL [--amount COL]
 //!     [--name COL] [--delimiter C] [--header|--no-header] [--as-of DATE] [--periods N] [--churn-after N]
-//!     [--format csv|json] [--output FILE]
+//!     [--format csv|json|parquet] [--output FILE]
 //! ```
 //!
 //! Every computation is the library's (`userops::labels::label_events`); this file only reads
@@ -32,7 +32,8 @@ const USAGE: &str = "usage: labels --input FILE --user COL --time COL [options]
   --as-of DATE        snapshot instant (default: the last event); later events are refused
   --periods N         monthly stage periods ending with the as-of month (default 12)
   --churn-after N     inactive periods after which a user is churned (default 2)
-  --format csv|json   output format (default csv)
+  --format csv|json|parquet  output format (default csv); parquet needs the `arrow`
+                      feature and --output
   --output FILE       write there instead of standard output";
 
 #[derive(Default)]
@@ -47,7 +48,7 @@ struct Args {
     as_of: Option<String>,
     periods: usize,
     churn_after: u32,
-    json: bool,
+    format: String,
     output: Option<String>,
 }
 
@@ -55,6 +56,7 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
     let mut a = Args {
         periods: 12,
         churn_after: 2,
+        format: "csv".into(),
         ..Args::default()
     };
     let (mut input, mut user, mut time) = (None, None, None);
@@ -96,10 +98,12 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
                     .map_err(|_| format!("--churn-after: {v:?} is not a whole number"))?;
             }
             "--format" => {
-                a.json = match value("--format")?.as_str() {
-                    "csv" => false,
-                    "json" => true,
-                    other => return Err(format!("--format must be csv or json, got {other:?}")),
+                a.format = value("--format")?;
+                if !["csv", "json", "parquet"].contains(&a.format.as_str()) {
+                    return Err(format!(
+                        "--format must be csv, json or parquet, got {:?}",
+                        a.format
+                    ));
                 }
             }
             "--output" => a.output = Some(value("--output")?),
@@ -139,14 +143,29 @@ fn run(a: &Args) -> Result<(), Box<dyn Error>> {
         options.tags = Some(TagOptions::default());
     }
     let labels = label_events(&read.table, &options)?;
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    if a.json {
-        labels.write_json(&mut out)?;
+    if a.format == "parquet" {
+        #[cfg(feature = "arrow")]
+        {
+            let path = a
+                .output
+                .as_ref()
+                .ok_or("--format parquet needs --output FILE")?;
+            labels.write_parquet(std::fs::File::create(path)?)?;
+        }
+        #[cfg(not(feature = "arrow"))]
+        return Err(
+            "--format parquet needs the `arrow` feature (cargo run --features arrow ...)".into(),
+        );
     } else {
-        labels.write_csv(&mut out)?;
+        let mut out: Box<dyn Write> = match &a.output {
+            Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        if a.format == "json" {
+            labels.write_json(&mut out)?;
+        } else {
+            labels.write_csv(&mut out)?;
+        }
     }
     eprintln!(
         "{} users labelled over {} periods",

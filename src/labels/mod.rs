@@ -10,7 +10,8 @@
 //!   models' per-user reports, in one pass over the users;
 //! * [`label_events`] is the one-call entry point over an [`EventTable`]: lifecycle stages,
 //!   RFM scores and segments and health, with [`LabelOptions`];
-//! * [`LabelTable::write_csv`] and [`LabelTable::write_json`] export it, one row per user.
+//! * [`LabelTable::write_csv`] and [`LabelTable::write_json`] export it, one row per user;
+//!   with the `arrow` feature, `LabelTable::to_record_batch` and `LabelTable::write_parquet`.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -36,6 +37,8 @@
 //! ```
 
 mod export;
+#[cfg(feature = "arrow")]
+mod parquet;
 mod segments;
 mod table;
 
