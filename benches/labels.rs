@@ -7,7 +7,8 @@
 //!   health report: what a team runs today;
 //! * `models_and_labels` — the same plus the label table built from those very states;
 //! * `labels_only` — the label table from states already folded: the one extra pass over the
-//!   per-user state that labels cost.
+//!   per-user state that labels cost;
+//! * `stage_report_only` — the stage report over the same state, one pass for reference.
 //!
 //! `cargo bench --bench labels -- --warm-up-time 1 --measurement-time 3`
 //! (`LABELS_BENCH_USERS=100000` for a smaller run). Figures: see the closing note of issue 23.
@@ -95,7 +96,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("models", |b| b.iter(|| models(&s)));
     g.bench_function("models_and_labels", |b| b.iter(|| labels(&models(&s))));
     let ready = models(&s);
+    let same = matches!(
+        userops::engine::Alignment::of_rows(ready.0.users(), &ready.1.customers, |c| &c.user),
+        userops::engine::Alignment::Same
+    );
+    eprintln!("labels bench: RFM rows in the lifecycle's user order: {same}");
     g.bench_function("labels_only", |b| b.iter(|| labels(&ready)));
+    // The reference pass: the stage report over the same per-user state.
+    g.bench_function("stage_report_only", |b| {
+        b.iter(|| ready.0.stages(&StageParams::default(), None))
+    });
     g.finish();
 }
 
