@@ -763,11 +763,58 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
             return;
         }
         let raw = self.raw();
-        walk_user(&raw, i, k, n, u64::from(params.churn_after), |j, _, cur| {
+        let c = u64::from(params.churn_after);
+        if self.words() == 1 && n < 64 && c <= FAST_MAX_CHURN_AFTER {
+            // The stage masks of the bit-parallel count, decoded per period.
+            let masks = if c as usize + 2 + n < 64 {
+                stage_masks_u64(raw.word(i, 0), k, raw.prior(i), n, c)
+            } else {
+                stage_masks_u128(raw.word(i, 0), k, raw.prior(i), n, c)
+            };
+            let start = out.len();
+            out.extend(std::iter::repeat_n(NOT_KNOWN_CODE, n));
+            let cells = out.get_mut(start..).unwrap_or_default();
+            for (stage, mask) in masks.iter().enumerate() {
+                let mut m = *mask & !1; // bit 0 is the lead period
+                while m != 0 {
+                    let j = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    if let Some(cell) = cells.get_mut(j - 1) {
+                        *cell = stage as u8;
+                    }
+                }
+            }
+            return;
+        }
+        walk_user(&raw, i, k, n, c, |j, _, cur| {
             if j >= 1 {
                 out.push(cur as u8);
             }
         });
+    }
+
+    /// [`LifecycleActivity::stage_codes`] by the period-by-period walk only (the reference
+    /// the bit-parallel decoding is checked against).
+    #[cfg(test)]
+    fn stage_codes_walk(&self, i: usize, params: StageParams, out: &mut Vec<u8>) {
+        let n = self.periods().len();
+        let k = self.first_raw(i);
+        if i >= self.len() || k == NOT_KNOWN || k > n as i64 - 1 {
+            out.extend(std::iter::repeat_n(NOT_KNOWN_CODE, n));
+            return;
+        }
+        walk_user(
+            &self.raw(),
+            i,
+            k,
+            n,
+            u64::from(params.churn_after),
+            |j, _, cur| {
+                if j >= 1 {
+                    out.push(cur as u8);
+                }
+            },
+        );
     }
 }
 
@@ -1080,5 +1127,47 @@ impl fmt::Display for TransitionMatrix {
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use super::StageParams;
+    use crate::event::EventRecord;
+    use crate::fold::{Summary, fold};
+    use crate::lifecycle::LifecycleSummary;
+    use crate::time::{Calendar, Interval};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// The per-user stage codes decoded from the bit masks equal the period-by-period
+        /// walk, for windows and histories on both mask widths (u64 and u128).
+        #[test]
+        fn mask_codes_equal_the_walk(
+            rows in prop::collection::vec((0_u8..15, 0_i64..120), 1..120),
+            periods in 1_i64..40,
+            churn_after in 1_u32..62,
+        ) {
+            let base = Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap();
+            let log: Vec<EventRecord<u8>> = rows
+                .iter()
+                .map(|(u, d)| EventRecord::new(*u, base + TimeDelta::days(*d)))
+                .collect();
+            let from = base + TimeDelta::days(40);
+            let to = from + TimeDelta::days(periods - 1);
+            let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), from, to).unwrap();
+            let a = fold(s, &log).unwrap().finish().unwrap();
+            let params = StageParams::new(churn_after).unwrap();
+            for i in 0..a.len() {
+                let (mut fast, mut walk) = (Vec::new(), Vec::new());
+                a.stage_codes(i, params, &mut fast);
+                a.stage_codes_walk(i, params, &mut walk);
+                prop_assert_eq!(fast, walk, "user {}", i);
+            }
+        }
     }
 }
