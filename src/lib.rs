@@ -63,6 +63,7 @@
 //! | [`journey`] | each user's named events in time order: the fold under paths and correlation |
 //! | [`paths`] | the most common next / previous events after / before an event, as Sankey rows (step, from, to, users) |
 //! | [`correlation`] | what predicts retention: odds ratio, phi, χ² p-value and Benjamini–Hochberg q-value per event and "did X at least n times within d days" |
+//! | [`labels`] | one per-user table of every model's labels (stage per period, RFM segment and scores, health, value tier, P(alive), CLV, preference tags), CSV / JSON export, the segment source of automation rules |
 //! | [`lifecycle`] | per-period user stages, transition matrix, active-user decomposition, forecast and target planning, PostHog's lifecycle view |
 //! | `csv` | events from CSV or whitespace-separated files, with every rejected row accounted for (feature `csv`) |
 //! | `io` | readers straight into [`engine::EventTable`]: `io::arrow` reads Arrow record batches and Parquet files, with every rejected row accounted for (feature `arrow`) |
@@ -214,6 +215,7 @@ pub mod funnel;
 #[cfg(feature = "arrow")]
 pub mod io;
 pub mod journey;
+pub mod labels;
 pub mod lifecycle;
 pub mod ltv;
 pub mod metric;

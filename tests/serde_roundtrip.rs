@@ -855,7 +855,126 @@ const COVERED: &[(&str, &str)] = &[
     ("WarningFigures", "WarningFigures"),
     ("Warning", "WarningReport"),
     ("WarningReport", "WarningReport"),
+    // labels, outcomes, multi-lever plans, return curve (issue 23)
+    ("RfmLabels", "LabelTable"),
+    ("TierLabels", "LabelTable"),
+    ("ClvLabels", "LabelTable"),
+    ("LabelTable", "LabelTable"),
+    ("UserLabels", "UserLabels"),
+    ("DecisionRecord", "DecisionRecord"),
+    ("HoldOut", "HoldOut"),
+    ("OutcomeParams", "OutcomeParams"),
+    ("OutcomeRow", "OutcomeReport"),
+    ("OutcomeReport", "OutcomeReport"),
+    ("LeverTargets", "LeverTargets"),
+    ("LeverPlanRow", "LeverPlan"),
+    ("LeverPlan", "LeverPlan"),
+    ("ChangeOutcome", "LeverChange"),
+    ("LeverChange", "LeverChange"),
+    ("ReturnRow", "ReturnCurve"),
+    ("ReturnCurve", "ReturnCurve"),
 ];
+
+/// Labels, decision outcomes, multi-lever plans and the return curve (issue 23).
+#[test]
+fn labels_outcomes_and_plans_round_trip() {
+    use chrono::{TimeZone, Utc};
+    use userops::engine::EventTable;
+    use userops::event::EventRecord;
+    use userops::labels::{ClvLabels, LabelOptions, TierLabels, label_events};
+    use userops::lifecycle::{
+        ForecastStart, Lever, LeverTargets, LifecycleSummary, Rates, plan_levers, smallest_change,
+    };
+    use userops::ops::outcome::{DecisionRecord, HoldOut, OutcomeParams, outcomes};
+    let m = |mo| Utc.with_ymd_and_hms(2025, mo, 10, 0, 0, 0).unwrap();
+    let log: Vec<EventRecord<u32>> = (0..40_u32)
+        .map(|u| EventRecord::new(u, m(1 + u % 6)).with_amount(f64::from(u) + 0.25))
+        .collect();
+    let mut labels = label_events(
+        &EventTable::from_events(&log).unwrap(),
+        &LabelOptions::monthly(m(6), 4),
+    )
+    .unwrap();
+    let n = labels.len();
+    labels.value_tier = Some(TierLabels {
+        names: vec!["low".into(), "high".into()],
+        tier: (0..n)
+            .map(|i| (i % 3 != 0).then_some((i % 2) as u16))
+            .collect(),
+    });
+    labels.clv = Some(ClvLabels {
+        p_alive: (0..n).map(|i| Some(i as f64 / 41.0)).collect(),
+        clv: vec![None; n],
+    });
+    labels.tags = Some(
+        (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    vec!["car_control".to_string()]
+                } else {
+                    vec![]
+                }
+            })
+            .collect(),
+    );
+    rt("LabelTable", &labels);
+    rt("UserLabels", &labels.row(3).unwrap());
+    let at = m(7);
+    let decisions: Vec<DecisionRecord<u32>> = (0..20_u32)
+        .map(|u| DecisionRecord::new("wake", u, "push", at, u % 4 == 0))
+        .collect();
+    rt("DecisionRecord", &decisions[0]);
+    rt("HoldOut", &HoldOut::new("q3", 0.1).unwrap());
+    let params = OutcomeParams::days(14).unwrap();
+    rt("OutcomeParams", &params);
+    let later: Vec<EventRecord<u32>> = (0..20_u32)
+        .filter(|u| u % 3 == 0)
+        .map(|u| EventRecord::new(u, at + TimeDelta::days(2)))
+        .collect();
+    rt(
+        "OutcomeReport",
+        &outcomes(&decisions, &later, &params).unwrap(),
+    );
+    let start = ForecastStart {
+        period: Some(Period::containing(
+            NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+            Interval::Month,
+        )),
+        churn_after: 2,
+        known: 1000.0,
+        new: 50.0,
+        old_active: 750.0,
+        dormant: 100.0,
+        churned: 100.0,
+    };
+    let base = Rates::new(0.9, 0.6, 0.3, 0.05, 0.0).unwrap();
+    let targets = LeverTargets::new().set(Lever::WakeRate, 0.95);
+    rt("LeverTargets", &targets);
+    rt(
+        "LeverPlan",
+        &plan_levers(&start, &base, &[targets.clone(), targets], &[50.0, 40.0]).unwrap(),
+    );
+    let changes = smallest_change(
+        &start,
+        &base,
+        &[LeverTargets::new()],
+        &[50.0],
+        &[Lever::WakeRate, Lever::OldRetention],
+        0.8,
+    )
+    .unwrap();
+    for c in &changes {
+        rt("LeverChange", c);
+    }
+    let activity = fold(
+        LifecycleSummary::new(Calendar::new(Zone::Utc, Interval::Month), m(1), m(6)).unwrap(),
+        &log,
+    )
+    .unwrap()
+    .finish()
+    .unwrap();
+    rt("ReturnCurve", &activity.return_curve(3).unwrap());
+}
 
 /// Reads `src/` for `derive(... Deserialize ...)` on public types and checks each is listed
 /// in [`COVERED`].

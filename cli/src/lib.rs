@@ -60,6 +60,8 @@ pub enum Command {
     Health(cmd::health::HealthArgs),
     /// Write the built-in sample event log (user,time,amount,event) as CSV.
     Sample(cmd::sample::SampleArgs),
+    /// The per-user label table: stage per period, inactivity, RFM, health, preference tags.
+    Labels(cmd::labels::LabelsArgs),
     /// One self-contained HTML report: every model drawn as SVG, no script, no network.
     Report(cmd::report::ReportArgs),
     /// The most common paths after or before an event, as Sankey rows (PostHog's paths).
@@ -108,6 +110,7 @@ where
         Command::Experiment(a) => cmd::experiment::run(a),
         Command::Health(a) => cmd::health::run(a),
         Command::Sample(a) => cmd::sample::run(a),
+        Command::Labels(a) => cmd::labels::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Paths(a) => cmd::paths::run(a),
         Command::Correlation(a) => cmd::correlation::run(a),

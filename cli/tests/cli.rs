@@ -746,3 +746,81 @@ fn correlation_names_the_event_that_predicts_retention() {
     let chat = rows.iter().find(|r| r["event"] == "chat").unwrap();
     near(chat["phi"].as_f64().unwrap(), 1.0, 1e-12);
 }
+
+#[test]
+fn labels_every_user_with_a_stage_per_month() {
+    // By hand, months January to March 2025 as of 2025-03-01 (churn after 2 idle months):
+    // ana buys in January and February: new, retained_new, then dormant in March (1 idle);
+    // cy the same; bo first buys in February: unknown in January, new, dormant.
+    let (stdout, stderr) = ok(&[
+        "labels",
+        "--input",
+        &data("orders_no_header.tsv"),
+        "--user",
+        "#0",
+        "--time",
+        "#1",
+        "--amount",
+        "#2",
+        "--as-of",
+        "2025-03-01",
+        "--periods",
+        "3",
+    ]);
+    assert!(
+        stderr.contains("3 users labelled over 3 periods"),
+        "{stderr}"
+    );
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..5],
+        [
+            "user",
+            "stage_2025-01",
+            "stage_2025-02",
+            "stage_2025-03",
+            "inactive_periods"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').take(5).collect()).collect();
+    let row = |u: &str| rows.iter().find(|r| r[0] == u).unwrap().clone();
+    assert_eq!(row("ana"), ["ana", "new", "retained_new", "dormant", "1"]);
+    assert_eq!(row("cy"), ["cy", "new", "retained_new", "dormant", "1"]);
+    assert_eq!(row("bo"), ["bo", "", "new", "dormant", "1"]);
+}
+
+#[test]
+fn report_writes_one_self_contained_page() {
+    let dir = std::env::temp_dir().join(format!("userops-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    let args = cdnow(
+        &["report"],
+        &["--as-of", "1998-07-01", "--output", page.to_str().unwrap()],
+    );
+    ok(&strs(&args));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: no script, nothing fetched.
+    for banned in ["<script", "src=\"http", "href=\"http", "@import"] {
+        assert!(!html.contains(banned), "{banned}");
+    }
+    // url(...) only for the page's own patterns (url(#id)), never a file or an address.
+    assert!(
+        html.match_indices("url(")
+            .all(|(i, _)| html[i + 4..].starts_with('#'))
+    );
+    // A section per model.
+    for id in [
+        "overview",
+        "rfm",
+        "lifecycle",
+        "retention",
+        "clv",
+        "value",
+        "health",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+}

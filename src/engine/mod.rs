@@ -16,6 +16,8 @@
 //! * [`UserEvents`] — a dictionary and each user's events as (instant, code) columns, grouped
 //!   by user and sorted by time on demand: the state of the folds whose answer depends on the
 //!   order of a user's events (funnels, paths, behaviour in the first days).
+//! * [`Alignment`] — where each user of one report sits in another's list: no work when
+//!   both were folded from the same table (same order), a hash join otherwise.
 //! * [`EventTable`] — an event log as columns (user index, instant, amount, name index,
 //!   duration) with the dictionaries built once: what readers fill, and what every summary
 //!   folds (its rows are [`crate::event::Event`]s).
@@ -35,6 +37,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod align;
 mod dictionary;
 pub(crate) mod pages;
 mod per_user;
@@ -43,6 +46,7 @@ mod table;
 mod user_events;
 pub(crate) mod zone;
 
+pub use align::Alignment;
 pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
 pub(crate) use rows::RowParts;

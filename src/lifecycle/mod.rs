@@ -12,6 +12,11 @@
 //!   `+ dormant(t−1)·wake_rate(t) + churned(t−1)·return_rate(t)`, exact on the data;
 //! * [`forecast`] and [`plan`] — active users and the active rate projected forward from given
 //!   or trailing-average [`Rates`], and the value one [`Lever`] must reach for a target rate;
+//! * [`plan_levers`] and [`smallest_change`] — several levers at once with targets per
+//!   period, the active rate per period and its average over the horizon, and the smallest
+//!   change per lever (alone or together) reaching an average rate;
+//! * [`LifecycleActivity::return_curve`] — the natural return rate by length of inactivity and
+//!   its knee, a data-driven `churn_after`;
 //! * [`LifecycleActivity::posthog`] — PostHog's new / returning / resurrecting / dormant;
 //! * [`LifecycleActivity::breakdown`] — any of these per value of a user attribute.
 //!
@@ -42,7 +47,9 @@
 //! ```
 
 mod forecast;
+mod levers;
 mod posthog;
+mod returns;
 mod stages;
 mod summary;
 
@@ -54,7 +61,11 @@ use serde::{Deserialize, Serialize};
 pub use forecast::{
     Forecast, ForecastRow, ForecastStart, Lever, PlanOutcome, Rates, TargetPlan, forecast, plan,
 };
+pub use levers::{
+    ChangeOutcome, LeverChange, LeverPlan, LeverPlanRow, LeverTargets, plan_levers, smallest_change,
+};
 pub use posthog::PostHogLifecycle;
+pub use returns::{ReturnCurve, ReturnRow};
 pub use stages::{
     Decomposition, MAX_CHURN_AFTER, Stage, StageParams, StageReport, StageRow, TransitionMatrix,
 };

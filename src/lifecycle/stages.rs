@@ -634,55 +634,7 @@ fn classify_users(
             classify_bits(raw.word(i, 0), k, prior, n, c, &mut counts, &mut trans);
             continue;
         }
-        // Context entering the lead period (t = -1).
-        let mut prev = UNKNOWN;
-        let mut run: u64 = 0;
-        let mut prev_new = false;
-        if k <= -2 {
-            let base = if prior != NO_PRIOR { prior.max(k) } else { k };
-            run = (-2 - base).max(0) as u64;
-            prev_new = k == -2;
-            prev = if prev_new {
-                NEW
-            } else if run == 0 {
-                RETAINED // any active, non-new stage: only "active" matters below
-            } else if run < c {
-                DORMANT
-            } else {
-                CHURNED
-            };
-        }
-        let mut word = raw.word(i, 0);
-        for j in 0..=n {
-            if j % 64 == 0 && j > 0 {
-                word = raw.word(i, j / 64);
-            }
-            let t = j as i64 - 1;
-            let active = (word >> (j % 64)) & 1 == 1;
-            let cur = if t < k {
-                UNKNOWN
-            } else if t == k {
-                run = 0;
-                prev_new = true;
-                NEW
-            } else if active {
-                let s = if prev_new {
-                    RETAINED_NEW
-                } else if run == 0 {
-                    RETAINED
-                } else if run < c {
-                    WOKEN
-                } else {
-                    RETURNED
-                };
-                run = 0;
-                prev_new = false;
-                s
-            } else {
-                run += 1;
-                prev_new = false;
-                if run < c { DORMANT } else { CHURNED }
-            };
+        walk_user(raw, i, k, n, c, |j, prev, cur| {
             if cur != UNKNOWN {
                 if let Some(row) = counts.get_mut(j) {
                     row[cur] += 1;
@@ -693,10 +645,177 @@ fn classify_users(
                     }
                 }
             }
-            prev = cur;
-        }
+        });
     }
     (counts, trans)
+}
+
+/// Walks user `i` (known from period `k`) period by period, from the lead period (`j = 0`)
+/// to the last window period (`j = n`), calling `visit(j, previous stage, stage)` with stage
+/// indices (`UNKNOWN` before the user is known): the one classification every per-user
+/// reader shares.
+fn walk_user(
+    raw: &RawActivity<'_>,
+    i: usize,
+    k: i64,
+    n: usize,
+    c: u64,
+    mut visit: impl FnMut(usize, usize, usize),
+) {
+    let prior = raw.prior(i);
+    // Context entering the lead period (t = -1).
+    let mut prev = UNKNOWN;
+    let mut run: u64 = 0;
+    let mut prev_new = false;
+    if k <= -2 {
+        let base = if prior != NO_PRIOR { prior.max(k) } else { k };
+        run = (-2 - base).max(0) as u64;
+        prev_new = k == -2;
+        prev = if prev_new {
+            NEW
+        } else if run == 0 {
+            RETAINED // any active, non-new stage: only "active" matters below
+        } else if run < c {
+            DORMANT
+        } else {
+            CHURNED
+        };
+    }
+    let mut word = raw.word(i, 0);
+    for j in 0..=n {
+        if j % 64 == 0 && j > 0 {
+            word = raw.word(i, j / 64);
+        }
+        let t = j as i64 - 1;
+        let active = (word >> (j % 64)) & 1 == 1;
+        let cur = if t < k {
+            UNKNOWN
+        } else if t == k {
+            run = 0;
+            prev_new = true;
+            NEW
+        } else if active {
+            let s = if prev_new {
+                RETAINED_NEW
+            } else if run == 0 {
+                RETAINED
+            } else if run < c {
+                WOKEN
+            } else {
+                RETURNED
+            };
+            run = 0;
+            prev_new = false;
+            s
+        } else {
+            run += 1;
+            prev_new = false;
+            if run < c { DORMANT } else { CHURNED }
+        };
+        visit(j, prev, cur);
+        prev = cur;
+    }
+}
+
+/// The code of "not known yet" in [`LifecycleActivity::stage_codes`].
+pub(crate) const NOT_KNOWN_CODE: u8 = UNKNOWN as u8;
+
+impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
+    /// Writes user `i`'s stage in each window period into `out` (one entry per period of
+    /// [`LifecycleActivity::periods`]; `None` before the user is known), with the same
+    /// classification as [`LifecycleActivity::stages`] (users known from their first event:
+    /// no sign-up times). `out` is cleared first; an index past the end gives all `None`.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::{fold, Summary};
+    /// use userops::lifecycle::{LifecycleSummary, Stage, StageParams};
+    /// use userops::time::{Calendar, Interval};
+    ///
+    /// let m = |month| Utc.with_ymd_and_hms(2025, month, 10, 0, 0, 0).unwrap();
+    /// let log = [2, 5].map(|month| EventRecord::<u8>::new(1_u8, m(month)));
+    /// let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Month), m(1), m(5))?;
+    /// let activity = fold(s, &log)?.finish()?;
+    /// let mut path = Vec::new();
+    /// activity.user_stages(0, &StageParams::default(), &mut path);
+    /// assert_eq!(path, [None, Some(Stage::New), Some(Stage::Dormant), Some(Stage::Churned), Some(Stage::Returned)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_stages(&self, i: usize, params: &StageParams, out: &mut Vec<Option<Stage>>) {
+        out.clear();
+        let mut codes = Vec::with_capacity(self.periods().len());
+        self.stage_codes(i, *params, &mut codes);
+        out.extend(
+            codes
+                .iter()
+                .map(|c| Stage::ALL.get(usize::from(*c)).copied()),
+        );
+    }
+
+    /// User `i`'s stage codes in each window period appended to `out` (`Stage as u8`,
+    /// [`NOT_KNOWN_CODE`] before the user is known).
+    pub(crate) fn stage_codes(&self, i: usize, params: StageParams, out: &mut Vec<u8>) {
+        let n = self.periods().len();
+        let k = self.first_raw(i);
+        if i >= self.len() || k == NOT_KNOWN || k > n as i64 - 1 {
+            out.extend(std::iter::repeat_n(NOT_KNOWN_CODE, n));
+            return;
+        }
+        let raw = self.raw();
+        let c = u64::from(params.churn_after);
+        if self.words() == 1 && n < 64 && c <= FAST_MAX_CHURN_AFTER {
+            // The stage masks of the bit-parallel count, decoded per period.
+            let masks = if c as usize + 2 + n < 64 {
+                stage_masks_u64(raw.word(i, 0), k, raw.prior(i), n, c)
+            } else {
+                stage_masks_u128(raw.word(i, 0), k, raw.prior(i), n, c)
+            };
+            let start = out.len();
+            out.extend(std::iter::repeat_n(NOT_KNOWN_CODE, n));
+            let cells = out.get_mut(start..).unwrap_or_default();
+            for (stage, mask) in masks.iter().enumerate() {
+                let mut m = *mask & !1; // bit 0 is the lead period
+                while m != 0 {
+                    let j = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    if let Some(cell) = cells.get_mut(j - 1) {
+                        *cell = stage as u8;
+                    }
+                }
+            }
+            return;
+        }
+        walk_user(&raw, i, k, n, c, |j, _, cur| {
+            if j >= 1 {
+                out.push(cur as u8);
+            }
+        });
+    }
+
+    /// [`LifecycleActivity::stage_codes`] by the period-by-period walk only (the reference
+    /// the bit-parallel decoding is checked against).
+    #[cfg(test)]
+    fn stage_codes_walk(&self, i: usize, params: StageParams, out: &mut Vec<u8>) {
+        let n = self.periods().len();
+        let k = self.first_raw(i);
+        if i >= self.len() || k == NOT_KNOWN || k > n as i64 - 1 {
+            out.extend(std::iter::repeat_n(NOT_KNOWN_CODE, n));
+            return;
+        }
+        walk_user(
+            &self.raw(),
+            i,
+            k,
+            n,
+            u64::from(params.churn_after),
+            |j, _, cur| {
+                if j >= 1 {
+                    out.push(cur as u8);
+                }
+            },
+        );
+    }
 }
 
 /// Adds the counts of one range of users to another's.
@@ -1008,5 +1127,47 @@ impl fmt::Display for TransitionMatrix {
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use super::StageParams;
+    use crate::event::EventRecord;
+    use crate::fold::{Summary, fold};
+    use crate::lifecycle::LifecycleSummary;
+    use crate::time::{Calendar, Interval};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// The per-user stage codes decoded from the bit masks equal the period-by-period
+        /// walk, for windows and histories on both mask widths (u64 and u128).
+        #[test]
+        fn mask_codes_equal_the_walk(
+            rows in prop::collection::vec((0_u8..15, 0_i64..120), 1..120),
+            periods in 1_i64..40,
+            churn_after in 1_u32..62,
+        ) {
+            let base = Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap();
+            let log: Vec<EventRecord<u8>> = rows
+                .iter()
+                .map(|(u, d)| EventRecord::new(*u, base + TimeDelta::days(*d)))
+                .collect();
+            let from = base + TimeDelta::days(40);
+            let to = from + TimeDelta::days(periods - 1);
+            let s = LifecycleSummary::new(Calendar::new(Utc, Interval::Day), from, to).unwrap();
+            let a = fold(s, &log).unwrap().finish().unwrap();
+            let params = StageParams::new(churn_after).unwrap();
+            for i in 0..a.len() {
+                let (mut fast, mut walk) = (Vec::new(), Vec::new());
+                a.stage_codes(i, params, &mut fast);
+                a.stage_codes_walk(i, params, &mut walk);
+                prop_assert_eq!(fast, walk, "user {}", i);
+            }
+        }
     }
 }

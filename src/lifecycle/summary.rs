@@ -728,6 +728,25 @@ impl<U, Tz: TimeZone> LifecycleActivity<U, Tz> {
         self.prior.get(i).copied().unwrap_or(NO_PRIOR)
     }
 
+    /// The period index (relative to `from`, `-1` the lead period, lower for history before
+    /// it) of user `i`'s last activity up to the end of the window, or `None` for no such
+    /// user or one only seen after the window.
+    pub(crate) fn last_active_raw(&self, i: usize) -> Option<i64> {
+        for k in (0..self.words).rev() {
+            let word = self.word(i, k);
+            if word != 0 {
+                let b = 63 - i64::from(word.leading_zeros());
+                return Some((k * 64) as i64 + b - 1);
+            }
+        }
+        let prior = self.prior_raw(i);
+        if prior != NO_PRIOR {
+            return Some(prior);
+        }
+        let first = self.first_raw(i);
+        (first != NOT_KNOWN && first < self.periods().len() as i64).then_some(first)
+    }
+
     /// The period index (relative to `from`) of an instant.
     pub(crate) fn index_of_instant(&self, at: DateTime<Utc>) -> i64 {
         match self.grid.index_of(at) {

@@ -77,7 +77,7 @@ fn format_p(p: f64) -> String {
 }
 
 /// Standard normal quantile; `p` must be in (0, 1) (checked by callers).
-fn qnorm(p: f64) -> f64 {
+pub(crate) fn qnorm(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
 }
 

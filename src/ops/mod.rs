@@ -7,6 +7,7 @@
 //! | [`warning`] | **three-colour warnings**: yellow (complaint rate), orange (churn rate), red (LTV drop), with the rule and the figures behind each |
 //! | [`experiment`] | **significance tests** for a strategy against its control: two-proportion z-test (R `prop.test`), Welch's t-test (R `t.test`), chi-square on a contingency table (R `chisq.test`), confidence intervals for the difference and the relative lift, sample size for a minimum detectable effect (R `power.prop.test`) |
 //! | [`automation`] | **automation rules** ("users in segment S, inactive for N periods, with attribute A → action X through channel C"), decision records, per-channel reach reports, tiered compensation |
+//! | [`outcome`] | **decision → outcome**: the decision log (rule, user, channel, time, hold-out) joined to later events, users active again within N days per rule and channel, uplift against the hold-out (two-proportion test) and the rule's precision |
 //! | [`nps`] | **Net Promoter Score** with a confidence interval |
 //!
 //! Segment membership (RFM segment, lifecycle state, value tier, health band) comes from the
@@ -31,6 +32,7 @@ pub mod automation;
 pub mod experiment;
 pub mod health;
 pub mod nps;
+pub mod outcome;
 pub mod warning;
 
 pub use error::OpsError;

@@ -5,6 +5,7 @@ pub mod clv;
 pub mod correlation;
 pub mod experiment;
 pub mod health;
+pub mod labels;
 pub mod lifecycle;
 pub mod paths;
 pub mod report;
