@@ -824,3 +824,66 @@ fn report_writes_one_self_contained_page() {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
 }
+
+#[test]
+fn labels_with_clv_and_value_tiers_on_cdnow() {
+    // BG/NBD: a customer with no repeat purchase (x = 0) is alive with probability 1 (Fader,
+    // Hardie & Lee 2005, eq. 13 with x = 0); everyone with repeats is below 1. Value tiers go to
+    // the users active in the 90 days before as-of, counted here from the file.
+    let args = cdnow(
+        &["labels"],
+        &[
+            "--as-of",
+            "1998-06-30",
+            "--periods",
+            "3",
+            "--clv",
+            "--value-days",
+            "90",
+        ],
+    );
+    let (stdout, _) = ok(&strs(&args));
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (p_alive, tier) = (col("p_alive"), col("value_tier"));
+    let text = std::fs::read_to_string(data("cdnow_sample.txt")).unwrap();
+    let mut purchase_days: std::collections::HashMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    // Purchases are rows with an amount above 0 (a few CDNOW rows are 0.00).
+    for l in text.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let days = purchase_days.entry(f[1]).or_default();
+        if f[4].parse::<f64>().unwrap() > 0.0 {
+            days.insert(f[2]);
+        }
+    }
+    let mut tiered = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let days = purchase_days[f[0]].len();
+        if days == 0 {
+            assert_eq!(f[p_alive], "", "no purchase, no fit: {line}");
+            continue;
+        }
+        let p: f64 = f[p_alive].parse().unwrap();
+        if days == 1 {
+            assert_eq!(p, 1.0, "{line}");
+        } else {
+            assert!(p > 0.0 && p < 1.0, "{line}");
+        }
+        if !f[tier].is_empty() {
+            assert!(["high", "mid", "low"].contains(&f[tier]), "{line}");
+            tiered += 1;
+        }
+    }
+    // The window is [1998-04-01 00:00, 1998-06-30 00:00): 90 days ending at as-of.
+    let active: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[2] >= "19980401" && f[2] < "19980630").then_some(f[1])
+        })
+        .collect();
+    assert_eq!(tiered, active.len());
+}

@@ -50,10 +50,20 @@ use chrono::{DateTime, Utc};
 pub use segments::{LabelSegments, TOP_TAG};
 pub use table::{ClvLabels, LabelTable, Labeler, RfmLabels, TierLabels, UserLabels};
 
-use crate::engine::EventTable;
-use crate::fold::{FoldTable, Summary};
+use std::sync::Arc;
+
+use crate::engine::{EventTable, Row};
+use crate::event::Event;
+use crate::fold::{FoldTable, Summary, fold};
 use crate::lifecycle::{LifecycleSummary, StageParams};
+use crate::ltv::{
+    BgNbdParams, BtydSummary, ClvOptions, ClvReport, FitOptions, GammaGammaParams, TimeUnit,
+};
 use crate::metric::PreferenceSummary;
+use crate::metric::{
+    MetricSummary, MetricTree, TierParams, ValueReport, ValueWeights, Window, value_scores,
+};
+use crate::quadrant::{QuadrantParams, UsageSummary, classify};
 use crate::rfm::{HealthParams, Method, RfmSummary, ScoreParams, SegmentRules};
 use crate::time::{Calendar, Interval, Zone};
 use crate::{Error, Result};
@@ -85,6 +95,41 @@ pub struct LabelOptions {
     /// Preference tags from the event names over the last `periods` periods (at most 64);
     /// `None` leaves tags out.
     pub tags: Option<TagOptions>,
+    /// Value tiers from the value score over the `value_days` days before `as_of`, weighted
+    /// as the product's quadrant recommends (as `userops value` computes them); `None`
+    /// leaves value tiers out.
+    pub value_days: Option<u32>,
+    /// P(alive) and CLV from a BG/NBD + Gamma-Gamma fit on the purchases (amount > 0) up to
+    /// `as_of`; `None` leaves them out.
+    pub clv: Option<ClvLabelOptions>,
+}
+
+/// How [`label_events`] fits the CLV labels: BG/NBD in weeks on every customer's purchase
+/// days, refitted with an L2 `penalizer` (as lifetimes recommends) when the plain fit does not
+/// converge, and Gamma-Gamma on the repeat customers' mean spend.
+///
+/// ```
+/// let c = userops::labels::ClvLabelOptions::default();
+/// assert_eq!((c.months, c.monthly_discount, c.penalizer), (12, 0.0, 0.001));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClvLabelOptions {
+    /// The CLV horizon in months.
+    pub months: u32,
+    /// The monthly discount rate of the CLV.
+    pub monthly_discount: f64,
+    /// The penalizer of the refit when the plain BG/NBD fit does not converge.
+    pub penalizer: f64,
+}
+
+impl Default for ClvLabelOptions {
+    fn default() -> Self {
+        ClvLabelOptions {
+            months: 12,
+            monthly_discount: 0.0,
+            penalizer: 0.001,
+        }
+    }
 }
 
 /// Which features become a user's preference tags ([`crate::metric::UserPreferences::tags`]).
@@ -130,6 +175,8 @@ impl LabelOptions {
             segments: SegmentRules::standard(),
             health: Some(HealthParams::default()),
             tags: None,
+            value_days: None,
+            clv: None,
         }
     }
 }
@@ -200,9 +247,24 @@ where
         }
         None => None,
     };
+    let zone = *cal.zone();
+    let value = match options.value_days {
+        Some(days) => Some(value_report(table, options.as_of, zone, days)?),
+        None => None,
+    };
+    let clv = match &options.clv {
+        Some(c) => Some(clv_report(table, options.as_of, zone, c)?),
+        None => None,
+    };
     let mut labeler = Labeler::new(&activity, options.stage_params);
     if let (Some(p), Some(t)) = (&preferences, options.tags) {
         labeler = labeler.tags(p, t.top, t.min_share);
+    }
+    if let Some(v) = &value {
+        labeler = labeler.value(v);
+    }
+    if let Some(c) = &clv {
+        labeler = labeler.clv(c);
     }
     let Some(score) = &options.rfm else {
         if options.health.is_some() {
@@ -222,4 +284,63 @@ where
         Some(h) => labeler.health(h).build(),
         None => labeler.build(),
     }
+}
+
+/// Value scores and tiers over the `days` days before `as_of`, weighted for the product's
+/// quadrant.
+fn value_report<U>(
+    table: &EventTable<U>,
+    as_of: DateTime<Utc>,
+    zone: Zone,
+    days: u32,
+) -> Result<ValueReport<U>>
+where
+    U: Clone + Eq + Hash + Ord + fmt::Debug,
+{
+    let before = || table.rows().filter(move |r| r.at() < as_of);
+    let figures = fold(UsageSummary::new(zone), before())?.finish()?;
+    let quadrant = classify(&figures, &QuadrantParams::default())?;
+    let tree = Arc::new(MetricTree::<Row<'_, U>>::standard().build()?);
+    let window = Window::trailing_days(as_of, days)?;
+    let metrics = fold(MetricSummary::new(tree, zone, window), before())?.finish()?;
+    value_scores(
+        &metrics,
+        &ValueWeights::for_quadrant(&quadrant.quadrant()),
+        &TierParams::default(),
+    )
+}
+
+/// BG/NBD (weeks) + Gamma-Gamma on the purchases up to `as_of`, and each customer's CLV.
+fn clv_report<U>(
+    table: &EventTable<U>,
+    as_of: DateTime<Utc>,
+    zone: Zone,
+    c: &ClvLabelOptions,
+) -> Result<ClvReport<U>>
+where
+    U: Clone + Eq + Hash + Ord + fmt::Debug,
+{
+    let last_day = as_of.with_timezone(&zone).date_naive();
+    let purchases = table.rows().filter(|r| r.amount() > 0.0 && r.at() <= as_of);
+    let btyd = fold(
+        BtydSummary::with_zone(zone, last_day, TimeUnit::Week),
+        purchases,
+    )?
+    .finish()?;
+    let customers = btyd.to_customers();
+    let mut fit = BgNbdParams::fit(&customers, TimeUnit::Week, &FitOptions::new())?;
+    if !fit.converged {
+        fit = BgNbdParams::fit(
+            &customers,
+            TimeUnit::Week,
+            &FitOptions::new().penalizer(c.penalizer)?,
+        )?;
+    }
+    let spend = GammaGammaParams::fit(&customers, &FitOptions::new())?;
+    let rows = btyd
+        .customers
+        .iter()
+        .map(|b| (b.user.clone(), b.customer()));
+    let options = ClvOptions::new(c.months)?.discount(c.monthly_discount)?;
+    ClvReport::compute(&fit.params, &spend.params, rows, &options)
 }

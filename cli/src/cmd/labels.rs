@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use userops::engine::EventTable;
 use userops::event::Event;
-use userops::labels::{LabelOptions, TagOptions, label_events, latest_event};
+use userops::labels::{ClvLabelOptions, LabelOptions, TagOptions, label_events, latest_event};
 use userops::lifecycle::StageParams;
 use userops::time::parse_instant;
 
@@ -55,6 +55,15 @@ pub struct LabelsArgs {
     /// Inactive periods after which a user is churned.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub churn_after: u32,
+    /// Add P(alive) and CLV from a BG/NBD + Gamma-Gamma fit on the purchases (needs --amount).
+    #[arg(long)]
+    pub clv: bool,
+    /// CLV horizon in months (with --clv).
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub clv_months: u32,
+    /// Add value tiers from the value score over the N days before as-of.
+    #[arg(long, value_name = "N")]
+    pub value_days: Option<u32>,
     /// csv (default), json, parquet or table.
     #[arg(long, value_enum, default_value_t = LabelFormat::Csv)]
     pub format: LabelFormat,
@@ -90,6 +99,16 @@ pub fn run(a: &LabelsArgs) -> Res<()> {
     if a.name.is_some() {
         options.tags = Some(TagOptions::default());
     }
+    options.value_days = a.value_days;
+    if a.clv {
+        if a.amount.is_none() {
+            return Err("--clv fits the purchases: give the amount column with --amount".into());
+        }
+        options.clv = Some(ClvLabelOptions {
+            months: a.clv_months,
+            ..ClvLabelOptions::default()
+        });
+    }
     let labels = label_events(&table, &options)?;
     let create = |path: &str| -> Res<std::fs::File> {
         std::fs::File::create(path).map_err(|e| format!("cannot write {path}: {e}").into())
@@ -101,21 +120,17 @@ pub fn run(a: &LabelsArgs) -> Res<()> {
             .ok_or("--format parquet needs --output FILE")?;
         write_parquet(&labels, create(path)?)?;
     } else {
-        let mut out: Box<dyn Write> = match &a.output {
-            Some(path) if path != "-" => Box::new(std::io::BufWriter::new(create(path)?)),
-            _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-        };
-        let written: Res<()> = match a.format {
-            LabelFormat::Json => labels.write_json(&mut out).map_err(Into::into),
-            LabelFormat::Table => write!(out, "{labels}").map_err(Into::into),
-            _ => labels.write_csv(&mut out).map_err(Into::into),
-        };
-        match written.and_then(|()| out.flush().map_err(Into::into)) {
-            Err(e)
-                if e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {}
-            other => other?,
+        let mut buf: Vec<u8> = Vec::new();
+        match a.format {
+            LabelFormat::Json => labels.write_json(&mut buf)?,
+            LabelFormat::Table => write!(buf, "{labels}")?,
+            _ => labels.write_csv(&mut buf)?,
         }
+        let out = crate::output::OutputArgs {
+            format: crate::output::Format::Csv,
+            output: a.output.clone(),
+        };
+        out.write(&String::from_utf8(buf)?)?;
     }
     eprintln!(
         "{} users labelled over {} periods",
