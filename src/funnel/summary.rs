@@ -38,8 +38,9 @@ pub(crate) fn breakdown_of(code: u64) -> u32 {
 
 /// The funnel fold: per user, the events that match a step or an exclusion (in a strict
 /// funnel, every event, since any event between two steps breaks the attempt), each with the
-/// steps it matches and its breakdown value. Memory is proportional to those events (20 bytes
-/// each); events that match nothing cost a counter.
+/// steps it matches and its breakdown value (a missing or empty value is none). Memory is
+/// proportional to those events (20 bytes each); events that match nothing, or fall outside
+/// the date range, cost a counter (`events_unmatched`).
 ///
 /// Events come in any order; [`Summary::finish`] sorts each user's events by time (ties by
 /// what they match, so that the order of arrival never changes a result) and gives the
@@ -163,10 +164,14 @@ impl<E: Event> Fold<E> for FunnelSummary<E::User> {
             return Ok(());
         }
         let at = checked_at(event)?.timestamp_micros();
+        if !self.spec.in_range(at) {
+            self.events_unmatched += 1;
+            return Ok(());
+        }
         let breakdown = match &self.spec.breakdown {
             Breakdown::EventProperty(key) if steps != 0 => match event.property(key) {
-                Some(v) => self.breakdowns.intern_ref(v)?,
-                None => NO_BREAKDOWN,
+                Some(v) if !v.is_empty() => self.breakdowns.intern_ref(v)?,
+                _ => NO_BREAKDOWN,
             },
             _ => NO_BREAKDOWN,
         };
@@ -203,7 +208,11 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
             .iter()
             .zip(&table.at_column()[rows.clone()])
             .zip(&table.name_column()[rows]);
-        let kept = |name: u32| {
+        let spec = &self.spec;
+        let kept = |name: u32, at: i64| {
+            if !spec.in_range(at) {
+                return None;
+            }
             let (steps, exclusions) = match name {
                 NO_NAME => unnamed,
                 i => codes.get(i as usize).copied().unwrap_or(unnamed),
@@ -216,7 +225,7 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
             // the table's, with no lookup.
             self.events = UserEvents::with_users(table.users().clone());
             for ((&t, &at), &name) in columns {
-                match kept(name) {
+                match kept(name, at) {
                     Some(c) => self.events.push_indexed(t, at, c)?,
                     None => self.events_unmatched += 1,
                 }
@@ -225,7 +234,7 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
         }
         let mut users = TableUsers::new(table);
         for ((&t, &at), &name) in columns {
-            let Some(c) = kept(name) else {
+            let Some(c) = kept(name, at) else {
                 self.events_unmatched += 1;
                 continue;
             };
