@@ -51,8 +51,8 @@ mod summary;
 
 pub use model::{FunnelOutcomes, NO_VALUE, UNKNOWN, UserOutcome};
 pub use params::{
-    Attribution, Breakdown, Entry, EventFacts, Exclusion, FunnelParams, FunnelSpec, MAX_BINS, MAX_EXCLUSIONS,
-    MAX_STEPS, Predicate, StepMatch, StepOrder, parse_window,
+    Attribution, Breakdown, Entry, EventFacts, Exclusion, FunnelParams, FunnelSpec, MAX_BINS,
+    MAX_EXCLUSIONS, MAX_STEPS, Predicate, StepMatch, StepOrder, parse_window,
 };
 pub use report::{
     BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow,

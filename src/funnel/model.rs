@@ -371,9 +371,9 @@ impl<U: Clone> FunnelOutcomes<U> {
         (0..self.events.len()).filter_map(move |i| {
             let a = self.best(i)?;
             let b = match self.spec.breakdown {
-                Breakdown::EventProperty(_) => self
-                    .attributed(self.events.user(i))
-                    .unwrap_or(NO_BREAKDOWN),
+                Breakdown::EventProperty(_) => {
+                    self.attributed(self.events.user(i)).unwrap_or(NO_BREAKDOWN)
+                }
                 Breakdown::None => NO_BREAKDOWN,
             };
             Some(UserOutcome {
