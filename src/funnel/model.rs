@@ -9,7 +9,7 @@ use super::report::{
     BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow,
 };
 use super::summary::{EXCLUSION_SHIFT, NO_BREAKDOWN, breakdown_of};
-use crate::engine::Grouped;
+use crate::engine::{Dictionary, Grouped};
 use crate::event::UserAttribute;
 use crate::time::Calendar;
 
@@ -94,7 +94,7 @@ pub struct UserOutcome<U> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunnelOutcomes<U> {
     spec: FunnelSpec,
-    users: Vec<U>,
+    users: Dictionary<U>,
     events: Grouped<u64>,
     breakdowns: Vec<String>,
     events_unmatched: u64,
@@ -103,7 +103,7 @@ pub struct FunnelOutcomes<U> {
 impl<U> FunnelOutcomes<U> {
     pub(crate) fn new(
         spec: FunnelSpec,
-        users: Vec<U>,
+        users: Dictionary<U>,
         events: Grouped<u64>,
         breakdowns: Vec<String>,
         events_unmatched: u64,
@@ -255,7 +255,7 @@ impl<U> FunnelOutcomes<U> {
         self.report_grouped(|i, a, groups| {
             groups.push((
                 self.users
-                    .get(i)
+                    .value(i as u32)
                     .and_then(|u| attribute.attribute(u))
                     .unwrap_or_else(|| UNKNOWN.to_string()),
                 *a,
@@ -377,7 +377,7 @@ impl<U: Clone> FunnelOutcomes<U> {
                 Breakdown::None => NO_BREAKDOWN,
             };
             Some(UserOutcome {
-                user: self.users.get(i)?.clone(),
+                user: self.users.value(i as u32)?.clone(),
                 steps: a.reached,
                 step_times: a.times[..a.reached]
                     .iter()
