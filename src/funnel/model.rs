@@ -27,6 +27,12 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
+    /// No step reached yet: what an attempt starts from.
+    const NONE: Attempt = Attempt {
+        reached: 0,
+        times: [0; super::params::MAX_STEPS],
+    };
+
     fn entered(&self) -> i64 {
         self.times[0]
     }
@@ -138,16 +144,25 @@ impl<U> FunnelOutcomes<U> {
 
     /// The counted attempt through one user's sorted events, if the user entered.
     fn best_of(&self, events: &[(i64, u64)]) -> Option<Attempt> {
+        let mut best = Attempt::NONE;
+        self.best_into(events, &mut best).then_some(best)
+    }
+
+    /// [`FunnelOutcomes::best_of`] written into `best`; `false` when the user did not enter.
+    fn best_into(&self, events: &[(i64, u64)], best: &mut Attempt) -> bool {
         let n = self.spec.steps.len();
-        let mut best: Option<Attempt> = None;
+        best.reached = 0;
+        let mut entered = false;
         for_each_attempt(&self.spec, events, |a| {
-            if best.is_none_or(|b| a.reached > b.reached) {
-                best = Some(a);
+            if !entered || a.reached > best.reached {
+                entered = true;
+                best.times[..a.reached].copy_from_slice(&a.times[..a.reached]);
+                best.reached = a.reached;
             }
             // The earliest attempt through every step cannot be beaten.
-            best.is_none_or(|b| b.reached < n)
+            best.reached < n
         });
-        best
+        entered
     }
 
     fn breakdown_name(&self, code: u32) -> &str {
@@ -273,8 +288,11 @@ impl<U> FunnelOutcomes<U> {
         let mut total = Tally::new(n);
         let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
         let mut of_user = Vec::new();
+        let mut a = Attempt::NONE;
         for i in 0..self.events.len() {
-            let Some(a) = self.best(i) else { continue };
+            if !self.best_into(self.events.user(i), &mut a) {
+                continue;
+            }
             total.add(&a);
             of_user.clear();
             group(i, &a, &mut of_user);
@@ -394,31 +412,31 @@ impl<U: Clone> FunnelOutcomes<U> {
 pub(crate) fn for_each_attempt(
     spec: &FunnelSpec,
     events: &[(i64, u64)],
-    mut visit: impl FnMut(Attempt) -> bool,
+    mut visit: impl FnMut(&Attempt) -> bool,
 ) {
     let entry_mask: u64 = match spec.order {
         StepOrder::Unordered => (1 << spec.steps.len()) - 1,
         _ => 1,
     };
+    // One attempt, rewritten from each entry.
+    let mut a = Attempt::NONE;
     for i in 0..events.len() {
         if events[i].1 & entry_mask == 0 {
             continue;
         }
-        let attempt = match spec.order {
-            StepOrder::Ordered => ordered(spec, events, i, false),
-            StepOrder::Strict => ordered(spec, events, i, true),
-            StepOrder::Unordered => unordered(spec, events, i),
+        let counts = match spec.order {
+            StepOrder::Ordered => ordered(spec, events, i, false, &mut a),
+            StepOrder::Strict => ordered(spec, events, i, true, &mut a),
+            StepOrder::Unordered => unordered(spec, events, i, &mut a),
         };
         if spec.entry == Entry::First {
-            if let Some(a) = attempt {
-                visit(a);
+            if counts {
+                visit(&a);
             }
             return;
         }
-        if let Some(a) = attempt {
-            if !visit(a) {
-                return;
-            }
+        if counts && !visit(&a) {
+            return;
         }
     }
 }
@@ -435,15 +453,19 @@ fn voids(spec: &FunnelSpec, code: u64, t: i64, reached: usize, times: &[i64]) ->
     })
 }
 
-/// The ordered (or strict) attempt from the entry at `events[i]`.
-fn ordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, strict: bool) -> Option<Attempt> {
+/// The ordered (or strict) attempt from the entry at `events[i]`, written into `a`; `false`
+/// when it is voided.
+fn ordered(
+    spec: &FunnelSpec,
+    events: &[(i64, u64)],
+    i: usize,
+    strict: bool,
+    a: &mut Attempt,
+) -> bool {
     let n = spec.steps.len();
     let start = events[i].0;
     let deadline = start.saturating_add(spec.window_micros);
-    let mut a = Attempt {
-        reached: 1,
-        times: [0; super::params::MAX_STEPS],
-    };
+    a.reached = 1;
     a.times[0] = start;
     for &(t, code) in &events[i + 1..] {
         if t > deadline || a.reached == n {
@@ -455,26 +477,24 @@ fn ordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, strict: bool) -> 
             continue;
         }
         if voids(spec, code, t, a.reached, &a.times) {
-            return None;
+            return false;
         }
         if strict {
             break;
         }
     }
-    Some(a)
+    true
 }
 
-/// The unordered attempt from the entry at `events[i]`.
-fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize) -> Option<Attempt> {
+/// The unordered attempt from the entry at `events[i]`, written into `a`; `false` when it
+/// is voided.
+fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, a: &mut Attempt) -> bool {
     let n = spec.steps.len();
     let all: u64 = (1 << n) - 1;
     let start = events[i].0;
     let deadline = start.saturating_add(spec.window_micros);
     let mut done = 0_u64;
-    let mut a = Attempt {
-        reached: 0,
-        times: [0; super::params::MAX_STEPS],
-    };
+    a.reached = 0;
     for &(t, code) in &events[i..] {
         if t > deadline || done == all {
             break;
@@ -488,10 +508,10 @@ fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize) -> Option<Attem
         }
         // An unordered funnel's exclusions span it whole: from its first step to its last.
         if a.reached > 0 && voids(spec, code, t, a.reached, &a.times) {
-            return None;
+            return false;
         }
     }
-    Some(a)
+    true
 }
 
 /// Counts and conversion times per step, for one group of users.
