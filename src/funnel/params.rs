@@ -552,7 +552,8 @@ impl FunnelParams {
         self
     }
 
-    /// Breaks the funnel down by an event property of each attempt's entry event.
+    /// Breaks the funnel down by an event property, each user under the value that
+    /// [`FunnelParams::attribution`] picks (by default their first step event's).
     ///
     /// ```
     /// let p = userops::funnel::FunnelParams::new(["a", "b"]).breakdown_by_property("$browser");
