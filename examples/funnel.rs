@@ -4,7 +4,7 @@
 //! cargo run --release --example funnel -- --input FILE --user COL --time COL --event COL \
 //!     --steps A,B,C [--window 14d] [--order ordered|strict|unordered] [--entry every|first] \
 //!     [--exclude NAME:FROM:TO] [--breakdown COL] [--trend day|week|month] [--week-start D] \
-//!     [--tz ZONE] [--bins N] [--format table|json] [--timing]
+//!     [--from DATE] [--to DATE] [--tz ZONE] [--bins N] [--format table|json] [--timing]
 //! ```
 //!
 //! The logic is the library's (`userops::funnel`); this file reads flags and prints. The
@@ -17,18 +17,18 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use chrono::Weekday;
+use chrono::{DateTime, TimeDelta, Utc, Weekday};
 use userops::csv::{CsvSpec, read_events_from_path, read_table_from_path};
 use userops::fold::{FoldTable, Summary, fold};
 use userops::funnel::{
     Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder, parse_window,
 };
-use userops::time::{Calendar, Interval, Zone, parse_weekday};
+use userops::time::{Calendar, Interval, Zone, parse_instant, parse_weekday};
 
 const USAGE: &str = "usage: funnel --input FILE --user COL --time COL --event COL --steps A,B,C \
 [--window 14d] [--order ordered|strict|unordered] [--entry every|first] [--exclude NAME:FROM:TO] \
-[--breakdown COL] [--trend day|week|month] [--week-start sunday|monday] [--tz ZONE] [--bins N] \
-[--format table|json] [--timing]
+[--breakdown COL] [--trend day|week|month] [--week-start sunday|monday] [--from DATE] [--to DATE] \
+[--tz ZONE] [--bins N] [--format table|json] [--timing]
 
   --input FILE        CSV file with a header row (columns by name, or #N for the N-th, 0-based)
   --user COL          user id column
@@ -42,6 +42,9 @@ const USAGE: &str = "usage: funnel --input FILE --user COL --time COL --event CO
   --breakdown COL     break down by a user attribute column (a user's first non-empty value)
   --trend I           also print conversion per day, week or month of entry
   --week-start D      first day of a week for --trend week: sunday (default) or monday
+  --from DATE         only events at or after DATE count (PostHog's date_from), read in --tz
+  --to DATE           only events at or before DATE count, every step included (PostHog's
+                      date_to); a date without a time means the end of that day
   --tz ZONE           IANA zone or fixed offset (default UTC); times without offset are read in it
   --bins N            time-to-convert histogram bins (default 10)
   --format F          table (default) or json
@@ -72,7 +75,7 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
             "--timing" => timing = true,
             "--input" | "--user" | "--time" | "--event" | "--steps" | "--window" | "--order"
             | "--entry" | "--breakdown" | "--trend" | "--week-start" | "--tz" | "--bins"
-            | "--format" | "--exclude" => {
+            | "--format" | "--exclude" | "--from" | "--to" => {
                 let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
                 if flag == "--exclude" {
                     exclusions.push(value.clone());
@@ -124,11 +127,26 @@ fn run(argv: &[String]) -> Result<(), Box<dyn Error>> {
             step(to)?,
         ));
     }
-    let spec = params.check()?;
     let tz = match flags.get("tz") {
         Some(z) => Zone::parse(z)?,
         None => Zone::Utc,
     };
+    if flags.contains_key("from") || flags.contains_key("to") {
+        let from = match flags.get("from") {
+            Some(t) => parse_instant(t, &tz)?,
+            None => DateTime::<Utc>::MIN_UTC,
+        };
+        let to = match flags.get("to") {
+            // A date alone (YYYY-MM-DD) is the whole day: up to its last microsecond.
+            Some(t) if t.trim().len() == 10 => {
+                parse_instant(t, &tz)? + TimeDelta::days(1) - TimeDelta::microseconds(1)
+            }
+            Some(t) => parse_instant(t, &tz)?,
+            None => DateTime::<Utc>::MAX_UTC,
+        };
+        params = params.date_range(from, to);
+    }
+    let spec = params.check()?;
     let mut csv = CsvSpec::new(need("user")?.as_str(), need("time")?.as_str())
         .name(need("event")?.as_str())
         .zone(tz);

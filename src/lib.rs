@@ -59,7 +59,7 @@
 //! | [`engine`] | the ingestion layer under every per-user model: the user [`engine::Dictionary`] (dense `u32` indices, one policy at 2³² users), [`engine::PerUser`] state vectors, the columnar [`engine::EventTable`]; every speed trick the models share |
 //! | [`activity`] | per-user activity and per-period totals |
 //! | [`retention`] | cohort retention tables (first-time / recurring, on / on or after) and stickiness, PostHog-compatible |
-//! | [`funnel`] | conversion funnels (ordered, strict, unordered; window, exclusions, breakdowns, first or every entry), per-step conversion and drop-off, time to convert, conversion trend, PostHog-compatible |
+//! | [`funnel`] | conversion funnels (ordered, strict, unordered; window, exclusions, date range, breakdowns with PostHog's attribution, first or every entry), per-step conversion and drop-off, time to convert, conversion trend, PostHog-compatible |
 //! | [`journey`] | each user's named events in time order: the fold under paths and correlation |
 //! | [`paths`] | the most common next / previous events after / before an event, as Sankey rows (step, from, to, users) |
 //! | [`correlation`] | what predicts retention: odds ratio, phi, χ² p-value and Benjamini–Hochberg q-value per event and "did X at least n times within d days" |

@@ -10,7 +10,7 @@ use userops::engine::EventTable;
 use userops::event::{Event, EventRecord};
 use userops::fold::{FoldTable, Summary, fold, laws};
 use userops::funnel::{
-    Entry, Exclusion, FunnelParams, FunnelReport, FunnelSummary, StepMatch, StepOrder,
+    Attribution, Entry, Exclusion, FunnelParams, FunnelReport, FunnelSummary, StepMatch, StepOrder,
 };
 use userops::time::{Calendar, Interval};
 
@@ -548,16 +548,67 @@ fn arb_log() -> impl Strategy<Value = Vec<EventRecord<u8>>> {
 }
 
 fn arb_params() -> impl Strategy<Value = FunnelParams> {
-    (0_usize..3, 1_i64..30, any::<bool>(), any::<bool>()).prop_map(|(o, w, first, excl)| {
-        let order = [StepOrder::Ordered, StepOrder::Strict, StepOrder::Unordered][o];
-        let mut p = FunnelParams::new(["a", "b", "c"])
-            .order(order)
-            .window(TimeDelta::hours(w))
-            .entry(if first { Entry::First } else { Entry::Every });
-        if excl {
-            p = p.exclude(Exclusion::new(StepMatch::named("x"), 0, 2));
-        }
-        p
+    (
+        0_usize..3,
+        1_i64..30,
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of((0_i64..20, 0_i64..30)),
+    )
+        .prop_map(|(o, w, first, excl, range)| {
+            let order = [StepOrder::Ordered, StepOrder::Strict, StepOrder::Unordered][o];
+            let mut p = FunnelParams::new(["a", "b", "c"])
+                .order(order)
+                .window(TimeDelta::hours(w))
+                .entry(if first { Entry::First } else { Entry::Every });
+            if excl {
+                p = p.exclude(Exclusion::new(StepMatch::named("x"), 0, 2));
+            }
+            if let Some((from, len)) = range {
+                let from = DateTime::UNIX_EPOCH + TimeDelta::hours(from);
+                p = p.date_range(from, from + TimeDelta::hours(len));
+            }
+            p
+        })
+}
+
+/// An event with a browser, for the laws of breakdown attribution.
+#[derive(Debug, Clone)]
+struct Visit {
+    who: u8,
+    at: DateTime<Utc>,
+    name: &'static str,
+    browser: Option<&'static str>,
+}
+
+impl Event for Visit {
+    type User = u8;
+    fn user(&self) -> &u8 {
+        &self.who
+    }
+    fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    fn name(&self) -> Option<&str> {
+        Some(self.name)
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        (key == "$browser").then_some(self.browser).flatten()
+    }
+}
+
+fn arb_visits() -> impl Strategy<Value = Vec<Visit>> {
+    prop::collection::vec((0_u8..5, 0_i64..30, 0_usize..4, 0_usize..4), 0..50).prop_map(|v| {
+        let names = ["a", "b", "c", "x"];
+        let browsers = [None, Some("Chrome"), Some("Safari"), Some("")];
+        v.into_iter()
+            .map(|(who, h, n, b)| Visit {
+                who,
+                at: DateTime::UNIX_EPOCH + TimeDelta::hours(h),
+                name: names[n],
+                browser: browsers[b],
+            })
+            .collect()
     })
 }
 
@@ -579,4 +630,422 @@ proptest! {
         }
         laws::order_law(empty, &log, &perm, same).map_err(TestCaseError::fail)?;
     }
+
+    // The same laws for a breakdown under each attribution.
+    #[test]
+    fn funnel_attribution_laws(log in arb_visits(), a in 0_usize..5, ordered in any::<bool>(), cuts in prop::collection::vec(0_usize..50, 0..4), seed in any::<u64>()) {
+        let attribution = [Attribution::FirstTouch, Attribution::LastTouch, Attribution::AllEvents, Attribution::Step(0), Attribution::Step(1)][a];
+        let order = if ordered || attribution == Attribution::Step(1) { StepOrder::Ordered } else { StepOrder::Unordered };
+        let spec = FunnelParams::new(["a", "b", "c"])
+            .order(order)
+            .window(TimeDelta::hours(12))
+            .breakdown_by_property("$browser")
+            .attribution(attribution)
+            .check()
+            .unwrap();
+        let empty = || FunnelSummary::<u8>::new(spec.clone());
+        let same = |a: &userops::funnel::FunnelOutcomes<u8>, b: &userops::funnel::FunnelOutcomes<u8>| {
+            let sorted = |o: &userops::funnel::FunnelOutcomes<u8>| {
+                let mut v: Vec<_> = o.users().collect();
+                v.sort_by_key(|u| u.user);
+                v
+            };
+            a.report() == b.report() && sorted(a) == sorted(b)
+        };
+        laws::serde_merge_law(empty, &log, &cuts, same).map_err(TestCaseError::fail)?;
+        let mut perm: Vec<usize> = (0..log.len()).collect();
+        let mut rng = userops::sample::Rng::new(seed);
+        for i in (1..perm.len()).rev() {
+            perm.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        laws::order_law(empty, &log, &perm, same).map_err(TestCaseError::fail)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Date range and breakdown attribution, from PostHog's funnel tests.
+
+/// An event with event properties, as PostHog's `journeys_for` makes them.
+#[derive(Debug, Clone)]
+struct Hit {
+    who: &'static str,
+    at: DateTime<Utc>,
+    name: &'static str,
+    props: Vec<(&'static str, &'static str)>,
+}
+
+impl Event for Hit {
+    type User = &'static str;
+    fn user(&self) -> &&'static str {
+        &self.who
+    }
+    fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    fn name(&self) -> Option<&str> {
+        Some(self.name)
+    }
+    fn property(&self, key: &str) -> Option<&str> {
+        self.props.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// `who` did `name` on 2020-01-`day` at `hour`:`minute` UTC with the properties.
+fn hit(
+    who: &'static str,
+    name: &'static str,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    props: &[(&'static str, &'static str)],
+) -> Hit {
+    Hit {
+        who,
+        at: Utc.with_ymd_and_hms(2020, 1, day, hour, minute, 0).unwrap(),
+        name,
+        props: props.to_vec(),
+    }
+}
+
+/// PostHog's `date_from` / `date_to` given as days: from the first day's start to the last
+/// day's end (QueryDateRange), both inclusive.
+fn days(from: u32, to: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        Utc.with_ymd_and_hms(2020, 1, from, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2020, 1, to, 23, 59, 59).unwrap() + TimeDelta::microseconds(999_999),
+    )
+}
+
+fn run_hits(params: FunnelParams, log: &[Hit]) -> FunnelReport {
+    fold(FunnelSummary::new(params.check().unwrap()), log)
+        .unwrap()
+        .finish()
+        .unwrap()
+        .report()
+}
+
+/// Each breakdown group: (value, users per step, average and median seconds of the last step).
+type Group = (String, Vec<u64>, Option<f64>, Option<f64>);
+
+fn groups(r: &FunnelReport) -> Vec<Group> {
+    r.breakdowns
+        .iter()
+        .map(|b| {
+            let last = b.steps.last().unwrap();
+            (
+                b.value.clone(),
+                b.steps.iter().map(|s| s.count).collect(),
+                last.average_seconds,
+                last.median_seconds,
+            )
+        })
+        .collect()
+}
+
+fn group(value: &str, counts: &[u64], seconds: Option<f64>) -> Group {
+    (value.to_string(), counts.to_vec(), seconds, seconds)
+}
+
+/// The funnel of PostHog's breakdown tests: sign up → buy, 7 days, 2020-01-01 to 2020-01-08,
+/// broken down by `$browser` (PostHog's `""` group is our `(none)`).
+fn browser_funnel(attribution: Attribution) -> FunnelParams {
+    let (from, to) = days(1, 8);
+    FunnelParams::new(["sign up", "buy"])
+        .window(TimeDelta::days(7))
+        .date_range(from, to)
+        .breakdown_by_property("$browser")
+        .attribution(attribution)
+}
+
+/// The persons of test_funnel_step_breakdown_with_{first,last}_touch_attribution
+/// (breakdown_cases.py); `alakazam` is spelled `Alakazam` in the last-touch test.
+fn touch_people(alakazam: &'static str) -> Vec<Hit> {
+    vec![
+        hit("person1", "sign up", 1, 12, 0, &[("$browser", "Chrome")]),
+        hit("person1", "buy", 1, 13, 0, &[]),
+        hit("person2", "sign up", 1, 13, 0, &[]),
+        hit("person2", "buy", 2, 13, 0, &[("$browser", "Safari")]),
+        hit("person3", "sign up", 2, 14, 0, &[("$browser", "Mac")]),
+        hit("person3", "buy", 2, 15, 0, &[]),
+        hit("person4", "sign up", 2, 15, 0, &[("$browser", "0")]),
+        hit("person4", "buy", 2, 16, 0, &[("$browser", alakazam)]),
+        hit("person5", "sign up", 2, 15, 0, &[]),
+        hit("person5", "buy", 2, 16, 0, &[]),
+    ]
+}
+
+// test_funnel.py::test_basic_funnel_default_funnel_days: date_from 2020-01-01, date_to
+// 2020-01-14, the default 14-day window; one user signs up on the 2nd and pays on the 10th:
+// 1 → 1, 691,200 s (8 days).
+#[test]
+fn posthog_basic_funnel_default_funnel_days() {
+    let log = vec![
+        ev("user_1", "user signed up", "2020-01-02 14:00:00"),
+        ev("user_1", "paid", "2020-01-10 14:00:00"),
+    ];
+    let (from, to) = days(1, 14);
+    let r = run(
+        FunnelParams::new(["user signed up", "paid"]).date_range(from, to),
+        &log,
+    );
+    assert_eq!(counts(&r), [1, 1]);
+    assert_eq!(r.steps[1].average_seconds, Some(691_200.0));
+    assert_eq!(r.steps[1].median_seconds, Some(691_200.0));
+}
+
+// Hand calculation on the journey above, from PostHog's funnel_event_query.py
+// (`_date_range_expr`: every event of the funnel query, whatever its step, is filtered to
+// `timestamp >= date_from AND timestamp <= date_to`): a payment after date_to is not seen
+// even inside the 14-day window, and a sign-up before date_from does not enter.
+#[test]
+fn date_range_filters_every_step() {
+    let (from, to) = days(1, 14);
+    let params = || FunnelParams::new(["user signed up", "paid"]).date_range(from, to);
+    let late_payment = vec![
+        ev("u", "user signed up", "2020-01-10 14:00:00"),
+        ev("u", "paid", "2020-01-15 09:00:00"), // 5 days later, after date_to
+    ];
+    assert_eq!(counts(&run(params(), &late_payment)), [1, 0]);
+    let open = FunnelParams::new(["user signed up", "paid"]);
+    assert_eq!(counts(&run(open, &late_payment)), [1, 1]);
+    let early_signup = vec![
+        ev("u", "user signed up", "2019-12-31 23:00:00"),
+        ev("u", "paid", "2020-01-01 01:00:00"),
+    ];
+    let r = run(params(), &early_signup);
+    assert_eq!(counts(&r), [0, 0]);
+    assert_eq!(r.events_unmatched, 1); // the sign-up outside the range, counted
+    // The edges are inclusive: date_to's last microsecond is in.
+    let edge = vec![
+        Rec::new("u", from).with_name("user signed up"),
+        Rec::new("u", to).with_name("paid"),
+    ];
+    assert_eq!(counts(&run(params(), &edge)), [1, 1]);
+    // The same on the table road.
+    let table = EventTable::from_events(&late_payment).unwrap();
+    let mut s = FunnelSummary::new(params().check().unwrap());
+    s.observe_table(&table).unwrap();
+    assert_eq!(counts(&s.finish().unwrap().report()), [1, 0]);
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_with_first_touch_attribution.
+#[test]
+fn posthog_breakdown_first_touch() {
+    let r = run_hits(
+        browser_funnel(Attribution::FirstTouch),
+        &touch_people("alakazam"),
+    );
+    assert_eq!(
+        groups(&r),
+        [
+            group("(none)", &[1, 1], Some(3_600.0)), // person5
+            group("0", &[1, 1], Some(3_600.0)),      // person4: alakazam disregarded
+            group("Chrome", &[1, 1], Some(3_600.0)),
+            group("Mac", &[1, 1], Some(3_600.0)),
+            group("Safari", &[1, 1], Some(86_400.0)), // person2: the buy's value
+        ]
+    );
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_with_last_touch_attribution.
+#[test]
+fn posthog_breakdown_last_touch() {
+    let r = run_hits(
+        browser_funnel(Attribution::LastTouch),
+        &touch_people("Alakazam"),
+    );
+    assert_eq!(
+        groups(&r),
+        [
+            group("(none)", &[1, 1], Some(3_600.0)),
+            group("Alakazam", &[1, 1], Some(3_600.0)), // person4: 0 disregarded
+            group("Chrome", &[1, 1], Some(3_600.0)),
+            group("Mac", &[1, 1], Some(3_600.0)),
+            group("Safari", &[1, 1], Some(86_400.0)),
+        ]
+    );
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_with_step_attribution (step 0; person5 is
+// not in that test).
+#[test]
+fn posthog_breakdown_step_zero() {
+    let people: Vec<Hit> = touch_people("alakazam")
+        .into_iter()
+        .filter(|h| h.who != "person5")
+        .collect();
+    let r = run_hits(browser_funnel(Attribution::Step(0)), &people);
+    assert_eq!(
+        groups(&r),
+        [
+            group("(none)", &[1, 1], Some(86_400.0)), // person2
+            group("0", &[1, 1], Some(3_600.0)),
+            group("Chrome", &[1, 1], Some(3_600.0)),
+            group("Mac", &[1, 1], Some(3_600.0)),
+        ]
+    );
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_with_step_one_attribution: Chrome and Mac go
+// away, Safari comes back.
+#[test]
+fn posthog_breakdown_step_one() {
+    let people: Vec<Hit> = touch_people("alakazam")
+        .into_iter()
+        .filter(|h| h.who != "person5")
+        .collect();
+    let r = run_hits(browser_funnel(Attribution::Step(1)), &people);
+    assert_eq!(
+        groups(&r),
+        [
+            group("(none)", &[2, 2], Some(3_600.0)), // person1, person3
+            group("Safari", &[1, 1], Some(86_400.0)),
+            group("alakazam", &[1, 1], Some(3_600.0)),
+        ]
+    );
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_with_step_one_attribution_incomplete_funnel
+// (and its non-array twin): persons who never reach step 1 are left out of the breakdown.
+#[test]
+fn posthog_breakdown_step_one_incomplete_funnel() {
+    let people = vec![
+        hit("person1", "sign up", 1, 12, 0, &[("$browser", "Chrome")]),
+        hit("person1", "buy", 1, 13, 0, &[]),
+        hit("person2", "sign up", 1, 13, 0, &[]),
+        hit("person3", "sign up", 2, 14, 0, &[("$browser", "Mac")]),
+        hit("person4", "sign up", 2, 15, 0, &[("$browser", "0")]),
+        hit("person4", "buy", 2, 16, 0, &[("$browser", "alakazam")]),
+    ];
+    let r = run_hits(browser_funnel(Attribution::Step(1)), &people);
+    assert_eq!(
+        groups(&r),
+        [
+            group("(none)", &[1, 1], Some(3_600.0)),
+            group("alakazam", &[1, 1], Some(3_600.0)),
+        ]
+    );
+    // The funnel over everyone still has all four.
+    assert_eq!(counts(&r), [4, 2]);
+}
+
+// breakdown_cases.py::test_funnel_step_breakdown_event_single_person_events_with_multiple_properties
+// (all_events): one person counts under Chrome (1 → 0) and under Safari (1 → 1, 3,600 s).
+#[test]
+fn posthog_breakdown_all_events() {
+    let (from, to) = days(1, 8);
+    let params = FunnelParams::new(["sign up", "play movie"])
+        .window(TimeDelta::days(7))
+        .date_range(from, to)
+        .breakdown_by_property("$browser")
+        .attribution(Attribution::AllEvents);
+    let log = vec![
+        hit("person1", "sign up", 1, 12, 0, &[("$browser", "Chrome")]),
+        hit(
+            "person1",
+            "play movie",
+            2,
+            12,
+            30,
+            &[("$browser", "Safari")],
+        ),
+        hit("person1", "sign up", 2, 13, 0, &[("$browser", "Safari")]),
+        hit("person1", "play movie", 2, 14, 0, &[("$browser", "Safari")]),
+    ];
+    let r = run_hits(params, &log);
+    assert_eq!(
+        groups(&r),
+        [
+            group("Chrome", &[1, 0], None),
+            group("Safari", &[1, 1], Some(3_600.0)),
+        ]
+    );
+}
+
+/// The persons of test_funnel_breakdown_correct_breakdown_props_are_chosen(_for_step).
+fn props_people() -> Vec<Hit> {
+    vec![
+        hit(
+            "person1",
+            "sign up",
+            1,
+            12,
+            0,
+            &[("$browser", "Chrome"), ("$version", "xyz")],
+        ),
+        hit("person1", "buy", 1, 13, 0, &[("$browser", "Chrome")]), // fails step 1's filter
+        hit("person2", "sign up", 1, 13, 0, &[]),
+        hit(
+            "person2",
+            "buy",
+            2,
+            13,
+            0,
+            &[("$browser", "Safari"), ("$version", "xyz")],
+        ),
+        hit("person3", "sign up", 2, 14, 0, &[("$browser", "Mac")]),
+        hit(
+            "person3",
+            "buy",
+            2,
+            15,
+            0,
+            &[("$version", "xyz"), ("$browser", "Mac")],
+        ),
+        hit("person5", "sign up", 2, 15, 0, &[]),
+        hit("person5", "buy", 2, 16, 0, &[]),
+    ]
+}
+
+fn props_funnel(attribution: Attribution) -> FunnelParams {
+    let (from, to) = days(1, 8);
+    FunnelParams::with_steps([
+        StepMatch::named("sign up"),
+        StepMatch::predicate("buy with $version xyz", |e| {
+            e.name() == Some("buy") && e.property("$version") == Some("xyz")
+        }),
+    ])
+    .window(TimeDelta::days(7))
+    .date_range(from, to)
+    .breakdown_by_property("$browser")
+    .attribution(attribution)
+}
+
+// breakdown_cases.py::test_funnel_breakdown_correct_breakdown_props_are_chosen: four groups,
+// Mac, Chrome, Safari and "".
+#[test]
+fn posthog_breakdown_props_are_chosen_first_touch() {
+    let r = run_hits(props_funnel(Attribution::FirstTouch), &props_people());
+    let values: Vec<String> = r.breakdowns.iter().map(|b| b.value.clone()).collect();
+    assert_eq!(values, ["(none)", "Chrome", "Mac", "Safari"]);
+}
+
+// breakdown_cases.py::test_funnel_breakdown_correct_breakdown_props_are_chosen_for_step
+// (step 1): only Mac and Safari.
+#[test]
+fn posthog_breakdown_props_are_chosen_for_step() {
+    let r = run_hits(props_funnel(Attribution::Step(1)), &props_people());
+    let values: Vec<String> = r.breakdowns.iter().map(|b| b.value.clone()).collect();
+    assert_eq!(values, ["Mac", "Safari"]);
+}
+
+// test_funnel_unordered.py (breakdown tests): "we don't support non step 0 attribution in
+// unordered funnels", a ValidationError; and settings that cannot hold.
+#[test]
+fn attribution_and_range_checked() {
+    let unordered = browser_funnel(Attribution::Step(1)).order(StepOrder::Unordered);
+    assert!(unordered.check().is_err());
+    assert!(browser_funnel(Attribution::Step(2)).check().is_err());
+    let (from, to) = days(1, 8);
+    assert!(
+        FunnelParams::new(["a", "b"])
+            .date_range(to, from)
+            .check()
+            .is_err()
+    );
+    // A checked spec with both round-trips through serde.
+    let spec = browser_funnel(Attribution::Step(1)).check().unwrap();
+    let back: userops::funnel::FunnelSpec =
+        serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(back, spec);
 }

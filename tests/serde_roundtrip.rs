@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use userops::fold::{Summary, fold};
@@ -584,7 +584,9 @@ fn ops() {
 #[test]
 fn conversion_analytics() {
     use userops::correlation::{CorrelationParams, TwoByTwo, correlate};
-    use userops::funnel::{Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder};
+    use userops::funnel::{
+        Attribution, Entry, Exclusion, FunnelParams, FunnelSummary, StepMatch, StepOrder,
+    };
     use userops::journey::JourneySummary;
     use userops::paths::{Direction, PathParams, paths};
     let data = data();
@@ -593,11 +595,18 @@ fn conversion_analytics() {
         .entry(Entry::Every)
         .window(TimeDelta::days(7))
         .exclude(Exclusion::new(StepMatch::named("community"), 0, 1))
-        .breakdown_by_property("plan");
+        .breakdown_by_property("plan")
+        .attribution(Attribution::LastTouch)
+        .date_range(
+            DateTime::<Utc>::from_timestamp(1_500_000_000, 0).unwrap(),
+            DateTime::<Utc>::from_timestamp(2_000_000_000, 0).unwrap(),
+        );
     let spec = params.check().unwrap();
     rt("FunnelSpec", &spec);
     rt("StepOrder", &StepOrder::Unordered);
     rt("Entry", &Entry::First);
+    rt("Attribution", &Attribution::Step(1));
+    rt("Attribution", &Attribution::AllEvents);
     rt("Exclusion", &Exclusion::new(StepMatch::named("x"), 0, 2));
     let summary = fold(FunnelSummary::new(spec), &data.events).unwrap();
     rt("FunnelSummary", &summary);
@@ -636,6 +645,7 @@ const COVERED: &[(&str, &str)] = &[
     // conversion analytics
     ("StepOrder", "StepOrder"),
     ("Entry", "Entry"),
+    ("Attribution", "Attribution"),
     ("Exclusion", "Exclusion"),
     ("Breakdown", "FunnelSpec"),
     ("FunnelSpec", "FunnelSpec"),

@@ -571,17 +571,25 @@ impl Layout {
 
     /// Whether `fields` has the number of fields this file's rows must have.
     fn check_count(&self, fields: &[&str]) -> std::result::Result<(), RejectReason> {
-        let needed = self.max_index() + 1;
+        // The largest column index is worked out only while no row has fixed the count
+        // (the first rows of a file without a header), not once per row.
         match self.expected {
             Some(expected) if fields.len() != expected => Err(RejectReason::WrongFieldCount {
                 expected,
                 found: fields.len(),
             }),
-            None if fields.len() < needed => Err(RejectReason::WrongFieldCount {
-                expected: needed,
-                found: fields.len(),
-            }),
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            None => {
+                let needed = self.max_index() + 1;
+                if fields.len() < needed {
+                    Err(RejectReason::WrongFieldCount {
+                        expected: needed,
+                        found: fields.len(),
+                    })
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 

@@ -4,9 +4,9 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 
 use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 use serde::de::{Deserialize, Deserializer, Error as _};
 use serde::ser::{Serialize, Serializer};
 
@@ -46,11 +46,15 @@ type Hasher = foldhash::fast::RandomState;
 /// assert_eq!(users.len(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A clone is cheap (two reference counts): the values and the lookup table are shared
+/// until either copy adds a value, so that a fold can take a table's users as its own
+/// without copying a million ids (copy on write, [`Arc::make_mut`]).
 #[derive(Clone)]
 pub struct Dictionary<T> {
-    values: Vec<T>,
+    values: Arc<Vec<T>>,
     /// Indices into `values`; empty while `ascending`.
-    table: HashTable<u32>,
+    table: Arc<HashTable<u32>>,
     hasher: Hasher,
     /// Whether every value so far came in strictly ascending order (no table needed).
     ascending: bool,
@@ -62,8 +66,8 @@ pub struct Dictionary<T> {
 impl<T> Default for Dictionary<T> {
     fn default() -> Self {
         Dictionary {
-            values: Vec::new(),
-            table: HashTable::new(),
+            values: Arc::new(Vec::new()),
+            table: Arc::new(HashTable::new()),
             hasher: Hasher::default(),
             ascending: true,
             last: u32::MAX,
@@ -167,8 +171,11 @@ impl<T> Dictionary<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn into_values(self) -> Vec<T> {
-        self.values
+    pub fn into_values(self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        Arc::try_unwrap(self.values).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The cap this dictionary enforces.
@@ -180,14 +187,14 @@ impl<T> Dictionary<T> {
     pub fn limit(&self) -> u32 {
         self.limit
     }
-
-    /// Room for `additional` more values without reallocating the value column.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        super::pages::reserve(&mut self.values, additional);
-    }
 }
 
 impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
+    /// Room for `additional` more values without reallocating the value column.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        super::pages::reserve(Arc::make_mut(&mut self.values), additional);
+    }
+
     /// The index of `value`, adding it (a clone) at the end when it is new.
     ///
     /// # Errors
@@ -295,7 +302,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             if start + other.len() > self.limit as usize {
                 return Err(self.too_many());
             }
-            self.values.extend_from_slice(&other.values);
+            Arc::make_mut(&mut self.values).extend_from_slice(&other.values);
             // In range: checked against the limit (a u32) just above.
             map.extend((start..self.values.len()).map(|i| i as u32));
             if let Some(&last) = map.last() {
@@ -303,8 +310,8 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             }
             return Ok(map);
         }
-        self.values.reserve(other.len());
-        for value in &other.values {
+        Arc::make_mut(&mut self.values).reserve(other.len());
+        for value in other.values.iter() {
             map.push(self.intern_hashed(value)?);
         }
         Ok(map)
@@ -320,24 +327,12 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             self.build_table();
         }
         let hash = self.hasher.hash_one(value);
-        let Dictionary {
-            values,
-            table,
-            hasher,
-            ..
-        } = self;
-        let entry = table.entry(
-            hash,
-            |&i| values[i as usize].borrow() == value,
-            |&i| hasher.hash_one(&values[i as usize]),
-        );
-        match entry {
-            Entry::Occupied(found) => {
-                self.last = *found.get();
-                Ok(self.last)
-            }
-            Entry::Vacant(_) => self.push_new(value.to_owned(), Some(hash)),
+        let Dictionary { values, table, .. } = self;
+        if let Some(&found) = table.find(hash, |&i| values[i as usize].borrow() == value) {
+            self.last = found;
+            return Ok(found);
         }
+        self.push_new(value.to_owned(), Some(hash))
     }
 
     /// Leaves the ascending road: every value so far goes into the hash table.
@@ -350,6 +345,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             hasher,
             ..
         } = self;
+        let table = Arc::make_mut(table);
         table.reserve(values.len(), |&i| hasher.hash_one(&values[i as usize]));
         for (i, value) in values.iter().enumerate() {
             // In range: `values` never holds more than `limit` (a u32) entries.
@@ -373,9 +369,10 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
                 hasher,
                 ..
             } = self;
-            table.insert_unique(hash, index, |&j| hasher.hash_one(&values[j as usize]));
+            Arc::make_mut(table)
+                .insert_unique(hash, index, |&j| hasher.hash_one(&values[j as usize]));
         }
-        super::pages::push(&mut self.values, value);
+        super::pages::push(Arc::make_mut(&mut self.values), value);
         self.last = index;
         Ok(index)
     }

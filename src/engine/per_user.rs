@@ -143,7 +143,10 @@ impl<U, S> PerUser<U, S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn into_parts(self) -> (Vec<U>, Vec<S>) {
+    pub fn into_parts(self) -> (Vec<U>, Vec<S>)
+    where
+        U: Clone,
+    {
         (self.users.into_values(), self.states)
     }
 
@@ -157,12 +160,15 @@ impl<U, S> PerUser<U, S> {
     /// ```
     #[allow(clippy::should_implement_trait)]
     #[must_use]
-    pub fn into_iter(self) -> impl ExactSizeIterator<Item = (U, S)> {
+    pub fn into_iter(self) -> impl ExactSizeIterator<Item = (U, S)>
+    where
+        U: Clone,
+    {
         self.users.into_values().into_iter().zip(self.states)
     }
 }
 
-impl<U, S> PerUser<U, S> {
+impl<U: Clone + Eq + std::hash::Hash + Ord, S> PerUser<U, S> {
     /// Room for `additional` more users and states without reallocating (memory advised for
     /// huge pages): for a fold that can project how many users a slice will bring.
     pub(crate) fn reserve(&mut self, additional: usize) {

@@ -183,7 +183,10 @@ impl<U, W: Copy> UserRows<U, W> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn into_parts(self) -> (Vec<U>, Vec<W>) {
+    pub fn into_parts(self) -> (Vec<U>, Vec<W>)
+    where
+        U: Clone,
+    {
         (self.users.into_values(), self.cells)
     }
 }

@@ -129,6 +129,62 @@ impl<U, C> UserEvents<U, C> {
 }
 
 impl<U, C> UserEvents<U, C> {
+    /// Room for `additional` more events without reallocating the columns (memory advised
+    /// for huge pages; pages the events never reach are never touched): for a fold that
+    /// knows how many rows it will read at most.
+    ///
+    /// ```
+    /// let mut log = userops::engine::UserEvents::<u8, u8>::new();
+    /// log.reserve(1_000);
+    /// log.push(&1, 0, 9)?;
+    /// assert_eq!(log.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        super::pages::reserve(&mut self.user, additional);
+        super::pages::reserve(&mut self.at, additional);
+        super::pages::reserve(&mut self.code, additional);
+    }
+
+    /// Appends every event of `events` (user index, instant in microseconds, code), the
+    /// indices from [`UserEvents::user_index`] or the dictionary the log was made with
+    /// ([`UserEvents::with_users`]): [`UserEvents::push_indexed`] in one loop, the users
+    /// counted once, room made for the iterator's lower size bound up front.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an index this log does not have (the events before
+    /// it are kept).
+    ///
+    /// ```
+    /// let mut users = userops::engine::Dictionary::new();
+    /// users.intern(&"ana")?;
+    /// let mut log = userops::engine::UserEvents::<&str, u8>::with_users(users);
+    /// log.extend_indexed([(0, 5, 1), (0, 3, 2)])?;
+    /// assert_eq!(log.grouped().user(0), &[(3, 2), (5, 1)]);
+    /// assert!(log.extend_indexed([(1, 0, 0)]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extend_indexed(
+        &mut self,
+        events: impl IntoIterator<Item = (u32, i64, C)>,
+    ) -> Result<()> {
+        let events = events.into_iter();
+        self.reserve(events.size_hint().0);
+        let users = self.users.len();
+        for (user, at, code) in events {
+            if user as usize >= users {
+                return Err(Error::invalid(
+                    "user",
+                    format!("no user with index {user} in this log"),
+                ));
+            }
+            super::pages::push(&mut self.user, user);
+            super::pages::push(&mut self.at, at);
+            super::pages::push(&mut self.code, code);
+        }
+        Ok(())
+    }
+
     /// The code column, in arrival order.
     ///
     /// ```
@@ -164,7 +220,10 @@ impl<U, C> UserEvents<U, C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn into_users(self) -> Vec<U> {
+    pub fn into_users(self) -> Vec<U>
+    where
+        U: Clone,
+    {
         self.users.into_values()
     }
 }

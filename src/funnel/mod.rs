@@ -39,9 +39,10 @@
 //!
 //! # What is left out
 //!
-//! PostHog's date range and global property filters: filter the events before folding.
-//! Breakdown attribution other than the entry event ("first touch"), and time to convert
-//! between two chosen inner steps.
+//! PostHog's global property filters (filter the events before folding, or give steps as
+//! predicates), breakdowns by several properties at once, and time to convert between two
+//! chosen inner steps. The date range ([`FunnelParams::date_range`]) and the breakdown
+//! attribution ([`Attribution`]) follow PostHog.
 
 mod model;
 mod params;
@@ -50,8 +51,8 @@ mod summary;
 
 pub use model::{FunnelOutcomes, NO_VALUE, UNKNOWN, UserOutcome};
 pub use params::{
-    Breakdown, Entry, EventFacts, Exclusion, FunnelParams, FunnelSpec, MAX_BINS, MAX_EXCLUSIONS,
-    MAX_STEPS, Predicate, StepMatch, StepOrder, parse_window,
+    Attribution, Breakdown, Entry, EventFacts, Exclusion, FunnelParams, FunnelSpec, MAX_BINS,
+    MAX_EXCLUSIONS, MAX_STEPS, Predicate, StepMatch, StepOrder, parse_window,
 };
 pub use report::{
     BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow,

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::params::{Breakdown, Entry, FunnelSpec, StepOrder};
+use super::params::{Attribution, Breakdown, Entry, FunnelSpec, StepOrder};
 use super::report::{
     BreakdownRow, FunnelReport, FunnelTrend, HistogramBin, StepRow, TimeToConvert, TrendRow,
 };
 use super::summary::{EXCLUSION_SHIFT, NO_BREAKDOWN, breakdown_of};
-use crate::engine::Grouped;
+use crate::engine::{Dictionary, Grouped};
 use crate::event::UserAttribute;
 use crate::time::Calendar;
 
@@ -18,16 +18,21 @@ pub const NO_VALUE: &str = "(none)";
 /// The group of users whose attribute the host does not know.
 pub const UNKNOWN: &str = "(unknown)";
 
-/// One attempt through the funnel: when each step was reached (microseconds), how many steps,
-/// and the breakdown value of its entry event.
+/// One attempt through the funnel: when each step was reached (microseconds) and how many
+/// steps.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Attempt {
     pub(crate) reached: usize,
     pub(crate) times: [i64; super::params::MAX_STEPS],
-    pub(crate) breakdown: u32,
 }
 
 impl Attempt {
+    /// No step reached yet: what an attempt starts from.
+    const NONE: Attempt = Attempt {
+        reached: 0,
+        times: [0; super::params::MAX_STEPS],
+    };
+
     fn entered(&self) -> i64 {
         self.times[0]
     }
@@ -48,7 +53,8 @@ pub struct UserOutcome<U> {
     pub steps: usize,
     /// When each reached step happened.
     pub step_times: Vec<DateTime<Utc>>,
-    /// The breakdown value of the attempt's entry event (breakdown by event property).
+    /// The breakdown value the user counts under ([`crate::funnel::Attribution`]; for
+    /// all events, the value of their first step event), with a breakdown by event property.
     pub breakdown: Option<String>,
 }
 
@@ -94,7 +100,7 @@ pub struct UserOutcome<U> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunnelOutcomes<U> {
     spec: FunnelSpec,
-    users: Vec<U>,
+    users: Dictionary<U>,
     events: Grouped<u64>,
     breakdowns: Vec<String>,
     events_unmatched: u64,
@@ -103,7 +109,7 @@ pub struct FunnelOutcomes<U> {
 impl<U> FunnelOutcomes<U> {
     pub(crate) fn new(
         spec: FunnelSpec,
-        users: Vec<U>,
+        users: Dictionary<U>,
         events: Grouped<u64>,
         breakdowns: Vec<String>,
         events_unmatched: u64,
@@ -133,16 +139,30 @@ impl<U> FunnelOutcomes<U> {
 
     /// The counted attempt of user `i`, if the user entered.
     fn best(&self, i: usize) -> Option<Attempt> {
+        self.best_of(self.events.user(i))
+    }
+
+    /// The counted attempt through one user's sorted events, if the user entered.
+    fn best_of(&self, events: &[(i64, u64)]) -> Option<Attempt> {
+        let mut best = Attempt::NONE;
+        self.best_into(events, &mut best).then_some(best)
+    }
+
+    /// [`FunnelOutcomes::best_of`] written into `best`; `false` when the user did not enter.
+    fn best_into(&self, events: &[(i64, u64)], best: &mut Attempt) -> bool {
         let n = self.spec.steps.len();
-        let mut best: Option<Attempt> = None;
-        for_each_attempt(&self.spec, self.events.user(i), |a| {
-            if best.is_none_or(|b| a.reached > b.reached) {
-                best = Some(a);
+        best.reached = 0;
+        let mut entered = false;
+        for_each_attempt(&self.spec, events, |a| {
+            if !entered || a.reached > best.reached {
+                entered = true;
+                best.times[..a.reached].copy_from_slice(&a.times[..a.reached]);
+                best.reached = a.reached;
             }
             // The earliest attempt through every step cannot be beaten.
-            best.is_none_or(|b| b.reached < n)
+            best.reached < n
         });
-        best
+        entered
     }
 
     fn breakdown_name(&self, code: u32) -> &str {
@@ -167,10 +187,71 @@ impl<U> FunnelOutcomes<U> {
     /// ```
     #[must_use]
     pub fn report(&self) -> FunnelReport {
-        let by_property = matches!(self.spec.breakdown, Breakdown::EventProperty(_));
-        self.report_grouped(|_, a| {
-            by_property.then(|| self.breakdown_name(breakdown_of_attempt(a)).to_string())
+        if !matches!(self.spec.breakdown, Breakdown::EventProperty(_)) {
+            return self.report_grouped(|_, _, _| {});
+        }
+        let steps: u64 = (1 << self.spec.steps.len()) - 1;
+        self.report_grouped(|i, a, groups| {
+            let events = self.events.user(i);
+            if self.spec.attribution != Attribution::AllEvents {
+                if let Some(b) = self.attributed(events) {
+                    groups.push((self.breakdown_name(b).to_string(), *a));
+                }
+                return;
+            }
+            // Every value on its own: the user's funnel through the step events that carry
+            // it (events that match no step, exclusions, apply to every value).
+            let mut values: Vec<u32> = events
+                .iter()
+                .filter(|(_, c)| c & steps != 0)
+                .map(|&(_, c)| breakdown_of(c))
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            for b in values {
+                let own: Vec<(i64, u64)> = events
+                    .iter()
+                    .filter(|(_, c)| c & steps == 0 || breakdown_of(*c) == b)
+                    .copied()
+                    .collect();
+                if let Some(a) = self.best_of(&own) {
+                    groups.push((self.breakdown_name(b).to_string(), a));
+                }
+            }
         })
+    }
+
+    /// The breakdown value a user counts under by [`Attribution`] (first touch, last touch,
+    /// step N; for all events, the value of the first step event), `None` for a user with
+    /// no event of the attributed step.
+    fn attributed(&self, events: &[(i64, u64)]) -> Option<u32> {
+        let steps: u64 = (1 << self.spec.steps.len()) - 1;
+        let valued = |c: u64| c & steps != 0 && breakdown_of(c) != NO_BREAKDOWN;
+        match self.spec.attribution {
+            Attribution::FirstTouch => Some(
+                events
+                    .iter()
+                    .find(|(_, c)| valued(*c))
+                    .map_or(NO_BREAKDOWN, |&(_, c)| breakdown_of(c)),
+            ),
+            Attribution::LastTouch => Some(
+                events
+                    .iter()
+                    .rev()
+                    .find(|(_, c)| valued(*c))
+                    .map_or(NO_BREAKDOWN, |&(_, c)| breakdown_of(c)),
+            ),
+            Attribution::AllEvents => Some(
+                events
+                    .iter()
+                    .find(|(_, c)| c & steps != 0)
+                    .map_or(NO_BREAKDOWN, |&(_, c)| breakdown_of(c)),
+            ),
+            Attribution::Step(k) => events
+                .iter()
+                .find(|(_, c)| c & (1 << k) != 0)
+                .map(|&(_, c)| breakdown_of(c)),
+        }
     }
 
     /// The funnel broken down by a user attribute (users the attribute does not know are in
@@ -186,24 +267,36 @@ impl<U> FunnelOutcomes<U> {
     /// ```
     #[must_use]
     pub fn report_by(&self, attribute: &dyn UserAttribute<U>) -> FunnelReport {
-        self.report_grouped(|i, _| {
-            Some(
+        self.report_grouped(|i, a, groups| {
+            groups.push((
                 self.users
-                    .get(i)
+                    .value(i as u32)
                     .and_then(|u| attribute.attribute(u))
                     .unwrap_or_else(|| UNKNOWN.to_string()),
-            )
+                *a,
+            ));
         })
     }
 
-    fn report_grouped(&self, group: impl Fn(usize, &Attempt) -> Option<String>) -> FunnelReport {
+    /// The report over every user's counted attempt; `group` gives the (group, attempt)
+    /// pairs a user counts under in the breakdown.
+    fn report_grouped(
+        &self,
+        mut group: impl FnMut(usize, &Attempt, &mut Vec<(String, Attempt)>),
+    ) -> FunnelReport {
         let n = self.spec.steps.len();
         let mut total = Tally::new(n);
         let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut of_user = Vec::new();
+        let mut a = Attempt::NONE;
         for i in 0..self.events.len() {
-            let Some(a) = self.best(i) else { continue };
+            if !self.best_into(self.events.user(i), &mut a) {
+                continue;
+            }
             total.add(&a);
-            if let Some(g) = group(i, &a) {
+            of_user.clear();
+            group(i, &a, &mut of_user);
+            for (g, a) in of_user.drain(..) {
                 groups.entry(g).or_insert_with(|| Tally::new(n)).add(&a);
             }
         }
@@ -295,9 +388,14 @@ impl<U: Clone> FunnelOutcomes<U> {
     pub fn users(&self) -> impl Iterator<Item = UserOutcome<U>> + '_ {
         (0..self.events.len()).filter_map(move |i| {
             let a = self.best(i)?;
-            let b = breakdown_of_attempt(&a);
+            let b = match self.spec.breakdown {
+                Breakdown::EventProperty(_) => {
+                    self.attributed(self.events.user(i)).unwrap_or(NO_BREAKDOWN)
+                }
+                Breakdown::None => NO_BREAKDOWN,
+            };
             Some(UserOutcome {
-                user: self.users.get(i)?.clone(),
+                user: self.users.value(i as u32)?.clone(),
                 steps: a.reached,
                 step_times: a.times[..a.reached]
                     .iter()
@@ -309,40 +407,36 @@ impl<U: Clone> FunnelOutcomes<U> {
     }
 }
 
-fn breakdown_of_attempt(a: &Attempt) -> u32 {
-    a.breakdown
-}
-
 /// Calls `visit` with every attempt of one user that is not voided, in order of entry, until
 /// it returns `false`. `events` are the user's events sorted by time.
 pub(crate) fn for_each_attempt(
     spec: &FunnelSpec,
     events: &[(i64, u64)],
-    mut visit: impl FnMut(Attempt) -> bool,
+    mut visit: impl FnMut(&Attempt) -> bool,
 ) {
     let entry_mask: u64 = match spec.order {
         StepOrder::Unordered => (1 << spec.steps.len()) - 1,
         _ => 1,
     };
+    // One attempt, rewritten from each entry.
+    let mut a = Attempt::NONE;
     for i in 0..events.len() {
         if events[i].1 & entry_mask == 0 {
             continue;
         }
-        let attempt = match spec.order {
-            StepOrder::Ordered => ordered(spec, events, i, false),
-            StepOrder::Strict => ordered(spec, events, i, true),
-            StepOrder::Unordered => unordered(spec, events, i),
+        let counts = match spec.order {
+            StepOrder::Ordered => ordered(spec, events, i, false, &mut a),
+            StepOrder::Strict => ordered(spec, events, i, true, &mut a),
+            StepOrder::Unordered => unordered(spec, events, i, &mut a),
         };
         if spec.entry == Entry::First {
-            if let Some(a) = attempt {
-                visit(a);
+            if counts {
+                visit(&a);
             }
             return;
         }
-        if let Some(a) = attempt {
-            if !visit(a) {
-                return;
-            }
+        if counts && !visit(&a) {
+            return;
         }
     }
 }
@@ -359,16 +453,19 @@ fn voids(spec: &FunnelSpec, code: u64, t: i64, reached: usize, times: &[i64]) ->
     })
 }
 
-/// The ordered (or strict) attempt from the entry at `events[i]`.
-fn ordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, strict: bool) -> Option<Attempt> {
+/// The ordered (or strict) attempt from the entry at `events[i]`, written into `a`; `false`
+/// when it is voided.
+fn ordered(
+    spec: &FunnelSpec,
+    events: &[(i64, u64)],
+    i: usize,
+    strict: bool,
+    a: &mut Attempt,
+) -> bool {
     let n = spec.steps.len();
-    let (start, code) = events[i];
+    let start = events[i].0;
     let deadline = start.saturating_add(spec.window_micros);
-    let mut a = Attempt {
-        reached: 1,
-        times: [0; super::params::MAX_STEPS],
-        breakdown: breakdown_of(code),
-    };
+    a.reached = 1;
     a.times[0] = start;
     for &(t, code) in &events[i + 1..] {
         if t > deadline || a.reached == n {
@@ -380,27 +477,24 @@ fn ordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, strict: bool) -> 
             continue;
         }
         if voids(spec, code, t, a.reached, &a.times) {
-            return None;
+            return false;
         }
         if strict {
             break;
         }
     }
-    Some(a)
+    true
 }
 
-/// The unordered attempt from the entry at `events[i]`.
-fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize) -> Option<Attempt> {
+/// The unordered attempt from the entry at `events[i]`, written into `a`; `false` when it
+/// is voided.
+fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize, a: &mut Attempt) -> bool {
     let n = spec.steps.len();
     let all: u64 = (1 << n) - 1;
-    let (start, code) = events[i];
+    let start = events[i].0;
     let deadline = start.saturating_add(spec.window_micros);
     let mut done = 0_u64;
-    let mut a = Attempt {
-        reached: 0,
-        times: [0; super::params::MAX_STEPS],
-        breakdown: breakdown_of(code),
-    };
+    a.reached = 0;
     for &(t, code) in &events[i..] {
         if t > deadline || done == all {
             break;
@@ -414,10 +508,10 @@ fn unordered(spec: &FunnelSpec, events: &[(i64, u64)], i: usize) -> Option<Attem
         }
         // An unordered funnel's exclusions span it whole: from its first step to its last.
         if a.reached > 0 && voids(spec, code, t, a.reached, &a.times) {
-            return None;
+            return false;
         }
     }
-    Some(a)
+    true
 }
 
 /// Counts and conversion times per step, for one group of users.

@@ -358,10 +358,87 @@ impl Exclusion {
 pub enum Breakdown {
     /// No breakdown.
     None,
-    /// The value of this event property on the attempt's entry event (PostHog's default
-    /// "first touch" attribution: the first step's event decides); events without it are
-    /// grouped under `(none)`.
+    /// The value of this event property, taken from the event that [`Attribution`] names
+    /// (by default the user's first step event with a value, PostHog's "first touch");
+    /// users without one are grouped under `(none)`.
     EventProperty(String),
+}
+
+/// Which event's property value a user is counted under when a funnel is broken down by an
+/// event property and the value differs between the user's events (PostHog's
+/// `breakdownAttributionType`, with `breakdownAttributionValue` for [`Attribution::Step`]).
+///
+/// The events looked at are the user's events that match a step (within the date range, if
+/// one is set); a missing or empty value is no value.
+///
+/// ```
+/// use userops::funnel::Attribution;
+/// assert_eq!(Attribution::parse("step:1")?, Attribution::Step(1));
+/// assert_eq!(Attribution::parse("last_touch")?, Attribution::LastTouch);
+/// assert_eq!(Attribution::default(), Attribution::FirstTouch);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribution {
+    /// The value of the user's earliest step event that has one; `(none)` when none has
+    /// (PostHog's default, `first_touch`).
+    #[default]
+    FirstTouch,
+    /// The value of the user's latest step event that has one (`last_touch`).
+    LastTouch,
+    /// Every value counts on its own: the user's funnel is worked out once per value, on
+    /// the step events that carry it (events without a value form the `(none)` group), so
+    /// a user may count under several values (`all_events`). Exclusion events (and, in a
+    /// strict funnel, other events) apply to every value.
+    AllEvents,
+    /// The value of the user's earliest event of step `n` (0-based), even when it has none
+    /// (`(none)`); users with no event of that step are in no breakdown group (`step` with
+    /// `breakdown_attribution_value` = n).
+    Step(usize),
+}
+
+impl Attribution {
+    /// Parses `first_touch`, `last_touch`, `all_events` or `step:N` (N 0-based).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] named `attribution` for anything else.
+    ///
+    /// ```
+    /// assert!(userops::funnel::Attribution::parse("step:x").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Attribution> {
+        let t = text.trim().to_ascii_lowercase();
+        let bad = || {
+            Error::invalid(
+                "attribution",
+                format!(
+                    "{:?} is not one of first_touch, last_touch, all_events, step:N",
+                    crate::error::shorten(text)
+                ),
+            )
+        };
+        match t.as_str() {
+            "first_touch" => Ok(Attribution::FirstTouch),
+            "last_touch" => Ok(Attribution::LastTouch),
+            "all_events" => Ok(Attribution::AllEvents),
+            _ => match t.strip_prefix("step:") {
+                Some(n) => n.trim().parse().map(Attribution::Step).map_err(|_| bad()),
+                None => Err(bad()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Attribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Attribution::FirstTouch => f.write_str("first_touch"),
+            Attribution::LastTouch => f.write_str("last_touch"),
+            Attribution::AllEvents => f.write_str("all_events"),
+            Attribution::Step(n) => write!(f, "step:{n}"),
+        }
+    }
 }
 
 /// Settings of a funnel, PostHog's funnel insight; [`FunnelParams::check`] turns them into a
@@ -395,6 +472,14 @@ pub struct FunnelParams {
     pub entry: Entry,
     /// Bins of the time-to-convert histogram. Default 10.
     pub bins: usize,
+    /// Which event's value a user is counted under in a breakdown by event property.
+    /// Default [`Attribution::FirstTouch`].
+    pub attribution: Attribution,
+    /// Only events at or after this instant count (PostHog's `date_from`). Default none.
+    pub date_from: Option<DateTime<Utc>>,
+    /// Only events at or before this instant count (PostHog's `date_to`, inclusive: for a
+    /// whole last day give its last microsecond). Default none.
+    pub date_to: Option<DateTime<Utc>>,
 }
 
 impl FunnelParams {
@@ -424,6 +509,9 @@ impl FunnelParams {
             breakdown: Breakdown::None,
             entry: Entry::Every,
             bins: 10,
+            attribution: Attribution::FirstTouch,
+            date_from: None,
+            date_to: None,
         }
     }
 
@@ -464,7 +552,8 @@ impl FunnelParams {
         self
     }
 
-    /// Breaks the funnel down by an event property of each attempt's entry event.
+    /// Breaks the funnel down by an event property, each user under the value that
+    /// [`FunnelParams::attribution`] picks (by default their first step event's).
     ///
     /// ```
     /// let p = userops::funnel::FunnelParams::new(["a", "b"]).breakdown_by_property("$browser");
@@ -473,6 +562,39 @@ impl FunnelParams {
     #[must_use]
     pub fn breakdown_by_property(mut self, key: impl Into<String>) -> Self {
         self.breakdown = Breakdown::EventProperty(key.into());
+        self
+    }
+
+    /// Sets which event's value a user is counted under in a breakdown by event property.
+    ///
+    /// ```
+    /// use userops::funnel::{Attribution, FunnelParams};
+    /// let p = FunnelParams::new(["a", "b"]).breakdown_by_property("$browser").attribution(Attribution::Step(1));
+    /// assert_eq!(p.attribution, Attribution::Step(1));
+    /// ```
+    #[must_use]
+    pub fn attribution(mut self, attribution: Attribution) -> Self {
+        self.attribution = attribution;
+        self
+    }
+
+    /// Only events from `from` to `to` (both inclusive) count, PostHog's date range: every
+    /// step of an attempt, its exclusions and (in a strict funnel) the events between its
+    /// steps must fall inside it, so a step after `to` is not reached even within the
+    /// conversion window.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// let from = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+    /// let to = Utc.with_ymd_and_hms(2020, 1, 14, 23, 59, 59).unwrap();
+    /// let p = userops::funnel::FunnelParams::new(["a", "b"]).date_range(from, to);
+    /// assert!(p.check().is_ok());
+    /// assert!(userops::funnel::FunnelParams::new(["a", "b"]).date_range(to, from).check().is_err());
+    /// ```
+    #[must_use]
+    pub fn date_range(mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        self.date_from = Some(from);
+        self.date_to = Some(to);
         self
     }
 
@@ -596,6 +718,32 @@ impl FunnelParams {
                 hint: "ask for fewer bins",
             });
         }
+        if let Attribution::Step(k) = self.attribution {
+            if k >= n {
+                return Err(Error::invalid(
+                    "attribution",
+                    format!("attribution to step {k} (0-based) in a funnel of {n} steps"),
+                ));
+            }
+            if self.order == StepOrder::Unordered && k > 0 {
+                return Err(Error::invalid(
+                    "attribution",
+                    "an unordered funnel has no step N to attribute to but the entry, step 0 \
+                     (PostHog refuses it too); use first_touch, last_touch or all_events",
+                ));
+            }
+        }
+        let from = self.date_from.map_or(i64::MIN, |t| t.timestamp_micros());
+        let to = self.date_to.map_or(i64::MAX, |t| t.timestamp_micros());
+        if from > to {
+            return Err(Error::invalid(
+                "date_range",
+                format!(
+                    "the date range starts after it ends ({:?} to {:?})",
+                    self.date_from, self.date_to
+                ),
+            ));
+        }
         Ok(FunnelSpec {
             steps: self.steps.clone(),
             order: self.order,
@@ -604,6 +752,8 @@ impl FunnelParams {
             breakdown: self.breakdown.clone(),
             entry: self.entry,
             bins: self.bins,
+            attribution: self.attribution,
+            range: (from, to),
         })
     }
 }
@@ -625,6 +775,9 @@ pub struct FunnelSpec {
     pub(crate) breakdown: Breakdown,
     pub(crate) entry: Entry,
     pub(crate) bins: usize,
+    pub(crate) attribution: Attribution,
+    /// The date range in microseconds, both ends inclusive (`i64::MIN`/`MAX` when open).
+    pub(crate) range: (i64, i64),
 }
 
 impl FunnelSpec {
@@ -676,6 +829,24 @@ impl FunnelSpec {
         &self.breakdown
     }
 
+    /// The breakdown attribution.
+    ///
+    /// ```
+    /// let spec = userops::funnel::FunnelParams::new(["a", "b"]).check()?;
+    /// assert_eq!(spec.attribution(), userops::funnel::Attribution::FirstTouch);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn attribution(&self) -> Attribution {
+        self.attribution
+    }
+
+    /// Whether an instant (microseconds) is inside the date range.
+    #[inline]
+    pub(crate) fn in_range(&self, at_micros: i64) -> bool {
+        self.range.0 <= at_micros && at_micros <= self.range.1
+    }
+
     /// Whether a summary must keep every event of a user (strict order: any event between
     /// two steps breaks the attempt), not only those that match a step or an exclusion.
     pub(crate) fn keeps_every_event(&self) -> bool {
@@ -692,6 +863,12 @@ struct SpecRaw {
     breakdown: Breakdown,
     entry: Entry,
     bins: usize,
+    #[serde(default)]
+    attribution: Attribution,
+    #[serde(default)]
+    date_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    date_to: Option<DateTime<Utc>>,
 }
 
 impl From<FunnelSpec> for SpecRaw {
@@ -704,6 +881,13 @@ impl From<FunnelSpec> for SpecRaw {
             breakdown: s.breakdown,
             entry: s.entry,
             bins: s.bins,
+            attribution: s.attribution,
+            date_from: (s.range.0 != i64::MIN)
+                .then(|| DateTime::from_timestamp_micros(s.range.0))
+                .flatten(),
+            date_to: (s.range.1 != i64::MAX)
+                .then(|| DateTime::from_timestamp_micros(s.range.1))
+                .flatten(),
         }
     }
 }
@@ -719,6 +903,9 @@ impl TryFrom<SpecRaw> for FunnelSpec {
             breakdown: r.breakdown,
             entry: r.entry,
             bins: r.bins,
+            attribution: r.attribution,
+            date_from: r.date_from,
+            date_to: r.date_to,
         }
         .check()
     }

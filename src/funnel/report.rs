@@ -111,7 +111,8 @@ pub struct FunnelReport {
     pub time_to_convert: TimeToConvert,
     /// The steps per breakdown value, sorted by value (empty without a breakdown).
     pub breakdowns: Vec<BreakdownRow>,
-    /// Events that matched no step and no exclusion (not kept).
+    /// Events that matched no step and no exclusion, or fell outside the date range (not
+    /// kept).
     pub events_unmatched: u64,
 }
 

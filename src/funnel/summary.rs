@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::FunnelOutcomes;
 use super::params::{Breakdown, FunnelSpec, StepMatch};
-use crate::engine::{Dictionary, EventTable, NO_NAME, TableUsers, UserEvents};
+use crate::engine::{Dictionary, EventTable, TableUsers, UserEvents};
 use crate::event::{Event, checked_at};
 use crate::fold::{Fold, FoldTable, Summary, observe_rows_as_events};
 use crate::{Error, Result};
@@ -38,8 +38,9 @@ pub(crate) fn breakdown_of(code: u64) -> u32 {
 
 /// The funnel fold: per user, the events that match a step or an exclusion (in a strict
 /// funnel, every event, since any event between two steps breaks the attempt), each with the
-/// steps it matches and its breakdown value. Memory is proportional to those events (20 bytes
-/// each); events that match nothing cost a counter.
+/// steps it matches and its breakdown value (a missing or empty value is none). Memory is
+/// proportional to those events (20 bytes each); events that match nothing, or fall outside
+/// the date range, cost a counter (`events_unmatched`).
 ///
 /// Events come in any order; [`Summary::finish`] sorts each user's events by time (ties by
 /// what they match, so that the order of arrival never changes a result) and gives the
@@ -163,10 +164,14 @@ impl<E: Event> Fold<E> for FunnelSummary<E::User> {
             return Ok(());
         }
         let at = checked_at(event)?.timestamp_micros();
+        if !self.spec.in_range(at) {
+            self.events_unmatched += 1;
+            return Ok(());
+        }
         let breakdown = match &self.spec.breakdown {
             Breakdown::EventProperty(key) if steps != 0 => match event.property(key) {
-                Some(v) => self.breakdowns.intern_ref(v)?,
-                None => NO_BREAKDOWN,
+                Some(v) if !v.is_empty() => self.breakdowns.intern_ref(v)?,
+                _ => NO_BREAKDOWN,
             },
             _ => NO_BREAKDOWN,
         };
@@ -190,42 +195,47 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
         let rows = rows.start.min(table.len())..rows.end.min(table.len());
         // Each of the table's names as a code, worked out once (a table row has no
         // properties, so no breakdown value).
-        let decide = |name: Option<&str>| self.step_mask(|s| s.matches_name(name).unwrap_or(false));
-        let codes: Vec<(u64, u64)> = table
+        // 0 for a name whose events are not kept (a kept event's code is never 0).
+        let keep_all = self.spec.keeps_every_event();
+        let decide = |name: Option<&str>| {
+            let (steps, exclusions) = self.step_mask(|s| s.matches_name(name).unwrap_or(false));
+            if steps != 0 || exclusions != 0 || keep_all {
+                code(steps, exclusions, NO_BREAKDOWN)
+            } else {
+                0
+            }
+        };
+        let codes: Vec<u64> = table
             .names()
             .values()
             .iter()
             .map(|n| decide(Some(n)))
             .collect();
         let unnamed = decide(None);
-        let keep_all = self.spec.keeps_every_event();
         let columns = table.user_column()[rows.clone()]
             .iter()
             .zip(&table.at_column()[rows.clone()])
-            .zip(&table.name_column()[rows]);
-        let kept = |name: u32| {
-            let (steps, exclusions) = match name {
-                NO_NAME => unnamed,
-                i => codes.get(i as usize).copied().unwrap_or(unnamed),
-            };
-            (steps != 0 || exclusions != 0 || keep_all)
-                .then(|| code(steps, exclusions, NO_BREAKDOWN))
+            .zip(&table.name_column()[rows.clone()]);
+        let spec = &self.spec;
+        // `engine::NO_NAME` (u32::MAX) is past the end of `codes`: the unnamed code.
+        let kept = |name: u32, at: i64| {
+            let c = codes.get(name as usize).copied().unwrap_or(unnamed);
+            (c != 0 && spec.in_range(at)).then_some(c)
         };
         if self.events.is_empty() && self.events.users().is_empty() {
-            // A fresh summary takes the table's users as they are: a row's user index is
-            // the table's, with no lookup.
+            // A fresh summary takes the table's users as they are (a shared dictionary, no
+            // copy): a row's user index is the table's, with no lookup.
             self.events = UserEvents::with_users(table.users().clone());
-            for ((&t, &at), &name) in columns {
-                match kept(name) {
-                    Some(c) => self.events.push_indexed(t, at, c)?,
-                    None => self.events_unmatched += 1,
-                }
-            }
+            self.events.reserve(rows.len());
+            self.events.extend_indexed(
+                columns.filter_map(|((&t, &at), &name)| kept(name, at).map(|c| (t, at, c))),
+            )?;
+            self.events_unmatched += (rows.len() - self.events.len()) as u64;
             return Ok(());
         }
         let mut users = TableUsers::new(table);
         for ((&t, &at), &name) in columns {
-            let Some(c) = kept(name) else {
+            let Some(c) = kept(name, at) else {
                 self.events_unmatched += 1;
                 continue;
             };
@@ -284,7 +294,10 @@ impl<U: Clone + Eq + Hash + Ord> Summary for FunnelSummary<U> {
         }
         let sorted: Vec<String> = order.iter().map(|&i| values[i as usize].clone()).collect();
         let grouped = events.grouped();
-        let users = events.into_users();
+        // The users as a shared dictionary: no copy of the ids (a table's, when the fold
+        // took the table's users).
+        let users = events.users().clone();
+        drop(events);
         Ok(FunnelOutcomes::new(
             self.spec,
             users,
