@@ -64,6 +64,9 @@ pub enum Command {
     Labels(cmd::labels::LabelsArgs),
     /// One self-contained HTML report: every model drawn as SVG, no script, no network.
     Report(cmd::report::ReportArgs),
+    /// A conversion funnel with PostHog's semantics: ordered, strict or unordered steps, a
+    /// window, exclusions, breakdown, date range, trend.
+    Funnel(cmd::funnel::FunnelArgs),
     /// The most common paths after or before an event, as Sankey rows (PostHog's paths).
     Paths(cmd::paths::PathsArgs),
     /// What predicts retention: odds ratio, phi, χ² and q-value per event (PostHog's
@@ -112,6 +115,7 @@ where
         Command::Sample(a) => cmd::sample::run(a),
         Command::Labels(a) => cmd::labels::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Funnel(a) => cmd::funnel::run(a),
         Command::Paths(a) => cmd::paths::run(a),
         Command::Correlation(a) => cmd::correlation::run(a),
         Command::Attribution(a) => cmd::attribution::run(a),

@@ -887,3 +887,40 @@ fn labels_with_clv_and_value_tiers_on_cdnow() {
         .collect();
     assert_eq!(tiered, active.len());
 }
+
+#[test]
+fn funnel_counts_and_date_range_by_hand() {
+    // u1: a, b, c within a day; u2: a, b; u3: a, then c without b; u4: b only.
+    // Ordered steps a,b,c: 3 enter, 2 reach b, 1 reaches c. With --to 2025-01-01, u1's c on
+    // 2025-01-02 falls outside (PostHog filters every step by the date range): 3, 2, 0.
+    let log = "user,time,event\n\
+               u1,2025-01-01 10:00,a\nu1,2025-01-01 11:00,b\nu1,2025-01-02 09:00,c\n\
+               u2,2025-01-01 10:00,a\nu2,2025-01-01 12:00,b\n\
+               u3,2025-01-01 10:00,a\nu3,2025-01-01 13:00,c\n\
+               u4,2025-01-01 10:00,b\n";
+    let counts = |extra: &[&str]| -> Vec<u64> {
+        let out = userops()
+            .args([
+                "funnel", "--input", "-", "--user", "user", "--time", "time", "--event", "event",
+                "--steps", "a,b,c", "--window", "7d", "--format", "json",
+            ])
+            .args(extra)
+            .write_stdin(log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["funnel"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["count"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(counts(&[]), [3, 2, 1]);
+    assert_eq!(counts(&["--to", "2025-01-01"]), [3, 2, 0]);
+}

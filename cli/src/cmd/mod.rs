@@ -4,6 +4,7 @@ pub mod attribution;
 pub mod clv;
 pub mod correlation;
 pub mod experiment;
+pub mod funnel;
 pub mod health;
 pub mod labels;
 pub mod lifecycle;
