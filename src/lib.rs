@@ -120,6 +120,12 @@
 //! rows and horizons are in that unit, a CLV month is counted in it (4.345 weeks = 30.415
 //! days), and `in_unit` converts a model exactly ([`ltv::BgNbdParams::in_unit`]).
 //!
+//! **Type annotations.** A model's event type comes from the events it folds. The one
+//! summary whose event type cannot come from [`fold::fold`] is the metric tree's (its host
+//! metrics read the host's own event type, and `fold` accepts anything that borrows as an
+//! event): fold it with [`metric::MetricSummary::fold_events`] and
+//! `MetricTree::standard()` needs no annotation.
+//!
 //! **Printing reports.** A report with a row per user prints its first and last
 //! [`report::HEAD_ROWS`] rows and a count of the rows between; `{:#}` prints every row
 //! ([`report`]).

@@ -55,9 +55,15 @@ pub fn parse_delimiter(text: &str) -> Result<Delimiter, String> {
         "," | "comma" => Ok(Delimiter::Byte(b',')),
         ";" | "semicolon" => Ok(Delimiter::Byte(b';')),
         "|" | "pipe" => Ok(Delimiter::Byte(b'|')),
-        other => Err(format!(
-            "{other:?} is not a separator: give ',', ';', tab, '|' or ws"
-        )),
+        // Any other one punctuation character (':' '^' '~' ...): a quote, a letter, a digit
+        // or a line end would split the values themselves.
+        other => match other.as_bytes() {
+            [b] if b.is_ascii_punctuation() && *b != b'"' => Ok(Delimiter::Byte(*b)),
+            _ => Err(format!(
+                "{other:?} is not a separator: give ',', ';', tab, '|', ws or one other \
+                 punctuation character"
+            )),
+        },
     }
 }
 

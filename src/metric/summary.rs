@@ -476,6 +476,39 @@ impl<E: Event, Tz: TimeZone + fmt::Debug> fmt::Debug for MetricSummary<E, Tz> {
 }
 
 impl<E: Event, Tz: TimeZone> MetricSummary<E, Tz> {
+    /// Folds `events` (references to the host's events) into the summary: the same as
+    /// [`crate::fold::fold`], but the event type comes from `events`, so a tree built with
+    /// [`MetricTree::standard`] needs no type annotation.
+    ///
+    /// # Errors
+    /// As [`Fold::observe`] for the first event that fails.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chrono::{TimeZone, Utc};
+    /// use userops::event::EventRecord;
+    /// use userops::fold::Summary;
+    /// use userops::metric::{MetricSummary, MetricTree, Window};
+    /// let t = Utc.with_ymd_and_hms(2025, 1, 10, 12, 0, 0).unwrap();
+    /// let orders: Vec<EventRecord<String>> = vec![EventRecord::new("ana", t).with_amount(30.0)];
+    /// let tree = Arc::new(MetricTree::standard().build()?);
+    /// let window = Window::trailing_days(t + chrono::TimeDelta::days(1), 30)?;
+    /// let report = MetricSummary::new(tree, Utc, window).fold_events(&orders)?.finish()?;
+    /// assert_eq!(report.users.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fold_events<'a, I>(mut self, events: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = &'a E>,
+        E: 'a,
+        Tz: PartialEq,
+    {
+        for e in events {
+            Fold::<&E>::observe(&mut self, &e)?;
+        }
+        Ok(self)
+    }
+
     /// An empty summary for `tree`, with days in zone `tz`, over `window`.
     ///
     /// ```

@@ -124,24 +124,20 @@ pub fn run(args: &ValueArgs) -> Res<()> {
     let figures = fold(UsageSummary::new(zone), events.iter().copied())?.finish()?;
     let quadrant = classify(&figures, &QuadrantParams::default())?;
 
-    let tree = Arc::new(MetricTree::<EventRecord<String>>::standard().build()?);
+    let tree = Arc::new(MetricTree::standard().build()?);
     let window = Window::trailing_days(as_of, args.window_days)?;
-    let report = fold(
-        MetricSummary::new(Arc::clone(&tree), zone, window),
-        events.iter().copied(),
-    )?
-    .finish()?;
+    let report = MetricSummary::new(Arc::clone(&tree), zone, window)
+        .fold_events(events.iter().copied())?
+        .finish()?;
     let metrics = population(&report, 10)?;
     let weights = ValueWeights::for_quadrant(&quadrant.quadrant());
     let value = value_scores(&report, &weights, &TierParams::default())?;
     let conversion = conversion_candidates(&report, &value, &CandidateParams::default())?;
 
     let earlier_window = window.previous()?;
-    let earlier = fold(
-        MetricSummary::new(Arc::clone(&tree), zone, earlier_window),
-        events.iter().copied(),
-    )?
-    .finish()?;
+    let earlier = MetricSummary::new(Arc::clone(&tree), zone, earlier_window)
+        .fold_events(events.iter().copied())?
+        .finish()?;
     let (falling, lift) = if earlier.users.is_empty() {
         (None, None)
     } else {
