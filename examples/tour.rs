@@ -4,6 +4,27 @@
 
 use std::error::Error;
 
+/// `println!` that ends the tour quietly when stdout is closed (`tour | head`), instead of
+/// panicking on the broken pipe.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!`, ending quietly on a closed stdout as `println!` above.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 use userops::activity::PeriodTotals;
 use userops::fold::{Summary, fold};
 use userops::sample::{SampleConfig, SampleData, generate};
