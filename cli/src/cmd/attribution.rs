@@ -54,8 +54,8 @@ pub struct AttributionArgs {
     /// A conversion claims the touchpoints of the N days before it (default: unlimited).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub lookback_days: Option<i64>,
-    /// Comma-separated among first_touch, last_touch, linear, time_decay[:DAYS],
-    /// position_based[:FIRST,LAST], markov[:ORDER], shapley; default: every heuristic and
+    /// Comma-separated among first_touch, last_touch, linear, `time_decay[:DAYS]`,
+    /// `position_based[:FIRST,LAST]`, `markov[:ORDER]`, shapley; default: every heuristic and
     /// markov:1.
     #[arg(long, value_name = "LIST")]
     pub models: Option<String>,
