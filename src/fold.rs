@@ -371,12 +371,12 @@ where
     {
         use rayon::prelude::*;
         if rayon::current_num_threads() > 1 && n >= 1 << 16 {
-            let mut out = crate::engine::pages::with_capacity(n);
+            let mut out = crate::engine::column(n);
             (0..n).into_par_iter().map(f).collect_into_vec(&mut out);
             return out;
         }
     }
-    let mut out = crate::engine::pages::with_capacity(n);
+    let mut out = crate::engine::column(n);
     out.extend((0..n).map(f));
     out
 }

@@ -60,3 +60,30 @@ pub use user_events::{Grouped, UserEvents};
 pub(crate) fn prefetch_ahead<T>(items: &[T], i: usize) {
     userops_prefetch::prefetch_ahead(items, i);
 }
+
+/// The items of `items` in order, each asking for the one 2 KB ahead on the way (a hint with
+/// no effect on any result): how a model walks a big block of per-user rows.
+#[inline]
+pub(crate) fn scan<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    items.iter().enumerate().map(move |(i, item)| {
+        prefetch_ahead(items, i);
+        item
+    })
+}
+
+/// An empty column with room for `n` values, its memory mapped as the engine maps big fresh
+/// columns (huge pages where the kernel offers them): what a model fills with one value per
+/// user.
+#[inline]
+pub(crate) fn column<T>(n: usize) -> Vec<T> {
+    pages::with_capacity(n)
+}
+
+/// Room for `additional` more values in a model's column `v`, grown as the engine grows big
+/// columns (at least doubling, new room mapped as [`column`] maps it).
+#[inline]
+pub(crate) fn reserve_column<T>(v: &mut Vec<T>, additional: usize) {
+    pages::reserve(v, additional);
+}
+
+pub(crate) use pages::{Projection, Scale};

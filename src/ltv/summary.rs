@@ -9,8 +9,8 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
-use crate::engine::pages::{self, Projection, Scale};
 use crate::engine::{EventTable, PerUser, TableUsers};
+use crate::engine::{Projection, Scale, reserve_column};
 use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::NamedZone;
@@ -755,7 +755,7 @@ where
     fn reserve_projected(&mut self, scale: Scale) {
         self.customers.reserve(scale.room(self.customers.len()));
         let days = scale.room(self.arena.len());
-        pages::reserve(&mut self.arena, days);
+        reserve_column(&mut self.arena, days);
     }
 
     /// Takes customer `i`'s state out of the table for a run.

@@ -262,7 +262,7 @@ impl Scorer {
         U: Clone + Eq + Hash + Ord,
     {
         self.score_parts(summary.into_parts(), |parts, n, plan| {
-            let mut customers = crate::engine::pages::with_capacity(n);
+            let mut customers = crate::engine::column(n);
             for (offset, Part { users, states }) in with_offsets(parts) {
                 customers.extend(
                     users
@@ -304,7 +304,7 @@ impl Scorer {
         self.score_parts(summary.into_parts(), |parts, n, plan| {
             // Each part written in place, over all threads (an indexed iterator: no lists to
             // join), so that the parts of `fold_par` are never copied into one.
-            let mut customers = crate::engine::pages::with_capacity(n);
+            let mut customers = crate::engine::column(n);
             for (offset, Part { users, states }) in with_offsets(parts) {
                 customers.par_extend(
                     users
@@ -537,7 +537,7 @@ fn column(
     n: usize,
     mut value: impl FnMut(&PurchaseState) -> f64,
 ) -> (Vec<f64>, (f64, f64)) {
-    let mut out = crate::engine::pages::with_capacity(n);
+    let mut out = crate::engine::column(n);
     for part in parts {
         out.extend(part.iter().map(&mut value));
     }

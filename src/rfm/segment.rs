@@ -524,8 +524,7 @@ impl SegmentPlan {
             .unwrap_or_default();
         let mut of = Vec::with_capacity(block.len());
         let mut totals = vec![(0u64, 0u64, 0f64); self.names.len()];
-        for (i, c) in block.iter().enumerate() {
-            crate::engine::prefetch_ahead(block, i);
+        for c in crate::engine::scan(block) {
             let cell = usize::from(c.r) * 100 + usize::from(c.f) * 10 + usize::from(c.m);
             let s = self.table.get(cell).copied().unwrap_or(self.others);
             if let Some((n, o, v)) = totals.get_mut(usize::from(s)) {
