@@ -1,0 +1,80 @@
+//! A Ballista cluster that knows the userops functions (feature `ballista`).
+//!
+//! Ballista plans a query on its scheduler and runs the plan's tasks on executors; a function
+//! named in a plan is looked up by name in each process's registry. So the userops functions
+//! must be registered three times: on the client (to plan the SQL), on the scheduler (to turn
+//! the logical plan into stages) and on every executor (to run them). The two binaries of this
+//! crate, `userops-ballista-scheduler` and `userops-ballista-executor`, are Ballista's own
+//! scheduler and executor with the functions registered; [`connect`] is the client.
+
+use std::sync::Arc;
+
+use ballista::prelude::SessionContextExt;
+use ballista_core::registry::BallistaFunctionRegistry;
+use datafusion::error::Result;
+use datafusion::execution::FunctionRegistry;
+use datafusion::execution::SessionState;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// Ballista's default function registry plus every userops function: what an executor looks
+/// functions up in.
+///
+/// ```
+/// let registry = userops_datafusion::ballista::function_registry();
+/// assert!(registry.aggregate_functions.contains_key("rfm"));
+/// assert!(registry.aggregate_functions.contains_key("sum"));
+/// ```
+#[must_use]
+pub fn function_registry() -> BallistaFunctionRegistry {
+    let mut registry = BallistaFunctionRegistry::default();
+    for f in crate::aggregate_functions() {
+        registry.aggregate_functions.insert(f.name().to_string(), f);
+    }
+    registry
+}
+
+/// The scheduler's session: Ballista's default one with every userops function registered.
+///
+/// # Errors
+/// As Ballista's `default_session_builder`.
+///
+/// ```
+/// use datafusion::execution::FunctionRegistry;
+/// let state = userops_datafusion::ballista::scheduler_session(
+///     datafusion::prelude::SessionConfig::new(),
+/// )?;
+/// assert!(state.udaf("rfm").is_ok());
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// ```
+pub fn scheduler_session(config: SessionConfig) -> Result<SessionState> {
+    let mut state = ballista_core::utils::default_session_builder(config)?;
+    for f in crate::aggregate_functions() {
+        state.register_udaf(f)?;
+    }
+    Ok(state)
+}
+
+/// A client session on the Ballista scheduler at `url` (`df://host:port`), with every userops
+/// function registered for planning.
+///
+/// # Errors
+/// A URL Ballista cannot parse. The scheduler is first contacted by the first query.
+///
+/// ```no_run
+/// # async fn run() -> datafusion::error::Result<()> {
+/// let ctx = userops_datafusion::ballista::connect("df://127.0.0.1:50050").await?;
+/// ctx.register_parquet("tx", "orders.parquet", Default::default()).await?;
+/// let rows = ctx.sql("SELECT unnest(rfm(customer, ts, amount, DATE '1998-07-01')) FROM tx").await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect(url: &str) -> Result<SessionContext> {
+    let ctx = SessionContext::remote(url).await?;
+    crate::register(&ctx);
+    Ok(ctx)
+}
+
+/// The userops functions, as the executor's override of its function registry.
+#[must_use]
+pub fn executor_registry() -> Arc<BallistaFunctionRegistry> {
+    Arc::new(function_registry())
+}
