@@ -45,9 +45,12 @@ mod udaf;
 /// ```
 #[must_use]
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    vec![Arc::new(AggregateUDF::new_from_impl(udaf::LogAggregate::<
-        rfm::Rfm,
-    >::new()))]
+    vec![
+        Arc::new(AggregateUDF::new_from_impl(
+            udaf::LogAggregate::<rfm::Rfm>::new(),
+        )),
+        Arc::new(AggregateUDF::new_from_impl(rfm::RfmScore::new())),
+    ]
 }
 
 /// Registers every userops function on `ctx`.
