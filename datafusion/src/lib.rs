@@ -31,8 +31,13 @@ use datafusion::prelude::SessionContext;
 
 #[cfg(feature = "ballista")]
 pub mod ballista;
+mod btyd;
+mod fits;
+mod lifecycle;
+mod retention;
 mod rfm;
 mod udaf;
+mod unique_rows;
 
 /// Every userops aggregate function, ready to register on a session or a Ballista executor.
 ///
@@ -45,9 +50,29 @@ mod udaf;
 /// ```
 #[must_use]
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    vec![Arc::new(AggregateUDF::new_from_impl(udaf::LogAggregate::<
-        rfm::Rfm,
-    >::new()))]
+    vec![
+        Arc::new(AggregateUDF::new_from_impl(
+            udaf::LogAggregate::<rfm::Rfm>::new(),
+        )),
+        Arc::new(AggregateUDF::new_from_impl(udaf::LogAggregate::<
+            lifecycle::Lifecycle,
+        >::new())),
+        Arc::new(AggregateUDF::new_from_impl(udaf::LogAggregate::<
+            retention::Retention,
+        >::new())),
+        Arc::new(AggregateUDF::new_from_impl(
+            udaf::LogAggregate::<btyd::Btyd>::new(),
+        )),
+        Arc::new(AggregateUDF::new_from_impl(unique_rows::FitAggregate::<
+            fits::BgNbdFit,
+        >::new())),
+        Arc::new(AggregateUDF::new_from_impl(unique_rows::FitAggregate::<
+            fits::ParetoNbdFit,
+        >::new())),
+        Arc::new(AggregateUDF::new_from_impl(unique_rows::FitAggregate::<
+            fits::GammaGammaFit,
+        >::new())),
+    ]
 }
 
 /// Registers every userops function on `ctx`.
