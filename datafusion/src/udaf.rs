@@ -282,7 +282,7 @@ impl<M: LogModel> Accumulator for SummaryAccumulator<M> {
             .model
             .evaluate(summary)
             .map_err(|e| error(M::NAME, e))?;
-        Ok(rows_scalar(M::row_fields(), columns)?)
+        rows_scalar(M::row_fields(), columns)
     }
 
     fn size(&self) -> usize {
@@ -362,4 +362,38 @@ pub(crate) fn integer(name: &'static str, value: &ScalarValue) -> userops::Resul
             format!("{other:?} is not a whole number"),
         )),
     }
+}
+
+/// A constant parameter as a calendar interval: `'day'`, `'week'` (weeks starting on
+/// `week_start`), `'week:monday'`, `'week:sunday'` or `'month'`.
+pub(crate) fn interval(
+    value: &ScalarValue,
+    week_start: chrono::Weekday,
+) -> userops::Result<userops::time::Interval> {
+    use userops::time::{Interval, parse_weekday};
+    let t = text(value).ok_or_else(|| {
+        userops::Error::invalid(
+            "period",
+            format!("{value} is not text ('day', 'week', 'week:sunday', 'month')"),
+        )
+    })?;
+    match t.split_once(':') {
+        Some((w, day)) if w.trim().eq_ignore_ascii_case("week") => match parse_weekday(day)? {
+            d @ (chrono::Weekday::Mon | chrono::Weekday::Sun) => Ok(Interval::Week(d)),
+            _ => Err(userops::Error::invalid(
+                "period",
+                format!("{t:?}: a week starts on monday or sunday"),
+            )),
+        },
+        _ => Interval::parse(&t, week_start),
+    }
+}
+
+/// Days since 1970-01-01, as Arrow's `Date32` counts them.
+pub(crate) fn date32(date: chrono::NaiveDate) -> i32 {
+    let days = date
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    // Supported dates (years 1..=9999) are within ±3 million days.
+    i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
 }
