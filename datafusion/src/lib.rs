@@ -31,6 +31,7 @@ use datafusion::prelude::SessionContext;
 
 #[cfg(feature = "ballista")]
 pub mod ballista;
+pub mod cli;
 mod rfm;
 mod udaf;
 
