@@ -150,3 +150,34 @@ pub async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Completes when standard input reaches its end (or cannot be read): with
+/// `--exit-with-stdin`, a scheduler or executor started by another program with a pipe on its
+/// stdin stops when that program ends, even if it is killed before it could stop them.
+///
+/// Reads stdin on a thread of its own, which never keeps the process alive.
+///
+/// ```no_run
+/// # async fn run() {
+/// userops_datafusion::ballista::stdin_closed().await;
+/// # }
+/// ```
+pub async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("stdin-watch".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut stdin = std::io::stdin();
+            let mut buf = [0u8; 256];
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.await;
+    }
+}

@@ -45,6 +45,9 @@ struct Args {
     /// `--executor-timeout-seconds`.
     #[arg(long, default_value_t = 60)]
     heartbeat_seconds: u64,
+    /// Stop when standard input reaches its end (for a parent process holding a pipe to it).
+    #[arg(long)]
+    exit_with_stdin: bool,
     /// Log filter (`RUST_LOG` syntax); the `RUST_LOG` variable takes precedence.
     #[arg(long, default_value = "warn,ballista_executor=info")]
     log: String,
@@ -133,7 +136,21 @@ async fn run(args: Args, work_dir: Option<String>) -> Result<(), Box<dyn std::er
         }
         println!("{ready_line}");
     });
-    let result = start_executor_process(Arc::new(config)).await;
+    let exit_with_stdin = args.exit_with_stdin;
+    let stdin_closed = async {
+        if exit_with_stdin {
+            userops_datafusion::ballista::stdin_closed().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = start_executor_process(Arc::new(config)) => r,
+        _ = stdin_closed => {
+            eprintln!("userops-ballista-executor: stdin closed, stopping");
+            Ok(())
+        }
+    };
     announce.abort();
     result?;
     Ok(())

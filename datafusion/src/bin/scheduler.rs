@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use ballista_scheduler::cluster::BallistaCluster;
-use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use clap::Parser;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
@@ -42,9 +42,23 @@ struct Args {
     /// Attempts of one task before its job fails.
     #[arg(long, default_value_t = 4)]
     task_max_failures: usize,
+    /// How tasks are spread over executors: `round-robin` (one task per executor in turn) or
+    /// `bias` (fill one executor's slots first, Ballista's default).
+    #[arg(long, value_enum, default_value_t = Distribution::RoundRobin)]
+    task_distribution: Distribution,
+    /// Stop when standard input reaches its end (for a parent process holding a pipe to it).
+    #[arg(long)]
+    exit_with_stdin: bool,
     /// Log filter (`RUST_LOG` syntax); the `RUST_LOG` variable takes precedence.
     #[arg(long, default_value = "warn,ballista_scheduler=info")]
     log: String,
+}
+
+/// `--task-distribution`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Distribution {
+    RoundRobin,
+    Bias,
 }
 
 fn main() -> std::process::ExitCode {
@@ -90,6 +104,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .no_executors_grace_period_seconds
             .unwrap_or(args.executor_timeout_seconds),
         task_max_failures: args.task_max_failures,
+        task_distribution: match args.task_distribution {
+            Distribution::RoundRobin => TaskDistributionPolicy::RoundRobin,
+            Distribution::Bias => TaskDistributionPolicy::Bias,
+        },
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(userops_datafusion::ballista::scheduler_session));
@@ -98,10 +116,20 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let cluster = BallistaCluster::new_from_config(&config).await?;
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config).await?;
     println!("userops-ballista-scheduler ready on {address}");
+    let stdin_closed = async {
+        if args.exit_with_stdin {
+            userops_datafusion::ballista::stdin_closed().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
     tokio::select! {
         served = start_grpc_service_with_listener(listener, scheduler) => served?,
         _ = userops_datafusion::ballista::shutdown_signal() => {
             eprintln!("userops-ballista-scheduler: stopping");
+        }
+        _ = stdin_closed => {
+            eprintln!("userops-ballista-scheduler: stdin closed, stopping");
         }
     }
     Ok(())
