@@ -99,6 +99,14 @@ pub enum CliError {
     Usage(String),
     /// Planning or running the query failed (SQL error, unreadable file, lost cluster...).
     Query(DataFusionError),
+    /// The query failed on the Ballista scheduler at `url` (or the scheduler could not be
+    /// reached).
+    Cluster {
+        /// The `--scheduler` URL.
+        url: String,
+        /// What went wrong.
+        error: DataFusionError,
+    },
     /// The result could not be written.
     Output(String),
 }
@@ -108,6 +116,20 @@ impl std::fmt::Display for CliError {
         match self {
             CliError::Usage(m) => f.write_str(m),
             CliError::Query(e) => write!(f, "query failed: {e}"),
+            CliError::Cluster { url, error } => {
+                write!(
+                    f,
+                    "query on the Ballista scheduler at {url} failed: {error}"
+                )?;
+                if error.to_string().contains("tcp connect error") {
+                    write!(
+                        f,
+                        " (is a scheduler running there? start one with \
+                         userops-ballista-scheduler)"
+                    )?;
+                }
+                Ok(())
+            }
             CliError::Output(m) => write!(f, "cannot write the result: {m}"),
         }
     }
@@ -330,9 +352,27 @@ pub async fn session(args: &SqlArgs) -> Result<SessionContext, CliError> {
 /// See [`CliError`].
 pub async fn run(args: &SqlArgs, out: &mut impl Write) -> Result<(), CliError> {
     let ctx = session(args).await?;
-    let frame = ctx.sql(&args.query).await?;
+    let on_cluster = |error: DataFusionError| match &args.scheduler {
+        Some(url) => CliError::Cluster {
+            url: url.clone(),
+            error,
+        },
+        None => CliError::Query(error),
+    };
+    let frame = ctx.sql(&args.query).await.map_err(on_cluster)?;
     let schema: SchemaRef = frame.schema().inner().clone();
-    let batches = frame.collect().await?;
+    if args.format == Format::Csv
+        && let Some(field) = schema.fields().iter().find(|f| f.data_type().is_nested())
+    {
+        return Err(CliError::Usage(format!(
+            "--format csv: column {:?} is a {}, which CSV cannot hold; select its fields \
+             (e.g. SELECT r['user'], r['recency_days'] FROM (SELECT unnest(rfm(...)) AS r \
+             FROM tx)) or use --format json",
+            field.name(),
+            field.data_type()
+        )));
+    }
+    let batches = frame.collect().await.map_err(on_cluster)?;
     write_batches(&schema, &batches, args.format, out)
 }
 

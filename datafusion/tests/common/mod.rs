@@ -116,6 +116,7 @@ impl Drop for Process {
     }
 }
 
+#[cfg(feature = "ballista")]
 /// Two ports free a moment ago on 127.0.0.1 (bound together so that they differ).
 fn free_ports() -> (u16, u16) {
     let a = TcpListener::bind("127.0.0.1:0").expect("bind a port");
@@ -126,6 +127,7 @@ fn free_ports() -> (u16, u16) {
     )
 }
 
+#[cfg(feature = "ballista")]
 /// A scheduler and executors as separate processes on 127.0.0.1, stopped when dropped.
 pub struct Cluster {
     /// `df://127.0.0.1:PORT`.
@@ -136,6 +138,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
 }
 
+#[cfg(feature = "ballista")]
 impl Cluster {
     /// Starts a scheduler and `executors` executors (2 task slots each, heartbeat every
     /// [`HEARTBEAT_SECONDS`], lost after [`EXECUTOR_TIMEOUT_SECONDS`]) and waits until every
@@ -229,6 +232,7 @@ impl Cluster {
     }
 }
 
+#[cfg(feature = "ballista")]
 impl Drop for Cluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
