@@ -282,7 +282,7 @@ impl<M: LogModel> Accumulator for SummaryAccumulator<M> {
             .model
             .evaluate(summary)
             .map_err(|e| error(M::NAME, e))?;
-        Ok(rows_scalar(M::row_fields(), columns)?)
+        rows_scalar(M::row_fields(), columns)
     }
 
     fn size(&self) -> usize {

@@ -222,6 +222,21 @@ fn losing_an_executor_mid_query_never_changes_the_answer() {
             }
         },
     }
+    // What the scheduler did about it, for the test's output.
+    for line in cluster
+        .scheduler
+        .stderr()
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            ["lost", "dead", "expire", "reset", "remov", "fail"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .take(12)
+    {
+        eprintln!("scheduler: {line}");
+    }
     assert!(
         !finished_before_kill,
         "the query had finished before the kill ({killed_at:?}): the test proved nothing; \
