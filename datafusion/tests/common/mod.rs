@@ -37,6 +37,9 @@ impl Process {
         let stderr = logs.join(format!("{name}.stderr"));
         let mut child = Command::new(program)
             .args(args)
+            // The tests read the processes' default log (task starts, plans): a RUST_LOG of
+            // the environment must not change it.
+            .env_remove("RUST_LOG")
             .stdin(Stdio::piped())
             .stdout(File::create(&stdout).expect("create a log file"))
             .stderr(File::create(&stderr).expect("create a log file"))
