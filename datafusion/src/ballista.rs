@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use ballista::prelude::SessionContextExt;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use datafusion::error::Result;
 use datafusion::execution::FunctionRegistry;
@@ -73,8 +73,111 @@ pub async fn connect(url: &str) -> Result<SessionContext> {
     Ok(ctx)
 }
 
+/// As [`connect`], with the session settings of `config` (target partitions, batch size...).
+///
+/// # Errors
+/// A URL Ballista cannot parse.
+///
+/// ```no_run
+/// # async fn run() -> datafusion::error::Result<()> {
+/// let config = datafusion::prelude::SessionConfig::new().with_target_partitions(4);
+/// let ctx = userops_datafusion::ballista::connect_with_config("df://127.0.0.1:50050", config).await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect_with_config(url: &str, config: SessionConfig) -> Result<SessionContext> {
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(config.upgrade_for_ballista())
+        .build();
+    let ctx = SessionContext::remote_with_state(url, state).await?;
+    crate::register(&ctx);
+    Ok(ctx)
+}
+
 /// The userops functions, as the executor's override of its function registry.
 #[must_use]
 pub fn executor_registry() -> Arc<BallistaFunctionRegistry> {
     Arc::new(function_registry())
+}
+
+/// Sends the log of Ballista (and of DataFusion) to stderr, filtered by `RUST_LOG` when it is
+/// set, else by `filter` (same syntax, e.g. `"warn,ballista_scheduler=info"`). What the two
+/// binaries call first; a second call does nothing.
+///
+/// ```
+/// userops_datafusion::ballista::init_logging("warn");
+/// ```
+pub fn init_logging(filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var(EnvFilter::DEFAULT_ENV).unwrap_or_else(|_| filter.to_string());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+        eprintln!("warning: log filter {filter:?} not understood ({e}); using \"warn\"");
+        EnvFilter::new("warn")
+    });
+    // Err only when a logger is already installed: keep that one.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// Completes on ctrl-c or (on Unix) SIGTERM: when a scheduler or executor should stop.
+///
+/// ```no_run
+/// # async fn run() {
+/// userops_datafusion::ballista::shutdown_signal().await;
+/// # }
+/// ```
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Completes when standard input reaches its end (or cannot be read): with
+/// `--exit-with-stdin`, a scheduler or executor started by another program with a pipe on its
+/// stdin stops when that program ends, even if it is killed before it could stop them.
+///
+/// Reads stdin on a thread of its own, which never keeps the process alive.
+///
+/// ```no_run
+/// # async fn run() {
+/// userops_datafusion::ballista::stdin_closed().await;
+/// # }
+/// ```
+pub async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("stdin-watch".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut stdin = std::io::stdin();
+            let mut buf = [0u8; 256];
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.await;
+    }
 }

@@ -148,6 +148,7 @@ use datafusion::prelude::SessionContext;
 #[cfg(feature = "ballista")]
 pub mod ballista;
 mod btyd;
+pub mod cli;
 mod fits;
 mod lifecycle;
 mod retention;
