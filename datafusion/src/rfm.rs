@@ -6,7 +6,8 @@
 //!
 //! Both give one row per customer: recency in days, frequency (orders), monetary (revenue), the
 //! three scores, the three-digit RFM score and the segment of the standard map
-//! ([`userops::rfm::SegmentRules::standard`]), exactly as [`userops::rfm`] computes them. Rows
+//! ([`userops::rfm::SegmentRules::standard`]; NULL unless `bins` is 5, the scores that map is
+//! written for), exactly as [`userops::rfm`] computes them. Rows
 //! come out ordered by user id, so `ntile` ties (split by order) are split by user id and the
 //! result does not depend on how the input was partitioned.
 
@@ -105,7 +106,7 @@ fn score_fields() -> Fields {
         Field::new("f", DataType::UInt8, false),
         Field::new("m", DataType::UInt8, false),
         Field::new("rfm_score", DataType::UInt16, false),
-        Field::new("segment", DataType::Utf8, false),
+        Field::new("segment", DataType::Utf8, true),
     ])
 }
 
@@ -113,7 +114,12 @@ fn score_fields() -> Fields {
 fn score_rows(params: &ScoreParams, mut table: RfmTable<String>) -> userops::Result<Vec<ArrayRef>> {
     table.customers.sort_by(|a, b| a.user.cmp(&b.user));
     let scores = params.clone().check()?.score(&table)?;
-    let segments = SegmentRules::standard().segment(&scores)?;
+    // The standard map is written for scores 1 to 5: with other bins there is no segment.
+    let segments = if scores.bins() == (5, 5, 5) {
+        Some(SegmentRules::standard().segment(&scores)?)
+    } else {
+        None
+    };
     let c = &scores.customers;
     Ok(vec![
         Arc::new(StringArray::from_iter_values(
@@ -128,9 +134,11 @@ fn score_rows(params: &ScoreParams, mut table: RfmTable<String>) -> userops::Res
         Arc::new(UInt8Array::from_iter_values(c.iter().map(|c| c.f))),
         Arc::new(UInt8Array::from_iter_values(c.iter().map(|c| c.m))),
         Arc::new(UInt16Array::from_iter_values(c.iter().map(|c| c.rfm_score))),
-        Arc::new(StringArray::from_iter_values(
-            (0..c.len()).map(|i| segments.segment_of(i).unwrap_or(userops::rfm::OTHERS)),
-        )),
+        Arc::new(StringArray::from_iter((0..c.len()).map(|i| {
+            segments
+                .as_ref()
+                .map(|s| s.segment_of(i).unwrap_or(userops::rfm::OTHERS))
+        }))),
     ])
 }
 

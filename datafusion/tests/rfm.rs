@@ -57,7 +57,11 @@ async fn rows(ctx: &SessionContext, sql: &str) -> Rows {
                     f.as_primitive::<UInt8Type>().value(i),
                     m.as_primitive::<UInt8Type>().value(i),
                     score.as_primitive::<UInt16Type>().value(i),
-                    seg.as_string::<i32>().value(i).to_string(),
+                    if seg.is_null(i) {
+                        "NULL".to_string()
+                    } else {
+                        seg.as_string::<i32>().value(i).to_string()
+                    },
                 ),
             );
             assert!(prev.is_none(), "user {} twice", user.value(i));
@@ -338,4 +342,39 @@ async fn bad_input_is_a_clear_error() {
     assert!(e.contains("not a count of orders"), "{e}");
     let e = err("SELECT rfm_score(c, r, f, m) FROM (VALUES ('a', 1.0, 1, 2.0), ('a', 2.0, 1, 2.0)) AS v(c, r, f, m)").await;
     assert!(e.contains("appears twice"), "{e}");
+}
+
+#[tokio::test]
+async fn other_bins_score_without_segments() {
+    // Customer k (1..=8) has k orders of 10 each, the last one 10 - k days before as_of.
+    // ntile with 4 bins splits the 8 ranks into 4 equal bins: f = 1,1,2,2,3,3,4,4 by order
+    // count, m the same by revenue, and r the same by recency (the most recent scores 4).
+    let ctx = context(2);
+    let mut values = Vec::new();
+    for k in 1..=8_u32 {
+        for j in 0..k {
+            // Orders on days 2025-01-(1+j) ... the last on 2025-01-(21 + k).
+            let d = if j + 1 == k { 21 + k } else { 1 + j };
+            values.push(format!("('c{k}', TIMESTAMP '2025-01-{d:02}', 10.0)"));
+        }
+    }
+    ctx.sql(&format!(
+        "CREATE TABLE t (customer TEXT, ts TIMESTAMP, amount DOUBLE) AS VALUES {}",
+        values.join(", ")
+    ))
+    .await
+    .unwrap();
+    let got = rows(
+        &ctx,
+        "SELECT rfm(customer, ts, amount, TIMESTAMP '2025-02-01', 'ntile', 4) FROM t",
+    )
+    .await;
+    for k in 1..=8_u8 {
+        let r = &got[&format!("c{k}")];
+        let bin = (k + 1) / 2;
+        // recency = 2025-02-01 minus 2025-01-(21 + k) = 11 - k days.
+        assert_eq!(r.0, f64::from(11 - k), "c{k} recency");
+        assert_eq!((r.3, r.4, r.5), (bin, bin, bin), "c{k} scores");
+        assert_eq!(r.7, "NULL", "no standard segment with 4 bins");
+    }
 }

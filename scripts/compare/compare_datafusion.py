@@ -8,7 +8,7 @@ Outside CI (it needs duckdb, see README.md). On the time-ordered log that
    counts, lifecycle stage counts per month, every recurring retention cell).
 2. Whole process, Parquet, K alternating pairs per job (ours, then DuckDB, ...): one fresh
    process each, wall time and peak RSS, ratio = DuckDB seconds / ours, median over pairs:
-   * `userops-datafusion sql QUERY --table ev=FILE --partitions 2` against DuckDB at 2 threads;
+   * `userops-sql QUERY --table ev=FILE --partitions 2` against DuckDB at 2 threads;
    * with --ballista: the same query on a local cluster (a scheduler and two executors of one
      task slot each, started by this script) against the in-process run: the cluster's
      overhead.
@@ -65,15 +65,16 @@ def log(msg: str) -> None:
 
 def build() -> Path:
     cmd = ["cargo", "build", "--quiet", "--release", "-p", "userops-datafusion",
-           "--bin", "userops-datafusion"]
+           "--bin", "userops-sql", "--bin", "userops-ballista-scheduler",
+           "--bin", "userops-ballista-executor"]
     log("$ " + " ".join(cmd))
     subprocess.run(cmd, cwd=REPO, check=True)
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    return target / "release" / "userops-datafusion"
+    return target / "release"
 
 
 def ours_cmd(binary: Path, job: str, parquet: Path, ctx: dict, extra: list[str]) -> list[str]:
-    return [str(binary), "sql", OURS[job].format(**ctx), "--table", f"ev={parquet}",
+    return [str(binary / "userops-sql"), OURS[job].format(**ctx), "--table", f"ev={parquet}",
             "--format", "csv", *extra]
 
 
@@ -129,12 +130,12 @@ class Cluster:
 
     def __init__(self, binary: Path):
         self.port = free_port()
-        self.procs = [subprocess.Popen([str(binary), "scheduler", "--bind-port", str(self.port)],
+        self.procs = [subprocess.Popen([str(binary / "userops-ballista-scheduler"), "--bind-port", str(self.port)],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
         time.sleep(1.0)
         for _ in range(2):
             self.procs.append(subprocess.Popen(
-                [str(binary), "executor", "--scheduler-port", str(self.port),
+                [str(binary / "userops-ballista-executor"), "--scheduler-port", str(self.port),
                  "--port", str(free_port()), "--grpc-port", str(free_port()),
                  "--concurrent-tasks", "1"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
