@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `rfm(user, time, amount, as_of [, 'quantile'\|'ntile'\|'r-rfm' [, bins]])` | per customer: `user`, `recency_days`, `frequency`, `monetary`, `r`, `f`, `m`, `rfm_score`, `segment` |
 //! | `rfm_score(user, recency_days, frequency, monetary [, binning [, bins]])` | the same, from customer-level rows (R `rfm_table_customer`), e.g. the query's own `GROUP BY` |
+//! | `rfm_customer(time, amount, as_of)` with `GROUP BY` customer | one struct per group: `recency_days`, `frequency`, `monetary` (a grouped accumulator; feed it to `rfm_score`) |
 //! | `lifecycle(user, time, from, to [, period [, churn_after]])` | per period: `period`, `period_start`, `new`, `retained`, `retained_new`, `woken`, `returned`, `dormant`, `churned`, `known`, `active`, `active_rate`, `old_active_prev`, `old_retention`, `new_prev`, `new_retention`, `dormant_prev`, `wake_rate`, `churned_prev`, `return_rate`, `dormant_stay` |
 //! | `retention(user, time, from, to [, 'recurring'\|'first-time' [, period]])` | per cohort and offset: `cohort`, `cohort_start`, `period_offset`, `cohort_size`, `users`, `rate` |
 //! | `btyd_summary(user, time, amount, calibration_end [, 'week'\|'day' [, holdout_end]])` | per customer: `user`, `frequency`, `recency`, `t`, `monetary_value`, `frequency_holdout`, `monetary_holdout`, `duration_holdout` |
@@ -149,6 +150,7 @@ use datafusion::prelude::SessionContext;
 pub mod ballista;
 mod btyd;
 pub mod cli;
+mod customer;
 mod fits;
 mod lifecycle;
 mod retention;
@@ -175,6 +177,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
             udaf::LogAggregate::<rfm::Rfm>::new(),
         )),
         Arc::new(AggregateUDF::new_from_impl(rfm::RfmScore::new())),
+        Arc::new(AggregateUDF::new_from_impl(customer::RfmCustomer::new())),
         Arc::new(AggregateUDF::new_from_impl(udaf::LogAggregate::<
             lifecycle::Lifecycle,
         >::new())),

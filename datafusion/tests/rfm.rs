@@ -287,9 +287,59 @@ async fn same_rows_as_the_library_for_any_partitioning() {
             )
             .await;
             assert_eq!(grouped.len(), want.len());
-            if binning != "ntile" {
-                assert_eq!(grouped, want, "rfm_score, {binning}, {parts} partitions");
-            }
+            // And with rfm_customer, the grouped accumulator, doing the per-customer part.
+            let by_customer = rows(
+                &ctx,
+                &format!(
+                    "SELECT rfm_score(customer, c['recency_days'], c['frequency'], c['monetary'], \
+                       '{binning}') FROM ( \
+                       SELECT customer, rfm_customer(ts, amount, TIMESTAMP '2024-06-01') AS c \
+                       FROM tx GROUP BY customer)"
+                ),
+            )
+            .await;
+            assert_eq!(
+                by_customer, want,
+                "rfm_customer, {binning}, {parts} partitions"
+            );
+            // Again with DataFusion skipping the partial aggregation at once (as it does on
+            // its own when grouping barely reduces the rows): every row goes through
+            // `convert_to_state` and meets its customer in the final stage.
+            let skip = SessionContext::new_with_config(
+                SessionConfig::new()
+                    .with_target_partitions(target)
+                    .set_usize(
+                        "datafusion.execution.skip_partial_aggregation_probe_rows_threshold",
+                        1,
+                    )
+                    .set_str(
+                        "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
+                        "0.0",
+                    ),
+            );
+            userops_datafusion::register(&skip);
+            let (schema, partitions) = batches(&log, parts);
+            skip.register_table(
+                "tx",
+                Arc::new(MemTable::try_new(schema, partitions).unwrap()),
+            )
+            .unwrap();
+            let skipped = rows(
+                &skip,
+                &format!(
+                    "SELECT rfm_score(customer, c['recency_days'], c['frequency'], c['monetary'], \
+                       '{binning}') FROM ( \
+                       SELECT customer, rfm_customer(ts, amount, TIMESTAMP '2024-06-01') AS c \
+                       FROM tx GROUP BY customer)"
+                ),
+            )
+            .await;
+            assert_eq!(
+                skipped, want,
+                "rfm_customer skipping partials, {binning}, {parts}"
+            );
+            // Both sort customers by id before scoring, so even ntile's ties split alike.
+            assert_eq!(grouped, want, "rfm_score, {binning}, {parts} partitions");
         }
     }
 }
