@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     })?
                 }
                 "btyd_summary" => measure(model, users, &tables, || {
-                    Ok(BtydSummary::new(as_of, TimeUnit::Week))
+                    Ok(BtydSummary::new(last.date_naive(), TimeUnit::Week))
                 })?,
                 other => return Err(format!("unknown model {other}").into()),
             }

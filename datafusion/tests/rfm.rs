@@ -421,7 +421,7 @@ async fn other_bins_score_without_segments() {
     .await;
     for k in 1..=8_u8 {
         let r = &got[&format!("c{k}")];
-        let bin = (k + 1) / 2;
+        let bin = k.div_ceil(2);
         // recency = 2025-02-01 minus 2025-01-(21 + k) = 11 - k days.
         assert_eq!(r.0, f64::from(11 - k), "c{k} recency");
         assert_eq!((r.3, r.4, r.5), (bin, bin, bin), "c{k} scores");
