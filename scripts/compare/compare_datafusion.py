@@ -41,6 +41,12 @@ OURS = {
     "rfm": """SELECT r['segment'] AS segment, count(*) AS customers
 FROM (SELECT unnest(rfm("user", "time", amount, TIMESTAMP '{as_of}')) AS r FROM ev)
 GROUP BY 1 ORDER BY 1""",
+    # The same RFM with the per-customer part done by the engine's GROUP BY (rfm_customer, a
+    # grouped accumulator) and only customer rows reaching rfm_score.
+    "rfm_grouped": """SELECT r['segment'] AS segment, count(*) AS customers
+FROM (SELECT unnest(rfm_score("user", c['recency_days'], c['frequency'], c['monetary'])) AS r
+      FROM (SELECT "user", rfm_customer("time", amount, TIMESTAMP '{as_of}') AS c FROM ev GROUP BY "user"))
+GROUP BY 1 ORDER BY 1""",
     "lifecycle": """SELECT r['period'] AS t, r['new'] AS new, r['retained'] AS retained,
   r['retained_new'] AS retained_new, r['woken'] AS woken, r['returned'] AS returned,
   r['dormant'] AS dormant, r['churned'] AS churned
@@ -54,9 +60,14 @@ ORDER BY 1, 2""",
 # What DuckDB's tables hold, in the same shape.
 DUCK_RESULT = {
     "rfm": "SELECT segment, customers FROM rfm_segments ORDER BY 1",
+    "rfm_grouped": "SELECT segment, customers FROM rfm_segments ORDER BY 1",
     "lifecycle": "SELECT t, new, retained, retained_new, woken, returned, dormant, churned FROM lc_out ORDER BY 1",
     "retention": "SELECT cohort, k, users FROM ret_out ORDER BY 1, 2",
 }
+
+
+# DuckDB's job for each of ours.
+DUCK_JOB = {"rfm_grouped": "rfm"}
 
 
 def log(msg: str) -> None:
@@ -93,22 +104,28 @@ def _num(v: str):
         return v
 
 
+def _month_index(label: str, first: str) -> int:
+    y, m = (int(x) for x in str(label).split("-")[:2])
+    fy, fm = int(first[:4]), int(first[5:7])
+    return (y - fy) * 12 + m - fm
+
+
 def parity(binary: Path, parquet: Path, ctx: dict, jobs: list[str]) -> dict:
     import duckdb
     con = duckdb.connect()
     con.execute(f"CREATE TABLE ev AS SELECT * FROM read_parquet('{parquet}')")
     res = {}
     for job in jobs:
-        con.execute(cd.sql_for(job, "ev", ctx))
+        con.execute(cd.sql_for(DUCK_JOB.get(job, job), "ev", ctx))
         duck = [tuple(_num(str(v)) for v in row) for row in con.execute(DUCK_RESULT[job]).fetchall()]
         out = subprocess.run(ours_cmd(binary, job, parquet, ctx, ["--partitions", "2"]),
                              cwd=REPO, text=True, capture_output=True)
         if out.returncode != 0:
             sys.exit(f"ours failed on {job}: {out.stderr}")
         ours = parse_csv(out.stdout)
-        if job == "lifecycle":
-            # Our periods are numbered from 0 like DuckDB's months.
-            pass
+        if job in ("lifecycle", "retention"):
+            # Our periods are labelled 'YYYY-MM'; DuckDB's are months since the first.
+            ours = [(_month_index(r[0], ctx["first"]), *r[1:]) for r in ours]
         same = ours == duck
         res[job] = {"rows": len(duck), "equal": same}
         log(f"  parity {job:<10} {len(duck)} rows: {'equal' if same else 'DIFFERENT'}")
@@ -160,8 +177,8 @@ def timing(binary: Path, parquet: Path, ctx: dict, jobs: list[str], pairs: int,
     try:
         for job in jobs:
             o_t, o_m, d_t, d_m, b_t = [], [], [], [], []
-            code = cd.DUCK_PROCESS.format(threads=threads,
-                                          sql=cd.sql_for(job, cd.relation(parquet), ctx))
+            code = cd.DUCK_PROCESS.format(
+                threads=threads, sql=cd.sql_for(DUCK_JOB.get(job, job), cd.relation(parquet), ctx))
             for _ in range(pairs):
                 w, m, _ = cd.run_rss(ours_cmd(binary, job, parquet, ctx, ["--partitions", "2"]))
                 o_t.append(w)
@@ -202,7 +219,8 @@ def main() -> None:
     p.add_argument("--months", type=int, default=24)
     p.add_argument("--pairs", type=int, default=3)
     p.add_argument("--dir", type=Path, default=Path("/tmp/userops-duckdb"))
-    p.add_argument("--jobs", default="rfm,lifecycle,retention")
+    p.add_argument("--jobs", default="rfm,rfm_grouped,lifecycle,retention")
+    p.add_argument("--skip-timing", action="store_true")
     p.add_argument("--ballista", action="store_true", help="also time a local Ballista cluster")
     p.add_argument("--skip-parity", action="store_true")
     p.add_argument("--json", type=Path)
@@ -223,7 +241,8 @@ def main() -> None:
     results: dict = {"users": args.users, "pairs": args.pairs}
     if not args.skip_parity:
         results["parity"] = parity(binary, parquet, ctx, jobs)
-    results["timing"] = timing(binary, parquet, ctx, jobs, args.pairs, args.ballista)
+    if not args.skip_timing:
+        results["timing"] = timing(binary, parquet, ctx, jobs, args.pairs, args.ballista)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
