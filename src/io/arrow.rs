@@ -1333,7 +1333,7 @@ mod tests {
             let file = std::fs::File::create(&path).unwrap();
             // Two row groups of 2 rows, batches read back across them.
             let props = WriterProperties::builder()
-                .set_max_row_group_size(2)
+                .set_max_row_group_row_count(Some(2))
                 .build();
             let mut w = ArrowWriter::try_new(file, b.schema(), Some(props)).unwrap();
             w.write(&b).unwrap();
