@@ -266,9 +266,18 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         }
         let hash = self.hasher.hash_one(value);
         let values = &self.values;
-        self.table
+        if let Some(&found) = self
+            .table
             .find(hash, |&i| values[i as usize].borrow() == value)
-            .copied()
+        {
+            return Some(found);
+        }
+        // Values a reader appended without hashing (see `push_distinct`) and not yet indexed.
+        let indexed = self.table.len();
+        values[indexed..]
+            .iter()
+            .position(|v| v.borrow() == value)
+            .and_then(|i| u32::try_from(indexed + i).ok())
     }
 
     /// Interns every value of `other` and returns, for each of `other`'s indices, the index
@@ -323,7 +332,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         T: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = T> + ?Sized,
     {
-        if self.ascending {
+        if self.ascending || self.table.len() < self.values.len() {
             self.build_table();
         }
         let hash = self.hasher.hash_one(value);
@@ -335,7 +344,8 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         self.push_new(value.to_owned(), Some(hash))
     }
 
-    /// Leaves the ascending road: every value so far goes into the hash table.
+    /// Leaves the ascending road, or catches up after [`Dictionary::push_distinct`]: every
+    /// value not in the hash table yet goes into it (the table holds indices `0..len` of it).
     #[cold]
     fn build_table(&mut self) {
         self.ascending = false;
@@ -345,13 +355,39 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             hasher,
             ..
         } = self;
+        let done = table.len();
+        if done == values.len() {
+            return;
+        }
         let table = Arc::make_mut(table);
-        table.reserve(values.len(), |&i| hasher.hash_one(&values[i as usize]));
-        for (i, value) in values.iter().enumerate() {
+        table.reserve(values.len() - done, |&i| {
+            hasher.hash_one(&values[i as usize])
+        });
+        for (i, value) in values.iter().enumerate().skip(done) {
             // In range: `values` never holds more than `limit` (a u32) entries.
             table.insert_unique(hasher.hash_one(value), i as u32, |&j| {
                 hasher.hash_one(&values[j as usize])
             });
+        }
+    }
+
+    /// Appends `value`, which the caller knows is not here yet, without hashing it: a reader
+    /// that finds its ids another way ([`super::TextIds`]) builds the dictionary's own table
+    /// once at the end ([`Dictionary::index_pending`]) instead of growing it row by row. Until
+    /// then the dictionary stays correct: any lookup indexes the values first, and
+    /// [`Dictionary::get`] also searches the values not indexed yet.
+    pub(crate) fn push_distinct(&mut self, value: T) -> Result<u32> {
+        if self.ascending && self.values.last().is_some_and(|last| *last >= value) {
+            // Off the ascending road, nothing indexed yet: every value is pending.
+            self.ascending = false;
+        }
+        self.push_new(value, None)
+    }
+
+    /// Indexes the values [`Dictionary::push_distinct`] appended.
+    pub(crate) fn index_pending(&mut self) {
+        if !self.ascending && self.table.len() < self.values.len() {
+            self.build_table();
         }
     }
 
@@ -452,6 +488,35 @@ mod tests {
             assert_eq!(d.get(v), Some(i as u32));
         }
         assert_eq!(d.get(&4), None);
+    }
+
+    #[test]
+    fn distinct_pushes_are_found_before_and_after_indexing() {
+        let mut d = Dictionary::new();
+        d.intern(&"m").unwrap();
+        // "z" keeps the ascending road; "c" leaves it with nothing indexed.
+        assert_eq!(d.push_distinct("z").unwrap(), 1);
+        assert_eq!(d.push_distinct("c").unwrap(), 2);
+        assert_eq!(d.push_distinct("a").unwrap(), 3);
+        assert_eq!(
+            (d.get(&"c"), d.get(&"a"), d.get(&"m"), d.get(&"q")),
+            (Some(2), Some(3), Some(0), None)
+        );
+        // A lookup by intern indexes the pending values first: no duplicate.
+        assert_eq!(d.intern(&"c").unwrap(), 2);
+        assert_eq!(d.intern(&"b").unwrap(), 4);
+        d.push_distinct("y").unwrap();
+        d.index_pending();
+        for (i, v) in ["m", "z", "c", "a", "b", "y"].iter().enumerate() {
+            assert_eq!(d.get(v), Some(i as u32));
+            assert_eq!(d.intern(v).unwrap(), i as u32);
+        }
+        assert_eq!(d.len(), 6);
+        let mut e = Dictionary::new();
+        e.push_distinct("c").unwrap();
+        e.push_distinct("a").unwrap();
+        assert_eq!(d.absorb(&e).unwrap(), [2, 3]);
+        assert_eq!(e.absorb(&d).unwrap(), [2, 3, 0, 1, 4, 5]);
     }
 
     #[test]

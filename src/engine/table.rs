@@ -333,6 +333,31 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     }
 
     #[inline]
+    /// The user dictionary, for a reader that finds its ids through [`super::TextIds`].
+    pub(crate) fn users_mut(&mut self) -> &mut Dictionary<U> {
+        &mut self.users
+    }
+
+    /// Appends a row whose user index came from this table's dictionary, whose instant the
+    /// reader checked ([`crate::time::micros_supported`]) and whose name index came from
+    /// [`EventTable::name_index`] (`None` for no name).
+    pub(crate) fn push_checked(
+        &mut self,
+        user: u32,
+        at: i64,
+        amount: f64,
+        name: Option<u32>,
+        duration: Option<i64>,
+    ) {
+        debug_assert!((user as usize) < self.users.len());
+        debug_assert!(crate::time::micros_supported(at));
+        self.user.push(user);
+        self.at.push(at);
+        self.amount.push(amount);
+        self.name.push(name.unwrap_or(NO_NAME));
+        self.duration.push(duration.unwrap_or(NO_DURATION));
+    }
+
     fn push_indexed<Q>(
         &mut self,
         user: &Q,

@@ -66,7 +66,7 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::csv::Column;
-use crate::engine::EventTable;
+use crate::engine::{EventTable, IdKey, TextIds};
 use crate::time::{Zone, local_to_utc, parse_instant};
 use crate::{Error, Result};
 
@@ -405,6 +405,21 @@ enum Ints<'a> {
 }
 
 impl Ints<'_> {
+    /// The packed key of row `i`'s id, as its decimal text would pack.
+    #[inline]
+    fn key(&self, i: usize) -> Option<IdKey> {
+        match self {
+            Ints::I8(a) => IdKey::of_i64(a.value(i).into()),
+            Ints::I16(a) => IdKey::of_i64(a.value(i).into()),
+            Ints::I32(a) => IdKey::of_i64(a.value(i).into()),
+            Ints::I64(a) => IdKey::of_i64(a.value(i)),
+            Ints::U8(a) => IdKey::of_u64(a.value(i).into()),
+            Ints::U16(a) => IdKey::of_u64(a.value(i).into()),
+            Ints::U32(a) => IdKey::of_u64(a.value(i).into()),
+            Ints::U64(a) => IdKey::of_u64(a.value(i)),
+        }
+    }
+
     /// Writes row `i`'s id as decimal text into `buf` (cleared first).
     #[inline]
     fn write(&self, i: usize, buf: &mut String) {
@@ -673,8 +688,10 @@ pub struct ArrowReader {
     spec: ArrowSpec,
     table: EventTable<String>,
     report: ReadReport,
-    /// The one buffer every user id passes through.
-    buf: String,
+    /// The table's user ids, found by packed key (made with the first batch).
+    ids: Option<TextIds>,
+    /// The user index of each accepted row of a batch (kept to reuse its room).
+    indices: Vec<u32>,
 }
 
 impl ArrowReader {
@@ -690,7 +707,8 @@ impl ArrowReader {
             spec,
             table: EventTable::new(),
             report: ReadReport::default(),
-            buf: String::new(),
+            ids: None,
+            indices: Vec::new(),
         }
     }
 
@@ -744,7 +762,8 @@ impl ArrowReader {
             spec,
             table,
             report,
-            buf,
+            ids,
+            indices,
         } = self;
         let user_array = batch.column(layout.user).as_ref();
         let time_array = batch.column(layout.time).as_ref();
@@ -777,7 +796,11 @@ impl ArrowReader {
             _ => Vec::new(),
         };
 
-        table.reserve(batch.num_rows());
+        // First the rows: each checked, and the accepted ones' parts kept; then their user
+        // ids looked up as one batch (the slots of the rows ahead asked for first).
+        let ids = ids.get_or_insert_with(|| TextIds::new(table.users()));
+        let mut rows = Vec::with_capacity(batch.num_rows());
+        let mut keys = Vec::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
             let row = report.rows_read;
             report.rows_read += 1;
@@ -785,20 +808,27 @@ impl ArrowReader {
                 if is_null!(user_nulls, i) {
                     return Err(RejectReason::UserMissing);
                 }
-                match &users {
+                let key = match &users {
                     Users::Text(s) => {
-                        buf.clear();
-                        buf.push_str(s.value(i));
+                        let id = s.value(i);
+                        if id.is_empty() {
+                            return Err(RejectReason::UserMissing);
+                        }
+                        IdKey::of(id)
                     }
-                    Users::Int(n) => n.write(i, buf),
-                }
-                if buf.is_empty() {
-                    return Err(RejectReason::UserMissing);
-                }
+                    Users::Int(n) => n.key(i),
+                };
                 if is_null!(time_nulls, i) {
                     return Err(RejectReason::TimeMissing);
                 }
                 let at = times.micros(i, spec.zone)?;
+                if !crate::time::micros_supported(at) {
+                    return Err(RejectReason::TimeOutOfRange(format!(
+                        "{at} µs since 1970-01-01 (the supported years are {}..={})",
+                        crate::time::MIN_YEAR,
+                        crate::time::MAX_YEAR
+                    )));
+                }
                 let amount = match &amounts {
                     Some(a) if !is_null!(amount_nulls, i) => a.value(i),
                     _ => 0.0,
@@ -806,9 +836,9 @@ impl ArrowReader {
                 if !amount.is_finite() {
                     return Err(RejectReason::AmountNotFinite(amount.to_string()));
                 }
-                Ok((at, amount))
+                Ok((key, at, amount))
             })();
-            let (at, amount) = match verdict {
+            let (key, at, amount) = match verdict {
                 Ok(parts) => parts,
                 Err(reason) => {
                     report.rejected += 1;
@@ -846,10 +876,28 @@ impl ArrowReader {
                 },
                 _ => None,
             };
-            table.push_parts(buf, at, amount, name, None)?;
-            report.accepted += 1;
+            keys.push(key);
+            rows.push((i, at, amount, name));
         }
-        Ok(())
+        let mut user_index = std::mem::take(indices);
+        user_index.clear();
+        let interned = ids.intern_all(
+            table.users_mut(),
+            &keys,
+            |k, buf| match &users {
+                Users::Text(s) => buf.push_str(s.value(rows[k].0)),
+                Users::Int(n) => n.write(rows[k].0, buf),
+            },
+            &mut user_index,
+        );
+        table.reserve(user_index.len());
+        for (&user, &(_, at, amount, name)) in user_index.iter().zip(&rows) {
+            table.push_checked(user, at, amount, name, None);
+        }
+        report.accepted += user_index.len() as u64;
+        *indices = user_index;
+        // A full dictionary ends the read; the rows before the one that did not fit are in.
+        interned
     }
 
     /// The table and the account.
@@ -859,7 +907,8 @@ impl ArrowReader {
     /// assert!(table.is_empty() && report.rows_read == 0);
     /// ```
     #[must_use]
-    pub fn finish(self) -> (EventTable<String>, ReadReport) {
+    pub fn finish(mut self) -> (EventTable<String>, ReadReport) {
+        self.table.users_mut().index_pending();
         (self.table, self.report)
     }
 }
@@ -978,6 +1027,79 @@ mod tests {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
             .unwrap()
             .timestamp_micros()
+    }
+
+    #[test]
+    fn integer_ids_read_as_their_decimal_text_in_first_seen_order() {
+        let t = Arc::new(TimestampSecondArray::from(vec![0_i64; 5])) as ArrayRef;
+        let mut reader = ArrowReader::new(ArrowSpec::new("u", "t"));
+        let big = vec![u64::MAX, 123_456_789_012, 7, u64::MAX, 99_999_999];
+        reader
+            .push_batch(&batch(vec![
+                ("u", Arc::new(UInt64Array::from(big)) as ArrayRef),
+                ("t", t.clone()),
+            ]))
+            .unwrap();
+        let signed = vec![-5_i64, i64::MIN, -5, 7, 123_456_789_012];
+        reader
+            .push_batch(&batch(vec![
+                ("u", Arc::new(Int64Array::from(signed)) as ArrayRef),
+                ("t", t),
+            ]))
+            .unwrap();
+        let (table, report) = reader.finish();
+        assert_eq!(report.accepted, 10);
+        assert_eq!(
+            users(&table),
+            [
+                "18446744073709551615",
+                "123456789012",
+                "7",
+                "18446744073709551615",
+                "99999999",
+                "-5",
+                "-9223372036854775808",
+                "-5",
+                "7",
+                "123456789012"
+            ]
+        );
+        assert_eq!(table.users().len(), 6);
+        assert_eq!(table.users().get("-5"), Some(4));
+        assert_eq!(table.user_column(), &[0, 1, 2, 0, 3, 4, 5, 4, 2, 1]);
+    }
+
+    #[test]
+    fn a_time_past_year_9999_is_a_rejected_row_not_a_failed_read() {
+        // 10000-01-01T00:00:00Z is 253,402,300,800 s after the epoch.
+        let mut reader = ArrowReader::new(ArrowSpec::new("u", "t"));
+        reader
+            .push_batch(&batch(vec![
+                (
+                    "u",
+                    Arc::new(StringArray::from(vec!["a", "b", "c"])) as ArrayRef,
+                ),
+                (
+                    "t",
+                    Arc::new(TimestampSecondArray::from(vec![
+                        0,
+                        253_402_300_800,
+                        253_402_300_799,
+                    ])) as ArrayRef,
+                ),
+            ]))
+            .unwrap();
+        let (table, report) = reader.finish();
+        assert_eq!(
+            (report.rows_read, report.accepted, report.rejected),
+            (3, 2, 1)
+        );
+        assert_eq!(report.rejections[0].row, 1);
+        assert!(matches!(
+            report.rejections[0].reason,
+            RejectReason::TimeOutOfRange(_)
+        ));
+        assert_eq!(users(&table), ["a", "c"]);
     }
 
     #[test]

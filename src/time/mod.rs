@@ -75,6 +75,15 @@ pub fn is_supported(at: DateTime<Utc>) -> bool {
     (MIN_YEAR..=MAX_YEAR).contains(&at.year())
 }
 
+/// Whether `micros` microseconds since 1970-01-01T00:00:00Z is a supported instant: the
+/// answer of [`is_supported`] without making a date (what a reader asks of every row).
+pub(crate) fn micros_supported(micros: i64) -> bool {
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+    const FIRST: i64 = -62_135_596_800_000_000;
+    const LAST: i64 = 253_402_300_799_999_999;
+    (FIRST..=LAST).contains(&micros)
+}
+
 /// `at` itself when it is a supported instant (see [`MIN_YEAR`]).
 ///
 /// # Errors
@@ -938,4 +947,25 @@ fn parse_naive(t: &str) -> std::result::Result<NaiveDateTime, ()> {
 /// ```
 pub fn parse_date_or_time<Tz: TimeZone>(text: &str, zone: &Tz) -> Result<DateTime<Utc>> {
     parse_instant(text, zone)
+}
+
+#[cfg(test)]
+mod micros_tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    #[test]
+    fn micros_supported_agrees_with_is_supported_at_the_edges() {
+        let first = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap();
+        let last = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        for at in [first, last + chrono::TimeDelta::microseconds(999_999)] {
+            let m = at.timestamp_micros();
+            for micros in [m - 1, m, m + 1] {
+                let expected =
+                    DateTime::from_timestamp_micros(micros).is_some_and(super::is_supported);
+                assert_eq!(super::micros_supported(micros), expected, "{micros}");
+            }
+        }
+        assert!(super::micros_supported(0));
+        assert!(!super::micros_supported(i64::MIN) && !super::micros_supported(i64::MAX));
+    }
 }
