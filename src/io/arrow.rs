@@ -990,6 +990,28 @@ pub fn read_parquet(
     let projected = layout.projected(&columns);
     let mut reader = ArrowReader::new(spec.clone());
     reader.reserve(usize::try_from(rows).unwrap_or(0));
+    // With the `parallel` feature and more than one thread, the file is decoded on a thread
+    // of its own while this one checks and interns the rows: the two halves of a read overlap.
+    #[cfg(feature = "parallel")]
+    if rayon::current_num_threads() > 1 {
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel(2);
+            scope.spawn(move || {
+                for batch in batches {
+                    // The reader stopped (an error): stop decoding.
+                    if send.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            for batch in receive {
+                let batch = batch.map_err(|e| failed(&e))?;
+                reader.push_with_layout(&batch, projected)?;
+            }
+            Ok::<(), Error>(())
+        })?;
+        return Ok(reader.finish());
+    }
     for batch in batches {
         let batch = batch.map_err(|e| failed(&e))?;
         reader.push_with_layout(&batch, projected)?;
