@@ -212,6 +212,15 @@ impl<U: Clone + Eq + Hash + Ord, W: Copy> UserRows<U, W> {
         Ok(index)
     }
 
+    /// Adds `user`, which the caller knows is not here yet, without hashing it (see
+    /// [`super::PerUser`]'s twin): its row starts as the template.
+    pub(crate) fn push_new_user(&mut self, user: U) -> Result<u32> {
+        let index = self.users.push_distinct(user)?;
+        super::pages::reserve(&mut self.cells, self.template.len());
+        self.cells.extend_from_slice(&self.template);
+        Ok(index)
+    }
+
     /// Adds every user of `other` into this one: `combine(mine, theirs)` on the rows of users
     /// both have; users new here get `other`'s row as it is (appended in `other`'s order).
     /// Returns, for each of `other`'s indices, the index of the same user here (for columns a

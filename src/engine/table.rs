@@ -528,6 +528,39 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_summary_takes_table_users_without_lookups_and_stays_a_dictionary() {
+        use crate::engine::{PerUser, UserRows};
+        let at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let table = |ids: &[&str]| {
+            EventTable::from_events(ids.iter().map(|u| EventRecord::<String>::new(*u, at))).unwrap()
+        };
+        let (first, second) = (table(&["c", "a", "c", "b"]), table(&["b", "d", "a"]));
+        let mut per_user = PerUser::<String, u32>::new();
+        let mut rows = UserRows::<String, u32>::new(vec![0]);
+        for (t, expected) in [(&first, [0, 1, 0, 2].as_slice()), (&second, &[2, 3, 1])] {
+            let (mut a, mut b) = (TableUsers::new(t), TableUsers::new(t));
+            let got: Vec<u32> = t
+                .user_column()
+                .iter()
+                .map(|&u| a.index(u, &mut per_user, || 0).unwrap())
+                .collect();
+            assert_eq!(got, expected);
+            let got: Vec<u32> = t
+                .user_column()
+                .iter()
+                .map(|&u| b.index_rows(u, &mut rows).unwrap())
+                .collect();
+            assert_eq!(got, expected);
+            // Found by value after the fresh road too.
+            assert_eq!(per_user.get(&"b".to_string()), Some(&0));
+        }
+        assert_eq!(per_user.users().values(), ["c", "a", "b", "d"]);
+        assert_eq!(rows.users().values(), ["c", "a", "b", "d"]);
+        assert_eq!(per_user.states().len(), 4);
+        assert_eq!(rows.len(), 4);
+    }
+
+    #[test]
     fn bad_parts_are_refused() {
         let mut t = EventTable::<u8>::new();
         assert!(t.push_parts(&1, i64::MAX, 0.0, None, None).is_err());
@@ -562,6 +595,9 @@ pub struct TableUsers<'t, U> {
     users: &'t Dictionary<U>,
     /// Table user index → summary index (`u32::MAX`: not seen yet).
     map: Vec<u32>,
+    /// Whether the summary held no user when the first row came (`None` before it): then
+    /// every table user first seen here is new to it too, and is added without a lookup.
+    fresh: Option<bool>,
 }
 
 impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
@@ -576,6 +612,7 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         TableUsers {
             users: &table.users,
             map: vec![u32::MAX; table.users.len()],
+            fresh: None,
         }
     }
 
@@ -598,7 +635,44 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         per_user: &mut super::PerUser<U, S>,
         new_state: impl FnOnce() -> S,
     ) -> Result<u32> {
-        self.index_with(t, |id| per_user.index(id, new_state))
+        let fresh = *self.fresh.get_or_insert_with(|| per_user.is_empty());
+        if fresh {
+            // Distinct table users are distinct values, none of them in the summary yet.
+            self.index_with(t, |id| per_user.push_new_user(id.clone(), new_state()))
+        } else {
+            self.index_with(t, |id| per_user.index(id, new_state))
+        }
+    }
+
+    /// The row index of table user `t` in `rows`, added (its row the template) on first
+    /// sight: [`TableUsers::index`] for a summary that keeps [`super::UserRows`].
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUsers`] past `rows`' limit; [`crate::Error::InvalidParameter`]
+    /// for an index the table does not have.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::engine::{EventTable, TableUsers, UserRows};
+    /// use userops::event::EventRecord;
+    /// let table = EventTable::from_events([5_u8, 5, 2].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+    /// let mut rows = UserRows::<u8, u32>::new(vec![0]);
+    /// let mut users = TableUsers::new(&table);
+    /// for &t in table.user_column() {
+    ///     let i = users.index_rows(t, &mut rows)?;
+    ///     rows.row_mut(i)[0] += 1;
+    /// }
+    /// assert_eq!((rows.row(0), rows.row(1)), (&[2][..], &[1][..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn index_rows<W: Copy>(&mut self, t: u32, rows: &mut super::UserRows<U, W>) -> Result<u32> {
+        let fresh = *self.fresh.get_or_insert_with(|| rows.is_empty());
+        if fresh {
+            self.index_with(t, |id| rows.push_new_user(id.clone()))
+        } else {
+            self.index_with(t, |id| rows.index(id))
+        }
     }
 
     /// The summary index of table user `t`, `intern(id)` asked for it on first sight: for a

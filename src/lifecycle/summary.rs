@@ -300,7 +300,7 @@ where
         for (&t, &micros) in columns {
             // The table holds supported instants only (checked when each row was pushed).
             let at = DateTime::from_timestamp_micros(micros).unwrap_or_default();
-            let user = users.index_with(t, |id| self.activity.index(id))?;
+            let user = users.index_rows(t, &mut self.activity)?;
             self.observe_user(user, at);
         }
         Ok(())

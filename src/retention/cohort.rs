@@ -244,9 +244,7 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for RetentionSum
             }
             // Milliseconds as `DateTime::timestamp_millis` gives them (towards the past).
             let ms = micros.div_euclid(1000);
-            self.observe_matched(ms, is_start, is_return, |rows| {
-                users.index_with(t, |id| rows.index(id))
-            })?;
+            self.observe_matched(ms, is_start, is_return, |rows| users.index_rows(t, rows))?;
         }
         Ok(())
     }
