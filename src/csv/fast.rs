@@ -65,15 +65,29 @@ fn plain(bytes: &[u8]) -> bool {
 /// The input, a block at a time.
 struct Blocks<R> {
     reader: R,
-    /// The current block, then the start of the next (`buf[..filled]`).
-    buf: Vec<u8>,
-    filled: usize,
-    /// The end of the current block in `buf`.
-    end: usize,
+    /// The bytes read after the last block's end (the start of the next block's first line).
+    carry: Vec<u8>,
+    /// Bytes read at a time.
+    size: usize,
     eof: bool,
 }
 
-/// What [`Blocks::advance`] found.
+/// A block: `buf[..end]` whole lines (or the input's last bytes), `buf[..filled]` what was
+/// read.
+struct Block {
+    buf: Vec<u8>,
+    end: usize,
+    filled: usize,
+}
+
+impl Block {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.end]
+    }
+}
+
+/// What [`Blocks::next`] found.
+#[derive(Debug, PartialEq)]
 enum Step {
     /// A block: whole lines, or the end of the input.
     Block,
@@ -87,55 +101,65 @@ impl<R: Read> Blocks<R> {
     fn new(reader: R, size: usize) -> Self {
         Blocks {
             reader,
-            buf: vec![0; size.clamp(1, MAX_BLOCK)],
-            filled: 0,
-            end: 0,
+            carry: Vec::new(),
+            size: size.clamp(1, MAX_BLOCK),
             eof: false,
         }
     }
 
-    /// Drops the current block and reads the next one.
-    fn advance(&mut self) -> Result<Step> {
-        self.buf.copy_within(self.end..self.filled, 0);
-        self.filled -= self.end;
-        self.end = 0;
-        while !self.eof && self.filled < self.buf.len() {
-            match self.reader.read(&mut self.buf[self.filled..]) {
+    /// Reads the next block into `buf` (a spent block's buffer, so that its pages are used
+    /// again).
+    fn next(&mut self, mut buf: Vec<u8>) -> Result<(Step, Block)> {
+        if buf.len() < self.size {
+            buf.resize(self.size, 0);
+        }
+        let mut filled = self.carry.len();
+        buf[..filled].copy_from_slice(&self.carry);
+        self.carry.clear();
+        while !self.eof && filled < buf.len() {
+            match self.reader.read(&mut buf[filled..]) {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.filled += n,
+                Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::Read(e.to_string())),
             }
         }
-        if self.filled == 0 {
-            return Ok(Step::End);
-        }
-        if self.eof {
-            self.end = self.filled;
-            return Ok(Step::Block);
-        }
-        match memrchr(b'\n', &self.buf[..self.filled]) {
-            Some(p) => {
-                self.end = p + 1;
-                Ok(Step::Block)
+        let (step, end) = if filled == 0 {
+            (Step::End, 0)
+        } else if self.eof {
+            (Step::Block, filled)
+        } else {
+            match memrchr(b'\n', &buf[..filled]) {
+                Some(p) => (Step::Block, p + 1),
+                None => (Step::NoLineEnd, 0),
             }
-            None => Ok(Step::NoLineEnd),
-        }
+        };
+        self.carry.extend_from_slice(&buf[end..filled]);
+        Ok((step, Block { buf, end, filled }))
     }
 
-    fn block(&self) -> &[u8] {
-        &self.buf[..self.end]
-    }
-
-    /// The input from the current block's start on.
-    fn rest(self) -> impl Read {
-        let mut buf = self.buf;
-        buf.truncate(self.filled);
+    /// The input from `block`'s start on.
+    fn rest(self, block: Block) -> impl Read {
+        let mut buf = block.buf;
+        buf.truncate(block.filled);
         std::io::Cursor::new(buf).chain(self.reader)
     }
 }
 
-/// Reads a file with a header into `out` (see the module docs).
+/// Runs `a` and `b`, side by side with the `parallel` feature.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+/// Reads a file with a header into `out` (see the module docs). While one block's pieces are
+/// appended to the table (on one thread, in file order), the next block is parsed.
 pub(super) fn read_table<R: Read>(
     reader: R,
     spec: &CsvSpec,
@@ -146,49 +170,65 @@ pub(super) fn read_table<R: Read>(
 ) -> Result<()> {
     let mut blocks = Blocks::new(reader, params.block);
     // The header, from the first block when it is plain and has a non-blank line.
-    let first = blocks.advance()?;
-    let header = match first {
-        Step::Block if plain(blocks.block()) => header(blocks.block(), delimiter),
+    let (step, mut block) = blocks.next(Vec::new())?;
+    let header = match step {
+        Step::Block if plain(block.bytes()) => header(block.bytes(), delimiter),
         _ => None,
     };
     let Some((names, data_start, lines_before)) = header else {
         // The general road for the whole file.
-        return read_delimited_at(blocks.rest(), spec, delimiter, parser, out, 0, None);
+        return read_delimited_at(blocks.rest(block), spec, delimiter, parser, out, 0, None);
     };
     let layout = resolve(spec, Some(&names))?;
     let pieces = match params.pieces {
         0 => threads(),
         n => n,
     };
-    // Lines before the current block's data.
+    let parse =
+        |bytes: &[u8], start| parse_block(bytes, start, pieces, delimiter, &layout, spec, parser);
+    // Line ends before the current block's data.
     let mut base = lines_before;
-    let mut start = data_start;
+    let Some(mut parsed) = parse(block.bytes(), data_start) else {
+        return general(blocks, block, base, spec, delimiter, parser, out, layout);
+    };
+    let mut spare = Vec::new();
     loop {
-        let block = blocks.block();
-        let parsed = parse_block(block, start, pieces, delimiter, &layout, spec, parser);
-        let Some(parsed) = parsed else {
-            // Not plain: this block and the rest go the general road.
-            return general(blocks, base, spec, delimiter, parser, out, layout);
+        let (step, next) = blocks.next(std::mem::take(&mut spare))?;
+        if step != Step::Block {
+            append_all(out, block.bytes(), &parsed, &mut base);
+            if step == Step::End {
+                return Ok(());
+            }
+            return general(blocks, next, base, spec, delimiter, parser, out, layout);
+        }
+        let ((), next_parsed) = both(
+            || append_all(out, block.bytes(), &parsed, &mut base),
+            || parse(next.bytes(), 0),
+        );
+        let Some(next_parsed) = next_parsed else {
+            return general(blocks, next, base, spec, delimiter, parser, out, layout);
         };
-        for piece in &parsed {
-            append(out, block, piece, base);
-            base += piece.newlines;
-        }
-        start = 0;
-        match blocks.advance()? {
-            Step::Block => {}
-            Step::End => return Ok(()),
-            Step::NoLineEnd => return general(blocks, base, spec, delimiter, parser, out, layout),
-        }
+        parsed = next_parsed;
+        spare = std::mem::replace(&mut block, next).buf;
     }
 }
 
-/// The current block and the rest of the input by the general road, `base` lines into the
-/// file (after the header). The text is read after one more line end, so that the CSV
-/// parser, which takes a byte-order mark off the start of what it reads, reads the block's
-/// first bytes as they are; the line numbers count that line out.
+/// Appends a block's parsed pieces in order, `base` counting the line ends on.
+fn append_all(out: &mut CsvTable, block: &[u8], parsed: &[Piece], base: &mut u64) {
+    for piece in parsed {
+        append(out, block, piece, *base);
+        *base += piece.newlines;
+    }
+}
+
+/// A block and the rest of the input by the general road, `base` lines into the file (after
+/// the header). The text is read after one more line end, so that the CSV parser, which takes
+/// a byte-order mark off the start of what it reads, reads the block's first bytes as they
+/// are; the line numbers count that line out.
+#[allow(clippy::too_many_arguments)]
 fn general<R: Read>(
     blocks: Blocks<R>,
+    block: Block,
     base: u64,
     spec: &CsvSpec,
     delimiter: u8,
@@ -196,13 +236,14 @@ fn general<R: Read>(
     out: &mut CsvTable,
     layout: Layout,
 ) -> Result<()> {
+    let rest = blocks.rest(block);
     match base.checked_sub(1) {
         Some(offset) => {
-            let rest = std::io::Cursor::new(b"\n").chain(blocks.rest());
+            let rest = std::io::Cursor::new(b"\n").chain(rest);
             read_delimited_at(rest, spec, delimiter, parser, out, offset, Some(layout))
         }
         // Not reached: the header's line end comes before any block's data.
-        None => read_delimited_at(blocks.rest(), spec, delimiter, parser, out, 0, Some(layout)),
+        None => read_delimited_at(rest, spec, delimiter, parser, out, 0, Some(layout)),
     }
 }
 
