@@ -554,7 +554,8 @@ mod tests {
     fn users_in_first_seen_order_across_pieces() {
         let mut text = String::from("user,time\n");
         for u in ["b", "a", "b", "c", "a", "d"] {
-            text.push_str(&format!("{u},2024-03-01\n"));
+            text.push_str(u);
+            text.push_str(",2024-03-01\n");
         }
         let read = fast(text.as_bytes(), 32, 3, &CsvSpec::new("user", "time"));
         let users: Vec<&str> = read
