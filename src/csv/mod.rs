@@ -806,6 +806,13 @@ fn too_many(e: &Error) -> RejectReason {
 /// is first seen), times read by one parser chosen for the file. Attribute columns are not
 /// kept in a table: a spec that names any is an error.
 ///
+/// A file with a header and a one-byte separator is read in blocks of 16 MiB (memory stays
+/// bounded whatever the file's size): a block with no quote, no lone `\r` and only valid
+/// UTF-8 is split into lines and fields directly and parsed on every core (the `parallel`
+/// feature), its rows added to the table in file order; from the first block that is not so
+/// plain on, rows go through the full CSV parser. Either way the table, the rejected rows
+/// and their line numbers are the same.
+///
 /// # Errors
 /// As [`read_events`]; [`Error::InvalidParameter`] when the spec names attribute columns, or
 /// for a time format that names no date.
