@@ -41,6 +41,7 @@ fn time_in_any_range(text: &str, zone: Zone) -> bool {
 }
 use crate::{Error, Result};
 
+mod fast;
 mod sniff;
 pub use sniff::{Sniffed, sniff};
 
@@ -756,19 +757,14 @@ impl Sink for CsvTable {
     ) -> std::result::Result<(), RejectReason> {
         layout.check_count(fields)?;
         let row = layout.parse(fields, spec, parser)?;
-        let name = match row.name {
-            Some(name) => Some(self.table.name_index(name).map_err(|e| too_many(&e))?),
-            None => None,
-        };
-        self.table
-            .push_parts(
-                row.user,
-                row.at.timestamp_micros(),
-                row.amount,
-                name,
-                row.duration,
-            )
-            .map_err(|e| too_many(&e))?;
+        push_row(
+            &mut self.table,
+            row.user,
+            row.at.timestamp_micros(),
+            row.amount,
+            row.name,
+            row.duration,
+        )?;
         layout.accepted(fields);
         Ok(())
     }
@@ -781,6 +777,25 @@ impl Sink for CsvTable {
     fn set_attribute_names(&mut self, _names: &[String]) {}
 }
 
+/// Appends one parsed row to a table: its event name and user interned (the name first),
+/// the one place both table readers (the general one and the fast road) add rows.
+fn push_row(
+    table: &mut EventTable<String>,
+    user: &str,
+    at_micros: i64,
+    amount: f64,
+    name: Option<&str>,
+    duration: Option<TimeDelta>,
+) -> std::result::Result<(), RejectReason> {
+    let name = match name {
+        Some(name) => Some(table.name_index(name).map_err(|e| too_many(&e))?),
+        None => None,
+    };
+    table
+        .push_parts(user, at_micros, amount, name, duration)
+        .map_err(|e| too_many(&e))
+}
+
 /// A dictionary past its cap, as a row's reason (the row is counted, not lost).
 fn too_many(e: &Error) -> RejectReason {
     RejectReason::Malformed(shorten(&e.to_string()))
@@ -790,6 +805,13 @@ fn too_many(e: &Error) -> RejectReason {
 /// rejected as [`read_events`], each user id and event name made into a string once (when it
 /// is first seen), times read by one parser chosen for the file. Attribute columns are not
 /// kept in a table: a spec that names any is an error.
+///
+/// A file with a header and a one-byte separator is read in blocks of 16 MiB (memory stays
+/// bounded whatever the file's size): a block with no quote, no lone `\r` and only valid
+/// UTF-8 is split into lines and fields directly and parsed on every core (the `parallel`
+/// feature), its rows added to the table in file order; from the first block that is not so
+/// plain on, rows go through the full CSV parser. Either way the table, the rejected rows
+/// and their line numbers are the same.
 ///
 /// # Errors
 /// As [`read_events`]; [`Error::InvalidParameter`] when the spec names attribute columns, or
@@ -808,12 +830,36 @@ fn too_many(e: &Error) -> RejectReason {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn read_table<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvTable> {
+    read_table_with(reader, spec, &fast::Params::default())
+}
+
+/// [`read_table`] with the fast road's block and piece sizes (tests make them tiny).
+fn read_table_with<R: Read>(reader: R, spec: &CsvSpec, params: &fast::Params) -> Result<CsvTable> {
     if !spec.attributes.is_empty() {
         return Err(Error::invalid(
             "attributes",
             "an event table keeps no attribute columns; read them with read_events",
         ));
     }
+    let mut out = CsvTable {
+        table: EventTable::new(),
+        rejected: Vec::new(),
+        rows_read: 0,
+    };
+    match (spec.delimiter, spec.has_header) {
+        (Delimiter::Byte(b), true) if fast::fits(b) => {
+            let parser = spec.instant_parser()?;
+            fast::read_table(reader, spec, b, &parser, &mut out, params)?;
+        }
+        _ => read_into(reader, spec, &mut out)?,
+    }
+    Ok(out)
+}
+
+/// [`read_table`] by the general road only (every row through the CSV parser): what the
+/// fast road must equal.
+#[cfg(test)]
+fn read_table_general<R: Read>(reader: R, spec: &CsvSpec) -> Result<CsvTable> {
     let mut out = CsvTable {
         table: EventTable::new(),
         rejected: Vec::new(),
@@ -963,9 +1009,22 @@ fn read_delimited<R: Read, K: Sink>(
     parser: &InstantParser,
     out: &mut K,
 ) -> Result<()> {
-    let mut layout: Option<Layout> = None;
-    let mut header_seen = false;
-    read_rows(reader, delimiter, |line, row| {
+    read_delimited_at(reader, spec, delimiter, parser, out, 0, None)
+}
+
+/// [`read_delimited`] over text that starts `line_offset` lines into its file, the layout
+/// already resolved when the header has been read (by the fast road, see `fast`).
+fn read_delimited_at<R: Read, K: Sink>(
+    reader: R,
+    spec: &CsvSpec,
+    delimiter: u8,
+    parser: &InstantParser,
+    out: &mut K,
+    line_offset: u64,
+    mut layout: Option<Layout>,
+) -> Result<()> {
+    let mut header_seen = layout.is_some();
+    read_rows_at(reader, delimiter, line_offset, |line, row| {
         if spec.has_header && !header_seen {
             header_seen = true;
             let fields = row.map_err(|reason| {
@@ -1041,6 +1100,17 @@ pub fn header_name(field: &str) -> String {
 pub fn read_rows<R: Read>(
     reader: R,
     delimiter: u8,
+    on_row: impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
+) -> Result<()> {
+    read_rows_at(reader, delimiter, 0, on_row)
+}
+
+/// [`read_rows`] over text that starts `line_offset` lines into its file: every line number
+/// is the reader's own plus `line_offset`.
+fn read_rows_at<R: Read>(
+    reader: R,
+    delimiter: u8,
+    line_offset: u64,
     mut on_row: impl FnMut(u64, std::result::Result<&[&str], RejectReason>) -> Result<()>,
 ) -> Result<()> {
     let builder = {
@@ -1050,7 +1120,7 @@ pub fn read_rows<R: Read>(
     };
     let mut rdr = builder.from_reader(TailReader::new(reader));
     // After an unterminated quote, the text it swallowed is read again from the next line.
-    let mut again = read_records(&mut rdr, 0, &mut on_row)?;
+    let mut again = read_records(&mut rdr, line_offset, &mut on_row)?;
     while let Some((text, line_offset)) = again.take() {
         let mut rdr = builder.from_reader(TailReader::new(text.as_slice()));
         again = read_records(&mut rdr, line_offset, &mut on_row)?;
