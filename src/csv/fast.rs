@@ -19,9 +19,10 @@ use chrono::TimeDelta;
 use memchr::{memchr, memchr_iter, memchr2_iter, memrchr};
 
 use super::{
-    CsvSpec, CsvTable, Layout, RejectReason, RejectedRow, header_name, push_row, read_delimited_at,
-    resolve,
+    CsvSpec, CsvTable, Layout, RejectReason, RejectedRow, header_name, read_delimited_at, resolve,
+    too_many,
 };
+use crate::engine::{FULL, IdKey, TextIds};
 use crate::time::InstantParser;
 use crate::{Error, Result};
 
@@ -192,17 +193,18 @@ pub(super) fn read_table<R: Read>(
         return general(blocks, block, base, spec, delimiter, parser, out, layout);
     };
     let mut spare = Vec::new();
+    let mut ids = TextIds::new(out.table.users());
     loop {
         let (step, next) = blocks.next(std::mem::take(&mut spare))?;
         if step != Step::Block {
-            append_all(out, block.bytes(), &parsed, &mut base);
+            append_all(out, &mut ids, block.bytes(), &parsed, &mut base);
             if step == Step::End {
                 return Ok(());
             }
             return general(blocks, next, base, spec, delimiter, parser, out, layout);
         }
         let ((), next_parsed) = both(
-            || append_all(out, block.bytes(), &parsed, &mut base),
+            || append_all(out, &mut ids, block.bytes(), &parsed, &mut base),
             || parse(next.bytes(), 0),
         );
         let Some(next_parsed) = next_parsed else {
@@ -214,9 +216,15 @@ pub(super) fn read_table<R: Read>(
 }
 
 /// Appends a block's parsed pieces in order, `base` counting the line ends on.
-fn append_all(out: &mut CsvTable, block: &[u8], parsed: &[Piece], base: &mut u64) {
+fn append_all(
+    out: &mut CsvTable,
+    ids: &mut TextIds,
+    block: &[u8],
+    parsed: &[Piece],
+    base: &mut u64,
+) {
     for piece in parsed {
-        append(out, block, piece, *base);
+        append(out, ids, block, piece, *base);
         *base += piece.newlines;
     }
 }
@@ -249,28 +257,72 @@ fn general<R: Read>(
 
 /// Appends a parsed piece to the table in row order, `base` the line ends before the piece
 /// in the file; a row the table cannot take (a dictionary past its cap) is rejected there.
-fn append(out: &mut CsvTable, block: &[u8], piece: &Piece, base: u64) {
+fn append(out: &mut CsvTable, ids: &mut TextIds, block: &[u8], piece: &Piece, base: u64) {
     out.rows_read += piece.rows;
-    out.table.reserve(piece.users.len());
     let text = |(at, len): (u32, u32)| {
         let bytes = &block[at as usize..at as usize + len as usize];
         // Plain: checked valid UTF-8 and cut at ASCII bytes.
         std::str::from_utf8(bytes).unwrap_or_default()
     };
     let mut failed = Vec::new();
+    let line_of =
+        |user: (u32, u32)| memchr_iter(b'\n', &block[piece.start..user.0 as usize]).count();
+    // Event names first, row by row (few distinct ones); a row whose name does not fit is
+    // rejected, its user not looked up.
+    let mut names = Vec::with_capacity(if piece.names.is_empty() {
+        0
+    } else {
+        piece.users.len()
+    });
+    let mut kept = Vec::with_capacity(piece.users.len());
     for (i, &user) in piece.users.iter().enumerate() {
-        let name = piece.names.get(i).filter(|n| n.1 > 0).map(|&n| text(n));
-        let duration = piece.durations.get(i).copied().flatten();
-        if let Err(reason) = push_row(
-            &mut out.table,
-            text(user),
-            piece.at[i],
-            piece.amount[i],
-            name,
-            duration,
-        ) {
-            let before = memchr_iter(b'\n', &block[piece.start..user.0 as usize]).count();
-            failed.push((before as u64, reason));
+        let name = match piece.names.get(i).filter(|n| n.1 > 0) {
+            Some(&n) => match out.table.name_index(text(n)) {
+                Ok(index) => Some(index),
+                Err(e) => {
+                    failed.push((line_of(user) as u64, too_many(&e)));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        names.push(name);
+        kept.push(i);
+    }
+    // Then the users of the kept rows, as one batch (see `engine::TextIds`).
+    let keys: Vec<Option<IdKey>> = kept
+        .iter()
+        .map(|&i| IdKey::of(text(piece.users[i])))
+        .collect();
+    let mut users = Vec::with_capacity(kept.len());
+    ids.intern_all(
+        out.table.users_mut(),
+        &keys,
+        |k, buf| buf.push_str(text(piece.users[kept[k]])),
+        &mut users,
+    );
+    out.table.reserve(kept.len());
+    let limit = out.table.users().limit();
+    for (k, &i) in kept.iter().enumerate() {
+        match users[k] {
+            FULL => failed.push((
+                line_of(piece.users[i]) as u64,
+                too_many(&Error::TooManyUsers {
+                    limit: u64::from(limit),
+                }),
+            )),
+            user => out.table.push_checked(
+                user,
+                piece.at[i],
+                piece.amount[i],
+                names.get(k).copied().flatten(),
+                piece
+                    .durations
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .and_then(|d| d.num_microseconds()),
+            ),
         }
     }
     let line = |(before, reason): (u64, RejectReason)| RejectedRow {

@@ -850,6 +850,8 @@ fn read_table_with<R: Read>(reader: R, spec: &CsvSpec, params: &fast::Params) ->
         (Delimiter::Byte(b), true) if fast::fits(b) => {
             let parser = spec.instant_parser()?;
             fast::read_table(reader, spec, b, &parser, &mut out, params)?;
+            // The users the fast road appended unhashed get the dictionary's own index.
+            out.table.users_mut().index_pending();
         }
         _ => read_into(reader, spec, &mut out)?,
     }

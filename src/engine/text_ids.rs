@@ -15,6 +15,9 @@ use std::hash::BuildHasher;
 use super::Dictionary;
 use crate::Result;
 
+/// What [`TextIds::intern_all`] gives for an id that is new when the dictionary is full.
+pub(crate) const FULL: u32 = u32::MAX;
+
 /// The tag of an empty slot.
 const EMPTY: u32 = 0;
 /// The tag of a canonical decimal number (no sign, no leading zero) of 9 to 19 digits.
@@ -164,7 +167,7 @@ impl TextIds {
     ///
     /// # Errors
     /// [`crate::Error::TooManyUsers`] when the id is new and `users` is full.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn intern(&mut self, users: &mut Dictionary<String>, id: &str) -> Result<u32> {
         match Key::of(id) {
             Some(key) => {
@@ -179,18 +182,16 @@ impl TextIds {
     /// the order they come: the same indices as [`TextIds::intern`] row by row, with the
     /// slots of the rows ahead asked for before they are needed. `keys` holds each id's
     /// [`Key`] (`None` for one that does not pack); `text(i, buf)` writes id `i`'s text into
-    /// the empty `buf`, asked only for ids that are new or do not pack.
-    ///
-    /// # Errors
-    /// [`crate::Error::TooManyUsers`] when `users` fills up; `out` then holds the indices of
-    /// the ids before the one that did not fit.
+    /// the empty `buf`, asked only for ids that are new or do not pack. An id that is new
+    /// when `users` is full gets [`FULL`] (the caller rejects its row or stops), and the
+    /// batch goes on.
     pub(crate) fn intern_all(
         &mut self,
         users: &mut Dictionary<String>,
         keys: &[Option<Key>],
         mut text: impl FnMut(usize, &mut String),
         out: &mut Vec<u32>,
-    ) -> Result<()> {
+    ) {
         let hashes: Vec<u64> = keys.iter().map(|k| k.map_or(0, |k| self.hash(k))).collect();
         out.reserve(keys.len());
         let mut buf = String::new();
@@ -200,22 +201,22 @@ impl TextIds {
             }
             let index = match key {
                 Some(key) => match self.lookup(key, hash) {
-                    Some(index) => index,
+                    Some(index) => Ok(index),
                     None => {
                         buf.clear();
                         text(i, &mut buf);
-                        self.add(users, &buf, key, hash)?
+                        self.add(users, &buf, key, hash)
                     }
                 },
                 None => {
                     buf.clear();
                     text(i, &mut buf);
-                    self.intern_long(users, &buf)?
+                    self.intern_long(users, &buf)
                 }
             };
-            out.push(index);
+            // The only error of both is a full dictionary.
+            out.push(index.unwrap_or(FULL));
         }
-        Ok(())
     }
 
     #[inline]
@@ -226,7 +227,7 @@ impl TextIds {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn intern_key(
         &mut self,
         users: &mut Dictionary<String>,
@@ -437,9 +438,7 @@ mod tests {
         let mut got = Vec::new();
         for part in ids.chunks(333) {
             let keys: Vec<Option<Key>> = part.iter().map(|s| Key::of(s)).collect();
-            batch
-                .intern_all(&mut users, &keys, |i, buf| buf.push_str(&part[i]), &mut got)
-                .unwrap();
+            batch.intern_all(&mut users, &keys, |i, buf| buf.push_str(&part[i]), &mut got);
         }
         assert_eq!(got, expected);
         assert_eq!(users.values(), plain.values());
@@ -471,10 +470,7 @@ mod tests {
         let mut out = Vec::new();
         let batch = ["b", "zz", "a"];
         let keys: Vec<Option<Key>> = batch.iter().map(|s| Key::of(s)).collect();
-        assert!(
-            ids.intern_all(&mut users, &keys, |i, buf| buf.push_str(batch[i]), &mut out)
-                .is_err()
-        );
-        assert_eq!(out, vec![1]);
+        ids.intern_all(&mut users, &keys, |i, buf| buf.push_str(batch[i]), &mut out);
+        assert_eq!(out, vec![1, FULL, 0]);
     }
 }

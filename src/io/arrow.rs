@@ -66,7 +66,7 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::csv::Column;
-use crate::engine::{EventTable, IdKey, TextIds};
+use crate::engine::{EventTable, FULL, IdKey, TextIds};
 use crate::time::{Zone, local_to_utc, parse_instant};
 use crate::{Error, Result};
 
@@ -881,7 +881,7 @@ impl ArrowReader {
         }
         let mut user_index = std::mem::take(indices);
         user_index.clear();
-        let interned = ids.intern_all(
+        ids.intern_all(
             table.users_mut(),
             &keys,
             |k, buf| match &users {
@@ -890,14 +890,23 @@ impl ArrowReader {
             },
             &mut user_index,
         );
-        table.reserve(user_index.len());
-        for (&user, &(_, at, amount, name)) in user_index.iter().zip(&rows) {
+        // A full dictionary ends the read; the rows before the first that did not fit are in.
+        let fitted = user_index
+            .iter()
+            .position(|&u| u == FULL)
+            .unwrap_or(user_index.len());
+        table.reserve(fitted);
+        for (&user, &(_, at, amount, name)) in user_index[..fitted].iter().zip(&rows) {
             table.push_checked(user, at, amount, name, None);
         }
-        report.accepted += user_index.len() as u64;
+        report.accepted += fitted as u64;
         *indices = user_index;
-        // A full dictionary ends the read; the rows before the one that did not fit are in.
-        interned
+        if fitted < rows.len() {
+            return Err(Error::TooManyUsers {
+                limit: u64::from(table.users().limit()),
+            });
+        }
+        Ok(())
     }
 
     /// The table and the account.
