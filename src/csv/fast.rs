@@ -58,9 +58,17 @@ pub(super) fn fits(delimiter: u8) -> bool {
 /// Whether `bytes` can take the fast road: no quote, every `\r` just before a `\n`, valid
 /// UTF-8.
 fn plain(bytes: &[u8]) -> bool {
-    memchr(b'"', bytes).is_none()
-        && memchr_iter(b'\r', bytes).all(|p| bytes.get(p + 1) == Some(&b'\n'))
-        && std::str::from_utf8(bytes).is_ok()
+    plain_text(bytes).is_some()
+}
+
+/// `bytes` as text when they can take the fast road (see [`plain`]), checked once.
+fn plain_text(bytes: &[u8]) -> Option<&str> {
+    if memchr(b'"', bytes).is_some()
+        || !memchr_iter(b'\r', bytes).all(|p| bytes.get(p + 1) == Some(&b'\n'))
+    {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
 }
 
 /// The input, a block at a time.
@@ -292,7 +300,10 @@ fn append(out: &mut CsvTable, ids: &mut TextIds, block: &[u8], piece: &Piece, ba
     // Then the users of the kept rows, as one batch (see `engine::TextIds`).
     let keys: Vec<Option<IdKey>> = kept
         .iter()
-        .map(|&i| IdKey::of(text(piece.users[i])))
+        .map(|&i| {
+            let (at, len) = piece.users[i];
+            IdKey::of_bytes(&block[at as usize..at as usize + len as usize])
+        })
         .collect();
     let mut users = Vec::with_capacity(kept.len());
     ids.intern_all(
@@ -464,11 +475,8 @@ fn parse_piece<'a>(
     parser: &InstantParser,
 ) -> Option<Piece> {
     let bytes = &block[from..to];
-    if !plain(bytes) {
-        return None;
-    }
     // Plain: valid UTF-8, and cut only at ASCII bytes below.
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = plain_text(bytes)?;
     let mut piece = Piece {
         start: from,
         ..Piece::default()

@@ -35,7 +35,12 @@ impl Key {
     /// The key of `id`, or `None` for an id that does not pack (longer text, or empty).
     #[inline]
     pub(crate) fn of(id: &str) -> Option<Key> {
-        let b = id.as_bytes();
+        Key::of_bytes(id.as_bytes())
+    }
+
+    /// [`Key::of`] for the bytes of an id's text.
+    #[inline]
+    pub(crate) fn of_bytes(b: &[u8]) -> Option<Key> {
         if !b.is_empty() && b.len() <= 8 {
             let mut word = [0_u8; 8];
             word[..b.len()].copy_from_slice(b);
