@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use userops::engine::EventTable;
-use userops::fold::{FoldTable, Summary, fold};
+use userops::fold::{FoldTable, fold};
 use userops::sample::{SampleConfig, SampleData, SampleEvent, generate};
 use userops::time::{Calendar, Interval, Zone};
 
@@ -173,6 +173,7 @@ fn every_table_summary_folds_as_its_events_do() {
 #[cfg(feature = "parallel")]
 #[test]
 fn tables_fold_over_all_cores_as_on_one() {
+    use userops::fold::Summary;
     use userops::rfm::RfmSummary;
     let data = generate(&SampleConfig::new(3_000).events_per_user(8.0).seed(5)).unwrap();
     let log = time_ordered(&data);
