@@ -20,7 +20,13 @@
 //!   both were folded from the same table (same order), a hash join otherwise.
 //! * [`EventTable`] — an event log as columns (user index, instant, amount, name index,
 //!   duration) with the dictionaries built once: what readers fill, and what every summary
-//!   folds (its rows are [`crate::event::Event`]s).
+//!   folds (its rows are [`crate::event::Event`]s). The CSV and Arrow readers find a row's
+//!   user through a flat table of packed ids (an id of up to 8 bytes, or a decimal number of
+//!   up to 19 digits, kept in its slot beside its index: one cache miss a row where a
+//!   dictionary of strings takes three), a batch of rows at a time with the slots ahead
+//!   prefetched; new users are appended unhashed and the dictionary's own table is built
+//!   once at the end. A summary that is empty when a table's rows come takes the table's
+//!   users the same way ([`TableUsers`]).
 //!
 //! Memory hints (huge pages for big fresh vectors, prefetch of the event ahead) live here too,
 //! and only here.

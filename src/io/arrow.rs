@@ -2,7 +2,11 @@
 //! [`EventTable<String>`] (feature `arrow`).
 //!
 //! Each batch is read column by column as Arrow holds it: no event object and no `String` per
-//! row (a user id is copied into one reused buffer and interned; a new id is stored once).
+//! row. The rows are checked first; then the accepted rows' user ids are looked up as one
+//! batch by a packed key (an integer id without being formatted), and a new id is stored once,
+//! as its decimal text for an integer column. With the `parallel` feature, [`read_parquet`]
+//! decodes the file on a second thread while the first checks and interns. A row with a time
+//! outside the supported years is a rejected row ([`RejectReason::TimeOutOfRange`]).
 //!
 //! | role | Arrow types read |
 //! |---|---|
