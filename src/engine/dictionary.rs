@@ -433,17 +433,39 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     /// ```
     pub fn from_values(values: Vec<T>) -> Result<Self> {
         let mut d = Dictionary::new();
-        d.reserve(values.len());
-        for v in values {
-            let before = d.len();
-            d.intern(&v)?;
-            if d.len() == before {
-                return Err(Error::invalid(
-                    "dictionary",
-                    "a value appears twice; every value of a dictionary must be distinct",
-                ));
+        if values.len() > d.limit as usize {
+            return Err(d.too_many());
+        }
+        let twice = || {
+            Error::invalid(
+                "dictionary",
+                "a value appears twice; every value of a dictionary must be distinct",
+            )
+        };
+        if values.windows(2).all(|w| w[0] < w[1]) {
+            // Ascending (a log grouped by user, in id order): distinct, and no table needed.
+            d.values = Arc::new(values);
+            return Ok(d);
+        }
+        // The table at its final size at once, each value checked against those before it.
+        d.ascending = false;
+        {
+            let Dictionary { table, hasher, .. } = &mut d;
+            let table = Arc::make_mut(table);
+            table.reserve(values.len(), |&i| hasher.hash_one(&values[i as usize]));
+            for (i, value) in values.iter().enumerate() {
+                let hash = hasher.hash_one(value);
+                if table
+                    .find(hash, |&j| values[j as usize] == *value)
+                    .is_some()
+                {
+                    return Err(twice());
+                }
+                // In range: at most `limit` (a u32) values, checked above.
+                table.insert_unique(hash, i as u32, |&j| hasher.hash_one(&values[j as usize]));
             }
         }
+        d.values = Arc::new(values);
         Ok(d)
     }
 }
@@ -517,6 +539,27 @@ mod tests {
         e.push_distinct("a").unwrap();
         assert_eq!(d.absorb(&e).unwrap(), [2, 3]);
         assert_eq!(e.absorb(&d).unwrap(), [2, 3, 0, 1, 4, 5]);
+    }
+
+    #[test]
+    fn from_values_keeps_the_order_and_refuses_repeats_on_both_roads() {
+        for values in [vec![1, 4, 9], vec![9, 1, 4, 2]] {
+            let mut d = Dictionary::from_values(values.clone()).unwrap();
+            assert_eq!(d.values(), values.as_slice());
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(d.get(v), Some(i as u32));
+                assert_eq!(d.intern(v).unwrap(), i as u32);
+            }
+            assert_eq!(d.get(&5), None);
+            assert_eq!(d.intern(&5).unwrap(), values.len() as u32);
+        }
+        assert!(Dictionary::from_values(vec![1, 2, 2]).is_err());
+        assert!(Dictionary::from_values(vec![3, 1, 3]).is_err());
+        assert!(
+            Dictionary::from_values(Vec::<u8>::new())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
