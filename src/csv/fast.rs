@@ -22,7 +22,7 @@ use super::{
     CsvSpec, CsvTable, Layout, RejectReason, RejectedRow, header_name, read_delimited_at, resolve,
     too_many,
 };
-use crate::engine::{FULL, IdKey, TextIds};
+use crate::engine::{FULL, IdKey, KeyHasher, TextIds};
 use crate::time::InstantParser;
 use crate::{Error, Result};
 
@@ -195,9 +195,11 @@ pub(super) fn read_table<R: Read>(
         0 => threads(),
         n => n,
     };
+    let mut ids = TextIds::new(out.table.users());
+    let hasher = ids.hasher().clone();
     let parse = |bytes: &[u8], start, spare| {
         parse_block(
-            bytes, start, pieces, spare, delimiter, &layout, spec, parser,
+            bytes, start, pieces, spare, delimiter, &layout, spec, parser, &hasher,
         )
     };
     // Line ends before the current block's data.
@@ -206,7 +208,6 @@ pub(super) fn read_table<R: Read>(
         return general(blocks, block, base, spec, delimiter, parser, out, layout);
     };
     let mut spare = Vec::new();
-    let mut ids = TextIds::new(out.table.users());
     let mut spare_pieces = Vec::new();
     loop {
         let (step, next) = blocks.next(std::mem::take(&mut spare))?;
@@ -303,18 +304,23 @@ fn append(out: &mut CsvTable, ids: &mut TextIds, block: &[u8], piece: &Piece, ba
         names.push(name);
         kept.push(i);
     }
-    // Then the users of the kept rows, as one batch (see `engine::TextIds`).
-    let keys: Vec<Option<IdKey>> = kept
-        .iter()
-        .map(|&i| {
-            let (at, len) = piece.users[i];
-            IdKey::of_bytes(&block[at as usize..at as usize + len as usize])
-        })
-        .collect();
+    // Then the users of the kept rows, as one batch (see `engine::TextIds`), their keys and
+    // hashes made by the piece's thread.
+    let subset: (Vec<Option<IdKey>>, Vec<u64>);
+    let (keys, hashes) = if kept.len() == piece.users.len() {
+        (piece.keys.as_slice(), piece.hashes.as_slice())
+    } else {
+        subset = kept
+            .iter()
+            .map(|&i| (piece.keys[i], piece.hashes[i]))
+            .unzip();
+        (subset.0.as_slice(), subset.1.as_slice())
+    };
     let mut users = Vec::with_capacity(kept.len());
-    ids.intern_all(
+    ids.intern_hashed(
         out.table.users_mut(),
-        &keys,
+        keys,
+        hashes,
         |k, buf| buf.push_str(text(piece.users[kept[k]])),
         &mut users,
     );
@@ -408,6 +414,9 @@ struct Piece {
     rows: u64,
     /// Each accepted row's user id, as (start, length) in the block.
     users: Vec<(u32, u32)>,
+    /// Each accepted row's user id packed ([`IdKey`]), and its hash.
+    keys: Vec<Option<IdKey>>,
+    hashes: Vec<u64>,
     /// Each accepted row's instant in microseconds since the epoch.
     at: Vec<i64>,
     amount: Vec<f64>,
@@ -432,12 +441,15 @@ fn parse_block(
     layout: &Layout,
     spec: &CsvSpec,
     parser: &InstantParser,
+    hasher: &KeyHasher,
 ) -> Option<Vec<Piece>> {
     let ranges = cut(block, start, pieces);
     spare.resize_with(ranges.len(), Piece::default);
     let work: Vec<((usize, usize), Piece)> = ranges.into_iter().zip(spare).collect();
     let parse = |((from, to), piece): ((usize, usize), Piece)| {
-        parse_piece(piece, block, from, to, delimiter, layout, spec, parser)
+        parse_piece(
+            piece, block, from, to, delimiter, layout, spec, parser, hasher,
+        )
     };
     #[cfg(feature = "parallel")]
     let parsed: Vec<Option<Piece>> = {
@@ -486,6 +498,7 @@ fn parse_piece<'a>(
     layout: &Layout,
     spec: &CsvSpec,
     parser: &InstantParser,
+    hasher: &KeyHasher,
 ) -> Option<Piece> {
     let bytes = &block[from..to];
     // Plain: valid UTF-8, and cut only at ASCII bytes below.
@@ -494,6 +507,8 @@ fn parse_piece<'a>(
     piece.newlines = 0;
     piece.rows = 0;
     piece.users.clear();
+    piece.keys.clear();
+    piece.hashes.clear();
     piece.at.clear();
     piece.amount.clear();
     piece.names.clear();
@@ -531,6 +546,9 @@ fn parse_piece<'a>(
         match row {
             Ok(row) => {
                 piece.users.push(offset(row.user));
+                let key = IdKey::of(row.user);
+                piece.keys.push(key);
+                piece.hashes.push(key.map_or(0, |k| hasher.hash(k)));
                 piece.at.push(row.at.timestamp_micros());
                 piece.amount.push(row.amount);
                 if layout.name.is_some() {

@@ -59,7 +59,7 @@ pub use per_user::PerUser;
 pub(crate) use rows::RowParts;
 pub use rows::UserRows;
 pub use table::{EventTable, NO_NAME, Row, TableUsers};
-pub(crate) use text_ids::{FULL, Key as IdKey, TextIds};
+pub(crate) use text_ids::{FULL, Key as IdKey, KeyHasher, TextIds};
 pub use user_events::{Grouped, UserEvents};
 
 /// Asks for the item 2 KB ahead of `i` in `items` to start on its way to the cache: a hint

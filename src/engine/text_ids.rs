@@ -25,7 +25,7 @@ const DECIMAL: u32 = 16;
 
 /// An id packed into 12 bytes: `tag` says how `bits` holds it (1–8: that many bytes of text;
 /// [`DECIMAL`]: a number), so that two ids are equal exactly when their keys are.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {
     bits: u64,
     tag: u32,
@@ -109,6 +109,19 @@ impl Key {
     }
 }
 
+/// The keyed hash of [`Key`]s that a [`TextIds`] uses: a copy lets a reader hash its rows'
+/// keys on other threads before they are looked up.
+#[derive(Clone)]
+pub(crate) struct KeyHasher(foldhash::fast::RandomState);
+
+impl KeyHasher {
+    /// The hash of `key`.
+    #[inline]
+    pub(crate) fn hash(&self, key: Key) -> u64 {
+        self.0.hash_one((key.bits, key.tag))
+    }
+}
+
 /// One slot: a key and the dictionary index of its id (16 bytes, four to a cache line).
 #[derive(Clone, Copy)]
 #[repr(C, align(16))]
@@ -130,7 +143,7 @@ const FREE: Slot = Slot {
 pub(crate) struct TextIds {
     slots: Vec<Slot>,
     used: usize,
-    hasher: foldhash::fast::RandomState,
+    hasher: KeyHasher,
     /// The last id found, for a run of one user's rows (a log grouped by user).
     last: Option<(Key, u32)>,
     /// How many values the dictionary held when this table last looked at it.
@@ -155,7 +168,7 @@ impl TextIds {
         let mut ids = TextIds {
             slots: Vec::new(),
             used: 0,
-            hasher: foldhash::fast::RandomState::default(),
+            hasher: KeyHasher(foldhash::fast::RandomState::default()),
             last: None,
             known: 0,
         };
@@ -165,7 +178,12 @@ impl TextIds {
 
     #[inline]
     fn hash(&self, key: Key) -> u64 {
-        self.hasher.hash_one((key.bits, key.tag))
+        self.hasher.hash(key)
+    }
+
+    /// The hasher of this table's keys (see [`TextIds::intern_hashed`]).
+    pub(crate) fn hasher(&self) -> &KeyHasher {
+        &self.hasher
     }
 
     /// The index of `id` in `users`, adding it there when it is new.
@@ -194,13 +212,27 @@ impl TextIds {
         &mut self,
         users: &mut Dictionary<String>,
         keys: &[Option<Key>],
-        mut text: impl FnMut(usize, &mut String),
+        text: impl FnMut(usize, &mut String),
         out: &mut Vec<u32>,
     ) {
         let hashes: Vec<u64> = keys.iter().map(|k| k.map_or(0, |k| self.hash(k))).collect();
+        self.intern_hashed(users, keys, &hashes, text, out);
+    }
+
+    /// [`TextIds::intern_all`] with each key's hash made already (by [`TextIds::hasher`],
+    /// anything for a `None` key): what a reader that hashed its keys on other threads calls.
+    pub(crate) fn intern_hashed(
+        &mut self,
+        users: &mut Dictionary<String>,
+        keys: &[Option<Key>],
+        hashes: &[u64],
+        mut text: impl FnMut(usize, &mut String),
+        out: &mut Vec<u32>,
+    ) {
+        debug_assert_eq!(keys.len(), hashes.len());
         out.reserve(keys.len());
         let mut buf = String::new();
-        for (i, (&key, &hash)) in keys.iter().zip(&hashes).enumerate() {
+        for (i, (&key, &hash)) in keys.iter().zip(hashes).enumerate() {
             if let Some(&ahead) = hashes.get(i + AHEAD) {
                 self.prefetch(ahead);
             }
