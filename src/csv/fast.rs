@@ -654,14 +654,7 @@ mod tests {
             text.push_str(",2024-03-01\n");
         }
         let read = fast(text.as_bytes(), 32, 3, &CsvSpec::new("user", "time"));
-        let users: Vec<&str> = read
-            .table
-            .users()
-            .values()
-            .iter()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(users, ["b", "a", "c", "d"]);
+        assert_eq!(read.table.users().values(), ["b", "a", "c", "d"]);
         assert_eq!(read.table.user_column(), &[0, 1, 0, 2, 1, 3]);
     }
 
@@ -673,14 +666,7 @@ mod tests {
                     u3,2024-01-01,3,\"c,d\"\nu4,bad,4,e\n\nu5,2024-01-01,5,\"f\ng\"\nu6,x,6,h\n";
         let read = fast(text.as_bytes(), 40, 2, &spec(b','));
         assert_eq!(read.rows_read, 6);
-        let names: Vec<&str> = read
-            .table
-            .names()
-            .values()
-            .iter()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(names, ["a", "b", "c,d", "f\ng"]);
+        assert_eq!(read.table.names().values(), ["a", "b", "c,d", "f\ng"]);
         // Line 5 bad time; line 6 blank; the quoted field of line 7 runs to line 8; line 9.
         assert_eq!(lines(&read).iter().map(|l| l.0).collect::<Vec<_>>(), [5, 9]);
     }
@@ -694,14 +680,7 @@ mod tests {
         let text =
             "\u{feff}user,time\nu1,2024-01-01\n\u{feff}u2,\"2024-01-01\"\n\"u3\",2024-01-01\n";
         let read = fast(text.as_bytes(), 24, 1, &CsvSpec::new("user", "time"));
-        let users: Vec<&str> = read
-            .table
-            .users()
-            .values()
-            .iter()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(users, ["u1", "\u{feff}u2", "u3"]);
+        assert_eq!(read.table.users().values(), ["u1", "\u{feff}u2", "u3"]);
     }
 
     /// A file whose first block holds no line end goes the general road whole, header first.

@@ -186,23 +186,8 @@ impl TextIds {
         &self.hasher
     }
 
-    /// The index of `id` in `users`, adding it there when it is new.
-    ///
-    /// # Errors
-    /// [`crate::Error::TooManyUsers`] when the id is new and `users` is full.
-    #[cfg(test)]
-    pub(crate) fn intern(&mut self, users: &mut Dictionary<String>, id: &str) -> Result<u32> {
-        match Key::of(id) {
-            Some(key) => {
-                let hash = self.hash(key);
-                self.intern_key(users, id, key, hash)
-            }
-            None => self.intern_long(users, id),
-        }
-    }
-
     /// The index of every id of a batch into `out`, in order, adding new ids to `users` in
-    /// the order they come: the same indices as [`TextIds::intern`] row by row, with the
+    /// the order they come: the same indices as one id at a time, with the
     /// slots of the rows ahead asked for before they are needed. `keys` holds each id's
     /// [`Key`] (`None` for one that does not pack); `text(i, buf)` writes id `i`'s text into
     /// the empty `buf`, asked only for ids that are new or do not pack. An id that is new
@@ -261,20 +246,6 @@ impl TextIds {
         let mask = self.slots.len().wrapping_sub(1);
         if let Some(slot) = self.slots.get(hash as usize & mask) {
             userops_prefetch::prefetch(slot);
-        }
-    }
-
-    #[cfg(test)]
-    fn intern_key(
-        &mut self,
-        users: &mut Dictionary<String>,
-        id: &str,
-        key: Key,
-        hash: u64,
-    ) -> Result<u32> {
-        match self.lookup(key, hash) {
-            Some(index) => Ok(index),
-            None => self.add(users, id, key, hash),
         }
     }
 
@@ -397,6 +368,13 @@ impl TextIds {
 mod tests {
     use super::*;
 
+    /// One id through a batch of one; `None` when the dictionary is full.
+    fn intern(ids: &mut TextIds, users: &mut Dictionary<String>, id: &str) -> Option<u32> {
+        let mut out = Vec::new();
+        ids.intern_all(users, &[Key::of(id)], |_, buf| buf.push_str(id), &mut out);
+        (out[0] != FULL).then_some(out[0])
+    }
+
     #[test]
     fn keys_are_equal_exactly_when_ids_are() {
         let ids = [
@@ -465,7 +443,7 @@ mod tests {
         let mut one = TextIds::new(&users);
         let got: Vec<u32> = ids
             .iter()
-            .map(|s| one.intern(&mut users, s).unwrap())
+            .map(|s| intern(&mut one, &mut users, s).unwrap())
             .collect();
         assert_eq!(got, expected);
         assert_eq!(users.values(), plain.values());
@@ -489,10 +467,10 @@ mod tests {
         let mut ids = TextIds::new(&users);
         // Added behind the table's back: still found, not added twice.
         users.intern_ref("7").unwrap();
-        assert_eq!(ids.intern(&mut users, "bo").unwrap(), 1);
-        assert_eq!(ids.intern(&mut users, "7").unwrap(), 2);
-        assert_eq!(ids.intern(&mut users, "42").unwrap(), 0);
-        assert_eq!(ids.intern(&mut users, "new").unwrap(), 3);
+        assert_eq!(intern(&mut ids, &mut users, "bo").unwrap(), 1);
+        assert_eq!(intern(&mut ids, &mut users, "7").unwrap(), 2);
+        assert_eq!(intern(&mut ids, &mut users, "42").unwrap(), 0);
+        assert_eq!(intern(&mut ids, &mut users, "new").unwrap(), 3);
         assert_eq!(users.len(), 4);
     }
 
@@ -500,10 +478,10 @@ mod tests {
     fn a_full_dictionary_is_an_error_not_a_wrong_index() {
         let mut users = Dictionary::<String>::with_limit(2);
         let mut ids = TextIds::new(&users);
-        assert_eq!(ids.intern(&mut users, "a").unwrap(), 0);
-        assert_eq!(ids.intern(&mut users, "b").unwrap(), 1);
-        assert!(ids.intern(&mut users, "c").is_err());
-        assert_eq!(ids.intern(&mut users, "a").unwrap(), 0);
+        assert_eq!(intern(&mut ids, &mut users, "a").unwrap(), 0);
+        assert_eq!(intern(&mut ids, &mut users, "b").unwrap(), 1);
+        assert!(intern(&mut ids, &mut users, "c").is_none());
+        assert_eq!(intern(&mut ids, &mut users, "a").unwrap(), 0);
         let mut out = Vec::new();
         let batch = ["b", "zz", "a"];
         let keys: Vec<Option<Key>> = batch.iter().map(|s| Key::of(s)).collect();
