@@ -135,9 +135,9 @@ impl<U: Clone + Eq + Hash + Ord> Summary for JourneySummary<U> {
         }
         let mut events = self.events;
         events.map_codes(|c| *c = rank.get(*c as usize).copied().unwrap_or(*c));
-        let grouped = events.grouped();
+        let (users, grouped) = events.into_grouped();
         Ok(Journeys {
-            users: events.into_users(),
+            users: users.into_values(),
             names: order.iter().map(|&i| values[i as usize].clone()).collect(),
             events: grouped,
             events_unnamed: self.events_unnamed,
@@ -287,12 +287,7 @@ where
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let s = State::<U>::deserialize(d)?;
-        if let Some(bad) = s
-            .events
-            .codes()
-            .iter()
-            .find(|&&c| c as usize >= s.names.len())
-        {
+        if let Some(bad) = s.events.codes().find(|&&c| c as usize >= s.names.len()) {
             return Err(D::Error::custom(Error::invalid(
                 "events",
                 format!("name index {bad} but only {} names", s.names.len()),

@@ -193,3 +193,89 @@ fn tables_fold_over_all_cores_as_on_one() {
         "parallel table fold differs"
     );
 }
+
+mod user_events {
+    use proptest::prelude::*;
+    use userops::engine::{Dictionary, UserEvents};
+
+    fn users(n: u32) -> Dictionary<u32> {
+        let mut d = Dictionary::new();
+        for u in 0..n {
+            d.intern(&(u * 7)).unwrap();
+        }
+        d
+    }
+
+    // A hand-worked log: rows of users 2, 0, 2, 1, 0 (row 3 not kept); each user's events
+    // come out sorted by instant, ties by code.
+    #[test]
+    fn grouped_by_user_by_hand() {
+        let user = [2, 0, 2, 1, 0];
+        let at = [9, 4, 1, 5, 4];
+        let code = [1_u8, 3, 2, 9, 0];
+        let kept = |i: usize| (i != 3).then(|| (at[i], code[i]));
+        let (users, g) = UserEvents::grouped_by_user(users(3), &user, kept)
+            .unwrap()
+            .into_grouped();
+        assert_eq!(users.values(), &[0, 7, 14]);
+        assert_eq!(g.user(0), &[(4, 0), (4, 3)]);
+        assert!(g.user(1).is_empty());
+        assert_eq!(g.user(2), &[(1, 2), (9, 1)]);
+    }
+
+    #[test]
+    fn grouped_by_user_rejects_what_it_cannot_place() {
+        // A user index the dictionary does not have.
+        let err = UserEvents::grouped_by_user(users(2), &[0, 2], |_| Some((0, 0_u8)));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("no user with index 2")
+        );
+        // An `event` that keeps other rows the second time it is asked.
+        let calls = std::cell::Cell::new(0);
+        let fickle = |i: usize| {
+            calls.set(calls.get() + 1);
+            (calls.get() <= 2 || i == 0).then_some((0, 0_u8))
+        };
+        let err = UserEvents::grouped_by_user(users(2), &[0, 1], fickle);
+        assert!(err.unwrap_err().to_string().contains("other events"));
+    }
+
+    proptest! {
+        // Stored by user or appended in row order, then grouped in place or by copy: every
+        // road gives each user the same sorted events.
+        #[test]
+        fn every_road_groups_alike(
+            rows in prop::collection::vec((0_u32..6, -5_i64..5, 0_u8..4, any::<bool>()), 0..80),
+            cut in 0_usize..80,
+        ) {
+            let user: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let kept = |i: usize| rows[i].3.then_some((rows[i].1, rows[i].2));
+            let by_user = UserEvents::grouped_by_user(users(6), &user, kept).unwrap();
+            let mut appended = UserEvents::with_users(users(6));
+            appended
+                .extend_indexed(rows.iter().filter(|r| r.3).map(|r| (r.0, r.1, r.2)))
+                .unwrap();
+            prop_assert_eq!(by_user.len(), appended.len());
+            let expected = appended.grouped();
+            // A log stored by user, then appended to, is no longer grouped: the copy road.
+            let cut = cut.min(rows.len());
+            let mut mixed =
+                UserEvents::grouped_by_user(users(6), &user[..cut], kept).unwrap();
+            mixed
+                .extend_indexed(rows[cut..].iter().filter(|r| r.3).map(|r| (r.0, r.1, r.2)))
+                .unwrap();
+            for (_, g) in [by_user.into_grouped(), appended.into_grouped(), mixed.into_grouped()] {
+                prop_assert_eq!(&g, &expected);
+            }
+            // Each user's run holds exactly that user's kept events, sorted.
+            for u in 0..6 {
+                let mut want: Vec<(i64, u8)> =
+                    rows.iter().filter(|r| r.3 && r.0 == u).map(|r| (r.1, r.2)).collect();
+                want.sort_unstable();
+                prop_assert_eq!(expected.user(u as usize), &want[..]);
+            }
+        }
+    }
+}

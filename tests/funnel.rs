@@ -631,6 +631,27 @@ proptest! {
         laws::order_law(empty, &log, &perm, same).map_err(TestCaseError::fail)?;
     }
 
+    // The table road (a fresh summary stores its events by user) gives what the event road
+    // gives: for a whole table, and for a table read in two row ranges (the second range
+    // appended to a log stored by user).
+    #[test]
+    fn funnel_table_road(log in arb_log(), params in arb_params(), cut in 0_usize..60) {
+        let spec = params.check().unwrap();
+        let table = EventTable::from_events(&log).unwrap();
+        let by_events = fold(FunnelSummary::new(spec.clone()), &log).unwrap().finish().unwrap();
+        let day = Calendar::new(Utc, Interval::Day);
+        let mut whole = FunnelSummary::new(spec.clone());
+        whole.observe_table(&table).unwrap();
+        let whole = whole.finish().unwrap();
+        prop_assert_eq!(whole.report(), by_events.report());
+        prop_assert_eq!(whole.trend(&day), by_events.trend(&day));
+        let cut = cut.min(table.len());
+        let mut parts = FunnelSummary::new(spec);
+        parts.observe_rows(&table, 0..cut).unwrap();
+        parts.observe_rows(&table, cut..table.len()).unwrap();
+        prop_assert_eq!(parts.finish().unwrap().report(), by_events.report());
+    }
+
     // The same laws for a breakdown under each attribution.
     #[test]
     fn funnel_attribution_laws(log in arb_visits(), a in 0_usize..5, ordered in any::<bool>(), cuts in prop::collection::vec(0_usize..50, 0..4), seed in any::<u64>()) {

@@ -11,16 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use super::Dictionary;
 use crate::{Error, Result};
+use userops_prefetch::prefetch;
 
-/// Events as three columns (the user's index in a [`Dictionary`], the instant in
-/// microseconds, a model's code for the event), in arrival order, with the users built once.
+/// Events as two columns (the user's index in a [`Dictionary`], and the pair of the instant
+/// in microseconds and a model's code for the event), in arrival order, with the users built
+/// once.
 ///
 /// A fold appends ([`UserEvents::push`]); two logs merge by appending the other's events with
 /// its user indices mapped to this one's ([`UserEvents::merge`]); [`UserEvents::grouped`]
 /// then gives each user's events sorted by instant, ties by code — the same sequence
 /// whatever order the events came in, so that a model evaluated on it obeys the fold laws.
 /// Grouping is a counting sort by user (two passes, no comparison sort for a log that is in
-/// time order within each user, as an application's log is).
+/// time order within each user, as an application's log is); [`UserEvents::into_grouped`]
+/// does it in place, with no second copy of the events.
 ///
 /// It serializes as `{"users": [...], "user": [...], "at": [...], "code": [...]}` and
 /// deserializes back, checked (equal column lengths, user indices in range).
@@ -41,8 +44,7 @@ use crate::{Error, Result};
 pub struct UserEvents<U, C> {
     users: Dictionary<U>,
     user: Vec<u32>,
-    at: Vec<i64>,
-    code: Vec<C>,
+    events: Vec<(i64, C)>,
 }
 
 impl<U, C> Default for UserEvents<U, C> {
@@ -50,8 +52,7 @@ impl<U, C> Default for UserEvents<U, C> {
         UserEvents {
             users: Dictionary::new(),
             user: Vec::new(),
-            at: Vec::new(),
-            code: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -122,8 +123,7 @@ impl<U, C> UserEvents<U, C> {
             ));
         }
         super::pages::push(&mut self.user, user);
-        super::pages::push(&mut self.at, at_micros);
-        super::pages::push(&mut self.code, code);
+        super::pages::push(&mut self.events, (at_micros, code));
         Ok(())
     }
 }
@@ -142,8 +142,7 @@ impl<U, C> UserEvents<U, C> {
     /// ```
     pub fn reserve(&mut self, additional: usize) {
         super::pages::reserve(&mut self.user, additional);
-        super::pages::reserve(&mut self.at, additional);
-        super::pages::reserve(&mut self.code, additional);
+        super::pages::reserve(&mut self.events, additional);
     }
 
     /// Appends every event of `events` (user index, instant in microseconds, code), the
@@ -179,8 +178,7 @@ impl<U, C> UserEvents<U, C> {
                 ));
             }
             super::pages::push(&mut self.user, user);
-            super::pages::push(&mut self.at, at);
-            super::pages::push(&mut self.code, code);
+            super::pages::push(&mut self.events, (at, code));
         }
         Ok(())
     }
@@ -190,12 +188,12 @@ impl<U, C> UserEvents<U, C> {
     /// ```
     /// let mut log = userops::engine::UserEvents::<u8, u8>::new();
     /// log.push(&1, 0, 9)?;
-    /// assert_eq!(log.codes(), &[9]);
+    /// assert_eq!(log.codes().collect::<Vec<_>>(), [&9]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
-    pub fn codes(&self) -> &[C] {
-        &self.code
+    #[must_use = "the codes are only read"]
+    pub fn codes(&self) -> impl ExactSizeIterator<Item = &C> + '_ {
+        self.events.iter().map(|(_, c)| c)
     }
 
     /// Rewrites every code in place (a model renumbering what its codes point to).
@@ -204,11 +202,11 @@ impl<U, C> UserEvents<U, C> {
     /// let mut log = userops::engine::UserEvents::<u8, u8>::new();
     /// log.push(&1, 0, 9)?;
     /// log.map_codes(|c| *c += 1);
-    /// assert_eq!(log.codes(), &[10]);
+    /// assert_eq!(log.codes().collect::<Vec<_>>(), [&10]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn map_codes(&mut self, f: impl FnMut(&mut C)) {
-        self.code.iter_mut().for_each(f);
+    pub fn map_codes(&mut self, mut f: impl FnMut(&mut C)) {
+        self.events.iter_mut().for_each(|(_, c)| f(c));
     }
 
     /// The users, in first-seen order (the indices [`UserEvents::grouped`] uses).
@@ -290,8 +288,8 @@ impl<U: Clone + Eq + Hash + Ord, C> UserEvents<U, C> {
                 .iter()
                 .map(|&u| map.get(u as usize).copied().unwrap_or(u)),
         );
-        self.at.extend(other.at);
-        self.code.extend(other.code);
+        super::pages::reserve(&mut self.events, other.events.len());
+        self.events.extend(other.events);
         Ok(())
     }
 
@@ -311,8 +309,7 @@ impl<U: Clone + Eq + Hash + Ord, C> UserEvents<U, C> {
         UserEvents {
             users,
             user: Vec::new(),
-            at: Vec::new(),
-            code: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -349,15 +346,15 @@ impl<U: Clone + Eq + Hash + Ord, C> UserEvents<U, C> {
         Ok(UserEvents {
             users,
             user,
-            at,
-            code,
+            events: at.into_iter().zip(code).collect(),
         })
     }
 }
 
 impl<U, C: Copy + Ord> UserEvents<U, C> {
-    /// Each user's events sorted by instant, ties by code: a counting sort by user (stable),
-    /// then each user's run sorted only where it is not in order already.
+    /// Each user's events sorted by instant, ties by code: a counting sort by user, then each
+    /// user's run sorted only where it is not in order already. This copies the events;
+    /// [`UserEvents::into_grouped`] does the same in place.
     ///
     /// ```
     /// let mut log = userops::engine::UserEvents::<u8, u8>::new();
@@ -369,34 +366,213 @@ impl<U, C: Copy + Ord> UserEvents<U, C> {
     /// ```
     #[must_use]
     pub fn grouped(&self) -> Grouped<C> {
-        let n = self.users.len();
-        let mut offsets = vec![0_usize; n + 1];
-        for &u in &self.user {
-            offsets[u as usize + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
+        let offsets = run_offsets(self.users.len(), &self.user);
         let mut fill = offsets.clone();
         let mut events: Vec<(i64, C)> = super::pages::with_capacity(self.user.len());
         // Every slot is written once below; start from a copy of the first event (any value
         // would do) so that no unsafe uninitialised memory is needed.
-        if let (Some(&at), Some(&code)) = (self.at.first(), self.code.first()) {
-            events.resize(self.user.len(), (at, code));
+        if let Some(&first) = self.events.first() {
+            events.resize(self.user.len(), first);
         }
-        for ((&u, &at), &code) in self.user.iter().zip(&self.at).zip(&self.code) {
+        for (&u, &e) in self.user.iter().zip(&self.events) {
             let slot = &mut fill[u as usize];
-            events[*slot] = (at, code);
+            events[*slot] = e;
             *slot += 1;
         }
-        for w in offsets.windows(2) {
-            let run = &mut events[w[0]..w[1]];
-            if !run.is_sorted() {
-                run.sort_unstable();
-            }
-        }
-        Grouped { offsets, events }
+        sort_runs(offsets, events)
     }
+
+    /// The users and each user's events sorted by instant, ties by code, as
+    /// [`UserEvents::grouped`]; a log already stored by user (as
+    /// [`UserEvents::grouped_by_user`] makes it) gives its events as they are, with no copy.
+    ///
+    /// ```
+    /// let mut log = userops::engine::UserEvents::<char, u8>::new();
+    /// log.push(&'b', 3, 0)?;
+    /// log.push(&'a', 2, 0)?;
+    /// log.push(&'b', 1, 0)?;
+    /// let (users, g) = log.into_grouped();
+    /// assert_eq!(users.values(), &['b', 'a']);
+    /// assert_eq!((g.user(0), g.user(1)), (&[(1, 0), (3, 0)][..], &[(2, 0)][..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn into_grouped(self) -> (Dictionary<U>, Grouped<C>) {
+        if self.user.is_sorted() {
+            let offsets = run_offsets(self.users.len(), &self.user);
+            return (self.users, sort_runs(offsets, self.events));
+        }
+        let grouped = self.grouped();
+        (self.users, grouped)
+    }
+}
+
+impl<U, C: Copy> UserEvents<U, C> {
+    /// A log of `users` holding the events of a table's rows, stored grouped by user so that
+    /// [`UserEvents::into_grouped`] later needs no copy: row `i` is of the user with index
+    /// `user[i]`, and `event(i)` is its (instant in microseconds, code), or `None` for a row
+    /// the log does not keep. Two passes over the rows, one to count each user's events and
+    /// one to put each event in its place; `event` must give the same answer both times.
+    /// For a fold that reads one table's rows into a fresh log.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a user index `users` does not have, or an `event`
+    /// that keeps other rows the second time.
+    ///
+    /// ```
+    /// let mut users = userops::engine::Dictionary::new();
+    /// users.intern(&"ana")?;
+    /// users.intern(&"bo")?;
+    /// let user = [1, 0, 1, 0];
+    /// let at = [5, 3, 7, 9];
+    /// let kept = |i: usize| (i < 3).then(|| (at[i], i as u8));
+    /// let log = userops::engine::UserEvents::grouped_by_user(users, &user, kept)?;
+    /// let (_, g) = log.into_grouped();
+    /// assert_eq!((g.user(0), g.user(1)), (&[(3, 1)][..], &[(5, 0), (7, 2)][..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn grouped_by_user(
+        users: Dictionary<U>,
+        user: &[u32],
+        event: impl Fn(usize) -> Option<(i64, C)>,
+    ) -> Result<Self> {
+        let n = users.len();
+        if let Some(&u) = user.iter().find(|&&u| u as usize >= n) {
+            return Err(Error::invalid(
+                "user",
+                format!("no user with index {u} in this log of {n} users"),
+            ));
+        }
+        // Places as `u32` when they fit: half the memory for the runs, read once a row.
+        let (user, placed) = if u32::try_from(user.len()).is_ok() {
+            place_by_user::<u32, C>(n, user, event)?
+        } else {
+            place_by_user::<usize, C>(n, user, event)?
+        };
+        Ok(UserEvents {
+            users,
+            user,
+            events: placed,
+        })
+    }
+}
+
+/// A log's user column and events, grouped by user ([`place_by_user`]).
+type Placed<C> = (Vec<u32>, Vec<(i64, C)>);
+
+/// A place in a log, as [`place_by_user`] keeps it: `u32` for logs that fit.
+trait Place: Copy + Ord + std::ops::Add<Output = Self> {
+    const ZERO: Self;
+    const ONE: Self;
+    fn index(self) -> usize;
+}
+
+impl Place for u32 {
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Place for usize {
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    fn index(self) -> usize {
+        self
+    }
+}
+
+/// The two passes of [`UserEvents::grouped_by_user`] (users already checked below `n`,
+/// `user.len()` within `P`): the user column and the events, grouped by user.
+fn place_by_user<P: Place, C: Copy>(
+    n: usize,
+    user: &[u32],
+    event: impl Fn(usize) -> Option<(i64, C)>,
+) -> Result<Placed<C>> {
+    // Each user's run: (next place to write, end). First the counts, in the ends. Rows
+    // come in any order, so a run is a cache miss: fetched `AHEAD` rows early.
+    let mut runs = vec![(P::ZERO, P::ZERO); n];
+    for (i, &u) in user.iter().enumerate() {
+        if let Some(&next) = user.get(i + AHEAD) {
+            prefetch(&runs[next as usize]);
+        }
+        if event(i).is_some() {
+            runs[u as usize].1 = runs[u as usize].1 + P::ONE;
+        }
+    }
+    let mut end = P::ZERO;
+    for r in &mut runs {
+        *r = (end, end + r.1);
+        end = r.1;
+    }
+    let len = end.index();
+    // Plain pages, not `pages::with_capacity`: the events are written once, scattered, and
+    // a huge page's first fault (2 MiB zeroed at once) cost more here than it saved
+    // (PERFORMANCE.md, the funnel).
+    let mut placed: Vec<(i64, C)> = Vec::with_capacity(len);
+    let mut differ = false;
+    for (i, &u) in user.iter().enumerate() {
+        if let Some(&next) = user.get(i + 2 * AHEAD) {
+            prefetch(&runs[next as usize]);
+        }
+        if let (Some(&next), false) = (user.get(i + AHEAD), placed.is_empty()) {
+            // Where that row's event will go (unless its user has another event before).
+            prefetch(&placed[runs[next as usize].0.index().min(len - 1)]);
+        }
+        let Some(e) = event(i) else { continue };
+        let r = &mut runs[u as usize];
+        if placed.is_empty() {
+            // Every place is written once below; start from a copy of the first event
+            // (any value would do) so that no unsafe uninitialised memory is needed.
+            placed.resize(len, e);
+        }
+        // A run takes no more than its count unless `event` answers otherwise.
+        if r.0 < r.1 {
+            placed[r.0.index()] = e;
+            r.0 = r.0 + P::ONE;
+        } else {
+            differ = true;
+        }
+    }
+    // Each run is full unless `event` answered differently the second time.
+    if differ || runs.iter().any(|r| r.0 != r.1) {
+        return Err(Error::invalid(
+            "event",
+            "the second pass over the rows kept other events than the first",
+        ));
+    }
+    let mut user: Vec<u32> = Vec::with_capacity(len);
+    for (u, &(_, end)) in runs.iter().enumerate() {
+        user.resize(end.index(), u as u32);
+    }
+    Ok((user, placed))
+}
+
+/// How many rows ahead [`UserEvents::grouped_by_user`] fetches the memory a row will need.
+const AHEAD: usize = 16;
+
+/// Where each user's run starts in a log grouped by user (`users + 1` offsets).
+fn run_offsets(users: usize, user: &[u32]) -> Vec<usize> {
+    let mut offsets = vec![0_usize; users + 1];
+    for &u in user {
+        offsets[u as usize + 1] += 1;
+    }
+    for i in 0..users {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
+}
+
+/// Each run of a log grouped by user sorted, only where it is not in order already.
+fn sort_runs<C: Copy + Ord>(offsets: Vec<usize>, mut events: Vec<(i64, C)>) -> Grouped<C> {
+    for w in offsets.windows(2) {
+        let run = &mut events[w[0]..w[1]];
+        if !run.is_sorted() {
+            run.sort_unstable();
+        }
+    }
+    Grouped { offsets, events }
 }
 
 /// Each user's events sorted by instant and code ([`UserEvents::grouped`]).
@@ -450,11 +626,23 @@ impl<C> Grouped<C> {
 }
 
 #[derive(Serialize)]
-struct PartsRef<'a, U, C> {
+struct PartsRef<'a, U, C: Serialize> {
     users: &'a [U],
     user: &'a [u32],
-    at: &'a [i64],
-    code: &'a [C],
+    at: Column<'a, C, i64>,
+    code: Column<'a, C, C>,
+}
+
+/// One side of the (instant, code) pairs, serialized as a sequence.
+struct Column<'a, C, T> {
+    events: &'a [(i64, C)],
+    pick: fn(&(i64, C)) -> &T,
+}
+
+impl<C, T: Serialize> Serialize for Column<'_, C, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.events.iter().map(self.pick))
+    }
 }
 
 #[derive(Deserialize)]
@@ -470,8 +658,14 @@ impl<U: Serialize, C: Serialize> Serialize for UserEvents<U, C> {
         PartsRef {
             users: self.users.values(),
             user: &self.user,
-            at: &self.at,
-            code: &self.code,
+            at: Column {
+                events: &self.events,
+                pick: |e| &e.0,
+            },
+            code: Column {
+                events: &self.events,
+                pick: |e| &e.1,
+            },
         }
         .serialize(serializer)
     }

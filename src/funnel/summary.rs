@@ -212,10 +212,12 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
             .map(|n| decide(Some(n)))
             .collect();
         let unnamed = decide(None);
-        let columns = table.user_column()[rows.clone()]
-            .iter()
-            .zip(&table.at_column()[rows.clone()])
-            .zip(&table.name_column()[rows.clone()]);
+        let columns = || {
+            table.user_column()[rows.clone()]
+                .iter()
+                .zip(&table.at_column()[rows.clone()])
+                .zip(&table.name_column()[rows.clone()])
+        };
         let spec = &self.spec;
         // `engine::NO_NAME` (u32::MAX) is past the end of `codes`: the unnamed code.
         let kept = |name: u32, at: i64| {
@@ -224,17 +226,21 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
         };
         if self.events.is_empty() && self.events.users().is_empty() {
             // A fresh summary takes the table's users as they are (a shared dictionary, no
-            // copy): a row's user index is the table's, with no lookup.
-            self.events = UserEvents::with_users(table.users().clone());
-            self.events.reserve(rows.len());
-            self.events.extend_indexed(
-                columns.filter_map(|((&t, &at), &name)| kept(name, at).map(|c| (t, at, c))),
-            )?;
+            // copy): a row's user index is the table's, with no lookup. Its events are
+            // stored by user, so that `finish` groups them without a copy.
+            let (user, at, name) = (
+                &table.user_column()[rows.clone()],
+                &table.at_column()[rows.clone()],
+                &table.name_column()[rows.clone()],
+            );
+            self.events = UserEvents::grouped_by_user(table.users().clone(), user, |i| {
+                kept(name[i], at[i]).map(|c| (at[i], c))
+            })?;
             self.events_unmatched += (rows.len() - self.events.len()) as u64;
             return Ok(());
         }
         let mut users = TableUsers::new(table);
-        for ((&t, &at), &name) in columns {
+        for ((&t, &at), &name) in columns() {
             let Some(c) = kept(name, at) else {
                 self.events_unmatched += 1;
                 continue;
@@ -293,11 +299,9 @@ impl<U: Clone + Eq + Hash + Ord> Summary for FunnelSummary<U> {
             });
         }
         let sorted: Vec<String> = order.iter().map(|&i| values[i as usize].clone()).collect();
-        let grouped = events.grouped();
         // The users as a shared dictionary: no copy of the ids (a table's, when the fold
-        // took the table's users).
-        let users = events.users().clone();
-        drop(events);
+        // took the table's users); the events grouped in place.
+        let (users, grouped) = events.into_grouped();
         Ok(FunnelOutcomes::new(
             self.spec,
             users,
