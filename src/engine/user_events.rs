@@ -513,12 +513,8 @@ fn place_by_user<P: Place, C: Copy>(
     let mut placed: Vec<(i64, C)> = Vec::with_capacity(len);
     let mut differ = false;
     for (i, &u) in user.iter().enumerate() {
-        if let Some(&next) = user.get(i + 2 * AHEAD) {
+        if let Some(&next) = user.get(i + AHEAD) {
             prefetch(&runs[next as usize]);
-        }
-        if let (Some(&next), false) = (user.get(i + AHEAD), placed.is_empty()) {
-            // Where that row's event will go (unless its user has another event before).
-            prefetch(&placed[runs[next as usize].0.index().min(len - 1)]);
         }
         let Some(e) = event(i) else { continue };
         let r = &mut runs[u as usize];
