@@ -4,7 +4,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use hashbrown::HashTable;
 use serde::de::{Deserialize, Deserializer, Error as _};
@@ -47,7 +47,7 @@ type Hasher = foldhash::fast::RandomState;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// A clone is cheap (two reference counts): the values and the lookup table are shared
+/// A clone is cheap (a few reference counts): the values and the lookup table are shared
 /// until either copy adds a value, so that a fold can take a table's users as its own
 /// without copying a million ids (copy on write, [`Arc::make_mut`]).
 #[derive(Clone)]
@@ -61,6 +61,18 @@ pub struct Dictionary<T> {
     /// The index the last lookup returned (`u32::MAX` for none).
     last: u32,
     limit: u32,
+    /// Set while every value was taken from one other dictionary (a table's users, by
+    /// [`Dictionary::push_from`]): two parts of one table then merge by index, not by hash.
+    origin: Option<Origin<T>>,
+}
+
+/// The dictionary a [`Dictionary`]'s values all came from, and each value's index there.
+/// The source is held weakly: only its identity is needed (a `Weak` keeps its allocation,
+/// so no other dictionary can ever have the same address), never its values.
+#[derive(Clone)]
+struct Origin<T> {
+    source: Weak<Vec<T>>,
+    index: Arc<Vec<u32>>,
 }
 
 impl<T> Default for Dictionary<T> {
@@ -72,6 +84,7 @@ impl<T> Default for Dictionary<T> {
             ascending: true,
             last: u32::MAX,
             limit: MAX_ENTRIES,
+            origin: None,
         }
     }
 }
@@ -299,6 +312,18 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn absorb(&mut self, other: &Dictionary<T>) -> Result<Vec<u32>> {
+        if self.is_empty() {
+            // All of `other`, shared as it is (values, lookup table and origin).
+            if other.len() > self.limit as usize {
+                return Err(self.too_many());
+            }
+            *self = Dictionary {
+                limit: self.limit,
+                ..other.clone()
+            };
+            // In range: at most `limit` (a u32) values, checked above.
+            return Ok((0..other.len()).map(|i| i as u32).collect());
+        }
         let mut map = Vec::with_capacity(other.len());
         if self.ascending
             && other.ascending
@@ -311,6 +336,14 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             if start + other.len() > self.limit as usize {
                 return Err(self.too_many());
             }
+            self.origin = match (self.origin.take(), &other.origin) {
+                (Some(mut o), Some(t)) if Weak::ptr_eq(&o.source, &t.source) => {
+                    Arc::make_mut(&mut o.index).extend_from_slice(&t.index);
+                    Some(o)
+                }
+                (None, Some(t)) if self.values.is_empty() => Some(t.clone()),
+                _ => None,
+            };
             Arc::make_mut(&mut self.values).extend_from_slice(&other.values);
             // In range: checked against the limit (a u32) just above.
             map.extend((start..self.values.len()).map(|i| i as u32));
@@ -319,11 +352,51 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             }
             return Ok(map);
         }
+        if let Some(map) = self.absorb_by_origin(other)? {
+            return Ok(map);
+        }
         Arc::make_mut(&mut self.values).reserve(other.len());
         for value in other.values.iter() {
             map.push(self.intern_hashed(value)?);
         }
         Ok(map)
+    }
+
+    /// [`Dictionary::absorb`] of a dictionary whose values came from the same source as
+    /// these (two parts of one table): values found by their index in the source, through
+    /// an array, with no hashing. `None` when the origins differ.
+    fn absorb_by_origin(&mut self, other: &Dictionary<T>) -> Result<Option<Vec<u32>>> {
+        let (Some(mine), Some(theirs)) = (&self.origin, &other.origin) else {
+            return Ok(None);
+        };
+        if !Weak::ptr_eq(&mine.source, &theirs.source) {
+            return Ok(None);
+        }
+        let theirs = Arc::clone(&theirs.index);
+        let Some(&largest) = mine.index.iter().chain(theirs.iter()).max() else {
+            return Ok(Some(Vec::new()));
+        };
+        // Source index -> index here (`u32::MAX`: not here yet).
+        let mut here = vec![u32::MAX; largest as usize + 1];
+        for (i, &t) in mine.index.iter().enumerate() {
+            // In range: a dictionary holds at most u32::MAX values.
+            here[t as usize] = i as u32;
+        }
+        let mut origin = self.origin.take();
+        Arc::make_mut(&mut self.values).reserve(other.len());
+        let mut map = Vec::with_capacity(other.len());
+        for (value, &t) in other.values.iter().zip(theirs.iter()) {
+            let slot = &mut here[t as usize];
+            if *slot == u32::MAX {
+                *slot = self.push_distinct(value.clone())?;
+                if let Some(o) = &mut origin {
+                    Arc::make_mut(&mut o.index).push(t);
+                }
+            }
+            map.push(*slot);
+        }
+        self.origin = origin;
+        Ok(Some(map))
     }
 
     #[inline(never)]
@@ -384,6 +457,35 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
         self.push_new(value, None)
     }
 
+    /// Appends value `t` of `source`, known to be new here (as [`Dictionary::push_distinct`]),
+    /// and remembers where it came from while every value here came from `source`: parts
+    /// built from one table then [`Dictionary::absorb`] each other by index.
+    pub(crate) fn push_from(&mut self, source: &Dictionary<T>, t: u32) -> Result<u32> {
+        let Some(value) = source.values.get(t as usize) else {
+            return Err(Error::invalid(
+                "user",
+                format!(
+                    "no value with index {t} in a dictionary of {}",
+                    source.len()
+                ),
+            ));
+        };
+        let origin = match self.origin.take() {
+            Some(mut o) if std::ptr::eq(o.source.as_ptr(), Arc::as_ptr(&source.values)) => {
+                Arc::make_mut(&mut o.index).push(t);
+                Some(o)
+            }
+            None if self.values.is_empty() => Some(Origin {
+                source: Arc::downgrade(&source.values),
+                index: Arc::new(vec![t]),
+            }),
+            _ => None,
+        };
+        let index = self.push_distinct(value.clone())?;
+        self.origin = origin;
+        Ok(index)
+    }
+
     /// Indexes the values [`Dictionary::push_distinct`] appended.
     pub(crate) fn index_pending(&mut self) {
         if !self.ascending && self.table.len() < self.values.len() {
@@ -392,6 +494,7 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
     }
 
     fn push_new(&mut self, value: T, hash: Option<u64>) -> Result<u32> {
+        self.origin = None;
         let Ok(index) = u32::try_from(self.values.len()) else {
             return Err(self.too_many());
         };
@@ -591,6 +694,66 @@ mod tests {
         }
         assert_eq!(a.absorb(&c).unwrap(), [5, 1]);
         assert_eq!(a.values(), &[1, 2, 3, 4, 5, 9]);
+    }
+
+    fn part(source: &Dictionary<String>, take: &[u32]) -> Dictionary<String> {
+        let mut d = Dictionary::new();
+        for &t in take {
+            d.push_from(source, t).unwrap();
+        }
+        d
+    }
+
+    // Two parts of one source merge by their indices there, to what hashing gives: worked by
+    // hand, a = [a, e, d] and b = [d, c, a, b] make [a, e, d, c, b], b's values at 2, 3, 0, 4.
+    #[test]
+    fn parts_of_one_source_absorb_by_index_as_by_hash() {
+        let names = ["e", "b", "d", "a", "c"].map(String::from).to_vec();
+        let source = Dictionary::from_values(names).unwrap();
+        let mut a = part(&source, &[3, 0, 2]);
+        let b = part(&source, &[2, 4, 3, 1]);
+        assert!(a.origin.is_some() && b.origin.is_some());
+        let mut by_hash = Dictionary::new();
+        for v in ["a", "e", "d"] {
+            by_hash.intern(&v.to_string()).unwrap();
+        }
+        let mut b_by_hash = Dictionary::new();
+        for v in ["d", "c", "a", "b"] {
+            b_by_hash.intern(&v.to_string()).unwrap();
+        }
+        assert_eq!(a.absorb(&b).unwrap(), [2, 3, 0, 4]);
+        assert_eq!(by_hash.absorb(&b_by_hash).unwrap(), [2, 3, 0, 4]);
+        assert_eq!(a.values(), by_hash.values());
+        assert_eq!(a, by_hash);
+        // Still by index with a third part, and every value found by lookup afterwards.
+        assert_eq!(a.absorb(&part(&source, &[1, 0])).unwrap(), [4, 1]);
+        assert!(a.origin.as_ref().is_some_and(|o| o.index.len() == 5));
+        assert_eq!(a.get("c"), Some(3));
+        assert_eq!(a.intern(&"b".to_string()).unwrap(), 4);
+        assert_eq!(a.intern(&"z".to_string()).unwrap(), 5);
+        // A value from anywhere else ends the origin.
+        assert!(a.origin.is_none());
+        // An empty dictionary takes all of another, origin included.
+        let mut empty = Dictionary::new();
+        assert_eq!(empty.absorb(&b).unwrap(), [0, 1, 2, 3]);
+        assert!(empty.origin.is_some());
+    }
+
+    // Parts of two sources (even with equal values) merge by value, never by index.
+    #[test]
+    fn parts_of_other_sources_absorb_by_hash() {
+        let one = Dictionary::from_values(["x", "y"].map(String::from).to_vec()).unwrap();
+        let other = Dictionary::from_values(["y", "x"].map(String::from).to_vec()).unwrap();
+        let mut a = part(&one, &[0]);
+        let b = part(&other, &[1, 0]);
+        assert_eq!(a.absorb(&b).unwrap(), [0, 1]);
+        assert_eq!(a.values(), ["x", "y"]);
+        assert!(a.origin.is_none());
+        // Mixed sources in one dictionary: no origin from then on.
+        let mut mixed = part(&one, &[1]);
+        mixed.push_from(&other, 1).unwrap();
+        assert!(mixed.origin.is_none());
+        assert_eq!(mixed.values(), ["y", "x"]);
     }
 
     #[test]

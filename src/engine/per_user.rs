@@ -215,11 +215,11 @@ impl<U: Clone + Eq + Hash + Ord, S> PerUser<U, S> {
         Ok(index)
     }
 
-    /// Adds `user`, which the caller knows is not here yet, with `state`, without hashing
-    /// it ([`Dictionary::push_distinct`]): what [`super::TableUsers`] does for a summary that
+    /// Adds user `t` of `table`, which the caller knows is not here yet, with `state`, without
+    /// hashing it (`Dictionary::push_from`): what [`super::TableUsers`] does for a summary that
     /// was empty when a table's rows started coming.
-    pub(crate) fn push_new_user(&mut self, user: U, state: S) -> Result<u32> {
-        let index = self.users.push_distinct(user)?;
+    pub(crate) fn push_new_user(&mut self, table: &Dictionary<U>, t: u32, state: S) -> Result<u32> {
+        let index = self.users.push_from(table, t)?;
         super::pages::push(&mut self.states, state);
         Ok(index)
     }

@@ -212,10 +212,10 @@ impl<U: Clone + Eq + Hash + Ord, W: Copy> UserRows<U, W> {
         Ok(index)
     }
 
-    /// Adds `user`, which the caller knows is not here yet, without hashing it (see
+    /// Adds user `t` of `table`, which the caller knows is not here yet, without hashing it (see
     /// [`super::PerUser`]'s twin): its row starts as the template.
-    pub(crate) fn push_new_user(&mut self, user: U) -> Result<u32> {
-        let index = self.users.push_distinct(user)?;
+    pub(crate) fn push_new_user(&mut self, table: &Dictionary<U>, t: u32) -> Result<u32> {
+        let index = self.users.push_from(table, t)?;
         super::pages::reserve(&mut self.cells, self.template.len());
         self.cells.extend_from_slice(&self.template);
         Ok(index)

@@ -638,7 +638,8 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         let fresh = *self.fresh.get_or_insert_with(|| per_user.is_empty());
         if fresh {
             // Distinct table users are distinct values, none of them in the summary yet.
-            self.index_with(t, |id| per_user.push_new_user(id.clone(), new_state()))
+            let table = self.users;
+            self.index_at(t, |t| per_user.push_new_user(table, t, new_state()))
         } else {
             self.index_with(t, |id| per_user.index(id, new_state))
         }
@@ -669,7 +670,8 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
     pub fn index_rows<W: Copy>(&mut self, t: u32, rows: &mut super::UserRows<U, W>) -> Result<u32> {
         let fresh = *self.fresh.get_or_insert_with(|| rows.is_empty());
         if fresh {
-            self.index_with(t, |id| rows.push_new_user(id.clone()))
+            let table = self.users;
+            self.index_at(t, |t| rows.push_new_user(table, t))
         } else {
             self.index_with(t, |id| rows.index(id))
         }
@@ -696,10 +698,17 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
     /// ```
     #[inline]
     pub fn index_with(&mut self, t: u32, intern: impl FnOnce(&U) -> Result<u32>) -> Result<u32> {
+        let users = self.users;
+        self.index_at(t, |t| intern(&users.values()[t as usize]))
+    }
+
+    /// [`TableUsers::index_with`], `intern` given the table index on first sight.
+    #[inline]
+    fn index_at(&mut self, t: u32, intern: impl FnOnce(u32) -> Result<u32>) -> Result<u32> {
         match self.map.get_mut(t as usize) {
             Some(&mut i) if i != u32::MAX => Ok(i),
             Some(slot) => {
-                let i = intern(&self.users.values()[t as usize])?;
+                let i = intern(t)?;
                 *slot = i;
                 Ok(i)
             }
