@@ -562,9 +562,7 @@ where
             table.rows().skip(rows.start).take(rows.len()),
             |summary, row| {
                 users
-                    .index_with(row.user_index(), |id| {
-                        summary.customer(id).map(|i| i as u32)
-                    })
+                    .index(row.user_index(), &mut summary.customers, State::empty)
                     .map(|i| i as usize)
             },
         )
@@ -1011,7 +1009,8 @@ where
                 duration_holdout,
             });
         }
-        rows.sort_by(|a, b| a.user.cmp(&b.user));
+        // Each user once: an unstable sort gives the one order there is.
+        rows.sort_unstable_by(|a, b| a.user.cmp(&b.user));
         Ok(BtydReport {
             unit: self.unit,
             calibration_end: self.calibration_end,
