@@ -175,7 +175,7 @@ impl<U: fmt::Debug> fmt::Display for BtydReport<U> {
 }
 
 /// Purchase days kept inline before a customer's days move elsewhere.
-const INLINE_DAYS: usize = 5;
+const INLINE_DAYS: usize = 11;
 
 /// One customer's purchase days (calibration and holdout), unsorted, possibly repeated: a
 /// few inline; a whole run of one user's events (see [`Fold::observe_many`]) as a range of
