@@ -125,21 +125,54 @@ pub trait Fold<E>: Summary {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait FoldTable<U>: Summary {
-    /// Adds the rows `rows` of `table` (a range past the end stops at the end), in order.
+    /// Adds the rows of `part` of `table`, in order: the rows of its row range whose user
+    /// lies in its user range ([`crate::engine::TablePart`]).
     ///
     /// # Errors
     /// The first error [`Fold::observe`] would return on a row; the rows before it are
     /// observed, the failing one and those after it are not.
+    fn observe_part(
+        &mut self,
+        table: &crate::engine::EventTable<U>,
+        part: &crate::engine::TablePart,
+    ) -> Result<()>;
+
+    /// Whether parts of a table cut by user ([`crate::engine::TablePart::users`]), each
+    /// folded into an empty summary and merged in order, finish as the whole table's fold
+    /// does, users listed in the same order: so for a summary that takes a user at the
+    /// user's first row, or whose report does not depend on the order users came in.
+    /// [`fold_table_par`] splits such a summary's table by user, any other by rows. False
+    /// unless a summary says otherwise.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::fold::FoldTable;
+    /// use userops::rfm::RfmSummary;
+    /// let every_row = RfmSummary::<u8>::new(DateTime::UNIX_EPOCH);
+    /// assert!(FoldTable::<u8>::splits_by_user(&every_row));
+    /// // Payments only: a customer comes at the first payment, not at the first row.
+    /// assert!(!FoldTable::<u8>::splits_by_user(&every_row.payments_only(true)));
+    /// ```
+    fn splits_by_user(&self) -> bool {
+        false
+    }
+
+    /// Adds the rows `rows` of `table` (a range past the end stops at the end), in order.
+    ///
+    /// # Errors
+    /// As [`FoldTable::observe_part`].
     fn observe_rows(
         &mut self,
         table: &crate::engine::EventTable<U>,
         rows: std::ops::Range<usize>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.observe_part(table, &crate::engine::TablePart::rows(rows))
+    }
 
     /// Adds every row of `table`, in order.
     ///
     /// # Errors
-    /// As [`FoldTable::observe_rows`].
+    /// As [`FoldTable::observe_part`].
     fn observe_table(&mut self, table: &crate::engine::EventTable<U>) -> Result<()> {
         self.observe_rows(table, 0..table.len())
     }
@@ -174,14 +207,51 @@ where
     S: for<'a> Fold<crate::engine::Row<'a, U>>,
     U: Clone + Eq + std::hash::Hash + Ord + std::fmt::Debug,
 {
+    observe_part_as_events(summary, table, &crate::engine::TablePart::rows(rows))
+}
+
+/// [`FoldTable::observe_part`] for a summary that has no road of its own through the
+/// columns: [`observe_rows_as_events`] on the rows of `part`.
+///
+/// # Errors
+/// The first error [`Fold::observe`] returns on a row.
+///
+/// ```
+/// use chrono::DateTime;
+/// use userops::engine::{EventTable, TablePart};
+/// use userops::event::EventRecord;
+/// use userops::fold::{observe_part_as_events, Summary};
+/// use userops::ops::health::DailyActivity;
+///
+/// let table = EventTable::from_events([5_u8, 6].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+/// let mut days = DailyActivity::new(chrono::Utc);
+/// observe_part_as_events(&mut days, &table, &TablePart::users(1..2))?;
+/// assert_eq!(days.finish()?.users.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn observe_part_as_events<S, U>(
+    summary: &mut S,
+    table: &crate::engine::EventTable<U>,
+    part: &crate::engine::TablePart,
+) -> Result<()>
+where
+    S: for<'a> Fold<crate::engine::Row<'a, U>>,
+    U: Clone + Eq + std::hash::Hash + Ord + std::fmt::Debug,
+{
+    let rows = part.rows_in(table.len());
     for row in table.rows().skip(rows.start).take(rows.len()) {
-        summary.observe(&row)?;
+        if part.holds(row.user_index()) {
+            summary.observe(&row)?;
+        }
     }
     Ok(())
 }
 
-/// Splits the rows of `table` over all cores, folds each part into a clone of `empty` with
-/// [`FoldTable::observe_table`] and merges the parts (feature `parallel`).
+/// Splits `table` over all cores (by user where the summary and the table allow, so that no
+/// user's state is built twice: [`FoldTable::splits_by_user`],
+/// [`EventTable::parts`](crate::engine::EventTable::parts)), folds each part into
+/// a clone of `empty` with [`FoldTable::observe_part`] and merges the parts in order (feature
+/// `parallel`).
 ///
 /// # Errors
 /// The first error any part's fold or merge returns.
@@ -209,16 +279,16 @@ where
 {
     use rayon::prelude::*;
     let threads = rayon::current_num_threads().max(1);
-    let chunk = table.len().div_ceil(threads).max(4096);
-    let parts: Vec<std::ops::Range<usize>> = (0..table.len())
-        .step_by(chunk)
-        .map(|start| start..(start + chunk).min(table.len()))
-        .collect();
+    let parts = if empty.splits_by_user() {
+        table.parts(threads)
+    } else {
+        table.row_parts(threads)
+    };
     parts
         .into_par_iter()
-        .map(|rows| {
+        .map(|part| {
             let mut state = empty.clone();
-            state.observe_rows(table, rows)?;
+            state.observe_part(table, &part)?;
             Ok(state)
         })
         .try_reduce(
@@ -735,12 +805,12 @@ macro_rules! fold_table_by_rows {
             $($tz: chrono::TimeZone + PartialEq,)?
             Self: Summary,
         {
-            fn observe_rows(
+            fn observe_part(
                 &mut self,
                 table: &crate::engine::EventTable<U>,
-                rows: std::ops::Range<usize>,
+                part: &crate::engine::TablePart,
             ) -> Result<()> {
-                observe_rows_as_events(self, table, rows)
+                observe_part_as_events(self, table, part)
             }
         }
     )*};

@@ -2,11 +2,10 @@
 //! [`crate::correlation`], which both read a user's events as a sequence.
 
 use std::hash::Hash;
-use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Dictionary, EventTable, Grouped, NO_NAME, TableUsers, UserEvents};
+use crate::engine::{Dictionary, EventTable, Grouped, NO_NAME, TablePart, TableUsers, UserEvents};
 use crate::event::{Event, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::{Error, Result};
@@ -84,8 +83,8 @@ impl<E: Event> Fold<E> for JourneySummary<E::User> {
 }
 
 impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for JourneySummary<U> {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
+        let rows = part.rows_in(table.len());
         let map: Vec<u32> = table
             .names()
             .values()
@@ -98,6 +97,9 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for JourneySumma
             .zip(&table.at_column()[rows.clone()])
             .zip(&table.name_column()[rows]);
         for ((&t, &at), &name) in columns {
+            if !part.holds(t) {
+                continue;
+            }
             let Some(&code) = (name != NO_NAME).then(|| map.get(name as usize)).flatten() else {
                 self.events_unnamed += 1;
                 continue;

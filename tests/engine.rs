@@ -2,7 +2,7 @@
 //! built from, in time order as exports come, whole, in row ranges merged, and over all cores.
 
 use chrono::TimeDelta;
-use userops::engine::EventTable;
+use userops::engine::{EventTable, TablePart};
 use userops::fold::{FoldTable, fold};
 use userops::sample::{SampleConfig, SampleData, SampleEvent, generate};
 use userops::time::{Calendar, Interval, Zone};
@@ -86,6 +86,24 @@ fn same_by<S, V>(
     assert!(
         close(&view(merged.finish().unwrap()), &by_events),
         "merged row ranges differ"
+    );
+    // Parts cut by user (the table's indices are in first-seen order), merged in order, for
+    // a summary that says it can take them: users come out in the order of the whole fold
+    // (reports compared in order).
+    if !empty().splits_by_user() {
+        return;
+    }
+    let n = table.users().len() as u32;
+    let (a, b) = (n / 4, n / 2 + 3);
+    let mut merged = empty();
+    for users in [0..a, a..b, b..u32::MAX] {
+        let mut part = empty();
+        part.observe_part(table, &TablePart::users(users)).unwrap();
+        merged.merge(part).unwrap();
+    }
+    assert!(
+        close(&view(merged.finish().unwrap()), &by_events),
+        "merged user ranges differ"
     );
 }
 
@@ -277,5 +295,96 @@ mod user_events {
                 prop_assert_eq!(expected.user(u as usize), &want[..]);
             }
         }
+    }
+}
+
+mod parts {
+    use super::*;
+    use proptest::prelude::*;
+    use userops::event::EventRecord;
+    use userops::fold::Summary;
+    use userops::rfm::{Method, RfmSummary, ScoreParams};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        // Whatever the ids' pattern, `parts(n)` holds every row exactly once in at most `n`
+        // parts, and folding the parts and merging them in order scores every customer as
+        // the whole fold does, in the same order (n-tile ties broken by that order).
+        #[test]
+        fn parts_hold_every_row_once_and_fold_as_the_whole(
+            rows in 8_000_usize..30_000,
+            users in 1_u64..5_000,
+            skew in 0_u32..4,
+            n in 1_usize..6,
+            seed in any::<u64>(),
+        ) {
+            let mut rng = userops::sample::Rng::new(seed);
+            let t0 = chrono::DateTime::UNIX_EPOCH + TimeDelta::days(10_000);
+            let log: Vec<EventRecord<u64>> = (0..rows)
+                .map(|i| {
+                    // Skewed ids: low ids come far more often when `skew` is high.
+                    let mut u = rng.below(users);
+                    for _ in 0..skew {
+                        u = u.min(rng.below(users));
+                    }
+                    EventRecord::new(u * 31 + 7, t0 + TimeDelta::minutes(i as i64))
+                        .with_amount(rng.below(4) as f64)
+                })
+                .collect();
+            let table = EventTable::from_events(&log).unwrap();
+            let parts = table.parts(n);
+            prop_assert!(!parts.is_empty() && parts.len() <= n);
+            for (i, &u) in table.user_column().iter().enumerate() {
+                let holding = parts
+                    .iter()
+                    .filter(|p| p.holds(u) && p.rows_in(table.len()).contains(&i))
+                    .count();
+                prop_assert_eq!(holding, 1, "row {} held by {} parts", i, holding);
+            }
+            let as_of = t0 + TimeDelta::days(30);
+            let mut merged = RfmSummary::new(as_of);
+            for part in &parts {
+                let mut s = RfmSummary::new(as_of);
+                s.observe_part(&table, part).unwrap();
+                merged.merge(s).unwrap();
+            }
+            let whole = fold(RfmSummary::new(as_of), &log).unwrap();
+            prop_assert!(
+                close(&merged.clone().finish().unwrap(), &whole.clone().finish().unwrap()),
+                "merged parts' customers differ"
+            );
+            let scorer = ScoreParams::new(Method::Quantile).check().unwrap();
+            let (a, b) = (scorer.score_summary(merged).unwrap(), scorer.score_summary(whole).unwrap());
+            prop_assert_eq!(a.customers.len(), b.customers.len());
+            for (x, y) in a.customers.iter().zip(&b.customers) {
+                prop_assert_eq!((x.user, x.r, x.f, x.m), (y.user, y.r, y.f, y.m));
+            }
+        }
+    }
+
+    // A balanced split: 2 parts of a log where the first tenth of the users make half the
+    // rows still get about half the rows each.
+    #[test]
+    fn parts_by_user_share_rows_evenly() {
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        let log: Vec<EventRecord<u32>> = (0..100_000_u32)
+            .map(|i| {
+                let u = if i % 2 == 0 {
+                    i % 1_000
+                } else {
+                    1_000 + i % 9_000
+                };
+                EventRecord::new(u, t0 + TimeDelta::seconds(i64::from(i)))
+            })
+            .collect();
+        let table = EventTable::from_events(&log).unwrap();
+        let parts = table.parts(2);
+        assert_eq!(parts.len(), 2);
+        for p in &parts {
+            let rows = table.user_column().iter().filter(|&&u| p.holds(u)).count();
+            assert!((45_000..=55_000).contains(&rows), "{rows} rows in {p:?}");
+        }
+        // A split by user, not by rows: each part holds every row of its users.
+        assert_eq!(parts[0].rows_in(table.len()), 0..100_000);
     }
 }

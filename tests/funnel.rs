@@ -646,10 +646,21 @@ proptest! {
         prop_assert_eq!(whole.report(), by_events.report());
         prop_assert_eq!(whole.trend(&day), by_events.trend(&day));
         let cut = cut.min(table.len());
-        let mut parts = FunnelSummary::new(spec);
+        let mut parts = FunnelSummary::new(spec.clone());
         parts.observe_rows(&table, 0..cut).unwrap();
         parts.observe_rows(&table, cut..table.len()).unwrap();
         prop_assert_eq!(parts.finish().unwrap().report(), by_events.report());
+        // Two parts cut by user, each a fresh summary sharing the table's users, merged.
+        let u = (cut as u32).min(table.users().len() as u32);
+        let mut merged = FunnelSummary::new(spec.clone());
+        for users in [0..u, u..u32::MAX] {
+            let mut part = FunnelSummary::new(spec.clone());
+            part.observe_part(&table, &userops::engine::TablePart::users(users)).unwrap();
+            merged.merge(part).unwrap();
+        }
+        let merged = merged.finish().unwrap();
+        prop_assert_eq!(merged.report(), by_events.report());
+        prop_assert_eq!(merged.trend(&day), by_events.trend(&day));
     }
 
     // The same laws for a breakdown under each attribution.

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::journeys::Journeys;
-use crate::engine::{Dictionary, EventTable, TableUsers};
+use crate::engine::{Dictionary, EventTable, TablePart, TableUsers};
 use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::{Error, Result};
@@ -443,8 +443,8 @@ impl<E: Event> Fold<E> for JourneySummary<E::User> {
 }
 
 impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for JourneySummary<U> {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: std::ops::Range<usize>) -> Result<()> {
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
+        let rows = part.rows_in(table.len());
         // What each of the table's event names is, decided once per name.
         let names = table.names().values();
         let mut kinds: Vec<Option<u32>> = Vec::with_capacity(names.len());
@@ -470,6 +470,9 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for JourneySummary<U>
             .zip(&table.amount_column()[rows.clone()])
             .zip(&table.name_column()[rows.clone()]);
         for (i, (((&user, &at), &amount), &name)) in columns.enumerate() {
+            if !part.holds(user) {
+                continue;
+            }
             if !amount.is_finite() {
                 // The event road refuses any event with such an amount; it names the user.
                 let row = table.row(rows.start + i).ok_or(Error::Empty("table row"))?;

@@ -324,6 +324,10 @@ impl<T: Clone + Eq + Hash + Ord> Dictionary<T> {
             // In range: at most `limit` (a u32) values, checked above.
             return Ok((0..other.len()).map(|i| i as u32).collect());
         }
+        if Arc::ptr_eq(&self.values, &other.values) {
+            // The same values, shared (two parts of one table's users): the same indices.
+            return Ok((0..other.len()).map(|i| i as u32).collect());
+        }
         let mut map = Vec::with_capacity(other.len());
         if self.ascending
             && other.ascending

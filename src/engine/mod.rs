@@ -26,7 +26,13 @@
 //!   dictionary of strings takes three), a batch of rows at a time with the slots ahead
 //!   prefetched; new users are appended unhashed and the dictionary's own table is built
 //!   once at the end. A summary that is empty when a table's rows come takes the table's
-//!   users the same way ([`TableUsers`]).
+//!   users the same way ([`TableUsers`]): while they come in table order, a user's summary
+//!   index is the table's less the first one's, with no map, and the state of the user 16
+//!   rows on is fetched ahead.
+//! * [`TablePart`] — the rows one thread folds ([`EventTable::parts`]): a range of users
+//!   when the table numbers users in the order of their first rows (then no user's state is
+//!   built twice, and parts merged in order list users as the whole fold does), a range of
+//!   rows otherwise.
 //!
 //! Memory hints (huge pages for big fresh vectors, prefetch of the event ahead) live here too,
 //! and only here.
@@ -58,7 +64,7 @@ pub use dictionary::{Dictionary, MAX_ENTRIES};
 pub use per_user::PerUser;
 pub(crate) use rows::RowParts;
 pub use rows::UserRows;
-pub use table::{EventTable, NO_NAME, Row, TableUsers};
+pub use table::{EventTable, NO_NAME, Row, TablePart, TableUsers};
 pub(crate) use text_ids::{FULL, Key as IdKey, KeyHasher, TextIds};
 pub use user_events::{Grouped, UserEvents};
 

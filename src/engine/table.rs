@@ -12,6 +12,8 @@ use crate::event::Event;
 
 /// The marker for "no event name" in [`EventTable::name_column`].
 pub const NO_NAME: u32 = u32::MAX;
+/// The fewest rows a part of a parallel fold gets ([`EventTable::parts`]).
+const MIN_PART_ROWS: usize = 4096;
 /// The marker for "no value" in the duration column.
 const NO_DURATION: i64 = i64::MIN;
 
@@ -56,6 +58,13 @@ pub struct EventTable<U> {
     amount: Vec<f64>,
     name: Vec<u32>,
     duration: Vec<i64>,
+    /// The distinct users seen in the rows so far, while `first_seen_order` holds.
+    seen: u32,
+    /// Whether every user's index was given in the order of the user's first row (user 0
+    /// in the first row, user 1 next new, and so on): then a range of user indices is a
+    /// range of first sightings, and parts cut by user merge back into the order a fold of
+    /// the whole gives ([`EventTable::parts`]).
+    first_seen_order: bool,
 }
 
 impl<U> Default for EventTable<U> {
@@ -68,6 +77,8 @@ impl<U> Default for EventTable<U> {
             amount: Vec::new(),
             name: Vec::new(),
             duration: Vec::new(),
+            seen: 0,
+            first_seen_order: true,
         }
     }
 }
@@ -181,6 +192,96 @@ impl<U> EventTable<U> {
     #[must_use]
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, U>> + Clone {
         (0..self.len()).map(move |i| Row { table: self, i })
+    }
+
+    /// How a fold on `n` threads splits this table: at most `n` parts, which together hold
+    /// every row once.
+    ///
+    /// When the table's users got their indices in the order of their first rows (always so
+    /// for a table filled row by row, as [`EventTable::push`] and the readers fill it), the
+    /// parts are ranges of users, each with about as many rows: each part then holds all of
+    /// its users' rows, no user's state is built twice, and parts merged in order list the
+    /// users as a fold of the whole does. Otherwise they are ranges of rows. A table of
+    /// fewer than 8,192 rows is one part.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::event::EventRecord;
+    /// let log = (0..20_000_u32).map(|i| EventRecord::<u32>::new(i % 1000, DateTime::UNIX_EPOCH));
+    /// let table = userops::engine::EventTable::from_events(log)?;
+    /// let parts = table.parts(2);
+    /// assert_eq!(parts.len(), 2);
+    /// // Every row in exactly one part.
+    /// let rows_of = |p: &userops::engine::TablePart| table.user_column().iter().filter(|&&u| p.holds(u)).count();
+    /// assert_eq!(parts.iter().map(rows_of).sum::<usize>(), 20_000);
+    /// assert!(parts.iter().all(|p| rows_of(p) > 9_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn parts(&self, n: usize) -> Vec<TablePart> {
+        let len = self.len();
+        let n = n.clamp(1, (len / MIN_PART_ROWS).max(1));
+        if n == 1 {
+            return vec![TablePart::rows(0..len)];
+        }
+        if !self.first_seen_order || self.seen < 2 {
+            return self.row_parts(n);
+        }
+        // Rows per range of users, from a sample of rows spread over the table.
+        const BUCKETS: u64 = 4096;
+        let users = u64::from(self.seen);
+        let bucket = |u: u32| (u64::from(u) * BUCKETS / users).min(BUCKETS - 1) as usize;
+        let mut counts = vec![0_u64; BUCKETS as usize];
+        let stride = (len / (1 << 16)).max(1);
+        for &u in self.user.iter().step_by(stride) {
+            counts[bucket(u)] += 1;
+        }
+        let sampled: u64 = counts.iter().sum();
+        // The first user of bucket b: the least u with u * BUCKETS / users >= b.
+        let first_of = |b: u64| u32::try_from((b * users).div_ceil(BUCKETS)).unwrap_or(u32::MAX);
+        let mut parts = Vec::with_capacity(n);
+        let (mut start, mut so_far, mut k) = (0_u32, 0_u64, 1_u64);
+        for (b, &c) in counts.iter().enumerate() {
+            so_far += c;
+            if k < n as u64 && so_far * n as u64 >= sampled * k {
+                let end = first_of(b as u64 + 1);
+                if end > start {
+                    parts.push(TablePart::users(start..end));
+                    start = end;
+                }
+                k += 1;
+            }
+        }
+        parts.push(TablePart::users(start..u32::MAX));
+        parts
+    }
+
+    /// At most `n` ranges of rows, of about equal length, which together hold every row
+    /// once: how a fold on `n` threads splits a table for a summary that cannot take parts
+    /// cut by user. A table of fewer than 8,192 rows is one part.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::event::EventRecord;
+    /// let log = (0..10_000_u32).map(|i| EventRecord::<u32>::new(i % 7, DateTime::UNIX_EPOCH));
+    /// let table = userops::engine::EventTable::from_events(log)?;
+    /// let parts = table.row_parts(2);
+    /// assert_eq!((parts[0].rows_in(10_000), parts[1].rows_in(10_000)), (0..5_000, 5_000..10_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn row_parts(&self, n: usize) -> Vec<TablePart> {
+        let len = self.len();
+        let n = n.clamp(1, (len / MIN_PART_ROWS).max(1));
+        let chunk = len.div_ceil(n).max(1);
+        let mut parts: Vec<TablePart> = (0..len)
+            .step_by(chunk)
+            .map(|start| TablePart::rows(start..(start + chunk).min(len)))
+            .collect();
+        if parts.is_empty() {
+            parts.push(TablePart::rows(0..0));
+        }
+        parts
     }
 
     /// Room for `additional` more rows.
@@ -350,11 +451,22 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
     ) {
         debug_assert!((user as usize) < self.users.len());
         debug_assert!(crate::time::micros_supported(at));
+        self.note_user(user);
         self.user.push(user);
         self.at.push(at);
         self.amount.push(amount);
         self.name.push(name.unwrap_or(NO_NAME));
         self.push_duration(duration.unwrap_or(NO_DURATION));
+    }
+
+    /// Keeps [`EventTable::parts`]' knowledge of the order users first came in.
+    #[inline]
+    fn note_user(&mut self, user: u32) {
+        if user == self.seen {
+            self.seen = self.seen.saturating_add(1);
+        } else if user > self.seen {
+            self.first_seen_order = false;
+        }
     }
 
     /// The duration of the row just pushed. The column stays empty while no row has a
@@ -383,12 +495,91 @@ impl<U: Clone + Eq + Hash + Ord> EventTable<U> {
         Q: Hash + Eq + Ord + ToOwned<Owned = U> + ?Sized,
     {
         let user = self.users.intern_ref(user)?;
+        self.note_user(user);
         self.user.push(user);
         self.at.push(at);
         self.amount.push(amount);
         self.name.push(name);
         self.push_duration(duration);
         Ok(())
+    }
+}
+
+/// The share of an [`EventTable`] one part of a fold takes ([`EventTable::parts`]): a range
+/// of rows, and of those only the rows whose user's index in the table lies in a range of
+/// users. A summary's [`crate::fold::FoldTable::observe_part`] folds exactly these rows, in
+/// order.
+///
+/// ```
+/// use userops::engine::TablePart;
+/// let first_rows = TablePart::rows(0..100);
+/// assert!(first_rows.holds(7) && first_rows.holds(1_000_000));
+/// let some_users = TablePart::users(10..20);
+/// assert!(some_users.holds(10) && !some_users.holds(20));
+/// assert_eq!(some_users.rows_in(50), 0..50);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablePart {
+    rows: std::ops::Range<usize>,
+    users: std::ops::Range<u32>,
+}
+
+impl TablePart {
+    /// The rows `rows`, every user's.
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::TablePart::rows(3..5).rows_in(4), 3..4);
+    /// ```
+    #[must_use]
+    pub fn rows(rows: std::ops::Range<usize>) -> Self {
+        TablePart {
+            rows,
+            users: 0..u32::MAX,
+        }
+    }
+
+    /// Every row of the users whose table index lies in `users`.
+    ///
+    /// ```
+    /// assert!(userops::engine::TablePart::users(0..1).holds(0));
+    /// ```
+    #[must_use]
+    pub fn users(users: std::ops::Range<u32>) -> Self {
+        TablePart {
+            rows: 0..usize::MAX,
+            users,
+        }
+    }
+
+    /// The part's rows in a table of `len` rows (a range past the end stops at the end).
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::TablePart::rows(8..20).rows_in(10), 8..10);
+    /// ```
+    #[must_use]
+    pub fn rows_in(&self, len: usize) -> std::ops::Range<usize> {
+        self.rows.start.min(len)..self.rows.end.min(len)
+    }
+
+    /// The range of table user indices whose rows the part holds.
+    ///
+    /// ```
+    /// assert_eq!(userops::engine::TablePart::users(2..9).user_range(), 2..9);
+    /// ```
+    #[must_use]
+    pub fn user_range(&self) -> std::ops::Range<u32> {
+        self.users.clone()
+    }
+
+    /// Whether the part holds the rows of table user `user` (its rows in range).
+    ///
+    /// ```
+    /// assert!(!userops::engine::TablePart::users(2..9).holds(1));
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn holds(&self, user: u32) -> bool {
+        self.users.contains(&user)
     }
 }
 
@@ -561,6 +752,31 @@ mod tests {
     }
 
     #[test]
+    fn users_out_of_table_order_leave_the_dense_road_and_keep_their_indices() {
+        use crate::engine::PerUser;
+        let at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let ids = ["c", "a", "b", "d"];
+        let table = EventTable::from_events(ids.iter().map(|u| EventRecord::<String>::new(*u, at)))
+            .unwrap();
+        // Table users 1, 2 in order (dense from 1), then 0 (before the first), 3, and again.
+        let mut per_user = PerUser::<String, u32>::new();
+        let mut users = TableUsers::new(&table);
+        let got: Vec<u32> = [1, 2, 1, 0, 3, 2, 0]
+            .iter()
+            .map(|&t| users.index(t, &mut per_user, || 0).unwrap())
+            .collect();
+        assert_eq!(got, [0, 1, 0, 2, 3, 1, 2]);
+        assert_eq!(per_user.users().values(), ["a", "b", "c", "d"]);
+        assert!(users.index(4, &mut per_user, || 0).is_err());
+        // An index past the table's users on the dense road is refused too.
+        let mut fresh = PerUser::<String, u32>::new();
+        let mut users = TableUsers::new(&table);
+        assert_eq!(users.index(3, &mut fresh, || 0).unwrap(), 0);
+        assert!(users.index(4, &mut fresh, || 0).is_err());
+        assert_eq!(users.index(3, &mut fresh, || 0).unwrap(), 0);
+    }
+
+    #[test]
     fn bad_parts_are_refused() {
         let mut t = EventTable::<u8>::new();
         assert!(t.push_parts(&1, i64::MAX, 0.0, None, None).is_err());
@@ -593,12 +809,24 @@ mod tests {
 #[derive(Debug)]
 pub struct TableUsers<'t, U> {
     users: &'t Dictionary<U>,
-    /// Table user index → summary index (`u32::MAX`: not seen yet).
+    /// Table user index → summary index (`u32::MAX`: not seen yet); empty while `dense`.
     map: Vec<u32>,
     /// Whether the summary held no user when the first row came (`None` before it): then
     /// every table user first seen here is new to it too, and is added without a lookup.
     fresh: Option<bool>,
+    /// Whether every user so far came in table order from `lo`, into a fresh summary: table
+    /// user `lo + k` is then the summary's user `k`, with no map to read (the common case: a
+    /// table filled row by row numbers its users in the order of their first rows).
+    dense: bool,
+    lo: u32,
+    /// The users taken on the dense road: table users `lo..lo + count`.
+    count: u32,
+    /// The table's user column, for [`TableUsers::index_row`].
+    column: &'t [u32],
 }
+
+/// How many rows ahead [`TableUsers::index_row`] asks for a user's state.
+const AHEAD_ROWS: usize = 16;
 
 impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
     /// A bridge for the rows of `table`, nothing looked up yet.
@@ -611,9 +839,112 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
     pub fn new(table: &'t EventTable<U>) -> Self {
         TableUsers {
             users: &table.users,
-            map: vec![u32::MAX; table.users.len()],
+            map: Vec::new(),
             fresh: None,
+            dense: true,
+            lo: 0,
+            count: 0,
+            column: &table.user,
         }
+    }
+
+    /// [`TableUsers::index`] for the user of row `row`; on the way, the state of the user
+    /// 16 rows on starts coming into the cache (a hint, no effect on any
+    /// result): in a log in time order, each row's state is a cache miss, and this lets
+    /// several be fetched at once.
+    ///
+    /// # Errors
+    /// As [`TableUsers::index`]; [`crate::Error::InvalidParameter`] for a row the table does
+    /// not have.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::engine::{EventTable, PerUser, TableUsers};
+    /// use userops::event::EventRecord;
+    /// let table = EventTable::from_events([5_u8, 2, 5].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+    /// let mut counts = PerUser::<u8, u32>::new();
+    /// let mut users = TableUsers::new(&table);
+    /// for row in 0..table.len() {
+    ///     let i = users.index_row(row, &mut counts, || 0)?;
+    ///     counts.states_mut()[i as usize] += 1;
+    /// }
+    /// assert_eq!(counts.states(), &[2, 1]);
+    /// assert!(users.index_row(3, &mut counts, || 0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn index_row<S>(
+        &mut self,
+        row: usize,
+        per_user: &mut super::PerUser<U, S>,
+        new_state: impl FnOnce() -> S,
+    ) -> Result<u32> {
+        let t = self.user_of(row)?;
+        if let Some(k) = self.dense_ahead(row) {
+            if let Some(state) = per_user.states().get(k) {
+                userops_prefetch::prefetch(state);
+            }
+        }
+        self.index(t, per_user, new_state)
+    }
+
+    /// [`TableUsers::index_rows`] for the user of row `row`, the row of the user
+    /// 16 rows on prefetched as [`TableUsers::index_row`] does.
+    ///
+    /// # Errors
+    /// As [`TableUsers::index_rows`]; [`crate::Error::InvalidParameter`] for a row the table
+    /// does not have.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::engine::{EventTable, TableUsers, UserRows};
+    /// use userops::event::EventRecord;
+    /// let table = EventTable::from_events([5_u8, 5, 2].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+    /// let mut rows = UserRows::<u8, u32>::new(vec![0]);
+    /// let mut users = TableUsers::new(&table);
+    /// for row in 0..table.len() {
+    ///     let i = users.index_rows_at(row, &mut rows)?;
+    ///     rows.row_mut(i)[0] += 1;
+    /// }
+    /// assert_eq!(rows.cells(), &[2, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn index_rows_at<W: Copy>(
+        &mut self,
+        row: usize,
+        rows: &mut super::UserRows<U, W>,
+    ) -> Result<u32> {
+        let t = self.user_of(row)?;
+        if let Some(k) = self.dense_ahead(row) {
+            if let Some(cell) = rows.cells().get(k.saturating_mul(rows.stride())) {
+                userops_prefetch::prefetch(cell);
+            }
+        }
+        self.index_rows(t, rows)
+    }
+
+    /// The table user of row `row`.
+    #[inline]
+    fn user_of(&self, row: usize) -> Result<u32> {
+        match self.column.get(row) {
+            Some(&t) => Ok(t),
+            None => Err(crate::Error::invalid(
+                "row",
+                format!("no row {row} in this table of {} rows", self.column.len()),
+            )),
+        }
+    }
+
+    /// On the dense road, the summary index of the user `AHEAD_ROWS` rows after `row`
+    /// (perhaps past the summary's users: the caller checks).
+    #[inline]
+    fn dense_ahead(&self, row: usize) -> Option<usize> {
+        if !self.dense {
+            return None;
+        }
+        let t = *self.column.get(row.wrapping_add(AHEAD_ROWS))?;
+        Some(t.wrapping_sub(self.lo) as usize)
     }
 
     /// The summary index of table user `t`, interned into `per_user` (its state made by
@@ -639,7 +970,8 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         if fresh {
             // Distinct table users are distinct values, none of them in the summary yet.
             let table = self.users;
-            self.index_at(t, |t| per_user.push_new_user(table, t, new_state()))
+            let len = per_user.len();
+            self.index_fresh(t, len, |t| per_user.push_new_user(table, t, new_state()))
         } else {
             self.index_with(t, |id| per_user.index(id, new_state))
         }
@@ -671,7 +1003,8 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         let fresh = *self.fresh.get_or_insert_with(|| rows.is_empty());
         if fresh {
             let table = self.users;
-            self.index_at(t, |t| rows.push_new_user(table, t))
+            let len = rows.len();
+            self.index_fresh(t, len, |t| rows.push_new_user(table, t))
         } else {
             self.index_with(t, |id| rows.index(id))
         }
@@ -702,9 +1035,65 @@ impl<'t, U: Clone + Eq + Hash + Ord> TableUsers<'t, U> {
         self.index_at(t, |t| intern(&users.values()[t as usize]))
     }
 
+    /// [`TableUsers::index_at`] for a fresh summary of `len` users, which `intern` appends
+    /// to: while users come in table order, their summary index is their table index less
+    /// the first one's, with no map.
+    #[inline]
+    fn index_fresh(
+        &mut self,
+        t: u32,
+        len: usize,
+        intern: impl FnOnce(u32) -> Result<u32>,
+    ) -> Result<u32> {
+        if self.dense {
+            if self.count == 0 {
+                self.lo = t;
+            }
+            let k = t.wrapping_sub(self.lo);
+            if k < self.count {
+                return Ok(k);
+            }
+            if k == self.count && len == k as usize && (t as usize) < self.users.len() {
+                let i = intern(t)?;
+                if i == k {
+                    self.count += 1;
+                    return Ok(i);
+                }
+                // Appended elsewhere than at the end: no longer dense.
+                self.leave_dense();
+                self.map[t as usize] = i;
+                return Ok(i);
+            }
+            self.leave_dense();
+        }
+        self.index_at(t, intern)
+    }
+
+    /// From the dense road to the map: the map made, holding the users seen so far.
+    #[cold]
+    #[inline(never)]
+    fn leave_dense(&mut self) {
+        self.dense = false;
+        self.map = vec![u32::MAX; self.users.len()];
+        let lo = self.lo as usize;
+        for (k, slot) in self
+            .map
+            .iter_mut()
+            .skip(lo)
+            .take(self.count as usize)
+            .enumerate()
+        {
+            // At most `count` users, a `u32`.
+            *slot = k as u32;
+        }
+    }
+
     /// [`TableUsers::index_with`], `intern` given the table index on first sight.
     #[inline]
     fn index_at(&mut self, t: u32, intern: impl FnOnce(u32) -> Result<u32>) -> Result<u32> {
+        if self.dense {
+            self.leave_dense();
+        }
         match self.map.get_mut(t as usize) {
             Some(&mut i) if i != u32::MAX => Ok(i),
             Some(slot) => {

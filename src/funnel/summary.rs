@@ -2,15 +2,14 @@
 //! strict funnel), kept with the steps they match.
 
 use std::hash::Hash;
-use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use super::model::FunnelOutcomes;
 use super::params::{Breakdown, FunnelSpec, StepMatch};
-use crate::engine::{Dictionary, EventTable, TableUsers, UserEvents};
+use crate::engine::{Dictionary, EventTable, TablePart, TableUsers, UserEvents};
 use crate::event::{Event, checked_at};
-use crate::fold::{Fold, FoldTable, Summary, observe_rows_as_events};
+use crate::fold::{Fold, FoldTable, Summary, observe_part_as_events};
 use crate::{Error, Result};
 
 /// Bit of an event's code: it matches exclusion `i` (bits 16 to 23).
@@ -181,7 +180,7 @@ impl<E: Event> Fold<E> for FunnelSummary<E::User> {
 }
 
 impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummary<U> {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
         let by_name = self
             .spec
             .steps
@@ -190,9 +189,9 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
             .all(|s| s.matches_name(None).is_some());
         if !by_name {
             // A predicate needs the whole event: each row as an event.
-            return observe_rows_as_events(self, table, rows);
+            return observe_part_as_events(self, table, part);
         }
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        let rows = part.rows_in(table.len());
         // Each of the table's names as a code, worked out once (a table row has no
         // properties, so no breakdown value).
         // 0 for a name whose events are not kept (a kept event's code is never 0).
@@ -233,14 +232,25 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for FunnelSummar
                 &table.at_column()[rows.clone()],
                 &table.name_column()[rows.clone()],
             );
+            let mut other_users = 0;
+            for &u in user {
+                other_users += u64::from(!part.holds(u));
+            }
             self.events = UserEvents::grouped_by_user(table.users().clone(), user, |i| {
-                kept(name[i], at[i]).map(|c| (at[i], c))
+                if part.holds(user[i]) {
+                    kept(name[i], at[i]).map(|c| (at[i], c))
+                } else {
+                    None
+                }
             })?;
-            self.events_unmatched += (rows.len() - self.events.len()) as u64;
+            self.events_unmatched += rows.len() as u64 - other_users - self.events.len() as u64;
             return Ok(());
         }
         let mut users = TableUsers::new(table);
         for ((&t, &at), &name) in columns() {
+            if !part.holds(t) {
+                continue;
+            }
             let Some(c) = kept(name, at) else {
                 self.events_unmatched += 1;
                 continue;

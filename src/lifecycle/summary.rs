@@ -1,12 +1,11 @@
 //! The lifecycle fold: one activity bitmask per user over a window of calendar periods.
 
 use std::hash::Hash;
-use std::ops::Range;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EventTable, RowParts, TableUsers, UserRows};
+use crate::engine::{EventTable, RowParts, TablePart, TableUsers, UserRows};
 use crate::event::{Event, UserAttribute, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::{Calendar, NamedZone, Period, PeriodGrid, Zone};
@@ -291,16 +290,24 @@ where
     U: Clone + Eq + Hash + Ord + std::fmt::Debug,
     Tz: TimeZone + PartialEq,
 {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+    /// Every row's user is taken, at the user's first row.
+    fn splits_by_user(&self) -> bool {
+        true
+    }
+
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
+        let rows = part.rows_in(table.len());
         let mut users = TableUsers::new(table);
         let columns = table.user_column()[rows.clone()]
             .iter()
-            .zip(&table.at_column()[rows]);
-        for (&t, &micros) in columns {
+            .zip(&table.at_column()[rows.clone()]);
+        for (i, (&t, &micros)) in columns.enumerate() {
+            if !part.holds(t) {
+                continue;
+            }
             // The table holds supported instants only (checked when each row was pushed).
             let at = DateTime::from_timestamp_micros(micros).unwrap_or_default();
-            let user = users.index_rows(t, &mut self.activity)?;
+            let user = users.index_rows_at(rows.start + i, &mut self.activity)?;
             self.observe_user(user, at);
         }
         Ok(())

@@ -3,13 +3,12 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Customer, TimeUnit};
-use crate::engine::{EventTable, PerUser, TableUsers};
+use crate::engine::{EventTable, PerUser, TablePart, TableUsers};
 use crate::engine::{Projection, Scale, reserve_column};
 use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
@@ -544,9 +543,11 @@ where
     /// while the run is added, and the days of a customer first seen in the run stored in
     /// the shared arena (no allocation per customer).
     fn observe_many(&mut self, events: &[E]) -> Result<()> {
-        self.fold_runs(events.iter(), |summary, event| {
-            summary.customer(event.user())
-        })
+        self.fold_runs(
+            events.iter(),
+            |_| true,
+            |summary, event| summary.customer(event.user()),
+        )
     }
 }
 
@@ -555,11 +556,17 @@ where
     U: Clone + Eq + Hash + Ord + fmt::Debug,
     Tz: TimeZone + PartialEq,
 {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+    /// The report lists customers sorted by id, whatever order they came in.
+    fn splits_by_user(&self) -> bool {
+        true
+    }
+
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
+        let rows = part.rows_in(table.len());
         let mut users = TableUsers::new(table);
         self.fold_runs(
             table.rows().skip(rows.start).take(rows.len()),
+            |row| part.holds(row.user_index()),
             |summary, row| {
                 users
                     .index(row.user_index(), &mut summary.customers, State::empty)
@@ -575,6 +582,7 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug, Tz: TimeZone + PartialEq> BtydSumm
     fn fold_runs<E: Event<User = U>>(
         &mut self,
         events: impl ExactSizeIterator<Item = E>,
+        keep: impl Fn(&E) -> bool,
         mut customer: impl FnMut(&mut Self, &E) -> Result<usize>,
     ) -> Result<()> {
         let mut run: Option<Run> = None;
@@ -584,6 +592,9 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug, Tz: TimeZone + PartialEq> BtydSumm
         for (k, event) in events.enumerate() {
             if let Some(scale) = projection.due(total - k) {
                 self.reserve_projected(scale);
+            }
+            if !keep(&event) {
+                continue;
             }
             let purchase = match self.classify(&event) {
                 Class::Purchase(purchase) => purchase,

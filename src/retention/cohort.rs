@@ -2,14 +2,13 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::bits::{self, LastPeriod, words_for};
 use super::params::{RetentionMode, RetentionSpec};
-use crate::engine::{EventTable, NO_NAME, RowParts, TableUsers, UserRows};
+use crate::engine::{EventTable, NO_NAME, RowParts, TablePart, TableUsers, UserRows};
 use crate::event::{Event, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::Interval;
@@ -217,8 +216,13 @@ impl<U: Clone + Eq + Hash + Ord> RetentionSummary<U> {
 }
 
 impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for RetentionSummary<U> {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+    /// The report counts users per cohort and period: the order users came in is not in it.
+    fn splits_by_user(&self) -> bool {
+        true
+    }
+
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
+        let rows = part.rows_in(table.len());
         // Whether each of the table's event names starts or returns, worked out once.
         let (start, ret) = (&self.spec.start, &self.spec.ret);
         let kinds: Vec<(bool, bool)> = table
@@ -232,8 +236,11 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for RetentionSum
         let columns = table.user_column()[rows.clone()]
             .iter()
             .zip(&table.at_column()[rows.clone()])
-            .zip(&table.name_column()[rows]);
-        for ((&t, &micros), &name) in columns {
+            .zip(&table.name_column()[rows.clone()]);
+        for (i, ((&t, &micros), &name)) in columns.enumerate() {
+            if !part.holds(t) {
+                continue;
+            }
             let (is_start, is_return) = match name {
                 NO_NAME => unnamed,
                 i => kinds.get(i as usize).copied().unwrap_or(unnamed),
@@ -244,7 +251,8 @@ impl<U: Clone + Eq + Hash + Ord + std::fmt::Debug> FoldTable<U> for RetentionSum
             }
             // Milliseconds as `DateTime::timestamp_millis` gives them (towards the past).
             let ms = micros.div_euclid(1000);
-            self.observe_matched(ms, is_start, is_return, |rows| users.index_rows(t, rows))?;
+            let row = rows.start + i;
+            self.observe_matched(ms, is_start, is_return, |r| users.index_rows_at(row, r))?;
         }
         Ok(())
     }

@@ -4,12 +4,11 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::Hash;
-use std::ops::Range;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EventTable, PerUser, TableUsers};
+use crate::engine::{EventTable, PerUser, TablePart, TableUsers};
 use crate::event::{Event, checked_amount, checked_at};
 use crate::fold::{Fold, FoldTable, Summary};
 use crate::time::Zone;
@@ -307,12 +306,17 @@ where
 }
 
 impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
-    fn observe_rows(&mut self, table: &EventTable<U>, rows: Range<usize>) -> Result<()> {
+    /// A customer comes at the first row, unless only payments count.
+    fn splits_by_user(&self) -> bool {
+        !self.payments_only
+    }
+
+    fn observe_part(&mut self, table: &EventTable<U>, part: &TablePart) -> Result<()> {
         if self.day_zone.is_some() {
             // Distinct days need the local date of every purchase: the plain road.
-            return crate::fold::observe_rows_as_events(self, table, rows);
+            return crate::fold::observe_part_as_events(self, table, part);
         }
-        let rows = rows.start.min(table.len())..rows.end.min(table.len());
+        let rows = part.rows_in(table.len());
         let as_of_micros = self.as_of.timestamp_micros();
         let mut users = TableUsers::new(table);
         let columns = table.user_column()[rows.clone()]
@@ -320,7 +324,7 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
             .zip(&table.at_column()[rows.clone()])
             .zip(&table.amount_column()[rows.clone()]);
         for (i, ((&user, &at), &amount)) in columns.enumerate() {
-            if self.payments_only && amount == 0.0 {
+            if !part.holds(user) || (self.payments_only && amount == 0.0) {
                 continue;
             }
             if !amount.is_finite() || at > as_of_micros {
@@ -331,7 +335,8 @@ impl<U: Clone + Eq + Hash + Ord + fmt::Debug> FoldTable<U> for RfmSummary<U> {
                     non_finite(&row)
                 });
             }
-            let customer = users.index(user, &mut self.customers, || PurchaseState::EMPTY)?;
+            let customer =
+                users.index_row(rows.start + i, &mut self.customers, || PurchaseState::EMPTY)?;
             if self.customers.states_mut()[customer as usize]
                 .add(at.div_euclid(1000), amount)
                 .is_err()
