@@ -618,6 +618,20 @@ impl<U> Row<'_, U> {
         self.table.user[self.i]
     }
 
+    /// The row's position in its table.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use userops::event::EventRecord;
+    /// let t = userops::engine::EventTable::from_events([1_u8, 2].map(|u| EventRecord::<u8>::new(u, DateTime::UNIX_EPOCH)))?;
+    /// assert_eq!(t.rows().map(|r| r.position()).collect::<Vec<_>>(), [0, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn position(&self) -> usize {
+        self.i
+    }
+
     /// The instant, in microseconds since the epoch.
     ///
     /// ```

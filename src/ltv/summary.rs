@@ -569,7 +569,7 @@ where
             |row| part.holds(row.user_index()),
             |summary, row| {
                 users
-                    .index(row.user_index(), &mut summary.customers, State::empty)
+                    .index_row(row.position(), &mut summary.customers, State::empty)
                     .map(|i| i as usize)
             },
         )
