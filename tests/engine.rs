@@ -384,7 +384,28 @@ mod parts {
             let rows = table.user_column().iter().filter(|&&u| p.holds(u)).count();
             assert!((45_000..=55_000).contains(&rows), "{rows} rows in {p:?}");
         }
-        // A split by user, not by rows: each part holds every row of its users.
-        assert_eq!(parts[0].rows_in(table.len()), 0..100_000);
+        // Split by user: the second part starts at its first user's first row (row 1 is
+        // user 1,001, the first light user, whose index is 1) and runs to the end.
+        assert!(parts[1].rows_in(table.len()).start > 0);
+        assert_eq!(parts[1].rows_in(table.len()).end, 100_000);
+    }
+
+    // In a log grouped by user, each part reads only its own rows: two disjoint halves.
+    #[test]
+    fn parts_of_a_grouped_log_read_their_own_rows() {
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        // 2,000 users of 10 rows each, one user's rows after another's.
+        let log: Vec<EventRecord<u32>> = (0..20_000_u32)
+            .map(|i| EventRecord::new(i / 10, t0 + TimeDelta::seconds(i64::from(i % 10))))
+            .collect();
+        let table = EventTable::from_events(&log).unwrap();
+        let parts = table.parts(2);
+        let rows: Vec<_> = parts.iter().map(|p| p.rows_in(table.len())).collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].start, rows[1].end), (0, 20_000));
+        assert_eq!(rows[0].end, rows[1].start);
+        // The cut falls between two users, near the middle.
+        assert_eq!(rows[0].end % 10, 0);
+        assert!((9_000..=11_000).contains(&rows[0].end), "{rows:?}");
     }
 }

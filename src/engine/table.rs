@@ -201,7 +201,8 @@ impl<U> EventTable<U> {
     /// for a table filled row by row, as [`EventTable::push`] and the readers fill it), the
     /// parts are ranges of users, each with about as many rows: each part then holds all of
     /// its users' rows, no user's state is built twice, and parts merged in order list the
-    /// users as a fold of the whole does. Otherwise they are ranges of rows. A table of
+    /// users as a fold of the whole does. Each such part's rows run from its first user's
+    /// first row to the last row of one of its users. Otherwise they are ranges of rows. A table of
     /// fewer than 8,192 rows is one part.
     ///
     /// ```
@@ -253,6 +254,17 @@ impl<U> EventTable<U> {
             }
         }
         parts.push(TablePart::users(start..u32::MAX));
+        // Each part's rows run from its first user's first row (every row before it is of a
+        // user first seen earlier, so of an earlier part) to the last row of one of its
+        // users: in a log grouped by user, each part reads only its own rows.
+        for part in &mut parts {
+            let users = part.users.clone();
+            let first = self.user.iter().position(|&u| u == users.start);
+            let last = self.user.iter().rposition(|u| users.contains(u));
+            if let (Some(first), Some(last)) = (first, last) {
+                part.rows = first..last + 1;
+            }
+        }
         parts
     }
 
